@@ -1,0 +1,640 @@
+/**
+ * DashTable: a Dragonfly/Dash-style extendible hash table stored in an Arena.
+ *
+ * The table maps 32-bit hashes to arena handles of caller-owned entries. It
+ * stores only (hash, handle) per slot; key comparison is the caller's job
+ * (the `eq` callback of `find`).
+ *
+ * Directory: a JS Int32Array of table-segment handles, 2^globalDepth long,
+ * indexed by the TOP globalDepth bits of the hash. A table segment with local
+ * depth L owns the 2^(globalDepth-L) consecutive directory slots that share
+ * its top L bits, i.e. the hash range [P, P + 2^(32-L)) where P is a multiple
+ * of 2^(32-L).
+ *
+ * Table segment: one arena block (4880 bytes, class 5120) of 32-bit words:
+ *
+ *     word 0            local depth
+ *     word 1            number of entries
+ *     words 4..67       per-bucket version (bumped, wrapping, on every change)
+ *     words 68..127     per-bucket "displaced" count: entries whose home is b
+ *                       stored in bucket b+1
+ *     words 132..191    per-bucket "stashed" count: entries whose home is b
+ *                       stored in a stash bucket
+ *     words 196..1219   64 buckets x 8 slots x (hash, handle); handle 0 = empty
+ *                       buckets 0..59 are regular, 60..63 are the stash
+ *
+ * Home bucket = ((hash & 0xfff) * 60) >>> 12: the low 12 bits, which the
+ * directory does not use until it has 2^20 slots. An entry goes to its home
+ * bucket, else to home+1 (mod 60), else to any stash bucket. The displaced /
+ * stashed counters let `find` look at one bucket in the common case.
+ *
+ * When an insert finds no room, only that segment is split: local depth L+1,
+ * entries whose hash bit (31-L) is 1 move, to the same bucket and slot, into a
+ * new segment (the placement rules only depend on the hash, so they still
+ * hold), and the upper half of the segment's directory slots point to it. The
+ * directory doubles (a copy of the small Int32Array, no entry is touched) only
+ * when L == globalDepth. Nothing ever rehashes the whole table.
+ */
+import { Arena, OFF_MASK, SEG_SHIFT } from './arena.js';
+
+export { hashBytes, fmix32 } from './hash.js';
+
+/** Regular buckets per segment. */
+export const REGULAR_BUCKETS = 60;
+/** Stash buckets per segment. */
+export const STASH_BUCKETS = 4;
+/** All buckets per segment. */
+export const BUCKETS = REGULAR_BUCKETS + STASH_BUCKETS;
+/** Slots per bucket. */
+export const SLOTS_PER_BUCKET = 8;
+/** Slots per segment. */
+export const SLOTS_PER_SEGMENT = BUCKETS * SLOTS_PER_BUCKET;
+/**
+ * Maximum local/global depth. 2^24 directory slots exceed what an arena of 4096
+ * segments can fill with table segments, so only pathological hash sets
+ * (> 48 entries whose hashes share their top 24 bits) can reach it.
+ */
+export const MAX_DEPTH = 24;
+
+const W_DEPTH = 0;
+const W_COUNT = 1;
+const W_VER = 4;
+const W_DISP = 68;
+const W_STASHED = 132;
+const W_SLOTS = 196;
+const SEG_WORDS = W_SLOTS + SLOTS_PER_SEGMENT * 2;
+/** Bytes requested from the arena for one table segment. */
+export const SEGMENT_BYTES = SEG_WORDS * 4;
+
+const TWO32 = 4294967296;
+const STASH_START = W_SLOTS + REGULAR_BUCKETS * SLOTS_PER_BUCKET * 2;
+const STASH_END = W_SLOTS + BUCKETS * SLOTS_PER_BUCKET * 2;
+
+/** Home bucket (0..59) of a hash. */
+export function homeBucket(hash: number): number {
+  return ((hash & 0xfff) * REGULAR_BUCKETS) >>> 12;
+}
+
+export interface DashTableStats {
+  entries: number;
+  segments: number;
+  globalDepth: number;
+  /** entries / (segments * 512). */
+  loadFactor: number;
+  /** Entries stored in their home bucket's neighbour. */
+  displaced: number;
+  /** Entries stored in stash buckets. */
+  stashed: number;
+  memoryUsage: number;
+}
+
+export class DashTable {
+  private readonly arena: Arena;
+  private readonly words: Int32Array[]; // arena.i32, same array object
+  private dir: Int32Array;
+  private gd = 0;
+  private shift = 31; // directory index = (hash >>> 1) >>> shift, shift = 31 - globalDepth
+  private count = 0;
+  private segCount = 0;
+  private readonly segBlockBytes: number;
+  private readonly scratch = new Int32Array(SLOTS_PER_BUCKET * 2 + STASH_BUCKETS * SLOTS_PER_BUCKET);
+
+  constructor(arena: Arena) {
+    this.arena = arena;
+    this.words = arena.i32;
+    this.dir = new Int32Array(1);
+    this.dir[0] = this.newSegment(0);
+    this.segBlockBytes = arena.usableSize(this.dir[0]);
+  }
+
+  /** Number of entries. */
+  get size(): number {
+    return this.count;
+  }
+  /** log2 of the directory length. */
+  get globalDepth(): number {
+    return this.gd;
+  }
+  /** Number of table segments. */
+  get segments(): number {
+    return this.segCount;
+  }
+
+  /**
+   * Returns the handle of the entry with this hash for which `eq(handle)` is
+   * true, or 0. `eq` is only called for slots whose stored hash equals `hash`.
+   */
+  find(hash: number, eq: (handle: number) => boolean): number {
+    const sh = this.dir[(hash >>> 1) >>> this.shift];
+    const w = this.words[sh >>> SEG_SHIFT];
+    const base = (sh & OFF_MASK) << 1;
+    const hv = hash | 0;
+    const b = ((hash & 0xfff) * REGULAR_BUCKETS) >>> 12;
+    let i = base + W_SLOTS + (b << 4);
+    let end = i + 16;
+    for (; i < end; i += 2) {
+      if (w[i] === hv) {
+        const e = w[i + 1];
+        if (e !== 0 && eq(e)) return e;
+      }
+    }
+    if (w[base + W_DISP + b] !== 0) {
+      i = base + W_SLOTS + ((b === REGULAR_BUCKETS - 1 ? 0 : b + 1) << 4);
+      end = i + 16;
+      for (; i < end; i += 2) {
+        if (w[i] === hv) {
+          const e = w[i + 1];
+          if (e !== 0 && eq(e)) return e;
+        }
+      }
+    }
+    if (w[base + W_STASHED + b] !== 0) {
+      end = base + STASH_END;
+      for (i = base + STASH_START; i < end; i += 2) {
+        if (w[i] === hv) {
+          const e = w[i + 1];
+          if (e !== 0 && eq(e)) return e;
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** Adds an entry. The caller guarantees no entry with an equal key is present. */
+  insert(hash: number, handle: number): void {
+    if ((handle | 0) !== handle || handle <= 0) {
+      throw new RangeError(`DashTable: invalid entry handle ${handle}`);
+    }
+    const hv = hash | 0;
+    const b = ((hash & 0xfff) * REGULAR_BUCKETS) >>> 12;
+    const nb = b === REGULAR_BUCKETS - 1 ? 0 : b + 1;
+    for (;;) {
+      const di = (hash >>> 1) >>> this.shift;
+      const sh = this.dir[di];
+      const w = this.words[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      let placed = true;
+      if (putInBucket(w, base, b, hv, handle)) {
+        // home bucket
+      } else if (putInBucket(w, base, nb, hv, handle)) {
+        w[base + W_DISP + b]++;
+      } else if (displace(w, base, b, nb, hv, handle)) {
+        // made room in b or nb by moving a neighbour to its other bucket
+      } else if (putInStash(w, base, hv, handle)) {
+        w[base + W_STASHED + b]++;
+      } else {
+        placed = false;
+      }
+      if (placed) {
+        w[base + W_COUNT]++;
+        this.count++;
+        return;
+      }
+      if (!splitCanHelp(w, base, b, nb, hv)) {
+        throw new Error(
+          `DashTable: cannot insert: more than ${SLOTS_PER_BUCKET * 2 + STASH_BUCKETS * SLOTS_PER_BUCKET} ` +
+            `entries share the top ${MAX_DEPTH} bits of hash ${hash >>> 0} (use a seeded hash)`,
+        );
+      }
+      this.split(di);
+    }
+  }
+
+  /** Replaces the handle of an entry (e.g. after the entry moved through realloc). */
+  replace(hash: number, oldHandle: number, newHandle: number): void {
+    if ((newHandle | 0) !== newHandle || newHandle <= 0) {
+      throw new RangeError(`DashTable: invalid entry handle ${newHandle}`);
+    }
+    const i = this.slotOf(hash, oldHandle);
+    if (i < 0) throw new Error(`DashTable: replace: entry ${oldHandle} with hash ${hash >>> 0} not found`);
+    const sh = this.dir[(hash >>> 1) >>> this.shift];
+    const w = this.words[sh >>> SEG_SHIFT];
+    w[i + 1] = newHandle;
+    this.bumpVersionOfSlot(w, (sh & OFF_MASK) << 1, i);
+  }
+
+  /** Removes the entry (hash, handle). Returns false if it is not in the table. */
+  remove(hash: number, handle: number): boolean {
+    const i = this.slotOf(hash, handle);
+    if (i < 0) return false;
+    const sh = this.dir[(hash >>> 1) >>> this.shift];
+    const w = this.words[sh >>> SEG_SHIFT];
+    const base = (sh & OFF_MASK) << 1;
+    const b = ((hash & 0xfff) * REGULAR_BUCKETS) >>> 12;
+    const bucket = (i - base - W_SLOTS) >>> 4;
+    if (bucket >= REGULAR_BUCKETS) w[base + W_STASHED + b]--;
+    else if (bucket !== b) w[base + W_DISP + b]--;
+    w[i] = 0;
+    w[i + 1] = 0;
+    w[base + W_VER + bucket]++;
+    w[base + W_COUNT]--;
+    this.count--;
+    return true;
+  }
+
+  /**
+   * Incremental traversal with the SCAN guarantee: every entry present during
+   * the whole traversal is reported at least once (possibly more), even if
+   * segments split between calls. Start with cursor 0; returns the next cursor,
+   * 0 when done. Reports roughly `maxEntries` entries per call (all entries of a
+   * home bucket are reported together, so a call may report up to 47 more).
+   * The callback may modify the table.
+   *
+   * Cursor = P * 64 + b, where P (< 2^32) is the start of the hash range of
+   * the segment being visited and b (< 60) a home bucket. Step (P, b) reports
+   * the entries of the segment owning P whose HOME bucket is b (stored in b,
+   * b+1 or the stash); the next step is (P, b+1), and after b = 59 it is
+   * (P + 2^(32-L), 0) where L is the local depth of that segment.
+   *
+   * Why nothing is missed: the segment ranges always partition [0, 2^32) into
+   * aligned power-of-two intervals; they only change by a split, which halves
+   * one range into two aligned halves, and never merge. An entry's home bucket
+   * depends only on its hash. Invariant: before step (P, b), every entry that
+   * was present during the whole traversal so far and has hash < P, or hash in
+   * the range of the segment owning P with home < b, has been reported.
+   *  - Step (P, b) reports the entries with home b in the segment owning P, so
+   *    the invariant holds for (P, b+1).
+   *  - After b = 59 all entries of the range [P, P + 2^(32-L)) were reported,
+   *    hence for (P + 2^(32-L), 0).
+   *  - A split between steps: if it splits the segment owning P (range R), P
+   *    stays the start of the lower half R1 (R's start is aligned to R1's
+   *    length too), the new owner of P. Entries of R1 with home < b were
+   *    reported as part of R; the entries of the upper half R2 will all be
+   *    visited from (start of R2, 0), re-reporting those with home < b
+   *    (duplicates, allowed). Splits of other segments do not change which
+   *    hashes are below P. P is always the start of its owner's range, because
+   *    every aligned interval starting at P is nested in the one it started in.
+   * At P = 2^32 every such entry has been reported.
+   */
+  scan(cursor: number, maxEntries: number, cb: (handle: number) => void): number {
+    if (!Number.isInteger(cursor) || cursor < 0 || cursor >= TWO32 * 64) {
+      throw new RangeError(`DashTable: invalid scan cursor ${cursor}`);
+    }
+    let p = Math.floor(cursor / 64);
+    let b = cursor - p * 64;
+    let emitted = 0;
+    let steps = 0;
+    const maxSteps = maxEntries * 8 + 64;
+    const scratch = this.scratch;
+    while (p < TWO32 && emitted < maxEntries && steps < maxSteps) {
+      steps++;
+      const sh = this.dir[(p >>> 1) >>> this.shift];
+      const w = this.words[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      const rangeLen = 2 ** (32 - w[base + W_DEPTH]);
+      if (b < REGULAR_BUCKETS && w[base + W_COUNT] !== 0) {
+        // Collect first, call back after: the callback may change the table.
+        const n = collectHome(w, base, b, scratch);
+        b++;
+        for (let k = 0; k < n; k++) cb(scratch[k]);
+        emitted += n;
+        if (b < REGULAR_BUCKETS) continue;
+      }
+      p = p - (p % rangeLen) + rangeLen;
+      b = 0;
+    }
+    return p >= TWO32 ? 0 : p * 64 + b;
+  }
+
+  /** Calls `cb` once per entry. The callback must not modify the table. */
+  forEach(cb: (handle: number) => void): void {
+    const dir = this.dir;
+    const ws = this.words;
+    for (let d = 0; d < dir.length; ) {
+      const sh = dir[d];
+      const w = ws[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      d += 1 << (this.gd - w[base + W_DEPTH]);
+      if (w[base + W_COUNT] === 0) continue;
+      const end = base + STASH_END;
+      for (let i = base + W_SLOTS + 1; i < end; i += 2) {
+        const e = w[i];
+        if (e !== 0) cb(e);
+      }
+    }
+  }
+
+  /**
+   * A random entry (0 when empty). `rand` returns uniform numbers in [0, 1).
+   * Picks a random hash point, then a uniformly random entry of the segment
+   * owning it: roughly uniform since segments of equal range hold similar counts.
+   */
+  randomEntry(rand: () => number): number {
+    if (this.count === 0) return 0;
+    for (let attempt = 0; attempt < 64; attempt++) {
+      const p = Math.floor(rand() * TWO32);
+      const sh = this.dir[(p >>> 1) >>> this.shift];
+      const w = this.words[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      const n = w[base + W_COUNT];
+      if (n === 0) continue;
+      let k = Math.floor(rand() * n);
+      const end = base + STASH_END;
+      for (let i = base + W_SLOTS + 1; i < end; i += 2) {
+        const e = w[i];
+        if (e !== 0 && k-- === 0) return e;
+      }
+    }
+    // Very sparse table: the first entry after a random directory slot.
+    const dir = this.dir;
+    const start = Math.floor(rand() * dir.length);
+    for (let j = 0; j < dir.length; j++) {
+      const sh = dir[(start + j) % dir.length];
+      const w = this.words[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      if (w[base + W_COUNT] === 0) continue;
+      const end = base + STASH_END;
+      for (let i = base + W_SLOTS + 1; i < end; i += 2) if (w[i] !== 0) return w[i];
+    }
+    return 0;
+  }
+
+  /**
+   * Removes all entries, calling `onEntry` for each first (e.g. to free them),
+   * frees the table segments back to the arena and starts over empty.
+   */
+  clear(onEntry?: (handle: number) => void): void {
+    const dir = this.dir;
+    const ws = this.words;
+    for (let d = 0; d < dir.length; ) {
+      const sh = dir[d];
+      const w = ws[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      d += 1 << (this.gd - w[base + W_DEPTH]);
+      if (onEntry !== undefined && w[base + W_COUNT] !== 0) {
+        const end = base + STASH_END;
+        for (let i = base + W_SLOTS + 1; i < end; i += 2) {
+          const e = w[i];
+          if (e !== 0) onEntry(e);
+        }
+      }
+      this.arena.free(sh);
+      this.segCount--;
+    }
+    this.gd = 0;
+    this.shift = 31;
+    this.count = 0;
+    this.dir = new Int32Array(1);
+    this.dir[0] = this.newSegment(0);
+  }
+
+  /** Bytes used by the directory and the table segments (arena usable sizes). */
+  memoryUsage(): number {
+    return this.dir.byteLength + this.segCount * this.segBlockBytes;
+  }
+
+  /** Version of bucket `bucket` (0..63) in the segment owning `hash`; changes whenever that bucket does. */
+  bucketVersion(hash: number, bucket: number): number {
+    const sh = this.dir[(hash >>> 1) >>> this.shift];
+    return this.words[sh >>> SEG_SHIFT][((sh & OFF_MASK) << 1) + W_VER + bucket] >>> 0;
+  }
+
+  /** Local depth of the segment owning `hash`. */
+  localDepth(hash: number): number {
+    const sh = this.dir[(hash >>> 1) >>> this.shift];
+    return this.words[sh >>> SEG_SHIFT][((sh & OFF_MASK) << 1) + W_DEPTH];
+  }
+
+  stats(): DashTableStats {
+    let displaced = 0;
+    let stashed = 0;
+    const dir = this.dir;
+    for (let d = 0; d < dir.length; ) {
+      const sh = dir[d];
+      const w = this.words[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      d += 1 << (this.gd - w[base + W_DEPTH]);
+      for (let b = 0; b < REGULAR_BUCKETS; b++) {
+        displaced += w[base + W_DISP + b];
+        stashed += w[base + W_STASHED + b];
+      }
+    }
+    return {
+      entries: this.count,
+      segments: this.segCount,
+      globalDepth: this.gd,
+      loadFactor: this.count / (this.segCount * SLOTS_PER_SEGMENT),
+      displaced,
+      stashed,
+      memoryUsage: this.memoryUsage(),
+    };
+  }
+
+  // -------------------------------------------------------------------------
+
+  private newSegment(depth: number): number {
+    const sh = this.arena.alloc(SEGMENT_BYTES);
+    this.arena.fill(sh, 0, SEGMENT_BYTES, 0);
+    this.words[sh >>> SEG_SHIFT][((sh & OFF_MASK) << 1) + W_DEPTH] = depth;
+    this.segCount++;
+    return sh;
+  }
+
+  /** Word index of the slot holding (hash, handle) in the owning segment, or -1. */
+  private slotOf(hash: number, handle: number): number {
+    const sh = this.dir[(hash >>> 1) >>> this.shift];
+    const w = this.words[sh >>> SEG_SHIFT];
+    const base = (sh & OFF_MASK) << 1;
+    const b = ((hash & 0xfff) * REGULAR_BUCKETS) >>> 12;
+    let i = base + W_SLOTS + (b << 4);
+    let end = i + 16;
+    for (; i < end; i += 2) if (w[i + 1] === handle && handle !== 0) return i;
+    if (w[base + W_DISP + b] !== 0) {
+      i = base + W_SLOTS + ((b === REGULAR_BUCKETS - 1 ? 0 : b + 1) << 4);
+      end = i + 16;
+      for (; i < end; i += 2) if (w[i + 1] === handle && handle !== 0) return i;
+    }
+    if (w[base + W_STASHED + b] !== 0) {
+      end = base + STASH_END;
+      for (i = base + STASH_START; i < end; i += 2) if (w[i + 1] === handle && handle !== 0) return i;
+    }
+    return -1;
+  }
+
+  private bumpVersionOfSlot(w: Int32Array, base: number, i: number): void {
+    w[base + W_VER + ((i - base - W_SLOTS) >>> 4)]++;
+  }
+
+  /** Splits the segment at directory slot `di`. */
+  private split(di: number): void {
+    const oldH = this.dir[di];
+    const ws = this.words;
+    let w = ws[oldH >>> SEG_SHIFT];
+    let ob = (oldH & OFF_MASK) << 1;
+    const depth = w[ob + W_DEPTH];
+    if (depth >= MAX_DEPTH) {
+      throw new Error(`DashTable: segment cannot split beyond depth ${MAX_DEPTH}`);
+    }
+    if (depth === this.gd) {
+      // Double the directory: every slot j becomes slots 2j and 2j+1.
+      const old = this.dir;
+      const dir = new Int32Array(old.length * 2);
+      for (let j = 0; j < old.length; j++) {
+        dir[2 * j] = old[j];
+        dir[2 * j + 1] = old[j];
+      }
+      this.dir = dir;
+      this.gd++;
+      this.shift--;
+      di *= 2;
+    }
+    const newH = this.newSegment(depth + 1);
+    // The arena views are stable, but re-read them after alloc for clarity.
+    w = ws[oldH >>> SEG_SHIFT];
+    ob = (oldH & OFF_MASK) << 1;
+    const nw = ws[newH >>> SEG_SHIFT];
+    const nbase = (newH & OFF_MASK) << 1;
+    w[ob + W_DEPTH] = depth + 1;
+    const bit = 31 - depth;
+    let moved = 0;
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      const start = W_SLOTS + (bucket << 4);
+      for (let k = start; k < start + 16; k += 2) {
+        const e = w[ob + k + 1];
+        if (e === 0) continue;
+        const hv = w[ob + k];
+        if (((hv >>> bit) & 1) === 0) continue;
+        nw[nbase + k] = hv;
+        nw[nbase + k + 1] = e;
+        w[ob + k] = 0;
+        w[ob + k + 1] = 0;
+        moved++;
+        const home = ((hv & 0xfff) * REGULAR_BUCKETS) >>> 12;
+        if (bucket >= REGULAR_BUCKETS) {
+          w[ob + W_STASHED + home]--;
+          nw[nbase + W_STASHED + home]++;
+        } else if (bucket !== home) {
+          w[ob + W_DISP + home]--;
+          nw[nbase + W_DISP + home]++;
+        }
+      }
+    }
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      const v = w[ob + W_VER + bucket] + 1;
+      w[ob + W_VER + bucket] = v;
+      nw[nbase + W_VER + bucket] = v;
+    }
+    w[ob + W_COUNT] -= moved;
+    nw[nbase + W_COUNT] = moved;
+    // Upper half of the old segment's directory range -> new segment.
+    const span = 1 << (this.gd - depth);
+    const start = di & ~(span - 1);
+    const half = span >>> 1;
+    for (let j = start + half; j < start + span; j++) this.dir[j] = newH;
+  }
+}
+
+function putInBucket(w: Int32Array, base: number, bucket: number, hv: number, handle: number): boolean {
+  let i = base + W_SLOTS + (bucket << 4);
+  const end = i + 16;
+  for (; i < end; i += 2) {
+    if (w[i + 1] === 0) {
+      w[i] = hv;
+      w[i + 1] = handle;
+      w[base + W_VER + bucket]++;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Buckets b and nb = b+1 are full. Makes room Dash-style, without touching
+ * the stash: move an entry of nb that lives in its home to nb+1, or an entry of
+ * b displaced from b-1 back to b-1, then place (hv, handle) in the freed
+ * bucket. Entries never leave {home, home+1}, so find/scan are unaffected.
+ */
+function displace(w: Int32Array, base: number, b: number, nb: number, hv: number, handle: number): boolean {
+  const nnb = nb === REGULAR_BUCKETS - 1 ? 0 : nb + 1;
+  if (hasRoom(w, base, nnb)) {
+    const from = base + W_SLOTS + (nb << 4);
+    for (let i = from; i < from + 16; i += 2) {
+      if (((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === nb) {
+        putInBucket(w, base, nnb, w[i], w[i + 1]);
+        w[base + W_DISP + nb]++;
+        w[i] = hv;
+        w[i + 1] = handle;
+        w[base + W_VER + nb]++;
+        w[base + W_DISP + b]++;
+        return true;
+      }
+    }
+  }
+  const pb = b === 0 ? REGULAR_BUCKETS - 1 : b - 1;
+  if (hasRoom(w, base, pb)) {
+    const from = base + W_SLOTS + (b << 4);
+    for (let i = from; i < from + 16; i += 2) {
+      if (((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === pb) {
+        putInBucket(w, base, pb, w[i], w[i + 1]);
+        w[base + W_DISP + pb]--;
+        w[i] = hv;
+        w[i + 1] = handle;
+        w[base + W_VER + b]++;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+function hasRoom(w: Int32Array, base: number, bucket: number): boolean {
+  const from = base + W_SLOTS + (bucket << 4) + 1;
+  for (let i = from; i < from + 16; i += 2) if (w[i] === 0) return true;
+  return false;
+}
+
+function putInStash(w: Int32Array, base: number, hv: number, handle: number): boolean {
+  const end = base + STASH_END;
+  for (let i = base + STASH_START; i < end; i += 2) {
+    if (w[i + 1] === 0) {
+      w[i] = hv;
+      w[i + 1] = handle;
+      w[base + W_VER + ((i - base - W_SLOTS) >>> 4)]++;
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * True if some entry occupying the candidate slots of `hv` (buckets b, nb and
+ * the stash, all full) differs from it in the top MAX_DEPTH bits, so that
+ * splitting (up to MAX_DEPTH) eventually moves it away and makes room.
+ */
+function splitCanHelp(w: Int32Array, base: number, b: number, nb: number, hv: number): boolean {
+  const shift = 32 - MAX_DEPTH;
+  let i = base + W_SLOTS + (b << 4);
+  for (let end = i + 16; i < end; i += 2) if ((w[i] ^ hv) >>> shift !== 0) return true;
+  i = base + W_SLOTS + (nb << 4);
+  for (let end = i + 16; i < end; i += 2) if ((w[i] ^ hv) >>> shift !== 0) return true;
+  const end = base + STASH_END;
+  for (i = base + STASH_START; i < end; i += 2) if ((w[i] ^ hv) >>> shift !== 0) return true;
+  return false;
+}
+
+/** Copies into `out` the handles of entries whose home is `b`; returns their count. */
+function collectHome(w: Int32Array, base: number, b: number, out: Int32Array): number {
+  let n = 0;
+  let i = base + W_SLOTS + (b << 4);
+  let end = i + 16;
+  for (; i < end; i += 2) {
+    const e = w[i + 1];
+    if (e !== 0 && ((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === b) out[n++] = e;
+  }
+  if (w[base + W_DISP + b] !== 0) {
+    i = base + W_SLOTS + ((b === REGULAR_BUCKETS - 1 ? 0 : b + 1) << 4);
+    end = i + 16;
+    for (; i < end; i += 2) {
+      const e = w[i + 1];
+      if (e !== 0 && ((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === b) out[n++] = e;
+    }
+  }
+  if (w[base + W_STASHED + b] !== 0) {
+    end = base + STASH_END;
+    for (i = base + STASH_START; i < end; i += 2) {
+      const e = w[i + 1];
+      if (e !== 0 && ((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === b) out[n++] = e;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,845 @@
+/**
+ * The command catalog: one declarative CommandMeta per command Shoal knows,
+ * with the subcommands of container commands (CLIENT, CONFIG ...) nested.
+ *
+ * The interface facts (arity, flags, key positions, ACL categories, tips, key
+ * specs, "since" and "group") are those Redis 7.0 reports through COMMAND INFO
+ * and COMMAND DOCS, because client libraries rely on them;
+ * test/unit/catalog.test.ts checks them against a real redis-server 7.0.
+ * Summaries, complexities and history notes are Shoal's own wording.
+ *
+ * Flag, ACL-category and key-spec-flag lists keep the order in which Redis
+ * prints them (e.g. key-spec flags: RO/RW/OW/RM first, then the lower-case
+ * access/update/insert/delete/... flags, exactly as COMMAND INFO spells them).
+ */
+import type { CommandMeta, KeySpec, RoutePolicy } from './meta.js';
+
+/**
+ * COMMAND DOCS fields that CommandMeta has no slot for. Kept beside the catalog
+ * (looked up with docExtras()) so that CommandMeta keeps its shape.
+ */
+export interface DocExtras {
+  /** Redis "doc_flags": 'deprecated' or 'syscmd'. */
+  docFlags?: string[];
+  deprecatedSince?: string;
+  replacedBy?: string;
+  /** [version, what changed] pairs, oldest first. */
+  history?: Array<[string, string]>;
+}
+
+const extras = new WeakMap<CommandMeta, DocExtras>();
+
+/** The extra COMMAND DOCS fields of a catalog entry, if it has any. */
+export function docExtras(meta: CommandMeta): DocExtras | undefined {
+  return extras.get(meta);
+}
+
+interface Def extends DocExtras {
+  name: string;
+  arity: number;
+  flags: string[];
+  /** [firstKey, lastKey, step]; defaults to [0, 0, 0]. */
+  keys?: [number, number, number];
+  acl: string[];
+  tips?: string[];
+  keySpecs?: KeySpec[];
+  group: string;
+  since: string;
+  summary: string;
+  complexity: string;
+  route: RoutePolicy;
+  subcommands?: CommandMeta[];
+}
+
+function def(d: Def): CommandMeta {
+  const [firstKey, lastKey, step] = d.keys ?? [0, 0, 0];
+  const meta: CommandMeta = {
+    name: d.name,
+    arity: d.arity,
+    flags: d.flags,
+    firstKey,
+    lastKey,
+    step,
+    acl: d.acl,
+    tips: d.tips ?? [],
+    keySpecs: d.keySpecs ?? [],
+    group: d.group,
+    since: d.since,
+    summary: d.summary,
+    complexity: d.complexity,
+    route: d.route,
+  };
+  if (d.subcommands) meta.subcommands = d.subcommands;
+  if (d.docFlags || d.deprecatedSince || d.replacedBy || d.history) {
+    const x: DocExtras = {};
+    if (d.docFlags) x.docFlags = d.docFlags;
+    if (d.deprecatedSince) x.deprecatedSince = d.deprecatedSince;
+    if (d.replacedBy) x.replacedBy = d.replacedBy;
+    if (d.history) x.history = d.history;
+    extras.set(meta, x);
+  }
+  return meta;
+}
+
+/** A key spec that starts at a fixed argument index and covers a range. */
+function ks(flags: string[], index: number, lastKey = 0, step = 1, notes?: string): KeySpec {
+  const spec: KeySpec = {
+    flags,
+    beginSearch: { type: 'index', index },
+    findKeys: { type: 'range', lastKey, step, limit: 0 },
+  };
+  if (notes !== undefined) spec.notes = notes;
+  return spec;
+}
+
+const ONE_KEY: [number, number, number] = [1, 1, 1];
+const ALL_KEYS: [number, number, number] = [1, -1, 1];
+const KEY_VALUE_PAIRS: [number, number, number] = [1, -1, 2];
+const O1 = 'O(1)';
+const BY_SUB = 'Depends on the subcommand.';
+const TTL_OPTIONS: Array<[string, string]> = [['7.0.0', 'New NX, XX, GT and LT conditions.']];
+
+/**
+ * Subcommands that appeared in Redis 7.2 and so are missing from the 7.0
+ * server the catalog is checked against (full names, "container|sub").
+ * Their metadata follows the Redis 7.2 command definitions.
+ */
+export const NOT_IN_REDIS_70: ReadonlySet<string> = new Set(['client|setinfo', 'client|no-touch']);
+
+// ---------------------------------------------------------------- strings --
+
+const STRING: CommandMeta[] = [
+  def({
+    name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'insert'], 1)],
+    group: 'string', since: '2.0.0',
+    summary: 'Adds a string to the end of the value of a key, creating the key when missing',
+    complexity: 'O(1) amortized: the stored string grows geometrically, so appending a small value is constant time.',
+    route: 'single',
+  }),
+  def({
+    name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Subtracts one from the integer stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Subtracts a given integer from the integer stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['read', 'string', 'fast'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Returns the string stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'access', 'delete'], 1)],
+    group: 'string', since: '6.2.0',
+    summary: 'Returns the string stored at a key, then removes the key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'getex', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'],
+    keySpecs: [ks(['RW', 'access', 'update'], 1, 0, 1, 'RW and UPDATE because it changes the TTL')],
+    group: 'string', since: '6.2.0',
+    summary: 'Returns the string stored at a key, optionally changing or clearing its expiry',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'getrange', arity: 4, flags: ['readonly'], keys: ONE_KEY,
+    acl: ['read', 'string', 'slow'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'string', since: '2.4.0',
+    summary: 'Returns a range of bytes of the string stored at a key',
+    complexity: 'O(N), N being the length of the returned range; effectively O(1) for short ranges.',
+    route: 'single',
+  }),
+  def({
+    name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Stores a new string at a key and returns the value it replaced',
+    complexity: O1, route: 'single',
+    docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`SET` with its `GET` option',
+  }),
+  def({
+    name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Adds one to the integer stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Adds a given integer to the integer stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'string', since: '2.6.0',
+    summary: 'Adds a floating-point amount to the number stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    // Two keys; routed as 'single' (the router checks both live on one shard).
+    name: 'lcs', arity: -3, flags: ['readonly'], keys: [1, 2, 1],
+    acl: ['read', 'string', 'slow'], keySpecs: [ks(['RO', 'access'], 1, 1)],
+    group: 'string', since: '7.0.0',
+    summary: 'Computes the longest common subsequence of the strings stored at two keys',
+    complexity: 'O(N*M), N and M being the lengths of the two strings.',
+    route: 'single',
+  }),
+  def({
+    name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS,
+    acl: ['read', 'string', 'fast'], tips: ['request_policy:multi_shard'],
+    keySpecs: [ks(['RO', 'access'], 1, -1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Returns the strings stored at several keys',
+    complexity: 'O(N), N being the number of keys.',
+    route: 'multi',
+  }),
+  def({
+    name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: KEY_VALUE_PAIRS,
+    acl: ['write', 'string', 'slow'], tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'],
+    keySpecs: [ks(['OW', 'update'], 1, -1, 2)],
+    group: 'string', since: '1.0.1',
+    summary: 'Stores strings at several keys in one atomic step',
+    complexity: 'O(N), N being the number of keys.',
+    route: 'multi',
+  }),
+  def({
+    name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: KEY_VALUE_PAIRS,
+    acl: ['write', 'string', 'slow'], tips: ['request_policy:multi_shard', 'response_policy:agg_min'],
+    keySpecs: [ks(['OW', 'insert'], 1, -1, 2)],
+    group: 'string', since: '1.0.1',
+    summary: 'Stores strings at several keys, but only when none of the keys exists yet',
+    complexity: 'O(N), N being the number of keys.',
+    route: 'barrier',
+  }),
+  def({
+    name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY,
+    acl: ['write', 'string', 'slow'], keySpecs: [ks(['OW', 'update'], 1)],
+    group: 'string', since: '2.6.0',
+    summary: 'Stores a string at a key with a time to live given in milliseconds',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: ONE_KEY,
+    acl: ['write', 'string', 'slow'],
+    keySpecs: [ks(['RW', 'access', 'update', 'variable_flags'], 1, 0, 1,
+      'RW and ACCESS due to the optional `GET` argument')],
+    group: 'string', since: '1.0.0',
+    summary: 'Stores a string at a key, optionally with an expiry or an existence condition',
+    complexity: O1, route: 'single',
+    history: [
+      ['2.6.12', 'New EX, PX, NX and XX options.'],
+      ['6.0.0', 'New KEEPTTL option.'],
+      ['6.2.0', 'New GET, EXAT and PXAT options.'],
+      ['7.0.0', 'NX may be combined with GET.'],
+    ],
+  }),
+  def({
+    name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY,
+    acl: ['write', 'string', 'slow'], keySpecs: [ks(['OW', 'update'], 1)],
+    group: 'string', since: '2.0.0',
+    summary: 'Stores a string at a key with a time to live given in seconds',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'string', 'fast'], keySpecs: [ks(['OW', 'insert'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Stores a string at a key only when the key does not exist',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY,
+    acl: ['write', 'string', 'slow'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'string', since: '2.2.0',
+    summary: 'Overwrites the string stored at a key from a byte offset on',
+    complexity: 'O(1) plus copying the new bytes: O(M) for a value of length M.',
+    route: 'single',
+  }),
+  def({
+    name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['read', 'string', 'fast'], keySpecs: [ks(['RO'], 1)],
+    group: 'string', since: '2.2.0',
+    summary: 'Returns the length in bytes of the string stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'substr', arity: 4, flags: ['readonly'], keys: ONE_KEY,
+    acl: ['read', 'string', 'slow'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'string', since: '1.0.0',
+    summary: 'Returns a range of bytes of the string stored at a key (former name of GETRANGE)',
+    complexity: 'O(N), N being the length of the returned range; effectively O(1) for short ranges.',
+    route: 'single',
+    docFlags: ['deprecated'], deprecatedSince: '2.0.0', replacedBy: '`GETRANGE`',
+  }),
+];
+
+// ------------------------------------------------------------- keyspace --
+
+const OBJECT_KEY_SUB = (name: string, since: string, summary: string): CommandMeta =>
+  def({
+    name, arity: 3, flags: ['readonly'], keys: [2, 2, 1],
+    acl: ['keyspace', 'read', 'slow'], tips: ['nondeterministic_output'],
+    keySpecs: [ks(['RO'], 2)],
+    group: 'generic', since, summary, complexity: O1, route: 'single',
+  });
+
+const GENERIC: CommandMeta[] = [
+  def({
+    name: 'del', arity: -2, flags: ['write'], keys: ALL_KEYS,
+    acl: ['keyspace', 'write', 'slow'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+    keySpecs: [ks(['RM', 'delete'], 1, -1)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Removes keys',
+    complexity: 'O(N) for N keys; a string is removed in O(1), a collection in O(M) for M elements.',
+    route: 'multi',
+  }),
+  def({
+    name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: ALL_KEYS,
+    acl: ['keyspace', 'write', 'fast'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+    keySpecs: [ks(['RM', 'delete'], 1, -1)],
+    group: 'generic', since: '4.0.0',
+    summary: 'Removes keys at once and frees their memory in the background',
+    complexity: 'O(1) per key for the caller; freeing the values costs O(N) allocations later, off the request path.',
+    route: 'multi',
+  }),
+  def({
+    name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS,
+    acl: ['keyspace', 'read', 'fast'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+    keySpecs: [ks(['RO'], 1, -1)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Counts how many of the given keys exist',
+    complexity: 'O(N), N being the number of keys.',
+    route: 'multi',
+    history: [['3.0.3', 'Takes several keys.']],
+  }),
+  def({
+    name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'read', 'fast'], keySpecs: [ks(['RO'], 1)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Returns the type of the value stored at a key',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS,
+    acl: ['keyspace', 'read', 'fast'], tips: ['request_policy:multi_shard', 'response_policy:agg_sum'],
+    keySpecs: [ks(['RO'], 1, -1)],
+    group: 'generic', since: '3.2.1',
+    summary: 'Marks keys as just accessed and counts the ones that exist',
+    complexity: 'O(N), N being the number of keys.',
+    route: 'multi',
+  }),
+  def({
+    name: 'expire', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'write', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Gives a key a time to live in seconds',
+    complexity: O1, route: 'single', history: TTL_OPTIONS,
+  }),
+  def({
+    name: 'pexpire', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'write', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'generic', since: '2.6.0',
+    summary: 'Gives a key a time to live in milliseconds',
+    complexity: O1, route: 'single', history: TTL_OPTIONS,
+  }),
+  def({
+    name: 'expireat', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'write', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'generic', since: '1.2.0',
+    summary: 'Makes a key expire at a Unix time given in seconds',
+    complexity: O1, route: 'single', history: TTL_OPTIONS,
+  }),
+  def({
+    name: 'pexpireat', arity: -3, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'write', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'generic', since: '2.6.0',
+    summary: 'Makes a key expire at a Unix time given in milliseconds',
+    complexity: O1, route: 'single', history: TTL_OPTIONS,
+  }),
+  def({
+    name: 'ttl', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'read', 'fast'], tips: ['nondeterministic_output'],
+    keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Returns the seconds left before a key expires',
+    complexity: O1, route: 'single',
+    history: [['2.8.0', 'A missing key is reported as -2.']],
+  }),
+  def({
+    name: 'pttl', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'read', 'fast'], tips: ['nondeterministic_output'],
+    keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'generic', since: '2.6.0',
+    summary: 'Returns the milliseconds left before a key expires',
+    complexity: O1, route: 'single',
+    history: [['2.8.0', 'A missing key is reported as -2.']],
+  }),
+  def({
+    name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'read', 'fast'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'generic', since: '7.0.0',
+    summary: 'Returns the Unix time, in seconds, at which a key expires',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'read', 'fast'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'generic', since: '7.0.0',
+    summary: 'Returns the Unix time, in milliseconds, at which a key expires',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'persist', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'write', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'generic', since: '2.2.0',
+    summary: 'Clears the expiry of a key so that it lives forever',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'keys', arity: 2, flags: ['readonly'],
+    acl: ['keyspace', 'read', 'slow', 'dangerous'],
+    tips: ['request_policy:all_shards', 'nondeterministic_output_order'],
+    group: 'generic', since: '1.0.0',
+    summary: 'Returns every key name that matches a glob-style pattern',
+    complexity: 'O(N), N being the number of keys in the database.',
+    route: 'all',
+  }),
+  def({
+    name: 'scan', arity: -2, flags: ['readonly'],
+    acl: ['keyspace', 'read', 'slow'], tips: ['nondeterministic_output', 'request_policy:special'],
+    group: 'generic', since: '2.8.0',
+    summary: 'Walks the key names of the database a batch at a time, driven by a cursor',
+    complexity: 'O(1) per call; O(N) for a whole walk over N keys.',
+    route: 'all',
+    history: [['6.0.0', 'New TYPE filter.']],
+  }),
+  def({
+    name: 'randomkey', arity: 1, flags: ['readonly'],
+    acl: ['keyspace', 'read', 'slow'], tips: ['request_policy:all_shards', 'nondeterministic_output'],
+    group: 'generic', since: '1.0.0',
+    summary: 'Returns the name of a key picked at random',
+    complexity: O1, route: 'all',
+  }),
+  def({
+    name: 'object', arity: -2, flags: [], acl: ['slow'],
+    group: 'generic', since: '2.2.3',
+    summary: 'Groups the subcommands that inspect the value stored at a key',
+    complexity: BY_SUB, route: 'front',
+    subcommands: [
+      OBJECT_KEY_SUB('encoding', '2.2.3', 'Returns the internal representation of the value stored at a key'),
+      OBJECT_KEY_SUB('refcount', '2.2.3', 'Returns how many references point to the value stored at a key'),
+      OBJECT_KEY_SUB('idletime', '2.2.3', 'Returns the seconds since the value stored at a key was last used'),
+      OBJECT_KEY_SUB('freq', '4.0.0', 'Returns the logarithmic access counter of the value stored at a key'),
+      def({
+        name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['keyspace', 'slow'],
+        group: 'generic', since: '6.2.0',
+        summary: 'Describes the OBJECT subcommands', complexity: O1, route: 'front',
+      }),
+    ],
+  }),
+];
+
+// ------------------------------------------------------------ databases --
+
+const DATABASE: CommandMeta[] = [
+  def({
+    name: 'dbsize', arity: 1, flags: ['readonly', 'fast'],
+    acl: ['keyspace', 'read', 'fast'], tips: ['request_policy:all_shards', 'response_policy:agg_sum'],
+    group: 'server', since: '1.0.0',
+    summary: 'Returns how many keys the selected database holds',
+    complexity: O1, route: 'all',
+  }),
+  def({
+    name: 'flushdb', arity: -1, flags: ['write'],
+    acl: ['keyspace', 'write', 'slow', 'dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+    group: 'server', since: '1.0.0',
+    summary: 'Deletes every key of the selected database',
+    complexity: 'O(N), N being the number of keys in the database.',
+    route: 'all',
+    history: [['4.0.0', 'New ASYNC mode.'], ['6.2.0', 'New SYNC mode.']],
+  }),
+  def({
+    name: 'flushall', arity: -1, flags: ['write'],
+    acl: ['keyspace', 'write', 'slow', 'dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+    group: 'server', since: '1.0.0',
+    summary: 'Deletes every key of every database',
+    complexity: 'O(N), N being the number of keys in all databases.',
+    route: 'all',
+    history: [['4.0.0', 'New ASYNC mode.'], ['6.2.0', 'New SYNC mode.']],
+  }),
+  def({
+    name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['fast', 'connection'],
+    group: 'connection', since: '1.0.0',
+    summary: 'Switches the connection to another numbered database',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'swapdb', arity: 3, flags: ['write', 'fast'],
+    acl: ['keyspace', 'write', 'fast', 'dangerous'],
+    group: 'server', since: '4.0.0',
+    summary: 'Exchanges the contents of two databases',
+    complexity: 'O(N), N being the number of clients watching or blocked on keys of either database.',
+    route: 'all',
+  }),
+];
+
+// ----------------------------------------------------------- connection --
+
+/** Flags shared by the connection-setup commands that work before AUTH. */
+const NO_AUTH_FLAGS = (): string[] => ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'];
+const CLIENT_FLAGS = (): string[] => ['noscript', 'loading', 'stale'];
+const CLIENT_ADMIN_FLAGS = (): string[] => ['admin', 'noscript', 'loading', 'stale'];
+const CLIENT_ACL = (): string[] => ['slow', 'connection'];
+const CLIENT_ADMIN_ACL = (): string[] => ['admin', 'slow', 'dangerous', 'connection'];
+
+const CONNECTION: CommandMeta[] = [
+  def({
+    name: 'ping', arity: -1, flags: ['fast'], acl: ['fast', 'connection'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+    group: 'connection', since: '1.0.0',
+    summary: 'Checks that the server answers, optionally echoing a message',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], acl: ['fast', 'connection'],
+    group: 'connection', since: '1.0.0',
+    summary: 'Sends the given message back',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'hello', arity: -1, flags: NO_AUTH_FLAGS(), acl: ['fast', 'connection'],
+    group: 'connection', since: '6.0.0',
+    summary: 'Chooses the protocol version, optionally authenticates, and describes the server',
+    complexity: O1, route: 'front',
+    history: [['6.2.0', 'The protocol version became optional; with no argument the current connection is described.']],
+  }),
+  def({
+    name: 'auth', arity: -2, flags: NO_AUTH_FLAGS(), acl: ['fast', 'connection'],
+    group: 'connection', since: '1.0.0',
+    summary: 'Authenticates the connection',
+    complexity: 'O(N), N being the number of passwords the user has.',
+    route: 'front',
+    history: [['6.0.0', 'Accepts a user name as well as a password (ACL users).']],
+  }),
+  def({
+    name: 'quit', arity: -1, flags: NO_AUTH_FLAGS(), acl: ['fast', 'connection'],
+    group: 'connection', since: '1.0.0',
+    summary: 'Asks the server to close the connection',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'reset', arity: 1, flags: NO_AUTH_FLAGS(), acl: ['fast', 'connection'],
+    group: 'connection', since: '6.2.0',
+    summary: 'Puts the connection back in its initial state',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'client', arity: -2, flags: [], acl: ['slow'],
+    group: 'connection', since: '2.4.0',
+    summary: 'Groups the subcommands about client connections',
+    complexity: BY_SUB, route: 'front',
+    subcommands: [
+      def({
+        name: 'id', arity: 2, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '5.0.0',
+        summary: 'Returns the numeric id of the current connection',
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'setname', arity: 3, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '2.6.9',
+        summary: 'Gives the current connection a name',
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'getname', arity: 2, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '2.6.9',
+        summary: 'Returns the name of the current connection',
+        complexity: O1, route: 'front',
+      }),
+      // Redis 7.2 addition, absent from the 7.0 oracle: written after the 7.2
+      // definition (CLIENT SETINFO LIB-NAME name | LIB-VER version), not checked.
+      def({
+        name: 'setinfo', arity: 4, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '7.2.0',
+        summary: 'Records the name or version of the client library behind the connection',
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'list', arity: -2, flags: CLIENT_ADMIN_FLAGS(), acl: CLIENT_ADMIN_ACL(),
+        tips: ['nondeterministic_output'],
+        group: 'connection', since: '2.4.0',
+        summary: 'Describes every open client connection',
+        complexity: 'O(N), N being the number of connections.',
+        route: 'front',
+        history: [
+          ['2.8.12', 'New `id` field.'],
+          ['5.0.0', 'New TYPE filter.'],
+          ['6.0.0', 'New `user` field.'],
+          ['6.2.0', 'New `argv-mem`, `tot-mem`, `laddr` and `redir` fields; new ID filter.'],
+          ['7.0.0', 'New `resp`, `multi-mem`, `rbs` and `rbp` fields.'],
+          ['7.0.3', 'New `ssub` field.'],
+        ],
+      }),
+      def({
+        name: 'info', arity: 2, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        tips: ['nondeterministic_output'],
+        group: 'connection', since: '6.2.0',
+        summary: 'Describes the current connection',
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'kill', arity: -3, flags: CLIENT_ADMIN_FLAGS(), acl: CLIENT_ADMIN_ACL(),
+        group: 'connection', since: '2.4.0',
+        summary: 'Closes the client connections picked by address or by filters',
+        complexity: 'O(N), N being the number of connections.',
+        route: 'front',
+        history: [
+          ['2.8.12', 'New filter syntax.'],
+          ['2.8.12', 'New ID filter.'],
+          ['3.2.0', 'TYPE accepts `master`.'],
+          ['5.0.0', 'TYPE takes `replica` in place of `slave` (still understood).'],
+          ['6.2.0', 'New LADDR filter.'],
+        ],
+      }),
+      def({
+        name: 'no-evict', arity: 3, flags: CLIENT_ADMIN_FLAGS(), acl: CLIENT_ADMIN_ACL(),
+        group: 'connection', since: '7.0.0',
+        summary: 'Turns client eviction off or on for the current connection',
+        complexity: O1, route: 'front',
+      }),
+      // Redis 7.2 addition, absent from the 7.0 oracle: written after the 7.2
+      // definition (CLIENT NO-TOUCH ON|OFF), not checked.
+      def({
+        name: 'no-touch', arity: 3, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '7.2.0',
+        summary: "Chooses whether the connection's commands update the access time of the keys they read",
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'reply', arity: 3, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '3.2.0',
+        summary: 'Turns the replies to the connection on, off, or off for the next command only',
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'help', arity: 2, flags: ['loading', 'stale'], acl: CLIENT_ACL(),
+        group: 'connection', since: '5.0.0',
+        summary: 'Describes the CLIENT subcommands',
+        complexity: O1, route: 'front',
+      }),
+    ],
+  }),
+];
+
+// --------------------------------------------------------------- server --
+
+const COMMAND_FLAGS = (): string[] => ['loading', 'stale'];
+
+const SERVER: CommandMeta[] = [
+  def({
+    // With no subcommand, COMMAND describes every command (like COMMAND INFO).
+    name: 'command', arity: -1, flags: COMMAND_FLAGS(), acl: CLIENT_ACL(),
+    tips: ['nondeterministic_output_order'],
+    group: 'server', since: '2.8.13',
+    summary: 'Describes every command the server knows',
+    complexity: 'O(N), N being the number of commands.',
+    route: 'front',
+    subcommands: [
+      def({
+        name: 'count', arity: 2, flags: COMMAND_FLAGS(), acl: CLIENT_ACL(),
+        group: 'server', since: '2.8.13',
+        summary: 'Returns how many commands the server knows',
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'info', arity: -2, flags: COMMAND_FLAGS(), acl: CLIENT_ACL(),
+        tips: ['nondeterministic_output_order'],
+        group: 'server', since: '2.8.13',
+        summary: 'Describes the named commands, or all of them when none is named',
+        complexity: 'O(N), N being the number of commands asked for.',
+        route: 'front',
+        history: [['7.0.0', 'With no name, describes every command.']],
+      }),
+      def({
+        name: 'docs', arity: -2, flags: COMMAND_FLAGS(), acl: CLIENT_ACL(),
+        tips: ['nondeterministic_output_order'],
+        group: 'server', since: '7.0.0',
+        summary: 'Returns the documentation of the named commands, or of all of them',
+        complexity: 'O(N), N being the number of commands asked for.',
+        route: 'front',
+      }),
+      def({
+        name: 'list', arity: -2, flags: COMMAND_FLAGS(), acl: CLIENT_ACL(),
+        tips: ['nondeterministic_output_order'],
+        group: 'server', since: '7.0.0',
+        summary: 'Returns the command names, optionally filtered by ACL category, pattern or module',
+        complexity: 'O(N), N being the number of commands.',
+        route: 'front',
+      }),
+      def({
+        name: 'getkeys', arity: -4, flags: COMMAND_FLAGS(), acl: CLIENT_ACL(),
+        group: 'server', since: '2.8.13',
+        summary: 'Tells which arguments of a complete command line are keys',
+        complexity: 'O(N), N being the number of arguments.',
+        route: 'front',
+      }),
+      def({
+        name: 'help', arity: 2, flags: COMMAND_FLAGS(), acl: CLIENT_ACL(),
+        group: 'server', since: '5.0.0',
+        summary: 'Describes the COMMAND subcommands',
+        complexity: O1, route: 'front',
+      }),
+    ],
+  }),
+  def({
+    name: 'info', arity: -1, flags: ['loading', 'stale'], acl: ['slow', 'dangerous'],
+    tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+    group: 'server', since: '1.0.0',
+    summary: 'Reports information and statistics about the server',
+    complexity: O1, route: 'front',
+    history: [['7.0.0', 'Accepts several section names.']],
+  }),
+  def({
+    name: 'config', arity: -2, flags: [], acl: ['slow'],
+    group: 'server', since: '2.0.0',
+    summary: 'Groups the subcommands that read and change the server configuration',
+    complexity: BY_SUB, route: 'front',
+    subcommands: [
+      def({
+        name: 'get', arity: -3, flags: ['admin', 'noscript', 'loading', 'stale'],
+        acl: ['admin', 'slow', 'dangerous'],
+        group: 'server', since: '2.0.0',
+        summary: 'Returns the configuration parameters whose names match the given patterns',
+        complexity: 'O(N), N being the number of patterns.',
+        route: 'front',
+        history: [['7.0.0', 'Accepts several patterns.']],
+      }),
+      def({
+        name: 'set', arity: -4, flags: ['admin', 'noscript', 'loading', 'stale'],
+        acl: ['admin', 'slow', 'dangerous'],
+        tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        group: 'server', since: '2.0.0',
+        summary: 'Changes configuration parameters while the server runs',
+        complexity: 'O(N), N being the number of parameters.',
+        route: 'front',
+        history: [['7.0.0', 'Accepts several parameter/value pairs.']],
+      }),
+      def({
+        name: 'resetstat', arity: 2, flags: ['admin', 'noscript', 'loading', 'stale'],
+        acl: ['admin', 'slow', 'dangerous'],
+        group: 'server', since: '2.0.0',
+        summary: 'Zeroes the counters that INFO reports',
+        complexity: O1, route: 'front',
+      }),
+      def({
+        name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'],
+        group: 'server', since: '5.0.0',
+        summary: 'Describes the CONFIG subcommands',
+        complexity: O1, route: 'front',
+      }),
+    ],
+  }),
+  def({
+    name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['fast'],
+    tips: ['nondeterministic_output'],
+    group: 'server', since: '2.6.0',
+    summary: 'Returns the current server time as seconds and microseconds',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], acl: ['admin', 'fast', 'dangerous'],
+    tips: ['nondeterministic_output'],
+    group: 'server', since: '1.0.0',
+    summary: 'Returns the Unix time of the last successful save to disk',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'shutdown', arity: -1,
+    flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'],
+    acl: ['admin', 'slow', 'dangerous'],
+    group: 'server', since: '1.0.0',
+    summary: 'Stops the server, saving the data first when persistence asks for it',
+    complexity: 'O(N) over all N keys when saving, O(1) otherwise.',
+    route: 'front',
+    history: [['7.0.0', 'New NOW, FORCE and ABORT options.']],
+  }),
+  def({
+    name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'],
+    acl: ['admin', 'slow', 'dangerous'],
+    group: 'server', since: '1.0.0',
+    summary: 'Runs internal debugging subcommands',
+    complexity: BY_SUB, route: 'front',
+    docFlags: ['syscmd'],
+  }),
+  def({
+    name: 'memory', arity: -2, flags: [], acl: ['slow'],
+    group: 'server', since: '4.0.0',
+    summary: 'Groups the subcommands about memory use',
+    complexity: BY_SUB, route: 'front',
+    subcommands: [
+      def({
+        name: 'usage', arity: -3, flags: ['readonly'], keys: [2, 2, 1], acl: ['read', 'slow'],
+        keySpecs: [ks(['RO'], 2)],
+        group: 'server', since: '4.0.0',
+        summary: 'Estimates how many bytes a key and its value take',
+        complexity: 'O(N), N being the number of sampled elements.',
+        route: 'single',
+      }),
+      def({
+        name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'],
+        group: 'server', since: '4.0.0',
+        summary: 'Describes the MEMORY subcommands',
+        complexity: O1, route: 'front',
+      }),
+    ],
+  }),
+];
+
+/** Every command Shoal knows, top-level entries only (subcommands are nested). */
+export const CATALOG: CommandMeta[] = [...STRING, ...GENERIC, ...DATABASE, ...CONNECTION, ...SERVER];
+
+const byName = new Map<string, CommandMeta>();
+for (const meta of CATALOG) byName.set(meta.name, meta);
+
+const subsByContainer = new WeakMap<CommandMeta, Map<string, CommandMeta>>();
+for (const meta of CATALOG) {
+  if (!meta.subcommands) continue;
+  const subs = new Map<string, CommandMeta>();
+  for (const sub of meta.subcommands) subs.set(sub.name, sub);
+  subsByContainer.set(meta, subs);
+}
+
+/** The top-level command called `name` (any case), or undefined. */
+export function findCommand(name: string): CommandMeta | undefined {
+  return byName.get(name) ?? byName.get(name.toLowerCase());
+}
+
+/** The subcommand `sub` (any case) of a container command, or undefined. */
+export function findSubcommand(container: CommandMeta, sub: string): CommandMeta | undefined {
+  let subs = subsByContainer.get(container);
+  if (!subs) {
+    // A CommandMeta that is not from CATALOG (e.g. built by a test): index it now.
+    if (!container.subcommands) return undefined;
+    subs = new Map(container.subcommands.map((s) => [s.name, s]));
+    subsByContainer.set(container, subs);
+  }
+  return subs.get(sub) ?? subs.get(sub.toLowerCase());
+}

@@ -1,0 +1,387 @@
+/**
+ * The generic keyspace family: existence, deletion, expiry, iteration and
+ * introspection of keys. Commands routed to every shard (KEYS, SCAN, DBSIZE,
+ * FLUSHDB ...) run here once per shard; the front merges the parts.
+ */
+import type { ShardHandler } from './registry.js';
+import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
+import { Enc, ObjType } from '../shard/keyspace.js';
+import { globMatch } from '../util/glob.js';
+import { segOf } from 'native-free-arena';
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+export const TYPE_NAMES: Record<number, string> = {
+  [ObjType.String]: 'string',
+  [ObjType.List]: 'list',
+  [ObjType.Set]: 'set',
+  [ObjType.ZSet]: 'zset',
+  [ObjType.Hash]: 'hash',
+  [ObjType.Stream]: 'stream',
+};
+
+const ENCODING_NAMES: Record<number, string> = {
+  [Enc.Raw]: 'raw',
+  [Enc.Int]: 'int',
+  [Enc.HashTable]: 'hashtable',
+  [Enc.IntSet]: 'intset',
+  [Enc.SkipList]: 'skiplist',
+  [Enc.Embstr]: 'embstr',
+  [Enc.QuickList]: 'quicklist',
+  [Enc.Stream]: 'stream',
+  [Enc.ListPack]: 'listpack',
+};
+
+/** Redis shares the integers 0..9999 (OBJECT REFCOUNT reports INT_MAX for them). */
+const OBJ_SHARED_INTEGERS = 10000;
+const OBJ_SHARED_REFCOUNT = 2147483647;
+
+/** DEL and UNLINK: keys of this shard; replies the count removed. */
+function del(x: Exec): void {
+  let n = 0;
+  for (let i = 1; i < x.argc; i++) if (x.ks.delete(x.db, x.u8, x.off[i], x.len[i], x.now)) n++;
+  x.r.int(n);
+}
+
+/** EXISTS counts repeated keys as many times as they are named. */
+function exists(x: Exec): void {
+  let n = 0;
+  for (let i = 1; i < x.argc; i++) if (x.ks.lookup(x.db, x.u8, x.off[i], x.len[i], x.now) !== 0) n++;
+  x.r.int(n);
+}
+
+/** TOUCH updates the access time even for NO-TOUCH clients. */
+function touch(x: Exec): void {
+  let n = 0;
+  for (let i = 1; i < x.argc; i++) {
+    const h = x.ks.lookup(x.db, x.u8, x.off[i], x.len[i], x.now);
+    if (h !== 0) {
+      x.ks.touch(h, x.lru);
+      n++;
+    }
+  }
+  x.r.int(n);
+}
+
+function type(x: Exec): void {
+  const h = x.lookup(1);
+  x.r.simple(h === 0 ? 'none' : TYPE_NAMES[x.ks.type(h)]);
+}
+
+const X_NX = 1;
+const X_XX = 2;
+const X_GT = 4;
+const X_LT = 8;
+
+/** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, as Redis's expireGenericCommand. */
+function expireGeneric(x: Exec, relative: boolean, seconds: boolean): void {
+  let flags = 0;
+  for (let j = 3; j < x.argc; j++) {
+    if (x.argIs(j, 'nx')) flags |= X_NX;
+    else if (x.argIs(j, 'xx')) flags |= X_XX;
+    else if (x.argIs(j, 'gt')) flags |= X_GT;
+    else if (x.argIs(j, 'lt')) flags |= X_LT;
+    else {
+      x.r.error(`ERR Unsupported option ${x.argStr(j)}`);
+      return;
+    }
+  }
+  if (flags & X_NX && flags & (X_XX | X_GT | X_LT)) {
+    x.r.error('ERR NX and XX, GT or LT options at the same time are not compatible');
+    return;
+  }
+  if (flags & X_GT && flags & X_LT) {
+    x.r.error('ERR GT and LT options at the same time are not compatible');
+    return;
+  }
+  const v = x.argIntOrReply(2);
+  if (v === null) return;
+  let when = BigInt(v);
+  const invalid = () => x.r.error(`ERR invalid expire time in '${x.name}' command`);
+  if (seconds) {
+    if (when > INT64_MAX / 1000n || when < INT64_MIN / 1000n) return invalid();
+    when *= 1000n;
+  }
+  if (relative) {
+    const base = BigInt(x.now);
+    if (when > INT64_MAX - base) return invalid();
+    when += base;
+  }
+  const h = x.lookup(1);
+  if (h === 0) {
+    x.r.int(0);
+    return;
+  }
+  const at = Number(when);
+  if (flags) {
+    const cur = x.ks.expireAt(h);
+    const has = cur !== 0;
+    if ((flags & X_NX && has) || (flags & X_XX && !has) || (flags & X_GT && (!has || at <= cur)) || (flags & X_LT && has && at >= cur)) {
+      x.r.int(0);
+      return;
+    }
+  }
+  if (at <= x.now) {
+    x.ks.removeEntry(x.db, h);
+  } else {
+    x.ks.setExpire(x.db, h, at);
+  }
+  x.r.int(1);
+}
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
+function ttlGeneric(x: Exec, ms: boolean, absolute: boolean): void {
+  const h = x.ks.lookup(x.db, x.u8, x.off[1], x.len[1], x.now);
+  if (h === 0) {
+    x.r.int(-2);
+    return;
+  }
+  const exp = x.ks.expireAt(h);
+  if (exp === 0) {
+    x.r.int(-1);
+    return;
+  }
+  let t = absolute ? exp : exp - x.now;
+  if (t < 0) t = 0;
+  x.r.int(ms ? t : Math.floor((t + 500) / 1000));
+}
+
+function persist(x: Exec): void {
+  const h = x.lookup(1);
+  if (h === 0 || x.ks.expireAt(h) === 0) x.r.int(0);
+  else {
+    x.ks.setExpire(x.db, h, 0);
+    x.r.int(1);
+  }
+}
+
+/** Whether entry h's key matches a glob (null = match everything). */
+function keyMatches(x: Exec, h: number, pat: Uint8Array | null): boolean {
+  if (pat === null) return true;
+  return globMatch(pat, 0, pat.length, x.bytesOf(h), x.ks.keyOffset(h), x.ks.keyLen(h), false);
+}
+
+function isMatchAll(p: Uint8Array): boolean {
+  return p.length === 1 && p[0] === 0x2a;
+}
+
+/** KEYS part: this shard's matching keys. */
+function keys(x: Exec): void {
+  const p = x.argCopy(1);
+  const pat = isMatchAll(p) ? null : p;
+  const out: number[] = [];
+  x.ks.dbs[x.db].table.forEach((h) => {
+    const exp = x.ks.expireAt(h);
+    if ((exp === 0 || exp > x.now) && keyMatches(x, h, pat)) out.push(h);
+  });
+  x.r.array(out.length);
+  for (const h of out) x.r.bulk(x.bytesOf(h), x.ks.keyOffset(h), x.ks.keyLen(h));
+}
+
+/** Parses a SCAN cursor as Redis does (an unsigned 64-bit decimal). */
+export function parseCursor(s: string): bigint | null {
+  if (!/^[0-9]+$/.test(s) && !/^-[0-9]+$/.test(s)) return null;
+  let v = BigInt(s);
+  // strtoull accepts negatives and wraps them.
+  if (v < 0n) v = (1n << 64n) + v;
+  if (v >= 1n << 64n) return null;
+  return v;
+}
+
+/**
+ * SCAN on this shard. The global cursor is local * shardCount + shardIndex,
+ * so the front routes it by `cursor mod count`; when this shard is done the
+ * next cursor points at the start of the next shard, or is 0 after the last.
+ */
+function scan(x: Exec): void {
+  const c = parseCursor(x.argStr(1));
+  if (c === null) {
+    x.r.error('ERR invalid cursor');
+    return;
+  }
+  let count = 10;
+  let pat: Uint8Array | null = null;
+  let typeName: string | null = null;
+  for (let j = 2; j < x.argc; j += 2) {
+    if (j + 1 >= x.argc) {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+    if (x.argIs(j, 'count')) {
+      const v = x.argInt64(j + 1);
+      if (v === null) {
+        x.r.error(ERR_NOT_INT);
+        return;
+      }
+      if (v < 1) {
+        x.r.error(ERR_SYNTAX);
+        return;
+      }
+      count = Number(v > 1_000_000 ? 1_000_000 : v);
+    } else if (x.argIs(j, 'match')) {
+      const p = x.argCopy(j + 1);
+      pat = isMatchAll(p) ? null : p;
+    } else if (x.argIs(j, 'type')) {
+      typeName = x.argStr(j + 1).toLowerCase();
+    } else {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  const n = BigInt(x.shard.count);
+  const local = c / n;
+  const found: number[] = [];
+  let next = 0;
+  if (local < 1n << 40n) {
+    next = x.ks.dbs[x.db].table.scan(Number(local), count, (h) => {
+      const exp = x.ks.expireAt(h);
+      if (exp !== 0 && exp <= x.now) return;
+      if (typeName !== null && TYPE_NAMES[x.ks.type(h)] !== typeName) return;
+      if (keyMatches(x, h, pat)) found.push(h);
+    });
+  }
+  let global: bigint;
+  if (next !== 0) global = BigInt(next) * n + BigInt(x.shard.index);
+  else if (x.shard.index + 1 < x.shard.count) global = BigInt(x.shard.index + 1);
+  else global = 0n;
+  x.r.array(2);
+  x.r.bulkString(global.toString());
+  x.r.array(found.length);
+  for (const h of found) x.r.bulk(x.bytesOf(h), x.ks.keyOffset(h), x.ks.keyLen(h));
+}
+
+/** RANDOMKEY part: [keys in this db, a random live key or nil]; the front picks among shards. */
+function randomkey(x: Exec): void {
+  const t = x.ks.dbs[x.db].table;
+  x.r.array(2);
+  for (let tries = 0; tries < 100; tries++) {
+    const h = t.randomEntry(Math.random);
+    if (h === 0) break;
+    const exp = x.ks.expireAt(h);
+    if (exp !== 0 && exp <= x.now) {
+      // Reclaim it and try again, as Redis does.
+      x.ks.expiredKeys++;
+      x.ks.removeEntry(x.db, h);
+      continue;
+    }
+    x.r.int(t.size);
+    x.r.bulk(x.bytesOf(h), x.ks.keyOffset(h), x.ks.keyLen(h));
+    return;
+  }
+  x.r.int(0);
+  x.r.nullBulk();
+}
+
+function dbsize(x: Exec): void {
+  x.r.int(x.ks.size(x.db));
+}
+
+/** The front validated the options; every shard flushes its part. */
+function flushdb(x: Exec): void {
+  x.ks.flushDb(x.db);
+  x.r.ok();
+}
+
+function flushall(x: Exec): void {
+  for (let db = 0; db < x.ks.dbs.length; db++) x.ks.flushDb(db);
+  x.r.ok();
+}
+
+/** SWAPDB a b, validated by the front. */
+function swapdb(x: Exec): void {
+  x.ks.swapDb(Number(x.argInt64(1)), Number(x.argInt64(2)));
+  x.r.ok();
+}
+
+function objectEncoding(x: Exec): void {
+  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
+  if (h === 0) x.r.nullBulk();
+  else x.r.bulkString(ENCODING_NAMES[x.ks.encoding(h)]);
+}
+
+function objectRefcount(x: Exec): void {
+  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
+  if (h === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  let rc = 1;
+  if (x.ks.encoding(h) === Enc.Int) {
+    const n = Number(new TextDecoder().decode(x.bytesOf(h).subarray(x.ks.valueOffset(h), x.ks.valueOffset(h) + x.ks.valueWord(h))));
+    if (n >= 0 && n < OBJ_SHARED_INTEGERS) rc = OBJ_SHARED_REFCOUNT;
+  }
+  x.r.int(rc);
+}
+
+function objectIdletime(x: Exec): void {
+  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
+  if (h === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  let idle = x.lru - x.ks.lru(h);
+  if (idle < 0) idle += 1 << 24;
+  x.r.int(idle);
+}
+
+function objectFreq(x: Exec): void {
+  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
+  if (h === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  x.r.error(
+    'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+  );
+}
+
+/** MEMORY USAGE: the entry's block plus its dashtable slot. */
+function memoryUsage(x: Exec): void {
+  for (let j = 3; j < x.argc; j += 2) {
+    if (!x.argIs(j, 'samples') || j + 1 >= x.argc) {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+    if (x.argInt64(j + 1) === null) {
+      x.r.error(ERR_NOT_INT);
+      return;
+    }
+  }
+  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
+  if (h === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  x.r.int(x.ks.arena.usableSize(h) + 8);
+  void segOf;
+}
+
+export const keyHandlers: Record<string, ShardHandler> = {
+  del,
+  unlink: del,
+  exists,
+  touch,
+  type,
+  expire: (x) => expireGeneric(x, true, true),
+  pexpire: (x) => expireGeneric(x, true, false),
+  expireat: (x) => expireGeneric(x, false, true),
+  pexpireat: (x) => expireGeneric(x, false, false),
+  ttl: (x) => ttlGeneric(x, false, false),
+  pttl: (x) => ttlGeneric(x, true, false),
+  expiretime: (x) => ttlGeneric(x, false, true),
+  pexpiretime: (x) => ttlGeneric(x, true, true),
+  persist,
+  keys,
+  scan,
+  randomkey,
+  dbsize,
+  flushdb,
+  flushall,
+  swapdb,
+  'object|encoding': objectEncoding,
+  'object|refcount': objectRefcount,
+  'object|idletime': objectIdletime,
+  'object|freq': objectFreq,
+  'memory|usage': memoryUsage,
+};

@@ -1,0 +1,233 @@
+/**
+ * The server family, run on the front: COMMAND, INFO, CONFIG, TIME,
+ * LASTSAVE, SHUTDOWN, DEBUG and the HELP of containers. INFO and CONFIG
+ * RESETSTAT ask every shard through a fan-out.
+ */
+import type { FrontCall, FrontHandler } from '../front/front-call.js';
+import { bulkText, mergeAllOk, type Merger } from '../front/merge.js';
+import { buildInfo, selectSections } from '../front/info.js';
+import { Config } from '../config/config.js';
+import { globMatch } from '../util/glob.js';
+import { OP_RESETSTAT, OP_STATS, type ShardStats } from '../shard/shard.js';
+import {
+  commandCount,
+  commandDocsReply,
+  commandInfoReply,
+  commandListNames,
+  getKeysFromCommand,
+} from './introspection.js';
+import { helpReply } from './connection.js';
+
+function command(f: FrontCall): void {
+  f.value(commandInfoReply([]));
+}
+
+function commandCountH(f: FrontCall): void {
+  f.w.int(commandCount());
+}
+
+function commandInfo(f: FrontCall): void {
+  const names: string[] = [];
+  for (let i = 2; i < f.argc; i++) names.push(f.arg(i));
+  f.value(commandInfoReply(names.length === 0 ? [] : names));
+}
+
+function commandDocs(f: FrontCall): void {
+  const names: string[] = [];
+  for (let i = 2; i < f.argc; i++) names.push(f.arg(i));
+  f.value(commandDocsReply(names));
+}
+
+function commandList(f: FrontCall): void {
+  if (f.argc === 2) return f.value(commandListNames());
+  if (f.argc !== 5 || !f.argIs(2, 'filterby')) return f.error('ERR syntax error');
+  const kind = f.arg(3).toLowerCase();
+  const v = f.arg(4);
+  if (kind === 'aclcat') f.value(commandListNames({ aclcat: v }));
+  else if (kind === 'pattern') f.value(commandListNames({ pattern: v }));
+  else if (kind === 'module') f.value(commandListNames({ module: v }));
+  else f.error('ERR syntax error');
+}
+
+function commandGetkeys(f: FrontCall): void {
+  const r = getKeysFromCommand(f.allArgs().slice(2));
+  f.value(Array.isArray(r) ? r.map((i) => f.argBytes(i + 2)) : r);
+}
+
+const COMMAND_HELP = [
+  'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  '(no subcommand)',
+  '    Return details about all Redis commands.',
+  'COUNT',
+  '    Return the total number of commands in this Redis server.',
+  'LIST',
+  '    Return a list of all commands in this Redis server.',
+  'INFO [<command-name> ...]',
+  '    Return details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'DOCS [<command-name> ...]',
+  '    Return documentation details about multiple Redis commands.',
+  '    If no command names are given, documentation details for all',
+  '    commands are returned.',
+  'GETKEYS <full-command>',
+  '    Return the keys from a full Redis command.',
+  'HELP',
+  '    Print this help.',
+];
+
+/** INFO: gathers every shard's statistics, then builds the text on the front. */
+function info(f: FrontCall): void {
+  const args: string[] = [];
+  for (let i = 1; i < f.argc; i++) args.push(f.arg(i));
+  const sections = selectSections(args);
+  const front = f.front;
+  const merge: Merger = (parts, w) => {
+    const stats = parts.map((p) => JSON.parse(bulkText(p!)) as ShardStats);
+    w.verbatim(buildInfo(front, sections, stats));
+  };
+  f.fanout(OP_STATS, merge);
+}
+
+function configGet(f: FrontCall): void {
+  const pairs: [string, string][] = [];
+  const seen = new Set<string>();
+  for (let i = 2; i < f.argc; i++) {
+    const pat = f.argBytes(i);
+    for (const [k, v] of f.front.config.matching((name) => {
+      const n = Buffer.from(name);
+      return globMatch(pat, 0, pat.length, n, 0, n.length, true);
+    })) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        pairs.push([k, v]);
+      }
+    }
+  }
+  f.w.map(pairs.length);
+  for (const [k, v] of pairs) {
+    f.w.bulkString(k);
+    f.w.bulkString(v);
+  }
+}
+
+function configSet(f: FrontCall): void {
+  if ((f.argc - 2) % 2 !== 0) return f.error("ERR wrong number of arguments for 'config|set' command");
+  const cfg = f.front.config;
+  // Redis applies CONFIG SET atomically: validate everything first.
+  const trial = new Config();
+  for (const name of Config.names()) trial.set(name, cfg.get(name), false);
+  const names = new Set<string>();
+  for (let i = 2; i < f.argc; i += 2) {
+    const name = f.arg(i).toLowerCase();
+    if (names.has(name)) return f.error(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+    names.add(name);
+    const err = trial.set(name, f.arg(i + 1), true);
+    if (err !== null) return f.error(`ERR ${err}`);
+  }
+  for (let i = 2; i < f.argc; i += 2) cfg.set(f.arg(i), f.arg(i + 1), true);
+  f.w.ok();
+}
+
+function configResetstat(f: FrontCall): void {
+  const front = f.front;
+  front.stats.rejected.clear();
+  front.stats.errors.clear();
+  front.commandStats.clear();
+  f.fanout(OP_RESETSTAT, mergeAllOk);
+}
+
+const CONFIG_HELP = [
+  'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'HELP',
+  '    Print this help.',
+];
+
+function time(f: FrontCall): void {
+  const us = BigInt(Date.now()) * 1000n + BigInt(Math.floor((performance.now() % 1) * 1000));
+  f.w.array(2);
+  f.w.bulkString((us / 1000000n).toString());
+  f.w.bulkString((us % 1000000n).toString());
+}
+
+function lastsave(f: FrontCall): void {
+  f.w.int(f.front.lastSave);
+}
+
+function shutdown(f: FrontCall): void {
+  for (let i = 1; i < f.argc; i++) {
+    if (!['nosave', 'save', 'now', 'force', 'abort'].includes(f.arg(i).toLowerCase())) return f.error('ERR syntax error');
+  }
+  if (f.argc > 1 && f.argIs(1, 'abort')) return f.error('ERR No shutdown in progress.');
+  // Redis closes the connection without replying when it shuts down.
+  f.front.log.warn('User requested shutdown...');
+  setImmediate(() => void f.front.shutdown());
+}
+
+function debug(f: FrontCall): void {
+  if (f.argIs(1, 'sleep') && f.argc === 3) {
+    const secs = Number(f.arg(2));
+    if (!Number.isFinite(secs)) return f.error('ERR value is not a valid float');
+    // Blocks the front thread, as DEBUG SLEEP blocks Redis.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, secs * 1000));
+    return f.w.ok();
+  }
+  if (f.argIs(1, 'help')) {
+    return helpReply(f, ['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
+  }
+  f.error(`ERR unknown subcommand '${f.arg(1)}'. Try DEBUG HELP.`);
+}
+
+const OBJECT_HELP = [
+  'OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+  'HELP',
+  '    Print this help.',
+];
+
+const MEMORY_HELP = [
+  'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'USAGE <key> [SAMPLES <count>]',
+  '    Return memory in bytes used by <key> and its value. Nested values are',
+  '    sampled up to <count> times (default: 5, 0 means sample all).',
+  'HELP',
+  '    Print this help.',
+];
+
+export const serverHandlers: Record<string, FrontHandler> = {
+  command,
+  'command|count': commandCountH,
+  'command|info': commandInfo,
+  'command|docs': commandDocs,
+  'command|list': commandList,
+  'command|getkeys': commandGetkeys,
+  'command|help': (f) => helpReply(f, COMMAND_HELP),
+  info,
+  'config|get': configGet,
+  'config|set': configSet,
+  'config|resetstat': configResetstat,
+  'config|help': (f) => helpReply(f, CONFIG_HELP),
+  time,
+  lastsave,
+  shutdown,
+  debug,
+  'object|help': (f) => helpReply(f, OBJECT_HELP),
+  'memory|help': (f) => helpReply(f, MEMORY_HELP),
+};

@@ -1,0 +1,523 @@
+/**
+ * The string family: SET and friends, counters, ranges, LCS. Handlers run on
+ * the shard that owns the key; replies and errors follow Redis 7.0's t_string.c
+ * behaviour, including the order in which arguments are checked.
+ */
+import type { ShardHandler } from './registry.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE, parseInt64Bytes } from '../shard/exec.js';
+import { Enc, ObjType } from '../shard/keyspace.js';
+import { EMBSTR_MAX, encodingForCreated, encodingForValue, setString } from '../types/string.js';
+import { formatLongDouble, parseDouble } from '../util/numbers.js';
+import { lcs } from '../util/lcs.js';
+
+/** Bulk replies at least this long stream to the ring instead of being copied whole. */
+const STREAM_MIN = 512 * 1024;
+const ERR_STRING_SIZE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+// Flags of SET/GETEX options (Redis's OBJ_SET_* / OBJ_EX ...).
+const F_NX = 1;
+const F_XX = 2;
+const F_GET = 4;
+const F_KEEPTTL = 8;
+const F_PERSIST = 16;
+const F_EX = 32;
+const F_PX = 64;
+const F_EXAT = 128;
+const F_PXAT = 256;
+const F_ANY_EXPIRE = F_EX | F_PX | F_EXAT | F_PXAT;
+
+/** Replies with the value of string entry h (streaming large values). */
+export function replyString(x: Exec, h: number): void {
+  const len = x.ks.valueWord(h);
+  const u8 = x.bytesOf(h);
+  const o = x.ks.valueOffset(h);
+  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, o, len);
+  else x.r.bulk(u8, o, len);
+}
+
+/**
+ * Parses the options of SET (isSet) or GETEX from argument `from` on, with
+ * the same acceptance rules as Redis's parseExtendedStringArgumentsOrReply.
+ * Returns the flags and the index of the expire argument, or -1 after replying
+ * a syntax error.
+ */
+function parseStringOptions(x: Exec, from: number, isSet: boolean): { flags: number; expireArg: number } | null {
+  let flags = 0;
+  let expireArg = 0;
+  for (let j = from; j < x.argc; j++) {
+    const hasNext = j < x.argc - 1;
+    if (isSet && x.argIs(j, 'nx') && !(flags & F_XX)) flags |= F_NX;
+    else if (isSet && x.argIs(j, 'xx') && !(flags & F_NX)) flags |= F_XX;
+    else if (isSet && x.argIs(j, 'get')) flags |= F_GET;
+    else if (isSet && x.argIs(j, 'keepttl') && !(flags & (F_PERSIST | F_ANY_EXPIRE))) flags |= F_KEEPTTL;
+    else if (!isSet && x.argIs(j, 'persist') && !(flags & (F_ANY_EXPIRE | F_KEEPTTL))) flags |= F_PERSIST;
+    else if (x.argIs(j, 'ex') && !(flags & (F_KEEPTTL | F_PERSIST | F_EXAT | F_PX | F_PXAT)) && hasNext) {
+      flags |= F_EX;
+      expireArg = ++j;
+    } else if (x.argIs(j, 'px') && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PXAT)) && hasNext) {
+      flags |= F_PX;
+      expireArg = ++j;
+    } else if (x.argIs(j, 'exat') && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_PX | F_PXAT)) && hasNext) {
+      flags |= F_EXAT;
+      expireArg = ++j;
+    } else if (x.argIs(j, 'pxat') && !(flags & (F_KEEPTTL | F_PERSIST | F_EX | F_EXAT | F_PX)) && hasNext) {
+      flags |= F_PXAT;
+      expireArg = ++j;
+    } else {
+      x.r.error(ERR_SYNTAX);
+      return null;
+    }
+  }
+  return { flags, expireArg };
+}
+
+/**
+ * Turns an expire argument into an absolute time in ms, as Redis's
+ * getExpireMillisecondsOrReply: non-positive values and overflows are
+ * "invalid expire time". Returns null after replying an error.
+ */
+function expireMillis(x: Exec, arg: number, flags: number): number | null {
+  const v = x.argInt64(arg);
+  if (v === null) {
+    x.r.error(ERR_NOT_INT);
+    return null;
+  }
+  let ms = BigInt(v);
+  const seconds = (flags & (F_EX | F_EXAT)) !== 0;
+  if (ms <= 0n || (seconds && ms > INT64_MAX / 1000n)) {
+    x.r.error(`ERR invalid expire time in '${x.name}' command`);
+    return null;
+  }
+  if (seconds) ms *= 1000n;
+  if (flags & (F_EX | F_PX)) ms += BigInt(x.now);
+  if (ms > INT64_MAX) {
+    x.r.error(`ERR invalid expire time in '${x.name}' command`);
+    return null;
+  }
+  return Number(ms);
+}
+
+/** SET's core, shared by SET, SETEX, PSETEX, SETNX, GETSET. Returns false if a reply was sent for an error. */
+function setGeneric(x: Exec, valArg: number, flags: number, expireArg: number, okReply: () => void, abortReply: () => void): void {
+  let expireAt = 0;
+  if (expireArg > 0) {
+    const ms = expireMillis(x, expireArg, flags);
+    if (ms === null) return;
+    expireAt = ms;
+  }
+  let h = x.lookup(1);
+  if (flags & F_GET) {
+    if (h === 0) x.r.nullBulk();
+    else if (x.ks.type(h) !== ObjType.String) {
+      x.r.error(WRONGTYPE);
+      return;
+    } else replyString(x, h);
+  }
+  if (((flags & F_NX) && h !== 0) || ((flags & F_XX) && h === 0)) {
+    if (!(flags & F_GET)) abortReply();
+    return;
+  }
+  const vo = x.off[valArg];
+  const vl = x.len[valArg];
+  h = setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), (flags & F_KEEPTTL) !== 0, x.lru);
+  if (expireAt !== 0) x.ks.setExpire(x.db, h, expireAt);
+  if (!(flags & F_GET)) okReply();
+}
+
+function get(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.String);
+  if (h === 0) x.r.nullBulk();
+  else if (h > 0) replyString(x, h);
+}
+
+function set(x: Exec): void {
+  const o = parseStringOptions(x, 3, true);
+  if (o === null) return;
+  setGeneric(
+    x,
+    2,
+    o.flags,
+    o.expireArg,
+    () => x.r.ok(),
+    () => x.r.nullBulk(),
+  );
+}
+
+function setnx(x: Exec): void {
+  setGeneric(
+    x,
+    2,
+    F_NX,
+    0,
+    () => x.r.int(1),
+    () => x.r.int(0),
+  );
+}
+
+function setex(x: Exec): void {
+  setGeneric(
+    x,
+    3,
+    F_EX,
+    2,
+    () => x.r.ok(),
+    () => {},
+  );
+}
+
+function psetex(x: Exec): void {
+  setGeneric(
+    x,
+    3,
+    F_PX,
+    2,
+    () => x.r.ok(),
+    () => {},
+  );
+}
+
+function getset(x: Exec): void {
+  setGeneric(
+    x,
+    2,
+    F_GET,
+    0,
+    () => {},
+    () => {},
+  );
+}
+
+function getdel(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.String);
+  if (h === 0) x.r.nullBulk();
+  else if (h > 0) {
+    replyString(x, h);
+    x.ks.removeEntry(x.db, h);
+  }
+}
+
+function getex(x: Exec): void {
+  const o = parseStringOptions(x, 2, false);
+  if (o === null) return;
+  const h = x.lookupTyped(1, ObjType.String);
+  if (h === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  if (h < 0) return;
+  let at = 0;
+  if (o.expireArg > 0) {
+    const ms = expireMillis(x, o.expireArg, o.flags);
+    if (ms === null) return;
+    at = ms;
+  }
+  replyString(x, h);
+  if (o.flags & (F_EXAT | F_PXAT) && at <= x.now) x.ks.removeEntry(x.db, h);
+  else if (at !== 0) x.ks.setExpire(x.db, h, at);
+  else if (o.flags & F_PERSIST) x.ks.setExpire(x.db, h, 0);
+}
+
+function strlen(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.String);
+  if (h >= 0) x.r.int(h === 0 ? 0 : x.ks.valueWord(h));
+}
+
+function append(x: Exec): void {
+  const h0 = x.lookupTyped(1, ObjType.String);
+  if (h0 < 0) return;
+  const ao = x.off[2];
+  const al = x.len[2];
+  if (h0 === 0) {
+    setString(x.ks, x.db, x.u8, x.off[1], x.len[1], 0, x.u8, ao, al, encodingForValue(x.u8, ao, al), false, x.lru);
+    x.r.int(al);
+    return;
+  }
+  const old = x.ks.valueWord(h0);
+  if (old + al > x.shard.protoMaxBulkLen) {
+    x.r.error(ERR_STRING_SIZE);
+    return;
+  }
+  const h = x.ks.resizeValue(x.db, h0, old + al, old, true);
+  const dst = x.bytesOf(h);
+  dst.set(x.u8.subarray(ao, ao + al), x.ks.valueOffset(h) + old);
+  x.ks.setValueWord(h, old + al);
+  x.ks.setEncoding(h, Enc.Raw);
+  x.r.int(old + al);
+}
+
+/** INCR, DECR, INCRBY, DECRBY. */
+function incrBy(x: Exec, by: number | bigint): void {
+  const h = x.lookupTyped(1, ObjType.String);
+  if (h < 0) return;
+  let cur: number | bigint = 0;
+  if (h !== 0) {
+    const v = parseInt64Bytes(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
+    if (v === null) {
+      x.r.error(ERR_NOT_INT);
+      return;
+    }
+    cur = v;
+  }
+  let next: number | bigint;
+  if (typeof cur === 'number' && typeof by === 'number' && Number.isSafeInteger(cur + by)) next = cur + by;
+  else {
+    const s = BigInt(cur) + BigInt(by);
+    if (s > INT64_MAX || s < INT64_MIN) {
+      x.r.error('ERR increment or decrement would overflow');
+      return;
+    }
+    next = s >= BigInt(Number.MIN_SAFE_INTEGER) && s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
+  }
+  const digits = Buffer.from(String(next), 'latin1');
+  setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, digits, 0, digits.length, Enc.Int, true, x.lru);
+  x.r.int(next);
+}
+
+function incr(x: Exec): void {
+  incrBy(x, 1);
+}
+function decr(x: Exec): void {
+  incrBy(x, -1);
+}
+function incrby(x: Exec): void {
+  const by = x.argIntOrReply(2);
+  if (by !== null) incrBy(x, by);
+}
+function decrby(x: Exec): void {
+  const by = x.argIntOrReply(2);
+  if (by === null) return;
+  if (by === INT64_MIN) {
+    x.r.error('ERR decrement would overflow');
+    return;
+  }
+  incrBy(x, typeof by === 'bigint' ? -by : -by);
+}
+
+function incrbyfloat(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.String);
+  if (h < 0) return;
+  let cur = 0;
+  if (h !== 0) {
+    const v = parseDouble(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
+    if (v === null) {
+      x.r.error(ERR_NOT_FLOAT);
+      return;
+    }
+    cur = v;
+  }
+  const by = parseDouble(x.u8, x.off[2], x.len[2]);
+  if (by === null) {
+    x.r.error(ERR_NOT_FLOAT);
+    return;
+  }
+  const next = cur + by;
+  if (!Number.isFinite(next)) {
+    x.r.error('ERR increment would produce NaN or Infinity');
+    return;
+  }
+  const text = Buffer.from(formatLongDouble(next), 'latin1');
+  setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, text, 0, text.length, encodingForCreated(text.length), true, x.lru);
+  x.r.bulk(text, 0, text.length);
+}
+
+function getrange(x: Exec): void {
+  let start = x.argIntOrReply(2);
+  if (start === null) return;
+  let end = x.argIntOrReply(3);
+  if (end === null) return;
+  const h = x.lookupTyped(1, ObjType.String);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.bulk(x.u8, 0, 0);
+    return;
+  }
+  const n = x.ks.valueWord(h);
+  let s = Number(start);
+  let e = Number(end);
+  if (s < 0 && e < 0 && s > e) {
+    x.r.bulk(x.u8, 0, 0);
+    return;
+  }
+  if (s < 0) s = n + s;
+  if (e < 0) e = n + e;
+  if (s < 0) s = 0;
+  if (e < 0) e = 0;
+  if (e >= n) e = n - 1;
+  if (s > e || n === 0) x.r.bulk(x.u8, 0, 0);
+  else x.r.bulk(x.bytesOf(h), x.ks.valueOffset(h) + s, e - s + 1);
+  start = end = null;
+}
+
+function setrange(x: Exec): void {
+  const offset = x.argIntOrReply(2);
+  if (offset === null) return;
+  if (offset < 0) {
+    x.r.error('ERR offset is out of range');
+    return;
+  }
+  const vo = x.off[3];
+  const vl = x.len[3];
+  const h0 = x.lookupTyped(1, ObjType.String);
+  if (h0 < 0) return;
+  const tooBig = () => Number(offset) + vl > x.shard.protoMaxBulkLen;
+  if (h0 === 0) {
+    if (vl === 0) {
+      x.r.int(0);
+      return;
+    }
+    if (tooBig()) {
+      x.r.error(ERR_STRING_SIZE);
+      return;
+    }
+    const total = Number(offset) + vl;
+    const h = x.ks.insertNew(x.db, x.u8, x.off[1], x.len[1], total, ObjType.String, Enc.Raw, x.lru);
+    const dst = x.bytesOf(h);
+    const vOff = x.ks.valueOffset(h);
+    dst.fill(0, vOff, vOff + Number(offset));
+    dst.set(x.u8.subarray(vo, vo + vl), vOff + Number(offset));
+    x.ks.setValueWord(h, total);
+    x.r.int(total);
+    return;
+  }
+  const old = x.ks.valueWord(h0);
+  if (vl === 0) {
+    x.r.int(old);
+    return;
+  }
+  if (tooBig()) {
+    x.r.error(ERR_STRING_SIZE);
+    return;
+  }
+  const off = Number(offset);
+  const total = Math.max(old, off + vl);
+  const h = x.ks.resizeValue(x.db, h0, total, old, false);
+  const dst = x.bytesOf(h);
+  const vOff = x.ks.valueOffset(h);
+  if (off > old) dst.fill(0, vOff + old, vOff + off);
+  dst.set(x.u8.subarray(vo, vo + vl), vOff + off);
+  x.ks.setValueWord(h, total);
+  x.ks.setEncoding(h, Enc.Raw);
+  x.r.int(total);
+}
+
+/** MSET part: the keys of this shard, in pairs. */
+function mset(x: Exec): void {
+  for (let i = 1; i + 1 < x.argc; i += 2) {
+    const h = x.lookup(i);
+    const vo = x.off[i + 1];
+    const vl = x.len[i + 1];
+    setString(x.ks, x.db, x.u8, x.off[i], x.len[i], h, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), false, x.lru);
+  }
+  x.r.ok();
+}
+
+/** MGET part: nil for missing keys and keys of other types. */
+function mget(x: Exec): void {
+  x.r.array(x.argc - 1);
+  for (let i = 1; i < x.argc; i++) {
+    const h = x.lookup(i);
+    if (h === 0 || x.ks.type(h) !== ObjType.String) x.r.nullBulk();
+    else replyString(x, h);
+  }
+}
+
+/** MSETNX on one shard: set all only if none exists. */
+function msetnx(x: Exec): void {
+  for (let i = 1; i < x.argc; i += 2) {
+    if (x.lookup(i) !== 0) {
+      x.r.int(0);
+      return;
+    }
+  }
+  for (let i = 1; i + 1 < x.argc; i += 2) {
+    const vo = x.off[i + 1];
+    const vl = x.len[i + 1];
+    setString(x.ks, x.db, x.u8, x.off[i], x.len[i], 0, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), false, x.lru);
+  }
+  x.r.int(1);
+}
+
+function lcsCommand(x: Exec): void {
+  const ha = x.lookup(1);
+  const hb = x.lookup(2);
+  if ((ha !== 0 && x.ks.type(ha) !== ObjType.String) || (hb !== 0 && x.ks.type(hb) !== ObjType.String)) {
+    x.r.error('ERR The specified keys must contain string values');
+    return;
+  }
+  let getIdx = false;
+  let getLen = false;
+  let withMatchLen = false;
+  let minMatchLen = 0;
+  for (let j = 3; j < x.argc; j++) {
+    const more = x.argc - 1 - j;
+    if (x.argIs(j, 'idx')) getIdx = true;
+    else if (x.argIs(j, 'len')) getLen = true;
+    else if (x.argIs(j, 'withmatchlen')) withMatchLen = true;
+    else if (x.argIs(j, 'minmatchlen') && more > 0) {
+      const v = x.argIntOrReply(j + 1);
+      if (v === null) return;
+      minMatchLen = v < 0 ? 0 : Number(v);
+      j++;
+    } else {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  if (getIdx && getLen) {
+    x.r.error('ERR If you want both the length and indexes, please just use IDX.');
+    return;
+  }
+  const value = (h: number) => (h === 0 ? new Uint8Array(0) : x.bytesOf(h).subarray(x.ks.valueOffset(h), x.ks.valueOffset(h) + x.ks.valueWord(h)));
+  const res = lcs(value(ha), value(hb));
+  if (getIdx) {
+    const matches = res.matches.filter((m) => m.len >= minMatchLen);
+    x.r.map(2);
+    x.r.bulkString('matches');
+    x.r.array(matches.length);
+    for (const m of matches) {
+      x.r.array(withMatchLen ? 3 : 2);
+      x.r.array(2);
+      x.r.int(m.a[0]);
+      x.r.int(m.a[1]);
+      x.r.array(2);
+      x.r.int(m.b[0]);
+      x.r.int(m.b[1]);
+      if (withMatchLen) x.r.int(m.len);
+    }
+    x.r.bulkString('len');
+    x.r.int(res.length);
+  } else if (getLen) {
+    x.r.int(res.length);
+  } else {
+    x.r.bulkBytes(res.string);
+  }
+}
+
+export const stringHandlers: Record<string, ShardHandler> = {
+  append,
+  decr,
+  decrby,
+  get,
+  getdel,
+  getex,
+  getrange,
+  getset,
+  incr,
+  incrby,
+  incrbyfloat,
+  lcs: lcsCommand,
+  mget,
+  mset,
+  msetnx,
+  psetex,
+  set,
+  setex,
+  setnx,
+  setrange,
+  strlen,
+  substr: getrange,
+};
+
+export { EMBSTR_MAX };

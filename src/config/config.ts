@@ -1,0 +1,194 @@
+/**
+ * Server configuration: the parameters Shoal has, read from a redis.conf-style
+ * file and from `--name value` command-line flags (as redis-server takes
+ * them), and changed at run time by CONFIG SET where a parameter allows it.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+type Kind = 'int' | 'memory' | 'string' | 'bool' | 'enum';
+
+interface ParamDef {
+  name: string;
+  kind: Kind;
+  default: string;
+  mutable: boolean;
+  values?: string[];
+  min?: number;
+  max?: number;
+  /** Accepted for compatibility; has no effect in Shoal yet (said in docs/compatibility.md). */
+  inert?: boolean;
+}
+
+const PARAMS: ParamDef[] = [
+  { name: 'port', kind: 'int', default: '6379', mutable: false, min: 0, max: 65535 },
+  { name: 'bind', kind: 'string', default: '127.0.0.1 -::1', mutable: false },
+  { name: 'shards', kind: 'int', default: String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), mutable: false, min: 1, max: 256 },
+  { name: 'requirepass', kind: 'string', default: '', mutable: true },
+  { name: 'loglevel', kind: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
+  { name: 'logfile', kind: 'string', default: '', mutable: false },
+  { name: 'maxclients', kind: 'int', default: '10000', mutable: true, min: 1, max: 1_000_000 },
+  { name: 'proto-max-bulk-len', kind: 'memory', default: '536870912', mutable: true, min: 1024 * 1024 },
+  { name: 'client-query-buffer-limit', kind: 'memory', default: '1073741824', mutable: true, min: 1024 * 1024 },
+  { name: 'databases', kind: 'int', default: '16', mutable: false, min: 16, max: 16 },
+  { name: 'timeout', kind: 'int', default: '0', mutable: true, min: 0 },
+  { name: 'tcp-keepalive', kind: 'int', default: '300', mutable: true, min: 0 },
+  { name: 'hz', kind: 'int', default: '10', mutable: true, min: 1, max: 500 },
+  { name: 'save', kind: 'string', default: '', mutable: true, inert: true },
+  { name: 'appendonly', kind: 'bool', default: 'no', mutable: true, inert: true },
+  { name: 'dir', kind: 'string', default: process.cwd(), mutable: true, inert: true },
+  { name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: true, inert: true },
+  { name: 'maxmemory', kind: 'memory', default: '0', mutable: true, inert: true },
+  {
+    name: 'maxmemory-policy',
+    kind: 'enum',
+    default: 'noeviction',
+    mutable: true,
+    inert: true,
+    values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'],
+  },
+  { name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true, inert: true },
+  { name: 'daemonize', kind: 'bool', default: 'no', mutable: false, inert: true },
+  { name: 'lazyfree-lazy-expire', kind: 'bool', default: 'no', mutable: true, inert: true },
+  { name: 'lazyfree-lazy-user-del', kind: 'bool', default: 'no', mutable: true, inert: true },
+  { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no', mutable: true, inert: true },
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', mutable: true, inert: true, values: ['always', 'everysec', 'no'] },
+];
+
+const DEFS = new Map(PARAMS.map((p) => [p.name, p]));
+
+export class ConfigError extends Error {}
+
+/** Parses Redis memory units: 1k = 1000, 1kb = 1024, and m/mb, g/gb likewise. */
+export function parseMemory(s: string): number | null {
+  const m = /^(-?\d+)(k|kb|m|mb|g|gb)?$/i.exec(s.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase();
+  const mul: Record<string, number> = { '': 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
+  return n * mul[unit];
+}
+
+export class Config {
+  private readonly values = new Map<string, string>();
+
+  constructor() {
+    for (const p of PARAMS) this.values.set(p.name, p.default);
+  }
+
+  static names(): string[] {
+    return PARAMS.map((p) => p.name);
+  }
+
+  static isInert(name: string): boolean {
+    return DEFS.get(name)?.inert === true;
+  }
+
+  get(name: string): string {
+    return this.values.get(name) ?? '';
+  }
+
+  int(name: string): number {
+    return Number(this.values.get(name));
+  }
+
+  /** Sets a parameter; returns an error text (Redis's wording) or null. */
+  set(name: string, value: string, atRuntime: boolean): string | null {
+    const def = DEFS.get(name.toLowerCase());
+    if (def === undefined) return `Unknown option or number of arguments for CONFIG SET - '${name}'`;
+    if (atRuntime && !def.mutable) return `CONFIG SET failed (possibly related to argument '${def.name}') - can't set immutable config`;
+    let v = value;
+    switch (def.kind) {
+      case 'int': {
+        if (!/^-?\d+$/.test(v)) return `CONFIG SET failed (possibly related to argument '${def.name}') - argument couldn't be parsed into an integer`;
+        const n = Number(v);
+        if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max)) {
+          return `CONFIG SET failed (possibly related to argument '${def.name}') - argument must be between ${def.min} and ${def.max ?? 9223372036854775807n} inclusive`;
+        }
+        v = String(n);
+        break;
+      }
+      case 'memory': {
+        const n = parseMemory(v);
+        if (n === null || n < 0) return `CONFIG SET failed (possibly related to argument '${def.name}') - argument must be a memory value`;
+        if (def.min !== undefined && n < def.min && n !== 0) {
+          return `CONFIG SET failed (possibly related to argument '${def.name}') - argument must be between ${def.min} and 9223372036854775807 inclusive`;
+        }
+        v = String(n);
+        break;
+      }
+      case 'bool': {
+        const l = v.toLowerCase();
+        if (l !== 'yes' && l !== 'no') return `CONFIG SET failed (possibly related to argument '${def.name}') - argument must be 'yes' or 'no'`;
+        v = l;
+        break;
+      }
+      case 'enum': {
+        const l = v.toLowerCase();
+        if (!def.values!.includes(l)) return `CONFIG SET failed (possibly related to argument '${def.name}') - argument(s) must be one of the following: ${def.values!.join(', ')}`;
+        v = l;
+        break;
+      }
+      default:
+        break;
+    }
+    this.values.set(def.name, v);
+    return null;
+  }
+
+  /** Parameters matching a glob, for CONFIG GET. */
+  matching(pattern: (name: string) => boolean): [string, string][] {
+    return PARAMS.filter((p) => pattern(p.name)).map((p) => [p.name, this.values.get(p.name)!]);
+  }
+}
+
+/** Splits a config-file line into words, honouring "quotes" as redis.conf does. */
+function splitLine(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line)) !== null) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]));
+  return out;
+}
+
+/**
+ * Reads `shoal [config-file] [--name value ...]`, like redis-server's command
+ * line. Unknown parameters are reported with where they came from.
+ */
+export function loadConfig(argv: string[]): Config {
+  const cfg = new Config();
+  const directives: { name: string; args: string[]; where: string }[] = [];
+  let i = 0;
+  if (argv.length > 0 && !argv[0].startsWith('--')) {
+    const file = argv[0];
+    i = 1;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Fatal error, can't open config file '${file}': ${(err as Error).message}`);
+    }
+    text.split(/\r?\n/).forEach((raw, n) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      const words = splitLine(line);
+      directives.push({ name: words[0].toLowerCase(), args: words.slice(1), where: `${file}:${n + 1}` });
+    });
+  }
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new ConfigError(`Invalid argument '${a}': options are given as --name value`);
+    const args: string[] = [];
+    while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) args.push(argv[++i]);
+    directives.push({ name: a.slice(2).toLowerCase(), args, where: `command line (${a})` });
+  }
+  for (const d of directives) {
+    if (!DEFS.has(d.name)) {
+      throw new ConfigError(`Bad directive or wrong number of arguments at ${d.where}: '${d.name}' is not a parameter Shoal supports (see docs/configuration.md)`);
+    }
+    const value = d.args.join(' ');
+    const err = cfg.set(d.name, value, false);
+    if (err !== null) throw new ConfigError(`Invalid value at ${d.where}: ${err}`);
+  }
+  return cfg;
+}

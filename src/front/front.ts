@@ -1,0 +1,688 @@
+/**
+ * The front thread: accepts connections, parses requests, checks them against
+ * the command table, routes each key to its shard and writes the replies back
+ * in order. It never reads or writes keyspace data.
+ *
+ * The hot loop per event-loop turn: socket data → parse → route → encode the
+ * frame into the shard's ring. At the end of the turn (setImmediate) every
+ * ring that got frames is published with at most one wake-up per shard, and
+ * every connection with output is written with one socket write. When frames
+ * are in flight and nothing else is to be done, the front sleeps on its
+ * doorbell (Atomics.waitAsync), which shards ring after publishing replies.
+ */
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { CommandMeta } from '../commands/meta.js';
+import { CATALOG, findSubcommand } from '../commands/catalog.js';
+import { shardHandlerId } from '../commands/registry.js';
+import { FRONT_HANDLERS, type FrontHandler } from '../commands/front-registry.js';
+import { parseCursor } from '../commands/keys.js';
+import type { Config } from '../config/config.js';
+import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import { Doorbell } from '../transport/doorbell.js';
+import { REPLY_PARTIAL, REQ_NO_TOUCH, REQ_RESP3 } from '../transport/frames.js';
+import { keyHashSlot } from '../util/crc16.js';
+import { OP_SHUTDOWN } from '../shard/shard.js';
+import { Connection } from './connection.js';
+import { FrontCall } from './front-call.js';
+import { mergeAllOk, mergeConcat, mergeInterleave, mergeRandomKey, mergeSum, sumOf, type Merger } from './merge.js';
+import { ShardLink } from './shard-link.js';
+
+/** Pause a client's reading while a shard's overflow queue exceeds this. */
+const OVERFLOW_PAUSE_BYTES = 32 * 1024 * 1024;
+/** Pause a client's reading while its unsent output exceeds this. */
+const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+
+/** Everything the front knows about a command, resolved once at start. */
+interface CommandEntry {
+  meta: CommandMeta;
+  fullName: string;
+  /** Shard handler id, or -1 for front commands. */
+  id: number;
+  front: FrontHandler | null;
+  /** Merge of per-shard parts for 'multi' and 'all' commands. */
+  merge: Merger | null;
+}
+
+export interface FrontStats {
+  totalConnections: number;
+  rejectedConnections: number;
+  totalCommands: number;
+  /** Commands refused on the front (unknown, arity, auth), by name. */
+  rejected: Map<string, number>;
+  /** Error replies produced on the front, by prefix. */
+  errors: Map<string, number>;
+  netInput: number;
+  netOutput: number;
+}
+
+const MERGES: Record<string, Merger> = {
+  del: mergeSum,
+  unlink: mergeSum,
+  exists: mergeSum,
+  touch: mergeSum,
+  dbsize: mergeSum,
+  mset: mergeAllOk,
+  flushdb: mergeAllOk,
+  flushall: mergeAllOk,
+  swapdb: mergeAllOk,
+  keys: mergeConcat,
+  randomkey: mergeRandomKey,
+};
+
+export class Front {
+  readonly links: ShardLink[] = [];
+  readonly conns: (Connection | undefined)[] = [];
+  private readonly freeSlots: number[] = [];
+  private nextClientId = 1;
+  private readonly dirty: Connection[] = [];
+  private tickScheduled = false;
+  private readonly doorbell = new Doorbell();
+  private sleeping = false;
+  private server: net.Server | null = null;
+  /** While set, no new command is dispatched (a multi-phase command holds every shard). */
+  private barrier = false;
+  private readonly held: Connection[] = [];
+  private readonly overflowWaiters = new Set<Connection>();
+  private readonly commands = new Map<string, CommandEntry>();
+  /** The connection whose bytes are being parsed. */
+  private current: Connection | null = null;
+  readonly startedAt = Date.now();
+  lastSave = Math.floor(Date.now() / 1000);
+  readonly stats: FrontStats = {
+    totalConnections: 0,
+    rejectedConnections: 0,
+    totalCommands: 0,
+    rejected: new Map(),
+    errors: new Map(),
+    netInput: 0,
+    netOutput: 0,
+  };
+  readonly call: FrontCall;
+  /** Calls and time (usec) of the commands run on the front, for INFO commandstats. */
+  readonly commandStats = new Map<string, [number, number]>();
+  readonly scratch = new ReplyWriter(16 * 1024);
+  private readonly slotToShard: Uint16Array;
+  private shuttingDown = false;
+  onShutdown: (() => void) | null = null;
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    const n = config.int('shards');
+    const workerUrl = new URL('../shard/worker.js', import.meta.url);
+    for (let i = 0; i < n; i++) {
+      this.links.push(
+        new ShardLink(i, workerUrl, {
+          count: n,
+          protoMaxBulkLen: config.int('proto-max-bulk-len'),
+          doorbell: this.doorbell.sab,
+        }),
+      );
+    }
+    // Slots are dealt to shards in contiguous ranges, as a cluster would.
+    this.slotToShard = new Uint16Array(16384);
+    for (let s = 0; s < 16384; s++) this.slotToShard[s] = Math.floor((s * n) / 16384);
+    this.call = new FrontCall(this);
+    this.registerCommands(CATALOG);
+  }
+
+  /** Binds every catalog command to its handler; a command without one is a startup error. */
+  private registerCommands(list: CommandMeta[]): void {
+    for (const meta of list) {
+      const id = shardHandlerId(meta.name);
+      const front = FRONT_HANDLERS[meta.name] ?? null;
+      if (meta.subcommands !== undefined) {
+        this.commands.set(meta.name, { meta, fullName: meta.name, id: -1, front, merge: null });
+        for (const sub of meta.subcommands) {
+          const full = `${meta.name}|${sub.name}`;
+          const sid = shardHandlerId(full);
+          const sfront = FRONT_HANDLERS[full] ?? null;
+          if (sid < 0 && sfront === null) throw new Error(`command '${full}' has no handler`);
+          this.commands.set(full, { meta: sub, fullName: full, id: sid, front: sfront, merge: null });
+        }
+      } else {
+        if (id < 0 && front === null) throw new Error(`command '${meta.name}' has no handler`);
+        this.commands.set(meta.name, { meta, fullName: meta.name, id, front, merge: MERGES[meta.name] ?? null });
+      }
+    }
+  }
+
+  shardOf(u8: Uint8Array, off: number, len: number): number {
+    return this.slotToShard[keyHashSlot(u8, off, len)];
+  }
+
+  // ---- connections -----------------------------------------------------------
+
+  listen(): Promise<void> {
+    const port = this.config.int('port');
+    const binds = this.config
+      .get('bind')
+      .split(/\s+/)
+      .filter((b) => b !== '');
+    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      // Listen on the first bind address that works (Redis's "-" prefix marks optional ones).
+      const host = binds.length > 0 ? binds[0].replace(/^-/, '') : '127.0.0.1';
+      server.listen({ port, host: host === '*' ? undefined : host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    const live = this.conns.length - this.freeSlots.length;
+    if (live >= this.config.int('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.conns.length;
+    const c = new Connection(
+      this.nextClientId++,
+      slot,
+      socket,
+      { protoMaxBulkLen: this.config.int('proto-max-bulk-len'), queryBufferLimit: this.config.int('client-query-buffer-limit') },
+      this.config.get('requirepass') !== '',
+      `${socket.remoteAddress}:${socket.remotePort}`,
+      `${socket.localAddress}:${socket.localPort}`,
+    );
+    this.conns[slot] = c;
+    this.stats.totalConnections++;
+    socket.setNoDelay(true);
+    const keepalive = this.config.int('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    socket.on('data', (chunk) => this.onData(c, chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose(c));
+    socket.on('drain', () => {
+      if (c.paused && !this.barrier) this.resume(c);
+    });
+  }
+
+  private onData(c: Connection, chunk: Buffer): void {
+    c.lastInteraction = Date.now();
+    this.stats.netInput += chunk.length;
+    this.current = c;
+    const status = c.parser.feed(chunk, this.onCommand);
+    this.afterParse(c, status);
+  }
+
+  private afterParse(c: Connection, status: ParseStatus): void {
+    this.current = null;
+    if (status === ParseStatus.Error) {
+      this.replyErrorNow(c, c.parser.error === 'query buffer limit' ? null : c.parser.error);
+      if (c.parser.error === 'query buffer limit') {
+        this.log.warn({ client: c.id }, 'closing client that reached max query buffer length');
+      }
+      c.closeAfterWrite = true;
+      c.socket.pause();
+    } else if (status === ParseStatus.Paused) {
+      c.paused = true;
+      c.socket.pause();
+    }
+    this.markDirty(c);
+  }
+
+  private resume(c: Connection): void {
+    if (c.closed || !c.paused) return;
+    c.paused = false;
+    this.current = c;
+    const status = c.parser.resume(this.onCommand);
+    this.afterParse(c, status);
+    if (!c.paused && !c.closeAfterWrite) c.socket.resume();
+  }
+
+  private onClose(c: Connection): void {
+    c.closed = true;
+    this.overflowWaiters.delete(c);
+    this.releaseSlotWhenIdle(c);
+  }
+
+  /** A slot is reused only when no shard reply for it can still arrive. */
+  private releaseSlotWhenIdle(c: Connection): void {
+    if (c.inFlight > 0) return;
+    if (this.conns[c.slot] === c) {
+      this.conns[c.slot] = undefined;
+      this.freeSlots.push(c.slot);
+    }
+  }
+
+  markDirty(c: Connection): void {
+    this.dirty.push(c);
+    this.scheduleTick();
+  }
+
+  private scheduleTick(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(this.tick);
+  }
+
+  // ---- dispatch --------------------------------------------------------------
+
+  private readonly onCommand = (p: RequestParser): boolean => this.dispatch(this.current!, p);
+
+  private lookup(p: RequestParser): string {
+    const o = p.argOff[0];
+    const n = p.argLen[0];
+    const u8 = p.argBuf;
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      let ch = u8[o + i];
+      if (ch >= 65 && ch <= 90) ch += 32;
+      s += String.fromCharCode(ch);
+    }
+    return s;
+  }
+
+  private dispatch(c: Connection, p: RequestParser): boolean {
+    if (this.barrier) {
+      this.held.push(c);
+      return false;
+    }
+    if (c.closeAfterWrite || c.closed) return true;
+    let backlog = false;
+    for (const l of this.links) if (l.overflowBytes > OVERFLOW_PAUSE_BYTES) backlog = true;
+    if (backlog || c.socket.writableLength > OUTPUT_PAUSE_BYTES) {
+      this.overflowWaiters.add(c);
+      return false;
+    }
+    this.stats.totalCommands++;
+    c.commands++;
+    const name = p.argLen[0] <= 64 ? this.lookup(p) : '';
+    let e = this.commands.get(name);
+    if (e === undefined) {
+      this.rejectUnknown(c, p);
+      return true;
+    }
+    if (e.meta.subcommands !== undefined && p.argc >= 2) {
+      const sub = findSubcommand(e.meta, Buffer.from(p.argBuf.subarray(p.argOff[1], p.argOff[1] + p.argLen[1])).toString('latin1'));
+      const se = sub === undefined ? undefined : this.commands.get(`${e.fullName}|${sub.name}`);
+      if (se === undefined) {
+        const subName = Buffer.from(p.argBuf.subarray(p.argOff[1], p.argOff[1] + p.argLen[1])).toString('utf8');
+        this.reject(c, e.fullName, `ERR unknown subcommand '${subName.slice(0, 128)}'. Try ${e.fullName.toUpperCase()} HELP.`);
+        return true;
+      }
+      e = se;
+    }
+    const arity = e.meta.arity;
+    if ((arity > 0 && p.argc !== arity) || p.argc < -arity || ((e.fullName === 'mset' || e.fullName === 'msetnx') && p.argc % 2 === 0)) {
+      this.reject(c, e.fullName, `ERR wrong number of arguments for '${e.fullName}' command`);
+      return true;
+    }
+    if (!c.authenticated && !e.meta.flags.includes('no-auth')) {
+      this.reject(c, e.fullName, 'NOAUTH Authentication required.');
+      return true;
+    }
+    c.lastCommand = e.fullName;
+    if (e.front !== null) {
+      this.call.run(c, p, e.front, e.meta, e.fullName);
+      return true;
+    }
+    const word2 = e.id | ((c.resp === 3 ? REQ_RESP3 : 0) | (c.noTouch ? REQ_NO_TOUCH : 0)) << 16;
+    switch (e.meta.route) {
+      case 'single':
+        this.routeSingle(c, p, e, word2);
+        break;
+      case 'multi':
+      case 'barrier':
+        this.routeMulti(c, p, e, word2);
+        break;
+      case 'all':
+        if (e.fullName === 'scan') this.routeScan(c, p, word2);
+        else this.routeAll(c, p, e, word2);
+        break;
+      default:
+        this.replyErrorNow(c, `ERR command '${e.fullName}' cannot be routed`);
+    }
+    return true;
+  }
+
+  private rejectUnknown(c: Connection, p: RequestParser): void {
+    const text = (i: number) => Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('utf8');
+    let args = '';
+    for (let i = 1; i < p.argc && args.length < 128; i++) args += `'${text(i).slice(0, 128 - args.length)}' `;
+    this.reject(c, '', `ERR unknown command '${text(0).slice(0, 128)}', with args beginning with: ${args}`);
+  }
+
+  /** A command refused before running (Redis counts these as rejected calls). */
+  reject(c: Connection, name: string, error: string): void {
+    if (name !== '') this.stats.rejected.set(name, (this.stats.rejected.get(name) ?? 0) + 1);
+    this.replyErrorNow(c, error);
+  }
+
+  /** Replies an error produced on the front, in order. `null` replies nothing. */
+  replyErrorNow(c: Connection, error: string | null): void {
+    if (error === null) return;
+    const prefix = error.split(' ', 1)[0];
+    this.stats.errors.set(prefix, (this.stats.errors.get(prefix) ?? 0) + 1);
+    const w = this.scratch;
+    w.reset();
+    w.error(error);
+    c.replyFront(c.takeSeq(), w.buf, 0, w.len);
+    this.markDirty(c);
+  }
+
+  private routeSingle(c: Connection, p: RequestParser, e: CommandEntry, word2: number): void {
+    const first = e.meta.firstKey;
+    let shard = 0;
+    if (first > 0) {
+      shard = this.shardOf(p.argBuf, p.argOff[first], p.argLen[first]);
+      const last = e.meta.lastKey < 0 ? p.argc + e.meta.lastKey : e.meta.lastKey;
+      for (let k = first + e.meta.step; k <= last && e.meta.step > 0; k += e.meta.step) {
+        if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
+          this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together (multi-shard support for this command is coming)`);
+          return;
+        }
+      }
+    }
+    const seq = c.takeSeq();
+    c.inFlight++;
+    this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+    this.scheduleTick();
+  }
+
+  /** Splits the keys of MGET/MSET/DEL... by shard; one part per shard, merged on the front. */
+  private routeMulti(c: Connection, p: RequestParser, e: CommandEntry, word2: number): void {
+    const step = e.meta.step;
+    const n = this.links.length;
+    const picks: (number[] | null)[] = new Array(n).fill(null);
+    const order: number[] = [];
+    let involved = 0;
+    let only = -1;
+    for (let k = e.meta.firstKey; k < p.argc; k += step) {
+      const s = this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]);
+      let pick = picks[s];
+      if (pick === null) {
+        pick = picks[s] = [0];
+        involved++;
+        only = s;
+      }
+      for (let j = 0; j < step; j++) pick.push(k + j);
+      order.push(s);
+    }
+    const seq = c.takeSeq();
+    if (involved === 1) {
+      c.inFlight++;
+      this.links[only].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+      this.scheduleTick();
+      return;
+    }
+    if (e.meta.route === 'barrier') {
+      this.runMsetnxAcrossShards(c, p, seq, picks, involved, word2);
+      return;
+    }
+    const merge = e.fullName === 'mget' ? mergeInterleave(order) : e.merge!;
+    c.expectParts(seq, n, involved, merge);
+    c.inFlight += involved;
+    for (let s = 0; s < n; s++) {
+      const pick = picks[s];
+      if (pick !== null) this.links[s].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, pick);
+    }
+    this.scheduleTick();
+  }
+
+  /**
+   * MSETNX over several shards must check every shard before writing any.
+   * Until the scheduler's intent locks exist, the front holds all dispatch
+   * between the check and the write: no other frame can come between them.
+   */
+  private runMsetnxAcrossShards(c: Connection, p: RequestParser, seq: number, picks: (number[] | null)[], involved: number, word2: number): void {
+    const n = this.links.length;
+    const existsId = shardHandlerId('exists');
+    const msetId = shardHandlerId('mset');
+    const flags = word2 & ~0xffff;
+    // Keep the arguments: the second phase runs after this call returns.
+    const parts: { shard: number; args: Uint8Array[] }[] = [];
+    for (let s = 0; s < n; s++) {
+      const pick = picks[s];
+      if (pick === null) continue;
+      parts.push({ shard: s, args: pick.map((a) => p.argBuf.slice(p.argOff[a], p.argOff[a] + p.argLen[a])) });
+    }
+    this.barrier = true;
+    c.inFlight += involved;
+    c.expectParts(seq, n, involved, null, (results) => {
+      if (sumOf(results) > 0) {
+        c.completeParts(seq, ZERO_REPLY);
+        this.markDirty(c);
+      } else {
+        c.addDue(seq, involved, (_parts, w) => w.int(1));
+        c.inFlight += involved;
+        for (const part of parts) this.sendArgs(c, seq, msetId | flags, part.shard, part.args);
+        this.scheduleTick();
+      }
+      this.barrier = false;
+      this.releaseHeld();
+    });
+    for (const part of parts) {
+      // EXISTS on the keys only (every other argument is a value).
+      const keys = [part.args[0], ...part.args.filter((_, i) => i % 2 === 1)];
+      this.sendArgs(c, seq, existsId | flags, part.shard, keys);
+    }
+    this.scheduleTick();
+  }
+
+  private sendArgs(c: Connection, seq: number, word2: number, shard: number, args: Uint8Array[]): void {
+    let total = 0;
+    for (const a of args) total += a.length;
+    const buf = new Uint8Array(total);
+    const off = new Int32Array(args.length);
+    const len = new Int32Array(args.length);
+    let o = 0;
+    args.forEach((a, i) => {
+      buf.set(a, o);
+      off[i] = o;
+      len[i] = a.length;
+      o += a.length;
+    });
+    this.links[shard].send(c.slot, seq, word2, c.db, buf, off, len, args.length, null);
+  }
+
+  private releaseHeld(): void {
+    const held = this.held.splice(0);
+    for (const h of held) {
+      h.paused = true;
+      this.resume(h);
+    }
+  }
+
+  private routeAll(c: Connection, p: RequestParser, e: CommandEntry, word2: number): void {
+    if (e.fullName === 'flushdb' || e.fullName === 'flushall') {
+      if (p.argc > 2 || (p.argc === 2 && !argIs(p, 1, 'async') && !argIs(p, 1, 'sync'))) {
+        this.replyErrorNow(c, 'ERR syntax error');
+        return;
+      }
+    } else if (e.fullName === 'swapdb') {
+      const a = parseDbIndex(p, 1);
+      const b = parseDbIndex(p, 2);
+      if (a === null) return this.replyErrorNow(c, 'ERR invalid first DB index');
+      if (b === null) return this.replyErrorNow(c, 'ERR invalid second DB index');
+      if (a < 0 || a >= 16 || b < 0 || b >= 16) return this.replyErrorNow(c, 'ERR DB index is out of range');
+    }
+    this.fanout(c, e.id, word2 >>> 16, e.merge!, p);
+  }
+
+  /** Sends a command to every shard and merges their replies. */
+  fanout(c: Connection, id: number, flags: number, merge: Merger, p: RequestParser | null, seq = c.takeSeq()): void {
+    const n = this.links.length;
+    c.expectParts(seq, n, n, merge);
+    c.inFlight += n;
+    const word2 = id | (flags << 16);
+    for (let s = 0; s < n; s++) {
+      if (p === null) this.links[s].send(c.slot, seq, word2, c.db, EMPTY, EMPTY_I32, EMPTY_I32, 0, null);
+      else this.links[s].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+    }
+    this.scheduleTick();
+  }
+
+  private routeScan(c: Connection, p: RequestParser, word2: number): void {
+    const cursor = parseCursor(Buffer.from(p.argBuf.subarray(p.argOff[1], p.argOff[1] + p.argLen[1])).toString('latin1'));
+    if (cursor === null) {
+      this.replyErrorNow(c, 'ERR invalid cursor');
+      return;
+    }
+    const shard = Number(cursor % BigInt(this.links.length));
+    const seq = c.takeSeq();
+    c.inFlight++;
+    this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+    this.scheduleTick();
+  }
+
+  // ---- the turn ----------------------------------------------------------------
+
+  private readonly tick = (): void => {
+    this.tickScheduled = false;
+    for (const l of this.links) l.publish();
+    this.drainReplies();
+    this.flushDirty();
+    this.maybeSleep();
+  };
+
+  private drainReplies(): boolean {
+    let any = false;
+    for (let s = 0; s < this.links.length; s++) {
+      const link = this.links[s];
+      const ring = link.replies;
+      if (!ring.poll()) continue;
+      any = true;
+      const i32 = ring.i32;
+      const u8 = ring.u8;
+      for (;;) {
+        const p = ring.next();
+        if (p < 0) break;
+        const b = p >> 2;
+        const slot = i32[b];
+        const seq = i32[b + 1];
+        const len = i32[b + 2];
+        const partial = (i32[b + 3] & REPLY_PARTIAL) !== 0;
+        if (!partial) link.inFlight--;
+        const c = this.conns[slot];
+        if (c === undefined) continue;
+        c.deliver(seq, s, u8, p + 16, len, partial);
+        if (c.closed) this.releaseSlotWhenIdle(c);
+        else this.dirty.push(c);
+      }
+      ring.release();
+      if (link.hasOverflow()) link.publish();
+    }
+    if (this.overflowWaiters.size > 0) this.wakeOverflowWaiters();
+    return any;
+  }
+
+  private wakeOverflowWaiters(): void {
+    for (const l of this.links) if (l.overflowBytes > OVERFLOW_PAUSE_BYTES / 4) return;
+    const waiters = [...this.overflowWaiters];
+    this.overflowWaiters.clear();
+    for (const c of waiters) {
+      if (c.socket.writableLength > OUTPUT_PAUSE_BYTES) {
+        this.overflowWaiters.add(c);
+        continue;
+      }
+      c.paused = true;
+      this.resume(c);
+    }
+  }
+
+  private flushDirty(): void {
+    const list = this.dirty;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (c.out.len > 0) {
+        this.stats.netOutput += c.out.len;
+        c.flush();
+      }
+      if (c.closeAfterWrite && c.idle && !c.closed) {
+        c.closed = true;
+        c.socket.end();
+        this.releaseSlotWhenIdle(c);
+      }
+    }
+    list.length = 0;
+  }
+
+  private inFlight(): boolean {
+    for (const l of this.links) if (l.inFlight > 0 || l.hasOverflow()) return true;
+    return false;
+  }
+
+  /** Sleeps on the doorbell while shards owe replies. */
+  private maybeSleep(): void {
+    if (this.sleeping || this.tickScheduled || !this.inFlight()) return;
+    this.doorbell.arm();
+    // Re-check after arming: a reply published before the flag was set would otherwise be missed.
+    for (const l of this.links) {
+      if (l.replies.hasData()) {
+        this.doorbell.disarm();
+        this.scheduleTick();
+        return;
+      }
+    }
+    const wait = this.doorbell.waitAsync();
+    if (wait === null) {
+      this.scheduleTick();
+      return;
+    }
+    this.sleeping = true;
+    void wait.then(this.onDoorbell);
+  }
+
+  private readonly onDoorbell = (): void => {
+    this.sleeping = false;
+    this.tick();
+  };
+
+  // ---- lifecycle -----------------------------------------------------------------
+
+  liveConnections(): Connection[] {
+    return this.conns.filter((c): c is Connection => c !== undefined && !c.closed);
+  }
+
+  killConnection(c: Connection): void {
+    if (c.closed) return;
+    c.closeAfterWrite = true;
+    this.markDirty(c);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.log.info('shutting down');
+    this.server?.close();
+    for (const c of this.liveConnections()) {
+      c.flush();
+      c.socket.destroy();
+    }
+    for (const l of this.links) {
+      l.send(0, 0, OP_SHUTDOWN, 0, EMPTY, EMPTY_I32, EMPTY_I32, 0, null);
+      l.publish();
+    }
+    await Promise.all(this.links.map((l) => (l.exited ? Promise.resolve() : l.worker.terminate())));
+    this.onShutdown?.();
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+const ZERO_REPLY = new TextEncoder().encode(':0\r\n');
+const EMPTY_I32 = new Int32Array(0);
+
+function argIs(p: RequestParser, i: number, lower: string): boolean {
+  if (p.argLen[i] !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++) {
+    let ch = p.argBuf[p.argOff[i] + k];
+    if (ch >= 65 && ch <= 90) ch += 32;
+    if (ch !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+function parseDbIndex(p: RequestParser, i: number): number | null {
+  const s = Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('latin1');
+  if (!/^-?\d{1,18}$/.test(s) || (s.length > 1 && s.startsWith('0')) || s === '-0') return null;
+  return Number(s);
+}

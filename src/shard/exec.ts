@@ -1,0 +1,156 @@
+/**
+ * The context a shard command handler runs in: the command's arguments (views
+ * into the request ring or a reassembly buffer), the database, the clock, the
+ * keyspace and the reply writer. One instance per shard, reused for every
+ * command, so running a command allocates nothing.
+ */
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import { Keyspace, ObjType, lruClock } from './keyspace.js';
+import { segOf } from 'native-free-arena';
+
+export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
+export const ERR_SYNTAX = 'ERR syntax error';
+export const ERR_NOT_FLOAT = 'ERR value is not a valid float';
+
+/** Streams a large bulk reply straight from memory to the reply ring. */
+export type BulkStreamer = (src: Uint8Array, off: number, len: number) => void;
+
+export interface ShardInfo {
+  index: number;
+  count: number;
+  protoMaxBulkLen: number;
+}
+
+export class Exec {
+  u8: Uint8Array = new Uint8Array(0);
+  off: Int32Array = new Int32Array(0);
+  len: Int32Array = new Int32Array(0);
+  argc = 0;
+  db = 0;
+  resp3 = false;
+  noTouch = false;
+  /** The command's time (ms), fixed for the whole batch as Redis fixes it per command. */
+  now = 0;
+  lru = 0;
+  /** Full lower-case command name, for error messages ("set", "getex"). */
+  name = '';
+  /** Large bulk replies stream through this instead of being copied into the writer. */
+  streamBulk: BulkStreamer | null = null;
+
+  constructor(
+    readonly ks: Keyspace,
+    readonly r: ReplyWriter,
+    readonly shard: ShardInfo,
+  ) {}
+
+  setClock(now: number): void {
+    this.now = now;
+    this.lru = lruClock(now);
+  }
+
+  // ---- arguments -----------------------------------------------------------
+
+  /** Whether argument i equals `lower` case-insensitively (`lower` is lower-case ASCII). */
+  argIs(i: number, lower: string): boolean {
+    const n = this.len[i];
+    if (n !== lower.length) return false;
+    const u8 = this.u8;
+    const o = this.off[i];
+    for (let k = 0; k < n; k++) {
+      let c = u8[o + k];
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== lower.charCodeAt(k)) return false;
+    }
+    return true;
+  }
+
+  argStr(i: number): string {
+    const o = this.off[i];
+    return Buffer.from(this.u8.buffer, this.u8.byteOffset + o, this.len[i]).toString('utf8');
+  }
+
+  argCopy(i: number): Uint8Array {
+    const o = this.off[i];
+    return this.u8.slice(o, o + this.len[i]);
+  }
+
+  /**
+   * Parses argument i as a 64-bit signed integer with Redis's string2ll
+   * rules. Returns a number when it is a safe integer, a bigint when it is
+   * beyond 2^53, or null when it is not an integer in range.
+   */
+  argInt64(i: number): number | bigint | null {
+    return parseInt64Bytes(this.u8, this.off[i], this.len[i]);
+  }
+
+  /** Parses argument i as an int64 and replies Redis's error if it is not one. */
+  argIntOrReply(i: number): number | bigint | null {
+    const v = this.argInt64(i);
+    if (v === null) this.r.error(ERR_NOT_INT);
+    return v;
+  }
+
+  // ---- keys ----------------------------------------------------------------
+
+  /** Looks up argument i as a key of the current database (lazy expiry included). */
+  lookup(i: number): number {
+    const h = this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
+    if (h !== 0 && !this.noTouch) this.ks.touch(h, this.lru);
+    return h;
+  }
+
+  /** Looks up a key that must hold `type`: replies WRONGTYPE and returns -1 otherwise. */
+  lookupTyped(i: number, type: ObjType): number {
+    const h = this.lookup(i);
+    if (h !== 0 && this.ks.type(h) !== type) {
+      this.r.error(WRONGTYPE);
+      return -1;
+    }
+    return h;
+  }
+
+  /** The segment bytes of an entry (for reading values in place). */
+  bytesOf(h: number): Uint8Array {
+    return this.ks.arena.u8[segOf(h)];
+  }
+}
+
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+
+/** Redis's string2ll: optional '-', no leading zeros, no '+', no spaces, int64 range. */
+export function parseInt64Bytes(u8: Uint8Array, off: number, len: number): number | bigint | null {
+  if (len === 0 || len > 20) return null;
+  let i = off;
+  const end = off + len;
+  let neg = false;
+  if (u8[i] === 0x2d) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  if (u8[i] === 0x30) {
+    // "0" alone; "-0" and leading zeros are rejected.
+    return i + 1 === end && !neg ? 0 : null;
+  }
+  if (end - i <= 15) {
+    let n = 0;
+    for (; i < end; i++) {
+      const d = u8[i] - 48;
+      if (d < 0 || d > 9) return null;
+      n = n * 10 + d;
+    }
+    return neg ? -n : n;
+  }
+  let n = 0n;
+  for (; i < end; i++) {
+    const d = u8[i] - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10n + BigInt(d);
+  }
+  if (neg) n = -n;
+  if (n < MIN_INT64 || n > MAX_INT64) return null;
+  if (n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n);
+  return n;
+}

@@ -1,0 +1,301 @@
+/**
+ * A shard's keyspace: 16 databases, each a dashtable in the shard's arena,
+ * whose entries are arena blocks. Nothing about a key lives in a JS object.
+ *
+ * Entry block layout (8-byte aligned):
+ *   +0   f64  expire-at, ms since the epoch (0 = persistent)
+ *   +8   u32  key length
+ *   +12  u32  meta: type (bits 0-3) | encoding (bits 4-7) | LRU clock (bits 8-31, seconds)
+ *   +16  u32  string value length, or the value's handle for other types
+ *   +20  u32  hash of the key (the dashtable's hash; saves rehashing on delete/move)
+ *   +24       key bytes, then (for strings) the value bytes
+ *
+ * Strings live inline after the key, so a GET touches one block. A block's
+ * usable size may exceed what it holds; that slack lets APPEND and SETRANGE
+ * grow in place, as Redis's sds does.
+ */
+import { Arena, DashTable, hashBytes, offOf, segOf } from 'native-free-arena';
+
+export const HDR = 24;
+export const OFF_EXPIRE = 0;
+export const OFF_KEYLEN = 8;
+export const OFF_META = 12;
+export const OFF_VAL = 16;
+export const OFF_HASH = 20;
+
+export const enum ObjType {
+  String = 0,
+  List = 1,
+  Set = 2,
+  ZSet = 3,
+  Hash = 4,
+  Stream = 6,
+}
+
+/** Encodings, numbered as Redis numbers them. */
+export const enum Enc {
+  Raw = 0,
+  Int = 1,
+  HashTable = 2,
+  IntSet = 6,
+  SkipList = 7,
+  Embstr = 8,
+  QuickList = 9,
+  Stream = 10,
+  ListPack = 11,
+}
+
+export const DB_COUNT = 16;
+
+/** Redis's LRU clock: seconds, 24 bits. */
+export function lruClock(nowMs: number): number {
+  return Math.floor(nowMs / 1000) & 0xffffff;
+}
+
+export class Database {
+  table: DashTable;
+  /** Keys with an expire-at (for INFO keyspace `expires=`). */
+  volatile = 0;
+  /** Sum of the remaining TTLs sampled by the expiry cycle (for avg_ttl). */
+  avgTtl = 0;
+  /** Where the active expiry cycle resumes its sweep. */
+  expireCursor = 0;
+  constructor(arena: Arena) {
+    this.table = new DashTable(arena);
+  }
+}
+
+export class Keyspace {
+  readonly dbs: Database[] = [];
+  /** Expired keys reclaimed, lazily or by the cycle (INFO stats expired_keys). */
+  expiredKeys = 0;
+
+  // The probe key of the current lookup, compared by `eq` (no closure per lookup).
+  private pU8: Uint8Array = new Uint8Array(0);
+  private pOff = 0;
+  private pLen = 0;
+  private readonly eq = (h: number): boolean => {
+    const a = this.arena;
+    const seg = segOf(h);
+    const off = offOf(h);
+    const u32 = a.u32[seg];
+    if (u32[(off + OFF_KEYLEN) >> 2] !== this.pLen) return false;
+    const u8 = a.u8[seg];
+    const k = off + HDR;
+    const p = this.pU8;
+    const po = this.pOff;
+    for (let i = 0; i < this.pLen; i++) if (u8[k + i] !== p[po + i]) return false;
+    return true;
+  };
+
+  constructor(readonly arena: Arena) {
+    for (let i = 0; i < DB_COUNT; i++) this.dbs.push(new Database(arena));
+  }
+
+  // ---- entry field access -------------------------------------------------
+
+  keyLen(h: number): number {
+    return this.arena.u32[segOf(h)][(offOf(h) + OFF_KEYLEN) >> 2];
+  }
+  meta(h: number): number {
+    return this.arena.u32[segOf(h)][(offOf(h) + OFF_META) >> 2];
+  }
+  type(h: number): ObjType {
+    return this.meta(h) & 15;
+  }
+  encoding(h: number): Enc {
+    return (this.meta(h) >>> 4) & 15;
+  }
+  setMeta(h: number, type: ObjType, enc: Enc, lru: number): void {
+    this.arena.u32[segOf(h)][(offOf(h) + OFF_META) >> 2] = (type | (enc << 4) | (lru << 8)) >>> 0;
+  }
+  setEncoding(h: number, enc: Enc): void {
+    const i = (offOf(h) + OFF_META) >> 2;
+    const u32 = this.arena.u32[segOf(h)];
+    u32[i] = ((u32[i] & ~0xf0) | (enc << 4)) >>> 0;
+  }
+  lru(h: number): number {
+    return this.meta(h) >>> 8;
+  }
+  touch(h: number, lru: number): void {
+    const i = (offOf(h) + OFF_META) >> 2;
+    const u32 = this.arena.u32[segOf(h)];
+    u32[i] = ((u32[i] & 0xff) | (lru << 8)) >>> 0;
+  }
+  expireAt(h: number): number {
+    return this.arena.f64[segOf(h)][offOf(h) >> 3];
+  }
+  valueWord(h: number): number {
+    return this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2];
+  }
+  setValueWord(h: number, v: number): void {
+    this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2] = v;
+  }
+  /** Byte offset of the key within `arena.u8[segOf(h)]`. */
+  keyOffset(h: number): number {
+    return offOf(h) + HDR;
+  }
+  /** Byte offset of a string value within `arena.u8[segOf(h)]`. */
+  valueOffset(h: number): number {
+    return offOf(h) + HDR + this.keyLen(h);
+  }
+  /** Bytes a string value can grow to without moving its entry. */
+  valueCapacity(h: number): number {
+    return this.arena.usableSize(h) - HDR - this.keyLen(h);
+  }
+  keyBytes(h: number): Uint8Array {
+    const o = offOf(h) + HDR;
+    return this.arena.u8[segOf(h)].slice(o, o + this.keyLen(h));
+  }
+
+  // ---- lookups -------------------------------------------------------------
+
+  hashOf(u8: Uint8Array, off: number, len: number): number {
+    return hashBytes(u8, off, len);
+  }
+
+  /** Finds a key without looking at its expiry. */
+  findRaw(db: number, u8: Uint8Array, off: number, len: number, hash: number): number {
+    this.pU8 = u8;
+    this.pOff = off;
+    this.pLen = len;
+    return this.dbs[db].table.find(hash, this.eq);
+  }
+
+  /** Finds a live key, reclaiming it first if it has expired (lazy expiry). */
+  lookup(db: number, u8: Uint8Array, off: number, len: number, now: number): number {
+    const hash = hashBytes(u8, off, len);
+    const h = this.findRaw(db, u8, off, len, hash);
+    if (h === 0) return 0;
+    const exp = this.expireAt(h);
+    if (exp !== 0 && exp <= now) {
+      this.expiredKeys++;
+      this.removeEntry(db, h);
+      return 0;
+    }
+    return h;
+  }
+
+  // ---- changes -------------------------------------------------------------
+
+  /**
+   * Allocates a new entry for a key that is known to be absent and inserts it.
+   * `valueBytes` is the inline room reserved after the key.
+   */
+  insertNew(db: number, u8: Uint8Array, off: number, len: number, valueBytes: number, type: ObjType, enc: Enc, lru: number): number {
+    const a = this.arena;
+    const hash = hashBytes(u8, off, len);
+    const h = a.alloc(HDR + len + valueBytes);
+    const seg = segOf(h);
+    const o = offOf(h);
+    a.f64[seg][o >> 3] = 0;
+    const u32 = a.u32[seg];
+    u32[(o + OFF_KEYLEN) >> 2] = len;
+    u32[(o + OFF_META) >> 2] = (type | (enc << 4) | (lru << 8)) >>> 0;
+    u32[(o + OFF_VAL) >> 2] = 0;
+    u32[(o + OFF_HASH) >> 2] = hash;
+    const dst = a.u8[seg];
+    const k = o + HDR;
+    for (let i = 0; i < len; i++) dst[k + i] = u8[off + i];
+    this.dbs[db].table.insert(hash, h);
+    return h;
+  }
+
+  /**
+   * Gives entry `h` room for `valueBytes` inline bytes, moving it to a bigger
+   * block when needed (the value's first `keepBytes` bytes are preserved).
+   * Returns the possibly new handle.
+   */
+  resizeValue(db: number, h: number, valueBytes: number, keepBytes: number, greedy: boolean): number {
+    if (this.valueCapacity(h) >= valueBytes) return h;
+    const a = this.arena;
+    const keyLen = this.keyLen(h);
+    let want = HDR + keyLen + valueBytes;
+    // Growing strings get slack as Redis's sds does: double under 1 MB, +1 MB above.
+    if (greedy) want = valueBytes < 1024 * 1024 ? HDR + keyLen + valueBytes * 2 : want + 1024 * 1024;
+    const nh = a.alloc(want);
+    a.copy(nh, 0, h, 0, HDR + keyLen + keepBytes);
+    const hash = a.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
+    this.dbs[db].table.replace(hash, h, nh);
+    a.free(h);
+    return nh;
+  }
+
+  setExpire(db: number, h: number, at: number): void {
+    const f64 = this.arena.f64[segOf(h)];
+    const i = offOf(h) >> 3;
+    const had = f64[i] !== 0;
+    f64[i] = at;
+    const d = this.dbs[db];
+    if (had && at === 0) d.volatile--;
+    else if (!had && at !== 0) d.volatile++;
+  }
+
+  /** Removes an entry from its table and frees it (and its value). */
+  removeEntry(db: number, h: number): void {
+    const hash = this.arena.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
+    const d = this.dbs[db];
+    d.table.remove(hash, h);
+    if (this.expireAt(h) !== 0) d.volatile--;
+    this.freeEntry(h);
+  }
+
+  /** Frees an entry that is no longer in any table. */
+  freeEntry(h: number): void {
+    // Values of other types (issue 4) will free their structures here.
+    this.arena.free(h);
+  }
+
+  /** Deletes a key if it exists (expired keys count as absent). */
+  delete(db: number, u8: Uint8Array, off: number, len: number, now: number): boolean {
+    const h = this.lookup(db, u8, off, len, now);
+    if (h === 0) return false;
+    this.removeEntry(db, h);
+    return true;
+  }
+
+  size(db: number): number {
+    return this.dbs[db].table.size;
+  }
+
+  totalKeys(): number {
+    let n = 0;
+    for (const d of this.dbs) n += d.table.size;
+    return n;
+  }
+
+  flushDb(db: number): void {
+    const d = this.dbs[db];
+    d.table.clear((h) => this.freeEntry(h));
+    d.volatile = 0;
+    d.expireCursor = 0;
+  }
+
+  swapDb(a: number, b: number): void {
+    const t = this.dbs[a];
+    this.dbs[a] = this.dbs[b];
+    this.dbs[b] = t;
+  }
+
+  /**
+   * One step of the active expiry cycle over database `db`: visits up to
+   * `budget` entries from where the last step stopped and reclaims the
+   * expired ones. Returns the number visited (0 when nothing is volatile).
+   */
+  expireStep(db: number, now: number, budget: number): number {
+    const d = this.dbs[db];
+    if (d.volatile === 0) return 0;
+    let visited = 0;
+    const doomed: number[] = [];
+    d.expireCursor = d.table.scan(d.expireCursor, budget, (h) => {
+      visited++;
+      const exp = this.expireAt(h);
+      if (exp !== 0 && exp <= now) doomed.push(h);
+    });
+    for (const h of doomed) {
+      this.expiredKeys++;
+      this.removeEntry(db, h);
+    }
+    return visited;
+  }
+}

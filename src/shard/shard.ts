@@ -1,0 +1,297 @@
+/**
+ * A shard: the single owner of part of the keyspace. It drains request frames
+ * from its ring in order, runs each command against its keyspace and writes
+ * the RESP reply as a record into its reply ring. It never takes a lock: no
+ * other thread touches its arena.
+ *
+ * The Shard class is thread-agnostic (it only needs the two rings and the
+ * front's doorbell); worker.ts runs it on a worker thread.
+ */
+import { Arena } from 'native-free-arena';
+import v8 from 'node:v8';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import { Doorbell } from '../transport/doorbell.js';
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_NO_TOUCH, REQ_RESP3, pad4 } from '../transport/frames.js';
+import { RingConsumer, RingProducer } from '../transport/ring.js';
+import { SHARD_HANDLERS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
+import { Exec, type ShardInfo } from './exec.js';
+import { DB_COUNT, Keyspace } from './keyspace.js';
+
+/** Internal operations the front asks of every shard (ids above the handler range). */
+export const OP_STATS = 0x8000;
+export const OP_SHUTDOWN = 0x8001;
+export const OP_CONFIG = 0x8002;
+export const OP_RESETSTAT = 0x8003;
+
+export interface ShardOptions extends ShardInfo {
+  requestRing: SharedArrayBuffer;
+  replyRing: SharedArrayBuffer;
+  doorbell: SharedArrayBuffer;
+}
+
+/** Per-shard statistics the front merges into INFO. */
+export interface ShardStats {
+  index: number;
+  keys: number[];
+  volatile: number[];
+  arena: ReturnType<Arena['stats']>;
+  tableBytes: number;
+  heapUsed: number;
+  commands: number;
+  expiredKeys: number;
+  cmdstats: Record<string, [calls: number, usec: number, failed: number]>;
+  errorstats: Record<string, number>;
+}
+
+export class Shard {
+  readonly arena = new Arena();
+  readonly ks = new Keyspace(this.arena);
+  readonly writer = new ReplyWriter(64 * 1024);
+  readonly exec: Exec;
+  readonly requests: RingConsumer;
+  readonly replies: RingProducer;
+  readonly doorbell: Doorbell;
+  stopped = false;
+
+  private commands = 0;
+  private readonly calls = new Float64Array(SHARD_HANDLERS.length);
+  private readonly usec = new Float64Array(SHARD_HANDLERS.length);
+  private readonly failed = new Float64Array(SHARD_HANDLERS.length);
+  private errorstats: Record<string, number> = {};
+
+  // The reply being written.
+  private conn = 0;
+  private seq = 0;
+  private streamed = false;
+
+  // Reassembly of frames that arrived as several records.
+  private big: Uint8Array | null = null;
+  private bigLen = 0;
+
+  constructor(readonly opts: ShardOptions) {
+    this.requests = new RingConsumer(opts.requestRing);
+    this.replies = new RingProducer(opts.replyRing);
+    this.doorbell = new Doorbell(opts.doorbell);
+    this.exec = new Exec(this.ks, this.writer, opts);
+    this.exec.streamBulk = (src, off, len) => this.streamBulk(src, off, len);
+  }
+
+  /** Runs every published frame; returns whether there were any. */
+  drain(): boolean {
+    const rq = this.requests;
+    if (!rq.poll()) return false;
+    this.exec.setClock(Date.now());
+    for (;;) {
+      const p = rq.next();
+      if (p < 0) break;
+      const payload = rq.recordLength - 4;
+      if (rq.recordMore || this.big !== null) {
+        this.appendBig(rq.u8, p, payload);
+        if (rq.recordMore) continue;
+        const buf = this.big!;
+        this.big = null;
+        this.bigLen = 0;
+        this.runFrame(buf, new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2), 0);
+      } else {
+        this.runFrame(rq.u8, rq.i32, p);
+      }
+    }
+    rq.release();
+    this.flushReplies();
+    return true;
+  }
+
+  /** Publishes written replies and wakes the front if it sleeps. */
+  flushReplies(): void {
+    this.replies.publish();
+    this.doorbell.ring();
+  }
+
+  private appendBig(src: Uint8Array, off: number, n: number): void {
+    if (this.big === null) {
+      this.big = new Uint8Array(Math.max(n * 2, 1 << 20));
+      this.bigLen = 0;
+    } else if (this.bigLen + n > this.big.length) {
+      const grown = new Uint8Array(Math.max(this.big.length * 2, this.bigLen + n));
+      grown.set(this.big.subarray(0, this.bigLen));
+      this.big = grown;
+    }
+    this.big.set(src.subarray(off, off + n), this.bigLen);
+    this.bigLen += n;
+  }
+
+  private argOff = new Int32Array(64);
+  private argLen = new Int32Array(64);
+
+  private runFrame(u8: Uint8Array, i32: Int32Array, p: number): void {
+    const b = p >> 2;
+    this.conn = i32[b];
+    this.seq = i32[b + 1];
+    const w2 = i32[b + 2];
+    const id = w2 & 0xffff;
+    const flags = w2 >>> 16;
+    const x = this.exec;
+    x.db = i32[b + 3];
+    const argc = i32[b + 5];
+    if (argc > this.argOff.length) {
+      let n = this.argOff.length;
+      while (n < argc) n *= 2;
+      this.argOff = new Int32Array(n);
+      this.argLen = new Int32Array(n);
+    }
+    let pos = p + 24;
+    for (let i = 0; i < argc; i++) {
+      const len = i32[pos >> 2];
+      this.argOff[i] = pos + 4;
+      this.argLen[i] = len;
+      pos += 4 + pad4(len);
+    }
+    x.u8 = u8;
+    x.off = this.argOff;
+    x.len = this.argLen;
+    x.argc = argc;
+    x.resp3 = (flags & REQ_RESP3) !== 0;
+    x.noTouch = (flags & REQ_NO_TOUCH) !== 0;
+    this.writer.resp3 = x.resp3;
+    this.writer.reset();
+    this.streamed = false;
+    if (id >= 0x8000) this.runInternal(id);
+    else this.runCommand(id);
+    this.emit(false);
+  }
+
+  private runCommand(id: number): void {
+    const x = this.exec;
+    const handler = SHARD_HANDLERS[id];
+    x.name = SHARD_HANDLER_NAMES[id];
+    const t0 = performance.now();
+    try {
+      handler(x);
+    } catch (err) {
+      // A bug must not take the shard down: answer this command and go on.
+      this.writer.reset();
+      this.writer.error(`ERR internal error in '${x.name}': ${(err as Error).message}`);
+    }
+    this.usec[id] += (performance.now() - t0) * 1000;
+    this.calls[id]++;
+    this.commands++;
+    if (!this.streamed && this.writer.len > 0 && this.writer.buf[0] === 45 /* '-' */) {
+      this.failed[id]++;
+      const b = this.writer.buf;
+      let e = 1;
+      while (e < this.writer.len && b[e] !== 32 && b[e] !== 13) e++;
+      const prefix = Buffer.from(b.subarray(1, e)).toString('latin1');
+      this.errorstats[prefix] = (this.errorstats[prefix] ?? 0) + 1;
+    }
+  }
+
+  private runInternal(op: number): void {
+    switch (op) {
+      case OP_STATS:
+        this.writer.bulkString(JSON.stringify(this.stats()));
+        break;
+      case OP_RESETSTAT:
+        this.calls.fill(0);
+        this.usec.fill(0);
+        this.failed.fill(0);
+        this.errorstats = {};
+        this.writer.ok();
+        break;
+      case OP_SHUTDOWN:
+        this.stopped = true;
+        this.writer.ok();
+        break;
+      default:
+        this.writer.error('ERR unknown internal operation');
+    }
+  }
+
+  stats(): ShardStats {
+    const keys: number[] = [];
+    const volatile: number[] = [];
+    let tableBytes = 0;
+    for (let db = 0; db < DB_COUNT; db++) {
+      keys.push(this.ks.dbs[db].table.size);
+      volatile.push(this.ks.dbs[db].volatile);
+      tableBytes += this.ks.dbs[db].table.memoryUsage();
+    }
+    const cmdstats: ShardStats['cmdstats'] = {};
+    for (let i = 0; i < this.calls.length; i++) {
+      if (this.calls[i] > 0) cmdstats[SHARD_HANDLER_NAMES[i]] = [this.calls[i], Math.round(this.usec[i]), this.failed[i]];
+    }
+    return {
+      index: this.opts.index,
+      keys,
+      volatile,
+      arena: this.arena.stats(),
+      tableBytes,
+      heapUsed: v8.getHeapStatistics().used_heap_size,
+      commands: this.commands,
+      expiredKeys: this.ks.expiredKeys,
+      cmdstats,
+      errorstats: this.errorstats,
+    };
+  }
+
+  /**
+   * Writes the writer's bytes as one or more reply records. `partial` marks
+   * that more of this reply follows (a streamed bulk).
+   */
+  private emit(partial: boolean): void {
+    const w = this.writer;
+    this.emitBytes(w.buf, 0, w.len, partial);
+    w.reset();
+  }
+
+  private emitBytes(src: Uint8Array, off: number, len: number, partial: boolean): void {
+    const ring = this.replies;
+    const max = ring.maxRecord - REP_HEADER_BYTES - 8;
+    do {
+      const n = len > max ? max : len;
+      const last = n === len && !partial;
+      let p = ring.reserve(REP_HEADER_BYTES + n);
+      while (p < 0) {
+        // Ring full: let the front see what is there, then wait for it to drain.
+        this.flushReplies();
+        ring.waitForSpace(5);
+        p = ring.reserve(REP_HEADER_BYTES + n);
+      }
+      const i32 = ring.i32;
+      const b = p >> 2;
+      i32[b] = this.conn;
+      i32[b + 1] = this.seq;
+      i32[b + 2] = n;
+      i32[b + 3] = last ? 0 : REPLY_PARTIAL;
+      const d = p + REP_HEADER_BYTES;
+      const u8 = ring.u8;
+      if (n < 64) for (let i = 0; i < n; i++) u8[d + i] = src[off + i];
+      else u8.set(src.subarray(off, off + n), d);
+      ring.commit();
+      off += n;
+      len -= n;
+    } while (len > 0);
+  }
+
+  /** Sends a large bulk in parts, straight from the arena, without copying it whole. */
+  private streamBulk(src: Uint8Array, off: number, len: number): void {
+    this.writer.bulkHeader(len);
+    this.streamed = true;
+    this.emit(true);
+    this.emitBytes(src, off, len, true);
+    this.replies.publish();
+    this.doorbell.ring();
+    this.writer.ascii('\r\n');
+  }
+
+  /** One step of active expiry over every database, within a time budget (ms). */
+  activeExpire(budgetMs: number): void {
+    const deadline = performance.now() + budgetMs;
+    const now = Date.now();
+    for (let db = 0; db < DB_COUNT; db++) {
+      while (this.ks.expireStep(db, now, 256) > 0) {
+        if (performance.now() > deadline) return;
+        if (this.ks.dbs[db].expireCursor === 0) break;
+      }
+    }
+  }
+}

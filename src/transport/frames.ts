@@ -1,0 +1,48 @@
+/**
+ * Binary frames carried by the rings. All fields are 32-bit words, so frames
+ * are written and read as Int32 words at 4-byte-aligned offsets.
+ *
+ * Request frame (front → shard), the payload of one ring record:
+ *   word 0  connection id
+ *   word 1  reply sequence number of that connection
+ *   word 2  handler id (low 16 bits) | flags (high 16 bits)
+ *   word 3  database index
+ *   word 4  txid (global order; reserved for the transactional scheduler)
+ *   word 5  argc
+ *   then argc times: word length, bytes padded to 4
+ *
+ * Reply record (shard → front):
+ *   word 0  connection id
+ *   word 1  reply sequence number
+ *   word 2  payload length in bytes
+ *   word 3  flags (REPLY_PARTIAL: more records of this reply follow)
+ *   then the RESP bytes of the reply, padded to 4
+ */
+
+export const REQ_HEADER_BYTES = 24;
+export const REP_HEADER_BYTES = 16;
+
+/** Request flags (high 16 bits of word 2). */
+export const REQ_RESP3 = 1;
+export const REQ_NO_TOUCH = 2;
+/** The frame is one part of a command whose keys span several shards. */
+export const REQ_PART = 4;
+
+/** Reply flags. */
+export const REPLY_PARTIAL = 1;
+
+/** Connection id used for frames the front sends on its own behalf (INFO, stats). */
+export const INTERNAL_CONN = 0;
+
+export function pad4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Copies bytes; a plain loop beats TypedArray.set for short runs. */
+export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
+  if (len < 48) {
+    for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i];
+  } else {
+    dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+  }
+}

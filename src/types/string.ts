@@ -1,0 +1,72 @@
+/**
+ * String values. A string lives inline in its keyspace entry, after the key.
+ * Its encoding is remembered as Redis would report it: "int" for values that
+ * are canonical 64-bit integers (set by SET/INCR...), "embstr" for short
+ * strings created whole, "raw" for longer ones and for strings changed in
+ * place (APPEND, SETRANGE).
+ */
+import { Enc, ObjType, type Keyspace } from '../shard/keyspace.js';
+import { parseInt64Bytes } from '../shard/exec.js';
+import { segOf } from 'native-free-arena';
+
+/** Longest string Redis stores as embstr. */
+export const EMBSTR_MAX = 44;
+
+/** The encoding Redis's tryObjectEncoding picks for a freshly set value. */
+export function encodingForValue(u8: Uint8Array, off: number, len: number): Enc {
+  if (len <= 20 && parseInt64Bytes(u8, off, len) !== null) return Enc.Int;
+  return len <= EMBSTR_MAX ? Enc.Embstr : Enc.Raw;
+}
+
+/** The encoding of a value created by createStringObject (no integer check). */
+export function encodingForCreated(len: number): Enc {
+  return len <= EMBSTR_MAX ? Enc.Embstr : Enc.Raw;
+}
+
+/**
+ * Stores a string under a key, replacing whatever was there. Keeps the TTL
+ * only when `keepTtl`. `existing` is the live entry of the key or 0.
+ * Returns the entry handle.
+ */
+export function setString(
+  ks: Keyspace,
+  db: number,
+  key: Uint8Array,
+  keyOff: number,
+  keyLen: number,
+  existing: number,
+  val: Uint8Array,
+  valOff: number,
+  valLen: number,
+  enc: Enc,
+  keepTtl: boolean,
+  lru: number,
+): number {
+  let h = existing;
+  if (h !== 0 && (ks.type(h) !== ObjType.String || ks.valueCapacity(h) < valLen || ks.valueCapacity(h) > valLen * 2 + 64)) {
+    // Reuse the entry only when the value fits without wasting much room.
+    const exp = keepTtl ? ks.expireAt(h) : 0;
+    ks.removeEntry(db, h);
+    h = ks.insertNew(db, key, keyOff, keyLen, valLen, ObjType.String, enc, lru);
+    if (exp !== 0) ks.setExpire(db, h, exp);
+  } else if (h === 0) {
+    h = ks.insertNew(db, key, keyOff, keyLen, valLen, ObjType.String, enc, lru);
+  } else {
+    ks.setMeta(h, ObjType.String, enc, lru);
+    if (!keepTtl) ks.setExpire(db, h, 0);
+  }
+  ks.setValueWord(h, valLen);
+  const dst = ks.arena.u8[segOf(h)];
+  const o = ks.valueOffset(h);
+  if (valLen < 48) {
+    for (let i = 0; i < valLen; i++) dst[o + i] = val[valOff + i];
+  } else {
+    dst.set(val.subarray(valOff, valOff + valLen), o);
+  }
+  return h;
+}
+
+/** Length of a string entry's value. */
+export function stringLength(ks: Keyspace, h: number): number {
+  return ks.valueWord(h);
+}
