@@ -11,17 +11,17 @@
  * its top L bits, i.e. the hash range [P, P + 2^(32-L)) where P is a multiple
  * of 2^(32-L).
  *
- * Table segment: one arena block (4880 bytes, class 5120) of 32-bit words:
+ * Table segment: one arena block (4928 bytes, class 5120) of 32-bit words:
  *
  *     word 0            local depth
  *     word 1            number of entries
  *     words 4..67       per-bucket version (bumped, wrapping, on every change)
- *     words 68..127     per-bucket "displaced" count: entries whose home is b
- *                       stored in bucket b+1
- *     words 132..191    per-bucket "stashed" count: entries whose home is b
- *                       stored in a stash bucket
- *     words 196..1219   64 buckets x 8 slots x (hash, handle); handle 0 = empty
- *                       buckets 0..59 are regular, 60..63 are the stash
+ *     words 68..127     per-home-bucket overflow word: low 16 bits = entries
+ *                       whose home is b stored in bucket b+1 ("displaced"),
+ *                       high 16 bits = entries whose home is b in the stash
+ *     words 208..1231   64 buckets x 8 slots x (hash, handle); handle 0 = empty
+ *                       buckets 0..59 are regular, 60..63 are the stash; each
+ *                       bucket is one 64-byte cache line
  *
  * Home bucket = ((hash & 0xfff) * 60) >>> 12: the low 12 bits, which the
  * directory does not use until it has 2^20 slots. An entry goes to its home
@@ -59,9 +59,10 @@ export const MAX_DEPTH = 24;
 const W_DEPTH = 0;
 const W_COUNT = 1;
 const W_VER = 4;
-const W_DISP = 68;
-const W_STASHED = 132;
-const W_SLOTS = 196;
+const W_OVF = 68;
+const W_SLOTS = 208; // byte 832: each 64-byte bucket is one cache line (blocks of the 5120 class are 64-byte aligned)
+const DISP_ONE = 1; // W_OVF low 16 bits: entries of home b stored in b+1
+const STASH_ONE = 0x10000; // W_OVF high 16 bits: entries of home b stored in the stash
 const SEG_WORDS = W_SLOTS + SLOTS_PER_SEGMENT * 2;
 /** Bytes requested from the arena for one table segment. */
 export const SEGMENT_BYTES = SEG_WORDS * 4;
@@ -138,7 +139,9 @@ export class DashTable {
         if (e !== 0 && eq(e)) return e;
       }
     }
-    if (w[base + W_DISP + b] !== 0) {
+    const ovf = w[base + W_OVF + b];
+    if (ovf === 0) return 0;
+    if ((ovf & 0xffff) !== 0) {
       i = base + W_SLOTS + ((b === REGULAR_BUCKETS - 1 ? 0 : b + 1) << 4);
       end = i + 16;
       for (; i < end; i += 2) {
@@ -148,7 +151,7 @@ export class DashTable {
         }
       }
     }
-    if (w[base + W_STASHED + b] !== 0) {
+    if (ovf >>> 16 !== 0) {
       end = base + STASH_END;
       for (i = base + STASH_START; i < end; i += 2) {
         if (w[i] === hv) {
@@ -177,11 +180,11 @@ export class DashTable {
       if (putInBucket(w, base, b, hv, handle)) {
         // home bucket
       } else if (putInBucket(w, base, nb, hv, handle)) {
-        w[base + W_DISP + b]++;
+        w[base + W_OVF + b] += DISP_ONE;
       } else if (displace(w, base, b, nb, hv, handle)) {
         // made room in b or nb by moving a neighbour to its other bucket
       } else if (putInStash(w, base, hv, handle)) {
-        w[base + W_STASHED + b]++;
+        w[base + W_OVF + b] += STASH_ONE;
       } else {
         placed = false;
       }
@@ -222,8 +225,8 @@ export class DashTable {
     const base = (sh & OFF_MASK) << 1;
     const b = ((hash & 0xfff) * REGULAR_BUCKETS) >>> 12;
     const bucket = (i - base - W_SLOTS) >>> 4;
-    if (bucket >= REGULAR_BUCKETS) w[base + W_STASHED + b]--;
-    else if (bucket !== b) w[base + W_DISP + b]--;
+    if (bucket >= REGULAR_BUCKETS) w[base + W_OVF + b] -= STASH_ONE;
+    else if (bucket !== b) w[base + W_OVF + b] -= DISP_ONE;
     w[i] = 0;
     w[i + 1] = 0;
     w[base + W_VER + bucket]++;
@@ -405,8 +408,8 @@ export class DashTable {
       const base = (sh & OFF_MASK) << 1;
       d += 1 << (this.gd - w[base + W_DEPTH]);
       for (let b = 0; b < REGULAR_BUCKETS; b++) {
-        displaced += w[base + W_DISP + b];
-        stashed += w[base + W_STASHED + b];
+        displaced += w[base + W_OVF + b] & 0xffff;
+        stashed += w[base + W_OVF + b] >>> 16;
       }
     }
     return {
@@ -439,12 +442,12 @@ export class DashTable {
     let i = base + W_SLOTS + (b << 4);
     let end = i + 16;
     for (; i < end; i += 2) if (w[i + 1] === handle && handle !== 0) return i;
-    if (w[base + W_DISP + b] !== 0) {
+    if ((w[base + W_OVF + b] & 0xffff) !== 0) {
       i = base + W_SLOTS + ((b === REGULAR_BUCKETS - 1 ? 0 : b + 1) << 4);
       end = i + 16;
       for (; i < end; i += 2) if (w[i + 1] === handle && handle !== 0) return i;
     }
-    if (w[base + W_STASHED + b] !== 0) {
+    if (w[base + W_OVF + b] >>> 16 !== 0) {
       end = base + STASH_END;
       for (i = base + STASH_START; i < end; i += 2) if (w[i + 1] === handle && handle !== 0) return i;
     }
@@ -501,11 +504,11 @@ export class DashTable {
         moved++;
         const home = ((hv & 0xfff) * REGULAR_BUCKETS) >>> 12;
         if (bucket >= REGULAR_BUCKETS) {
-          w[ob + W_STASHED + home]--;
-          nw[nbase + W_STASHED + home]++;
+          w[ob + W_OVF + home] -= STASH_ONE;
+          nw[nbase + W_OVF + home] += STASH_ONE;
         } else if (bucket !== home) {
-          w[ob + W_DISP + home]--;
-          nw[nbase + W_DISP + home]++;
+          w[ob + W_OVF + home] -= DISP_ONE;
+          nw[nbase + W_OVF + home] += DISP_ONE;
         }
       }
     }
@@ -551,11 +554,11 @@ function displace(w: Int32Array, base: number, b: number, nb: number, hv: number
     for (let i = from; i < from + 16; i += 2) {
       if (((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === nb) {
         putInBucket(w, base, nnb, w[i], w[i + 1]);
-        w[base + W_DISP + nb]++;
+        w[base + W_OVF + nb] += DISP_ONE;
         w[i] = hv;
         w[i + 1] = handle;
         w[base + W_VER + nb]++;
-        w[base + W_DISP + b]++;
+        w[base + W_OVF + b] += DISP_ONE;
         return true;
       }
     }
@@ -566,7 +569,7 @@ function displace(w: Int32Array, base: number, b: number, nb: number, hv: number
     for (let i = from; i < from + 16; i += 2) {
       if (((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === pb) {
         putInBucket(w, base, pb, w[i], w[i + 1]);
-        w[base + W_DISP + pb]--;
+        w[base + W_OVF + pb] -= DISP_ONE;
         w[i] = hv;
         w[i + 1] = handle;
         w[base + W_VER + b]++;
@@ -621,7 +624,7 @@ function collectHome(w: Int32Array, base: number, b: number, out: Int32Array): n
     const e = w[i + 1];
     if (e !== 0 && ((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === b) out[n++] = e;
   }
-  if (w[base + W_DISP + b] !== 0) {
+  if ((w[base + W_OVF + b] & 0xffff) !== 0) {
     i = base + W_SLOTS + ((b === REGULAR_BUCKETS - 1 ? 0 : b + 1) << 4);
     end = i + 16;
     for (; i < end; i += 2) {
@@ -629,7 +632,7 @@ function collectHome(w: Int32Array, base: number, b: number, out: Int32Array): n
       if (e !== 0 && ((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === b) out[n++] = e;
     }
   }
-  if (w[base + W_STASHED + b] !== 0) {
+  if (w[base + W_OVF + b] >>> 16 !== 0) {
     end = base + STASH_END;
     for (i = base + STASH_START; i < end; i += 2) {
       const e = w[i + 1];

@@ -42,15 +42,15 @@ class Harness {
     const r = this.table.find(hv, (h) => {
       calls++;
       // eq is only called for slots holding the same hash.
-      expect(this.hash(this.keyOf(h)) >>> 0).toBe(hv >>> 0);
+      if (this.hash(this.keyOf(h)) >>> 0 !== hv >>> 0) throw new Error(`eq called for entry ${h} of another hash`);
       return this.keyOf(h) === key;
     });
-    expect(calls).toBeLessThanOrEqual(48);
+    if (calls > 48) throw new Error(`eq called ${calls} times`);
     return r;
   }
 
   insert(key: number): void {
-    expect(this.find(key)).toBe(0);
+    if (this.find(key) !== 0) throw new Error(`key ${key} found before insert`);
     const h = this.arena.alloc(4 + (key % 24));
     this.arena.i32[segOf(h)][wordOf(h)] = key;
     this.table.insert(this.hash(key), h);
@@ -60,7 +60,7 @@ class Harness {
   remove(key: number): boolean {
     const h = this.model.get(key) ?? this.find(key);
     const removed = h !== 0 && this.table.remove(this.hash(key), h);
-    expect(removed).toBe(this.model.has(key));
+    if (removed !== this.model.has(key)) throw new Error(`remove(${key}) returned ${removed}`);
     if (removed) {
       this.model.delete(key);
       this.arena.free(h);
@@ -79,7 +79,9 @@ class Harness {
 
   check(): void {
     expect(this.table.size).toBe(this.model.size);
-    for (const [key, h] of this.model) expect(this.find(key)).toBe(h);
+    for (const [key, h] of this.model) {
+      if (this.find(key) !== h) throw new Error(`find(${key}) !== ${h}`);
+    }
     const seen: number[] = [];
     this.table.forEach((h) => seen.push(h));
     expect(seen.sort((a, b) => a - b)).toEqual([...this.model.values()].sort((a, b) => a - b));
@@ -128,7 +130,7 @@ describe('DashTable against a Map model (fast-check)', () => {
           else if (r < 0.95) t.remove(Math.floor(rand() * next));
           else {
             const k = Math.floor(rand() * next);
-            expect(t.find(k)).toBe(t.model.get(k) ?? 0);
+            if (t.find(k) !== (t.model.get(k) ?? 0)) throw new Error(`find(${k}) mismatch`);
           }
         }
         t.check();
@@ -184,7 +186,7 @@ describe('DashTable scan', () => {
           let cursor = 0;
           do {
             cursor = t.table.scan(cursor, count, (h) => {
-              expect(everPresent.has(h)).toBe(true);
+              if (!everPresent.has(h)) throw new Error(`scan reported unknown handle ${h}`);
               seen.add(h);
             });
             // Between calls: inserts (forcing splits) and a few removals. On
