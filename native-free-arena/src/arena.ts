@@ -247,15 +247,16 @@ const EMPTY_I32 = new Int32Array(EMPTY_SAB);
 const EMPTY_U32 = new Uint32Array(EMPTY_SAB);
 const EMPTY_F64 = new Float64Array(EMPTY_SAB);
 
-const SEG_FREE = 0;
-const SEG_NORMAL = 1;
-const SEG_HUGE = 2;
-
 function invalidHandle(h: number): Error {
   return new Error(`Arena: invalid handle ${h} (not a live block of this arena)`);
 }
 
 export class Arena {
+  /** Same as the exported `segOf`. */
+  static readonly segOf = segOf;
+  /** Same as the exported `offOf`. */
+  static readonly offOf = offOf;
+
   /** Byte views of the segments, indexed by segment. Unused slots hold an empty view. */
   readonly u8: Uint8Array[];
   /** Int32 views of the segments, indexed by segment. */
@@ -269,7 +270,6 @@ export class Arena {
 
   private readonly u16: Uint16Array[];
   private readonly maxSegments: number;
-  private readonly segKind: Uint8Array;
   private readonly segLen: Float64Array;
   private readonly hugeReq: Float64Array;
   private readonly freeSlots: Int32Array;
@@ -311,7 +311,6 @@ export class Arena {
     this.u32 = new Array<Uint32Array>(MAX_SEGMENTS).fill(EMPTY_U32);
     this.f64 = new Array<Float64Array>(MAX_SEGMENTS).fill(EMPTY_F64);
     this.buffers = new Array<SharedArrayBuffer>(MAX_SEGMENTS).fill(EMPTY_SAB);
-    this.segKind = new Uint8Array(MAX_SEGMENTS);
     this.segLen = new Float64Array(MAX_SEGMENTS);
     this.hugeReq = new Float64Array(MAX_SEGMENTS);
     this.freeSlots = new Int32Array(MAX_SEGMENTS);
@@ -649,14 +648,13 @@ export class Arena {
     this.meta = m;
   }
 
-  private install(seg: number, sab: SharedArrayBuffer, kind: number): void {
+  private install(seg: number, sab: SharedArrayBuffer): void {
     this.buffers[seg] = sab;
     this.u8[seg] = new Uint8Array(sab);
     this.u16[seg] = new Uint16Array(sab, 0, sab.byteLength >>> 1);
     this.i32[seg] = new Int32Array(sab, 0, sab.byteLength >>> 2);
     this.u32[seg] = new Uint32Array(sab, 0, sab.byteLength >>> 2);
     this.f64[seg] = new Float64Array(sab, 0, sab.byteLength >>> 3);
-    this.segKind[seg] = kind;
     this.segLen[seg] = sab.byteLength;
     this._reservedBytes += sab.byteLength;
     this._segments++;
@@ -667,7 +665,7 @@ export class Arena {
     const sab = new SharedArrayBuffer(SEGMENT_SIZE);
     const seg = this.takeSlot();
     this.ensureMeta(seg);
-    this.install(seg, sab, SEG_NORMAL);
+    this.install(seg, sab);
     this._normalSegments++;
     this.curSeg = seg;
     this.bumpPage = 0;
@@ -682,7 +680,7 @@ export class Arena {
     const sab = new SharedArrayBuffer(len);
     const seg = this.takeSlot();
     this.ensureMeta(seg);
-    this.install(seg, sab, SEG_HUGE);
+    this.install(seg, sab);
     this.meta[seg * PAGES_PER_SEGMENT] = HUGE_CODE;
     this.hugeReq[seg] = size;
     this._hugeBlocks++;
@@ -702,7 +700,6 @@ export class Arena {
     this.i32[seg] = EMPTY_I32;
     this.u32[seg] = EMPTY_U32;
     this.f64[seg] = EMPTY_F64;
-    this.segKind[seg] = SEG_FREE;
     this.segLen[seg] = 0;
     this._usedBytes -= this.hugeReq[seg];
     this.hugeReq[seg] = 0;

@@ -273,6 +273,7 @@ export class DashTable {
     if (!Number.isInteger(cursor) || cursor < 0 || cursor >= TWO32 * 64) {
       throw new RangeError(`DashTable: invalid scan cursor ${cursor}`);
     }
+    if (!(maxEntries >= 1)) maxEntries = 1;
     let p = Math.floor(cursor / 64);
     let b = cursor - p * 64;
     let emitted = 0;

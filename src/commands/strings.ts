@@ -7,8 +7,8 @@ import type { ShardHandler } from './registry.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE, parseInt64Bytes } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { EMBSTR_MAX, encodingForCreated, encodingForValue, setString } from '../types/string.js';
-import { formatLongDouble, parseDouble } from '../util/numbers.js';
-import { lcs } from '../util/lcs.js';
+import { LD_ZERO, ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
+import { lcs, lcsTableBytes } from '../util/lcs.js';
 
 /** Bulk replies at least this long stream to the ring instead of being copied whole. */
 const STREAM_MIN = 512 * 1024;
@@ -295,29 +295,30 @@ function decrby(x: Exec): void {
   incrBy(x, typeof by === 'bigint' ? -by : -by);
 }
 
+/** INCRBYFLOAT adds in x87 long double, as Redis does, so results print identically. */
 function incrbyfloat(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.String);
   if (h < 0) return;
-  let cur = 0;
+  let cur = LD_ZERO;
   if (h !== 0) {
-    const v = parseDouble(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
+    const v = ldParse(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
     if (v === null) {
       x.r.error(ERR_NOT_FLOAT);
       return;
     }
     cur = v;
   }
-  const by = parseDouble(x.u8, x.off[2], x.len[2]);
+  const by = ldParse(x.u8, x.off[2], x.len[2]);
   if (by === null) {
     x.r.error(ERR_NOT_FLOAT);
     return;
   }
-  const next = cur + by;
-  if (!Number.isFinite(next)) {
+  const next = ldAdd(cur, by);
+  if (!ldIsFinite(next)) {
     x.r.error('ERR increment would produce NaN or Infinity');
     return;
   }
-  const text = Buffer.from(formatLongDouble(next), 'latin1');
+  const text = Buffer.from(ldFormatHuman(next), 'latin1');
   setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, text, 0, text.length, encodingForCreated(text.length), true, x.lru);
   x.r.bulk(text, 0, text.length);
 }
@@ -470,9 +471,15 @@ function lcsCommand(x: Exec): void {
     return;
   }
   const value = (h: number) => (h === 0 ? new Uint8Array(0) : x.bytesOf(h).subarray(x.ks.valueOffset(h), x.ks.valueOffset(h) + x.ks.valueWord(h)));
-  const res = lcs(value(ha), value(hb));
+  const a = value(ha);
+  const b = value(hb);
+  if (lcsTableBytes(a.length, b.length) > x.shard.protoMaxBulkLen) {
+    x.r.error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
+    return;
+  }
+  const res = lcs(a, b, minMatchLen, getIdx);
   if (getIdx) {
-    const matches = res.matches.filter((m) => m.len >= minMatchLen);
+    const matches = res.matches;
     x.r.map(2);
     x.r.bulkString('matches');
     x.r.array(matches.length);

@@ -23,7 +23,7 @@ export interface ParserLimits {
 export const enum ParseStatus {
   /** Every complete command was consumed; more bytes are needed. */
   NeedMore = 0,
-  /** `onCommand` asked to stop (backpressure); call `resume()` later. */
+  /** `onCommand` refused a command (backpressure); `resume()` delivers it again. */
   Paused = 1,
   /** A protocol error: `error` holds Redis's reply text; the connection must close after it. */
   Error = 2,
@@ -84,6 +84,8 @@ export class RequestParser {
     let status: ParseStatus = ParseStatus.NeedMore;
     for (;;) {
       if (this.pos >= this.qbLen && this.mbRemaining === 0) break;
+      // Where this command starts (for a command resumed from an earlier chunk, cmdStart already points there).
+      const start = this.mbRemaining > 0 ? this.cmdStart : this.pos;
       const r = this.mbRemaining > 0 || this.qb[this.pos] === 0x2a /* '*' */ ? this.parseMultibulk() : this.parseInline();
       if (r === 0) break; // need more
       if (r < 0) {
@@ -91,6 +93,10 @@ export class RequestParser {
         break;
       }
       if (this.argc > 0 && !onCommand(this)) {
+        // Refused (backpressure, a barrier): keep it to deliver again on resume.
+        this.pos = start;
+        this.cmdStart = start;
+        this.argc = 0;
         status = ParseStatus.Paused;
         break;
       }
@@ -289,6 +295,8 @@ function parseLen(u8: Uint8Array, from: number, to: number): number {
     i++;
     if (i === to) return BAD_NUMBER;
   }
+  // No leading zeros (string2ll): "0" alone is the only number starting with 0.
+  if (u8[i] === 48 && to - i > 1) return BAD_NUMBER;
   let n = 0;
   for (; i < to; i++) {
     const d = u8[i] - 48;

@@ -47,9 +47,11 @@ function sc(b: number): number {
   return (b << 24) >> 24;
 }
 
-interface State {
-  skipLongerMatches: boolean;
-}
+/**
+ * Redis's *skipLongerMatches, shared by all recursion levels of one match.
+ * Matching is synchronous and never re-entered, so a module variable does.
+ */
+let skipLongerMatches = false;
 
 function matchImpl(
   p: Uint8Array,
@@ -59,7 +61,6 @@ function matchImpl(
   si: number,
   sLen: number,
   nocase: boolean,
-  st: State,
   nesting: number,
 ): boolean {
   // pEnd is fixed: every recursion works on a suffix of the same pattern, so
@@ -76,12 +77,12 @@ function matchImpl(
       }
       if (pLen === 1) return true;
       while (sLen > 0) {
-        if (matchImpl(p, pi + 1, pLen - 1, s, si, sLen, nocase, st, nesting + 1)) return true;
-        if (st.skipLongerMatches) return false;
+        if (matchImpl(p, pi + 1, pLen - 1, s, si, sLen, nocase, nesting + 1)) return true;
+        if (skipLongerMatches) return false;
         si++;
         sLen--;
       }
-      st.skipLongerMatches = true;
+      skipLongerMatches = true;
       return false;
     } else if (pc === QMARK) {
       si++;
@@ -179,7 +180,8 @@ export function globMatch(
   sLen: number,
   nocase: boolean,
 ): boolean {
-  return matchImpl(pattern, pOff, pLen, str, sOff, sLen, nocase, { skipLongerMatches: false }, 0);
+  skipLongerMatches = false;
+  return matchImpl(pattern, pOff, pLen, str, sOff, sLen, nocase, 0);
 }
 
 /** Convenience wrapper over whole arrays. */

@@ -212,7 +212,7 @@ export class StringsKeysGen {
     const v = FLOAT_KEYS.includes(k) ? this.niceFloatValue() : this.value(k);
     this.bounds.atLeast(k, len(v));
     const args: Arg[] = [this.name('SET'), k, v];
-    const nOpts = rng.weighted([[4, 0], [4, 1], [2, 2], [1, 3]] as const);
+    const nOpts = rng.weighted([[5, 0], [5, 1], [2, 2], [0.6, 3]] as const);
     for (let i = 0; i < nOpts; i++) {
       const o = rng.weighted([
         [3, 'NX'], [3, 'XX'], [3, 'GET'], [3, 'EX'], [3, 'PX'], [2, 'EXAT'], [2, 'PXAT'], [2, 'KEEPTTL'], [0.3, 'PERSIST'], [0.3, 'FOO'],

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type DiffCommand, DiffMismatch, bothNonError, runDifferential } from '../helpers/differential.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
-import { type RawClient, type ServerHandle, rawClient, startRedis, startShoal } from '../helpers/servers.js';
+import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
 import { StringsKeysGen } from './strings-keys-gen.js';
 
 const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 2000);
@@ -29,7 +29,7 @@ describe('differential: strings & keys, redis-server vs Shoal', () => {
   const clients: RawClient[] = [];
 
   beforeAll(async () => {
-    [redis, shoal] = await Promise.all([startRedis(), startShoal({ shards: 4 })]);
+    [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
   });
 
   afterAll(async () => {

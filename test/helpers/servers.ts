@@ -97,15 +97,18 @@ function track(child: ChildProcess): void {
   child.once('exit', () => live.delete(child));
   if (!exitHookInstalled) {
     exitHookInstalled = true;
+    // Belt and braces: the watchdogs also notice our death through their pipe.
     process.once('exit', () => {
-      for (const c of live) {
-        try {
-          c.kill('SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
+      for (const c of live) c.stdin?.destroy();
     });
+  }
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
   }
 }
 
@@ -146,12 +149,47 @@ class StartupError extends Error {
   }
 }
 
+/**
+ * Servers run under a tiny /bin/sh watchdog that holds our end of a pipe:
+ * when this process goes away for any reason (even SIGKILL of a test
+ * worker), the pipe closes and the watchdog terminates the server, so no
+ * server outlives the suite or benchmark that started it. The watchdog
+ * reports the server's pid first thing, and exits with the server's status.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$@" 3<&- &',
+  'server=$!',
+  'echo "@@server-pid $server"',
+  '( read _ignored <&3; kill -TERM $server 2>/dev/null ) &',
+  'watcher=$!',
+  'wait $server',
+  'status=$?',
+  'kill $watcher 2>/dev/null',
+  'exit $status',
+].join('\n');
+const PID_LINE = /^@@server-pid (\d+)\n/m;
+
 async function spawnAndWait(spec: SpawnSpec, port: number, timeoutMs: number): Promise<ServerHandle> {
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'shoal-watchdog', spec.command, ...spec.args], {
+    cwd: spec.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   track(child);
+  child.stdin!.on('error', () => {
+    /* EPIPE once the watchdog is gone */
+  });
   let out = '';
+  let serverPid = 0;
   const collect = (d: Buffer) => {
     out += d.toString('utf8');
+    if (!serverPid) {
+      const m = PID_LINE.exec(out);
+      if (m) {
+        serverPid = Number(m[1]);
+        out = out.replace(PID_LINE, '');
+      }
+    }
     if (out.length > OUTPUT_CAP) out = out.slice(out.length - OUTPUT_CAP);
   };
   child.stdout!.on('data', collect);
@@ -183,6 +221,7 @@ async function spawnAndWait(spec: SpawnSpec, port: number, timeoutMs: number): P
     }
     if (await pingOnce(port, 1000)) break;
     if (Date.now() > deadline) {
+      if (serverPid) killQuietly(serverPid, 'SIGKILL');
       child.kill('SIGKILL');
       throw new StartupError(`${spec.name} did not answer PING within ${timeoutMs} ms: ${describe()}`, false);
     }
@@ -193,16 +232,21 @@ async function spawnAndWait(spec: SpawnSpec, port: number, timeoutMs: number): P
     name: spec.name,
     host: HOST,
     port,
-    pid: child.pid!,
+    get pid() {
+      return serverPid || child.pid!;
+    },
     output: () => out,
     get exited() {
       return exited;
     },
     async stop() {
       if (exited) return;
-      child.kill('SIGTERM');
+      // Closing the watchdog's pipe makes it SIGTERM the server and exit with it.
+      child.stdin!.end();
       const t = setTimeout(() => {
-        if (!exited) child.kill('SIGKILL');
+        if (exited) return;
+        if (serverPid) killQuietly(serverPid, 'SIGKILL');
+        child.kill('SIGKILL');
       }, 5000);
       await exitPromise;
       clearTimeout(t);
@@ -226,10 +270,11 @@ async function startOnFreePort(make: (port: number) => SpawnSpec, timeoutMs: num
   throw lastErr;
 }
 
-let redisDir: string | undefined;
+/** Working directory of test redis-servers (nothing is written there with persistence off). */
 function scratchDir(): string {
-  redisDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-test-redis-'));
-  return redisDir;
+  const dir = path.join(os.tmpdir(), 'shoal-test-redis');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /** Starts a reference redis-server with persistence off. */
@@ -301,4 +346,18 @@ export async function startShoal(opts: StartShoalOptions = {}): Promise<ServerHa
     }),
     timeoutMs,
   );
+}
+
+/**
+ * Starts several servers at once. If any fails to start, the others are
+ * stopped before the error is rethrown (so a failed beforeAll leaks nothing).
+ */
+export async function startAll<const T extends readonly Promise<ServerHandle>[]>(...starts: T): Promise<{ -readonly [K in keyof T]: ServerHandle }> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((r) => (r as PromiseFulfilledResult<ServerHandle>).value) as { -readonly [K in keyof T]: ServerHandle };
 }

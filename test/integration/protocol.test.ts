@@ -15,6 +15,7 @@ import {
   rawClient,
   resp,
   splitReplies,
+  startAll,
   startRedis,
   startShoal,
 } from '../helpers/servers.js';
@@ -141,20 +142,22 @@ const CASES: Case[] = [
 
 /**
  * Runs one case on a fresh connection. Without `like` (the reference run),
- * reading stops after 150 ms of silence or at the close. With `like` (the
+ * reading stops after 200 ms of silence or at the close. With `like` (the
  * target run), it first waits for at least as many bytes as the reference
- * got (up to 10 s, so a slow target is not misjudged), then 100 ms more to
+ * got (up to 5 s, so a slow target is not misjudged), then 100 ms more to
  * catch extra bytes.
  */
 async function runCase(port: number, c: Case, like?: Outcome): Promise<Outcome> {
+  // The reference waits for its documented reply, if any, before the quiet period starts.
+  const minBytes = like?.reply.length ?? (c.redis !== undefined ? Buffer.byteLength(c.redis, 'latin1') : 0);
   const cl = await rawClient(port);
   try {
     const pieces = Array.isArray(c.input) ? c.input.map(bytes) : [bytes(c.input)];
     await cl.writePieces(pieces, c.pieceDelayMs ?? 0);
     // For the target, wait at least for as many bytes as the reference sent
     // (and a while for a close if the reference closed).
-    const quietMs = like ? 100 : 150;
-    const reply = await cl.readUntilQuiet({ quietMs, maxMs: 10_000, minBytes: like?.reply.length ?? 0 });
+    const quietMs = like ? 100 : 200;
+    const reply = await cl.readUntilQuiet({ quietMs, maxMs: 5_000, minBytes });
     let closed = cl.closed;
     if (!closed && like?.closed) closed = await cl.waitClosed(1000);
     let probe: Buffer = Buffer.alloc(0);
@@ -183,7 +186,7 @@ describe('protocol: redis-server vs Shoal on raw bytes', () => {
   const reference = new Map<Case, Outcome>();
 
   beforeAll(async () => {
-    [redis, shoal] = await Promise.all([startRedis(), startShoal({ shards: 4 })]);
+    [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
     [redisSide, shoalSide] = await Promise.all([rawClient(redis.port), rawClient(shoal.port)]);
     // The reference outcomes do not depend on each other (distinct keys), so
     // they are collected all at once to keep the suite short.

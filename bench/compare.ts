@@ -1,0 +1,123 @@
+/**
+ * Throughput comparison: redis-server and Shoal side by side, measured with
+ * redis-benchmark, runs interleaved (redis, shoal, redis, shoal ...) so that
+ * drift in machine load hits both alike. Prints the median rps per test.
+ *
+ *   npm run build && node dist/bench/compare.js [--requests 100000]
+ *       [--tests set,get] [--pipelines 1,16] [--shards 4] [--rounds 3]
+ *       [--clients 50] [--data-size 64] [--keyspace 1000000]
+ *       [--shoal-cmd redis | --shoal-cmd 'cmd with {port} {shards}']
+ *
+ * --shoal-cmd (or env SHOAL_CMD) replaces Shoal, e.g. "redis" to compare
+ * redis-server with itself (the ratio should then be ~1.0).
+ */
+import { spawn } from 'node:child_process';
+import { fmtInt, intFlag, listFlag, median, parseFlags, printTable, startPair } from './lib.js';
+
+interface BenchRow {
+  test: string;
+  rps: number;
+  p50: number;
+}
+
+/** Runs redis-benchmark once and parses its --csv output. */
+function redisBenchmark(bin: string, port: number, args: string[]): Promise<BenchRow[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(port), ...args, '--csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`redis-benchmark exited with ${code}: ${err || out}`));
+      const rows: BenchRow[] = [];
+      for (const line of out.split(/\r?\n/)) {
+        const cells = line.split('","').map((c) => c.replace(/^"|"$/g, ''));
+        if (cells.length < 5 || cells[0] === 'test') continue;
+        const rps = Number(cells[1]);
+        if (!Number.isFinite(rps)) continue;
+        rows.push({ test: cells[0]!, rps, p50: Number(cells[4]) });
+      }
+      if (rows.length === 0) return reject(new Error(`no results in redis-benchmark output:\n${out}\n${err}`));
+      resolve(rows);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), {
+    requests: '100000',
+    tests: 'set,get',
+    pipelines: '1,16',
+    shards: '4',
+    rounds: '3',
+    clients: '50',
+    'data-size': '64',
+    keyspace: '1000000',
+    'shoal-cmd': process.env.SHOAL_CMD ?? '',
+    'redis-benchmark': 'redis-benchmark',
+  });
+  const requests = intFlag(flags, 'requests');
+  const rounds = intFlag(flags, 'rounds');
+  const shards = intFlag(flags, 'shards');
+  const tests = listFlag(flags, 'tests');
+  const pipelines = listFlag(flags, 'pipelines').map(Number);
+  const bin = flags.get('redis-benchmark')!;
+
+  const pair = await startPair(shards, flags.get('shoal-cmd'));
+  console.log(
+    `redis-server on :${pair.redis.port}, ${pair.shoal.name} (${shards} shards) on :${pair.shoal.port}; ` +
+      `redis-benchmark -t ${tests.join(',')} -c ${flags.get('clients')} -n ${requests} -r ${flags.get('keyspace')} -d ${flags.get('data-size')}, ` +
+      `pipelines ${pipelines.join(',')}, ${rounds} interleaved round(s)`,
+  );
+
+  // rps[pipeline][test][server] = samples
+  const samples = new Map<string, { redis: number[]; shoal: number[]; p50r: number[]; p50s: number[] }>();
+  try {
+    for (const P of pipelines) {
+      for (let round = 0; round < rounds; round++) {
+        // Alternate who goes first, so neither always runs on a warmer machine.
+        const order = round % 2 === 0 ? (['redis', 'shoal'] as const) : (['shoal', 'redis'] as const);
+        for (const who of order) {
+          const server = who === 'redis' ? pair.redis : pair.shoal;
+          if (server.exited) throw new Error(`${server.name} has exited:\n${server.output().slice(-4000)}`);
+          const rows = await redisBenchmark(bin, server.port, [
+            '-t', tests.join(','),
+            '-c', flags.get('clients')!,
+            '-n', String(requests),
+            '-r', flags.get('keyspace')!,
+            '-d', flags.get('data-size')!,
+            '-P', String(P),
+          ]);
+          for (const r of rows) {
+            const key = `${r.test}\t${P}`;
+            const s = samples.get(key) ?? { redis: [], shoal: [], p50r: [], p50s: [] };
+            samples.set(key, s);
+            (who === 'redis' ? s.redis : s.shoal).push(r.rps);
+            (who === 'redis' ? s.p50r : s.p50s).push(r.p50);
+            process.stderr.write(`  P=${P} round ${round + 1}/${rounds} ${who.padEnd(5)} ${r.test.padEnd(6)} ${fmtInt(r.rps)} rps\n`);
+          }
+        }
+      }
+    }
+  } finally {
+    await pair.stop();
+  }
+
+  console.log('');
+  const rows: string[][] = [];
+  for (const [key, s] of samples) {
+    const [test, P] = key.split('\t');
+    const r = median(s.redis);
+    const sh = median(s.shoal);
+    rows.push([test!, P!, fmtInt(r), fmtInt(sh), (sh / r).toFixed(2), median(s.p50r).toFixed(3), median(s.p50s).toFixed(3)]);
+  }
+  printTable(['test', 'pipeline', 'redis rps', `${pair.shoal.name} rps`, 'ratio shoal/redis', 'redis p50 ms', 'shoal p50 ms'], rows);
+  console.log(`\n(median of ${rounds} round(s); ${requests} requests each)`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+/**
+ * Small shared pieces of the benchmark scripts: flag parsing, starting the
+ * two servers side by side, INFO parsing, table printing.
+ */
+import fs from 'node:fs';
+import { type ServerHandle, startAll, startRedis, startShoal } from '../test/helpers/servers.js';
+import type { RawClient } from '../test/helpers/raw-client.js';
+
+export type Flags = Map<string, string>;
+
+/** Parses `--name value` and `--name=value` (and bare `--flag` as "true"). */
+export function parseFlags(argv: string[], known: Record<string, string>): Flags {
+  const flags: Flags = new Map(Object.entries(known));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-h' || a === '--help') {
+      console.log('options (defaults):');
+      for (const [k, v] of Object.entries(known)) console.log(`  --${k} ${JSON.stringify(v)}`);
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    let name = a.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    if (!(name in known)) throw new Error(`unknown option --${name} (known: ${Object.keys(known).map((k) => '--' + k).join(' ')})`);
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        value = next;
+        i++;
+      } else value = 'true';
+    }
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+export function intFlag(flags: Flags, name: string): number {
+  const v = Number(flags.get(name));
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
+  return v;
+}
+
+export function listFlag(flags: Flags, name: string): string[] {
+  return (flags.get(name) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export interface Pair {
+  redis: ServerHandle;
+  shoal: ServerHandle;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts redis-server and Shoal side by side. `shoalCmd` (or env SHOAL_CMD)
+ * replaces Shoal's command line: "redis" for a second redis-server, or a
+ * shell command with {port} and {shards} placeholders.
+ */
+export async function startPair(shards: number, shoalCmd?: string): Promise<Pair> {
+  const [redis, shoal] = await startAll(startRedis(), startShoal({ shards, cmd: shoalCmd || undefined, startupTimeoutMs: 60_000 }));
+  const stop = async () => {
+    await Promise.all([redis.stop(), shoal.stop()]);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      void stop().finally(() => process.exit(130));
+    });
+  }
+  return { redis, shoal, stop };
+}
+
+/** Parses an INFO reply body into a field map (sections flattened). */
+export function parseInfo(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf(':');
+    if (i > 0) m.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return m;
+}
+
+/** Sends INFO <section> over a raw client and returns the body text. */
+export async function info(client: RawClient, section: string): Promise<string> {
+  const raw = (await client.call('INFO', section)).toString('utf8');
+  if (raw.startsWith('-')) return '';
+  const nl = raw.indexOf('\r\n');
+  // "$<len>\r\n<body>\r\n" (RESP2) or "=<len>\r\ntxt:<body>\r\n" (RESP3 verbatim)
+  let body = raw.slice(nl + 2, raw.length - 2);
+  if (raw.startsWith('=')) body = body.slice(4);
+  return body;
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or NaN. */
+export function rssBytes(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+export function fmtInt(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+}
+
+export function fmtBytes(n: number): string {
+  if (!Number.isFinite(n)) return 'n/a';
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let v = n;
+  let u = 0;
+  while (Math.abs(v) >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Prints a Markdown table (pads columns so it also reads well in a terminal). */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const r of rows) console.log(line(r));
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { RingConsumer, RingProducer, createRingBuffer } from '../../src/transport/ring.js';
+
+function writeRecord(p: RingProducer, payload: Uint8Array, more = false): boolean {
+  const off = p.reserve(payload.length + 4);
+  if (off < 0) return false;
+  new DataView(p.u8.buffer, p.u8.byteOffset).setInt32(off, payload.length, true);
+  p.u8.set(payload, off + 4);
+  p.commit(more);
+  return true;
+}
+
+function readAll(c: RingConsumer): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  c.poll();
+  for (;;) {
+    const off = c.next();
+    if (off < 0) break;
+    const n = new DataView(c.u8.buffer, c.u8.byteOffset).getInt32(off, true);
+    out.push(c.u8.slice(off + 4, off + 4 + n));
+  }
+  c.release();
+  return out;
+}
+
+describe('SPSC ring', () => {
+  it('delivers records in order across many wraps, never losing or splitting one', () => {
+    const sab = createRingBuffer(4096);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const sent: number[][] = [];
+    const got: number[][] = [];
+    for (let round = 0; round < 2000; round++) {
+      const n = 1 + Math.floor(rand() * 5);
+      for (let k = 0; k < n; k++) {
+        const len = Math.floor(rand() * 600);
+        const rec = Array.from({ length: len }, (_, i) => (round + k + i) & 255);
+        if (!writeRecord(p, Uint8Array.from(rec))) break;
+        sent.push(rec);
+      }
+      if (rand() < 0.7) p.publish();
+      if (rand() < 0.6) for (const r of readAll(c)) got.push(Array.from(r));
+    }
+    p.publish();
+    for (const r of readAll(c)) got.push(Array.from(r));
+    expect(got.length).toBe(sent.length);
+    expect(got).toEqual(sent);
+  });
+
+  it('reports full and accepts again after the consumer releases', () => {
+    const sab = createRingBuffer(1024);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
+    let n = 0;
+    while (writeRecord(p, new Uint8Array(100))) n++;
+    expect(n).toBeGreaterThan(5);
+    expect(writeRecord(p, new Uint8Array(100))).toBe(false);
+    p.publish();
+    expect(readAll(c).length).toBe(n);
+    expect(writeRecord(p, new Uint8Array(100))).toBe(true);
+  });
+
+  it('marks records that continue a frame', () => {
+    const sab = createRingBuffer(1024);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
+    writeRecord(p, new Uint8Array(8), true);
+    writeRecord(p, new Uint8Array(8), false);
+    p.publish();
+    c.poll();
+    c.next();
+    expect(c.recordMore).toBe(true);
+    c.next();
+    expect(c.recordMore).toBe(false);
+  });
+
+  it('sleep returns at once when records are pending and wakeConsumer only wakes a sleeper', () => {
+    const sab = createRingBuffer(1024);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
+    expect(p.wakeConsumer()).toBe(false);
+    writeRecord(p, new Uint8Array(4));
+    p.publish();
+    const t0 = Date.now();
+    c.sleep(1000);
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+});
