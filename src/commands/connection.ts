@@ -7,6 +7,7 @@ import type { FrontCall, FrontHandler } from '../front/front-call.js';
 import { ReplyMode, type Connection } from '../front/connection.js';
 import { REDIS_COMPAT_VERSION } from '../front/info.js';
 import { RespMap, Simple } from '../protocol/resp-value.js';
+import { parseInt64 } from '../util/numbers.js';
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
@@ -130,9 +131,11 @@ function reset(f: FrontCall): void {
   f.w.simple('RESET');
 }
 
+/** A database index as Redis reads it (getIntFromObject: a 32-bit integer). */
 export function parseDb(s: string): number | null {
-  if (!/^-?\d+$/.test(s) || s.length > 20) return null;
-  return Number(s);
+  const v = parseInt64(Buffer.from(s, 'latin1'), 0, Buffer.byteLength(s, 'latin1'));
+  if (v === null || v < -2147483648n || v > 2147483647n) return null;
+  return Number(v);
 }
 
 function select(f: FrontCall): void {

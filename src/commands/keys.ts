@@ -8,6 +8,7 @@ import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
 import { segOf } from 'native-free-arena';
+import { cString } from '../util/bytes.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -83,7 +84,7 @@ function expireGeneric(x: Exec, relative: boolean, seconds: boolean): void {
     else if (x.argIs(j, 'gt')) flags |= X_GT;
     else if (x.argIs(j, 'lt')) flags |= X_LT;
     else {
-      x.r.error(`ERR Unsupported option ${x.argStr(j)}`);
+      x.r.error(`ERR Unsupported option ${cString(x.argStr(j))}`);
       return;
     }
   }

@@ -405,13 +405,18 @@ function setrange(x: Exec): void {
 
 /** MSET part: the keys of this shard, in pairs. */
 function mset(x: Exec): void {
+  setPairs(x);
+  x.r.ok();
+}
+
+/** Sets every key/value pair of the command; a key named twice ends with its last value. */
+function setPairs(x: Exec): void {
   for (let i = 1; i + 1 < x.argc; i += 2) {
     const h = x.lookup(i);
     const vo = x.off[i + 1];
     const vl = x.len[i + 1];
     setString(x.ks, x.db, x.u8, x.off[i], x.len[i], h, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), false, x.lru);
   }
-  x.r.ok();
 }
 
 /** MGET part: nil for missing keys and keys of other types. */
@@ -432,11 +437,7 @@ function msetnx(x: Exec): void {
       return;
     }
   }
-  for (let i = 1; i + 1 < x.argc; i += 2) {
-    const vo = x.off[i + 1];
-    const vl = x.len[i + 1];
-    setString(x.ks, x.db, x.u8, x.off[i], x.len[i], 0, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), false, x.lru);
-  }
+  setPairs(x);
   x.r.int(1);
 }
 

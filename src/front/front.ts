@@ -23,8 +23,10 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
 import { REPLY_PARTIAL, REQ_NO_TOUCH, REQ_RESP3 } from '../transport/frames.js';
 import { keyHashSlot } from '../util/crc16.js';
+import { cString } from '../util/bytes.js';
 import { OP_SHUTDOWN } from '../shard/shard.js';
 import { Connection } from './connection.js';
+import { parseDb } from '../commands/connection.js';
 import { FrontCall } from './front-call.js';
 import { mergeAllOk, mergeConcat, mergeInterleave, mergeRandomKey, mergeSum, sumOf, type Merger } from './merge.js';
 import { ShardLink } from './shard-link.js';
@@ -216,6 +218,7 @@ export class Front {
   private afterParse(c: Connection, status: ParseStatus): void {
     this.current = null;
     if (status === ParseStatus.Error) {
+      this.log.info({ client: c.id, addr: c.addr, error: c.parser.error }, 'protocol error from client; closing it');
       this.replyErrorNow(c, c.parser.error === 'query buffer limit' ? null : c.parser.error);
       if (c.parser.error === 'query buffer limit') {
         this.log.warn({ client: c.id }, 'closing client that reached max query buffer length');
@@ -306,7 +309,7 @@ export class Front {
       const se = sub === undefined ? undefined : this.commands.get(`${e.fullName}|${sub.name}`);
       if (se === undefined) {
         const subName = Buffer.from(p.argBuf.subarray(p.argOff[1], p.argOff[1] + p.argLen[1])).toString('utf8');
-        this.reject(c, e.fullName, `ERR unknown subcommand '${subName.slice(0, 128)}'. Try ${e.fullName.toUpperCase()} HELP.`);
+        this.reject(c, e.fullName, `ERR unknown subcommand '${cString(subName).slice(0, 128)}'. Try ${e.fullName.toUpperCase()} HELP.`);
         return true;
       }
       e = se;
@@ -345,7 +348,8 @@ export class Front {
   }
 
   private rejectUnknown(c: Connection, p: RequestParser): void {
-    const text = (i: number) => Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('utf8');
+    // Redis formats these with %s, which stops at a NUL byte.
+    const text = (i: number) => cString(Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('utf8'));
     let args = '';
     for (let i = 1; i < p.argc && args.length < 128; i++) args += `'${text(i).slice(0, 128 - args.length)}' `;
     this.reject(c, '', `ERR unknown command '${text(0).slice(0, 128)}', with args beginning with: ${args}`);
@@ -682,7 +686,5 @@ function argIs(p: RequestParser, i: number, lower: string): boolean {
 }
 
 function parseDbIndex(p: RequestParser, i: number): number | null {
-  const s = Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('latin1');
-  if (!/^-?\d{1,18}$/.test(s) || (s.length > 1 && s.startsWith('0')) || s === '-0') return null;
-  return Number(s);
+  return parseDb(Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('latin1'));
 }

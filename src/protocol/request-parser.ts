@@ -135,6 +135,8 @@ export class RequestParser {
       this.bulkLen = -1;
     }
     while (this.mbRemaining > 0) {
+      // reserveForBulk may move the query buffer: always read it afresh.
+      const qb = this.qb;
       if (this.bulkLen < 0) {
         const cr = indexOfCR(qb, this.pos, this.qbLen);
         if (cr < 0) {

@@ -156,3 +156,9 @@ export function latin1Bytes(str: string): Uint8Array {
   for (let i = 0; i < str.length; i++) out[i] = str.charCodeAt(i) & 0xff;
   return out;
 }
+
+/** The part of a string before its first NUL, as C's %s prints it (Redis's error texts). */
+export function cString(s: string): string {
+  const z = s.indexOf('\0');
+  return z < 0 ? s : s.slice(0, z);
+}

@@ -109,4 +109,29 @@ describe('RequestParser', () => {
     p.resume(cb);
     expect(seen).toEqual(['A', 'B', 'C']);
   });
+
+  it('keeps its place when a big bulk moves the buffer mid-command, at any chunking', () => {
+    let seed = 42;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let round = 0; round < 20; round++) {
+      const sent: string[][] = [];
+      const parts: Buffer[] = [];
+      for (let k = 0; k < 30; k++) {
+        const big = rand() < 0.3;
+        const args = ['MSET', `k${k}`, (big ? 'x' : 'y').repeat(big ? 33000 + Math.floor(rand() * 50000) : Math.floor(rand() * 100)), `j${k}`, 'v'];
+        sent.push(args);
+        parts.push(Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join('')));
+      }
+      const wire = Buffer.concat(parts);
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < wire.length; ) {
+        const n = 1 + Math.floor(rand() * 70000);
+        chunks.push(wire.subarray(i, i + n));
+        i += n;
+      }
+      const { cmds, status } = collect(new RequestParser(limits), chunks);
+      expect(status).toBe(ParseStatus.NeedMore);
+      expect(cmds).toEqual(sent);
+    }
+  });
 });
