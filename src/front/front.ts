@@ -115,14 +115,24 @@ export class Front {
   ) {
     const n = config.int('shards');
     const workerUrl = new URL('../shard/worker.js', import.meta.url);
+    const frontShard = config.get('front-shard') === 'yes';
     for (let i = 0; i < n; i++) {
-      this.links.push(
-        new ShardLink(i, workerUrl, {
-          count: n,
-          protoMaxBulkLen: config.int('proto-max-bulk-len'),
-          doorbell: this.doorbell.sab,
-        }),
+      const link = new ShardLink(
+        i,
+        workerUrl,
+        { count: n, protoMaxBulkLen: config.int('proto-max-bulk-len'), doorbell: this.doorbell.sab },
+        frontShard && i === 0,
       );
+      if (link.inline !== null) {
+        const shard = link.inline;
+        shard.onReplyRingFull = () => {
+          this.drainLink(i);
+          this.flushDirty();
+        };
+        // The hosted shard's cron (active expiry), as a worker runs its own.
+        setInterval(() => shard.activeExpire(2), 100).unref();
+      }
+      this.links.push(link);
     }
     // Slots are dealt to shards in contiguous ranges, as a cluster would.
     this.slotToShard = new Uint16Array(16384);
@@ -548,35 +558,35 @@ export class Front {
     this.maybeSleep();
   };
 
-  private drainReplies(): boolean {
-    let any = false;
-    for (let s = 0; s < this.links.length; s++) {
-      const link = this.links[s];
-      const ring = link.replies;
-      if (!ring.poll()) continue;
-      any = true;
-      const i32 = ring.i32;
-      const u8 = ring.u8;
-      for (;;) {
-        const p = ring.next();
-        if (p < 0) break;
-        const b = p >> 2;
-        const slot = i32[b];
-        const seq = i32[b + 1];
-        const len = i32[b + 2];
-        const partial = (i32[b + 3] & REPLY_PARTIAL) !== 0;
-        if (!partial) link.inFlight--;
-        const c = this.conns[slot];
-        if (c === undefined) continue;
-        c.deliver(seq, s, u8, p + 16, len, partial);
-        if (c.closed) this.releaseSlotWhenIdle(c);
-        else this.dirty.push(c);
-      }
-      ring.release();
-      if (link.hasOverflow()) link.publish();
-    }
+  private drainReplies(): void {
+    for (let s = 0; s < this.links.length; s++) this.drainLink(s);
     if (this.overflowWaiters.size > 0) this.wakeOverflowWaiters();
-    return any;
+  }
+
+  /** Hands every published reply record of shard `s` to its connection. */
+  private drainLink(s: number): void {
+    const link = this.links[s];
+    const ring = link.replies;
+    if (!ring.poll()) return;
+    const i32 = ring.i32;
+    const u8 = ring.u8;
+    for (;;) {
+      const p = ring.next();
+      if (p < 0) break;
+      const b = p >> 2;
+      const slot = i32[b];
+      const seq = i32[b + 1];
+      const len = i32[b + 2];
+      const partial = (i32[b + 3] & REPLY_PARTIAL) !== 0;
+      if (!partial) link.inFlight--;
+      const c = this.conns[slot];
+      if (c === undefined) continue;
+      c.deliver(seq, s, u8, p + 16, len, partial);
+      if (c.closed) this.releaseSlotWhenIdle(c);
+      else this.dirty.push(c);
+    }
+    ring.release();
+    if (link.hasOverflow()) link.publish();
   }
 
   private wakeOverflowWaiters(): void {
@@ -666,7 +676,7 @@ export class Front {
       l.send(0, 0, OP_SHUTDOWN, 0, EMPTY, EMPTY_I32, EMPTY_I32, 0, null);
       l.publish();
     }
-    await Promise.all(this.links.map((l) => (l.exited ? Promise.resolve() : l.worker.terminate())));
+    await Promise.all(this.links.map((l) => (l.exited || l.worker === null ? Promise.resolve() : l.worker.terminate())));
     this.onShutdown?.();
   }
 }

@@ -12,12 +12,15 @@
 import { Worker } from 'node:worker_threads';
 import { REQ_HEADER_BYTES, pad4 } from '../transport/frames.js';
 import { RingConsumer, RingProducer, createRingBuffer } from '../transport/ring.js';
-import type { ShardOptions } from '../shard/shard.js';
+import { Shard, type ShardOptions } from '../shard/shard.js';
 
 export const RING_BYTES = 4 * 1024 * 1024;
 
 export class ShardLink {
-  readonly worker: Worker;
+  /** The shard's thread, or null when the shard runs on the front thread itself. */
+  readonly worker: Worker | null;
+  /** The shard, when it runs on the front thread (no hop, no wake-up for its keys). */
+  readonly inline: Shard | null;
   readonly requests: RingProducer;
   readonly replies: RingConsumer;
   /** Frames waiting for ring space, in order. */
@@ -33,12 +36,19 @@ export class ShardLink {
     readonly index: number,
     workerUrl: URL,
     opts: Omit<ShardOptions, 'requestRing' | 'replyRing' | 'index'>,
+    onFront: boolean,
   ) {
     const requestRing = createRingBuffer(RING_BYTES);
     const replyRing = createRingBuffer(RING_BYTES);
     this.requests = new RingProducer(requestRing);
     this.replies = new RingConsumer(replyRing);
     const data: ShardOptions = { ...opts, index, requestRing, replyRing };
+    if (onFront) {
+      this.worker = null;
+      this.inline = new Shard(data);
+      return;
+    }
+    this.inline = null;
     this.worker = new Worker(workerUrl, { workerData: data, name: `shard-${index}` });
     this.worker.on('exit', () => {
       this.exited = true;
@@ -133,7 +143,8 @@ export class ShardLink {
     if (this.overflow.length > 0) this.pumpOverflow();
     if (this.requests.hasUnpublished()) {
       this.requests.publish();
-      this.requests.wakeConsumer();
+      if (this.inline !== null) this.inline.drain();
+      else this.requests.wakeConsumer();
     }
   }
 

@@ -52,6 +52,12 @@ export class Shard {
   readonly replies: RingProducer;
   readonly doorbell: Doorbell;
   stopped = false;
+  /**
+   * Called when the reply ring is full. A shard on its own thread waits for
+   * the front to drain; a shard hosted on the front thread cannot wait for
+   * itself, so the front drains the ring from this hook instead.
+   */
+  onReplyRingFull: (() => void) | null = null;
 
   private commands = 0;
   private readonly calls = new Float64Array(SHARD_HANDLERS.length);
@@ -253,7 +259,8 @@ export class Shard {
       while (p < 0) {
         // Ring full: let the front see what is there, then wait for it to drain.
         this.flushReplies();
-        ring.waitForSpace(5);
+        if (this.onReplyRingFull !== null) this.onReplyRingFull();
+        else ring.waitForSpace(5);
         p = ring.reserve(REP_HEADER_BYTES + n);
       }
       const i32 = ring.i32;
