@@ -47,6 +47,8 @@ export class RequestParser {
   private qbLen = 0;
   private owned = false;
   private pos = 0;
+  /** Start of the command being delivered (where a refused command is parsed again from). */
+  private begin = 0;
   /** Start of the command being parsed (for compaction). */
   private cmdStart = 0;
   /** Remaining bulks of the current multibulk, 0 when between commands. */
@@ -84,8 +86,9 @@ export class RequestParser {
     let status: ParseStatus = ParseStatus.NeedMore;
     for (;;) {
       if (this.pos >= this.qbLen && this.mbRemaining === 0) break;
-      // Where this command starts (for a command resumed from an earlier chunk, cmdStart already points there).
-      const start = this.mbRemaining > 0 ? this.cmdStart : this.pos;
+      // Where this command starts (for a command resumed from an earlier chunk, cmdStart already points
+      // there). Kept in a field because compaction during the parse moves it.
+      this.begin = this.mbRemaining > 0 ? this.cmdStart : this.pos;
       const r = this.mbRemaining > 0 || this.qb[this.pos] === 0x2a /* '*' */ ? this.parseMultibulk() : this.parseInline();
       if (r === 0) break; // need more
       if (r < 0) {
@@ -94,8 +97,8 @@ export class RequestParser {
       }
       if (this.argc > 0 && !onCommand(this)) {
         // Refused (backpressure, a barrier): keep it to deliver again on resume.
-        this.pos = start;
-        this.cmdStart = start;
+        this.pos = this.begin;
+        this.cmdStart = this.begin;
         this.argc = 0;
         status = ParseStatus.Paused;
         break;
@@ -236,6 +239,7 @@ export class RequestParser {
     if (!this.owned || dst.length < cap) dst = new Uint8Array(Math.max(cap, keep, 1024));
     dst.set(this.qb.subarray(shift, this.qbLen), 0);
     for (let i = 0; i < this.argc; i++) this.argOff[i] -= shift;
+    this.begin -= shift;
     this.qb = dst;
     this.owned = true;
     this.qbLen = keep;

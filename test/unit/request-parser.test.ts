@@ -134,4 +134,36 @@ describe('RequestParser', () => {
       expect(cmds).toEqual(sent);
     }
   });
+
+  it('delivers refused commands again intact, big bulks included, at any chunking', () => {
+    let seed = 9;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let round = 0; round < 20; round++) {
+      const sent: string[][] = [];
+      const parts: Buffer[] = [];
+      for (let k = 0; k < 25; k++) {
+        const big = rand() < 0.4;
+        const args = ['SET', `k${k}`, (big ? 'x' : 'y').repeat(big ? 33000 + Math.floor(rand() * 40000) : Math.floor(rand() * 50))];
+        sent.push(args);
+        parts.push(Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${a.length}\r\n${a}\r\n`).join('')));
+      }
+      const wire = Buffer.concat(parts);
+      const p = new RequestParser(limits);
+      const got: string[][] = [];
+      const cb = (q: RequestParser) => {
+        if (rand() < 0.3) return false; // refuse: must come back unchanged
+        const args: string[] = [];
+        for (let i = 0; i < q.argc; i++) args.push(Buffer.from(q.argBuf.subarray(q.argOff[i], q.argOff[i] + q.argLen[i])).toString('latin1'));
+        got.push(args);
+        return true;
+      };
+      for (let i = 0; i < wire.length; ) {
+        const n = 1 + Math.floor(rand() * 60000);
+        let st = p.feed(wire.subarray(i, i + n), cb);
+        while (st === ParseStatus.Paused) st = p.resume(cb);
+        i += n;
+      }
+      expect(got).toEqual(sent);
+    }
+  });
 });
