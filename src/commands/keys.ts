@@ -7,7 +7,6 @@ import type { ShardHandler } from './registry.js';
 import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
-import { segOf } from 'native-free-arena';
 import { cString } from '../util/bytes.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -48,7 +47,7 @@ function del(x: Exec): void {
 /** EXISTS counts repeated keys as many times as they are named. */
 function exists(x: Exec): void {
   let n = 0;
-  for (let i = 1; i < x.argc; i++) if (x.ks.lookup(x.db, x.u8, x.off[i], x.len[i], x.now) !== 0) n++;
+  for (let i = 1; i < x.argc; i++) if (x.peek(i) !== 0) n++;
   x.r.int(n);
 }
 
@@ -56,7 +55,7 @@ function exists(x: Exec): void {
 function touch(x: Exec): void {
   let n = 0;
   for (let i = 1; i < x.argc; i++) {
-    const h = x.ks.lookup(x.db, x.u8, x.off[i], x.len[i], x.now);
+    const h = x.peek(i);
     if (h !== 0) {
       x.ks.touch(h, x.lru);
       n++;
@@ -133,7 +132,7 @@ function expireGeneric(x: Exec, relative: boolean, seconds: boolean): void {
 
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME. */
 function ttlGeneric(x: Exec, ms: boolean, absolute: boolean): void {
-  const h = x.ks.lookup(x.db, x.u8, x.off[1], x.len[1], x.now);
+  const h = x.peek(1);
   if (h === 0) {
     x.r.int(-2);
     return;
@@ -295,47 +294,38 @@ function swapdb(x: Exec): void {
   x.r.ok();
 }
 
-function objectEncoding(x: Exec): void {
-  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
-  if (h === 0) x.r.nullBulk();
-  else x.r.bulkString(ENCODING_NAMES[x.ks.encoding(h)]);
+/** Runs an OBJECT subcommand on its key (argument 2), answering nil when the key is missing. */
+function onObjectKey(fn: (x: Exec, h: number) => void): (x: Exec) => void {
+  return (x) => {
+    const h = x.peek(2);
+    if (h === 0) x.r.nullBulk();
+    else fn(x, h);
+  };
 }
 
-function objectRefcount(x: Exec): void {
-  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
-  if (h === 0) {
-    x.r.nullBulk();
-    return;
-  }
+const objectEncoding = onObjectKey((x, h) => x.r.bulkString(ENCODING_NAMES[x.ks.encoding(h)]));
+
+const objectRefcount = onObjectKey((x, h) => {
   let rc = 1;
   if (x.ks.encoding(h) === Enc.Int) {
-    const n = Number(new TextDecoder().decode(x.bytesOf(h).subarray(x.ks.valueOffset(h), x.ks.valueOffset(h) + x.ks.valueWord(h))));
+    const o = x.ks.valueOffset(h);
+    const n = Number(Buffer.from(x.bytesOf(h).subarray(o, o + x.ks.valueWord(h))).toString('latin1'));
     if (n >= 0 && n < OBJ_SHARED_INTEGERS) rc = OBJ_SHARED_REFCOUNT;
   }
   x.r.int(rc);
-}
+});
 
-function objectIdletime(x: Exec): void {
-  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
-  if (h === 0) {
-    x.r.nullBulk();
-    return;
-  }
+const objectIdletime = onObjectKey((x, h) => {
   let idle = x.lru - x.ks.lru(h);
   if (idle < 0) idle += 1 << 24;
   x.r.int(idle);
-}
+});
 
-function objectFreq(x: Exec): void {
-  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
-  if (h === 0) {
-    x.r.nullBulk();
-    return;
-  }
+const objectFreq = onObjectKey((x) =>
   x.r.error(
     'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
-  );
-}
+  ),
+);
 
 /** MEMORY USAGE: the entry's block plus its dashtable slot. */
 function memoryUsage(x: Exec): void {
@@ -349,13 +339,9 @@ function memoryUsage(x: Exec): void {
       return;
     }
   }
-  const h = x.ks.lookup(x.db, x.u8, x.off[2], x.len[2], x.now);
-  if (h === 0) {
-    x.r.nullBulk();
-    return;
-  }
-  x.r.int(x.ks.arena.usableSize(h) + 8);
-  void segOf;
+  const h = x.peek(2);
+  if (h === 0) x.r.nullBulk();
+  else x.r.int(x.ks.arena.usableSize(h) + 8);
 }
 
 export const keyHandlers: Record<string, ShardHandler> = {

@@ -100,6 +100,11 @@ export class Exec {
     return h;
   }
 
+  /** Looks up argument i as a key without updating its access time (OBJECT, TTL ...). */
+  peek(i: number): number {
+    return this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
+  }
+
   /** Looks up a key that must hold `type`: replies WRONGTYPE and returns -1 otherwise. */
   lookupTyped(i: number, type: ObjType): number {
     const h = this.lookup(i);
