@@ -90,7 +90,7 @@ function hello(f: FrontCall): void {
   }
   if (!c.authenticated) {
     return f.error(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
   }
   if (setName !== null) {
@@ -131,16 +131,21 @@ function reset(f: FrontCall): void {
   f.w.simple('RESET');
 }
 
-/** A database index as Redis reads it (getIntFromObject: a 32-bit integer). */
-export function parseDb(s: string): number | null {
+/**
+ * A database index as Redis reads it (getIntFromObject: a 32-bit integer):
+ * 'syntax' when it is not an integer, 'range' when it does not fit 32 bits.
+ */
+export function parseDb(s: string): number | 'syntax' | 'range' {
   const v = parseInt64(Buffer.from(s, 'latin1'), 0, Buffer.byteLength(s, 'latin1'));
-  if (v === null || v < -2147483648n || v > 2147483647n) return null;
+  if (v === null) return 'syntax';
+  if (v < -2147483648n || v > 2147483647n) return 'range';
   return Number(v);
 }
 
 function select(f: FrontCall): void {
   const db = parseDb(f.arg(1));
-  if (db === null) return f.error('ERR value is not an integer or out of range');
+  if (db === 'syntax') return f.error('ERR value is not an integer or out of range');
+  if (db === 'range') return f.error('ERR value is out of range, value must between -2147483648 and 2147483647');
   if (db < 0 || db >= 16) return f.error('ERR DB index is out of range');
   f.conn.db = db;
   f.w.ok();
@@ -264,6 +269,7 @@ function clientReply(f: FrontCall): void {
   const c = f.conn;
   if (f.argIs(2, 'on')) {
     c.replyMode = ReplyMode.On;
+    c.unsilenceCurrent();
     f.w.ok();
   } else if (f.argIs(2, 'off')) {
     c.replyMode = ReplyMode.Off;

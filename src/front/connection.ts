@@ -91,6 +91,11 @@ export class Connection {
     (this.silent ??= new Set()).add(this.nextSeq - 1);
   }
 
+  /** CLIENT REPLY ON answers although it was sent while replies were off. */
+  unsilenceCurrent(): void {
+    this.silent?.delete(this.nextSeq - 1);
+  }
+
   /** A reply produced on the front for command `seq`. */
   replyFront(seq: number, bytes: Uint8Array, off: number, len: number): void {
     if (seq === this.outSeq) {

@@ -45,6 +45,8 @@ interface CommandEntry {
   front: FrontHandler | null;
   /** Merge of per-shard parts for 'multi' and 'all' commands. */
   merge: Merger | null;
+  /** Runs before AUTH (the `no_auth` flag): AUTH, HELLO. */
+  noAuth: boolean;
 }
 
 export interface FrontStats {
@@ -147,17 +149,17 @@ export class Front {
       const id = shardHandlerId(meta.name);
       const front = FRONT_HANDLERS[meta.name] ?? null;
       if (meta.subcommands !== undefined) {
-        this.commands.set(meta.name, { meta, fullName: meta.name, id: -1, front, merge: null });
+        this.commands.set(meta.name, { meta, fullName: meta.name, id: -1, front, merge: null, noAuth: meta.flags.includes('no_auth') });
         for (const sub of meta.subcommands) {
           const full = `${meta.name}|${sub.name}`;
           const sid = shardHandlerId(full);
           const sfront = FRONT_HANDLERS[full] ?? null;
           if (sid < 0 && sfront === null) throw new Error(`command '${full}' has no handler`);
-          this.commands.set(full, { meta: sub, fullName: full, id: sid, front: sfront, merge: null });
+          this.commands.set(full, { meta: sub, fullName: full, id: sid, front: sfront, merge: null, noAuth: sub.flags.includes('no_auth') });
         }
       } else {
         if (id < 0 && front === null) throw new Error(`command '${meta.name}' has no handler`);
-        this.commands.set(meta.name, { meta, fullName: meta.name, id, front, merge: MERGES[meta.name] ?? null });
+        this.commands.set(meta.name, { meta, fullName: meta.name, id, front, merge: MERGES[meta.name] ?? null, noAuth: meta.flags.includes('no_auth') });
       }
     }
   }
@@ -329,7 +331,7 @@ export class Front {
       this.reject(c, e.fullName, `ERR wrong number of arguments for '${e.fullName}' command`);
       return true;
     }
-    if (!c.authenticated && !e.meta.flags.includes('no-auth')) {
+    if (!c.authenticated && !e.noAuth) {
       this.reject(c, e.fullName, 'NOAUTH Authentication required.');
       return true;
     }
@@ -695,6 +697,8 @@ function argIs(p: RequestParser, i: number, lower: string): boolean {
   return true;
 }
 
+/** SWAPDB's indexes: any failure is "invalid ... DB index", as Redis words it. */
 function parseDbIndex(p: RequestParser, i: number): number | null {
-  return parseDb(Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('latin1'));
+  const db = parseDb(Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('latin1'));
+  return typeof db === 'number' ? db : null;
 }

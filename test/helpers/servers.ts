@@ -112,7 +112,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Sends PING on a fresh connection; true if the reply is +PONG. */
+/** Sends PING on a fresh connection; true if the server answers it (+PONG, or -NOAUTH when a password is set). */
 function pingOnce(port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect({ port, host: HOST });
@@ -126,7 +126,7 @@ function pingOnce(port: number, timeoutMs: number): Promise<boolean> {
     sock.on('connect', () => sock.write('*1\r\n$4\r\nPING\r\n'));
     sock.on('data', (d) => {
       got += d.toString('latin1');
-      if (got.includes('\r\n')) finish(got === '+PONG\r\n');
+      if (got.includes('\r\n')) finish(got === '+PONG\r\n' || got.startsWith('-NOAUTH'));
     });
     sock.on('error', () => finish(false));
     sock.on('close', () => finish(false));

@@ -1,0 +1,291 @@
+/**
+ * Connection and server behaviour against a real redis-server (the same
+ * commands to both, replies compared byte for byte where they are
+ * deterministic), plus what only Shoal has: active expiry across 4 shards,
+ * SCAN over every shard, the config file, and clean shutdown.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Arg, type RawClient, type ServerHandle, freePort, rawClient, repoRoot, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
+
+const clients: RawClient[] = [];
+async function connect(port: number): Promise<RawClient> {
+  const c = await rawClient(port);
+  clients.push(c);
+  return c;
+}
+
+afterAll(() => {
+  for (const c of clients) c.destroy();
+});
+
+/** Sends each command to both servers on fresh connections and expects identical bytes. */
+async function sameReplies(redisPort: number, shoalPort: number, commands: Arg[][]): Promise<void> {
+  const [a, b] = await Promise.all([connect(redisPort), connect(shoalPort)]);
+  for (const cmd of commands) {
+    const [ra, rb] = await Promise.all([a.callText(...cmd), b.callText(...cmd)]);
+    expect({ cmd: cmd.map(String), reply: rb }).toEqual({ cmd: cmd.map(String), reply: ra });
+  }
+}
+
+describe('connection and server commands, redis-server vs Shoal', () => {
+  let redis: ServerHandle;
+  let shoal: ServerHandle;
+  beforeAll(async () => {
+    [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
+  });
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), shoal?.stop()]);
+  });
+
+  it('answers connection commands and their errors as Redis does', async () => {
+    await sameReplies(redis.port, shoal.port, [
+      ['PING'],
+      ['PING', 'hello'],
+      ['PING', 'a', 'b'],
+      ['ECHO', 'x\r\ny'],
+      ['ECHO'],
+      ['SELECT', '15'],
+      ['SELECT', '16'],
+      ['SELECT', '-1'],
+      ['SELECT', 'x'],
+      ['SELECT', '2147483648'],
+      ['HELLO', '4'],
+      ['HELLO', 'x'],
+      ['HELLO', '2', 'FOO'],
+      ['HELLO', '2', 'AUTH', 'default'],
+      ['AUTH', 'x'],
+      ['AUTH', 'nobody', 'x'],
+      ['CLIENT', 'SETNAME', 'has space'],
+      ['CLIENT', 'SETNAME', 'ok-name'],
+      ['CLIENT', 'GETNAME'],
+      ['CLIENT', 'NO-EVICT', 'maybe'],
+      ['CLIENT', 'NO-EVICT', 'on'],
+      ['CLIENT', 'REPLY', 'sometimes'],
+      ['CLIENT', 'KILL', '1.2.3.4:5'],
+      ['CLIENT', 'KILL', 'ID', '0'],
+      ['CLIENT', 'KILL', 'ID', '999999'],
+      ['CLIENT', 'FOO'],
+      ['CLIENT'],
+      ['OBJECT', 'FOO'],
+      ['CONFIG', 'SET', 'databases', '1'],
+      ['CONFIG', 'SET', 'nonexistent-param', '1'],
+      ['CONFIG', 'SET', 'maxclients', 'abc'],
+      ['CONFIG', 'SET', 'maxclients'],
+      ['CONFIG', 'GET', 'maxclients'],
+      ['CONFIG', 'GET', 'nonexistent-*'],
+      ['SWAPDB', '0', 'x'],
+      ['SWAPDB', 'x', '0'],
+      ['SWAPDB', '0', '99'],
+      ['FLUSHALL', 'SOMETIMES'],
+      ['FLUSHDB', 'ASYNC'],
+      ['DBSIZE'],
+      ['EXPIRE', 'k', '10', 'NX', 'XX'],
+      ['EXPIRE', 'k', '10', 'GT', 'LT'],
+      ['EXPIRE', 'k', '10', 'FOO'],
+      ['COMMAND', 'GETKEYS', 'GET'],
+      ['COMMAND', 'GETKEYS', 'MSET', 'a', '1', 'b', '2'],
+      ['COMMAND', 'GETKEYS', 'NOPE', 'x'],
+      ['COMMAND', 'INFO', 'get', 'set', 'nope'],
+      ['OBJECT', 'ENCODING', 'missing'],
+      ['RANDOMKEY'],
+      ['QUIT'],
+    ]);
+  });
+
+  it('keeps CLIENT REPLY OFF and SKIP silent, as Redis does', async () => {
+    const script: Arg[][] = [['CLIENT', 'REPLY', 'SKIP'], ['SET', 'rk', '1'], ['GET', 'rk'], ['CLIENT', 'REPLY', 'OFF'], ['SET', 'rk', '2'], ['GET', 'rk'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'rk']];
+    const wire = Buffer.concat(script.map((c) => Buffer.from(`*${c.length}\r\n` + c.map((a) => `$${String(a).length}\r\n${a}\r\n`).join(''))));
+    const [a, b] = await Promise.all([connect(redis.port), connect(shoal.port)]);
+    await Promise.all([a.write(wire), b.write(wire)]);
+    const [ra, rb] = await Promise.all([a.readUntilQuiet({ quietMs: 300 }), b.readUntilQuiet({ quietMs: 300 })]);
+    expect(rb.toString('latin1')).toBe(ra.toString('latin1'));
+    expect(ra.toString('latin1')).toBe('$1\r\n1\r\n+OK\r\n$1\r\n2\r\n');
+  });
+
+  it('closes the connection after QUIT, without running what follows', async () => {
+    const b = await connect(shoal.port);
+    await b.write('*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$4\r\nquit\r\n$1\r\n1\r\n');
+    expect((await b.readUntilClose()).toString()).toBe('+OK\r\n');
+    const c = await connect(shoal.port);
+    expect(await c.callText('EXISTS', 'quit')).toBe(':0\r\n');
+  });
+
+  it('reports 4 shards in INFO and merges keyspace, stats and commandstats', async () => {
+    const c = await connect(shoal.port);
+    await c.callText('SELECT', '3');
+    for (let i = 0; i < 200; i++) await c.write(Buffer.from(`*3\r\n$3\r\nSET\r\n$${String(i).length + 2}\r\ni:${i}\r\n$1\r\nv\r\n`));
+    await c.readReplies(200);
+    await c.callText('EXPIRE', 'i:1', '1000');
+    const info = (await c.call('INFO', 'all')).toString();
+    expect(info).toMatch(/^\$\d+\r\n# Server\r\n/);
+    expect(info).toContain('db3:keys=200,expires=1,avg_ttl=0\r\n');
+    expect(info).toMatch(/cmdstat_set:calls=2\d\d,/);
+    expect([...info.matchAll(/\r\nshard_\d+:keys=(\d+),/g)].length).toBe(4);
+    for (const m of info.matchAll(/\r\nshard_\d+:keys=(\d+),/g)) expect(Number(m[1])).toBeGreaterThan(0);
+    const sections = [...info.matchAll(/# (\w+)\r\n/g)].map((m) => m[1]);
+    expect(sections).toEqual(expect.arrayContaining(['Server', 'Clients', 'Memory', 'Stats', 'CPU', 'Commandstats', 'Errorstats', 'Keyspace', 'Shards']));
+    await c.callText('FLUSHDB');
+  });
+});
+
+describe('Shoal across 4 shards', () => {
+  let shoal: ServerHandle;
+  beforeAll(async () => {
+    shoal = await startShoal({ shards: 4 });
+  });
+  afterAll(async () => {
+    await shoal?.stop();
+  });
+
+  it('reclaims expired keys that are never touched again, and counts them', async () => {
+    const c = await connect(shoal.port);
+    await c.callText('SELECT', '5');
+    const n = 400;
+    for (let i = 0; i < n; i++) await c.write(Buffer.from(`*5\r\n$3\r\nSET\r\n$${String(i).length + 2}\r\ne:${i}\r\n$1\r\nv\r\n$2\r\nPX\r\n$3\r\n150\r\n`));
+    await c.readReplies(n);
+    expect(await c.callText('DBSIZE')).toBe(`:${n}\r\n`);
+    // No command touches those keys again: only the shards' expiry cycles can remove them.
+    const deadline = Date.now() + 5000;
+    let size = n;
+    while (Date.now() < deadline && size > 0) {
+      await sleep(100);
+      size = Number((await c.callText('DBSIZE')).slice(1, -2));
+    }
+    expect(size).toBe(0);
+    const stats = (await c.call('INFO', 'stats')).toString();
+    expect(Number(/expired_keys:(\d+)/.exec(stats)![1])).toBeGreaterThanOrEqual(n);
+  });
+
+  it('SCAN visits every key of every shard, even while keys are added', async () => {
+    const c = await connect(shoal.port);
+    await c.callText('SELECT', '6');
+    const present = 3000;
+    for (let i = 0; i < present; i++) await c.write(Buffer.from(`*3\r\n$3\r\nSET\r\n$${String(i).length + 2}\r\ns:${i}\r\n$1\r\nv\r\n`));
+    await c.readReplies(present);
+    const seen = new Set<string>();
+    let cursor = '0';
+    let added = 0;
+    do {
+      const reply = (await c.call('SCAN', cursor, 'COUNT', '50')).toString('latin1');
+      const lines = reply.split('\r\n');
+      cursor = lines[2];
+      for (let i = 5; i < lines.length; i += 2) if (lines[i]?.startsWith('s:') || lines[i]?.startsWith('n:')) seen.add(lines[i]);
+      // Grow the keyspace between calls so segments split under the cursor.
+      for (let k = 0; k < 20; k++) await c.callText('SET', `n:${added++}`, 'v');
+    } while (cursor !== '0');
+    for (let i = 0; i < present; i++) expect(seen.has(`s:${i}`)).toBe(true);
+    // MATCH and TYPE filter on the shard.
+    let matched = 0;
+    cursor = '0';
+    do {
+      const lines = (await c.call('SCAN', cursor, 'MATCH', 's:1*', 'COUNT', '1000', 'TYPE', 'string')).toString('latin1').split('\r\n');
+      cursor = lines[2];
+      for (let i = 5; i < lines.length; i += 2) if (lines[i]?.startsWith('s:1')) matched++;
+    } while (cursor !== '0');
+    expect(matched).toBe(1111);
+    await c.callText('FLUSHDB');
+  });
+
+  it('keeps MGET, MSET, DEL and EXISTS across shards in argument order', async () => {
+    const c = await connect(shoal.port);
+    const keys = Array.from({ length: 40 }, (_, i) => `m:${i}`);
+    await c.callText('MSET', ...keys.flatMap((k) => [k, `v-${k}`]));
+    const reply = (await c.call('MGET', ...keys, 'missing')).toString('latin1');
+    expect(reply).toBe(`*41\r\n` + keys.map((k) => `$${`v-${k}`.length}\r\nv-${k}\r\n`).join('') + '$-1\r\n');
+    expect(await c.callText('EXISTS', ...keys, keys[0])).toBe(':41\r\n');
+    expect(await c.callText('MSETNX', 'm:0', 'x', 'fresh', 'y')).toBe(':0\r\n');
+    expect(await c.callText('EXISTS', 'fresh')).toBe(':0\r\n');
+    expect(await c.callText('MSETNX', 'fresh', 'y', '{other}k', 'z')).toBe(':1\r\n');
+    expect(await c.callText('DEL', ...keys, 'fresh', '{other}k')).toBe(':42\r\n');
+  });
+});
+
+describe('requirepass', () => {
+  let redis: ServerHandle;
+  let shoal: ServerHandle;
+  beforeAll(async () => {
+    [redis, shoal] = await startAll(startRedis({ args: ['--requirepass', 'sekret'] }), startShoal({ shards: 4, args: ['--requirepass', 'sekret'] }));
+  });
+  afterAll(async () => {
+    await Promise.all([redis?.stop(), shoal?.stop()]);
+  });
+
+  it('asks for AUTH and accepts it as Redis does', async () => {
+    await sameReplies(redis.port, shoal.port, [
+      ['GET', 'x'],
+      ['HELLO', '3'],
+      ['AUTH', 'wrong'],
+      ['AUTH', 'default', 'wrong'],
+      ['HELLO', '2', 'AUTH', 'default', 'wrong'],
+      ['AUTH', 'sekret'],
+      ['GET', 'x'],
+    ]);
+    await sameReplies(redis.port, shoal.port, [['AUTH', 'default', 'sekret'], ['CLIENT', 'GETNAME'], ['SET', 'x', '1'], ['GET', 'x']]);
+    // HELLO ... AUTH authenticates too (its map names the server's version and client id, so only the effect is compared).
+    for (const port of [redis.port, shoal.port]) {
+      const c = await connect(port);
+      expect((await c.call('HELLO', '2', 'AUTH', 'default', 'sekret', 'SETNAME', 'hello-name')).toString()).toMatch(/^\*14\r\n\$6\r\nserver\r\n/);
+      expect(await c.callText('CLIENT', 'GETNAME')).toBe('$10\r\nhello-name\r\n');
+    }
+  });
+
+  it('limits unauthenticated requests as Redis does', async () => {
+    for (const port of [redis.port, shoal.port]) {
+      const c = await connect(port);
+      await c.write('*20\r\n');
+      expect((await c.readUntilClose()).toString()).toBe('-ERR Protocol error: unauthenticated multibulk length\r\n');
+    }
+  });
+});
+
+describe('configuration and lifecycle', () => {
+  const entry = () => path.join(repoRoot(), 'dist/src/main.js');
+
+  function run(args: string[]): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const p = spawn(process.execPath, [entry(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      p.on('exit', (code) => resolve({ code, out }));
+    });
+  }
+
+  it('reports an unknown directive with its file and line, and does not start', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shoal-conf-'));
+    const file = path.join(dir, 'shoal.conf');
+    writeFileSync(file, '# a comment\nport 7777\nnot-a-parameter 5\n');
+    const r = await run([file]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`${file}:3`);
+    expect(r.out).toContain("'not-a-parameter'");
+  });
+
+  it('reads a config file, lets flags override it, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'shoal-conf-'));
+    const file = path.join(dir, 'shoal.conf');
+    writeFileSync(file, `port 1\nshards 3\nmaxclients 77\nrequirepass "pw"\n`);
+    const p = spawn(process.execPath, [entry(), file, '--port', String(port), '--loglevel', 'warning'], { stdio: 'ignore' });
+    let c: RawClient | null = null;
+    for (let i = 0; i < 100 && c === null; i++) {
+      try {
+        c = await rawClient(port);
+      } catch {
+        await sleep(50);
+      }
+    }
+    expect(c).not.toBeNull();
+    clients.push(c!);
+    expect(await c!.callText('AUTH', 'pw')).toBe('+OK\r\n');
+    expect(await c!.callText('CONFIG', 'GET', 'maxclients')).toBe('*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n');
+    expect((await c!.call('INFO', 'shards')).toString().match(/shard_\d+:/g)?.length).toBe(3);
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    p.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
