@@ -441,9 +441,15 @@ function msetnx(x: Exec): void {
   x.r.int(1);
 }
 
+/**
+ * LCS. When the second key lives on another shard, the front fetched its
+ * value first (holding dispatch, so nothing changed it since) and passes it
+ * as the last argument: `foreignValue`.
+ */
 function lcsCommand(x: Exec): void {
+  const argc = x.foreignValue ? x.argc - 1 : x.argc;
   const ha = x.lookup(1);
-  const hb = x.lookup(2);
+  const hb = x.foreignValue ? 0 : x.lookup(2);
   if ((ha !== 0 && x.ks.type(ha) !== ObjType.String) || (hb !== 0 && x.ks.type(hb) !== ObjType.String)) {
     x.r.error('ERR The specified keys must contain string values');
     return;
@@ -452,8 +458,8 @@ function lcsCommand(x: Exec): void {
   let getLen = false;
   let withMatchLen = false;
   let minMatchLen = 0;
-  for (let j = 3; j < x.argc; j++) {
-    const more = x.argc - 1 - j;
+  for (let j = 3; j < argc; j++) {
+    const more = argc - 1 - j;
     if (x.argIs(j, 'idx')) getIdx = true;
     else if (x.argIs(j, 'len')) getLen = true;
     else if (x.argIs(j, 'withmatchlen')) withMatchLen = true;
@@ -473,7 +479,7 @@ function lcsCommand(x: Exec): void {
   }
   const value = (h: number) => (h === 0 ? new Uint8Array(0) : x.bytesOf(h).subarray(x.ks.valueOffset(h), x.ks.valueOffset(h) + x.ks.valueWord(h)));
   const a = value(ha);
-  const b = value(hb);
+  const b = x.foreignValue ? x.u8.subarray(x.off[argc], x.off[argc] + x.len[argc]) : value(hb);
   if (lcsTableBytes(a.length, b.length) > x.shard.protoMaxBulkLen) {
     x.r.error('ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len');
     return;

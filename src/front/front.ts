@@ -21,7 +21,7 @@ import type { Config } from '../config/config.js';
 import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REPLY_PARTIAL, REQ_NO_TOUCH, REQ_RESP3 } from '../transport/frames.js';
+import { REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NO_TOUCH, REQ_RESP3 } from '../transport/frames.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
 import { OP_SHUTDOWN } from '../shard/shard.js';
@@ -393,7 +393,8 @@ export class Front {
       const last = e.meta.lastKey < 0 ? p.argc + e.meta.lastKey : e.meta.lastKey;
       for (let k = first + e.meta.step; k <= last && e.meta.step > 0; k += e.meta.step) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
-          this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together (multi-shard support for this command is coming)`);
+          if (e.fullName === 'lcs') this.runLcsAcrossShards(c, p, e, word2, shard);
+          else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
           return;
         }
       }
@@ -481,6 +482,39 @@ export class Front {
       const keys = [part.args[0], ...part.args.filter((_, i) => i % 2 === 1)];
       this.sendArgs(c, seq, existsId | flags, part.shard, keys);
     }
+    this.scheduleTick();
+  }
+
+  /**
+   * LCS whose second key lives on another shard: fetch that value (GET), then
+   * run LCS on the first key's shard with the value attached. Dispatch is
+   * held in between, so both values are read at one point of the order.
+   */
+  private runLcsAcrossShards(c: Connection, p: RequestParser, e: CommandEntry, word2: number, shardA: number): void {
+    const n = this.links.length;
+    const seq = c.takeSeq();
+    const shardB = this.shardOf(p.argBuf, p.argOff[2], p.argLen[2]);
+    const args: Uint8Array[] = [];
+    for (let i = 0; i < p.argc; i++) args.push(p.argBuf.slice(p.argOff[i], p.argOff[i] + p.argLen[i]));
+    const flags = word2 & ~0xffff;
+    this.barrier = true;
+    c.inFlight++;
+    c.expectParts(seq, n, 1, null, (results) => {
+      const got = results[shardB]!;
+      if (got[0] === 45 /* '-' */) {
+        // Only WRONGTYPE can come back: LCS words it its own way.
+        c.completeParts(seq, LCS_TYPE_ERROR);
+        this.markDirty(c);
+      } else {
+        c.addDue(seq, 1, (parts, w) => w.raw(parts[shardA]!));
+        c.inFlight++;
+        this.sendArgs(c, seq, e.id | flags | (REQ_FOREIGN_VALUE << 16), shardA, [...args, bulkBody(got)]);
+        this.scheduleTick();
+      }
+      this.barrier = false;
+      this.releaseHeld();
+    });
+    this.sendArgs(c, seq, shardHandlerId('get') | flags, shardB, [GET_NAME, args[2]]);
     this.scheduleTick();
   }
 
@@ -685,6 +719,16 @@ export class Front {
 
 const EMPTY = new Uint8Array(0);
 const ZERO_REPLY = new TextEncoder().encode(':0\r\n');
+const LCS_TYPE_ERROR = new TextEncoder().encode('-ERR The specified keys must contain string values\r\n');
+const GET_NAME = new TextEncoder().encode('GET');
+
+/** The bytes of a bulk-string reply (a nil reply gives an empty string, as a missing key counts in LCS). */
+function bulkBody(reply: Uint8Array): Uint8Array {
+  if (reply[0] !== 36 /* '$' */ || reply[1] === 45 /* '-' */) return new Uint8Array(0);
+  let i = 1;
+  while (reply[i] !== 13) i++;
+  return reply.subarray(i + 2, reply.length - 2);
+}
 const EMPTY_I32 = new Int32Array(0);
 
 function argIs(p: RequestParser, i: number, lower: string): boolean {

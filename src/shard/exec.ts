@@ -30,6 +30,8 @@ export class Exec {
   db = 0;
   resp3 = false;
   noTouch = false;
+  /** The last argument is the value of a key of another shard (REQ_FOREIGN_VALUE). */
+  foreignValue = false;
   /** The command's time (ms), fixed for the whole batch as Redis fixes it per command. */
   now = 0;
   lru = 0;

@@ -11,7 +11,7 @@ import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_NO_TOUCH, REQ_RESP3, pad4 } from '../transport/frames.js';
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NO_TOUCH, REQ_RESP3, pad4 } from '../transport/frames.js';
 import { RingConsumer, RingProducer } from '../transport/ring.js';
 import { SHARD_HANDLERS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
 import { Exec, type ShardInfo } from './exec.js';
@@ -158,6 +158,7 @@ export class Shard {
     x.argc = argc;
     x.resp3 = (flags & REQ_RESP3) !== 0;
     x.noTouch = (flags & REQ_NO_TOUCH) !== 0;
+    x.foreignValue = (flags & REQ_FOREIGN_VALUE) !== 0;
     this.writer.resp3 = x.resp3;
     this.writer.reset();
     this.streamed = false;

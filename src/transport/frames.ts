@@ -27,6 +27,11 @@ export const REQ_RESP3 = 1;
 export const REQ_NO_TOUCH = 2;
 /** The frame is one part of a command whose keys span several shards. */
 export const REQ_PART = 4;
+/**
+ * The last argument carries the value of a key owned by another shard,
+ * fetched by the front in an earlier phase (LCS across shards).
+ */
+export const REQ_FOREIGN_VALUE = 8;
 
 /** Reply flags. */
 export const REPLY_PARTIAL = 1;

@@ -17,8 +17,9 @@
  *    By default the successful INCRBYFLOATs only touch two dedicated keys
  *    holding small binary fractions (where double and long double agree);
  *    other keys only get failing increments. DIFF_FLOAT_HARD=1 lifts that.
- *  - LCS runs only on same-slot keys (Shoal refuses cross-shard LCS) and
- *    only when an upper bound of both lengths keeps the DP table small.
+ *  - LCS runs on keys of one {tag} group or, half of the time, on one key of
+ *    each group (different shards: Shoal's two-phase LCS), and only when an
+ *    upper bound of both lengths keeps the DP table small.
  */
 import type { Arg } from '../helpers/resp.js';
 import { type DiffCommand, approxInt, sameShape, unordered } from '../helpers/differential.js';
@@ -347,7 +348,8 @@ export class StringsKeysGen {
     const rng = this.rng;
     const group = rng.pick(LCS_GROUPS);
     const a = rng.pick(group);
-    const b = rng.pick(group);
+    // Half the time the second key comes from the other group, which lives on another shard.
+    const b = rng.chance(0.5) ? rng.pick(group) : rng.pick(LCS_GROUPS[0] === group ? LCS_GROUPS[1] : LCS_GROUPS[0]);
     if (Math.max(1, this.bounds.get(a)) * Math.max(1, this.bounds.get(b)) > LCS_MAX_CELLS) {
       return this.c([this.name('STRLEN'), a]);
     }
