@@ -324,31 +324,33 @@ function incrbyfloat(x: Exec): void {
 }
 
 function getrange(x: Exec): void {
-  let start = x.argIntOrReply(2);
+  const start = x.argIntOrReply(2);
   if (start === null) return;
-  let end = x.argIntOrReply(3);
+  const end = x.argIntOrReply(3);
   if (end === null) return;
   const h = x.lookupTyped(1, ObjType.String);
   if (h < 0) return;
-  if (h === 0) {
+  if (h === 0 || (start < 0 && end < 0 && start > end)) {
     x.r.bulk(x.u8, 0, 0);
     return;
   }
   const n = x.ks.valueWord(h);
-  let s = Number(start);
-  let e = Number(end);
-  if (s < 0 && e < 0 && s > e) {
-    x.r.bulk(x.u8, 0, 0);
-    return;
-  }
-  if (s < 0) s = n + s;
-  if (e < 0) e = n + e;
-  if (s < 0) s = 0;
-  if (e < 0) e = 0;
+  // Offsets may be anywhere in int64: clamp them to [0, n] exactly before using doubles.
+  const s = clampIndex(start, n);
+  let e = clampIndex(end, n);
   if (e >= n) e = n - 1;
   if (s > e || n === 0) x.r.bulk(x.u8, 0, 0);
   else x.r.bulk(x.bytesOf(h), x.ks.valueOffset(h) + s, e - s + 1);
-  start = end = null;
+}
+
+/** Redis's index normalisation for a string of length n: negatives count from the end, then clamp to [0, n]. */
+function clampIndex(i: number | bigint, n: number): number {
+  if (typeof i === 'bigint') {
+    const v = i < 0n ? BigInt(n) + i : i;
+    return v < 0n ? 0 : v > BigInt(n) ? n : Number(v);
+  }
+  const v = i < 0 ? n + i : i;
+  return v < 0 ? 0 : v > n ? n : v;
 }
 
 function setrange(x: Exec): void {

@@ -96,6 +96,17 @@ describe('connection and server commands, redis-server vs Shoal', () => {
     ]);
   });
 
+  it('handles offsets at the ends of the int64 range exactly (no rounding through doubles)', async () => {
+    const MIN = '-9223372036854775808';
+    const MAX = '9223372036854775807';
+    const cmds: Arg[][] = [['SET', 'r64', '12345']];
+    for (const [a, b] of [[MIN, MIN], ['-9223372036854775807', MIN], [MIN, '-9223372036854775807'], ['0', MAX], [MIN, MAX], [MAX, '-1'], ['1', MIN], ['-9007199254740993', '-9007199254740992']]) {
+      cmds.push(['GETRANGE', 'r64', a, b], ['SUBSTR', 'r64', a, b]);
+    }
+    cmds.push(['SETRANGE', 'r64', MAX, 'x'], ['SETRANGE', 'r64', MIN, 'x'], ['INCRBY', 'r64', MAX], ['DECRBY', 'r64', MIN], ['EXPIRE', 'r64', MAX], ['PEXPIRE', 'r64', MIN], ['DEL', 'r64']);
+    await sameReplies(redis.port, shoal.port, cmds);
+  });
+
   it('keeps CLIENT REPLY OFF and SKIP silent, as Redis does', async () => {
     const script: Arg[][] = [['CLIENT', 'REPLY', 'SKIP'], ['SET', 'rk', '1'], ['GET', 'rk'], ['CLIENT', 'REPLY', 'OFF'], ['SET', 'rk', '2'], ['GET', 'rk'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'rk']];
     const wire = Buffer.concat(script.map((c) => Buffer.from(`*${c.length}\r\n` + c.map((a) => `$${String(a).length}\r\n${a}\r\n`).join(''))));
