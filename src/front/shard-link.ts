@@ -138,13 +138,23 @@ export class ShardLink {
     }
   }
 
-  /** Publishes what was written this turn and wakes the shard if it sleeps. */
+  /**
+   * Publishes what was written this turn and wakes the shard if it sleeps.
+   * A shard hosted on the front runs right here; as it frees ring space, the
+   * rest of the overflow (say, the remaining records of a 100 MB frame) is
+   * moved in and run too, since no other thread will come back for it.
+   */
   publish(): void {
-    if (this.overflow.length > 0) this.pumpOverflow();
-    if (this.requests.hasUnpublished()) {
+    for (;;) {
+      if (this.overflow.length > 0) this.pumpOverflow();
+      if (!this.requests.hasUnpublished()) return;
       this.requests.publish();
-      if (this.inline !== null) this.inline.drain();
-      else this.requests.wakeConsumer();
+      if (this.inline === null) {
+        this.requests.wakeConsumer();
+        return;
+      }
+      this.inline.drain();
+      if (this.overflow.length === 0) return;
     }
   }
 

@@ -201,6 +201,23 @@ describe('Shoal across 4 shards', () => {
     await c.callText('FLUSHDB');
   });
 
+  it('carries values larger than a ring record to and from every shard', async () => {
+    const c = await connect(shoal.port);
+    // 12 keys cover all 4 shards, the one hosted on the front included (checked below).
+    for (let k = 0; k < 12; k++) {
+      const value = Buffer.alloc(4.5 * 1024 * 1024 + k, 97 + (k % 26)); // more than a whole ring
+      await c.write(Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$${String(k).length + 4}\r\nbig:${k}\r\n$${value.length}\r\n`), value, Buffer.from('\r\n')]));
+      expect((await c.readReply(20000)).toString()).toBe('+OK\r\n');
+      const got = await c.call('GET', `big:${k}`);
+      const header = `$${value.length}\r\n`;
+      expect(got.length).toBe(header.length + value.length + 2);
+      expect(got.subarray(header.length, header.length + value.length).equals(value)).toBe(true);
+    }
+    const shards = (await c.call('INFO', 'shards')).toString();
+    for (const m of shards.matchAll(/shard_\d+:keys=(\d+),/g)) expect(Number(m[1])).toBeGreaterThan(0);
+    await c.callText('FLUSHALL');
+  });
+
   it('keeps MGET, MSET, DEL and EXISTS across shards in argument order', async () => {
     const c = await connect(shoal.port);
     const keys = Array.from({ length: 40 }, (_, i) => `m:${i}`);
