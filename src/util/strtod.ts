@@ -81,71 +81,54 @@ export function scanFloat(u8: Uint8Array, off: number, len: number): ScannedFloa
   // Hexadecimal: "0x" must be followed by at least one hex digit (possibly after
   // the point), otherwise strtod parses just the "0" and stops at the 'x'.
   if (c0 === 0x30 && i + 1 < end && (u8[i + 1]! | 0x20) === 0x78) {
-    let j = i + 2;
-    let digits = '';
-    let nDigits = 0;
-    let fracDigits = 0;
-    let seenPoint = false;
-    for (; j < end; j++) {
-      const c = u8[j]!;
-      if (c === 0x2e /* . */) {
-        if (seenPoint) return null;
-        seenPoint = true;
-        continue;
-      }
-      const v = hexVal(c);
-      if (v < 0) break;
-      nDigits++;
-      if (seenPoint) fracDigits++;
-      // Leading zeros are not kept; after the point they still count in fracDigits.
-      if (digits.length > 0 || v !== 0) digits += String.fromCharCode(c);
-    }
-    if (nDigits === 0) return null;
-    let exp = 0;
-    if (j < end) {
-      if ((u8[j]! | 0x20) !== 0x70 /* p */) return null;
-      const e = scanExponent(u8, j + 1, end);
-      if (e === null) return null;
-      exp = e;
-    }
-    // Drop trailing zero hex digits (each is 4 bits).
-    let t = digits.length;
-    while (t > 0 && digits.charCodeAt(t - 1) === 0x30) t--;
-    const dropped = digits.length - t;
-    digits = digits.slice(0, t);
-    return { neg, kind: FloatKind.Hex, digits, exp: digits === '' ? 0 : exp - 4 * fracDigits + 4 * dropped };
+    const m = scanMantissa(u8, i + 2, end, true);
+    return m === null ? null : { neg, kind: FloatKind.Hex, digits: m.digits, exp: m.exp };
   }
-  // Decimal.
+  const m = scanMantissa(u8, i, end, false);
+  return m === null ? null : { neg, kind: FloatKind.Decimal, digits: m.digits, exp: m.exp };
+}
+
+/**
+ * Reads the digits, point and exponent of a decimal (`e`, powers of ten) or
+ * hexadecimal (`p`, powers of two) mantissa. Returns the significant digits
+ * without leading or trailing zeros, and the exponent that goes with them in
+ * the mantissa's unit (a decimal digit, or 4 bits for a hex digit).
+ */
+function scanMantissa(u8: Uint8Array, from: number, end: number, hex: boolean): { digits: string; exp: number } | null {
   let digits = '';
   let nDigits = 0;
   let fracDigits = 0;
   let seenPoint = false;
-  let j = i;
+  let j = from;
   for (; j < end; j++) {
     const c = u8[j]!;
-    if (c === 0x2e) {
+    if (c === 0x2e /* . */) {
       if (seenPoint) return null;
       seenPoint = true;
       continue;
     }
-    if (!isDigit(c)) break;
+    const v = hex ? hexVal(c) : isDigit(c) ? c - 0x30 : -1;
+    if (v < 0) break;
     nDigits++;
     if (seenPoint) fracDigits++;
-    if (digits.length > 0 || c !== 0x30) digits += String.fromCharCode(c);
+    // Leading zeros are not kept; after the point they still count in fracDigits.
+    if (digits.length > 0 || v !== 0) digits += String.fromCharCode(c);
   }
   if (nDigits === 0) return null;
   let exp = 0;
   if (j < end) {
-    if ((u8[j]! | 0x20) !== 0x65 /* e */) return null;
+    if ((u8[j]! | 0x20) !== (hex ? 0x70 /* p */ : 0x65) /* e */) return null;
     const e = scanExponent(u8, j + 1, end);
     if (e === null) return null;
     exp = e;
   }
+  // Drop trailing zero digits; each one moves the exponent by one unit.
   let t = digits.length;
   while (t > 0 && digits.charCodeAt(t - 1) === 0x30) t--;
   const dropped = digits.length - t;
   digits = digits.slice(0, t);
-  return { neg, kind: FloatKind.Decimal, digits, exp: digits === '' ? 0 : exp - fracDigits + dropped };
+  const unit = hex ? 4 : 1;
+  return { digits, exp: digits === '' ? 0 : exp - unit * fracDigits + unit * dropped };
 }
 
 /** [sign] digits up to `end`, saturated; null if malformed. */
