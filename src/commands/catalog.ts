@@ -436,6 +436,42 @@ const GENERIC: CommandMeta[] = [
     complexity: O1, route: 'all',
   }),
   def({
+    // Source and destination may be owned by different shards: read, then write, under intent locks.
+    name: 'rename', arity: 3, flags: ['write'], keys: [1, 2, 1],
+    acl: ['keyspace', 'write', 'slow'],
+    keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['OW', 'update'], 2)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Gives a key a new name, replacing any key that already has that name',
+    complexity: 'O(1); replacing an existing destination costs as much as deleting it.',
+    route: 'multihop',
+  }),
+  def({
+    name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: [1, 2, 1],
+    acl: ['keyspace', 'write', 'fast'],
+    keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['OW', 'insert'], 2)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Gives a key a new name, but only when no key has that name yet',
+    complexity: O1, route: 'multihop',
+    history: [['3.2.0', 'Renaming a key to its own name is no longer an error.']],
+  }),
+  def({
+    name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: [1, 2, 1],
+    acl: ['keyspace', 'write', 'slow'],
+    keySpecs: [ks(['RO', 'access'], 1), ks(['OW', 'update'], 2)],
+    group: 'generic', since: '6.2.0',
+    summary: 'Duplicates the value stored at a key under another name, optionally in another database',
+    complexity: 'O(1) for a string; O(N) for a collection of N nested elements.',
+    route: 'multihop',
+  }),
+  def({
+    // The key keeps its name, so the same shard owns it in the target database: one hop.
+    name: 'move', arity: 3, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['keyspace', 'write', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'generic', since: '1.0.0',
+    summary: 'Transfers a key from the selected database to another numbered database',
+    complexity: O1, route: 'single',
+  }),
+  def({
     name: 'object', arity: -2, flags: [], acl: ['slow'],
     group: 'generic', since: '2.2.3',
     summary: 'Groups the subcommands that inspect the value stored at a key',
@@ -497,6 +533,51 @@ const DATABASE: CommandMeta[] = [
     summary: 'Exchanges the contents of two databases',
     complexity: 'O(N), N being the number of clients watching or blocked on keys of either database.',
     route: 'all',
+  }),
+];
+
+// --------------------------------------------------------- transactions --
+
+/** Flags shared by MULTI, DISCARD, WATCH and UNWATCH. */
+const TX_FLAGS = (): string[] => ['noscript', 'loading', 'stale', 'fast', 'allow_busy'];
+const TX_ACL = (): string[] => ['fast', 'transaction'];
+
+const TRANSACTIONS: CommandMeta[] = [
+  def({
+    name: 'multi', arity: 1, flags: TX_FLAGS(), acl: TX_ACL(),
+    group: 'transactions', since: '1.2.0',
+    summary: 'Opens a transaction: the following commands are queued until EXEC or DISCARD',
+    complexity: O1, route: 'front',
+  }),
+  def({
+    name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'],
+    acl: ['slow', 'transaction'],
+    group: 'transactions', since: '1.2.0',
+    summary: 'Runs the commands queued since MULTI, unless a watched key changed',
+    complexity: 'The sum of the costs of the queued commands.',
+    route: 'front',
+  }),
+  def({
+    name: 'discard', arity: 1, flags: TX_FLAGS(), acl: TX_ACL(),
+    group: 'transactions', since: '2.0.0',
+    summary: 'Drops the commands queued since MULTI and leaves the transaction',
+    complexity: 'O(N), N being the number of queued commands.',
+    route: 'front',
+  }),
+  def({
+    // Has keys, yet handled on the front, which registers the watches on the owning shards itself.
+    name: 'watch', arity: -2, flags: TX_FLAGS(), keys: ALL_KEYS, acl: TX_ACL(),
+    keySpecs: [ks(['RO'], 1, -1)],
+    group: 'transactions', since: '2.2.0',
+    summary: 'Makes the next EXEC fail if any of the given keys is modified before it',
+    complexity: 'O(1) per key.',
+    route: 'front',
+  }),
+  def({
+    name: 'unwatch', arity: 1, flags: TX_FLAGS(), acl: TX_ACL(),
+    group: 'transactions', since: '2.2.0',
+    summary: 'Stops watching every key watched by the connection',
+    complexity: O1, route: 'front',
   }),
 ];
 
@@ -814,7 +895,9 @@ const SERVER: CommandMeta[] = [
 ];
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
-export const CATALOG: CommandMeta[] = [...STRING, ...GENERIC, ...DATABASE, ...CONNECTION, ...SERVER];
+export const CATALOG: CommandMeta[] = [
+  ...STRING, ...GENERIC, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+];
 
 const byName = new Map<string, CommandMeta>();
 for (const meta of CATALOG) byName.set(meta.name, meta);

@@ -126,6 +126,9 @@ function reset(f: FrontCall): void {
   c.noTouch = false;
   c.noEvict = false;
   c.replyMode = ReplyMode.On;
+  c.multi = null;
+  c.multiDirty = false;
+  f.front.unwatchAll(c);
   c.authenticated = f.front.config.get('requirepass') === '';
   c.parser.authenticated = c.authenticated;
   f.w.simple('RESET');

@@ -5,7 +5,8 @@
 import type { FrontHandler } from '../front/front-call.js';
 import { connectionHandlers } from './connection.js';
 import { serverHandlers } from './server.js';
+import { transactionHandlers } from './transactions.js';
 
 export type { FrontHandler };
 
-export const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers };
+export const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...transactionHandlers };

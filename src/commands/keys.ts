@@ -8,6 +8,7 @@ import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
 import { cString } from '../util/bytes.js';
+import { exportEntry, importEntry } from '../types/serialize.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -344,7 +345,127 @@ function memoryUsage(x: Exec): void {
   else x.r.int(x.ks.arena.usableSize(h) + 8);
 }
 
+/** Whether arguments i and j are the same bytes. */
+function sameArg(x: Exec, i: number, j: number): boolean {
+  if (x.len[i] !== x.len[j]) return false;
+  for (let k = 0; k < x.len[i]; k++) if (x.u8[x.off[i] + k] !== x.u8[x.off[j] + k]) return false;
+  return true;
+}
+
+/** Copies entry h to key `dstArg` of database `dstDb` (replacing `existing`), keeping its TTL. */
+function copyEntry(x: Exec, h: number, dstArg: number, dstDb: number, existing: number): void {
+  const blob = exportEntry(x.ks, h);
+  importEntry(x.ks, dstDb, x.u8, x.off[dstArg], x.len[dstArg], existing, blob, x.lru);
+}
+
+/** RENAME and RENAMENX with both keys on this shard. */
+function renameGeneric(x: Exec, nx: boolean): void {
+  const h = x.lookup(1);
+  if (h === 0) {
+    x.r.error('ERR no such key');
+    return;
+  }
+  if (sameArg(x, 1, 2)) {
+    if (nx) x.r.int(0);
+    else x.r.ok();
+    return;
+  }
+  const dst = x.lookup(2);
+  if (dst !== 0 && nx) {
+    x.r.int(0);
+    return;
+  }
+  copyEntry(x, h, 2, x.db, dst);
+  x.ks.removeEntry(x.db, x.lookup(1));
+  if (nx) x.r.int(1);
+  else x.r.ok();
+}
+
+/** Parses a DB index argument as Redis's getIntFromObjectOrReply + selectDb; null after replying. */
+function dbArg(x: Exec, i: number): number | null {
+  const v = x.argInt64(i);
+  if (v === null) {
+    x.r.error(ERR_NOT_INT);
+    return null;
+  }
+  if (v < -2147483648 || v > 2147483647) {
+    x.r.error('ERR value is out of range, value must between -2147483648 and 2147483647');
+    return null;
+  }
+  if (v < 0 || v >= x.ks.dbs.length) {
+    x.r.error('ERR DB index is out of range');
+    return null;
+  }
+  return Number(v);
+}
+
+/** Parses COPY's options: [DB n] [REPLACE]. Returns null after replying an error. */
+export function copyOptions(x: Exec): { db: number; replace: boolean } | null {
+  let db = x.db;
+  let replace = false;
+  for (let j = 3; j < x.argc; j++) {
+    if (x.argIs(j, 'replace')) replace = true;
+    else if (x.argIs(j, 'db') && j + 1 < x.argc) {
+      const d = dbArg(x, ++j);
+      if (d === null) return null;
+      db = d;
+    } else {
+      x.r.error(ERR_SYNTAX);
+      return null;
+    }
+  }
+  return { db, replace };
+}
+
+/** COPY with both keys on this shard. */
+function copy(x: Exec): void {
+  const o = copyOptions(x);
+  if (o === null) return;
+  if (o.db === x.db && sameArg(x, 1, 2)) {
+    x.r.error('ERR source and destination objects are the same');
+    return;
+  }
+  const h = x.lookup(1);
+  if (h === 0) {
+    x.r.int(0);
+    return;
+  }
+  const dst = x.ks.lookup(o.db, x.u8, x.off[2], x.len[2], x.now);
+  if (dst !== 0 && !o.replace) {
+    x.r.int(0);
+    return;
+  }
+  copyEntry(x, h, 2, o.db, dst);
+  x.r.int(1);
+}
+
+/** MOVE: the key stays on its shard, only its database changes. */
+function move(x: Exec): void {
+  const db = dbArg(x, 2);
+  if (db === null) return;
+  if (db === x.db) {
+    x.r.error('ERR source and destination objects are the same');
+    return;
+  }
+  const h = x.lookup(1);
+  if (h === 0) {
+    x.r.int(0);
+    return;
+  }
+  if (x.ks.lookup(db, x.u8, x.off[1], x.len[1], x.now) !== 0) {
+    x.r.int(0);
+    return;
+  }
+  copyEntry(x, h, 1, db, 0);
+  x.ks.removeEntry(x.db, h);
+  x.r.int(1);
+}
+
 export const keyHandlers: Record<string, ShardHandler> = {
+  rename: (x) => renameGeneric(x, false),
+  renamenx: (x) => renameGeneric(x, true),
+  copy,
+  move,
   del,
   unlink: del,
   exists,

@@ -18,7 +18,11 @@ export type RoutePolicy =
   /** Sent to every shard; the front merges (DBSIZE, KEYS, FLUSHALL, SWAPDB, RANDOMKEY, SCAN ...). */
   | 'all'
   /** Needs to read every involved shard before writing any of them (MSETNX across shards). */
-  | 'barrier';
+  | 'barrier'
+  /** Keys may live on different shards and the command must read one before writing another
+   *  (RENAME, RENAMENX, COPY): the front takes intent locks on the keys, runs the hops, then
+   *  releases them. */
+  | 'multihop';
 
 /** A key specification, as COMMAND INFO reports it (Redis 7 "key_specs"). */
 export interface KeySpec {

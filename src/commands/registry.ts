@@ -9,6 +9,8 @@
 import type { Exec } from '../shard/exec.js';
 import { stringHandlers } from './strings.js';
 import { keyHandlers } from './keys.js';
+import { CATALOG } from './catalog.js';
+import type { CommandMeta } from './meta.js';
 
 export type ShardHandler = (x: Exec) => void;
 
@@ -22,3 +24,31 @@ const IDS = new Map(SHARD_HANDLER_NAMES.map((n, i) => [n, i]));
 export function shardHandlerId(fullName: string): number {
   return IDS.get(fullName) ?? -1;
 }
+
+/**
+ * Where each shard handler's keys are, for the scheduler's lock checks:
+ * [firstKey, lastKey, step] (lastKey < 0 counts from the end), and whether
+ * the command spans the whole keyspace (DBSIZE, KEYS, FLUSHALL ...).
+ */
+export interface HandlerKeys {
+  first: number;
+  last: number;
+  step: number;
+  global: boolean;
+}
+
+function keysByName(): Map<string, HandlerKeys> {
+  const out = new Map<string, HandlerKeys>();
+  const add = (m: CommandMeta, full: string) =>
+    out.set(full, { first: m.firstKey, last: m.lastKey, step: m.step, global: m.route === 'all' });
+  for (const m of CATALOG) {
+    add(m, m.name);
+    for (const sub of m.subcommands ?? []) add(sub, `${m.name}|${sub.name}`);
+  }
+  return out;
+}
+
+const BY_NAME = keysByName();
+export const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
+  (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false },
+);

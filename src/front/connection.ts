@@ -53,6 +53,14 @@ export class Connection {
   paused = false;
   /** Commands seen (for CLIENT INFO's `cmd`/stats). */
   commands = 0;
+  /** Commands queued since MULTI (their arguments), or null outside MULTI. */
+  multi: Uint8Array[][] | null = null;
+  /** A command was refused while queueing: EXEC will answer EXECABORT. */
+  multiDirty = false;
+  /** Shards holding this connection's WATCHes. */
+  readonly watchShards = new Set<number>();
+  /** EXEC is waiting for locks: later commands wait too, so reply numbers stay in order. */
+  busy = false;
 
   nextSeq = 0;
   outSeq = 0;

@@ -5,18 +5,17 @@
  * the shards (`fanout`).
  */
 import type { CommandMeta } from '../commands/meta.js';
-import type { RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { RespValue } from '../protocol/resp-value.js';
 import type { Connection } from './connection.js';
-import type { Front } from './front.js';
+import type { ArgView, Front } from './front.js';
 import type { Merger } from './merge.js';
 
 export type FrontHandler = (f: FrontCall) => void;
 
 export class FrontCall {
   conn!: Connection;
-  p!: RequestParser;
+  p!: ArgView;
   meta!: CommandMeta;
   fullName = '';
   /** The reply sequence number of the running command. */
@@ -27,7 +26,7 @@ export class FrontCall {
 
   constructor(readonly front: Front) {}
 
-  run(c: Connection, p: RequestParser, handler: FrontHandler, meta: CommandMeta, fullName: string): void {
+  run(c: Connection, p: ArgView, handler: FrontHandler, meta: CommandMeta, fullName: string): void {
     this.conn = c;
     this.p = p;
     this.meta = meta;
@@ -89,6 +88,12 @@ export class FrontCall {
 
   value(v: RespValue): void {
     this.w.value(v);
+  }
+
+  /** The handler answers later itself: returns the reply number to answer with. */
+  defer(): number {
+    this.deferred = true;
+    return this.seq;
   }
 
   /** Answers later, once every shard answered `op` and `merge` combined the parts. */

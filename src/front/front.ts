@@ -21,10 +21,11 @@ import type { Config } from '../config/config.js';
 import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NO_TOUCH, REQ_RESP3 } from '../transport/frames.js';
+import { REPLY_PARTIAL, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
-import { OP_SHUTDOWN } from '../shard/shard.js';
+import { OP_SHUTDOWN, OP_UNWATCH, OP_WATCH, OP_LOCK, OP_UNLOCK } from '../shard/shard.js';
+import { LockPlan, copyAcross, keyPositions, lcsAcross, msetnxAcross, renameAcross } from './transactions.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
 import { FrontCall } from './front-call.js';
@@ -35,6 +36,17 @@ import { ShardLink } from './shard-link.js';
 const OVERFLOW_PAUSE_BYTES = 32 * 1024 * 1024;
 /** Pause a client's reading while its unsent output exceeds this. */
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+
+/** The arguments of one command: what the parser hands over, or a queued command replayed by EXEC. */
+export interface ArgView {
+  argBuf: Uint8Array;
+  argOff: Int32Array;
+  argLen: Int32Array;
+  argc: number;
+}
+
+/** Commands that run at once inside MULTI instead of being queued. */
+const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /** Everything the front knows about a command, resolved once at start. */
 interface CommandEntry {
@@ -77,7 +89,8 @@ const MERGES: Record<string, Merger> = {
 
 export class Front {
   readonly links: ShardLink[] = [];
-  readonly conns: (Connection | undefined)[] = [];
+  /** Connections by slot (the id frames carry). Slot 0 is never a connection: it marks the front's own frames. */
+  readonly conns: (Connection | undefined)[] = [undefined];
   private readonly freeSlots: number[] = [];
   private nextClientId = 1;
   private readonly dirty: Connection[] = [];
@@ -85,9 +98,10 @@ export class Front {
   private readonly doorbell = new Doorbell();
   private sleeping = false;
   private server: net.Server | null = null;
-  /** While set, no new command is dispatched (a multi-phase command holds every shard). */
-  private barrier = false;
+  /** Connections whose parsing waits for their EXEC to finish. */
   private readonly held: Connection[] = [];
+  /** The multi-hop command started by the last dispatch (EXEC waits for it before the next). */
+  private lastJob: Promise<void> | null = null;
   private readonly overflowWaiters = new Set<Connection>();
   private readonly commands = new Map<string, CommandEntry>();
   /** The connection whose bytes are being parsed. */
@@ -109,6 +123,16 @@ export class Front {
   readonly scratch = new ReplyWriter(16 * 1024);
   private readonly slotToShard: Uint16Array;
   private shuttingDown = false;
+  /**
+   * The transaction whose frames are being dispatched right now (EXEC under
+   * locks): they carry its txid so they pass its locks. Set only around
+   * synchronous dispatch, never across an await.
+   */
+  txid = 0;
+  private nextTxid = 1;
+  /** Replies to the front's own requests (multi-hop steps), by negative sequence number. */
+  private readonly internal = new Map<number, { resolve: (reply: Uint8Array) => void; chunks: Uint8Array[] }>();
+  private nextInternal = 1;
   onShutdown: (() => void) | null = null;
 
   constructor(
@@ -190,7 +214,7 @@ export class Front {
   }
 
   private accept(socket: net.Socket): void {
-    const live = this.conns.length - this.freeSlots.length;
+    const live = this.conns.length - 1 - this.freeSlots.length;
     if (live >= this.config.int('maxclients')) {
       this.stats.rejectedConnections++;
       socket.end('-ERR max number of clients reached\r\n');
@@ -215,7 +239,7 @@ export class Front {
     socket.on('error', () => {});
     socket.on('close', () => this.onClose(c));
     socket.on('drain', () => {
-      if (c.paused && !this.barrier) this.resume(c);
+      if (c.paused && !c.busy) this.resume(c);
     });
   }
 
@@ -255,6 +279,7 @@ export class Front {
 
   private onClose(c: Connection): void {
     c.closed = true;
+    this.unwatchAll(c);
     this.overflowWaiters.delete(c);
     this.releaseSlotWhenIdle(c);
   }
@@ -283,7 +308,7 @@ export class Front {
 
   private readonly onCommand = (p: RequestParser): boolean => this.dispatch(this.current!, p);
 
-  private lookup(p: RequestParser): string {
+  private lookup(p: ArgView): string {
     const o = p.argOff[0];
     const n = p.argLen[0];
     const u8 = p.argBuf;
@@ -296,8 +321,8 @@ export class Front {
     return s;
   }
 
-  private dispatch(c: Connection, p: RequestParser): boolean {
-    if (this.barrier) {
+  private dispatch(c: Connection, p: ArgView): boolean {
+    if (c.busy) {
       this.held.push(c);
       return false;
     }
@@ -327,7 +352,15 @@ export class Front {
       e = se;
     }
     const arity = e.meta.arity;
-    if ((arity > 0 && p.argc !== arity) || p.argc < -arity || ((e.fullName === 'mset' || e.fullName === 'msetnx') && p.argc % 2 === 0)) {
+    if ((arity > 0 && p.argc !== arity) || p.argc < -arity) {
+      if (e.fullName === 'exec') {
+        // Redis answers EXEC's own refusal with the abort of the transaction.
+        c.multi = null;
+        c.multiDirty = false;
+        this.unwatchAll(c);
+        this.reject(c, e.fullName, `EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command`);
+        return true;
+      }
       this.reject(c, e.fullName, `ERR wrong number of arguments for '${e.fullName}' command`);
       return true;
     }
@@ -336,6 +369,23 @@ export class Front {
       return true;
     }
     c.lastCommand = e.fullName;
+    if (c.multi !== null && !TX_CONTROL.has(e.fullName)) {
+      const args: Uint8Array[] = [];
+      for (let i = 0; i < p.argc; i++) args.push(p.argBuf.slice(p.argOff[i], p.argOff[i] + p.argLen[i]));
+      c.multi.push(args);
+      this.replyRaw(c, QUEUED_REPLY);
+      return true;
+    }
+    if ((e.fullName === 'mset' || e.fullName === 'msetnx') && p.argc % 2 === 0) {
+      // Checked when the command runs (so MULTI queues it), with the arity error's text.
+      this.replyErrorNow(c, `ERR wrong number of arguments for '${e.fullName}' command`);
+      return true;
+    }
+    return this.route(c, p, e);
+  }
+
+  /** Sends a command on its way: run on the front, or framed to its shard(s). */
+  private route(c: Connection, p: ArgView, e: CommandEntry): boolean {
     if (e.front !== null) {
       this.call.run(c, p, e.front, e.meta, e.fullName);
       return true;
@@ -353,13 +403,16 @@ export class Front {
         if (e.fullName === 'scan') this.routeScan(c, p, word2);
         else this.routeAll(c, p, e, word2);
         break;
+      case 'multihop':
+        this.routeMultihop(c, p, e, word2);
+        break;
       default:
         this.replyErrorNow(c, `ERR command '${e.fullName}' cannot be routed`);
     }
     return true;
   }
 
-  private rejectUnknown(c: Connection, p: RequestParser): void {
+  private rejectUnknown(c: Connection, p: ArgView): void {
     // Redis formats these with %s, which stops at a NUL byte.
     const text = (i: number) => cString(Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('utf8'));
     let args = '';
@@ -370,7 +423,14 @@ export class Front {
   /** A command refused before running (Redis counts these as rejected calls). */
   reject(c: Connection, name: string, error: string): void {
     if (name !== '') this.stats.rejected.set(name, (this.stats.rejected.get(name) ?? 0) + 1);
+    if (c.multi !== null) c.multiDirty = true;
     this.replyErrorNow(c, error);
+  }
+
+  /** Replies bytes produced on the front, in order. */
+  replyRaw(c: Connection, bytes: Uint8Array): void {
+    c.replyFront(c.takeSeq(), bytes, 0, bytes.length);
+    this.markDirty(c);
   }
 
   /** Replies an error produced on the front, in order. `null` replies nothing. */
@@ -385,7 +445,7 @@ export class Front {
     this.markDirty(c);
   }
 
-  private routeSingle(c: Connection, p: RequestParser, e: CommandEntry, word2: number): void {
+  private routeSingle(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
     const first = e.meta.firstKey;
     let shard = 0;
     if (first > 0) {
@@ -393,7 +453,7 @@ export class Front {
       const last = e.meta.lastKey < 0 ? p.argc + e.meta.lastKey : e.meta.lastKey;
       for (let k = first + e.meta.step; k <= last && e.meta.step > 0; k += e.meta.step) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
-          if (e.fullName === 'lcs') this.runLcsAcrossShards(c, p, e, word2, shard);
+          if (e.fullName === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
           else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
           return;
         }
@@ -401,12 +461,12 @@ export class Front {
     }
     const seq = c.takeSeq();
     c.inFlight++;
-    this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+    this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
     this.scheduleTick();
   }
 
   /** Splits the keys of MGET/MSET/DEL... by shard; one part per shard, merged on the front. */
-  private routeMulti(c: Connection, p: RequestParser, e: CommandEntry, word2: number): void {
+  private routeMulti(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
     const step = e.meta.step;
     const n = this.links.length;
     const picks: (number[] | null)[] = new Array(n).fill(null);
@@ -424,15 +484,15 @@ export class Front {
       for (let j = 0; j < step; j++) pick.push(k + j);
       order.push(s);
     }
+    if (e.meta.route === 'barrier' && involved > 1) {
+      this.startJob(c, msetnxAcross(this, c, copyArgs(p), this.txid));
+      return;
+    }
     const seq = c.takeSeq();
     if (involved === 1) {
       c.inFlight++;
-      this.links[only].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+      this.links[only].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
       this.scheduleTick();
-      return;
-    }
-    if (e.meta.route === 'barrier') {
-      this.runMsetnxAcrossShards(c, p, seq, picks, involved, word2);
       return;
     }
     const merge = e.fullName === 'mget' ? mergeInterleave(order) : e.merge!;
@@ -440,109 +500,199 @@ export class Front {
     c.inFlight += involved;
     for (let s = 0; s < n; s++) {
       const pick = picks[s];
-      if (pick !== null) this.links[s].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, pick);
+      if (pick !== null) this.links[s].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, pick, this.txid);
     }
     this.scheduleTick();
   }
 
   /**
-   * MSETNX over several shards must check every shard before writing any.
-   * Until the scheduler's intent locks exist, the front holds all dispatch
-   * between the check and the write: no other frame can come between them.
+   * Sends a frame on the front's own behalf and resolves with the shard's
+   * reply. `conn` names the connection the frame acts for (WATCH, LOCK's
+   * watch check, parking order); replies come back by a negative sequence
+   * number, so they never reach that connection's reply stream.
    */
-  private runMsetnxAcrossShards(c: Connection, p: RequestParser, seq: number, picks: (number[] | null)[], involved: number, word2: number): void {
-    const n = this.links.length;
-    const existsId = shardHandlerId('exists');
-    const msetId = shardHandlerId('mset');
-    const flags = word2 & ~0xffff;
-    // Keep the arguments: the second phase runs after this call returns.
-    const parts: { shard: number; args: Uint8Array[] }[] = [];
-    for (let s = 0; s < n; s++) {
-      const pick = picks[s];
-      if (pick === null) continue;
-      parts.push({ shard: s, args: pick.map((a) => p.argBuf.slice(p.argOff[a], p.argOff[a] + p.argLen[a])) });
-    }
-    this.barrier = true;
-    c.inFlight += involved;
-    c.expectParts(seq, n, involved, null, (results) => {
-      if (sumOf(results) > 0) {
-        c.completeParts(seq, ZERO_REPLY);
-        this.markDirty(c);
-      } else {
-        c.addDue(seq, involved, (_parts, w) => w.int(1));
-        c.inFlight += involved;
-        for (const part of parts) this.sendArgs(c, seq, msetId | flags, part.shard, part.args);
-        this.scheduleTick();
-      }
-      this.barrier = false;
-      this.releaseHeld();
-    });
-    for (const part of parts) {
-      // EXISTS on the keys only (every other argument is a value).
-      const keys = [part.args[0], ...part.args.filter((_, i) => i % 2 === 1)];
-      this.sendArgs(c, seq, existsId | flags, part.shard, keys);
-    }
+  request(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn = 0): Promise<Uint8Array> {
+    const seq = -this.nextInternal++;
+    if (this.nextInternal > 0x7ffffff0) this.nextInternal = 1;
+    const done = new Promise<Uint8Array>((resolve) => this.internal.set(seq, { resolve, chunks: [] }));
+    const { buf, off, len } = packArgs(args);
+    this.links[shard].send(conn, seq, word2, db, buf, off, len, args.length, null, txid);
     this.scheduleTick();
+    return done;
+  }
+
+  private internalReply(seq: number, bytes: Uint8Array, partial: boolean): void {
+    const r = this.internal.get(seq);
+    if (r === undefined) return;
+    r.chunks.push(bytes);
+    if (partial) return;
+    this.internal.delete(seq);
+    r.resolve(r.chunks.length === 1 ? r.chunks[0] : Buffer.concat(r.chunks));
+  }
+
+  newTxid(): number {
+    const t = this.nextTxid++;
+    if (this.nextTxid > 0x7ffffff0) this.nextTxid = 1;
+    return t;
+  }
+
+  /** Resumes a connection whose parsing waited for its EXEC. */
+  private releaseHeld(c: Connection): void {
+    const i = this.held.indexOf(c);
+    if (i >= 0) this.held.splice(i, 1);
+    c.paused = true;
+    this.resume(c);
   }
 
   /**
-   * LCS whose second key lives on another shard: fetch that value (GET), then
-   * run LCS on the first key's shard with the value attached. Dispatch is
-   * held in between, so both values are read at one point of the order.
+   * Runs a multi-hop command: its reply takes the next place in the
+   * connection's order now and is filled when the steps are done.
    */
-  private runLcsAcrossShards(c: Connection, p: RequestParser, e: CommandEntry, word2: number, shardA: number): void {
-    const n = this.links.length;
+  private startJob(c: Connection, job: Promise<Uint8Array>): void {
     const seq = c.takeSeq();
-    const shardB = this.shardOf(p.argBuf, p.argOff[2], p.argLen[2]);
-    const args: Uint8Array[] = [];
-    for (let i = 0; i < p.argc; i++) args.push(p.argBuf.slice(p.argOff[i], p.argOff[i] + p.argLen[i]));
-    const flags = word2 & ~0xffff;
-    this.barrier = true;
     c.inFlight++;
-    c.expectParts(seq, n, 1, null, (results) => {
-      const got = results[shardB]!;
-      if (got[0] === 45 /* '-' */) {
-        // Only WRONGTYPE can come back: LCS words it its own way.
-        c.completeParts(seq, LCS_TYPE_ERROR);
+    const done = job.then(
+      (reply) => {
+        c.inFlight--;
+        c.replyFront(seq, reply, 0, reply.length);
+        if (c.closed) this.releaseSlotWhenIdle(c);
+        else this.markDirty(c);
+      },
+      (err: Error) => {
+        c.inFlight--;
+        const r = new TextEncoder().encode(`-ERR internal error: ${err.message.replace(/[\r\n]/g, ' ')}\r\n`);
+        c.replyFront(seq, r, 0, r.length);
         this.markDirty(c);
-      } else {
-        c.addDue(seq, 1, (parts, w) => w.raw(parts[shardA]!));
-        c.inFlight++;
-        this.sendArgs(c, seq, e.id | flags | (REQ_FOREIGN_VALUE << 16), shardA, [...args, bulkBody(got)]);
-        this.scheduleTick();
+      },
+    );
+    this.lastJob = done;
+  }
+
+  /** RENAME, RENAMENX, COPY: one hop when both keys share a shard, a locked multi-hop job otherwise. */
+  private routeMultihop(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
+    const a = this.shardOf(p.argBuf, p.argOff[1], p.argLen[1]);
+    const b = this.shardOf(p.argBuf, p.argOff[2], p.argLen[2]);
+    if (a === b) {
+      this.routeSingle(c, p, e, word2);
+      return;
+    }
+    const args = copyArgs(p);
+    if (e.fullName === 'copy') {
+      const opts = parseCopyOptions(args, c.db);
+      if (typeof opts === 'string') {
+        this.replyErrorNow(c, opts);
+        return;
       }
-      this.barrier = false;
-      this.releaseHeld();
-    });
-    this.sendArgs(c, seq, shardHandlerId('get') | flags, shardB, [GET_NAME, args[2]]);
-    this.scheduleTick();
-  }
-
-  private sendArgs(c: Connection, seq: number, word2: number, shard: number, args: Uint8Array[]): void {
-    let total = 0;
-    for (const a of args) total += a.length;
-    const buf = new Uint8Array(total);
-    const off = new Int32Array(args.length);
-    const len = new Int32Array(args.length);
-    let o = 0;
-    args.forEach((a, i) => {
-      buf.set(a, o);
-      off[i] = o;
-      len[i] = a.length;
-      o += a.length;
-    });
-    this.links[shard].send(c.slot, seq, word2, c.db, buf, off, len, args.length, null);
-  }
-
-  private releaseHeld(): void {
-    const held = this.held.splice(0);
-    for (const h of held) {
-      h.paused = true;
-      this.resume(h);
+      this.startJob(c, copyAcross(this, c, args[1], args[2], opts.db, opts.replace, this.txid));
+    } else {
+      this.startJob(c, renameAcross(this, c, args[1], args[2], e.fullName === 'renamenx', this.txid));
     }
   }
 
-  private routeAll(c: Connection, p: RequestParser, e: CommandEntry, word2: number): void {
+  // ---- MULTI / EXEC / WATCH ------------------------------------------------------
+
+  /** WATCH: each key is registered on its shard for this connection. */
+  watch(c: Connection, keys: Uint8Array[]): void {
+    for (const key of keys) {
+      const s = this.shardOf(key, 0, key.length);
+      c.watchShards.add(s);
+      void this.request(s, OP_WATCH, c.db, [WATCH_NAME, key], 0, c.slot);
+    }
+  }
+
+  /** Forgets every WATCH of a connection. */
+  unwatchAll(c: Connection): void {
+    for (const s of c.watchShards) void this.request(s, OP_UNWATCH, 0, [], 0, c.slot);
+    c.watchShards.clear();
+  }
+
+  /**
+   * EXEC. Without WATCH and without multi-hop commands, the queued commands
+   * are dispatched at once: their frames are contiguous in the global order,
+   * which makes the transaction atomic and isolated without locks. Otherwise
+   * the transaction locks every key it names (the whole keyspace if it has
+   * keyspace-wide commands), checks its watches, runs under its txid, and
+   * unlocks; the connection's later commands wait meanwhile.
+   */
+  exec(c: Connection, seq: number): void {
+    const queue = c.multi ?? [];
+    const dirty = c.multiDirty;
+    c.multi = null;
+    c.multiDirty = false;
+    const header = new TextEncoder().encode(`*${queue.length}\r\n`);
+    if (dirty) {
+      this.unwatchAll(c);
+      const r = new TextEncoder().encode('-EXECABORT Transaction discarded because of previous errors.\r\n');
+      c.replyFront(seq, r, 0, r.length);
+      this.markDirty(c);
+      return;
+    }
+    const plan = new LockPlan();
+    let multihop = false;
+    let db = c.db;
+    for (const args of queue) {
+      const e = this.entryOf(args);
+      if (e === undefined) continue;
+      if (e.fullName === 'select') {
+        const d = parseDb(Buffer.from(args[1]).toString('latin1'));
+        if (typeof d === 'number' && d >= 0 && d < 16) db = d;
+        continue;
+      }
+      if (e.meta.route === 'all') plan.wide = true;
+      if (e.meta.route === 'multihop' || e.meta.route === 'barrier' || e.fullName === 'lcs') multihop = true;
+      for (const k of keyPositions(e.meta, args.length)) plan.add(this, e.fullName === 'copy' ? db : db, args[k]);
+    }
+    if (!multihop && c.watchShards.size === 0) {
+      c.replyFront(seq, header, 0, header.length);
+      for (const args of queue) this.dispatch(c, viewOf(args));
+      this.markDirty(c);
+      return;
+    }
+    // Locked path.
+    c.busy = true;
+    const txid = this.newTxid();
+    const shards = new Set(plan.shards(this));
+    for (const s of c.watchShards) shards.add(s);
+    const locks = [...shards].map((s) => this.request(s, OP_LOCK | ((plan.wide ? REQ_WIDE : 0) << 16), 0, plan.keys.get(s) ?? [], txid, c.slot));
+    void (async () => {
+      try {
+        const answers = await Promise.all(locks);
+        if (answers.some((r) => r[1] === 49 /* ":1": a watched key changed */)) {
+          const nil = c.resp === 3 ? NIL3 : NIL_ARRAY;
+          c.replyFront(seq, nil, 0, nil.length);
+        } else {
+          c.replyFront(seq, header, 0, header.length);
+          for (const args of queue) {
+            this.lastJob = null;
+            // Synchronous: nothing else can run between these lines.
+            this.txid = txid;
+            c.busy = false;
+            this.dispatch(c, viewOf(args));
+            c.busy = true;
+            this.txid = 0;
+            if (this.lastJob !== null) await this.lastJob;
+          }
+        }
+      } finally {
+        this.txid = 0;
+        for (const s of shards) void this.request(s, OP_UNLOCK, 0, [], txid, c.slot);
+        this.unwatchAll(c);
+        c.busy = false;
+        this.markDirty(c);
+        this.releaseHeld(c);
+      }
+    })();
+  }
+
+  /** The command entry for stored arguments (for EXEC's planning). */
+  private entryOf(args: Uint8Array[]): CommandEntry | undefined {
+    const e = this.commands.get(Buffer.from(args[0]).toString('latin1').toLowerCase());
+    if (e === undefined || e.meta.subcommands === undefined || args.length < 2) return e;
+    const sub = findSubcommand(e.meta, Buffer.from(args[1]).toString('latin1'));
+    return sub === undefined ? e : this.commands.get(`${e.fullName}|${sub.name}`);
+  }
+
+  private routeAll(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
     if (e.fullName === 'flushdb' || e.fullName === 'flushall') {
       if (p.argc > 2 || (p.argc === 2 && !argIs(p, 1, 'async') && !argIs(p, 1, 'sync'))) {
         this.replyErrorNow(c, 'ERR syntax error');
@@ -559,19 +709,19 @@ export class Front {
   }
 
   /** Sends a command to every shard and merges their replies. */
-  fanout(c: Connection, id: number, flags: number, merge: Merger, p: RequestParser | null, seq = c.takeSeq()): void {
+  fanout(c: Connection, id: number, flags: number, merge: Merger, p: ArgView | null, seq = c.takeSeq()): void {
     const n = this.links.length;
     c.expectParts(seq, n, n, merge);
     c.inFlight += n;
     const word2 = id | (flags << 16);
     for (let s = 0; s < n; s++) {
-      if (p === null) this.links[s].send(c.slot, seq, word2, c.db, EMPTY, EMPTY_I32, EMPTY_I32, 0, null);
-      else this.links[s].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+      if (p === null) this.links[s].send(c.slot, seq, word2, c.db, EMPTY, EMPTY_I32, EMPTY_I32, 0, null, this.txid);
+      else this.links[s].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
     }
     this.scheduleTick();
   }
 
-  private routeScan(c: Connection, p: RequestParser, word2: number): void {
+  private routeScan(c: Connection, p: ArgView, word2: number): void {
     const cursor = parseCursor(Buffer.from(p.argBuf.subarray(p.argOff[1], p.argOff[1] + p.argLen[1])).toString('latin1'));
     if (cursor === null) {
       this.replyErrorNow(c, 'ERR invalid cursor');
@@ -580,7 +730,7 @@ export class Front {
     const shard = Number(cursor % BigInt(this.links.length));
     const seq = c.takeSeq();
     c.inFlight++;
-    this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+    this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
     this.scheduleTick();
   }
 
@@ -615,6 +765,10 @@ export class Front {
       const len = i32[b + 2];
       const partial = (i32[b + 3] & REPLY_PARTIAL) !== 0;
       if (!partial) link.inFlight--;
+      if (seq < 0) {
+        this.internalReply(seq, u8.slice(p + 16, p + 16 + len), partial);
+        continue;
+      }
       const c = this.conns[slot];
       if (c === undefined) continue;
       c.deliver(seq, s, u8, p + 16, len, partial);
@@ -717,21 +871,62 @@ export class Front {
   }
 }
 
-const EMPTY = new Uint8Array(0);
-const ZERO_REPLY = new TextEncoder().encode(':0\r\n');
-const LCS_TYPE_ERROR = new TextEncoder().encode('-ERR The specified keys must contain string values\r\n');
-const GET_NAME = new TextEncoder().encode('GET');
-
-/** The bytes of a bulk-string reply (a nil reply gives an empty string, as a missing key counts in LCS). */
-function bulkBody(reply: Uint8Array): Uint8Array {
-  if (reply[0] !== 36 /* '$' */ || reply[1] === 45 /* '-' */) return new Uint8Array(0);
-  let i = 1;
-  while (reply[i] !== 13) i++;
-  return reply.subarray(i + 2, reply.length - 2);
+/** Copies a command's arguments out of the parser's buffer (for work that outlives the call). */
+function copyArgs(p: ArgView): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < p.argc; i++) out.push(p.argBuf.slice(p.argOff[i], p.argOff[i] + p.argLen[i]));
+  return out;
 }
+
+/** An ArgView over stored arguments. */
+function viewOf(args: Uint8Array[]): ArgView {
+  const { buf, off, len } = packArgs(args);
+  return { argBuf: buf, argOff: off, argLen: len, argc: args.length };
+}
+
+/** COPY's options ([DB n] [REPLACE]) checked as Redis does; an error text on failure. */
+function parseCopyOptions(args: Uint8Array[], db: number): { db: number; replace: boolean } | string {
+  let replace = false;
+  for (let j = 3; j < args.length; j++) {
+    const opt = Buffer.from(args[j]).toString('latin1').toLowerCase();
+    if (opt === 'replace') replace = true;
+    else if (opt === 'db' && j + 1 < args.length) {
+      const d = parseDb(Buffer.from(args[++j]).toString('latin1'));
+      if (d === 'syntax') return 'ERR value is not an integer or out of range';
+      if (d === 'range') return 'ERR value is out of range, value must between -2147483648 and 2147483647';
+      if (d < 0 || d >= 16) return 'ERR DB index is out of range';
+      db = d;
+    } else return 'ERR syntax error';
+  }
+  return { db, replace };
+}
+
+/** Lays out separate argument buffers the way the parser hands them over. */
+function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: Int32Array } {
+  let total = 0;
+  for (const a of args) total += a.length;
+  const buf = new Uint8Array(total);
+  const off = new Int32Array(args.length);
+  const len = new Int32Array(args.length);
+  let o = 0;
+  for (let i = 0; i < args.length; i++) {
+    buf.set(args[i], o);
+    off[i] = o;
+    len[i] = args[i].length;
+    o += args[i].length;
+  }
+  return { buf, off, len };
+}
+
+const EMPTY = new Uint8Array(0);
+const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
+const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
+const NIL3 = new TextEncoder().encode('_\r\n');
+const WATCH_NAME = new TextEncoder().encode('watch');
+
 const EMPTY_I32 = new Int32Array(0);
 
-function argIs(p: RequestParser, i: number, lower: string): boolean {
+function argIs(p: ArgView, i: number, lower: string): boolean {
   if (p.argLen[i] !== lower.length) return false;
   for (let k = 0; k < lower.length; k++) {
     let ch = p.argBuf[p.argOff[i] + k];
@@ -742,7 +937,7 @@ function argIs(p: RequestParser, i: number, lower: string): boolean {
 }
 
 /** SWAPDB's indexes: any failure is "invalid ... DB index", as Redis words it. */
-function parseDbIndex(p: RequestParser, i: number): number | null {
+function parseDbIndex(p: ArgView, i: number): number | null {
   const db = parseDb(Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('latin1'));
   return typeof db === 'number' ? db : null;
 }

@@ -70,6 +70,7 @@ export class ShardLink {
     argLen: Int32Array,
     argc: number,
     pick: number[] | null,
+    txid = 0,
   ): void {
     const n = pick === null ? argc : pick.length;
     let size = REQ_HEADER_BYTES;
@@ -96,7 +97,7 @@ export class ShardLink {
     i32[w + 1] = seq;
     i32[w + 2] = word2;
     i32[w + 3] = db;
-    i32[w + 4] = 0;
+    i32[w + 4] = txid;
     i32[w + 5] = n;
     let pos = p + REQ_HEADER_BYTES;
     for (let k = 0; k < n; k++) {

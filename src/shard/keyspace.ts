@@ -69,6 +69,12 @@ export class Keyspace {
   readonly dbs: Database[] = [];
   /** Expired keys reclaimed, lazily or by the cycle (INFO stats expired_keys). */
   expiredKeys = 0;
+  /** Database of the running command (for changes made through entry handles). */
+  currentDb = 0;
+  /** Called with every key that changes, while some connection WATCHes keys of this shard. */
+  onModify: ((db: number, h: number) => void) | null = null;
+  /** Called before databases are emptied or swapped, while something is watched (WATCH sees them as changes). */
+  onWholeDb: ((dbs: number[]) => void) | null = null;
 
   // The probe key of the current lookup, compared by `eq` (no closure per lookup).
   private pU8: Uint8Array = new Uint8Array(0);
@@ -107,6 +113,7 @@ export class Keyspace {
     return (this.meta(h) >>> 4) & 15;
   }
   setMeta(h: number, type: ObjType, enc: Enc, lru: number): void {
+    if (this.onModify !== null) this.onModify(this.currentDb, h);
     this.arena.u32[segOf(h)][(offOf(h) + OFF_META) >> 2] = (type | (enc << 4) | (lru << 8)) >>> 0;
   }
   setEncoding(h: number, enc: Enc): void {
@@ -129,6 +136,7 @@ export class Keyspace {
     return this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2];
   }
   setValueWord(h: number, v: number): void {
+    if (this.onModify !== null) this.onModify(this.currentDb, h);
     this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2] = v;
   }
   /** Byte offset of the key within `arena.u8[segOf(h)]`. */
@@ -198,6 +206,7 @@ export class Keyspace {
     const k = o + HDR;
     for (let i = 0; i < len; i++) dst[k + i] = u8[off + i];
     this.dbs[db].table.insert(hash, h);
+    if (this.onModify !== null) this.onModify(db, h);
     return h;
   }
 
@@ -224,6 +233,8 @@ export class Keyspace {
   setExpire(db: number, h: number, at: number): void {
     const f64 = this.arena.f64[segOf(h)];
     const i = offOf(h) >> 3;
+    if (f64[i] === at) return; // no change: nothing to tell WATCH
+    if (this.onModify !== null) this.onModify(db, h);
     const had = f64[i] !== 0;
     f64[i] = at;
     const d = this.dbs[db];
@@ -233,6 +244,7 @@ export class Keyspace {
 
   /** Removes an entry from its table and frees it (and its value). */
   removeEntry(db: number, h: number): void {
+    if (this.onModify !== null) this.onModify(db, h);
     const hash = this.arena.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
     const d = this.dbs[db];
     d.table.remove(hash, h);
@@ -265,6 +277,7 @@ export class Keyspace {
   }
 
   flushDb(db: number): void {
+    if (this.onWholeDb !== null) this.onWholeDb([db]);
     const d = this.dbs[db];
     d.table.clear((h) => this.freeEntry(h));
     d.volatile = 0;
@@ -272,6 +285,7 @@ export class Keyspace {
   }
 
   swapDb(a: number, b: number): void {
+    if (this.onWholeDb !== null) this.onWholeDb([a, b]);
     const t = this.dbs[a];
     this.dbs[a] = this.dbs[b];
     this.dbs[b] = t;

@@ -11,9 +11,11 @@ import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NO_TOUCH, REQ_RESP3, pad4 } from '../transport/frames.js';
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, pad4 } from '../transport/frames.js';
 import { RingConsumer, RingProducer } from '../transport/ring.js';
-import { SHARD_HANDLERS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
+import { SHARD_HANDLERS, SHARD_HANDLER_KEYS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
+import { exportEntry, importEntry } from '../types/serialize.js';
+import { Scheduler, lockKey, type ParkedFrame } from './scheduler.js';
 import { Exec, type ShardInfo } from './exec.js';
 import { DB_COUNT, Keyspace } from './keyspace.js';
 
@@ -22,6 +24,19 @@ export const OP_STATS = 0x8000;
 export const OP_SHUTDOWN = 0x8001;
 export const OP_CONFIG = 0x8002;
 export const OP_RESETSTAT = 0x8003;
+/** Scheduler: take intent locks on the keys named (each argument: db byte + key); replies 1 if the
+ *  connection's watched keys here were touched, else 0. REQ_WIDE locks the whole keyspace. */
+export const OP_LOCK = 0x8004;
+/** Scheduler: release the frame's txid's locks (and the connection's watches, with REQ_WIDE). */
+export const OP_UNLOCK = 0x8005;
+/** WATCH the keys named (in the frame's database) for the frame's connection. */
+export const OP_WATCH = 0x8006;
+/** Forget the frame's connection's watches. */
+export const OP_UNWATCH = 0x8007;
+/** Read a whole key as bytes (nil if missing); REQ_WIDE deletes it afterwards. */
+export const OP_EXPORT = 0x8008;
+/** Write key (arg 1) from exported bytes (arg 2); arg 3 is "replace" or "nx". Replies 1 if written, else 0. */
+export const OP_IMPORT = 0x8009;
 
 export interface ShardOptions extends ShardInfo {
   requestRing: SharedArrayBuffer;
@@ -48,6 +63,7 @@ export class Shard {
   readonly ks = new Keyspace(this.arena);
   readonly writer = new ReplyWriter(64 * 1024);
   readonly exec: Exec;
+  readonly sched = new Scheduler();
   readonly requests: RingConsumer;
   readonly replies: RingProducer;
   readonly doorbell: Doorbell;
@@ -65,8 +81,11 @@ export class Shard {
   private readonly failed = new Float64Array(SHARD_HANDLERS.length);
   private errorstats: Record<string, number> = {};
 
-  // The reply being written.
+  // The frame being run: its connection, reply number and transaction.
+  private txid = 0;
   private conn = 0;
+  /** Set by UNLOCK: run the frames waiting for the released locks after its reply. */
+  private afterReply = false;
   private seq = 0;
   private streamed = false;
 
@@ -80,6 +99,30 @@ export class Shard {
     this.doorbell = new Doorbell(opts.doorbell);
     this.exec = new Exec(this.ks, this.writer, opts);
     this.exec.streamBulk = (src, off, len) => this.streamBulk(src, off, len);
+  }
+
+  /** Keeps WATCH informed of changed keys, only while something is watched. */
+  private readonly onModify = (db: number, h: number): void => {
+    const ks = this.ks;
+    this.sched.touched(lockKey(db, ks.arena.u8[h >>> 19], ks.keyOffset(h), ks.keyLen(h)));
+  };
+
+  /**
+   * FLUSHDB / SWAPDB: a watched key changes if it exists in any of the
+   * databases involved (for SWAPDB, in either of the two), as in Redis.
+   */
+  private readonly onWholeDb = (dbs: number[]): void => {
+    const exists = (k: string): boolean => {
+      const key = Buffer.from(k.slice(1), 'latin1');
+      return dbs.some((db) => this.ks.lookup(db, key, 0, key.length, this.exec.now) !== 0);
+    };
+    for (const db of dbs) this.sched.touchedDb(db, exists);
+  };
+
+  private syncWatchHook(): void {
+    const on = this.sched.hasWatches;
+    this.ks.onModify = on ? this.onModify : null;
+    this.ks.onWholeDb = on ? this.onWholeDb : null;
   }
 
   /** Runs every published frame; returns whether there were any. */
@@ -97,9 +140,9 @@ export class Shard {
         const buf = this.big!;
         this.big = null;
         this.bigLen = 0;
-        this.runFrame(buf, new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2), 0);
+        this.runFrame(buf, new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2), 0, buf.length);
       } else {
-        this.runFrame(rq.u8, rq.i32, p);
+        this.runFrame(rq.u8, rq.i32, p, payload);
       }
     }
     rq.release();
@@ -129,7 +172,66 @@ export class Shard {
   private argOff = new Int32Array(64);
   private argLen = new Int32Array(64);
 
-  private runFrame(u8: Uint8Array, i32: Int32Array, p: number): void {
+  /**
+   * Runs one frame, or parks it while the scheduler says it must wait for a
+   * transaction's locks (it is copied out of the ring and run on release).
+   * UNLOCK, WATCH and UNWATCH never wait.
+   */
+  private runFrame(u8: Uint8Array, i32: Int32Array, p: number, bytes: number): void {
+    const b = p >> 2;
+    const w2 = i32[b + 2];
+    const id = w2 & 0xffff;
+    const sched = this.sched;
+    if (!sched.idle && id !== OP_UNLOCK && id !== OP_WATCH && id !== OP_UNWATCH) {
+      const txid = i32[b + 4];
+      const conn = i32[b];
+      const { keys, global } = this.frameKeys(u8, i32, p, id, w2 >>> 16);
+      if (sched.blocked(keys, global, conn, txid)) {
+        sched.park({ frame: u8.slice(p, p + bytes), keys, global, conn, txid });
+        return;
+      }
+    }
+    this.execFrame(u8, i32, p);
+  }
+
+  /** The lock keys a frame touches, and whether it spans the keyspace. */
+  private frameKeys(u8: Uint8Array, i32: Int32Array, p: number, id: number, flags: number): { keys: string[]; global: boolean } {
+    const b = p >> 2;
+    const db = i32[b + 3];
+    const argc = i32[b + 5];
+    const offs: number[] = [];
+    const lens: number[] = [];
+    let pos = p + 24;
+    for (let i = 0; i < argc; i++) {
+      const len = i32[pos >> 2];
+      offs.push(pos + 4);
+      lens.push(len);
+      pos += 4 + pad4(len);
+    }
+    const keys: string[] = [];
+    if (id === OP_LOCK) {
+      for (let i = 0; i < argc; i++) keys.push(lockKey(u8[offs[i]], u8, offs[i] + 1, lens[i] - 1));
+      return { keys, global: (flags & REQ_WIDE) !== 0 };
+    }
+    if (id === OP_EXPORT || id === OP_IMPORT) {
+      keys.push(lockKey(db, u8, offs[1], lens[1]));
+      return { keys, global: false };
+    }
+    if (id >= 0x8000) return { keys, global: false };
+    const spec = SHARD_HANDLER_KEYS[id];
+    if (spec.first > 0) {
+      const last = spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1);
+      for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) keys.push(lockKey(db, u8, offs[k], lens[k]));
+    }
+    return { keys, global: spec.global };
+  }
+
+  /** Runs a frame that waited for locks now released. */
+  private readonly runParked = (pf: ParkedFrame): void => {
+    this.execFrame(pf.frame, new Int32Array(pf.frame.buffer, pf.frame.byteOffset, pf.frame.length >> 2), 0);
+  };
+
+  private execFrame(u8: Uint8Array, i32: Int32Array, p: number): void {
     const b = p >> 2;
     this.conn = i32[b];
     this.seq = i32[b + 1];
@@ -138,6 +240,8 @@ export class Shard {
     const flags = w2 >>> 16;
     const x = this.exec;
     x.db = i32[b + 3];
+    this.ks.currentDb = x.db;
+    this.txid = i32[b + 4];
     const argc = i32[b + 5];
     if (argc > this.argOff.length) {
       let n = this.argOff.length;
@@ -162,9 +266,13 @@ export class Shard {
     this.writer.resp3 = x.resp3;
     this.writer.reset();
     this.streamed = false;
-    if (id >= 0x8000) this.runInternal(id);
+    if (id >= 0x8000) this.runInternal(id, flags);
     else this.runCommand(id);
     this.emit(false);
+    if (this.afterReply) {
+      this.afterReply = false;
+      this.sched.release(this.runParked);
+    }
   }
 
   private runCommand(id: number): void {
@@ -192,24 +300,82 @@ export class Shard {
     }
   }
 
-  private runInternal(op: number): void {
+  private runInternal(op: number, flags: number): void {
+    const x = this.exec;
+    const w = this.writer;
+    const sched = this.sched;
     switch (op) {
       case OP_STATS:
-        this.writer.bulkString(JSON.stringify(this.stats()));
+        w.bulkString(JSON.stringify(this.stats()));
         break;
       case OP_RESETSTAT:
         this.calls.fill(0);
         this.usec.fill(0);
         this.failed.fill(0);
         this.errorstats = {};
-        this.writer.ok();
+        w.ok();
         break;
       case OP_SHUTDOWN:
         this.stopped = true;
-        this.writer.ok();
+        w.ok();
         break;
+      case OP_LOCK: {
+        const keys: string[] = [];
+        for (let i = 0; i < x.argc; i++) keys.push(lockKey(x.u8[x.off[i]], x.u8, x.off[i] + 1, x.len[i] - 1));
+        sched.lock(this.txid, keys, (flags & REQ_WIDE) !== 0);
+        // A watched key that expired counts as changed: look each one up so lazy expiry runs now.
+        for (const k of sched.watchedKeys(this.conn)) {
+          const key = Buffer.from(k.slice(1), 'latin1');
+          this.ks.lookup(k.charCodeAt(0), key, 0, key.length, x.now);
+        }
+        w.int(sched.isDirty(this.conn) ? 1 : 0);
+        break;
+      }
+      case OP_UNLOCK:
+        sched.unlock(this.txid);
+        if (flags & REQ_WIDE) {
+          sched.unwatch(this.conn);
+          this.syncWatchHook();
+        }
+        w.ok();
+        // Run what waited for these locks once this reply is out (their replies follow it).
+        this.afterReply = true;
+        break;
+      case OP_WATCH:
+        for (let i = 0; i < x.argc; i++) {
+          // Reclaim an already expired key first: watching it starts from "absent".
+          this.ks.lookup(x.db, x.u8, x.off[i], x.len[i], x.now);
+          sched.watch(this.conn, lockKey(x.db, x.u8, x.off[i], x.len[i]));
+        }
+        this.syncWatchHook();
+        w.ok();
+        break;
+      case OP_UNWATCH:
+        sched.unwatch(this.conn);
+        this.syncWatchHook();
+        w.ok();
+        break;
+      case OP_EXPORT: {
+        const h = x.peek(1);
+        if (h === 0) w.nullBulk();
+        else {
+          w.bulkBytes(exportEntry(this.ks, h));
+          if (flags & REQ_WIDE) this.ks.removeEntry(x.db, h);
+        }
+        break;
+      }
+      case OP_IMPORT: {
+        const h = x.peek(1);
+        if (h !== 0 && x.argIs(3, 'nx')) {
+          w.int(0);
+          break;
+        }
+        importEntry(this.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8.subarray(x.off[2], x.off[2] + x.len[2]), x.lru);
+        w.int(1);
+        break;
+      }
       default:
-        this.writer.error('ERR unknown internal operation');
+        w.error('ERR unknown internal operation');
     }
   }
 

@@ -32,6 +32,8 @@ export const REQ_PART = 4;
  * fetched by the front in an earlier phase (LCS across shards).
  */
 export const REQ_FOREIGN_VALUE = 8;
+/** LOCK: the transaction spans the whole keyspace. EXPORT: delete the key after reading it. */
+export const REQ_WIDE = 16;
 
 /** Reply flags. */
 export const REPLY_PARTIAL = 1;

@@ -92,18 +92,31 @@ describe('catalog (no server)', () => {
   });
 
   it('routes commands by their keys', () => {
+    /** Commands whose keys may sit on different shards and are read then written hop by hop. */
+    const MULTIHOP = new Set(['rename', 'renamenx', 'copy']);
+    /** Commands with keys that the front handles itself (it registers WATCH on the shards). */
+    const FRONT_WITH_KEYS = new Set(['watch']);
     for (const [fullName, meta] of ENTRIES) {
-      if (meta.keySpecs.length > 0) {
+      if (MULTIHOP.has(fullName)) {
+        expect(meta.keySpecs.length, fullName).toBeGreaterThan(0);
+        expect(meta.route, fullName).toBe('multihop');
+      } else if (FRONT_WITH_KEYS.has(fullName)) {
+        expect(meta.keySpecs.length, fullName).toBeGreaterThan(0);
+        expect(meta.route, fullName).toBe('front');
+      } else if (meta.keySpecs.length > 0) {
         expect(['single', 'multi', 'barrier'], fullName).toContain(meta.route);
       } else {
         expect(['front', 'all'], fullName).toContain(meta.route);
       }
     }
+    for (const name of [...MULTIHOP, ...FRONT_WITH_KEYS]) expect(findCommand(name), name).toBeDefined();
     expect(findCommand('msetnx')!.route).toBe('barrier');
     expect(findCommand('mset')!.route).toBe('multi');
     expect(findCommand('lcs')!.route).toBe('single');
     expect(findCommand('info')!.route).toBe('front');
     expect(findCommand('swapdb')!.route).toBe('all');
+    expect(findCommand('move')!.route).toBe('single');
+    for (const name of ['multi', 'exec', 'discard', 'unwatch']) expect(findCommand(name)!.route, name).toBe('front');
   });
 
   it('uses RESP3 types for the COMMAND INFO fields', () => {
@@ -370,6 +383,7 @@ describe.skipIf(!HAVE_REDIS)('catalog against redis-server 7.0', () => {
       [['FILTERBY', 'ACLCAT', 'KEYSPACE'], { aclcat: 'KEYSPACE' }],
       [['FILTERBY', 'ACLCAT', 'connection'], { aclcat: 'connection' }],
       [['FILTERBY', 'ACLCAT', 'dangerous'], { aclcat: 'dangerous' }],
+      [['FILTERBY', 'ACLCAT', 'transaction'], { aclcat: 'transaction' }],
       [['FILTERBY', 'ACLCAT', 'nosuch'], { aclcat: 'nosuch' }],
       [['FILTERBY', 'PATTERN', 'client|*'], { pattern: 'client|*' }],
       [['FILTERBY', 'PATTERN', '*EX*'], { pattern: '*EX*' }],
@@ -404,6 +418,15 @@ describe.skipIf(!HAVE_REDIS)('catalog against redis-server 7.0', () => {
       ['LCS', 'a'],
       ['GETEX', 'k', 'PERSIST'],
       ['EXPIRE', 'k', '10', 'NX'],
+      ['RENAME', 'a', 'b'],
+      ['RENAMENX', 'a', 'b'],
+      ['COPY', 'a', 'b', 'DB', '1', 'REPLACE'],
+      ['COPY', 'a'],
+      ['MOVE', 'k', '1'],
+      ['WATCH', 'a', 'b', 'c'],
+      ['MULTI', 'x'],
+      ['EXEC', 'x'],
+      ['UNWATCH', 'x'],
       ['OBJECT', 'ENCODING', 'k'],
       ['object', 'freq'],
       ['OBJECT', 'HELP'],
