@@ -120,6 +120,43 @@ describe('MULTI / EXEC / DISCARD', () => {
     await run(a, [['MULTI'], ['MULTI'], ['SET', 'c', '3'], ['DISCARD'], ['GET', 'c']]);
   });
 
+  it('runs QUIT and RESET at once inside MULTI, dropping the transaction', async () => {
+    const [a, b, c] = await session('quit-reset', 'a', 'b', 'c');
+    await b!.do(['FLUSHALL'], { expect: OK });
+    // QUIT is not queued: it answers +OK and closes; nothing queued runs.
+    await run(a!, [['MULTI'], ['SET', 'q', '1']]);
+    await a!.do(['QUIT'], { expect: OK });
+    const [refClosed, tgtClosed] = await Promise.all([a!.ref.waitClosed(3000), a!.tgt.waitClosed(3000)]);
+    expect({ refClosed, tgtClosed }).toEqual({ refClosed: true, tgtClosed: true });
+    await b!.do(['EXISTS', 'q'], { expect: ':0\r\n' });
+    // RESET is not queued either: it discards the queue, the WATCHes, the SELECT and RESP3.
+    await b!.do(['SET', 'w', '1'], { expect: OK });
+    await c!.each(['HELLO', '3']);
+    await c!.do(['WATCH', 'w'], { expect: OK });
+    await c!.do(['SELECT', '2'], { expect: OK });
+    await run(c!, [['MULTI'], ['SET', 'r', '1']]);
+    await c!.do(['RESET'], { expect: '+RESET\r\n' });
+    await c!.do(['EXEC'], { expect: '-ERR EXEC without MULTI\r\n' });
+    await b!.do(['SET', 'w', '2'], { expect: OK });
+    await run(c!, [['MULTI'], ['GET', 'w'], ['GET', 'nosuch']]);
+    await c!.do(['EXEC'], { expect: '*2\r\n$1\r\n2\r\n$-1\r\n' });
+    await run(b!, [['EXISTS', 'r'], ['SELECT', '2'], ['EXISTS', 'r']]);
+  });
+
+  it('handles a large transaction and a large EXEC reply over every shard', async () => {
+    const a = await fresh('large-transaction');
+    const keys = keysOnEveryShard('big:', 64, SHARDS);
+    const tx: Arg[][] = [['MULTI']];
+    for (let i = 0; i < 3000; i++) {
+      const k = keys[i % keys.length]!;
+      tx.push(i % 3 === 0 ? ['SET', k, `v${i}`.repeat(1 + (i % 7))] : i % 3 === 1 ? ['APPEND', k, '+'] : ['GET', k]);
+    }
+    tx.push(['MGET', ...keys], ['EXEC']);
+    await a.pipeline(tx, { timeoutMs: 20_000 });
+    await a.do(['MGET', ...keys]);
+    await a.do(['DBSIZE'], { expect: ':64\r\n' });
+  });
+
   it('aborts at EXEC when a command was refused while queueing', async () => {
     const a = await fresh('queue-errors');
     await run(a, [['SET', 'keep', 'old']]);
@@ -574,7 +611,7 @@ describe('RENAME, RENAMENX, COPY, MOVE', () => {
     for (let from = 0; from < SHARDS; from++) {
       for (let to = 0; to < SHARDS; to++) {
         const src = S[from]!;
-        const dst = `${keysOnEveryShard(`r${from}${to}:`, SHARDS)[to]}`;
+        const dst = keysOnEveryShard(`r${from}${to}:`, SHARDS)[to]!;
         await run(a, [['SET', src, `v${from}${to}`, 'EX', '1000'], ['RENAME', src, dst], ['EXISTS', src], ['GET', dst]]);
         await a.do(['TTL', dst], { cmp: positiveInt, expect: /^:\d+\r\n$/ });
         await run(a, [['RENAMENX', dst, src], ['GET', src], ['EXISTS', dst]]);

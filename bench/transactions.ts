@@ -1,0 +1,453 @@
+/**
+ * Throughput of multi-key and transactional traffic: redis-server and Shoal
+ * side by side, driven by a small Node load generator over raw sockets
+ * (no client library), runs interleaved (redis, shoal, shoal, redis ...).
+ *
+ *   npm run build && node dist/bench/transactions.js [--shards 4] [--rounds 3]
+ *       [--clients 50] [--pipelines 1,16] [--duration-ms 2000]
+ *       [--tests set,get,mset,mget,multi] [--data-size 64] [--keyspace 10000]
+ *       [--groups 1000] [--shoal-cmd redis | --shoal-cmd 'cmd with {port} {shards}']
+ *
+ * Tests (one "op" is what the ops/s columns count):
+ *   set    SET key:<random of keyspace> <data-size bytes>             1 command
+ *   get    GET key:<random of keyspace> (prefilled)                    1 command
+ *   mset   MSET of 10 keys spread over every shard (a random group)    1 command
+ *   mget   MGET of the same 10 keys                                    1 command
+ *   multi  MULTI, INCR on 5 keys spread over every shard, EXEC         7 commands, sent in one write
+ *
+ * Pipelining: each of the --clients connections sends P ops in one write and
+ * waits for all their replies before sending the next P (as redis-benchmark
+ * -P does); P = 1 is the unpipelined case, one op in flight per connection.
+ * Each measurement runs for --duration-ms; ops/s counts completed ops over
+ * the time from the first write to the last reply. Every reply is checked
+ * (type of each reply, and no error anywhere inside), and after the runs the
+ * 5 counters of every MULTI group must still be equal (each EXEC increments
+ * all five).
+ *
+ * The generator shares the machine's cores with both servers: on a small
+ * machine its own CPU use caps the absolute numbers (especially for P = 1),
+ * the ratio is what to read. --shoal-cmd redis compares redis-server with
+ * itself (ratios should be ~1.0).
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { type RawClient, rawClient } from '../test/helpers/raw-client.js';
+import { parseOne, resp } from '../test/helpers/resp.js';
+import type { ServerHandle } from '../test/helpers/servers.js';
+import { keysOnEveryShard, shardsTouched } from '../test/helpers/shards.js';
+import { fmtInt, intFlag, listFlag, median, parseFlags, printTable, startPair } from './lib.js';
+
+const TESTS = ['set', 'get', 'mset', 'mget', 'multi'] as const;
+type TestName = (typeof TESTS)[number];
+
+/** One pre-encoded op: its bytes, and the type byte expected for each of its replies. */
+interface Op {
+  bytes: Buffer;
+  expect: number[];
+}
+
+/** P ops glued into one write. */
+interface Batch {
+  bytes: Buffer;
+  expect: number[];
+}
+
+interface RunResult {
+  ops: number;
+  elapsedMs: number;
+  errors: number;
+  firstError: string;
+  latencies: number[];
+}
+
+// ---- workload ------------------------------------------------------------------
+
+interface Workload {
+  singleKeys: string[];
+  /** 10 keys each, every group touching every shard. */
+  groups: string[][];
+  /** 5 counter keys each, every group touching every shard (when shards ≥ 5, 5 different shards). */
+  counterGroups: string[][];
+  value: string;
+}
+
+function makeWorkload(keyspace: number, groups: number, shards: number, dataSize: number): Workload {
+  const singleKeys = Array.from({ length: keyspace }, (_, i) => `key:${i}`);
+  const g: string[][] = [];
+  const c: string[][] = [];
+  for (let i = 0; i < groups; i++) {
+    g.push(keysOnEveryShard(`grp:${i}:`, 10, shards));
+    c.push(keysOnEveryShard(`ctr:${i}:`, 5, shards));
+  }
+  return { singleKeys, groups: g, counterGroups: c, value: 'x'.repeat(dataSize) };
+}
+
+const PLUS = 0x2b;
+const DOLLAR = 0x24;
+const STAR = 0x2a;
+
+function makeOps(test: TestName, w: Workload, count: number): Op[] {
+  const ops: Op[] = [];
+  // A fixed pseudo-random sequence, the same for both servers.
+  let x = 0x9e3779b9;
+  const rnd = (n: number) => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) % n;
+  };
+  for (let i = 0; i < count; i++) {
+    switch (test) {
+      case 'set':
+        ops.push({ bytes: resp('SET', w.singleKeys[rnd(w.singleKeys.length)]!, w.value), expect: [PLUS] });
+        break;
+      case 'get':
+        ops.push({ bytes: resp('GET', w.singleKeys[rnd(w.singleKeys.length)]!), expect: [DOLLAR] });
+        break;
+      case 'mset': {
+        const keys = w.groups[rnd(w.groups.length)]!;
+        ops.push({ bytes: resp('MSET', ...keys.flatMap((k) => [k, w.value])), expect: [PLUS] });
+        break;
+      }
+      case 'mget':
+        ops.push({ bytes: resp('MGET', ...w.groups[rnd(w.groups.length)]!), expect: [STAR] });
+        break;
+      case 'multi': {
+        const keys = w.counterGroups[rnd(w.counterGroups.length)]!;
+        ops.push({
+          bytes: Buffer.concat([resp('MULTI'), ...keys.map((k) => resp('INCR', k)), resp('EXEC')]),
+          expect: [PLUS, ...keys.map(() => PLUS), STAR],
+        });
+        break;
+      }
+    }
+  }
+  return ops;
+}
+
+function makeBatches(ops: Op[], pipeline: number, count: number): Batch[] {
+  const out: Batch[] = [];
+  let k = 0;
+  for (let i = 0; i < count; i++) {
+    const parts: Buffer[] = [];
+    const expect: number[] = [];
+    for (let p = 0; p < pipeline; p++) {
+      const op = ops[k++ % ops.length]!;
+      parts.push(op.bytes);
+      expect.push(...op.expect);
+    }
+    out.push({ bytes: Buffer.concat(parts), expect });
+  }
+  return out;
+}
+
+// ---- reply scanning ------------------------------------------------------------
+
+let errorsInReply = 0;
+
+function lineEnd(b: Buffer, from: number, end: number): number {
+  for (let i = from; i + 1 < end; i++) if (b[i] === 13 && b[i + 1] === 10) return i;
+  return -1;
+}
+
+function intAt(b: Buffer, from: number, to: number): number {
+  let neg = false;
+  let i = from;
+  if (b[i] === 0x2d) {
+    neg = true;
+    i++;
+  }
+  let n = 0;
+  for (; i < to; i++) n = n * 10 + (b[i]! - 48);
+  return neg ? -n : n;
+}
+
+/** End offset of the complete reply at `pos`, or -1 if incomplete; counts errors inside it in errorsInReply. */
+function scanReply(b: Buffer, pos: number, end: number): number {
+  if (pos >= end) return -1;
+  const t = b[pos]!;
+  const le = lineEnd(b, pos + 1, end);
+  if (le < 0) return -1;
+  const next = le + 2;
+  switch (t) {
+    case 0x2d /* - */:
+      errorsInReply++;
+      return next;
+    case 0x2b /* + */:
+    case 0x3a /* : */:
+    case 0x5f /* _ */:
+    case 0x2c /* , */:
+    case 0x23 /* # */:
+    case 0x28 /* ( */:
+      return next;
+    case 0x24 /* $ */:
+    case 0x3d /* = */:
+    case 0x21 /* ! */: {
+      if (t === 0x21) errorsInReply++;
+      const n = intAt(b, pos + 1, le);
+      if (n < 0) return next;
+      return next + n + 2 <= end ? next + n + 2 : -1;
+    }
+    case 0x2a /* * */:
+    case 0x7e /* ~ */:
+    case 0x3e /* > */:
+    case 0x25 /* % */: {
+      let n = intAt(b, pos + 1, le);
+      if (t === 0x25) n *= 2;
+      let p = next;
+      for (let i = 0; i < n; i++) {
+        p = scanReply(b, p, end);
+        if (p < 0) return -1;
+      }
+      return p;
+    }
+    default:
+      throw new Error(`unexpected reply byte 0x${t.toString(16)}: ${b.subarray(pos, pos + 40).toString('latin1')}`);
+  }
+}
+
+// ---- the load generator --------------------------------------------------------
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.setNoDelay(true);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+const STALL_MS = 15_000;
+
+/** Drives `clients` connections for `durationMs`; each connection cycles through the batches from its own offset. */
+async function runLoad(port: number, clients: number, batches: Batch[], pipeline: number, durationMs: number): Promise<RunResult> {
+  const sockets = await Promise.all(Array.from({ length: clients }, () => connect(port)));
+  const result: RunResult = { ops: 0, elapsedMs: 0, errors: 0, firstError: '', latencies: [] };
+  const t0 = performance.now();
+  const stopAt = t0 + durationMs;
+  let lastReply = t0;
+  const error = (msg: string) => {
+    result.errors++;
+    if (!result.firstError) result.firstError = msg;
+  };
+
+  // A server that stops answering must not hang the benchmark.
+  const watchdog = setTimeout(() => {
+    error(`no reply for ${STALL_MS} ms after the end of the run`);
+    for (const s of sockets) s.destroy();
+  }, durationMs + STALL_MS);
+  await Promise.all(
+    sockets.map(
+      (sock, ci) =>
+        new Promise<void>((resolve) => {
+          let next = Math.floor((ci * batches.length) / clients);
+          let batch = batches[next]!;
+          let replyIdx = 0;
+          let sentAt = 0;
+          let pending: Buffer | null = null;
+          const send = () => {
+            batch = batches[next++ % batches.length]!;
+            replyIdx = 0;
+            sentAt = performance.now();
+            sock.write(batch.bytes);
+          };
+          const finish = () => {
+            sock.removeAllListeners('data');
+            sock.destroy();
+            resolve();
+          };
+          sock.on('data', (chunk: Buffer) => {
+            let b: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
+            pending = null;
+            let pos = 0;
+            for (;;) {
+              errorsInReply = 0;
+              let end: number;
+              try {
+                end = scanReply(b, pos, b.length);
+              } catch (e) {
+                error(String(e));
+                finish();
+                return;
+              }
+              if (end < 0) break;
+              const expected = batch.expect[replyIdx];
+              if (b[pos] !== expected) {
+                error(`reply #${replyIdx} of a batch: expected '${String.fromCharCode(expected ?? 63)}', got ${b.subarray(pos, Math.min(end, pos + 80)).toString('latin1')}`);
+              } else if (errorsInReply > 0) {
+                error(`error inside reply: ${b.subarray(pos, Math.min(end, pos + 120)).toString('latin1')}`);
+              }
+              pos = end;
+              if (++replyIdx === batch.expect.length) {
+                const now = performance.now();
+                result.ops += pipeline;
+                result.latencies.push(now - sentAt);
+                lastReply = now;
+                if (now >= stopAt) {
+                  finish();
+                  return;
+                }
+                send();
+              }
+            }
+            if (pos < b.length) pending = Buffer.from(b.subarray(pos));
+          });
+          sock.on('error', (e) => {
+            error(`socket error: ${e.message}`);
+            finish();
+          });
+          sock.on('close', () => resolve());
+          send();
+        }),
+    ),
+  );
+  clearTimeout(watchdog);
+  result.elapsedMs = lastReply - t0;
+  return result;
+}
+
+// ---- setup and verification ----------------------------------------------------
+
+async function prefill(client: RawClient, w: Workload): Promise<void> {
+  const pairs: string[] = [];
+  const flush = async () => {
+    if (pairs.length === 0) return;
+    const r = await client.call('MSET', ...pairs);
+    if (r.toString('latin1') !== '+OK\r\n') throw new Error(`prefill MSET failed: ${r.toString('latin1').slice(0, 200)}`);
+    pairs.length = 0;
+  };
+  for (const k of [...w.singleKeys, ...w.groups.flat()]) {
+    pairs.push(k, w.value);
+    if (pairs.length >= 2000) await flush();
+  }
+  await flush();
+  const del = w.counterGroups.flat();
+  for (let i = 0; i < del.length; i += 1000) await client.call('DEL', ...del.slice(i, i + 1000));
+}
+
+/** Every MULTI group's 5 counters must be equal: each EXEC incremented all of them. */
+async function verifyCounters(client: RawClient, w: Workload): Promise<string> {
+  let bad = 0;
+  let example = '';
+  let total = 0;
+  for (const keys of w.counterGroups) {
+    const r = parseOne(await client.call('MGET', ...keys));
+    const vals = r.type === 'array' && r.value ? r.value.map((v) => (v.type === 'bulk' && v.value ? v.value.toString('latin1') : 'nil')) : [];
+    if (vals.length !== keys.length || !vals.every((v) => v === vals[0])) {
+      bad++;
+      if (!example) example = `${keys.join(' ')} → ${vals.join(' ')}`;
+    }
+    const n = Number(vals[0]);
+    if (Number.isFinite(n)) total += n;
+  }
+  return bad === 0 ? `ok, all ${w.counterGroups.length} groups equal (${fmtInt(total)} transactions in all)` : `${bad} groups with unequal counters, e.g. ${example}`;
+}
+
+// ---- main ------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), {
+    shards: '4',
+    rounds: '3',
+    clients: '50',
+    pipelines: '1,16',
+    'duration-ms': '2000',
+    tests: TESTS.join(','),
+    'data-size': '64',
+    keyspace: '10000',
+    groups: '1000',
+    'shoal-cmd': process.env.SHOAL_CMD ?? '',
+  });
+  const shards = intFlag(flags, 'shards');
+  const rounds = intFlag(flags, 'rounds');
+  const clients = intFlag(flags, 'clients');
+  const durationMs = intFlag(flags, 'duration-ms');
+  const pipelines = listFlag(flags, 'pipelines').map(Number);
+  if (pipelines.some((p) => !Number.isInteger(p) || p <= 0)) throw new Error('--pipelines must be positive integers');
+  const tests = listFlag(flags, 'tests') as TestName[];
+  for (const t of tests) if (!TESTS.includes(t)) throw new Error(`unknown test ${t} (known: ${TESTS.join(',')})`);
+
+  const w = makeWorkload(intFlag(flags, 'keyspace'), intFlag(flags, 'groups'), shards, intFlag(flags, 'data-size'));
+  if (!w.groups.every((g) => shardsTouched(g, shards) === Math.min(shards, 10))) throw new Error('key groups do not span the shards');
+
+  const pair = await startPair(shards, flags.get('shoal-cmd'));
+  const servers: Array<['redis' | 'shoal', ServerHandle]> = [
+    ['redis', pair.redis],
+    ['shoal', pair.shoal],
+  ];
+  console.log(
+    `redis-server on :${pair.redis.port}, ${pair.shoal.name} (${shards} shards) on :${pair.shoal.port}; ` +
+      `Node load generator: ${clients} connections, pipelines ${pipelines.join(',')}, ${durationMs} ms per run, ` +
+      `${rounds} interleaved round(s), tests ${tests.join(',')}, ${w.value.length}-byte values`,
+  );
+
+  const samples = new Map<string, { redis: number[]; shoal: number[]; p50r: number[]; p50s: number[] }>();
+  let errors = 0;
+  try {
+    const admin = await Promise.all(servers.map(([, s]) => rawClient(s.port)));
+    await Promise.all(admin.map((c) => prefill(c, w)));
+
+    for (const test of tests) {
+      const ops = makeOps(test, w, 4096);
+      for (const P of pipelines) {
+        const batches = makeBatches(ops, P, Math.max(64, Math.ceil(4096 / P)));
+        // A short warm-up (JIT, connection setup paths) that is not recorded.
+        for (const [, s] of servers) {
+          const warm = await runLoad(s.port, clients, batches, P, Math.min(500, durationMs / 2));
+          errors += warm.errors;
+          if (warm.errors) process.stderr.write(`  ${test} P=${P} warm-up on ${s.name}: ${warm.errors} ERRORS, first: ${warm.firstError}\n`);
+        }
+        for (let round = 0; round < rounds; round++) {
+          const order = round % 2 === 0 ? servers : [...servers].reverse();
+          for (const [who, s] of order) {
+            if (s.exited) throw new Error(`${s.name} has exited:\n${s.output().slice(-4000)}`);
+            const r = await runLoad(s.port, clients, batches, P, durationMs);
+            const rate = (r.ops / r.elapsedMs) * 1000;
+            const p50 = median(r.latencies);
+            const key = `${test}\t${P}`;
+            const entry = samples.get(key) ?? { redis: [], shoal: [], p50r: [], p50s: [] };
+            samples.set(key, entry);
+            (who === 'redis' ? entry.redis : entry.shoal).push(rate);
+            (who === 'redis' ? entry.p50r : entry.p50s).push(p50);
+            errors += r.errors;
+            process.stderr.write(
+              `  ${test.padEnd(5)} P=${String(P).padEnd(3)} round ${round + 1}/${rounds} ${who.padEnd(5)} ${fmtInt(rate).padStart(9)} ops/s  p50 ${p50.toFixed(3)} ms` +
+                (r.errors ? `  ${r.errors} ERRORS, first: ${r.firstError}` : '') +
+                '\n',
+            );
+          }
+        }
+      }
+    }
+
+    if (tests.includes('multi')) {
+      for (let i = 0; i < servers.length; i++) console.log(`MULTI counters on ${servers[i]![1].name}: ${await verifyCounters(admin[i]!, w)}`);
+    }
+    for (const c of admin) c.destroy();
+  } finally {
+    await pair.stop();
+  }
+
+  console.log('');
+  const rows: string[][] = [];
+  for (const [key, s] of samples) {
+    const [test, P] = key.split('\t');
+    const r = median(s.redis);
+    const sh = median(s.shoal);
+    rows.push([test!, P!, fmtInt(r), fmtInt(sh), (sh / r).toFixed(2), median(s.p50r).toFixed(3), median(s.p50s).toFixed(3)]);
+  }
+  printTable(['test', 'pipeline', 'redis ops/s', `${pair.shoal.name} ops/s`, 'ratio shoal/redis', 'redis p50 ms', 'shoal p50 ms'], rows);
+  console.log(
+    `\n(median of ${rounds} round(s) of ${durationMs} ms; ${clients} connections; pipeline = ops per write per connection; ` +
+      `multi = MULTI + 5×INCR + EXEC counted as one op; p50 = batch round trip)`,
+  );
+  if (errors > 0) {
+    console.error(`\n${errors} unexpected replies (see above)`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});
