@@ -12,6 +12,10 @@ import type { Socket } from 'node:net';
 import { RequestParser, type ParserLimits } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { Merger } from './merge.js';
+import type { ArgView, CommandEntry } from './front.js';
+
+/** Where merged replies are assembled (one at a time: merging is synchronous). */
+const MERGE_SCRATCH = new ReplyWriter(16 * 1024);
 
 export const enum ReplyMode {
   On = 0,
@@ -53,8 +57,8 @@ export class Connection {
   paused = false;
   /** Commands seen (for CLIENT INFO's `cmd`/stats). */
   commands = 0;
-  /** Commands queued since MULTI (their arguments), or null outside MULTI. */
-  multi: Uint8Array[][] | null = null;
+  /** Commands queued since MULTI (arguments packed, command resolved), or null outside MULTI. */
+  multi: { view: ArgView; entry: CommandEntry }[] | null = null;
   /** A command was refused while queueing: EXEC will answer EXECABORT. */
   multiDirty = false;
   /** Shards holding this connection's WATCHes. */
@@ -104,14 +108,19 @@ export class Connection {
     this.silent?.delete(this.nextSeq - 1);
   }
 
-  /** A reply produced on the front for command `seq`. */
-  replyFront(seq: number, bytes: Uint8Array, off: number, len: number): void {
+  /**
+   * A reply produced on the front for command `seq`. `stable` says the bytes
+   * never change (a constant like +QUEUED), so a reply that must wait keeps
+   * them without a copy.
+   */
+  replyFront(seq: number, bytes: Uint8Array, off: number, len: number, stable = false): void {
     if (seq === this.outSeq) {
       this.write(bytes, off, len);
       this.outSeq++;
       if (this.pending.size > 0) this.flushPending();
     } else {
-      this.pending.set(seq, { chunks: [bytes.slice(off, off + len)], complete: true });
+      const kept = stable && off === 0 && len === bytes.length ? bytes : bytes.slice(off, off + len);
+      this.pending.set(seq, { chunks: [kept], complete: true });
     }
   }
 
@@ -178,9 +187,18 @@ export class Connection {
         slot.then(slot.parts);
         return;
       }
-      const w = new ReplyWriter(256);
+      const w = MERGE_SCRATCH;
+      w.reset();
       w.resp3 = this.resp === 3;
       slot.merge!(slot.parts, w);
+      if (seq === this.outSeq && slot.chunks.length === 0) {
+        // At the head: write the merged reply straight out, no copy kept.
+        this.pending.delete(seq);
+        this.write(w.buf, 0, w.len);
+        this.outSeq++;
+        if (this.pending.size > 0) this.flushPending();
+        return;
+      }
       slot.chunks.push(w.buf.slice(0, w.len));
       slot.parts = undefined;
       slot.complete = true;

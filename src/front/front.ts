@@ -49,7 +49,7 @@ export interface ArgView {
 const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
 /** Everything the front knows about a command, resolved once at start. */
-interface CommandEntry {
+export interface CommandEntry {
   meta: CommandMeta;
   fullName: string;
   /** Shard handler id, or -1 for front commands. */
@@ -370,10 +370,10 @@ export class Front {
     }
     c.lastCommand = e.fullName;
     if (c.multi !== null && !TX_CONTROL.has(e.fullName)) {
-      const args: Uint8Array[] = [];
-      for (let i = 0; i < p.argc; i++) args.push(p.argBuf.slice(p.argOff[i], p.argOff[i] + p.argLen[i]));
-      c.multi.push(args);
-      this.replyRaw(c, QUEUED_REPLY);
+      // Packed once here; EXEC dispatches the stored view with the entry already resolved.
+      c.multi.push({ view: packView(p), entry: e });
+      c.replyFront(c.takeSeq(), QUEUED_REPLY, 0, QUEUED_REPLY.length, true);
+      this.markDirty(c);
       return true;
     }
     if ((e.fullName === 'mset' || e.fullName === 'msetnx') && p.argc % 2 === 0) {
@@ -619,7 +619,7 @@ export class Front {
     const dirty = c.multiDirty;
     c.multi = null;
     c.multiDirty = false;
-    const header = new TextEncoder().encode(`*${queue.length}\r\n`);
+    const header = arrayHeader(queue.length);
     if (dirty) {
       this.unwatchAll(c);
       const r = new TextEncoder().encode('-EXECABORT Transaction discarded because of previous errors.\r\n');
@@ -627,26 +627,27 @@ export class Front {
       this.markDirty(c);
       return;
     }
-    const plan = new LockPlan();
     let multihop = false;
+    for (const { entry: e } of queue) {
+      if (e.meta.route === 'multihop' || e.meta.route === 'barrier' || e.fullName === 'lcs') multihop = true;
+    }
+    if (!multihop && c.watchShards.size === 0) {
+      c.replyFront(seq, header, 0, header.length, true);
+      for (const q of queue) this.replay(c, q.view, q.entry);
+      this.markDirty(c);
+      return;
+    }
+    // Locked path: every key the block names, in the database each command runs in.
+    const plan = new LockPlan();
     let db = c.db;
-    for (const args of queue) {
-      const e = this.entryOf(args);
-      if (e === undefined) continue;
+    for (const { view, entry: e } of queue) {
       if (e.fullName === 'select') {
-        const d = parseDb(Buffer.from(args[1]).toString('latin1'));
+        const d = parseDb(Buffer.from(argAt(view, 1)).toString('latin1'));
         if (typeof d === 'number' && d >= 0 && d < 16) db = d;
         continue;
       }
       if (e.meta.route === 'all') plan.wide = true;
-      if (e.meta.route === 'multihop' || e.meta.route === 'barrier' || e.fullName === 'lcs') multihop = true;
-      for (const k of keyPositions(e.meta, args.length)) plan.add(this, e.fullName === 'copy' ? db : db, args[k]);
-    }
-    if (!multihop && c.watchShards.size === 0) {
-      c.replyFront(seq, header, 0, header.length);
-      for (const args of queue) this.dispatch(c, viewOf(args));
-      this.markDirty(c);
-      return;
+      for (const k of keyPositions(e.meta, view.argc)) plan.add(this, db, argAt(view, k));
     }
     // Locked path.
     c.busy = true;
@@ -662,13 +663,11 @@ export class Front {
           c.replyFront(seq, nil, 0, nil.length);
         } else {
           c.replyFront(seq, header, 0, header.length);
-          for (const args of queue) {
+          for (const q of queue) {
             this.lastJob = null;
             // Synchronous: nothing else can run between these lines.
             this.txid = txid;
-            c.busy = false;
-            this.dispatch(c, viewOf(args));
-            c.busy = true;
+            this.replay(c, q.view, q.entry);
             this.txid = 0;
             if (this.lastJob !== null) await this.lastJob;
           }
@@ -684,12 +683,15 @@ export class Front {
     })();
   }
 
-  /** The command entry for stored arguments (for EXEC's planning). */
-  private entryOf(args: Uint8Array[]): CommandEntry | undefined {
-    const e = this.commands.get(Buffer.from(args[0]).toString('latin1').toLowerCase());
-    if (e === undefined || e.meta.subcommands === undefined || args.length < 2) return e;
-    const sub = findSubcommand(e.meta, Buffer.from(args[1]).toString('latin1'));
-    return sub === undefined ? e : this.commands.get(`${e.fullName}|${sub.name}`);
+  /** Runs a command queued by MULTI (already checked when it was queued). */
+  private replay(c: Connection, view: ArgView, e: CommandEntry): void {
+    c.lastCommand = e.fullName;
+    this.stats.totalCommands++;
+    if ((e.fullName === 'mset' || e.fullName === 'msetnx') && view.argc % 2 === 0) {
+      this.replyErrorNow(c, `ERR wrong number of arguments for '${e.fullName}' command`);
+      return;
+    }
+    this.route(c, view, e);
   }
 
   private routeAll(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
@@ -878,10 +880,34 @@ function copyArgs(p: ArgView): Uint8Array[] {
   return out;
 }
 
-/** An ArgView over stored arguments. */
-function viewOf(args: Uint8Array[]): ArgView {
-  const { buf, off, len } = packArgs(args);
-  return { argBuf: buf, argOff: off, argLen: len, argc: args.length };
+const HEADERS: Uint8Array[] = [];
+/** `*n\r\n`, shared for small n (never modified). */
+function arrayHeader(n: number): Uint8Array {
+  if (n < 64) return (HEADERS[n] ??= new TextEncoder().encode(`*${n}\r\n`));
+  return new TextEncoder().encode(`*${n}\r\n`);
+}
+
+/** A copy of a command's arguments in one buffer of its own. */
+function packView(p: ArgView): ArgView {
+  let total = 0;
+  for (let i = 0; i < p.argc; i++) total += p.argLen[i];
+  const buf = new Uint8Array(total);
+  const off = new Int32Array(p.argc);
+  const len = new Int32Array(p.argc);
+  let o = 0;
+  for (let i = 0; i < p.argc; i++) {
+    const n = p.argLen[i];
+    buf.set(p.argBuf.subarray(p.argOff[i], p.argOff[i] + n), o);
+    off[i] = o;
+    len[i] = n;
+    o += n;
+  }
+  return { argBuf: buf, argOff: off, argLen: len, argc: p.argc };
+}
+
+/** Argument i of a view (a view into its buffer). */
+function argAt(v: ArgView, i: number): Uint8Array {
+  return v.argBuf.subarray(v.argOff[i], v.argOff[i] + v.argLen[i]);
 }
 
 /** COPY's options ([DB n] [REPLACE]) checked as Redis does; an error text on failure. */

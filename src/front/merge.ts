@@ -16,10 +16,21 @@ function firstError(parts: (Uint8Array | null)[]): Uint8Array | null {
   return null;
 }
 
-function readLine(u8: Uint8Array, from: number): [string, number] {
+/** Position after the CRLF that ends the line starting at `from` (set by readInt). */
+let lineEnd = 0;
+
+/** Reads the signed decimal number from `from` to the end of its line, without allocating. */
+function readInt(u8: Uint8Array, from: number): number {
   let i = from;
-  while (i < u8.length && u8[i] !== 13) i++;
-  return [Buffer.from(u8.subarray(from, i)).toString('latin1'), i + 2];
+  let neg = false;
+  if (u8[i] === 45) {
+    neg = true;
+    i++;
+  }
+  let n = 0;
+  for (; u8[i] !== 13; i++) n = n * 10 + (u8[i] - 48);
+  lineEnd = i + 2;
+  return neg ? -n : n;
 }
 
 /** Sum of integer replies (DEL, EXISTS, TOUCH, UNLINK, DBSIZE). */
@@ -27,7 +38,7 @@ export const mergeSum: Merger = (parts, w) => {
   const err = firstError(parts);
   if (err) return w.raw(err);
   let sum = 0;
-  for (const p of parts) if (p !== null) sum += Number(readLine(p, 1)[0]);
+  for (const p of parts) if (p !== null) sum += readInt(p, 1);
   w.int(sum);
 };
 
@@ -46,9 +57,8 @@ export const mergeConcat: Merger = (parts, w) => {
   const bodies: [Uint8Array, number][] = [];
   for (const p of parts) {
     if (p === null) continue;
-    const [n, body] = readLine(p, 1);
-    total += Number(n);
-    bodies.push([p, body]);
+    total += readInt(p, 1);
+    bodies.push([p, lineEnd]);
   }
   w.array(total);
   for (const [p, body] of bodies) w.raw(p, body, p.length - body);
@@ -60,16 +70,17 @@ export const mergeConcat: Merger = (parts, w) => {
  */
 export function splitFlatArray(u8: Uint8Array): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  let [, pos] = readLine(u8, 0);
+  readInt(u8, 1);
+  let pos = lineEnd;
   while (pos < u8.length) {
     const start = pos;
     const t = u8[pos];
-    const [hdr, next] = readLine(u8, pos + 1);
     if (t === 36 /* $ */) {
-      const n = Number(hdr);
-      pos = n < 0 ? next : next + n + 2;
+      const n = readInt(u8, pos + 1);
+      pos = n < 0 ? lineEnd : lineEnd + n + 2;
     } else {
-      pos = next;
+      while (u8[pos] !== 13) pos++;
+      pos += 2;
     }
     out.push([start, pos]);
   }
@@ -84,12 +95,30 @@ export function mergeInterleave(order: number[]): Merger {
   return (parts, w) => {
     const err = firstError(parts);
     if (err) return w.raw(err);
-    const split = parts.map((p) => (p === null ? [] : splitFlatArray(p)));
-    const next = new Array<number>(parts.length).fill(0);
+    // Walk each part's elements in step with the key order: no index arrays needed.
+    const pos = new Array<number>(parts.length).fill(0);
+    for (let s = 0; s < parts.length; s++) {
+      const p = parts[s];
+      if (p !== null) {
+        readInt(p, 1);
+        pos[s] = lineEnd;
+      }
+    }
     w.array(order.length);
     for (const s of order) {
-      const [a, b] = split[s][next[s]++];
-      w.raw(parts[s]!, a, b - a);
+      const p = parts[s]!;
+      const start = pos[s];
+      let end: number;
+      if (p[start] === 36) {
+        const n = readInt(p, start + 1);
+        end = n < 0 ? lineEnd : lineEnd + n + 2;
+      } else {
+        end = start;
+        while (p[end] !== 13) end++;
+        end += 2;
+      }
+      w.raw(p, start, end - start);
+      pos[s] = end;
     }
   };
 }
@@ -103,7 +132,7 @@ export const mergeRandomKey: Merger = (parts, w) => {
   for (const p of parts) {
     if (p === null) continue;
     const els = splitFlatArray(p);
-    const count = Number(readLine(p, els[0][0] + 1)[0]);
+    const count = readInt(p, els[0][0] + 1);
     const [ks, ke] = els[1];
     if (count > 0 && p[ks] === 36 && p[ks + 1] !== 45) {
       candidates.push({ count, key: [p, ks, ke - ks] });
@@ -121,14 +150,14 @@ export const mergeRandomKey: Merger = (parts, w) => {
 /** MSETNX, phase one: how many of the keys exist across the shards. */
 export function sumOf(parts: (Uint8Array | null)[]): number {
   let sum = 0;
-  for (const p of parts) if (p !== null && p[0] === 58) sum += Number(readLine(p, 1)[0]);
+  for (const p of parts) if (p !== null && p[0] === 58) sum += readInt(p, 1);
   return sum;
 }
 
 /** The body of a bulk-string reply as text (internal JSON replies). */
 export function bulkText(p: Uint8Array): string {
-  const [, body] = readLine(p, 1);
-  return Buffer.from(p.subarray(body, p.length - 2)).toString('utf8');
+  readInt(p, 1);
+  return Buffer.from(p.subarray(lineEnd, p.length - 2)).toString('utf8');
 }
 
 export { encoder };
