@@ -12,7 +12,7 @@
  * redis-server with itself (the ratio should then be ~1.0).
  */
 import { spawn } from 'node:child_process';
-import { fmtInt, intFlag, listFlag, median, parseFlags, printTable, startPair } from './lib.js';
+import { fmtInt, intFlag, listFlag, parseFlags, printRatioTable, samplesFor, startPair, type Samples } from './lib.js';
 
 interface BenchRow {
   test: string;
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   );
 
   // rps[pipeline][test][server] = samples
-  const samples = new Map<string, { redis: number[]; shoal: number[]; p50r: number[]; p50s: number[] }>();
+  const samples = new Map<string, Samples>();
   try {
     for (const P of pipelines) {
       for (let round = 0; round < rounds; round++) {
@@ -92,8 +92,7 @@ async function main(): Promise<void> {
           ]);
           for (const r of rows) {
             const key = `${r.test}\t${P}`;
-            const s = samples.get(key) ?? { redis: [], shoal: [], p50r: [], p50s: [] };
-            samples.set(key, s);
+            const s = samplesFor(samples, key);
             (who === 'redis' ? s.redis : s.shoal).push(r.rps);
             (who === 'redis' ? s.p50r : s.p50s).push(r.p50);
             process.stderr.write(`  P=${P} round ${round + 1}/${rounds} ${who.padEnd(5)} ${r.test.padEnd(6)} ${fmtInt(r.rps)} rps\n`);
@@ -106,14 +105,7 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  const rows: string[][] = [];
-  for (const [key, s] of samples) {
-    const [test, P] = key.split('\t');
-    const r = median(s.redis);
-    const sh = median(s.shoal);
-    rows.push([test!, P!, fmtInt(r), fmtInt(sh), (sh / r).toFixed(2), median(s.p50r).toFixed(3), median(s.p50s).toFixed(3)]);
-  }
-  printTable(['test', 'pipeline', 'redis rps', `${pair.shoal.name} rps`, 'ratio shoal/redis', 'redis p50 ms', 'shoal p50 ms'], rows);
+  printRatioTable(samples, pair.shoal.name, 'rps');
   console.log(`\n(median of ${rounds} round(s); ${requests} requests each)`);
 }
 

@@ -137,3 +137,30 @@ export function printTable(header: string[], rows: string[][]): void {
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const r of rows) console.log(line(r));
 }
+
+/** Measurements of one test at one pipeline depth, for both servers, over the rounds. */
+export interface Samples {
+  redis: number[];
+  shoal: number[];
+  p50r: number[];
+  p50s: number[];
+}
+
+/** Samples keyed by "test\tpipeline", created on first use. */
+export function samplesFor(all: Map<string, Samples>, key: string): Samples {
+  let s = all.get(key);
+  if (s === undefined) all.set(key, (s = { redis: [], shoal: [], p50r: [], p50s: [] }));
+  return s;
+}
+
+/** Prints medians and the ratio Shoal/redis, one row per test and pipeline depth. */
+export function printRatioTable(samples: Map<string, Samples>, shoalName: string, unit: string): void {
+  const rows: string[][] = [];
+  for (const [key, s] of samples) {
+    const [test, P] = key.split('\t');
+    const r = median(s.redis);
+    const sh = median(s.shoal);
+    rows.push([test!, P!, fmtInt(r), fmtInt(sh), (sh / r).toFixed(2), median(s.p50r).toFixed(3), median(s.p50s).toFixed(3)]);
+  }
+  printTable(['test', 'pipeline', `redis ${unit}`, `${shoalName} ${unit}`, 'ratio shoal/redis', 'redis p50 ms', 'shoal p50 ms'], rows);
+}

@@ -35,7 +35,7 @@ import { type RawClient, rawClient } from '../test/helpers/raw-client.js';
 import { parseOne, resp } from '../test/helpers/resp.js';
 import type { ServerHandle } from '../test/helpers/servers.js';
 import { keysOnEveryShard, shardsTouched } from '../test/helpers/shards.js';
-import { fmtInt, intFlag, listFlag, median, parseFlags, printTable, startPair } from './lib.js';
+import { fmtInt, intFlag, listFlag, median, parseFlags, printRatioTable, samplesFor, startPair, type Samples } from './lib.js';
 
 const TESTS = ['set', 'get', 'mset', 'mget', 'multi'] as const;
 type TestName = (typeof TESTS)[number];
@@ -381,7 +381,7 @@ async function main(): Promise<void> {
       `${rounds} interleaved round(s), tests ${tests.join(',')}, ${w.value.length}-byte values`,
   );
 
-  const samples = new Map<string, { redis: number[]; shoal: number[]; p50r: number[]; p50s: number[] }>();
+  const samples = new Map<string, Samples>();
   let errors = 0;
   try {
     const admin = await Promise.all(servers.map(([, s]) => rawClient(s.port)));
@@ -405,8 +405,7 @@ async function main(): Promise<void> {
             const rate = (r.ops / r.elapsedMs) * 1000;
             const p50 = median(r.latencies);
             const key = `${test}\t${P}`;
-            const entry = samples.get(key) ?? { redis: [], shoal: [], p50r: [], p50s: [] };
-            samples.set(key, entry);
+            const entry = samplesFor(samples, key);
             (who === 'redis' ? entry.redis : entry.shoal).push(rate);
             (who === 'redis' ? entry.p50r : entry.p50s).push(p50);
             errors += r.errors;
@@ -429,14 +428,7 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  const rows: string[][] = [];
-  for (const [key, s] of samples) {
-    const [test, P] = key.split('\t');
-    const r = median(s.redis);
-    const sh = median(s.shoal);
-    rows.push([test!, P!, fmtInt(r), fmtInt(sh), (sh / r).toFixed(2), median(s.p50r).toFixed(3), median(s.p50s).toFixed(3)]);
-  }
-  printTable(['test', 'pipeline', 'redis ops/s', `${pair.shoal.name} ops/s`, 'ratio shoal/redis', 'redis p50 ms', 'shoal p50 ms'], rows);
+  printRatioTable(samples, pair.shoal.name, 'ops/s');
   console.log(
     `\n(median of ${rounds} round(s) of ${durationMs} ms; ${clients} connections; pipeline = ops per write per connection; ` +
       `multi = MULTI + 5×INCR + EXEC counted as one op; p50 = batch round trip)`,
