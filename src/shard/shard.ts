@@ -175,14 +175,15 @@ export class Shard {
   /**
    * Runs one frame, or parks it while the scheduler says it must wait for a
    * transaction's locks (it is copied out of the ring and run on release).
-   * UNLOCK, WATCH and UNWATCH never wait.
+   * UNLOCK and UNWATCH never wait; WATCH waits like a read of its keys, so
+   * it comes after the connection's earlier commands.
    */
   private runFrame(u8: Uint8Array, i32: Int32Array, p: number, bytes: number): void {
     const b = p >> 2;
     const w2 = i32[b + 2];
     const id = w2 & 0xffff;
     const sched = this.sched;
-    if (!sched.idle && id !== OP_UNLOCK && id !== OP_WATCH && id !== OP_UNWATCH) {
+    if (!sched.idle && id !== OP_UNLOCK && id !== OP_UNWATCH) {
       const txid = i32[b + 4];
       const conn = i32[b];
       const { keys, global } = this.frameKeys(u8, i32, p, id, w2 >>> 16);
@@ -215,6 +216,10 @@ export class Shard {
     }
     if (id === OP_EXPORT || id === OP_IMPORT) {
       keys.push(lockKey(db, u8, offs[1], lens[1]));
+      return { keys, global: false };
+    }
+    if (id === OP_WATCH) {
+      for (let i = 1; i < argc; i++) keys.push(lockKey(db, u8, offs[i], lens[i]));
       return { keys, global: false };
     }
     if (id >= 0x8000) return { keys, global: false };
@@ -342,7 +347,8 @@ export class Shard {
         this.afterReply = true;
         break;
       case OP_WATCH:
-        for (let i = 0; i < x.argc; i++) {
+        // Argument 0 is the operation's name; the keys follow.
+        for (let i = 1; i < x.argc; i++) {
           // Reclaim an already expired key first: watching it starts from "absent".
           this.ks.lookup(x.db, x.u8, x.off[i], x.len[i], x.now);
           sched.watch(this.conn, lockKey(x.db, x.u8, x.off[i], x.len[i]));

@@ -107,6 +107,19 @@ describe('connection and server commands, redis-server vs Shoal', () => {
     await sameReplies(redis.port, shoal.port, cmds);
   });
 
+  it('watches only the keys named by WATCH (a key called "watch" is just a key)', async () => {
+    for (const port of [redis.port, shoal.port]) {
+      const [a, b] = await Promise.all([connect(port), connect(port)]);
+      // {watch}k lives on the same shard as the key "watch".
+      expect(await a.callText('WATCH', '{watch}k')).toBe('+OK\r\n');
+      expect(await b.callText('SET', 'watch', 'x')).toBe('+OK\r\n');
+      expect(await a.callText('MULTI')).toBe('+OK\r\n');
+      expect(await a.callText('GET', '{watch}k')).toBe('+QUEUED\r\n');
+      expect(await a.callText('EXEC')).toBe('*1\r\n$-1\r\n');
+      await b.callText('DEL', 'watch');
+    }
+  });
+
   it('keeps CLIENT REPLY OFF and SKIP silent, as Redis does', async () => {
     const script: Arg[][] = [['CLIENT', 'REPLY', 'SKIP'], ['SET', 'rk', '1'], ['GET', 'rk'], ['CLIENT', 'REPLY', 'OFF'], ['SET', 'rk', '2'], ['GET', 'rk'], ['CLIENT', 'REPLY', 'ON'], ['GET', 'rk']];
     const wire = Buffer.concat(script.map((c) => Buffer.from(`*${c.length}\r\n` + c.map((a) => `$${String(a).length}\r\n${a}\r\n`).join(''))));
