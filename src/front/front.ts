@@ -34,6 +34,8 @@ import { ShardLink } from './shard-link.js';
 
 /** Pause a client's reading while a shard's overflow queue exceeds this. */
 const OVERFLOW_PAUSE_BYTES = 32 * 1024 * 1024;
+/** Free ring space worth waking up for when frames wait in an overflow queue. */
+const OVERFLOW_MIN_ROOM = 64 * 1024;
 /** Pause a client's reading while its unsent output exceeds this. */
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 
@@ -823,7 +825,9 @@ export class Front {
     this.doorbell.arm();
     // Re-check after arming: a reply published before the flag was set would otherwise be missed.
     for (const l of this.links) {
-      if (l.replies.hasData()) {
+      // Replies to read, or room for queued frames (a shard that took part of a big
+      // frame frees space without replying yet): either way, not a time to sleep.
+      if (l.replies.hasData() || (l.hasOverflow() && l.requests.freeBytes() >= OVERFLOW_MIN_ROOM)) {
         this.doorbell.disarm();
         this.scheduleTick();
         return;
