@@ -709,6 +709,13 @@ const CONNECTION: CommandMeta[] = [
       // Redis 7.2 addition, absent from the 7.0 oracle: written after the 7.2
       // definition (CLIENT NO-TOUCH ON|OFF), not checked.
       def({
+        name: 'unblock', arity: -3, flags: CLIENT_ADMIN_FLAGS(), acl: CLIENT_ADMIN_ACL(),
+        group: 'connection', since: '5.0.0',
+        summary: 'Ends the wait of a client blocked in a blocking command, from another connection',
+        complexity: 'O(log N), N being the number of connections.',
+        route: 'front',
+      }),
+      def({
         name: 'no-touch', arity: 3, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
         group: 'connection', since: '7.2.0',
         summary: "Chooses whether the connection's commands update the access time of the keys they read",

@@ -307,9 +307,32 @@ const CLIENT_HELP = [
   '    Assign the name <name> to the current connection.',
   'SETINFO <LIB-NAME|LIB-VER> <value>',
   '    Set client meta attributes.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
   'HELP',
   '    Print this help.',
 ];
+
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers 1 if that client was blocked. */
+function clientUnblock(f: FrontCall): void {
+  const idText = f.arg(2);
+  if (!/^-?\d+$/.test(idText)) return f.error('ERR value is not an integer or out of range');
+  let mode: 'timeout' | 'error' = 'timeout';
+  if (f.argc === 4) {
+    if (f.argIs(3, 'timeout')) mode = 'timeout';
+    else if (f.argIs(3, 'error')) mode = 'error';
+    else return f.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  } else if (f.argc > 4) return f.error('ERR syntax error');
+  const target = f.front.liveConnections().find((c) => c.id === Number(idText));
+  if (target === undefined || target.blockedShard < 0) return f.w.int(0);
+  const seq = f.defer();
+  const c = f.conn;
+  void f.front.unblock(target, mode).then((n) => {
+    const reply = new TextEncoder().encode(`:${n}\r\n`);
+    c.replyFront(seq, reply, 0, reply.length);
+    f.front.markDirty(c);
+  });
+}
 
 export function helpReply(f: FrontCall, lines: string[]): void {
   f.w.array(lines.length);
@@ -334,6 +357,7 @@ export const connectionHandlers: Record<string, FrontHandler> = {
   'client|no-evict': (f) => onOff(f, (on) => (f.conn.noEvict = on)),
   'client|no-touch': (f) => onOff(f, (on) => (f.conn.noTouch = on)),
   'client|reply': clientReply,
+  'client|unblock': clientUnblock,
   'client|help': (f) => helpReply(f, CLIENT_HELP),
 };
 

@@ -35,12 +35,14 @@ export interface HandlerKeys {
   last: number;
   step: number;
   global: boolean;
+  /** The command writes: its keys may wake clients blocked on them. */
+  write: boolean;
 }
 
 function keysByName(): Map<string, HandlerKeys> {
   const out = new Map<string, HandlerKeys>();
   const add = (m: CommandMeta, full: string) =>
-    out.set(full, { first: m.firstKey, last: m.lastKey, step: m.step, global: m.route === 'all' });
+    out.set(full, { first: m.firstKey, last: m.lastKey, step: m.step, global: m.route === 'all', write: m.flags.includes('write') });
   for (const m of CATALOG) {
     add(m, m.name);
     for (const sub of m.subcommands ?? []) add(sub, `${m.name}|${sub.name}`);
@@ -50,5 +52,5 @@ function keysByName(): Map<string, HandlerKeys> {
 
 const BY_NAME = keysByName();
 export const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
-  (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false },
+  (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false, write: false },
 );

@@ -65,6 +65,10 @@ export class Connection {
   readonly watchShards = new Set<number>();
   /** EXEC is waiting for locks: later commands wait too, so reply numbers stay in order. */
   busy = false;
+  /** Reply number of a blocking command (BLPOP ...) not answered yet, or -1; later commands wait, as in Redis. */
+  blockedSeq = -1;
+  /** The shard holding that command, for CLIENT UNBLOCK and disconnects. */
+  blockedShard = -1;
 
   nextSeq = 0;
   outSeq = 0;

@@ -21,10 +21,10 @@ import type { Config } from '../config/config.js';
 import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REPLY_PARTIAL, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
+import { REPLY_PARTIAL, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
-import { OP_SHUTDOWN, OP_UNWATCH, OP_WATCH, OP_LOCK, OP_UNLOCK } from '../shard/shard.js';
+import { OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
 import { LockPlan, copyAcross, keyPositions, lcsAcross, msetnxAcross, renameAcross } from './transactions.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
@@ -61,6 +61,8 @@ export interface CommandEntry {
   merge: Merger | null;
   /** Runs before AUTH (the `no_auth` flag): AUTH, HELLO. */
   noAuth: boolean;
+  /** May block the client (BLPOP ...): the connection's later commands wait for its reply. */
+  blocking: boolean;
 }
 
 export interface FrontStats {
@@ -102,6 +104,8 @@ export class Front {
   private server: net.Server | null = null;
   /** Connections whose parsing waits for their EXEC to finish. */
   private readonly held: Connection[] = [];
+  /** EXEC is replaying queued commands: blocking commands must not block. */
+  private replaying = false;
   /** The multi-hop command started by the last dispatch (EXEC waits for it before the next). */
   private lastJob: Promise<void> | null = null;
   private readonly overflowWaiters = new Set<Connection>();
@@ -175,17 +179,17 @@ export class Front {
       const id = shardHandlerId(meta.name);
       const front = FRONT_HANDLERS[meta.name] ?? null;
       if (meta.subcommands !== undefined) {
-        this.commands.set(meta.name, { meta, fullName: meta.name, id: -1, front, merge: null, noAuth: meta.flags.includes('no_auth') });
+        this.commands.set(meta.name, { meta, fullName: meta.name, id: -1, front, merge: null, noAuth: meta.flags.includes('no_auth'), blocking: meta.flags.includes('blocking') });
         for (const sub of meta.subcommands) {
           const full = `${meta.name}|${sub.name}`;
           const sid = shardHandlerId(full);
           const sfront = FRONT_HANDLERS[full] ?? null;
           if (sid < 0 && sfront === null) throw new Error(`command '${full}' has no handler`);
-          this.commands.set(full, { meta: sub, fullName: full, id: sid, front: sfront, merge: null, noAuth: sub.flags.includes('no_auth') });
+          this.commands.set(full, { meta: sub, fullName: full, id: sid, front: sfront, merge: null, noAuth: sub.flags.includes('no_auth'), blocking: sub.flags.includes('blocking') });
         }
       } else {
         if (id < 0 && front === null) throw new Error(`command '${meta.name}' has no handler`);
-        this.commands.set(meta.name, { meta, fullName: meta.name, id, front, merge: MERGES[meta.name] ?? null, noAuth: meta.flags.includes('no_auth') });
+        this.commands.set(meta.name, { meta, fullName: meta.name, id, front, merge: MERGES[meta.name] ?? null, noAuth: meta.flags.includes('no_auth'), blocking: meta.flags.includes('blocking') });
       }
     }
   }
@@ -282,6 +286,7 @@ export class Front {
   private onClose(c: Connection): void {
     c.closed = true;
     this.unwatchAll(c);
+    if (c.blockedShard >= 0) void this.request(c.blockedShard, OP_UNBLOCK, 0, [UNBLOCK_NAME, DROP], 0, c.slot);
     this.overflowWaiters.delete(c);
     this.releaseSlotWhenIdle(c);
   }
@@ -324,7 +329,7 @@ export class Front {
   }
 
   private dispatch(c: Connection, p: ArgView): boolean {
-    if (c.busy) {
+    if (c.busy || c.blockedSeq >= 0) {
       this.held.push(c);
       return false;
     }
@@ -463,6 +468,13 @@ export class Front {
     }
     const seq = c.takeSeq();
     c.inFlight++;
+    if (e.blocking) {
+      if (this.replaying) word2 |= REQ_NOBLOCK << 16;
+      else {
+        c.blockedSeq = seq;
+        c.blockedShard = shard;
+      }
+    }
     this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
     this.scheduleTick();
   }
@@ -591,6 +603,20 @@ export class Front {
     }
   }
 
+  /** CLIENT UNBLOCK: resolves 1 if the client was blocked (and is now answered), else 0. */
+  async unblock(target: Connection, mode: 'timeout' | 'error'): Promise<number> {
+    if (target.blockedShard < 0) return 0;
+    const r = await this.request(target.blockedShard, OP_UNBLOCK, 0, [UNBLOCK_NAME, mode === 'error' ? ERROR_MODE : TIMEOUT_MODE], 0, target.slot);
+    return r[1] === 49 ? 1 : 0;
+  }
+
+  /** Blocked clients (INFO blocked_clients). */
+  blockedClients(): number {
+    let n = 0;
+    for (const c of this.conns) if (c !== undefined && !c.closed && c.blockedShard >= 0) n++;
+    return n;
+  }
+
   // ---- MULTI / EXEC / WATCH ------------------------------------------------------
 
   /** WATCH: each key is registered on its shard for this connection. */
@@ -635,7 +661,9 @@ export class Front {
     }
     if (!multihop && c.watchShards.size === 0) {
       c.replyFront(seq, header, 0, header.length, true);
+      this.replaying = true;
       for (const q of queue) this.replay(c, q.view, q.entry);
+      this.replaying = false;
       this.markDirty(c);
       return;
     }
@@ -669,13 +697,16 @@ export class Front {
             this.lastJob = null;
             // Synchronous: nothing else can run between these lines.
             this.txid = txid;
+            this.replaying = true;
             this.replay(c, q.view, q.entry);
+            this.replaying = false;
             this.txid = 0;
             if (this.lastJob !== null) await this.lastJob;
           }
         }
       } finally {
         this.txid = 0;
+        this.replaying = false;
         for (const s of shards) void this.request(s, OP_UNLOCK, 0, [], txid, c.slot);
         this.unwatchAll(c);
         c.busy = false;
@@ -743,10 +774,29 @@ export class Front {
   private readonly tick = (): void => {
     this.tickScheduled = false;
     for (const l of this.links) l.publish();
+    this.armHostedDeadline();
     this.drainReplies();
     this.flushDirty();
     this.maybeSleep();
   };
+
+  private hostedTimer: NodeJS.Timeout | null = null;
+  private hostedDeadline = 0;
+
+  /** The shard hosted on the front answers blocked clients' timeouts from a timer. */
+  private armHostedDeadline(): void {
+    const shard = this.links[0]?.inline;
+    if (shard === null || shard === undefined) return;
+    const next = shard.blocked.nextDeadline();
+    if (next === 0 || (this.hostedTimer !== null && this.hostedDeadline <= next)) return;
+    if (this.hostedTimer !== null) clearTimeout(this.hostedTimer);
+    this.hostedDeadline = next;
+    this.hostedTimer = setTimeout(() => {
+      this.hostedTimer = null;
+      shard.expireBlocked(Date.now());
+      this.scheduleTick();
+    }, Math.max(0, next - Date.now()));
+  }
 
   private drainReplies(): void {
     for (let s = 0; s < this.links.length; s++) this.drainLink(s);
@@ -777,7 +827,14 @@ export class Front {
       if (c === undefined) continue;
       c.deliver(seq, s, u8, p + 16, len, partial);
       if (c.closed) this.releaseSlotWhenIdle(c);
-      else this.dirty.push(c);
+      else {
+        this.dirty.push(c);
+        if (seq === c.blockedSeq && !partial) {
+          c.blockedSeq = -1;
+          c.blockedShard = -1;
+          this.releaseHeld(c);
+        }
+      }
     }
     ring.release();
     if (link.hasOverflow()) link.publish();
@@ -953,6 +1010,10 @@ const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
 const WATCH_NAME = new TextEncoder().encode('watch');
+const UNBLOCK_NAME = new TextEncoder().encode('unblock');
+const DROP = new TextEncoder().encode('drop');
+const ERROR_MODE = new TextEncoder().encode('error');
+const TIMEOUT_MODE = new TextEncoder().encode('timeout');
 
 const EMPTY_I32 = new Int32Array(0);
 

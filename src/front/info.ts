@@ -89,7 +89,7 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
           `connected_clients:${conns.length}`,
           'cluster_connections:0',
           `maxclients:${cfg.get('maxclients')}`,
-          'blocked_clients:0',
+          `blocked_clients:${front.blockedClients()}`,
           'tracking_clients:0',
           'clients_in_timeout_table:0',
         );

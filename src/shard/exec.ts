@@ -7,6 +7,7 @@
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { Keyspace, ObjType, lruClock } from './keyspace.js';
 import { segOf } from 'native-free-arena';
+import type { TimeoutReply } from './blocking.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -32,6 +33,10 @@ export class Exec {
   noTouch = false;
   /** The last argument is the value of a key of another shard (REQ_FOREIGN_VALUE). */
   foreignValue = false;
+  /** Whether a blocking command may block (not inside MULTI/EXEC). */
+  mayBlock = true;
+  /** Set by a blocking command that found nothing to serve: the shard parks the client. */
+  blockOn: { keys: number[]; deadline: number; timeoutReply: TimeoutReply } | null = null;
   /** The command's time (ms), fixed for the whole batch as Redis fixes it per command. */
   now = 0;
   lru = 0;
@@ -49,6 +54,15 @@ export class Exec {
   setClock(now: number): void {
     this.now = now;
     this.lru = lruClock(now);
+  }
+
+  /**
+   * Blocks the client on keys (argument indexes) until one of them is written
+   * or `timeoutMs` passes (0: forever). The handler writes no reply; inside
+   * MULTI (`mayBlock` false) it must answer the timeout reply itself instead.
+   */
+  block(keys: number[], timeoutMs: number, timeoutReply: TimeoutReply): void {
+    this.blockOn = { keys, deadline: timeoutMs === 0 ? 0 : this.now + timeoutMs, timeoutReply };
   }
 
   // ---- arguments -----------------------------------------------------------

@@ -11,7 +11,8 @@ import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, pad4 } from '../transport/frames.js';
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, pad4 } from '../transport/frames.js';
+import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
 import { RingConsumer, RingProducer } from '../transport/ring.js';
 import { SHARD_HANDLERS, SHARD_HANDLER_KEYS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
 import { exportEntry, importEntry } from '../types/serialize.js';
@@ -33,6 +34,8 @@ export const OP_UNLOCK = 0x8005;
 export const OP_WATCH = 0x8006;
 /** Forget the frame's connection's watches. */
 export const OP_UNWATCH = 0x8007;
+/** CLIENT UNBLOCK of the frame's connection: arg 1 is "timeout", "error" or "drop" (connection gone). Replies 1 if it was blocked here. */
+export const OP_UNBLOCK = 0x800a;
 /** Read a whole key as bytes (nil if missing); REQ_WIDE deletes it afterwards. */
 export const OP_EXPORT = 0x8008;
 /** Write key (arg 1) from exported bytes (arg 2); arg 3 is "replace" or "nx". Replies 1 if written, else 0. */
@@ -64,6 +67,7 @@ export class Shard {
   readonly writer = new ReplyWriter(64 * 1024);
   readonly exec: Exec;
   readonly sched = new Scheduler();
+  readonly blocked = new BlockingRegistry();
   readonly requests: RingConsumer;
   readonly replies: RingProducer;
   readonly doorbell: Doorbell;
@@ -192,7 +196,7 @@ export class Shard {
         return;
       }
     }
-    this.execFrame(u8, i32, p);
+    this.execFrame(u8, i32, p, bytes);
   }
 
   /** The lock keys a frame touches, and whether it spans the keyspace. */
@@ -233,10 +237,11 @@ export class Shard {
 
   /** Runs a frame that waited for locks now released. */
   private readonly runParked = (pf: ParkedFrame): void => {
-    this.execFrame(pf.frame, new Int32Array(pf.frame.buffer, pf.frame.byteOffset, pf.frame.length >> 2), 0);
+    this.execFrame(pf.frame, new Int32Array(pf.frame.buffer, pf.frame.byteOffset, pf.frame.length >> 2), 0, pf.frame.length);
   };
 
-  private execFrame(u8: Uint8Array, i32: Int32Array, p: number): void {
+  /** Runs a frame. `retry` is a blocked client's command run again: if it would block again, it keeps waiting silently. */
+  private execFrame(u8: Uint8Array, i32: Int32Array, p: number, bytes: number, retry: Waiter | null = null): boolean {
     const b = p >> 2;
     this.conn = i32[b];
     this.seq = i32[b + 1];
@@ -268,17 +273,77 @@ export class Shard {
     x.resp3 = (flags & REQ_RESP3) !== 0;
     x.noTouch = (flags & REQ_NO_TOUCH) !== 0;
     x.foreignValue = (flags & REQ_FOREIGN_VALUE) !== 0;
+    x.mayBlock = (flags & REQ_NOBLOCK) === 0;
+    x.blockOn = null;
     this.writer.resp3 = x.resp3;
     this.writer.reset();
     this.streamed = false;
     if (id >= 0x8000) this.runInternal(id, flags);
     else this.runCommand(id);
+    // (Read through a cast: TypeScript does not see that the handler may have set it.)
+    const blockOn = x.blockOn as Exec['blockOn'];
+    if (blockOn !== null) {
+      // Nothing to serve yet: park the client (or keep it parked) without a reply.
+      this.writer.reset();
+      if (retry === null) {
+        const keys = blockOn.keys.map((k) => lockKey(x.db, u8, this.argOff[k], this.argLen[k]));
+        this.blocked.add({ conn: this.conn, seq: this.seq, frame: u8.slice(p, p + bytes), keys, deadline: blockOn.deadline, timeoutReply: blockOn.timeoutReply, resp3: x.resp3 });
+      }
+      x.blockOn = null;
+      return false;
+    }
     this.emit(false);
+    if (id < 0x8000 && this.blocked.size > 0 && SHARD_HANDLER_KEYS[id].write) this.signalWritten(id, u8, x.db);
     if (this.afterReply) {
       this.afterReply = false;
       this.sched.release(this.runParked);
     }
+    if (this.blocked.hasReady && retry === null) this.blocked.serve(this.serveWaiter);
+    return true;
   }
+
+  /** A write touched these keys: clients blocked on them get a chance to be served. */
+  private signalWritten(id: number, u8: Uint8Array, db: number): void {
+    const spec = SHARD_HANDLER_KEYS[id];
+    if (spec.first <= 0) return;
+    const argc = this.exec.argc;
+    const last = spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1);
+    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.blocked.signal(lockKey(db, u8, this.argOff[k], this.argLen[k]));
+  }
+
+  /** Runs a blocked client's command again; true if it was answered. */
+  private readonly serveWaiter = (w: Waiter): boolean => {
+    const f = w.frame;
+    return this.execFrame(f, new Int32Array(f.buffer, f.byteOffset, f.length >> 2), 0, f.length, w);
+  };
+
+  /** Answers the blocked clients whose timeout has passed; returns the next deadline (0: none). */
+  expireBlocked(now: number): number {
+    if (this.blocked.size === 0) return 0;
+    const due = this.blocked.expired(now);
+    for (const w of due) this.replyTo(w.conn, w.seq, w.resp3, w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+    if (due.length > 0) this.flushReplies();
+    return this.blocked.nextDeadline();
+  }
+
+  /** Writes a one-off reply for a connection's command (timeouts, CLIENT UNBLOCK). */
+  private replyTo(conn: number, seq: number, resp3: boolean, kind: 'nullArray' | 'nullBulk' | 'unblocked'): void {
+    const saveConn = this.conn;
+    const saveSeq = this.seq;
+    this.conn = conn;
+    this.seq = seq;
+    const w = this.writer;
+    w.reset();
+    w.resp3 = resp3;
+    if (kind === 'nullArray') w.nullArray();
+    else if (kind === 'nullBulk') w.nullBulk();
+    else w.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+    this.emit(false);
+    this.conn = saveConn;
+    this.seq = saveSeq;
+  }
+
+
 
   private runCommand(id: number): void {
     const x = this.exec;
@@ -361,6 +426,19 @@ export class Shard {
         this.syncWatchHook();
         w.ok();
         break;
+      case OP_UNBLOCK: {
+        const w = this.blocked.byConnection(this.conn);
+        if (w === undefined) {
+          this.writer.int(0);
+          break;
+        }
+        this.blocked.remove(w);
+        const mode = x.argStr(1);
+        if (mode !== 'drop') this.replyTo(w.conn, w.seq, w.resp3, mode === 'error' ? 'unblocked' : w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+        this.writer.reset();
+        this.writer.int(1);
+        break;
+      }
       case OP_EXPORT: {
         const h = x.peek(1);
         if (h === 0) w.nullBulk();

@@ -22,5 +22,8 @@ while (!shard.stopped) {
     shard.activeExpire(EXPIRE_BUDGET_MS);
     nextCron = now + CRON_MS;
   }
-  if (!busy) shard.requests.sleep(Math.max(1, nextCron - Date.now()));
+  // Blocked clients' timeouts are answered to the millisecond, not at the next cron.
+  const deadline = shard.expireBlocked(now);
+  const wake = deadline !== 0 && deadline < nextCron ? deadline : nextCron;
+  if (!busy) shard.requests.sleep(Math.max(1, wake - Date.now()));
 }

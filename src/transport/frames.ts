@@ -34,6 +34,8 @@ export const REQ_PART = 4;
 export const REQ_FOREIGN_VALUE = 8;
 /** LOCK: the transaction spans the whole keyspace. EXPORT: delete the key after reading it. */
 export const REQ_WIDE = 16;
+/** Run inside MULTI/EXEC: a blocking command answers at once instead of blocking. */
+export const REQ_NOBLOCK = 32;
 
 /** Reply flags. */
 export const REPLY_PARTIAL = 1;

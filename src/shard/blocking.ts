@@ -1,0 +1,113 @@
+/**
+ * Clients blocked in a shard (BLPOP, BLMOVE, BLMPOP ... whose keys live on
+ * this shard), kept as Redis keeps them: a FIFO of waiters per key, so the
+ * client that blocked first is served first.
+ *
+ * A waiter keeps a copy of its command's frame. When a write makes one of
+ * its keys ready, the shard runs that frame again after the write (in
+ * arrival order of the waiters); if the command can now pop, its reply goes
+ * out with the waiter's reply number and the waiter is gone, otherwise it
+ * keeps waiting. Deadlines answer nil; CLIENT UNBLOCK answers nil or the
+ * UNBLOCKED error.
+ */
+
+/** What a blocked command answers when it times out. */
+export const enum TimeoutReply {
+  NullArray = 0,
+  NullBulk = 1,
+}
+
+export interface Waiter {
+  conn: number;
+  seq: number;
+  /** The command's frame, run again when a key is ready. */
+  frame: Uint8Array;
+  keys: string[];
+  /** ms since the epoch; 0 waits forever. */
+  deadline: number;
+  timeoutReply: TimeoutReply;
+  resp3: boolean;
+}
+
+export class BlockingRegistry {
+  private readonly byKey = new Map<string, Waiter[]>();
+  private readonly byConn = new Map<number, Waiter>();
+  /** Keys written since the last serve that have waiters. */
+  private ready: string[] = [];
+  private readonly readySet = new Set<string>();
+
+  get size(): number {
+    return this.byConn.size;
+  }
+
+  add(w: Waiter): void {
+    this.byConn.set(w.conn, w);
+    for (const k of w.keys) {
+      let list = this.byKey.get(k);
+      if (list === undefined) this.byKey.set(k, (list = []));
+      list.push(w);
+    }
+  }
+
+  remove(w: Waiter): void {
+    if (this.byConn.get(w.conn) === w) this.byConn.delete(w.conn);
+    for (const k of w.keys) {
+      const list = this.byKey.get(k);
+      if (list === undefined) continue;
+      const i = list.indexOf(w);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byKey.delete(k);
+    }
+  }
+
+  byConnection(conn: number): Waiter | undefined {
+    return this.byConn.get(conn);
+  }
+
+  /** A key changed: if someone waits on it, serve them after the current command. */
+  signal(key: string): void {
+    if (this.byKey.has(key) && !this.readySet.has(key)) {
+      this.readySet.add(key);
+      this.ready.push(key);
+    }
+  }
+
+  get hasReady(): boolean {
+    return this.ready.length > 0;
+  }
+
+  /**
+   * Serves waiters of the ready keys, first blocked first served. `tryServe`
+   * runs a waiter's command again and says whether it was answered. A key
+   * made ready while serving (BLMOVE pushing to another key) is served too.
+   */
+  serve(tryServe: (w: Waiter) => boolean): void {
+    while (this.ready.length > 0) {
+      const key = this.ready.shift()!;
+      this.readySet.delete(key);
+      const list = this.byKey.get(key);
+      if (list === undefined) continue;
+      for (const w of [...list]) {
+        if (!this.byConn.has(w.conn) || this.byConn.get(w.conn) !== w) continue;
+        if (tryServe(w)) this.remove(w);
+        else break; // the key cannot serve the next one either
+      }
+    }
+  }
+
+  /** The earliest deadline, or 0 when no waiter has one. */
+  nextDeadline(): number {
+    let min = 0;
+    for (const w of this.byConn.values()) if (w.deadline !== 0 && (min === 0 || w.deadline < min)) min = w.deadline;
+    return min;
+  }
+
+  /** Removes and returns the waiters whose deadline has passed, oldest deadline first. */
+  expired(now: number): Waiter[] {
+    const out: Waiter[] = [];
+    for (const w of this.byConn.values()) if (w.deadline !== 0 && w.deadline <= now) out.push(w);
+    out.sort((a, b) => a.deadline - b.deadline);
+    for (const w of out) this.remove(w);
+    return out;
+  }
+}
