@@ -8,6 +8,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { Keyspace, ObjType, lruClock } from './keyspace.js';
 import { segOf } from 'native-free-arena';
 import type { TimeoutReply } from './blocking.js';
+import { ldParse, ldToNumber } from '../util/longdouble.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -63,6 +64,30 @@ export class Exec {
    */
   block(keys: number[], timeoutMs: number, timeoutReply: TimeoutReply): void {
     this.blockOn = { keys, deadline: timeoutMs === 0 ? 0 : this.now + timeoutMs, timeoutReply };
+  }
+
+  /**
+   * A blocking command's timeout in seconds (argument i), as Redis reads it:
+   * a long double, times 1000, cast to a 64-bit integer of milliseconds. The
+   * cast turns huge and infinite values into INT64_MIN, hence "negative".
+   * Returns ms (0 = forever), or null after replying the error.
+   */
+  timeoutArg(i: number): number | null {
+    const v = ldParse(this.u8, this.off[i], this.len[i]);
+    if (v === null) {
+      this.r.error('ERR timeout is not a float or out of range');
+      return null;
+    }
+    const ms = Math.trunc(ldToNumber(v) * 1000);
+    if (!Number.isFinite(ms) || ms < 0 || ms >= 2 ** 63) {
+      this.r.error('ERR timeout is negative');
+      return null;
+    }
+    if (ms > 0 && ms > 2 ** 63 - 1 - this.now) {
+      this.r.error('ERR timeout is out of range');
+      return null;
+    }
+    return ms;
   }
 
   // ---- arguments -----------------------------------------------------------
