@@ -288,6 +288,203 @@ const STRING: CommandMeta[] = [
   }),
 ];
 
+// ------------------------------------------------------------------ lists --
+
+const PUSH_HISTORY: Array<[string, string]> = [['2.4.0', 'Takes several elements.']];
+const PUSHX_HISTORY: Array<[string, string]> = [['4.0.0', 'Takes several elements.']];
+const POP_HISTORY: Array<[string, string]> = [['6.2.0', 'New optional count argument.']];
+const PUSH_COMPLEXITY = 'O(1) per element added.';
+const POP_COMPLEXITY = 'O(N), N being the number of elements popped.';
+
+const LIST: CommandMeta[] = [
+  def({
+    name: 'lindex', arity: 3, flags: ['readonly'], keys: ONE_KEY,
+    acl: ['read', 'list', 'slow'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Returns the element at a given position of a list',
+    complexity: 'O(N), N being the distance from the nearer end of the list; O(1) for the first or last element.',
+    route: 'single',
+  }),
+  def({
+    name: 'linsert', arity: 5, flags: ['write', 'denyoom'], keys: ONE_KEY,
+    acl: ['write', 'list', 'slow'], keySpecs: [ks(['RW', 'insert'], 1)],
+    group: 'list', since: '2.2.0',
+    summary: 'Inserts an element just before or just after the first occurrence of a pivot element',
+    complexity: 'O(N), N being the number of elements walked before the pivot is found.',
+    route: 'single',
+  }),
+  def({
+    name: 'llen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['read', 'list', 'fast'], keySpecs: [ks(['RO'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Returns how many elements a list holds',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    // Both keys must be on one shard for now (cross-shard moves: through the scheduler, later).
+    name: 'lmove', arity: 5, flags: ['write', 'denyoom'], keys: [1, 2, 1],
+    acl: ['write', 'list', 'slow'],
+    keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['RW', 'insert'], 2)],
+    group: 'list', since: '6.2.0',
+    summary: 'Pops an element from one end of a list and pushes it onto one end of another list (or the same), returning it',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: [1, 2, 1],
+    acl: ['write', 'list', 'slow', 'blocking'],
+    keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['RW', 'insert'], 2)],
+    group: 'list', since: '6.2.0',
+    summary: 'Moves an element from one list to another like LMOVE, waiting for one when the source is empty',
+    complexity: O1, route: 'single',
+  }),
+  def({
+    // Keys are found through numkeys, as for LMPOP.
+    name: 'blmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'],
+    acl: ['write', 'list', 'slow', 'blocking'],
+    keySpecs: [{
+      flags: ['RW', 'access', 'delete'],
+      beginSearch: { type: 'index', index: 2 },
+      findKeys: { type: 'keynum', keyNumIdx: 0, firstKey: 1, step: 1 },
+    }],
+    group: 'list', since: '7.0.0',
+    summary: 'Pops elements from the first non-empty list among several keys like LMPOP, waiting when all are empty',
+    complexity: 'O(N+M), N being the number of keys given and M the number of elements popped.',
+    route: 'single',
+  }),
+  def({
+    name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [1, -2, 1],
+    acl: ['write', 'list', 'slow', 'blocking'], keySpecs: [ks(['RW', 'access', 'delete'], 1, -2)],
+    group: 'list', since: '2.0.0',
+    summary: 'Pops the first element of the first non-empty list among the keys, waiting when all are empty',
+    complexity: 'O(N), N being the number of keys given.', route: 'single',
+    history: [['6.0.0', 'The timeout is a double (seconds) instead of an integer.']],
+  }),
+  def({
+    name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: [1, -2, 1],
+    acl: ['write', 'list', 'slow', 'blocking'], keySpecs: [ks(['RW', 'access', 'delete'], 1, -2)],
+    group: 'list', since: '2.0.0',
+    summary: 'Pops the last element of the first non-empty list among the keys, waiting when all are empty',
+    complexity: 'O(N), N being the number of keys given.', route: 'single',
+    history: [['6.0.0', 'The timeout is a double (seconds) instead of an integer.']],
+  }),
+  def({
+    name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: [1, 2, 1],
+    acl: ['write', 'list', 'slow', 'blocking'],
+    keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['RW', 'insert'], 2)],
+    group: 'list', since: '2.2.0',
+    summary: 'Like RPOPLPUSH, waiting for an element when the source is empty',
+    complexity: O1, route: 'single',
+    docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`BLMOVE` with the `RIGHT` and `LEFT` arguments',
+    history: [['6.0.0', 'The timeout is a double (seconds) instead of an integer.']],
+  }),
+  def({
+    // Keys are found through numkeys; the router keeps them on one shard.
+    name: 'lmpop', arity: -4, flags: ['write', 'movablekeys'],
+    acl: ['write', 'list', 'slow'],
+    keySpecs: [{
+      flags: ['RW', 'access', 'delete'],
+      beginSearch: { type: 'index', index: 1 },
+      findKeys: { type: 'keynum', keyNumIdx: 0, firstKey: 1, step: 1 },
+    }],
+    group: 'list', since: '7.0.0',
+    summary: 'Pops one or more elements from the first non-empty list among several keys',
+    complexity: 'O(N+M), N being the number of keys given and M the number of elements popped.',
+    route: 'single',
+  }),
+  def({
+    name: 'lpop', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'list', 'fast'], keySpecs: [ks(['RW', 'access', 'delete'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Removes and returns the first element of a list, or its first elements given a count',
+    complexity: POP_COMPLEXITY, route: 'single', history: POP_HISTORY,
+  }),
+  def({
+    name: 'lpos', arity: -3, flags: ['readonly'], keys: ONE_KEY,
+    acl: ['read', 'list', 'slow'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'list', since: '6.0.6',
+    summary: 'Returns the positions of the elements of a list equal to a given element',
+    complexity: 'O(N), N being the number of elements compared; MAXLEN bounds it.',
+    route: 'single',
+  }),
+  def({
+    name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'list', 'fast'], keySpecs: [ks(['RW', 'insert'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Adds elements at the head of a list, creating the list when missing',
+    complexity: PUSH_COMPLEXITY, route: 'single', history: PUSH_HISTORY,
+  }),
+  def({
+    name: 'lpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'list', 'fast'], keySpecs: [ks(['RW', 'insert'], 1)],
+    group: 'list', since: '2.2.0',
+    summary: 'Adds elements at the head of a list, but only when the list exists',
+    complexity: PUSH_COMPLEXITY, route: 'single', history: PUSHX_HISTORY,
+  }),
+  def({
+    name: 'lrange', arity: 4, flags: ['readonly'], keys: ONE_KEY,
+    acl: ['read', 'list', 'slow'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Returns the elements of a list between two positions',
+    complexity: 'O(S+N), S being the distance from the nearer end to the start position and N the number of elements returned.',
+    route: 'single',
+  }),
+  def({
+    name: 'lrem', arity: 4, flags: ['write'], keys: ONE_KEY,
+    acl: ['write', 'list', 'slow'], keySpecs: [ks(['RW', 'delete'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Removes elements equal to a given element from a list, from the head or from the tail',
+    complexity: 'O(N), N being the length of the list.',
+    route: 'single',
+  }),
+  def({
+    name: 'lset', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY,
+    acl: ['write', 'list', 'slow'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Replaces the element at a given position of a list',
+    complexity: 'O(N), N being the distance from the nearer end of the list; O(1) for the first or last element.',
+    route: 'single',
+  }),
+  def({
+    name: 'ltrim', arity: 4, flags: ['write'], keys: ONE_KEY,
+    acl: ['write', 'list', 'slow'], keySpecs: [ks(['RW', 'delete'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Keeps only the elements of a list between two positions',
+    complexity: 'O(N), N being the number of elements removed.',
+    route: 'single',
+  }),
+  def({
+    name: 'rpop', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'list', 'fast'], keySpecs: [ks(['RW', 'access', 'delete'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Removes and returns the last element of a list, or its last elements given a count',
+    complexity: POP_COMPLEXITY, route: 'single', history: POP_HISTORY,
+  }),
+  def({
+    // Both keys must be on one shard for now, as for LMOVE.
+    name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], keys: [1, 2, 1],
+    acl: ['write', 'list', 'slow'],
+    keySpecs: [ks(['RW', 'access', 'delete'], 1), ks(['RW', 'insert'], 2)],
+    group: 'list', since: '1.2.0',
+    summary: 'Pops the last element of a list and pushes it at the head of another list (or the same), returning it',
+    complexity: O1, route: 'single',
+    docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`LMOVE` with `RIGHT` and `LEFT`',
+  }),
+  def({
+    name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'list', 'fast'], keySpecs: [ks(['RW', 'insert'], 1)],
+    group: 'list', since: '1.0.0',
+    summary: 'Adds elements at the tail of a list, creating the list when missing',
+    complexity: PUSH_COMPLEXITY, route: 'single', history: PUSH_HISTORY,
+  }),
+  def({
+    name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'list', 'fast'], keySpecs: [ks(['RW', 'insert'], 1)],
+    group: 'list', since: '2.2.0',
+    summary: 'Adds elements at the tail of a list, but only when the list exists',
+    complexity: PUSH_COMPLEXITY, route: 'single', history: PUSHX_HISTORY,
+  }),
+];
+
 // ------------------------------------------------------------- keyspace --
 
 const OBJECT_KEY_SUB = (name: string, since: string, summary: string): CommandMeta =>
@@ -903,7 +1100,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...GENERIC, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...LIST, ...GENERIC, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

@@ -314,10 +314,11 @@ export function keyPositions(meta: CommandMeta, args: Uint8Array[]): number[] | 
       const text = argText(args[at]!);
       if (!/^(0|-?[1-9][0-9]*)$/.test(text)) return null;
       const numKeys = Number(text);
-      if (numKeys < 0) return null;
       first += fk.firstKey;
       last = first + numKeys - 1;
       step = fk.step;
+      // No key, or keys past the arguments: a syntax error, as Redis judges it.
+      if (last < first || last >= argc) return null;
     } else {
       return null;
     }
@@ -330,6 +331,15 @@ export function keyPositions(meta: CommandMeta, args: Uint8Array[]): number[] | 
     }
   }
   return keys;
+}
+
+/**
+ * The keys a router must keep on one shard, for commands whose keys move
+ * (LMPOP's numkeys): none when the key count is invalid or runs past the
+ * arguments (the command then fails with an error wherever it runs).
+ */
+export function routingKeys(meta: CommandMeta, args: Uint8Array[]): number[] {
+  return keyPositions(meta, args) ?? [];
 }
 
 /**

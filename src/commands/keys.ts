@@ -8,7 +8,8 @@ import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
 import { cString } from '../util/bytes.js';
-import { exportEntry, importEntry } from '../types/serialize.js';
+import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
+import { listMemoryUsage } from '../types/list.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -342,7 +343,14 @@ function memoryUsage(x: Exec): void {
   }
   const h = x.peek(2);
   if (h === 0) x.r.nullBulk();
-  else x.r.int(x.ks.arena.usableSize(h) + 8);
+  else x.r.int(entryMemory(x, h));
+}
+
+/** Bytes of an entry: its block, its table slot, and its value's own blocks. */
+function entryMemory(x: Exec, h: number): number {
+  let n = x.ks.arena.usableSize(h) + 8;
+  if (x.ks.type(h) === ObjType.List) n += listMemoryUsage(x.ks.arena, x.ks.valueWord(h));
+  return n;
 }
 
 /** Whether arguments i and j are the same bytes. */
@@ -375,8 +383,8 @@ function renameGeneric(x: Exec, nx: boolean): void {
     x.r.int(0);
     return;
   }
-  copyEntry(x, h, 2, x.db, dst);
-  x.ks.removeEntry(x.db, x.lookup(1));
+  // The value changes hands without being copied.
+  transferEntry(x.ks, x.db, h, x.db, x.u8, x.off[2], x.len[2], dst, x.lru);
   if (nx) x.r.int(1);
   else x.r.ok();
 }
@@ -456,8 +464,7 @@ function move(x: Exec): void {
     x.r.int(0);
     return;
   }
-  copyEntry(x, h, 1, db, 0);
-  x.ks.removeEntry(x.db, h);
+  transferEntry(x.ks, x.db, h, db, x.u8, x.off[1], x.len[1], 0, x.lru);
   x.r.int(1);
 }
 

@@ -9,12 +9,13 @@
 import type { Exec } from '../shard/exec.js';
 import { stringHandlers } from './strings.js';
 import { keyHandlers } from './keys.js';
+import { listHandlers } from './lists.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './meta.js';
 
 export type ShardHandler = (x: Exec) => void;
 
-const ALL: Record<string, ShardHandler> = { ...stringHandlers, ...keyHandlers };
+const ALL: Record<string, ShardHandler> = { ...stringHandlers, ...keyHandlers, ...listHandlers };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();
 export const SHARD_HANDLERS: readonly ShardHandler[] = SHARD_HANDLER_NAMES.map((n) => ALL[n]);
@@ -41,8 +42,18 @@ export interface HandlerKeys {
 
 function keysByName(): Map<string, HandlerKeys> {
   const out = new Map<string, HandlerKeys>();
-  const add = (m: CommandMeta, full: string) =>
-    out.set(full, { first: m.firstKey, last: m.lastKey, step: m.step, global: m.route === 'all', write: m.flags.includes('write') });
+  const add = (m: CommandMeta, full: string) => {
+    let [first, last, step] = [m.firstKey, m.lastKey, m.step];
+    const spec = m.keySpecs[0];
+    if (first === 0 && spec !== undefined && spec.beginSearch.type === 'index' && spec.findKeys.type === 'keynum') {
+      // Keys counted by a numkeys argument (LMPOP): every argument after it,
+      // a superset of the keys, which is safe for lock checks.
+      first = spec.beginSearch.index + spec.findKeys.firstKey;
+      last = -1;
+      step = 1;
+    }
+    out.set(full, { first, last, step, global: m.route === 'all', write: m.flags.includes('write') });
+  };
   for (const m of CATALOG) {
     add(m, m.name);
     for (const sub of m.subcommands ?? []) add(sub, `${m.name}|${sub.name}`);

@@ -17,6 +17,7 @@ import { CATALOG, findSubcommand } from '../commands/catalog.js';
 import { shardHandlerId } from '../commands/registry.js';
 import { FRONT_HANDLERS, type FrontHandler } from '../commands/front-registry.js';
 import { parseCursor } from '../commands/keys.js';
+import { routingKeys } from '../commands/introspection.js';
 import type { Config } from '../config/config.js';
 import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
@@ -462,6 +463,18 @@ export class Front {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
           if (e.fullName === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
           else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
+          return;
+        }
+      }
+    } else if (e.meta.flags.includes('movablekeys')) {
+      // Keys counted by an argument (LMPOP's numkeys), found through the key specs.
+      const args: Uint8Array[] = [];
+      for (let i = 0; i < p.argc; i++) args.push(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i]));
+      const keys = routingKeys(e.meta, args);
+      if (keys.length > 0) shard = this.shardOf(p.argBuf, p.argOff[keys[0]], p.argLen[keys[0]]);
+      for (const k of keys) {
+        if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
+          this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
           return;
         }
       }

@@ -36,6 +36,8 @@ export class Exec {
   foreignValue = false;
   /** Whether a blocking command may block (not inside MULTI/EXEC). */
   mayBlock = true;
+  /** The command is a blocked client's, run again because one of its keys was written. */
+  retrying = false;
   /** Set by a blocking command that found nothing to serve: the shard parks the client. */
   blockOn: { keys: number[]; deadline: number; timeoutReply: TimeoutReply } | null = null;
   /** The command's time (ms), fixed for the whole batch as Redis fixes it per command. */

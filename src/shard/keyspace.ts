@@ -15,6 +15,7 @@
  * grow in place, as Redis's sds does.
  */
 import { Arena, DashTable, hashBytes, offOf, segOf } from 'native-free-arena';
+import { listFree } from '../types/list.js';
 
 export const HDR = 24;
 export const OFF_EXPIRE = 0;
@@ -252,10 +253,31 @@ export class Keyspace {
     this.freeEntry(h);
   }
 
-  /** Frees an entry that is no longer in any table. */
+  /** Frees an entry that is no longer in any table, with its value's structure. */
   freeEntry(h: number): void {
-    // Values of other types (issue 4) will free their structures here.
+    const type = this.type(h);
+    if (type !== ObjType.String) {
+      const v = this.valueWord(h);
+      // 0: the value was handed to another entry (see detachValue).
+      if (v !== 0 && type === ObjType.List) listFree(this.arena, v);
+    }
     this.arena.free(h);
+  }
+
+  /**
+   * Takes the value structure out of a non-string entry (so that removing the
+   * entry leaves it alive) and returns its handle, for moving a value to
+   * another key without copying it.
+   */
+  detachValue(h: number): number {
+    const v = this.valueWord(h);
+    this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2] = 0;
+    return v;
+  }
+
+  /** Tells WATCH that the value of entry h changed in place (a list push, a pop ...). */
+  modified(h: number): void {
+    if (this.onModify !== null) this.onModify(this.currentDb, h);
   }
 
   /** Deletes a key if it exists (expired keys count as absent). */

@@ -274,6 +274,7 @@ export class Shard {
     x.noTouch = (flags & REQ_NO_TOUCH) !== 0;
     x.foreignValue = (flags & REQ_FOREIGN_VALUE) !== 0;
     x.mayBlock = (flags & REQ_NOBLOCK) === 0;
+    x.retrying = retry !== null;
     x.blockOn = null;
     this.writer.resp3 = x.resp3;
     this.writer.reset();

@@ -3,26 +3,35 @@
  * entry is exported as bytes and imported on the other side.
  *
  * Layout: u8 type, u8 encoding, 6 bytes zero, f64 expire-at (little endian),
- * then the type's payload (for strings: the value bytes). Types added later
- * extend the payload; the header stays.
+ * then the type's payload: for strings, the value bytes; for lists, the
+ * bytes of listSerialize (element count, then the packed elements). Types
+ * added later extend the payload; the header stays.
  */
-import { type Keyspace, ObjType } from '../shard/keyspace.js';
+import { Enc, type Keyspace, ObjType } from '../shard/keyspace.js';
 import { segOf } from 'native-free-arena';
 import { setString } from './string.js';
+import { listDeserialize, listSerialize } from './list.js';
 
 const HEADER = 16;
 
 export function exportEntry(ks: Keyspace, h: number): Uint8Array {
   const type = ks.type(h);
-  if (type !== ObjType.String) throw new Error('exporting this type is not supported yet');
-  const len = ks.valueWord(h);
-  const out = new Uint8Array(HEADER + len);
-  const dv = new DataView(out.buffer);
+  let out: Uint8Array;
+  if (type === ObjType.String) {
+    const len = ks.valueWord(h);
+    out = new Uint8Array(HEADER + len);
+    const o = ks.valueOffset(h);
+    out.set(ks.arena.u8[segOf(h)].subarray(o, o + len), HEADER);
+  } else if (type === ObjType.List) {
+    const payload = listSerialize(ks.arena, ks.valueWord(h));
+    out = new Uint8Array(HEADER + payload.length);
+    out.set(payload, HEADER);
+  } else {
+    throw new Error('exporting this type is not supported yet');
+  }
   out[0] = type;
   out[1] = ks.encoding(h);
-  dv.setFloat64(8, ks.expireAt(h), true);
-  const o = ks.valueOffset(h);
-  out.set(ks.arena.u8[segOf(h)].subarray(o, o + len), HEADER);
+  new DataView(out.buffer).setFloat64(8, ks.expireAt(h), true);
   return out;
 }
 
@@ -33,12 +42,50 @@ export function exportEntry(ks: Keyspace, h: number): Uint8Array {
 export function importEntry(ks: Keyspace, db: number, key: Uint8Array, keyOff: number, keyLen: number, existing: number, blob: Uint8Array, lru: number): number {
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const type = blob[0] as ObjType;
-  if (type !== ObjType.String) throw new Error('importing this type is not supported yet');
+  if (type !== ObjType.String && type !== ObjType.List) throw new Error('importing this type is not supported yet');
   const expireAt = dv.getFloat64(8, true);
   // Changes are reported (to WATCH) against the database written, which may not be the command's.
   const saved = ks.currentDb;
   ks.currentDb = db;
-  const h = setString(ks, db, key, keyOff, keyLen, existing, blob, HEADER, blob.length - HEADER, blob[1], false, lru);
+  let h: number;
+  if (type === ObjType.String) {
+    h = setString(ks, db, key, keyOff, keyLen, existing, blob, HEADER, blob.length - HEADER, blob[1], false, lru);
+  } else {
+    // Build the value first: a malformed blob throws before the keyspace changes.
+    const lh = listDeserialize(ks.arena, blob, HEADER, blob.length);
+    if (existing !== 0) ks.removeEntry(db, existing);
+    h = ks.insertNew(db, key, keyOff, keyLen, 0, ObjType.List, Enc.QuickList, lru);
+    ks.setValueWord(h, lh);
+  }
+  if (expireAt !== 0) ks.setExpire(db, h, expireAt);
+  ks.currentDb = saved;
+  return h;
+}
+
+/**
+ * Gives the value of entry `src` to key `key` of database `db` (replacing
+ * `existing`), keeping the TTL, without copying a non-string value: the
+ * structure changes hands. The source entry is removed. Used by RENAME and
+ * MOVE within a shard. Returns the new entry.
+ */
+export function transferEntry(ks: Keyspace, srcDb: number, src: number, db: number, key: Uint8Array, keyOff: number, keyLen: number, existing: number, lru: number): number {
+  const type = ks.type(src);
+  if (type === ObjType.String) {
+    const h = importEntry(ks, db, key, keyOff, keyLen, existing, exportEntry(ks, src), lru);
+    ks.removeEntry(srcDb, src);
+    return h;
+  }
+  const enc = ks.encoding(src);
+  const expireAt = ks.expireAt(src);
+  const saved = ks.currentDb;
+  ks.currentDb = srcDb;
+  ks.modified(src);
+  const value = ks.detachValue(src);
+  ks.removeEntry(srcDb, src);
+  ks.currentDb = db;
+  if (existing !== 0) ks.removeEntry(db, existing);
+  const h = ks.insertNew(db, key, keyOff, keyLen, 0, type, enc, lru);
+  ks.setValueWord(h, value);
   if (expireAt !== 0) ks.setExpire(db, h, expireAt);
   ks.currentDb = saved;
   return h;

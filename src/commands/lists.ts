@@ -1,0 +1,519 @@
+/**
+ * The list family. Handlers run on the shard that owns the key (for LMOVE,
+ * RPOPLPUSH and LMPOP, on the shard that owns all their keys); replies and
+ * errors follow Redis 7.0's t_list.c, including the order in which arguments,
+ * key existence and key types are checked. An emptied list is deleted.
+ */
+import type { ShardHandler } from './registry.js';
+import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
+import { TimeoutReply } from '../shard/blocking.js';
+import { Enc, ObjType } from '../shard/keyspace.js';
+import {
+  HEAD,
+  ListIter,
+  TAIL,
+  type Where,
+  elem,
+  listCreate,
+  listDelRange,
+  listIndex,
+  listInsert,
+  listLength,
+  listPeek,
+  listPop,
+  listPopCopy,
+  listPositions,
+  listPush,
+  listRemove,
+  listSet,
+} from '../types/list.js';
+
+/** Elements at least this long stream to the reply ring instead of being copied. */
+const STREAM_MIN = 512 * 1024;
+const INT64_MIN = -(2n ** 63n);
+const LIMIT = 2 ** 53;
+
+const ERR_POSITIVE = 'ERR value is out of range, must be positive';
+const ERR_INDEX = 'ERR index out of range';
+const ERR_NO_KEY = 'ERR no such key';
+const ERR_RANK =
+  'ERR RANK can\'t be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list';
+
+const iter = new ListIter();
+
+/**
+ * Argument i as Redis's getLongFromObject: null when it is not an int64.
+ * Values beyond ±2^53 are clamped, which changes nothing for lists (far
+ * shorter than that).
+ */
+function argLong(x: Exec, i: number): number | null {
+  const v = x.argInt64(i);
+  if (v === null) return null;
+  if (typeof v === 'bigint') return v > 0n ? LIMIT : -LIMIT;
+  return v;
+}
+
+/** Argument i as a count in [min, LONG_MAX]; replies `msg` and returns null otherwise. */
+function argRange(x: Exec, i: number, min: number, msg: string): number | null {
+  const v = argLong(x, i);
+  if (v === null || v < min) {
+    x.r.error(msg);
+    return null;
+  }
+  return v;
+}
+
+/** LEFT / RIGHT, or null after replying a syntax error. */
+function argWhere(x: Exec, i: number): Where | null {
+  if (x.argIs(i, 'left')) return HEAD;
+  if (x.argIs(i, 'right')) return TAIL;
+  x.r.error(ERR_SYNTAX);
+  return null;
+}
+
+function replyElem(x: Exec, u8: Uint8Array, off: number, len: number): void {
+  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, off, len);
+  else x.r.bulk(u8, off, len);
+}
+
+/** Creates key argument i as an empty list; returns the entry. */
+function newList(x: Exec, i: number): number {
+  const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.List, Enc.QuickList, x.lru);
+  x.ks.setValueWord(h, listCreate(x.ks.arena));
+  return h;
+}
+
+/** After a change to list entry h: deletes it when empty, tells WATCH otherwise. */
+function changed(x: Exec, h: number): void {
+  if (listLength(x.ks.arena, x.ks.valueWord(h)) === 0) x.ks.removeEntry(x.db, h);
+  else x.ks.modified(h);
+}
+
+/** Replies `n` elements from element `start`, towards the tail or the head. */
+function replyRange(x: Exec, lh: number, start: number, n: number, forward: boolean): void {
+  x.r.array(n);
+  if (n === 0) return;
+  const it = iter.seek(x.ks.arena, lh, start, forward);
+  for (let k = 0; k < n && it.next(); k++) replyElem(x, it.u8, it.off, it.len);
+}
+
+/**
+ * Replies up to `count` elements popped from one end (in popping order)
+ * and removes them; deletes the key when it empties.
+ */
+function popRange(x: Exec, h: number, where: Where, count: number): void {
+  const a = x.ks.arena;
+  const lh = x.ks.valueWord(h);
+  const len = listLength(a, lh);
+  const n = count > len ? len : count;
+  replyRange(x, lh, where === HEAD ? 0 : len - 1, n, where === HEAD);
+  listDelRange(a, lh, where === HEAD ? 0 : len - n, n);
+  changed(x, h);
+}
+
+// ---- commands --------------------------------------------------------------------
+
+function pushGeneric(x: Exec, where: Where, onlyExisting: boolean): void {
+  let h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    if (onlyExisting) {
+      x.r.int(0);
+      return;
+    }
+    h = newList(x, 1);
+  }
+  const a = x.ks.arena;
+  const lh = x.ks.valueWord(h);
+  for (let i = 2; i < x.argc; i++) listPush(a, lh, where, x.u8, x.off[i], x.len[i]);
+  x.ks.modified(h);
+  x.r.int(listLength(a, lh));
+}
+
+function popGeneric(x: Exec, where: Where): void {
+  if (x.argc > 3) {
+    x.r.error(`ERR wrong number of arguments for '${x.name}' command`);
+    return;
+  }
+  const hasCount = x.argc === 3;
+  let count = 0;
+  if (hasCount) {
+    const v = argRange(x, 2, 0, ERR_POSITIVE);
+    if (v === null) return;
+    count = v;
+  }
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    if (hasCount) x.r.nullArray();
+    else x.r.nullBulk();
+    return;
+  }
+  if (hasCount) {
+    if (count === 0) x.r.array(0);
+    else popRange(x, h, where, count);
+    return;
+  }
+  const a = x.ks.arena;
+  const lh = x.ks.valueWord(h);
+  listPeek(a, lh, where);
+  replyElem(x, elem.u8, elem.off, elem.len);
+  listPop(a, lh, where);
+  changed(x, h);
+}
+
+function llen(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h === 0) x.r.int(0);
+  else if (h > 0) x.r.int(listLength(x.ks.arena, x.ks.valueWord(h)));
+}
+
+function lindex(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  const i = argLong(x, 2);
+  if (i === null) {
+    x.r.error(ERR_NOT_INT);
+    return;
+  }
+  if (listIndex(x.ks.arena, x.ks.valueWord(h), i)) replyElem(x, elem.u8, elem.off, elem.len);
+  else x.r.nullBulk();
+}
+
+function lset(x: Exec): void {
+  const h = x.lookup(1);
+  if (h === 0) {
+    x.r.error(ERR_NO_KEY);
+    return;
+  }
+  if (x.ks.type(h) !== ObjType.List) {
+    x.r.error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    return;
+  }
+  const i = argLong(x, 2);
+  if (i === null) {
+    x.r.error(ERR_NOT_INT);
+    return;
+  }
+  if (!listSet(x.ks.arena, x.ks.valueWord(h), i, x.u8, x.off[3], x.len[3])) {
+    x.r.error(ERR_INDEX);
+    return;
+  }
+  x.ks.modified(h);
+  x.r.ok();
+}
+
+function linsert(x: Exec): void {
+  let where: Where;
+  if (x.argIs(2, 'after')) where = TAIL;
+  else if (x.argIs(2, 'before')) where = HEAD;
+  else {
+    x.r.error(ERR_SYNTAX);
+    return;
+  }
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.int(0);
+    return;
+  }
+  const a = x.ks.arena;
+  const lh = x.ks.valueWord(h);
+  if (listInsert(a, lh, where, x.u8, x.off[3], x.len[3], x.u8, x.off[4], x.len[4])) {
+    x.ks.modified(h);
+    x.r.int(listLength(a, lh));
+  } else {
+    x.r.int(-1);
+  }
+}
+
+/** Redis's range normalization for LRANGE/LTRIM: [start, stop], or null when empty. */
+function clampRange(len: number, start: number, stop: number): [number, number] | null {
+  if (start < 0) start += len;
+  if (stop < 0) stop += len;
+  if (start < 0) start = 0;
+  if (start > stop || start >= len) return null;
+  if (stop >= len) stop = len - 1;
+  return [start, stop];
+}
+
+function lrange(x: Exec): void {
+  const start = argLong(x, 2);
+  const stop = start === null ? null : argLong(x, 3);
+  if (start === null || stop === null) {
+    x.r.error(ERR_NOT_INT);
+    return;
+  }
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.array(0);
+    return;
+  }
+  const lh = x.ks.valueWord(h);
+  const r = clampRange(listLength(x.ks.arena, lh), start, stop);
+  if (r === null) x.r.array(0);
+  else replyRange(x, lh, r[0], r[1] - r[0] + 1, true);
+}
+
+function ltrim(x: Exec): void {
+  const start = argLong(x, 2);
+  const stop = start === null ? null : argLong(x, 3);
+  if (start === null || stop === null) {
+    x.r.error(ERR_NOT_INT);
+    return;
+  }
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.ok();
+    return;
+  }
+  const a = x.ks.arena;
+  const lh = x.ks.valueWord(h);
+  const len = listLength(a, lh);
+  const r = clampRange(len, start, stop);
+  if (r === null) listDelRange(a, lh, 0, len);
+  else {
+    listDelRange(a, lh, r[1] + 1, len - r[1] - 1);
+    listDelRange(a, lh, 0, r[0]);
+  }
+  changed(x, h);
+  x.r.ok();
+}
+
+function lrem(x: Exec): void {
+  const count = argLong(x, 2);
+  if (count === null) {
+    x.r.error(ERR_NOT_INT);
+    return;
+  }
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.int(0);
+    return;
+  }
+  const removed = listRemove(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[3], x.len[3], count);
+  if (removed > 0) changed(x, h);
+  x.r.int(removed);
+}
+
+function lpos(x: Exec): void {
+  let rank = 1;
+  let count = -1;
+  let maxlen = 0;
+  // RANK -2^63 cannot be negated in C: Redis then takes the first match from the
+  // tail, and with COUNT never stops (its stop test overflows).
+  let rankMin = false;
+  for (let j = 3; j < x.argc; j++) {
+    const more = j < x.argc - 1;
+    if (x.argIs(j, 'rank') && more) {
+      j++;
+      const v = x.argInt64(j);
+      if (v === null) {
+        x.r.error(ERR_NOT_INT);
+        return;
+      }
+      if (v === 0) {
+        x.r.error(ERR_RANK);
+        return;
+      }
+      rankMin = v === INT64_MIN;
+      rank = typeof v === 'bigint' ? (v > 0n ? LIMIT : -LIMIT) : v;
+    } else if (x.argIs(j, 'count') && more) {
+      const v = argRange(x, ++j, 0, "ERR COUNT can't be negative");
+      if (v === null) return;
+      count = v;
+    } else if (x.argIs(j, 'maxlen') && more) {
+      const v = argRange(x, ++j, 0, "ERR MAXLEN can't be negative");
+      if (v === null) return;
+      maxlen = v;
+    } else {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  const h = x.lookupTyped(1, ObjType.List);
+  if (h < 0) return;
+  if (h === 0) {
+    if (count !== -1) x.r.array(0);
+    else x.r.nullBulk();
+    return;
+  }
+  let want = count === -1 ? 1 : count;
+  if (rankMin) {
+    rank = -1;
+    if (count !== -1) want = 0;
+  }
+  const found: number[] = [];
+  listPositions(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2], rank, want, maxlen, (p) => found.push(p));
+  if (count !== -1) {
+    x.r.array(found.length);
+    for (const p of found) x.r.int(p);
+  } else if (found.length > 0) x.r.int(found[0]);
+  else x.r.nullBulk();
+}
+
+/** LMOVE / RPOPLPUSH with both keys on this shard. */
+function moveGeneric(x: Exec, from: Where, to: Where): void {
+  const src = x.lookupTyped(1, ObjType.List);
+  if (src < 0) return;
+  if (src === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  let dst = x.lookup(2);
+  if (dst !== 0 && x.ks.type(dst) !== ObjType.List) {
+    x.r.error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    return;
+  }
+  const a = x.ks.arena;
+  const value = listPopCopy(a, x.ks.valueWord(src), from)!;
+  if (dst === 0) dst = newList(x, 2);
+  listPush(a, x.ks.valueWord(dst), to, value, 0, value.length);
+  x.ks.modified(dst);
+  if (dst !== src) changed(x, src);
+  replyElem(x, value, 0, value.length);
+}
+
+function lmove(x: Exec): void {
+  const from = argWhere(x, 3);
+  if (from === null) return;
+  const to = argWhere(x, 4);
+  if (to === null) return;
+  moveGeneric(x, from, to);
+}
+
+/**
+ * LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (numkeys at `at`),
+ * keys all on this shard. With a `timeout` (BLMPOP), blocks when every list
+ * is empty.
+ */
+function mpop(x: Exec, at: number, timeout: number | null): void {
+  const numkeys = argRange(x, at, 1, 'ERR numkeys should be greater than 0');
+  if (numkeys === null) return;
+  const whereIdx = at + 1 + numkeys;
+  if (whereIdx >= x.argc) {
+    x.r.error(ERR_SYNTAX);
+    return;
+  }
+  const where = argWhere(x, whereIdx);
+  if (where === null) return;
+  let count = -1;
+  for (let j = whereIdx + 1; j < x.argc; j++) {
+    if (count === -1 && x.argIs(j, 'count') && j < x.argc - 1) {
+      const v = argRange(x, ++j, 1, 'ERR count should be greater than 0');
+      if (v === null) return;
+      count = v;
+    } else {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  if (count === -1) count = 1;
+  for (let k = at + 1; k < whereIdx; k++) {
+    const h = x.lookup(k);
+    if (h === 0) continue;
+    if (x.ks.type(h) !== ObjType.List) {
+      if (x.retrying) continue; // a blocked client keeps waiting while its key holds another type
+      x.r.error(WRONGTYPE);
+      return;
+    }
+    x.r.array(2);
+    x.r.bulk(x.u8, x.off[k], x.len[k]);
+    popRange(x, h, where, count);
+    return;
+  }
+  if (timeout === null || !x.mayBlock) x.r.nullArray();
+  else x.block(range(at + 1, whereIdx), timeout, TimeoutReply.NullArray);
+}
+
+function lmpop(x: Exec): void {
+  mpop(x, 1, null);
+}
+
+function blmpop(x: Exec): void {
+  const timeout = x.timeoutArg(1);
+  if (timeout !== null) mpop(x, 2, timeout);
+}
+
+/** BLPOP / BRPOP key [key ...] timeout: the first non-empty list, or wait for one. */
+function bpop(x: Exec, where: Where): void {
+  const timeout = x.timeoutArg(x.argc - 1);
+  if (timeout === null) return;
+  for (let k = 1; k < x.argc - 1; k++) {
+    const h = x.lookup(k);
+    if (h === 0) continue;
+    if (x.ks.type(h) !== ObjType.List) {
+      if (x.retrying) continue;
+      x.r.error(WRONGTYPE);
+      return;
+    }
+    const value = listPopCopy(x.ks.arena, x.ks.valueWord(h), where)!;
+    changed(x, h);
+    x.r.array(2);
+    x.r.bulk(x.u8, x.off[k], x.len[k]);
+    replyElem(x, value, 0, value.length);
+    return;
+  }
+  if (!x.mayBlock) x.r.nullArray();
+  else x.block(range(1, x.argc - 1), timeout, TimeoutReply.NullArray);
+}
+
+/** BLMOVE / BRPOPLPUSH: LMOVE once the source has an element. */
+function bmove(x: Exec, from: Where, to: Where, timeoutIdx: number): void {
+  const timeout = x.timeoutArg(timeoutIdx);
+  if (timeout === null) return;
+  const src = x.lookup(1);
+  if (src !== 0 && x.ks.type(src) !== ObjType.List) {
+    if (x.retrying) x.block([1], timeout, TimeoutReply.NullArray);
+    else x.r.error(WRONGTYPE);
+    return;
+  }
+  if (src !== 0) moveGeneric(x, from, to);
+  else if (!x.mayBlock) x.r.nullBulk();
+  else x.block([1], timeout, TimeoutReply.NullArray);
+}
+
+function blmove(x: Exec): void {
+  const from = argWhere(x, 3);
+  if (from === null) return;
+  const to = argWhere(x, 4);
+  if (to !== null) bmove(x, from, to, 5);
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) out.push(i);
+  return out;
+}
+
+export const listHandlers: Record<string, ShardHandler> = {
+  lpush: (x) => pushGeneric(x, HEAD, false),
+  rpush: (x) => pushGeneric(x, TAIL, false),
+  lpushx: (x) => pushGeneric(x, HEAD, true),
+  rpushx: (x) => pushGeneric(x, TAIL, true),
+  lpop: (x) => popGeneric(x, HEAD),
+  rpop: (x) => popGeneric(x, TAIL),
+  llen,
+  lindex,
+  lset,
+  linsert,
+  lrange,
+  ltrim,
+  lrem,
+  lpos,
+  lmove,
+  rpoplpush: (x) => moveGeneric(x, TAIL, HEAD),
+  blpop: (x) => bpop(x, HEAD),
+  brpop: (x) => bpop(x, TAIL),
+  blmove,
+  brpoplpush: (x) => bmove(x, TAIL, HEAD, 3),
+  blmpop,
+  lmpop,
+};

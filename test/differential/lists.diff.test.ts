@@ -1,0 +1,88 @@
+/**
+ * Differential test: random sequences of list commands (with their errors:
+ * arity, WRONGTYPE, bad integers, LPOS options, LMPOP numkeys ...) are sent
+ * to redis-server and to Shoal (4 shards); the replies must be the same
+ * bytes. Lists grow to thousands of elements; values include \r\n, NUL and
+ * elements long enough to be streamed. See lists-gen.ts for what keeps the
+ * two servers comparable.
+ *
+ * Environment:
+ *   SEED=1,2,3           run these seeds (default: DIFF_SEEDS random seeds, printed)
+ *   DIFF_SEEDS=3         number of random seeds for the RESP2 run
+ *   DIFF_COMMANDS=1500   commands per seed (RESP2); the RESP3 run uses a quarter
+ *   SHOAL_CMD=redis      validate the harness against a second redis-server
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { type DiffCommand, DiffMismatch, bothNonError, runDifferential } from '../helpers/differential.js';
+import { Rng, seedsFromEnv } from '../helpers/rng.js';
+import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { ListsGen } from './lists-gen.js';
+
+const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 1500);
+const SEEDS = seedsFromEnv(Number(process.env.DIFF_SEEDS ?? 3));
+const FILE = 'test/differential/lists.diff.test.ts';
+
+console.log(`[lists] seeds=${SEEDS.join(',')} commands/seed=${COMMANDS}`);
+
+describe('differential: lists, redis-server vs Shoal', () => {
+  let redis: ServerHandle;
+  let shoal: ServerHandle;
+  const clients: RawClient[] = [];
+
+  beforeAll(async () => {
+    [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    await Promise.all([redis?.stop(), shoal?.stop()]);
+  });
+
+  async function connectPair(): Promise<[RawClient, RawClient]> {
+    const pair = await Promise.all([rawClient(redis.port), rawClient(shoal.port)]);
+    clients.push(...pair);
+    return pair;
+  }
+
+  async function run(ref: RawClient, tgt: RawClient, commands: DiffCommand[], label: string, seed: number): Promise<void> {
+    try {
+      await runDifferential({
+        reference: ref,
+        target: tgt,
+        commands,
+        label,
+        referenceName: 'redis',
+        targetName: shoal.name,
+        rerun: `SEED=${seed} npx vitest run ${FILE}`,
+      });
+    } catch (e) {
+      if (e instanceof DiffMismatch) {
+        e.message = `[lists seed=${seed}] ${e.message}`;
+        if (shoal.exited) e.message += `\n${shoal.name} has exited; its output:\n${shoal.output().slice(-4000)}`;
+      }
+      throw e;
+    }
+  }
+
+  it(`RESP2: ${SEEDS.length} seed(s) × ${COMMANDS} commands`, async () => {
+    const [ref, tgt] = await connectPair();
+    for (const seed of SEEDS) {
+      const gen = new ListsGen(new Rng(seed));
+      const commands: DiffCommand[] = [{ args: ['FLUSHALL'] }, { args: ['SELECT', '0'] }, ...gen.sequence(COMMANDS)];
+      await run(ref, tgt, commands, `lists RESP2 seed=${seed}`, seed);
+    }
+  });
+
+  it(`RESP3: 1 seed × ${Math.ceil(COMMANDS / 4)} commands`, async () => {
+    const [ref, tgt] = await connectPair();
+    const seed = SEEDS[0]!;
+    const gen = new ListsGen(new Rng(seed ^ 0x2545f491));
+    const commands: DiffCommand[] = [
+      { args: ['HELLO', '3'], compare: bothNonError },
+      { args: ['FLUSHALL'] },
+      { args: ['SELECT', '0'] },
+      ...gen.sequence(Math.ceil(COMMANDS / 4)),
+    ];
+    await run(ref, tgt, commands, `lists RESP3 seed=${seed}`, seed);
+  });
+});

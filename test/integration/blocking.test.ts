@@ -1,0 +1,187 @@
+/**
+ * Blocking list commands, run as the same scenario against redis-server and
+ * Shoal (4 shards), with the replies compared: who is served first, what a
+ * timeout answers and when, a client killed while blocked, the key deleted
+ * or given another type while clients wait, MULTI, CLIENT UNBLOCK.
+ * Keys of one command share a {tag} (one shard).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RawClient, type ServerHandle, rawClient, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
+
+const clients: RawClient[] = [];
+async function connect(port: number): Promise<RawClient> {
+  const c = await rawClient(port);
+  clients.push(c);
+  return c;
+}
+
+function cmd(...args: string[]): Buffer {
+  return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
+}
+
+let redis: ServerHandle;
+let shoal: ServerHandle;
+beforeAll(async () => {
+  [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
+});
+afterAll(async () => {
+  for (const c of clients) c.destroy();
+  await Promise.all([redis?.stop(), shoal?.stop()]);
+});
+
+/** Runs a scenario on each server and expects the same transcript from both. */
+async function same(scenario: (port: number) => Promise<string[]>): Promise<string[]> {
+  const want = await scenario(redis.port);
+  const got = await scenario(shoal.port);
+  expect(got).toEqual(want);
+  return want;
+}
+
+describe('blocking list commands, redis-server vs Shoal', () => {
+  it('serves blocked clients first come, first served', async () => {
+    const t = await same(async (port) => {
+      const admin = await connect(port);
+      await admin.callText('DEL', '{q}');
+      const waiters = await Promise.all([connect(port), connect(port), connect(port)]);
+      for (const w of waiters) {
+        await w.write(cmd('BLPOP', '{q}', '5'));
+        await sleep(30); // the order in which they block
+      }
+      const pushed = await admin.callText('RPUSH', '{q}', 'a', 'b', 'c');
+      const replies = await Promise.all(waiters.map((w) => w.readReply(3000)));
+      return [pushed, ...replies.map((r) => r.toString())];
+    });
+    expect(t[1]).toBe('*2\r\n$3\r\n{q}\r\n$1\r\na\r\n');
+  });
+
+  it('serves the first non-empty key at once, and keys in order', async () => {
+    await same(async (port) => {
+      const c = await connect(port);
+      await c.callText('DEL', '{m}a', '{m}b', '{m}c');
+      await c.callText('RPUSH', '{m}b', 'x', 'y');
+      return [
+        await c.callText('BLPOP', '{m}a', '{m}b', '{m}c', '1'),
+        await c.callText('BRPOP', '{m}a', '{m}b', '1'),
+        await c.callText('BLPOP', '{m}a', '{m}b', '0.05'),
+        await c.callText('RPUSH', '{m}c', '1', '2', '3'),
+        await c.callText('BLMPOP', '1', '2', '{m}a', '{m}c', 'RIGHT', 'COUNT', '2'),
+        await c.callText('BLMOVE', '{m}c', '{m}a', 'LEFT', 'RIGHT', '1'),
+        await c.callText('BRPOPLPUSH', '{m}a', '{m}b', '1'),
+        await c.callText('LRANGE', '{m}b', '0', '-1'),
+      ];
+    });
+  });
+
+  it('answers a timeout with nil after about the timeout, in both protocols', async () => {
+    for (const port of [redis.port, shoal.port]) {
+      const c = await connect(port);
+      await c.callText('DEL', '{t}');
+      let t0 = Date.now();
+      expect(await c.callText('BLPOP', '{t}', '0.2')).toBe('*-1\r\n');
+      let took = Date.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(180);
+      expect(took).toBeLessThan(1500);
+      t0 = Date.now();
+      // Every list blocking command times out with a null array (BLMOVE too).
+      expect(await c.callText('BLMOVE', '{t}', '{t}x', 'LEFT', 'LEFT', '0.1')).toBe('*-1\r\n');
+      took = Date.now() - t0;
+      expect(took).toBeGreaterThanOrEqual(80);
+      expect(took).toBeLessThan(1500);
+      await c.callText('HELLO', '3');
+      expect(await c.callText('BRPOP', '{t}', '0.05')).toBe('_\r\n');
+    }
+  });
+
+  it('checks the timeout argument as Redis does', async () => {
+    await same(async (port) => {
+      const c = await connect(port);
+      const out: string[] = [];
+      // Huge and infinite timeouts overflow Redis's cast to milliseconds and read as negative.
+      for (const t of ['-1', 'abc', '', ' 1', '1e400', 'inf', '-inf', '9223372036854775807', '92233720368547758']) {
+        out.push(await c.callText('BLPOP', '{e}', t));
+      }
+      out.push(await c.callText('BLMPOP', '0.01', '0', '{e}', 'LEFT'));
+      out.push(await c.callText('BLMPOP', '0.01', '1', '{e}', 'UP'));
+      out.push(await c.callText('BLMPOP', '0.01', '1', '{e}', 'LEFT', 'COUNT', '0'));
+      await c.callText('SET', '{e}s', 'str');
+      out.push(await c.callText('BLPOP', '{e}s', '0.01'));
+      return out;
+    });
+  });
+
+  it('forgets a client killed while blocked', async () => {
+    await same(async (port) => {
+      const admin = await connect(port);
+      await admin.callText('DEL', '{k}');
+      const doomed = await connect(port);
+      await doomed.write(cmd('BLPOP', '{k}', '0'));
+      await sleep(50);
+      doomed.destroy();
+      await sleep(50);
+      const next = await connect(port);
+      await next.write(cmd('BLPOP', '{k}', '2'));
+      await sleep(50);
+      const pushed = await admin.callText('RPUSH', '{k}', 'v1', 'v2');
+      const got = (await next.readReply(3000)).toString();
+      return [pushed, got, await admin.callText('LRANGE', '{k}', '0', '-1')];
+    });
+  });
+
+  it('keeps waiting while the key is deleted or holds another type, then serves', async () => {
+    await same(async (port) => {
+      const admin = await connect(port);
+      await admin.callText('DEL', '{d}');
+      const w = await connect(port);
+      await w.write(cmd('BLPOP', '{d}', '3'));
+      await sleep(50);
+      const steps = [await admin.callText('SET', '{d}', 'not a list'), await admin.callText('DEL', '{d}'), await admin.callText('LPUSH', '{d}', 'finally')];
+      return [...steps, (await w.readReply(4000)).toString()];
+    });
+  });
+
+  it('does not block inside MULTI', async () => {
+    await same(async (port) => {
+      const c = await connect(port);
+      await c.callText('DEL', '{x}');
+      const out = [await c.callText('MULTI'), await c.callText('BLPOP', '{x}', '0'), await c.callText('BLMOVE', '{x}', '{x}y', 'LEFT', 'LEFT', '0')];
+      out.push(await c.callText('RPUSH', '{x}', '1'));
+      out.push(await c.callText('BRPOP', '{x}', '0'));
+      out.push(await c.callText('EXEC'));
+      return out;
+    });
+  });
+
+  it('lets CLIENT UNBLOCK end a wait with a timeout or an error', async () => {
+    await same(async (port) => {
+      const admin = await connect(port);
+      const out: string[] = [];
+      for (const mode of ['TIMEOUT', 'ERROR']) {
+        const w = await connect(port);
+        const id = (await w.callText('CLIENT', 'ID')).slice(1, -2);
+        await w.write(cmd('BLPOP', '{u}', '0'));
+        await sleep(50);
+        out.push(await admin.callText('CLIENT', 'UNBLOCK', id, mode));
+        out.push((await w.readReply(2000)).toString());
+        out.push(await w.callText('PING'));
+      }
+      out.push(await admin.callText('CLIENT', 'UNBLOCK', '999999'));
+      out.push(await admin.callText('CLIENT', 'UNBLOCK', 'x'));
+      out.push(await admin.callText('CLIENT', 'UNBLOCK', '1', 'MAYBE'));
+      return out;
+    });
+  });
+
+  it('runs a blocked client\'s later pipelined commands only after it is served', async () => {
+    await same(async (port) => {
+      const admin = await connect(port);
+      await admin.callText('DEL', '{p}', '{p}after');
+      const w = await connect(port);
+      await w.write(Buffer.concat([cmd('BLPOP', '{p}', '2'), cmd('SET', '{p}after', '1')]));
+      await sleep(50);
+      const before = await admin.callText('EXISTS', '{p}after');
+      await admin.callText('RPUSH', '{p}', 'x');
+      const replies = await w.readReplies(2, 3000);
+      return [before, ...replies.map((r) => r.toString()), await admin.callText('EXISTS', '{p}after')];
+    });
+  });
+});
