@@ -26,7 +26,7 @@ import { REPLY_PARTIAL, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '.
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
 import { OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
-import { LockPlan, copyAcross, keyPositions, lcsAcross, msetnxAcross, renameAcross } from './transactions.js';
+import { LockPlan, copyAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross } from './transactions.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
 import { FrontCall } from './front-call.js';
@@ -462,6 +462,7 @@ export class Front {
       for (let k = first + e.meta.step; k <= last && e.meta.step > 0; k += e.meta.step) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
           if (e.fullName === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
+          else if (e.fullName === 'lmove' || e.fullName === 'rpoplpush') this.routeListMove(c, p, e.fullName);
           else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
           return;
         }
@@ -595,6 +596,22 @@ export class Front {
     this.lastJob = done;
   }
 
+  /** LMOVE / RPOPLPUSH with the two lists on different shards (LMOVE's directions checked first, as Redis does). */
+  private routeListMove(c: Connection, p: ArgView, name: string): void {
+    const args = copyArgs(p);
+    let from = 'right';
+    let to = 'left';
+    if (name === 'lmove') {
+      from = Buffer.from(args[3]).toString('latin1').toLowerCase();
+      to = Buffer.from(args[4]).toString('latin1').toLowerCase();
+      if ((from !== 'left' && from !== 'right') || (to !== 'left' && to !== 'right')) {
+        this.replyErrorNow(c, 'ERR syntax error');
+        return;
+      }
+    }
+    this.startJob(c, lmoveAcross(this, c, args[1], args[2], from === 'left', to === 'left', this.txid));
+  }
+
   /** RENAME, RENAMENX, COPY: one hop when both keys share a shard, a locked multi-hop job otherwise. */
   private routeMultihop(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
     const a = this.shardOf(p.argBuf, p.argOff[1], p.argLen[1]);
@@ -670,7 +687,7 @@ export class Front {
     }
     let multihop = false;
     for (const { entry: e } of queue) {
-      if (e.meta.route === 'multihop' || e.meta.route === 'barrier' || e.fullName === 'lcs') multihop = true;
+      if (e.meta.route === 'multihop' || e.meta.route === 'barrier' || CROSS_CAPABLE.has(e.fullName)) multihop = true;
     }
     if (!multihop && c.watchShards.size === 0) {
       c.replyFront(seq, header, 0, header.length, true);
@@ -1020,6 +1037,8 @@ function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: 
 
 const EMPTY = new Uint8Array(0);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
+/** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush']);
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
 const WATCH_NAME = new TextEncoder().encode('watch');

@@ -205,3 +205,36 @@ export function lcsAcross(front: Front, c: Connection, args: Uint8Array[], insid
     return tx.call(a, 'lcs', [...args.slice(1), value], tx.db, tx.foreignFlag());
   });
 }
+
+const WRONGTYPE_REPLY = bytes('-WRONGTYPE Operation against a key holding the wrong kind of value\r\n');
+
+/**
+ * LMOVE / RPOPLPUSH with the lists on two shards: Redis's order of checks (a
+ * missing source answers nil before the destination is looked at; either key
+ * of another type is WRONGTYPE), then pop on one shard and push on the other.
+ */
+export function lmoveAcross(front: Front, c: Connection, src: Uint8Array, dst: Uint8Array, fromLeft: boolean, toLeft: boolean, inside: number): Promise<Uint8Array> {
+  const plan = new LockPlan();
+  plan.add(front, c.db, src);
+  plan.add(front, c.db, dst);
+  const a = front.shardOf(src, 0, src.length);
+  const b = front.shardOf(dst, 0, dst.length);
+  return withLocks(front, c, plan, inside, async (tx) => {
+    const srcType = await tx.call(a, 'type', [src]);
+    if (isType(srcType, 'none')) return tx.call(a, fromLeft ? 'lpop' : 'rpop', [src]); // nil, in the connection's protocol
+    if (!isType(srcType, 'list')) return WRONGTYPE_REPLY;
+    const dstType = await tx.call(b, 'type', [dst]);
+    if (!isType(dstType, 'none') && !isType(dstType, 'list')) return WRONGTYPE_REPLY;
+    const popped = await tx.call(a, fromLeft ? 'lpop' : 'rpop', [src]);
+    const value = bulkOrNull(popped);
+    if (value !== null) await tx.call(b, toLeft ? 'lpush' : 'rpush', [dst, value]);
+    return popped;
+  });
+}
+
+/** Whether a TYPE reply (+name) names `type`. */
+function isType(reply: Uint8Array, type: string): boolean {
+  if (reply.length !== type.length + 3) return false;
+  for (let i = 0; i < type.length; i++) if (reply[i + 1] !== type.charCodeAt(i)) return false;
+  return true;
+}
