@@ -12,10 +12,10 @@
  *   DIFF_COMMANDS=1500   commands per seed (RESP2); the RESP3 run uses a quarter
  *   SHOAL_CMD=redis      validate the harness against a second redis-server
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type DiffCommand, DiffMismatch, bothNonError, runDifferential } from '../helpers/differential.js';
+import { describe, it } from 'vitest';
+import { type DiffCommand, bothNonError } from '../helpers/differential.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
-import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { useDifferentialServers } from '../helpers/differential-suite.js';
 import { ListsGen } from './lists-gen.js';
 
 const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 1500);
@@ -25,44 +25,7 @@ const FILE = 'test/differential/lists.diff.test.ts';
 console.log(`[lists] seeds=${SEEDS.join(',')} commands/seed=${COMMANDS}`);
 
 describe('differential: lists, redis-server vs Shoal', () => {
-  let redis: ServerHandle;
-  let shoal: ServerHandle;
-  const clients: RawClient[] = [];
-
-  beforeAll(async () => {
-    [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
-  });
-
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await Promise.all([redis?.stop(), shoal?.stop()]);
-  });
-
-  async function connectPair(): Promise<[RawClient, RawClient]> {
-    const pair = await Promise.all([rawClient(redis.port), rawClient(shoal.port)]);
-    clients.push(...pair);
-    return pair;
-  }
-
-  async function run(ref: RawClient, tgt: RawClient, commands: DiffCommand[], label: string, seed: number): Promise<void> {
-    try {
-      await runDifferential({
-        reference: ref,
-        target: tgt,
-        commands,
-        label,
-        referenceName: 'redis',
-        targetName: shoal.name,
-        rerun: `SEED=${seed} npx vitest run ${FILE}`,
-      });
-    } catch (e) {
-      if (e instanceof DiffMismatch) {
-        e.message = `[lists seed=${seed}] ${e.message}`;
-        if (shoal.exited) e.message += `\n${shoal.name} has exited; its output:\n${shoal.output().slice(-4000)}`;
-      }
-      throw e;
-    }
-  }
+  const { connectPair, run } = useDifferentialServers('lists', FILE);
 
   it(`RESP2: ${SEEDS.length} seed(s) × ${COMMANDS} commands`, async () => {
     const [ref, tgt] = await connectPair();

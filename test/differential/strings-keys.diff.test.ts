@@ -10,10 +10,10 @@
  *   DIFF_FLOAT_HARD=1 INCRBYFLOAT on any key with any increment (long double!)
  *   SHOAL_CMD=redis   validate the harness against a second redis-server
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import { type DiffCommand, DiffMismatch, bothNonError, runDifferential } from '../helpers/differential.js';
+import { describe, it } from 'vitest';
+import { type DiffCommand, bothNonError } from '../helpers/differential.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
-import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { useDifferentialServers } from '../helpers/differential-suite.js';
 import { StringsKeysGen } from './strings-keys-gen.js';
 
 const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 2000);
@@ -25,43 +25,7 @@ const FILE = 'test/differential/strings-keys.diff.test.ts';
 console.log(`[strings-keys] seeds=${SEEDS.join(',')} commands/seed=${COMMANDS}${HARD_FLOATS ? ' hard-floats' : ''}`);
 
 describe('differential: strings & keys, redis-server vs Shoal', () => {
-  let redis: ServerHandle;
-  let shoal: ServerHandle;
-  const clients: RawClient[] = [];
-
-  beforeAll(async () => {
-    [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
-  });
-
-  afterAll(async () => {
-    for (const c of clients) c.destroy();
-    await Promise.all([redis?.stop(), shoal?.stop()]);
-  });
-
-  async function connectPair(): Promise<[RawClient, RawClient]> {
-    const pair = await Promise.all([rawClient(redis.port), rawClient(shoal.port)]);
-    clients.push(...pair);
-    return pair;
-  }
-
-  async function run(ref: RawClient, tgt: RawClient, commands: DiffCommand[], label: string, seed: number): Promise<void> {
-    try {
-      await runDifferential({
-        reference: ref,
-        target: tgt,
-        commands,
-        label,
-        referenceName: 'redis',
-        targetName: shoal.name,
-        rerun: `SEED=${seed} npx vitest run ${FILE}`,
-      });
-    } catch (e) {
-      if (e instanceof DiffMismatch && shoal.exited) {
-        e.message += `\n${shoal.name} has exited; its output:\n${shoal.output().slice(-4000)}`;
-      }
-      throw e;
-    }
-  }
+  const { connectPair, run } = useDifferentialServers('strings-keys', FILE);
 
   it(`RESP2: ${SEEDS.length} seed(s) × ${COMMANDS} commands`, async () => {
     const [ref, tgt] = await connectPair();
