@@ -324,7 +324,7 @@ function clientUnblock(f: FrontCall): void {
     else return f.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
   } else if (f.argc > 4) return f.error('ERR syntax error');
   const target = f.front.liveConnections().find((c) => c.id === Number(idText));
-  if (target === undefined || target.blockedShard < 0) return f.w.int(0);
+  if (target === undefined || target.blockedShards.length === 0) return f.w.int(0);
   const seq = f.defer();
   const c = f.conn;
   void f.front.unblock(target, mode).then((n) => {

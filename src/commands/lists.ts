@@ -454,6 +454,10 @@ function bpop(x: Exec, where: Where): void {
       x.r.error(WRONGTYPE);
       return;
     }
+    if (!x.claim()) {
+      x.dropped = true;
+      return;
+    }
     const value = listPopCopy(x.ks.arena, x.ks.valueWord(h), where)!;
     changed(x, h);
     x.r.array(2);

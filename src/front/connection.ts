@@ -67,8 +67,10 @@ export class Connection {
   busy = false;
   /** Reply number of a blocking command (BLPOP ...) not answered yet, or -1; later commands wait, as in Redis. */
   blockedSeq = -1;
-  /** The shard holding that command, for CLIENT UNBLOCK and disconnects. */
-  blockedShard = -1;
+  /** The shards holding that command (several when its keys span shards), for CLIENT UNBLOCK and disconnects. */
+  blockedShards: number[] = [];
+  /** The claim word of a command registered on several shards, or -1. */
+  blockedClaim = -1;
 
   nextSeq = 0;
   outSeq = 0;

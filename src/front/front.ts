@@ -22,11 +22,12 @@ import type { Config } from '../config/config.js';
 import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REPLY_PARTIAL, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
+import { REPLY_PARTIAL, REQ_CLAIM, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
+import { ldParse, ldToNumber } from '../util/longdouble.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
 import { OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
-import { LockPlan, copyAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross } from './transactions.js';
+import { LockPlan, copyAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
 import { FrontCall } from './front-call.js';
@@ -105,6 +106,8 @@ export class Front {
   private server: net.Server | null = null;
   /** Connections whose parsing waits for their EXEC to finish. */
   private readonly held: Connection[] = [];
+  /** Claim words shared with the shards (cross-shard blocking commands). */
+  private readonly claims: Int32Array;
   /** EXEC is replaying queued commands: blocking commands must not block. */
   private replaying = false;
   /** The multi-hop command started by the last dispatch (EXEC waits for it before the next). */
@@ -149,11 +152,13 @@ export class Front {
     const n = config.int('shards');
     const workerUrl = new URL('../shard/worker.js', import.meta.url);
     const frontShard = config.get('front-shard') === 'yes';
+    const claimsSab = new SharedArrayBuffer(4 * CLAIM_WORDS);
+    this.claims = new Int32Array(claimsSab);
     for (let i = 0; i < n; i++) {
       const link = new ShardLink(
         i,
         workerUrl,
-        { count: n, protoMaxBulkLen: config.int('proto-max-bulk-len'), doorbell: this.doorbell.sab },
+        { count: n, protoMaxBulkLen: config.int('proto-max-bulk-len'), doorbell: this.doorbell.sab, claims: claimsSab },
         frontShard && i === 0,
       );
       if (link.inline !== null) {
@@ -287,7 +292,7 @@ export class Front {
   private onClose(c: Connection): void {
     c.closed = true;
     this.unwatchAll(c);
-    if (c.blockedShard >= 0) void this.request(c.blockedShard, OP_UNBLOCK, 0, [UNBLOCK_NAME, DROP], 0, c.slot);
+    for (const s of c.blockedShards) void this.request(s, OP_UNBLOCK, 0, [UNBLOCK_NAME, DROP], 0, c.slot);
     this.overflowWaiters.delete(c);
     this.releaseSlotWhenIdle(c);
   }
@@ -462,6 +467,7 @@ export class Front {
       for (let k = first + e.meta.step; k <= last && e.meta.step > 0; k += e.meta.step) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
           if (e.fullName === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
+          else if (e.fullName === 'blpop' || e.fullName === 'brpop') this.blockingPopAcross(c, p, e, word2);
           else if (e.fullName === 'lmove' || e.fullName === 'rpoplpush') this.routeListMove(c, p, e.fullName);
           else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
           return;
@@ -486,7 +492,8 @@ export class Front {
       if (this.replaying) word2 |= REQ_NOBLOCK << 16;
       else {
         c.blockedSeq = seq;
-        c.blockedShard = shard;
+        c.blockedShards = [shard];
+        c.blockedClaim = -1;
       }
     }
     this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
@@ -633,17 +640,114 @@ export class Front {
     }
   }
 
+  /** A blocking command was answered: the client's later commands may run; other shards forget it. */
+  private unblocked(c: Connection): void {
+    if (c.blockedClaim >= 0) {
+      const claim = new TextEncoder().encode(String(c.blockedClaim));
+      for (const s of c.blockedShards) void this.request(s, OP_UNBLOCK, 0, [UNBLOCK_NAME, STALE, claim], 0, c.slot);
+    }
+    c.blockedSeq = -1;
+    c.blockedShards = [];
+    c.blockedClaim = -1;
+    this.releaseHeld(c);
+  }
+
+  /**
+   * BLPOP / BRPOP whose keys live on several shards. Under locks on all the
+   * keys, the first non-empty list (in argument order) is popped at once;
+   * otherwise the command is registered on every shard involved, still under
+   * the locks, with one claim word: the first shard able to serve (or to time
+   * out) wins it, the others drop their waiter.
+   */
+  private blockingPopAcross(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
+    const args = copyArgs(p);
+    const timeoutErr = timeoutError(args[args.length - 1]);
+    if (timeoutErr !== null) {
+      this.replyErrorNow(c, timeoutErr);
+      return;
+    }
+    const left = e.fullName === 'blpop';
+    const keys = args.slice(1, -1);
+    const seq = c.takeSeq();
+    c.inFlight++;
+    const noBlock = this.replaying;
+    const byShard = new Map<number, Uint8Array[]>();
+    const plan = new LockPlan();
+    for (const k of keys) {
+      plan.add(this, c.db, k);
+      const s = this.shardOf(k, 0, k.length);
+      let list = byShard.get(s);
+      if (list === undefined) byShard.set(s, (list = []));
+      list.push(k);
+    }
+    if (!noBlock) {
+      c.blockedSeq = seq;
+      c.blockedShards = [...byShard.keys()];
+    }
+    const db = c.db;
+    const job = withLocks(this, c, plan, this.txid, async (tx): Promise<Uint8Array | null> => {
+      for (const k of keys) {
+        const s = this.shardOf(k, 0, k.length);
+        const len = await tx.call(s, 'llen', [k]);
+        if (len[0] === 45) return len; // WRONGTYPE
+        if (len[1] === 48 && len[2] === 13) continue; // ":0"
+        const popped = await tx.call(s, left ? 'lpop' : 'rpop', [k]);
+        return concatBytes(arrayHeader(2), bulkOf(k), popped);
+      }
+      if (noBlock) return c.resp === 3 ? NIL3 : NIL_ARRAY;
+      // Register everywhere before the locks go: no push can come in between.
+      const claim = this.allocClaim();
+      c.blockedClaim = claim;
+      for (const [s, ks] of byShard) {
+        const frame = [args[0], ...ks, args[args.length - 1]];
+        const { buf, off, len } = packArgs(frame);
+        const w2 = (word2 & 0xffff) | (((word2 >>> 16) | REQ_CLAIM) << 16);
+        this.links[s].send(c.slot, seq, w2, db | (claim << 8), buf, off, len, frame.length, null, tx.txid);
+      }
+      this.scheduleTick();
+      return null;
+    });
+    this.lastJob = job.then(
+      (reply) => {
+        if (reply === null) return; // a shard will answer
+        c.inFlight--;
+        c.replyFront(seq, reply, 0, reply.length);
+        if (!noBlock) this.unblocked(c);
+        this.markDirty(c);
+      },
+      (err: Error) => {
+        c.inFlight--;
+        const r = new TextEncoder().encode(`-ERR internal error: ${err.message}\r\n`);
+        c.replyFront(seq, r, 0, r.length);
+        if (!noBlock) this.unblocked(c);
+        this.markDirty(c);
+      },
+    );
+  }
+
+  private nextClaim = 0;
+
+  /** A claim word for a new cross-shard blocking command; its value changes so stale waiters cannot win it. */
+  private allocClaim(): number {
+    const idx = this.nextClaim;
+    this.nextClaim = (this.nextClaim + 1) % CLAIM_WORDS;
+    Atomics.add(this.claims, idx, 2);
+    return idx;
+  }
+
   /** CLIENT UNBLOCK: resolves 1 if the client was blocked (and is now answered), else 0. */
   async unblock(target: Connection, mode: 'timeout' | 'error'): Promise<number> {
-    if (target.blockedShard < 0) return 0;
-    const r = await this.request(target.blockedShard, OP_UNBLOCK, 0, [UNBLOCK_NAME, mode === 'error' ? ERROR_MODE : TIMEOUT_MODE], 0, target.slot);
-    return r[1] === 49 ? 1 : 0;
+    if (target.blockedShards.length === 0) return 0;
+    const answers = await Promise.all(
+      target.blockedShards.map((s) => this.request(s, OP_UNBLOCK, 0, [UNBLOCK_NAME, mode === 'error' ? ERROR_MODE : TIMEOUT_MODE], 0, target.slot)),
+    );
+    return answers.some((r) => r[1] === 49) ? 1 : 0;
   }
 
   /** Blocked clients (INFO blocked_clients). */
   blockedClients(): number {
     let n = 0;
-    for (const c of this.conns) if (c !== undefined && !c.closed && c.blockedShard >= 0) n++;
+    for (const c of this.conns) if (c !== undefined && !c.closed && c.blockedShards.length > 0) n++;
     return n;
   }
 
@@ -859,11 +963,7 @@ export class Front {
       if (c.closed) this.releaseSlotWhenIdle(c);
       else {
         this.dirty.push(c);
-        if (seq === c.blockedSeq && !partial) {
-          c.blockedSeq = -1;
-          c.blockedShard = -1;
-          this.releaseHeld(c);
-        }
+        if (seq === c.blockedSeq && !partial) this.unblocked(c);
       }
     }
     ring.release();
@@ -978,6 +1078,33 @@ function arrayHeader(n: number): Uint8Array {
   return new TextEncoder().encode(`*${n}\r\n`);
 }
 
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function bulkOf(v: Uint8Array): Uint8Array {
+  return concatBytes(new TextEncoder().encode(`$${v.length}\r\n`), v, CRLF);
+}
+
+const CRLF = new TextEncoder().encode('\r\n');
+
+/** Checks a blocking command's timeout on the front (for commands it runs itself); null when valid. */
+function timeoutError(arg: Uint8Array): string | null {
+  const v = ldParse(arg, 0, arg.length);
+  if (v === null) return 'ERR timeout is not a float or out of range';
+  const ms = Math.trunc(ldToNumber(v) * 1000);
+  if (!Number.isFinite(ms) || ms < 0 || ms >= 2 ** 63) return 'ERR timeout is negative';
+  return null;
+}
+
 /** A copy of a command's arguments in one buffer of its own. */
 function packView(p: ArgView): ArgView {
   let total = 0;
@@ -1038,11 +1165,13 @@ function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: 
 const EMPTY = new Uint8Array(0);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 /** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
-const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush']);
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blpop', 'brpop']);
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
 const WATCH_NAME = new TextEncoder().encode('watch');
 const UNBLOCK_NAME = new TextEncoder().encode('unblock');
+const STALE = new TextEncoder().encode('stale');
+const CLAIM_WORDS = 1 << 16;
 const DROP = new TextEncoder().encode('drop');
 const ERROR_MODE = new TextEncoder().encode('error');
 const TIMEOUT_MODE = new TextEncoder().encode('timeout');

@@ -27,6 +27,10 @@ export interface Waiter {
   deadline: number;
   timeoutReply: TimeoutReply;
   resp3: boolean;
+  /** Claim word index for a command registered on several shards, or -1. */
+  claimIdx: number;
+  /** The claim word's value when registered: the waiter may answer only if it still holds it. */
+  claimGen: number;
 }
 
 export class BlockingRegistry {

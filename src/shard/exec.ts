@@ -38,6 +38,12 @@ export class Exec {
   mayBlock = true;
   /** The command is a blocked client's, run again because one of its keys was written. */
   retrying = false;
+  /** Claim words shared with the front and every shard (REQ_CLAIM). */
+  claims: Int32Array | null = null;
+  claimIdx = -1;
+  claimGen = 0;
+  /** Set by a handler that lost its claim: the shard answers nothing and forgets the waiter. */
+  dropped = false;
   /** Set by a blocking command that found nothing to serve: the shard parks the client. */
   blockOn: { keys: number[]; deadline: number; timeoutReply: TimeoutReply } | null = null;
   /** The command's time (ms), fixed for the whole batch as Redis fixes it per command. */
@@ -90,6 +96,15 @@ export class Exec {
       return null;
     }
     return ms;
+  }
+
+  /**
+   * Before answering a command registered on several shards: takes the claim
+   * (true), or learns another shard answered it (false: drop it).
+   */
+  claim(): boolean {
+    if (this.claimIdx < 0 || this.claims === null) return true;
+    return Atomics.compareExchange(this.claims, this.claimIdx, this.claimGen, this.claimGen + 1) === this.claimGen;
   }
 
   // ---- arguments -----------------------------------------------------------

@@ -11,7 +11,7 @@ import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, pad4 } from '../transport/frames.js';
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_CLAIM, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, SEQ_NONE, pad4 } from '../transport/frames.js';
 import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
 import { RingConsumer, RingProducer } from '../transport/ring.js';
 import { SHARD_HANDLERS, SHARD_HANDLER_KEYS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
@@ -42,6 +42,8 @@ export const OP_EXPORT = 0x8008;
 export const OP_IMPORT = 0x8009;
 
 export interface ShardOptions extends ShardInfo {
+  /** Claim words for blocking commands registered on several shards. */
+  claims: SharedArrayBuffer;
   requestRing: SharedArrayBuffer;
   replyRing: SharedArrayBuffer;
   doorbell: SharedArrayBuffer;
@@ -103,6 +105,7 @@ export class Shard {
     this.doorbell = new Doorbell(opts.doorbell);
     this.exec = new Exec(this.ks, this.writer, opts);
     this.exec.streamBulk = (src, off, len) => this.streamBulk(src, off, len);
+    this.exec.claims = new Int32Array(opts.claims);
   }
 
   /** Keeps WATCH informed of changed keys, only while something is watched. */
@@ -249,8 +252,14 @@ export class Shard {
     const id = w2 & 0xffff;
     const flags = w2 >>> 16;
     const x = this.exec;
-    x.db = i32[b + 3];
+    const dbWord = i32[b + 3];
+    x.db = dbWord & 0xff;
     this.ks.currentDb = x.db;
+    if (flags & REQ_CLAIM) {
+      x.claimIdx = dbWord >>> 8;
+      x.claimGen = retry !== null ? retry.claimGen : Atomics.load(x.claims!, x.claimIdx);
+    } else x.claimIdx = -1;
+    x.dropped = false;
     this.txid = i32[b + 4];
     const argc = i32[b + 5];
     if (argc > this.argOff.length) {
@@ -281,6 +290,13 @@ export class Shard {
     this.streamed = false;
     if (id >= 0x8000) this.runInternal(id, flags);
     else this.runCommand(id);
+    if ((x.dropped as boolean) === true) {
+      // Another shard answered this client: forget it, with a record that answers nothing.
+      this.writer.reset();
+      this.emitNone();
+      x.blockOn = null;
+      return true;
+    }
     // (Read through a cast: TypeScript does not see that the handler may have set it.)
     const blockOn = x.blockOn as Exec['blockOn'];
     if (blockOn !== null) {
@@ -288,7 +304,17 @@ export class Shard {
       this.writer.reset();
       if (retry === null) {
         const keys = blockOn.keys.map((k) => lockKey(x.db, u8, this.argOff[k], this.argLen[k]));
-        this.blocked.add({ conn: this.conn, seq: this.seq, frame: u8.slice(p, p + bytes), keys, deadline: blockOn.deadline, timeoutReply: blockOn.timeoutReply, resp3: x.resp3 });
+        this.blocked.add({
+          conn: this.conn,
+          seq: this.seq,
+          frame: u8.slice(p, p + bytes),
+          keys,
+          deadline: blockOn.deadline,
+          timeoutReply: blockOn.timeoutReply,
+          resp3: x.resp3,
+          claimIdx: x.claimIdx,
+          claimGen: x.claimGen,
+        });
       }
       x.blockOn = null;
       return false;
@@ -322,9 +348,34 @@ export class Shard {
   expireBlocked(now: number): number {
     if (this.blocked.size === 0) return 0;
     const due = this.blocked.expired(now);
-    for (const w of due) this.replyTo(w.conn, w.seq, w.resp3, w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+    for (const w of due) {
+      if (this.claimFor(w)) this.replyTo(w.conn, w.seq, w.resp3, w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+      else this.noneFor(w);
+    }
     if (due.length > 0) this.flushReplies();
     return this.blocked.nextDeadline();
+  }
+
+  /** A waiter registered on several shards may answer only with the claim; others always may. */
+  private claimFor(w: Waiter): boolean {
+    if (w.claimIdx < 0) return true;
+    return Atomics.compareExchange(this.exec.claims!, w.claimIdx, w.claimGen, w.claimGen + 1) === w.claimGen;
+  }
+
+  /** The record of a waiter that goes away without answering (the front counts frames in flight). */
+  private noneFor(w: Waiter): void {
+    const saveConn = this.conn;
+    this.conn = w.conn;
+    this.writer.reset();
+    this.emitNone();
+    this.conn = saveConn;
+  }
+
+  private emitNone(): void {
+    const saveSeq = this.seq;
+    this.seq = SEQ_NONE;
+    this.emit(false);
+    this.seq = saveSeq;
   }
 
   /** Writes a one-off reply for a connection's command (timeouts, CLIENT UNBLOCK). */
@@ -433,11 +484,20 @@ export class Shard {
           this.writer.int(0);
           break;
         }
-        this.blocked.remove(w);
         const mode = x.argStr(1);
-        if (mode !== 'drop') this.replyTo(w.conn, w.seq, w.resp3, mode === 'error' ? 'unblocked' : w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+        // "stale" (the command was answered by another shard) names the claim it means.
+        if (mode === 'stale' && w.claimIdx !== Number(x.argStr(2))) {
+          this.writer.int(0);
+          break;
+        }
+        this.blocked.remove(w);
+        let answered = 0;
+        if (mode !== 'drop' && mode !== 'stale' && this.claimFor(w)) {
+          this.replyTo(w.conn, w.seq, w.resp3, mode === 'error' ? 'unblocked' : w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+          answered = 1;
+        } else this.noneFor(w);
         this.writer.reset();
-        this.writer.int(1);
+        this.writer.int(answered);
         break;
       }
       case OP_EXPORT: {

@@ -36,6 +36,15 @@ export const REQ_FOREIGN_VALUE = 8;
 export const REQ_WIDE = 16;
 /** Run inside MULTI/EXEC: a blocking command answers at once instead of blocking. */
 export const REQ_NOBLOCK = 32;
+/**
+ * A blocking command whose keys span shards, registered on each of them: the
+ * database word carries a claim index in its high bits (db | index << 8). The
+ * shard that can serve first wins the claim word by compare-and-swap; the
+ * others drop their waiter.
+ */
+export const REQ_CLAIM = 64;
+/** Reply sequence number of a record that answers nothing (a dropped waiter), kept for in-flight accounting. */
+export const SEQ_NONE = -1;
 
 /** Reply flags. */
 export const REPLY_PARTIAL = 1;

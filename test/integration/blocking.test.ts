@@ -184,4 +184,64 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       return [before, ...replies.map((r) => r.toString()), await admin.callText('EXISTS', '{p}after')];
     });
   });
+
+  describe('with keys on different shards', () => {
+    // "a" and "b" hash to different shards of 4 (test/helpers/shards.ts).
+    it('pops the first non-empty key at once, in argument order', async () => {
+      await same(async (port) => {
+        const c = await connect(port);
+        await c.callText('DEL', 'a', 'b');
+        await c.callText('RPUSH', 'b', 'x', 'y');
+        return [
+          await c.callText('BLPOP', 'a', 'b', '1'),
+          await c.callText('RPUSH', 'a', 'first'),
+          await c.callText('BRPOP', 'a', 'b', '1'),
+          await c.callText('SET', 'a', 'str'),
+          await c.callText('BLPOP', 'a', 'b', '1'),
+          await c.callText('DEL', 'a', 'b'),
+        ];
+      });
+    });
+
+    it('serves clients blocked on keys of several shards in order, each once', async () => {
+      await same(async (port) => {
+        const admin = await connect(port);
+        await admin.callText('DEL', 'a', 'b');
+        const w1 = await connect(port);
+        const w2 = await connect(port);
+        await w1.write(cmd('BLPOP', 'a', 'b', '5'));
+        await sleep(40);
+        await w2.write(cmd('BLPOP', 'b', 'a', '5'));
+        await sleep(40);
+        const out = [await admin.callText('RPUSH', 'b', 'one')];
+        out.push((await w1.readReply(3000)).toString());
+        out.push(await admin.callText('RPUSH', 'a', 'two', 'three'));
+        out.push((await w2.readReply(3000)).toString());
+        out.push(await admin.callText('LRANGE', 'a', '0', '-1'));
+        out.push(await w1.callText('PING'));
+        await admin.callText('DEL', 'a', 'b');
+        return out;
+      });
+    });
+
+    it('times out once, and CLIENT UNBLOCK answers once', async () => {
+      await same(async (port) => {
+        const admin = await connect(port);
+        await admin.callText('DEL', 'a', 'b');
+        const c = await connect(port);
+        const out = [await c.callText('BLPOP', 'a', 'b', '0.1'), await c.callText('PING')];
+        const w = await connect(port);
+        const id = (await w.callText('CLIENT', 'ID')).slice(1, -2);
+        await w.write(cmd('BRPOP', 'a', 'b', '0'));
+        await sleep(50);
+        out.push(await admin.callText('CLIENT', 'UNBLOCK', id, 'ERROR'));
+        out.push((await w.readReply(2000)).toString());
+        out.push(await w.callText('PING'));
+        out.push(await admin.callText('RPUSH', 'a', 'kept'));
+        out.push(await admin.callText('LRANGE', 'a', '0', '-1'));
+        await admin.callText('DEL', 'a', 'b');
+        return out;
+      });
+    });
+  });
 });
