@@ -424,6 +424,10 @@ function mpop(x: Exec, at: number, timeout: number | null): void {
       x.r.error(WRONGTYPE);
       return;
     }
+    if (!x.claim()) {
+      x.dropped = true;
+      return;
+    }
     x.r.array(2);
     x.r.bulk(x.u8, x.off[k], x.len[k]);
     popRange(x, h, where, count);

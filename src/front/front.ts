@@ -467,7 +467,7 @@ export class Front {
       for (let k = first + e.meta.step; k <= last && e.meta.step > 0; k += e.meta.step) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
           if (e.fullName === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
-          else if (e.fullName === 'blpop' || e.fullName === 'brpop') this.blockingPopAcross(c, p, e, word2);
+          else if (e.fullName === 'blpop' || e.fullName === 'brpop') this.popAcross(c, p, e, word2);
           else if (e.fullName === 'lmove' || e.fullName === 'rpoplpush') this.routeListMove(c, p, e.fullName);
           else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
           return;
@@ -481,7 +481,8 @@ export class Front {
       if (keys.length > 0) shard = this.shardOf(p.argBuf, p.argOff[keys[0]], p.argLen[keys[0]]);
       for (const k of keys) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
-          this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
+          if (e.fullName === 'lmpop' || e.fullName === 'blmpop') this.popAcross(c, p, e, word2);
+          else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
           return;
         }
       }
@@ -653,53 +654,52 @@ export class Front {
   }
 
   /**
-   * BLPOP / BRPOP whose keys live on several shards. Under locks on all the
-   * keys, the first non-empty list (in argument order) is popped at once;
-   * otherwise the command is registered on every shard involved, still under
-   * the locks, with one claim word: the first shard able to serve (or to time
-   * out) wins it, the others drop their waiter.
+   * BLPOP / BRPOP / LMPOP / BLMPOP whose keys live on several shards. Under
+   * locks on all the keys, the first non-empty list (in argument order) is
+   * popped at once; otherwise a blocking command is registered on every shard
+   * involved, still under the locks, with one claim word: the first shard
+   * able to serve (or to time out) wins it, the others drop their waiter.
    */
-  private blockingPopAcross(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
+  private popAcross(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
     const args = copyArgs(p);
-    const timeoutErr = timeoutError(args[args.length - 1]);
-    if (timeoutErr !== null) {
-      this.replyErrorNow(c, timeoutErr);
+    const spec = popSpec(e.fullName, args);
+    if (typeof spec === 'string') {
+      this.replyErrorNow(c, spec);
       return;
     }
-    const left = e.fullName === 'blpop';
-    const keys = args.slice(1, -1);
     const seq = c.takeSeq();
     c.inFlight++;
-    const noBlock = this.replaying;
+    const blocks = spec.timeout !== null && !this.replaying;
     const byShard = new Map<number, Uint8Array[]>();
     const plan = new LockPlan();
-    for (const k of keys) {
+    for (const k of spec.keys) {
       plan.add(this, c.db, k);
       const s = this.shardOf(k, 0, k.length);
       let list = byShard.get(s);
       if (list === undefined) byShard.set(s, (list = []));
       list.push(k);
     }
-    if (!noBlock) {
+    if (blocks) {
       c.blockedSeq = seq;
       c.blockedShards = [...byShard.keys()];
     }
     const db = c.db;
     const job = withLocks(this, c, plan, this.txid, async (tx): Promise<Uint8Array | null> => {
-      for (const k of keys) {
+      for (const k of spec.keys) {
         const s = this.shardOf(k, 0, k.length);
         const len = await tx.call(s, 'llen', [k]);
         if (len[0] === 45) return len; // WRONGTYPE
         if (len[1] === 48 && len[2] === 13) continue; // ":0"
-        const popped = await tx.call(s, left ? 'lpop' : 'rpop', [k]);
+        const popArgs = spec.count === null ? [k] : [k, new TextEncoder().encode(String(spec.count))];
+        const popped = await tx.call(s, spec.left ? 'lpop' : 'rpop', popArgs);
         return concatBytes(arrayHeader(2), bulkOf(k), popped);
       }
-      if (noBlock) return c.resp === 3 ? NIL3 : NIL_ARRAY;
+      if (!blocks) return c.resp === 3 ? NIL3 : NIL_ARRAY;
       // Register everywhere before the locks go: no push can come in between.
       const claim = this.allocClaim();
       c.blockedClaim = claim;
       for (const [s, ks] of byShard) {
-        const frame = [args[0], ...ks, args[args.length - 1]];
+        const frame = spec.frameFor(ks);
         const { buf, off, len } = packArgs(frame);
         const w2 = (word2 & 0xffff) | (((word2 >>> 16) | REQ_CLAIM) << 16);
         this.links[s].send(c.slot, seq, w2, db | (claim << 8), buf, off, len, frame.length, null, tx.txid);
@@ -712,14 +712,14 @@ export class Front {
         if (reply === null) return; // a shard will answer
         c.inFlight--;
         c.replyFront(seq, reply, 0, reply.length);
-        if (!noBlock) this.unblocked(c);
+        if (blocks) this.unblocked(c);
         this.markDirty(c);
       },
       (err: Error) => {
         c.inFlight--;
         const r = new TextEncoder().encode(`-ERR internal error: ${err.message}\r\n`);
         c.replyFront(seq, r, 0, r.length);
-        if (!noBlock) this.unblocked(c);
+        if (blocks) this.unblocked(c);
         this.markDirty(c);
       },
     );
@@ -1096,6 +1096,58 @@ function bulkOf(v: Uint8Array): Uint8Array {
 
 const CRLF = new TextEncoder().encode('\r\n');
 
+interface PopSpec {
+  keys: Uint8Array[];
+  left: boolean;
+  /** LMPOP/BLMPOP's COUNT (null: BLPOP/BRPOP pop one, replied as a bulk). */
+  count: number | null;
+  /** null for LMPOP (never blocks). */
+  timeout: Uint8Array | null;
+  /** The command as registered on one shard, with that shard's keys. */
+  frameFor(keys: Uint8Array[]): Uint8Array[];
+}
+
+/** Reads BLPOP/BRPOP/LMPOP/BLMPOP as Redis checks them (timeout first, then numkeys, direction, COUNT); an error text on failure. */
+function popSpec(name: string, args: Uint8Array[]): PopSpec | string {
+  const text = (i: number) => Buffer.from(args[i]).toString('latin1');
+  if (name === 'blpop' || name === 'brpop') {
+    const timeout = args[args.length - 1];
+    const err = timeoutError(timeout);
+    if (err !== null) return err;
+    return { keys: args.slice(1, -1), left: name === 'blpop', count: null, timeout, frameFor: (ks) => [args[0], ...ks, timeout] };
+  }
+  const blocking = name === 'blmpop';
+  const at = blocking ? 2 : 1;
+  const timeout = blocking ? args[1] : null;
+  if (timeout !== null) {
+    const err = timeoutError(timeout);
+    if (err !== null) return err;
+  }
+  const n = /^\d+$/.test(text(at)) ? Number(text(at)) : -1;
+  if (n < 1 || !Number.isSafeInteger(n)) return 'ERR numkeys should be greater than 0';
+  const whereIdx = at + 1 + n;
+  if (whereIdx >= args.length) return 'ERR syntax error';
+  const where = text(whereIdx).toLowerCase();
+  if (where !== 'left' && where !== 'right') return 'ERR syntax error';
+  let count = -1;
+  for (let j = whereIdx + 1; j < args.length; j++) {
+    if (count === -1 && text(j).toLowerCase() === 'count' && j < args.length - 1) {
+      const v = /^\d+$/.test(text(++j)) ? Number(text(j)) : -1;
+      if (v < 1) return 'ERR count should be greater than 0';
+      count = v;
+    } else return 'ERR syntax error';
+  }
+  if (count === -1) count = 1;
+  const tail = args.slice(whereIdx);
+  return {
+    keys: args.slice(at + 1, whereIdx),
+    left: where === 'left',
+    count,
+    timeout,
+    frameFor: (ks) => [...args.slice(0, at), new TextEncoder().encode(String(ks.length)), ...ks, ...tail],
+  };
+}
+
 /** Checks a blocking command's timeout on the front (for commands it runs itself); null when valid. */
 function timeoutError(arg: Uint8Array): string | null {
   const v = ldParse(arg, 0, arg.length);
@@ -1165,7 +1217,7 @@ function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: 
 const EMPTY = new Uint8Array(0);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 /** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
-const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blpop', 'brpop']);
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop']);
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
 const WATCH_NAME = new TextEncoder().encode('watch');

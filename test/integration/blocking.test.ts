@@ -224,6 +224,29 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       });
     });
 
+    it('runs LMPOP and BLMPOP over keys of several shards', async () => {
+      await same(async (port) => {
+        const admin = await connect(port);
+        await admin.callText('DEL', 'a', 'b', 'c', 'd');
+        await admin.callText('RPUSH', 'c', '1', '2', '3');
+        const out = [
+          await admin.callText('LMPOP', '3', 'a', 'b', 'c', 'LEFT', 'COUNT', '2'),
+          await admin.callText('LMPOP', '2', 'a', 'b', 'RIGHT'),
+          await admin.callText('BLMPOP', '0.05', '2', 'a', 'b', 'LEFT'),
+          await admin.callText('LMPOP', '2', 'a', 'b', 'UP'),
+          await admin.callText('BLMPOP', '1', '3', 'a', 'b', 'c', 'RIGHT', 'COUNT', '5'),
+        ];
+        const w = await connect(port);
+        await w.write(cmd('BLMPOP', '3', '2', 'a', 'd', 'LEFT', 'COUNT', '2'));
+        await sleep(50);
+        out.push(await admin.callText('RPUSH', 'd', 'x', 'y', 'z'));
+        out.push((await w.readReply(3000)).toString());
+        out.push(await admin.callText('LRANGE', 'd', '0', '-1'));
+        await admin.callText('DEL', 'a', 'b', 'c', 'd');
+        return out;
+      });
+    });
+
     it('times out once, and CLIENT UNBLOCK answers once', async () => {
       await same(async (port) => {
         const admin = await connect(port);
