@@ -9,7 +9,7 @@ import { Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
 import { cString } from '../util/bytes.js';
 import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
-import { listMemoryUsage } from '../types/list.js';
+import { TYPE_OPS } from '../types/type-ops.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -349,7 +349,8 @@ function memoryUsage(x: Exec): void {
 /** Bytes of an entry: its block, its table slot, and its value's own blocks. */
 function entryMemory(x: Exec, h: number): number {
   let n = x.ks.arena.usableSize(h) + 8;
-  if (x.ks.type(h) === ObjType.List) n += listMemoryUsage(x.ks.arena, x.ks.valueWord(h));
+  const ops = TYPE_OPS[x.ks.type(h)];
+  if (ops !== undefined) n += ops.memory(x.ks.arena, x.ks.valueWord(h));
   return n;
 }
 

@@ -10,12 +10,22 @@ import type { Exec } from '../shard/exec.js';
 import { stringHandlers } from './strings.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
+import { hashHandlers } from './hashes.js';
+import { setHandlers } from './sets.js';
+import { sortedSetHandlers } from './sorted-sets.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './meta.js';
 
 export type ShardHandler = (x: Exec) => void;
 
-const ALL: Record<string, ShardHandler> = { ...stringHandlers, ...keyHandlers, ...listHandlers };
+const ALL: Record<string, ShardHandler> = {
+  ...stringHandlers,
+  ...keyHandlers,
+  ...listHandlers,
+  ...hashHandlers,
+  ...setHandlers,
+  ...sortedSetHandlers,
+};
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();
 export const SHARD_HANDLERS: readonly ShardHandler[] = SHARD_HANDLER_NAMES.map((n) => ALL[n]);

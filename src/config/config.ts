@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { TUNABLE_PARAMS, newTunables, storeTunable } from './tunables.js';
 
 type Kind = 'int' | 'memory' | 'string' | 'bool' | 'enum';
 
@@ -18,6 +19,8 @@ interface ParamDef {
   max?: number;
   /** Accepted for compatibility; has no effect in Shoal yet (said in docs/compatibility.md). */
   inert?: boolean;
+  /** Redis's older name for the parameter (CONFIG GET lists both, either can be set). */
+  alias?: string;
 }
 
 const PARAMS: ParamDef[] = [
@@ -36,6 +39,15 @@ const PARAMS: ParamDef[] = [
   { name: 'timeout', kind: 'int', default: '0', mutable: true, min: 0 },
   { name: 'tcp-keepalive', kind: 'int', default: '300', mutable: true, min: 0 },
   { name: 'hz', kind: 'int', default: '10', mutable: true, min: 1, max: 500 },
+  // Encoding thresholds of the collection types (shared with the shards: config/tunables.ts).
+  { name: 'hash-max-listpack-entries', alias: 'hash-max-ziplist-entries', kind: 'int', default: '512', mutable: true, min: 0 },
+  { name: 'hash-max-listpack-value', alias: 'hash-max-ziplist-value', kind: 'memory', default: '64', mutable: true },
+  { name: 'set-max-intset-entries', kind: 'int', default: '512', mutable: true, min: 0 },
+  { name: 'set-max-listpack-entries', kind: 'int', default: '128', mutable: true, min: 0 },
+  { name: 'set-max-listpack-value', kind: 'memory', default: '64', mutable: true },
+  { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'int', default: '128', mutable: true, min: 0 },
+  { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'memory', default: '64', mutable: true },
+  { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'int', default: '-2', mutable: true, min: -5, inert: true },
   { name: 'save', kind: 'string', default: '', mutable: true, inert: true },
   { name: 'appendonly', kind: 'bool', default: 'no', mutable: true, inert: true },
   { name: 'dir', kind: 'string', default: process.cwd(), mutable: true, inert: true },
@@ -58,6 +70,7 @@ const PARAMS: ParamDef[] = [
 ];
 
 const DEFS = new Map(PARAMS.map((p) => [p.name, p]));
+for (const p of PARAMS) if (p.alias !== undefined) DEFS.set(p.alias, p);
 
 export class ConfigError extends Error {}
 
@@ -73,6 +86,8 @@ export function parseMemory(s: string): number | null {
 
 export class Config {
   private readonly values = new Map<string, string>();
+  /** The shards' view of the encoding thresholds, kept in step by `set`. */
+  readonly tunables: Int32Array = newTunables();
 
   constructor() {
     for (const p of PARAMS) this.values.set(p.name, p.default);
@@ -135,12 +150,19 @@ export class Config {
         break;
     }
     this.values.set(def.name, v);
+    const t = TUNABLE_PARAMS[def.name];
+    if (t !== undefined) storeTunable(this.tunables, t, Number(v));
     return null;
   }
 
   /** Parameters matching a glob, for CONFIG GET. */
   matching(pattern: (name: string) => boolean): [string, string][] {
-    return PARAMS.filter((p) => pattern(p.name)).map((p) => [p.name, this.values.get(p.name)!]);
+    const out: [string, string][] = [];
+    for (const p of PARAMS) {
+      if (pattern(p.name)) out.push([p.name, this.values.get(p.name)!]);
+      if (p.alias !== undefined && pattern(p.alias)) out.push([p.alias, this.values.get(p.name)!]);
+    }
+    return out;
   }
 }
 

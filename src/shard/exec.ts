@@ -22,6 +22,8 @@ export interface ShardInfo {
   index: number;
   count: number;
   protoMaxBulkLen: number;
+  /** Encoding thresholds, shared with the front's Config (config/tunables.ts). */
+  tunables: Int32Array;
 }
 
 export class Exec {

@@ -15,7 +15,8 @@
  * grow in place, as Redis's sds does.
  */
 import { Arena, DashTable, hashBytes, offOf, segOf } from 'native-free-arena';
-import { listFree } from '../types/list.js';
+import { TYPE_OPS } from '../types/type-ops.js';
+import '../types/types.js';
 
 export const HDR = 24;
 export const OFF_EXPIRE = 0;
@@ -24,27 +25,8 @@ export const OFF_META = 12;
 export const OFF_VAL = 16;
 export const OFF_HASH = 20;
 
-export const enum ObjType {
-  String = 0,
-  List = 1,
-  Set = 2,
-  ZSet = 3,
-  Hash = 4,
-  Stream = 6,
-}
-
-/** Encodings, numbered as Redis numbers them. */
-export const enum Enc {
-  Raw = 0,
-  Int = 1,
-  HashTable = 2,
-  IntSet = 6,
-  SkipList = 7,
-  Embstr = 8,
-  QuickList = 9,
-  Stream = 10,
-  ListPack = 11,
-}
+export { Enc, ObjType } from '../types/object.js';
+import { Enc, ObjType } from '../types/object.js';
 
 export const DB_COUNT = 16;
 
@@ -259,7 +241,7 @@ export class Keyspace {
     if (type !== ObjType.String) {
       const v = this.valueWord(h);
       // 0: the value was handed to another entry (see detachValue).
-      if (v !== 0 && type === ObjType.List) listFree(this.arena, v);
+      if (v !== 0) TYPE_OPS[type]!.free(this.arena, v);
     }
     this.arena.free(h);
   }

@@ -36,6 +36,7 @@
  * valid until the list is changed.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
+import type { TypeOps } from './type-ops.js';
 
 export const HEAD = 0;
 export const TAIL = 1;
@@ -1023,3 +1024,11 @@ export function listCheck(a: Arena, lh: number): void {
   if (rd(a, lh, H_NODES) !== nodes) throw new Error(`node count ${rd(a, lh, H_NODES)} but ${nodes} nodes`);
   if (bytesOf(a, lh) !== bytes) throw new Error(`bytes ${bytesOf(a, lh)} but ${bytes}`);
 }
+
+/** The list row of the keyspace's type table. */
+export const listOps: TypeOps = {
+  free: listFree,
+  memory: listMemoryUsage,
+  serialize: (a, v) => listSerialize(a, v),
+  deserialize: (a, src, off, end) => listDeserialize(a, src, off, end),
+};

@@ -4,13 +4,12 @@
  *
  * Layout: u8 type, u8 encoding, 6 bytes zero, f64 expire-at (little endian),
  * then the type's payload: for strings, the value bytes; for lists, the
- * bytes of listSerialize (element count, then the packed elements). Types
- * added later extend the payload; the header stays.
+ * bytes of the type's TypeOps.serialize (types/type-ops.ts).
  */
 import { Enc, type Keyspace, ObjType } from '../shard/keyspace.js';
 import { segOf } from 'native-free-arena';
 import { setString } from './string.js';
-import { listDeserialize, listSerialize } from './list.js';
+import { TYPE_OPS } from './type-ops.js';
 
 const HEADER = 16;
 
@@ -22,8 +21,8 @@ export function exportEntry(ks: Keyspace, h: number): Uint8Array {
     out = new Uint8Array(HEADER + len);
     const o = ks.valueOffset(h);
     out.set(ks.arena.u8[segOf(h)].subarray(o, o + len), HEADER);
-  } else if (type === ObjType.List) {
-    const payload = listSerialize(ks.arena, ks.valueWord(h));
+  } else if (TYPE_OPS[type] !== undefined) {
+    const payload = TYPE_OPS[type]!.serialize(ks.arena, ks.valueWord(h), ks.encoding(h));
     out = new Uint8Array(HEADER + payload.length);
     out.set(payload, HEADER);
   } else {
@@ -42,7 +41,7 @@ export function exportEntry(ks: Keyspace, h: number): Uint8Array {
 export function importEntry(ks: Keyspace, db: number, key: Uint8Array, keyOff: number, keyLen: number, existing: number, blob: Uint8Array, lru: number): number {
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const type = blob[0] as ObjType;
-  if (type !== ObjType.String && type !== ObjType.List) throw new Error('importing this type is not supported yet');
+  if (type !== ObjType.String && TYPE_OPS[type] === undefined) throw new Error('importing this type is not supported yet');
   const expireAt = dv.getFloat64(8, true);
   // Changes are reported (to WATCH) against the database written, which may not be the command's.
   const saved = ks.currentDb;
@@ -52,10 +51,10 @@ export function importEntry(ks: Keyspace, db: number, key: Uint8Array, keyOff: n
     h = setString(ks, db, key, keyOff, keyLen, existing, blob, HEADER, blob.length - HEADER, blob[1], false, lru);
   } else {
     // Build the value first: a malformed blob throws before the keyspace changes.
-    const lh = listDeserialize(ks.arena, blob, HEADER, blob.length);
+    const v = TYPE_OPS[type]!.deserialize(ks.arena, blob, HEADER, blob.length, blob[1]);
     if (existing !== 0) ks.removeEntry(db, existing);
-    h = ks.insertNew(db, key, keyOff, keyLen, 0, ObjType.List, Enc.QuickList, lru);
-    ks.setValueWord(h, lh);
+    h = ks.insertNew(db, key, keyOff, keyLen, 0, type, blob[1] as Enc, lru);
+    ks.setValueWord(h, v);
   }
   if (expireAt !== 0) ks.setExpire(db, h, expireAt);
   ks.currentDb = saved;

@@ -1,0 +1,4 @@
+/** The hash family's commands (see catalog/define.ts for the fields). */
+import type { CommandMeta } from '../meta.js';
+
+export const HASH: CommandMeta[] = [];

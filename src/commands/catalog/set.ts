@@ -1,0 +1,4 @@
+/** The set family's commands (see catalog/define.ts for the fields). */
+import type { CommandMeta } from '../meta.js';
+
+export const SET: CommandMeta[] = [];

@@ -1,0 +1,47 @@
+/**
+ * Parameters the shards read while running commands (encoding thresholds),
+ * shared with them as one small SharedArrayBuffer of int32 words: CONFIG SET
+ * on the front stores the new value and every shard sees it at its next
+ * command, without a message. Each word is one parameter; values above
+ * 2^31 - 1 are stored as 2^31 - 1 (no collection gets that large).
+ */
+export const enum Tunable {
+  HashMaxListpackEntries = 0,
+  HashMaxListpackValue = 1,
+  SetMaxIntsetEntries = 2,
+  SetMaxListpackEntries = 3,
+  SetMaxListpackValue = 4,
+  ZsetMaxListpackEntries = 5,
+  ZsetMaxListpackValue = 6,
+}
+
+export const TUNABLE_COUNT = 7;
+
+/** Config parameter name → tunable word. */
+export const TUNABLE_PARAMS: Record<string, Tunable> = {
+  'hash-max-listpack-entries': Tunable.HashMaxListpackEntries,
+  'hash-max-listpack-value': Tunable.HashMaxListpackValue,
+  'set-max-intset-entries': Tunable.SetMaxIntsetEntries,
+  'set-max-listpack-entries': Tunable.SetMaxListpackEntries,
+  'set-max-listpack-value': Tunable.SetMaxListpackValue,
+  'zset-max-listpack-entries': Tunable.ZsetMaxListpackEntries,
+  'zset-max-listpack-value': Tunable.ZsetMaxListpackValue,
+};
+
+/** A fresh tunables block with Redis's defaults (what `new Config()` holds too). */
+export function newTunables(): Int32Array {
+  const t = new Int32Array(new SharedArrayBuffer(TUNABLE_COUNT * 4));
+  t[Tunable.HashMaxListpackEntries] = 512;
+  t[Tunable.HashMaxListpackValue] = 64;
+  t[Tunable.SetMaxIntsetEntries] = 512;
+  t[Tunable.SetMaxListpackEntries] = 128;
+  t[Tunable.SetMaxListpackValue] = 64;
+  t[Tunable.ZsetMaxListpackEntries] = 128;
+  t[Tunable.ZsetMaxListpackValue] = 64;
+  return t;
+}
+
+/** Stores a parameter's numeric value in its word. */
+export function storeTunable(t: Int32Array, which: Tunable, value: number): void {
+  Atomics.store(t, which, Math.min(value, 0x7fffffff));
+}

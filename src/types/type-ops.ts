@@ -1,0 +1,27 @@
+/**
+ * What the keyspace needs to know about each collection type, in one table:
+ * how to free a value, how many arena bytes it occupies (MEMORY USAGE), and
+ * how to turn it into bytes and back (RENAME/COPY/MOVE across shards, and the
+ * foreign keys of multi-key commands). Each type module exports its row;
+ * `TYPE_OPS` is indexed by ObjType. Strings are not here: their value lives
+ * inline in the keyspace entry.
+ */
+import type { Arena } from 'native-free-arena';
+
+export interface TypeOps {
+  /** Frees the value (the handle in the entry's value word) with every block it owns. */
+  free(a: Arena, v: number): void;
+  /** Arena bytes the value occupies (usable sizes of all its blocks). */
+  memory(a: Arena, v: number): number;
+  /** The value as bytes (any layout the type chooses; the encoding travels beside it). */
+  serialize(a: Arena, v: number, enc: number): Uint8Array;
+  /**
+   * Builds a value from `serialize` bytes src[off, end) that had encoding
+   * `enc`; returns the new value word. Throws on a malformed blob before
+   * leaving anything allocated.
+   */
+  deserialize(a: Arena, src: Uint8Array, off: number, end: number, enc: number): number;
+}
+
+/** Indexed by ObjType; filled in by ./types.ts (kept apart so that this file imports nothing). */
+export const TYPE_OPS: Array<TypeOps | undefined> = [];
