@@ -382,6 +382,17 @@ export class DashTable {
     this.dir[0] = this.newSegment(0);
   }
 
+  /**
+   * Frees every table segment (calling `onEntry` for each entry first). The
+   * table must not be used afterwards.
+   */
+  destroy(onEntry?: (handle: number) => void): void {
+    this.clear(onEntry);
+    this.arena.free(this.dir[0]);
+    this.segCount = 0;
+    this.dir = new Int32Array(0);
+  }
+
   /** Bytes used by the directory and the table segments (arena usable sizes). */
   memoryUsage(): number {
     return this.dir.byteLength + this.segCount * this.segBlockBytes;
