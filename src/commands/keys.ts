@@ -5,7 +5,7 @@
  */
 import type { ShardHandler } from './registry.js';
 import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
-import { Enc, ObjType } from '../shard/keyspace.js';
+import { DB_COUNT, Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
 import { cString } from '../util/bytes.js';
 import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
@@ -286,7 +286,7 @@ function flushdb(x: Exec): void {
 }
 
 function flushall(x: Exec): void {
-  for (let db = 0; db < x.ks.dbs.length; db++) x.ks.flushDb(db);
+  for (let db = 0; db < DB_COUNT; db++) x.ks.flushDb(db);
   x.r.ok();
 }
 
@@ -401,7 +401,7 @@ function dbArg(x: Exec, i: number): number | null {
     x.r.error('ERR value is out of range, value must between -2147483648 and 2147483647');
     return null;
   }
-  if (v < 0 || v >= x.ks.dbs.length) {
+  if (v < 0 || v >= DB_COUNT) {
     x.r.error('ERR DB index is out of range');
     return null;
   }

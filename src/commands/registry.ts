@@ -55,12 +55,18 @@ function keysByName(): Map<string, HandlerKeys> {
   const add = (m: CommandMeta, full: string) => {
     let [first, last, step] = [m.firstKey, m.lastKey, m.step];
     const spec = m.keySpecs[0];
-    if (first === 0 && spec !== undefined && spec.beginSearch.type === 'index' && spec.findKeys.type === 'keynum') {
-      // Keys counted by a numkeys argument (LMPOP): every argument after it,
-      // a superset of the keys, which is safe for lock checks.
-      first = spec.beginSearch.index + spec.findKeys.firstKey;
-      last = -1;
-      step = 1;
+    if (m.flags.includes('movablekeys')) {
+      // Keys counted by a numkeys argument (LMPOP, ZUNIONSTORE): every
+      // argument from the first key on, a superset of the keys, which is
+      // safe for lock checks and wake-ups.
+      const keynum = m.keySpecs.find((k) => k.beginSearch.type === 'index' && k.findKeys.type === 'keynum');
+      if (first <= 0 && keynum !== undefined && keynum.beginSearch.type === 'index' && keynum.findKeys.type === 'keynum') {
+        first = keynum.beginSearch.index + keynum.findKeys.firstKey;
+      }
+      if (first > 0) {
+        last = -1;
+        step = 1;
+      }
     }
     out.set(full, { first, last, step, global: m.route === 'all', write: m.flags.includes('write') });
   };

@@ -27,7 +27,8 @@ import { ldParse, ldToNumber } from '../util/longdouble.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
 import { OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
-import { LockPlan, copyAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
+import { LockPlan, copyAcross, foreignKeysAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
+import { FOREIGN_SOURCE_COMMANDS } from '../commands/cross-shard.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
 import { FrontCall } from './front-call.js';
@@ -65,6 +66,8 @@ export interface CommandEntry {
   noAuth: boolean;
   /** May block the client (BLPOP ...): the connection's later commands wait for its reply. */
   blocking: boolean;
+  /** Keys found through key specs (numkeys arguments), not firstKey..lastKey. */
+  movable: boolean;
 }
 
 export interface FrontStats {
@@ -185,17 +188,17 @@ export class Front {
       const id = shardHandlerId(meta.name);
       const front = FRONT_HANDLERS[meta.name] ?? null;
       if (meta.subcommands !== undefined) {
-        this.commands.set(meta.name, { meta, fullName: meta.name, id: -1, front, merge: null, noAuth: meta.flags.includes('no_auth'), blocking: meta.flags.includes('blocking') });
+        this.commands.set(meta.name, { meta, fullName: meta.name, id: -1, front, merge: null, noAuth: meta.flags.includes('no_auth'), blocking: meta.flags.includes('blocking'), movable: meta.flags.includes('movablekeys') });
         for (const sub of meta.subcommands) {
           const full = `${meta.name}|${sub.name}`;
           const sid = shardHandlerId(full);
           const sfront = FRONT_HANDLERS[full] ?? null;
           if (sid < 0 && sfront === null) throw new Error(`command '${full}' has no handler`);
-          this.commands.set(full, { meta: sub, fullName: full, id: sid, front: sfront, merge: null, noAuth: sub.flags.includes('no_auth'), blocking: sub.flags.includes('blocking') });
+          this.commands.set(full, { meta: sub, fullName: full, id: sid, front: sfront, merge: null, noAuth: sub.flags.includes('no_auth'), blocking: sub.flags.includes('blocking'), movable: sub.flags.includes('movablekeys') });
         }
       } else {
         if (id < 0 && front === null) throw new Error(`command '${meta.name}' has no handler`);
-        this.commands.set(meta.name, { meta, fullName: meta.name, id, front, merge: MERGES[meta.name] ?? null, noAuth: meta.flags.includes('no_auth'), blocking: meta.flags.includes('blocking') });
+        this.commands.set(meta.name, { meta, fullName: meta.name, id, front, merge: MERGES[meta.name] ?? null, noAuth: meta.flags.includes('no_auth'), blocking: meta.flags.includes('blocking'), movable: meta.flags.includes('movablekeys') });
       }
     }
   }
@@ -461,28 +464,23 @@ export class Front {
   private routeSingle(c: Connection, p: ArgView, e: CommandEntry, word2: number): void {
     const first = e.meta.firstKey;
     let shard = 0;
-    if (first > 0) {
+    if (first > 0 && !e.movable) {
       shard = this.shardOf(p.argBuf, p.argOff[first], p.argLen[first]);
       const last = e.meta.lastKey < 0 ? p.argc + e.meta.lastKey : e.meta.lastKey;
       for (let k = first + e.meta.step; k <= last && e.meta.step > 0; k += e.meta.step) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
-          if (e.fullName === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
-          else if (e.fullName === 'blpop' || e.fullName === 'brpop') this.popAcross(c, p, e, word2);
-          else if (e.fullName === 'lmove' || e.fullName === 'rpoplpush') this.routeListMove(c, p, e.fullName);
-          else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
+          this.routeAcross(c, p, e, word2, null);
           return;
         }
       }
-    } else if (e.meta.flags.includes('movablekeys')) {
-      // Keys counted by an argument (LMPOP's numkeys), found through the key specs.
-      const args: Uint8Array[] = [];
-      for (let i = 0; i < p.argc; i++) args.push(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i]));
+    } else if (e.movable) {
+      // Keys found through the key specs (numkeys arguments: LMPOP, ZUNIONSTORE ...).
+      const args = copyArgs(p);
       const keys = routingKeys(e.meta, args);
       if (keys.length > 0) shard = this.shardOf(p.argBuf, p.argOff[keys[0]], p.argLen[keys[0]]);
       for (const k of keys) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
-          if (e.fullName === 'lmpop' || e.fullName === 'blmpop') this.popAcross(c, p, e, word2);
-          else this.replyErrorNow(c, `ERR keys of '${e.fullName}' live on different shards; use {hash tags} to keep them together`);
+          this.routeAcross(c, p, e, word2, keys);
           return;
         }
       }
@@ -499,6 +497,18 @@ export class Front {
     }
     this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
     this.scheduleTick();
+  }
+
+  /** A 'single' command whose keys span shards: its multi-hop form, or an error naming hash tags. */
+  private routeAcross(c: Connection, p: ArgView, e: CommandEntry, word2: number, keys: number[] | null): void {
+    const name = e.fullName;
+    if (FOREIGN_SOURCE_COMMANDS.has(name)) {
+      const args = copyArgs(p);
+      this.startJob(c, foreignKeysAcross(this, c, args, keys ?? keyPositions(e.meta, args.length), this.txid));
+    } else if (name === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
+    else if (name === 'blpop' || name === 'brpop' || name === 'lmpop' || name === 'blmpop') this.popAcross(c, p, e, word2);
+    else if (name === 'lmove' || name === 'rpoplpush') this.routeListMove(c, p, name);
+    else this.replyErrorNow(c, `ERR keys of '${name}' live on different shards; use {hash tags} to keep them together`);
   }
 
   /** Splits the keys of MGET/MSET/DEL... by shard; one part per shard, merged on the front. */
@@ -791,7 +801,7 @@ export class Front {
     }
     let multihop = false;
     for (const { entry: e } of queue) {
-      if (e.meta.route === 'multihop' || e.meta.route === 'barrier' || CROSS_CAPABLE.has(e.fullName)) multihop = true;
+      if (e.meta.route === 'multihop' || e.meta.route === 'barrier' || CROSS_CAPABLE.has(e.fullName) || FOREIGN_SOURCE_COMMANDS.has(e.fullName)) multihop = true;
     }
     if (!multihop && c.watchShards.size === 0) {
       c.replyFront(seq, header, 0, header.length, true);
@@ -811,7 +821,8 @@ export class Front {
         continue;
       }
       if (e.meta.route === 'all') plan.wide = true;
-      for (const k of keyPositions(e.meta, view.argc)) plan.add(this, db, argAt(view, k));
+      const keys = e.movable ? routingKeys(e.meta, copyArgs(view)) : keyPositions(e.meta, view.argc);
+      for (const k of keys) plan.add(this, db, argAt(view, k));
     }
     // Locked path.
     c.busy = true;

@@ -15,7 +15,7 @@
 import type { CommandMeta } from '../commands/meta.js';
 import { shardHandlerId } from '../commands/registry.js';
 import { OP_EXPORT, OP_IMPORT, OP_LOCK, OP_UNLOCK } from '../shard/shard.js';
-import { REQ_FOREIGN_VALUE, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
+import { REQ_FOREIGN_KEYS, REQ_FOREIGN_VALUE, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
 import type { Connection } from './connection.js';
 import type { Front } from './front.js';
 
@@ -229,6 +229,30 @@ export function lmoveAcross(front: Front, c: Connection, src: Uint8Array, dst: U
     const value = bulkOrNull(popped);
     if (value !== null) await tx.call(b, toLeft ? 'lpush' : 'rpush', [dst, value]);
     return popped;
+  });
+}
+
+/**
+ * A command of FOREIGN_SOURCE_COMMANDS whose keys (argument indexes `keys`,
+ * first one written) span shards: under locks on all of them, the keys on
+ * other shards are exported and the command runs on the first key's shard
+ * with them attached (REQ_FOREIGN_KEYS).
+ */
+export function foreignKeysAcross(front: Front, c: Connection, args: Uint8Array[], keys: number[], inside: number): Promise<Uint8Array> {
+  const plan = new LockPlan();
+  for (const k of keys) plan.add(front, c.db, args[k]);
+  const home = front.shardOf(args[keys[0]], 0, args[keys[0]].length);
+  const foreign = keys.filter((k) => front.shardOf(args[k], 0, args[k].length) !== home);
+  return withLocks(front, c, plan, inside, async (tx) => {
+    const blobs = await Promise.all(foreign.map((k) => tx.exportKey(front.shardOf(args[k], 0, args[k].length), args[k], false)));
+    const index = new Uint8Array(foreign.length * 2);
+    foreign.forEach((k, j) => {
+      index[2 * j] = k & 255;
+      index[2 * j + 1] = k >>> 8;
+    });
+    const attached = blobs.map((b) => b ?? new Uint8Array(0));
+    const name = new TextDecoder().decode(args[0]).toLowerCase();
+    return tx.call(home, name, [...args.slice(1), ...attached, index], tx.db, REQ_FOREIGN_KEYS);
   });
 }
 

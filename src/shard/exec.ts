@@ -153,8 +153,26 @@ export class Exec {
 
   // ---- keys ----------------------------------------------------------------
 
+  /**
+   * Key arguments that stand for keys of other shards (REQ_FOREIGN_KEYS):
+   * argument index → entry in the scratch database (0: the key is missing).
+   */
+  foreignIdx: number[] = [];
+  foreignH: number[] = [];
+
+  /** The scratch entry of argument i when it names a foreign key, else -1. */
+  private foreign(i: number): number {
+    const idx = this.foreignIdx;
+    for (let k = 0; k < idx.length; k++) if (idx[k] === i) return this.foreignH[k];
+    return -1;
+  }
+
   /** Looks up argument i as a key of the current database (lazy expiry included). */
   lookup(i: number): number {
+    if (this.foreignIdx.length !== 0) {
+      const f = this.foreign(i);
+      if (f >= 0) return f;
+    }
     const h = this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
     if (h !== 0 && !this.noTouch) this.ks.touch(h, this.lru);
     return h;
@@ -162,6 +180,10 @@ export class Exec {
 
   /** Looks up argument i as a key without updating its access time (OBJECT, TTL ...). */
   peek(i: number): number {
+    if (this.foreignIdx.length !== 0) {
+      const f = this.foreign(i);
+      if (f >= 0) return f;
+    }
     return this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
   }
 

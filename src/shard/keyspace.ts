@@ -29,6 +29,11 @@ export { Enc, ObjType } from '../types/object.js';
 import { Enc, ObjType } from '../types/object.js';
 
 export const DB_COUNT = 16;
+/**
+ * A database no client can select: keys of other shards that a multi-key
+ * command reads (REQ_FOREIGN_KEYS) are imported here for one command.
+ */
+export const SCRATCH_DB = DB_COUNT;
 
 /** Redis's LRU clock: seconds, 24 bits. */
 export function lruClock(nowMs: number): number {
@@ -78,7 +83,7 @@ export class Keyspace {
   };
 
   constructor(readonly arena: Arena) {
-    for (let i = 0; i < DB_COUNT; i++) this.dbs.push(new Database(arena));
+    for (let i = 0; i <= SCRATCH_DB; i++) this.dbs.push(new Database(arena));
   }
 
   // ---- entry field access -------------------------------------------------
@@ -268,6 +273,14 @@ export class Keyspace {
     if (h === 0) return false;
     this.removeEntry(db, h);
     return true;
+  }
+
+  /** Frees every key of the scratch database (no WATCH or keyspace hooks: nobody sees it). */
+  clearScratch(): void {
+    const d = this.dbs[SCRATCH_DB];
+    if (d.table.size === 0) return;
+    d.table.clear((h) => this.freeEntry(h));
+    d.volatile = 0;
   }
 
   size(db: number): number {

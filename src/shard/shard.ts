@@ -11,14 +11,15 @@ import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_CLAIM, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, SEQ_NONE, pad4 } from '../transport/frames.js';
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_CLAIM, REQ_FOREIGN_KEYS, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, SEQ_NONE, pad4 } from '../transport/frames.js';
 import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
 import { RingConsumer, RingProducer } from '../transport/ring.js';
 import { SHARD_HANDLERS, SHARD_HANDLER_KEYS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
 import { exportEntry, importEntry } from '../types/serialize.js';
+import { bytesEqual } from '../util/bytes.js';
 import { Scheduler, lockKey, type ParkedFrame } from './scheduler.js';
 import { Exec, type ShardInfo } from './exec.js';
-import { DB_COUNT, Keyspace } from './keyspace.js';
+import { DB_COUNT, Keyspace, SCRATCH_DB } from './keyspace.js';
 
 /** Internal operations the front asks of every shard (ids above the handler range). */
 export const OP_STATS = 0x8000;
@@ -288,8 +289,15 @@ export class Shard {
     this.writer.resp3 = x.resp3;
     this.writer.reset();
     this.streamed = false;
-    if (id >= 0x8000) this.runInternal(id, flags);
+    if ((flags & REQ_FOREIGN_KEYS) !== 0 && !this.importForeign()) {
+      this.writer.error('ERR malformed foreign keys');
+    } else if (id >= 0x8000) this.runInternal(id, flags);
     else this.runCommand(id);
+    if (x.foreignIdx.length !== 0) {
+      x.foreignIdx = [];
+      x.foreignH = [];
+      this.ks.clearScratch();
+    }
     if ((x.dropped as boolean) === true) {
       // Another shard answered this client: forget it, with a record that answers nothing.
       this.writer.reset();
@@ -326,6 +334,47 @@ export class Shard {
       this.sched.release(this.runParked);
     }
     if (this.blocked.hasReady && retry === null) this.blocked.serve(this.serveWaiter);
+    return true;
+  }
+
+  /**
+   * REQ_FOREIGN_KEYS: imports the blobs the front appended into the scratch
+   * database and points their key arguments at them (Exec.lookup answers
+   * those from there); trims the arguments back to the command's own.
+   */
+  private importForeign(): boolean {
+    const x = this.exec;
+    const t = x.argc - 1;
+    const n = this.argLen[t] >> 1;
+    if (t - n < 1 || (this.argLen[t] & 1) !== 0) return false;
+    const idx: number[] = [];
+    const hs: number[] = [];
+    const u8 = x.u8;
+    try {
+      for (let k = 0; k < n; k++) {
+        const o = this.argOff[t] + 2 * k;
+        const i = u8[o] | (u8[o + 1] << 8);
+        if (i < 1 || i >= t - n) return false;
+        const bo = this.argOff[t - n + k];
+        const bl = this.argLen[t - n + k];
+        let h = 0;
+        // The same key named twice (SINTER a a): one import serves both.
+        for (let j = 0; j < idx.length && h === 0; j++) {
+          if (bytesEqual(u8, this.argOff[idx[j]], this.argLen[idx[j]], u8, this.argOff[i], this.argLen[i])) h = hs[j];
+        }
+        if (h === 0 && bl > 0) h = importEntry(this.ks, SCRATCH_DB, u8, this.argOff[i], this.argLen[i], 0, u8.subarray(bo, bo + bl), x.lru);
+        idx.push(i);
+        hs.push(h);
+      }
+    } catch {
+      this.ks.clearScratch();
+      return false;
+    } finally {
+      this.ks.currentDb = x.db;
+    }
+    x.foreignIdx = idx;
+    x.foreignH = hs;
+    x.argc = t - n;
     return true;
   }
 

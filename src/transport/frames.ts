@@ -43,6 +43,14 @@ export const REQ_NOBLOCK = 32;
  * others drop their waiter.
  */
 export const REQ_CLAIM = 64;
+/**
+ * Some key arguments belong to other shards (read-only sources of a
+ * multi-key command such as SINTERSTORE across shards): the front exported
+ * them and appended their blobs (empty: missing key), then one argument of
+ * u16 LE indexes saying which key argument each blob stands for. The shard
+ * materializes them in a scratch database for the duration of the command.
+ */
+export const REQ_FOREIGN_KEYS = 128;
 /** Reply sequence number of a record that answers nothing (a dropped waiter), kept for in-flight accounting. */
 export const SEQ_NONE = -1;
 

@@ -169,11 +169,12 @@ describe('Shoal across 4 shards', () => {
     const c = await connect(shoal.port);
     await c.callText('SELECT', '5');
     const n = 400;
-    for (let i = 0; i < n; i++) await c.write(Buffer.from(`*5\r\n$3\r\nSET\r\n$${String(i).length + 2}\r\ne:${i}\r\n$1\r\nv\r\n$2\r\nPX\r\n$3\r\n150\r\n`));
+    for (let i = 0; i < n; i++) await c.write(Buffer.from(`*5\r\n$3\r\nSET\r\n$${String(i).length + 2}\r\ne:${i}\r\n$1\r\nv\r\n$2\r\nPX\r\n$4\r\n1000\r\n`));
     await c.readReplies(n);
-    expect(await c.callText('DBSIZE')).toBe(`:${n}\r\n`);
+    // (A loaded machine may take a while to send them: some may be gone already.)
+    expect(Number((await c.callText('DBSIZE')).slice(1, -2))).toBeGreaterThan(0);
     // No command touches those keys again: only the shards' expiry cycles can remove them.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 8000;
     let size = n;
     while (Date.now() < deadline && size > 0) {
       await sleep(100);
