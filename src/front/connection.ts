@@ -71,6 +71,8 @@ export class Connection {
   blockedShards: number[] = [];
   /** The claim word of a command registered on several shards, or -1. */
   blockedClaim = -1;
+  /** BLMOVE across shards waits through an internal request: its sequence number (negative), or 0. */
+  blockedInternal = 0;
 
   nextSeq = 0;
   outSeq = 0;

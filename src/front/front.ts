@@ -27,7 +27,7 @@ import { ldParse, ldToNumber } from '../util/longdouble.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
 import { OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
-import { LockPlan, copyAcross, foreignKeysAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
+import { LockPlan, copyAcross, foreignKeysAcross, pushAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
 import { FOREIGN_SOURCE_COMMANDS } from '../commands/cross-shard.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
@@ -145,7 +145,8 @@ export class Front {
   private nextTxid = 1;
   /** Replies to the front's own requests (multi-hop steps), by negative sequence number. */
   private readonly internal = new Map<number, { resolve: (reply: Uint8Array) => void; chunks: Uint8Array[] }>();
-  private nextInternal = 1;
+  // Internal requests use -2, -3 ...: -1 is SEQ_NONE, the record of a waiter that answers nothing.
+  private nextInternal = 2;
   onShutdown: (() => void) | null = null;
 
   constructor(
@@ -295,7 +296,13 @@ export class Front {
   private onClose(c: Connection): void {
     c.closed = true;
     this.unwatchAll(c);
-    for (const s of c.blockedShards) void this.request(s, OP_UNBLOCK, 0, [UNBLOCK_NAME, DROP], 0, c.slot);
+    const internal = c.blockedInternal;
+    for (const s of c.blockedShards) {
+      void this.request(s, OP_UNBLOCK, 0, [UNBLOCK_NAME, DROP], 0, c.slot).then((r) => {
+        // Dropped before being served: end the internal wait (BLMOVE across shards) without an answer.
+        if (internal !== 0 && r[1] === 49) this.internalReply(internal, EMPTY, false);
+      });
+    }
     this.overflowWaiters.delete(c);
     this.releaseSlotWhenIdle(c);
   }
@@ -508,6 +515,7 @@ export class Front {
     } else if (name === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
     else if (name === 'blpop' || name === 'brpop' || name === 'lmpop' || name === 'blmpop') this.popAcross(c, p, e, word2);
     else if (name === 'lmove' || name === 'rpoplpush') this.routeListMove(c, p, name);
+    else if (name === 'blmove' || name === 'brpoplpush') this.blockingMoveAcross(c, p, name);
     else this.replyErrorNow(c, `ERR keys of '${name}' live on different shards; use {hash tags} to keep them together`);
   }
 
@@ -557,9 +565,10 @@ export class Front {
    * watch check, parking order); replies come back by a negative sequence
    * number, so they never reach that connection's reply stream.
    */
-  request(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn = 0): Promise<Uint8Array> {
+  request(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn = 0, onSeq?: (seq: number) => void): Promise<Uint8Array> {
     const seq = -this.nextInternal++;
-    if (this.nextInternal > 0x7ffffff0) this.nextInternal = 1;
+    if (onSeq !== undefined) onSeq(seq);
+    if (this.nextInternal > 0x7ffffff0) this.nextInternal = 2;
     const done = new Promise<Uint8Array>((resolve) => this.internal.set(seq, { resolve, chunks: [] }));
     const { buf, off, len } = packArgs(args);
     this.links[shard].send(conn, seq, word2, db, buf, off, len, args.length, null, txid);
@@ -628,6 +637,85 @@ export class Front {
       }
     }
     this.startJob(c, lmoveAcross(this, c, args[1], args[2], from === 'left', to === 'left', this.txid));
+  }
+
+  /**
+   * BLMOVE / BRPOPLPUSH with the lists on two shards. First as LMOVE, under
+   * locks on both keys. If the source is empty, the client waits on the
+   * source's shard as a BLPOP/BRPOP would (same FIFO, same timeout, CLIENT
+   * UNBLOCK and disconnects reach it through the client's slot); the element
+   * it is served is then pushed onto the destination under a lock on it. If
+   * the destination has meanwhile become another type, the element goes back
+   * where it came from and the client gets WRONGTYPE. Between the pop and
+   * the push (one round trip) the element is in neither list: docs/transactions.md.
+   */
+  private blockingMoveAcross(c: Connection, p: ArgView, name: string): void {
+    const args = copyArgs(p);
+    let fromLeft = false;
+    let toLeft = true;
+    if (name === 'blmove') {
+      const from = Buffer.from(args[3]).toString('latin1').toLowerCase();
+      const to = Buffer.from(args[4]).toString('latin1').toLowerCase();
+      if ((from !== 'left' && from !== 'right') || (to !== 'left' && to !== 'right')) return this.replyErrorNow(c, 'ERR syntax error');
+      fromLeft = from === 'left';
+      toLeft = to === 'left';
+    }
+    const timeout = args[name === 'blmove' ? 5 : 3];
+    const bad = timeoutError(timeout);
+    if (bad !== null) return this.replyErrorNow(c, bad);
+    const [src, dst] = [args[1], args[2]];
+    const srcShard = this.shardOf(src, 0, src.length);
+    const seq = c.takeSeq();
+    c.inFlight++;
+    const blocks = !this.replaying;
+    const resp3 = c.resp === 3;
+    // Redis 7.0 answers a BLMOVE that times out with a nil array.
+    const nil = resp3 ? NIL3 : NIL_ARRAY;
+    const inside = this.txid;
+    const db = c.db;
+    if (blocks) {
+      c.blockedSeq = seq;
+      c.blockedShards = [srcShard];
+      c.blockedClaim = -1;
+    }
+    const job = (async (): Promise<Uint8Array | null> => {
+      const now = await lmoveAcross(this, c, src, dst, fromLeft, toLeft, inside, true);
+      if (now !== null) return now;
+      if (!blocks) return nil;
+      const pop = fromLeft ? 'blpop' : 'brpop';
+      const w2 = shardHandlerId(pop) | ((resp3 ? REQ_RESP3 : 0) << 16);
+      const served = await this.request(srcShard, w2, db, [new TextEncoder().encode(pop), src, timeout], 0, c.slot, (s) => (c.blockedInternal = s));
+      c.blockedInternal = 0;
+      if (served.length === 0) return null; // the client went away while waiting
+      if (served[0] !== 42 /* '*' */ || served[1] === 45 /* '*-1' */) return served[0] === 45 ? served : nil; // CLIENT UNBLOCK ERROR, or timeout
+      const value = secondBulk(served);
+      return pushAcross(this, c, src, dst, value, fromLeft, toLeft);
+    })();
+    this.lastJob = job.then(
+      (reply) => {
+        c.inFlight--;
+        if (reply !== null) c.replyFront(seq, reply, 0, reply.length);
+        if (blocks) {
+          c.blockedSeq = -1;
+          c.blockedShards = [];
+          if (!c.closed) this.releaseHeld(c);
+        }
+        if (c.closed) this.releaseSlotWhenIdle(c);
+        else this.markDirty(c);
+      },
+      (err: Error) => {
+        c.inFlight--;
+        const r = new TextEncoder().encode(`-ERR internal error: ${err.message}\r\n`);
+        c.replyFront(seq, r, 0, r.length);
+        if (blocks) {
+          c.blockedSeq = -1;
+          c.blockedShards = [];
+          if (!c.closed) this.releaseHeld(c);
+        }
+        if (c.closed) this.releaseSlotWhenIdle(c);
+        else this.markDirty(c);
+      },
+    );
   }
 
   /** RENAME, RENAMENX, COPY: one hop when both keys share a shard, a locked multi-hop job otherwise. */
@@ -1228,9 +1316,19 @@ function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: 
 const EMPTY = new Uint8Array(0);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 /** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
-const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop']);
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blmove', 'brpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop']);
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
+
+/** The second bulk string of a two-element array reply (BLPOP's [key, element]). */
+function secondBulk(r: Uint8Array): Uint8Array {
+  let i = r.indexOf(10) + 1; // after "*2\r\n"
+  const keyLen = Number(Buffer.from(r.subarray(i + 1, r.indexOf(13, i))).toString('latin1'));
+  i = r.indexOf(10, i) + 1 + keyLen + 2;
+  const len = Number(Buffer.from(r.subarray(i + 1, r.indexOf(13, i))).toString('latin1'));
+  const start = r.indexOf(10, i) + 1;
+  return r.subarray(start, start + len);
+}
 const WATCH_NAME = new TextEncoder().encode('watch');
 const UNBLOCK_NAME = new TextEncoder().encode('unblock');
 const STALE = new TextEncoder().encode('stale');

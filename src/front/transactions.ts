@@ -213,7 +213,10 @@ const WRONGTYPE_REPLY = bytes('-WRONGTYPE Operation against a key holding the wr
  * missing source answers nil before the destination is looked at; either key
  * of another type is WRONGTYPE), then pop on one shard and push on the other.
  */
-export function lmoveAcross(front: Front, c: Connection, src: Uint8Array, dst: Uint8Array, fromLeft: boolean, toLeft: boolean, inside: number): Promise<Uint8Array> {
+export function lmoveAcross(front: Front, c: Connection, src: Uint8Array, dst: Uint8Array, fromLeft: boolean, toLeft: boolean, inside: number): Promise<Uint8Array>;
+/** With `nullIfEmpty`: resolves null instead of nil when the source is missing (BLMOVE then waits). */
+export function lmoveAcross(front: Front, c: Connection, src: Uint8Array, dst: Uint8Array, fromLeft: boolean, toLeft: boolean, inside: number, nullIfEmpty: true): Promise<Uint8Array | null>;
+export function lmoveAcross(front: Front, c: Connection, src: Uint8Array, dst: Uint8Array, fromLeft: boolean, toLeft: boolean, inside: number, nullIfEmpty = false): Promise<Uint8Array | null> {
   const plan = new LockPlan();
   plan.add(front, c.db, src);
   plan.add(front, c.db, dst);
@@ -221,7 +224,7 @@ export function lmoveAcross(front: Front, c: Connection, src: Uint8Array, dst: U
   const b = front.shardOf(dst, 0, dst.length);
   return withLocks(front, c, plan, inside, async (tx) => {
     const srcType = await tx.call(a, 'type', [src]);
-    if (isType(srcType, 'none')) return tx.call(a, fromLeft ? 'lpop' : 'rpop', [src]); // nil, in the connection's protocol
+    if (isType(srcType, 'none')) return nullIfEmpty ? null : tx.call(a, fromLeft ? 'lpop' : 'rpop', [src]); // nil, in the connection's protocol
     if (!isType(srcType, 'list')) return WRONGTYPE_REPLY;
     const dstType = await tx.call(b, 'type', [dst]);
     if (!isType(dstType, 'none') && !isType(dstType, 'list')) return WRONGTYPE_REPLY;
@@ -253,6 +256,34 @@ export function foreignKeysAcross(front: Front, c: Connection, args: Uint8Array[
     const attached = blobs.map((b) => b ?? new Uint8Array(0));
     const name = new TextDecoder().decode(args[0]).toLowerCase();
     return tx.call(home, name, [...args.slice(1), ...attached, index], tx.db, REQ_FOREIGN_KEYS);
+  });
+}
+
+/**
+ * The second half of BLMOVE across shards: `value` was popped from `src`;
+ * push it onto `dst` under a lock, or put it back if `dst` is no longer a
+ * list (then WRONGTYPE, as Redis answers a BLMOVE whose destination is of
+ * another type).
+ */
+export function pushAcross(front: Front, c: Connection, src: Uint8Array, dst: Uint8Array, value: Uint8Array, fromLeft: boolean, toLeft: boolean): Promise<Uint8Array> {
+  const plan = new LockPlan();
+  plan.add(front, c.db, src);
+  plan.add(front, c.db, dst);
+  const a = front.shardOf(src, 0, src.length);
+  const b = front.shardOf(dst, 0, dst.length);
+  return withLocks(front, c, plan, 0, async (tx) => {
+    const dstType = await tx.call(b, 'type', [dst]);
+    if (!isType(dstType, 'none') && !isType(dstType, 'list')) {
+      await tx.call(a, fromLeft ? 'lpush' : 'rpush', [src, value]);
+      return WRONGTYPE_REPLY;
+    }
+    await tx.call(b, toLeft ? 'lpush' : 'rpush', [dst, value]);
+    const head = bytes(`$${value.length}\r\n`);
+    const out = new Uint8Array(head.length + value.length + 2);
+    out.set(head);
+    out.set(value, head.length);
+    out.set([13, 10], head.length + value.length);
+    return out;
   });
 }
 

@@ -247,6 +247,64 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       });
     });
 
+    it('BLMOVE and BRPOPLPUSH move at once, wait, serve in order and time out across shards', async () => {
+      await same(async (port) => {
+        const admin = await connect(port);
+        await admin.callText('DEL', 'a', 'b');
+        await admin.callText('RPUSH', 'a', '1', '2');
+        const out = [
+          await admin.callText('BLMOVE', 'a', 'b', 'LEFT', 'RIGHT', '1'),
+          await admin.callText('BRPOPLPUSH', 'a', 'b', '1'),
+          await admin.callText('BLMOVE', 'a', 'b', 'LEFT', 'RIGHT', '0.05'),
+          await admin.callText('BLMOVE', 'a', 'b', 'UP', 'RIGHT', '1'),
+          await admin.callText('BLMOVE', 'a', 'b', 'LEFT', 'RIGHT', '-1'),
+          await admin.callText('LRANGE', 'b', '0', '-1'),
+        ];
+        // Two clients wait on "a" (moving to "b"), one more after them.
+        const w1 = await connect(port);
+        const w2 = await connect(port);
+        await w1.write(cmd('BLMOVE', 'a', 'b', 'RIGHT', 'LEFT', '5'));
+        await sleep(40);
+        await w2.write(cmd('BRPOPLPUSH', 'a', 'b', '5'));
+        await sleep(40);
+        await w1.write(cmd('LLEN', 'b')); // pipelined: runs after w1 is served
+        out.push(await admin.callText('RPUSH', 'a', 'x'));
+        out.push((await w1.readReply(3000)).toString());
+        out.push((await w1.readReply(3000)).toString());
+        out.push(await admin.callText('RPUSH', 'a', 'y', 'z'));
+        out.push((await w2.readReply(3000)).toString());
+        out.push(await admin.callText('LRANGE', 'a', '0', '-1'));
+        out.push(await admin.callText('LRANGE', 'b', '0', '-1'));
+        // The destination turns into a string while a client waits: WRONGTYPE, and the element stays in the source.
+        const w3 = await connect(port);
+        await admin.callText('DEL', 'a', 'b');
+        await w3.write(cmd('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '5'));
+        await sleep(40);
+        out.push(await admin.callText('SET', 'b', 'str'));
+        out.push(await admin.callText('RPUSH', 'a', 'v'));
+        out.push((await w3.readReply(3000)).toString());
+        out.push(await admin.callText('LRANGE', 'a', '0', '-1'));
+        // CLIENT UNBLOCK and a disconnect while waiting.
+        await admin.callText('DEL', 'a', 'b');
+        const w4 = await connect(port);
+        const id = (await w4.callText('CLIENT', 'ID')).slice(1, -2);
+        await w4.write(cmd('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '0'));
+        await sleep(40);
+        out.push(await admin.callText('CLIENT', 'UNBLOCK', id));
+        out.push((await w4.readReply(2000)).toString());
+        const w5 = await connect(port);
+        await w5.write(cmd('BRPOPLPUSH', 'a', 'b', '0'));
+        await sleep(40);
+        w5.destroy();
+        await sleep(40);
+        out.push(await admin.callText('RPUSH', 'a', 'kept'));
+        out.push(await admin.callText('LRANGE', 'a', '0', '-1'));
+        out.push(await admin.callText('EXISTS', 'b'));
+        await admin.callText('DEL', 'a', 'b');
+        return out;
+      });
+    });
+
     it('times out once, and CLIENT UNBLOCK answers once', async () => {
       await same(async (port) => {
         const admin = await connect(port);
