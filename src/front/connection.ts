@@ -26,6 +26,8 @@ export const enum ReplyMode {
 interface Pending {
   chunks: Uint8Array[];
   complete: boolean;
+  /** Consecutive replies this slot answers (a squashed record); 1 when absent. */
+  span?: number;
   /** For replies merged from several shards: the parts by shard, and how many are still due. */
   parts?: (Uint8Array | null)[];
   due?: number;
@@ -81,6 +83,11 @@ export class Connection {
   private pending = new Map<number, Pending>();
   /** Sequence numbers whose replies are dropped (CLIENT REPLY OFF/SKIP). */
   private silent: Set<number> | null = null;
+
+  /** Whether every reply is sent (no CLIENT REPLY OFF/SKIP pending): replies may then be squashed. */
+  get sendsAll(): boolean {
+    return this.silent === null || this.silent.size === 0;
+  }
 
   constructor(
     readonly id: number,
@@ -164,19 +171,21 @@ export class Connection {
   }
 
   /** A reply record from a shard. */
-  deliver(seq: number, shard: number, u8: Uint8Array, off: number, len: number, partial: boolean): void {
-    if (!partial) this.inFlight--;
+  deliver(seq: number, shard: number, u8: Uint8Array, off: number, len: number, partial: boolean, span = 1): void {
+    if (!partial) this.inFlight -= span;
     if (this.closed) return;
     const slot = this.pending.get(seq);
     if (slot === undefined) {
       if (seq === this.outSeq) {
         this.write(u8, off, len);
         if (!partial) {
-          this.outSeq++;
+          this.outSeq += span;
           if (this.pending.size > 0) this.flushPending();
         }
-      } else {
+      } else if (span === 1) {
         this.pending.set(seq, { chunks: [u8.slice(off, off + len)], complete: !partial });
+      } else {
+        this.pending.set(seq, { chunks: [u8.slice(off, off + len)], complete: true, span });
       }
       return;
     }
@@ -225,7 +234,7 @@ export class Connection {
       slot.chunks.length = 0;
       if (!slot.complete) return;
       this.pending.delete(this.outSeq);
-      this.outSeq++;
+      this.outSeq += slot.span ?? 1;
     }
   }
 

@@ -22,7 +22,7 @@ import type { Config } from '../config/config.js';
 import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REPLY_PARTIAL, REQ_CLAIM, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
+import { REPLY_PARTIAL, REPLY_SPAN_SHIFT, REQ_CLAIM, REQ_SQUASH, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
 import { ldParse, ldToNumber } from '../util/longdouble.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
@@ -501,7 +501,7 @@ export class Front {
         c.blockedShards = [shard];
         c.blockedClaim = -1;
       }
-    }
+    } else if (c.sendsAll) word2 |= REQ_SQUASH << 16;
     this.links[shard].send(c.slot, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null, this.txid);
     this.scheduleTick();
   }
@@ -1050,15 +1050,17 @@ export class Front {
       const slot = i32[b];
       const seq = i32[b + 1];
       const len = i32[b + 2];
-      const partial = (i32[b + 3] & REPLY_PARTIAL) !== 0;
-      if (!partial) link.inFlight--;
+      const flags = i32[b + 3];
+      const partial = (flags & REPLY_PARTIAL) !== 0;
+      const span = flags >>> REPLY_SPAN_SHIFT || 1;
+      if (!partial) link.inFlight -= span;
       if (seq < 0) {
         this.internalReply(seq, u8.slice(p + 16, p + 16 + len), partial);
         continue;
       }
       const c = this.conns[slot];
       if (c === undefined) continue;
-      c.deliver(seq, s, u8, p + 16, len, partial);
+      c.deliver(seq, s, u8, p + 16, len, partial, span);
       if (c.closed) this.releaseSlotWhenIdle(c);
       else {
         this.dirty.push(c);

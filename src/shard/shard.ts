@@ -11,7 +11,7 @@ import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Doorbell } from '../transport/doorbell.js';
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REQ_CLAIM, REQ_FOREIGN_KEYS, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_WIDE, SEQ_NONE, pad4 } from '../transport/frames.js';
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, REQ_CLAIM, REQ_FOREIGN_KEYS, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_SQUASH, REQ_WIDE, SEQ_NONE, pad4 } from '../transport/frames.js';
 import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
 import { RingConsumer, RingProducer } from '../transport/ring.js';
 import { SHARD_HANDLERS, SHARD_HANDLER_KEYS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
@@ -41,6 +41,9 @@ export const OP_UNBLOCK = 0x800a;
 export const OP_EXPORT = 0x8008;
 /** Write key (arg 1) from exported bytes (arg 2); arg 3 is "replace" or "nx". Replies 1 if written, else 0. */
 export const OP_IMPORT = 0x8009;
+
+/** Replies longer than this are not squashed (they would make records, and copies, large). */
+const SQUASH_MAX = 16 * 1024;
 
 export interface ShardOptions extends ShardInfo {
   /** Claim words for blocking commands registered on several shards. */
@@ -327,7 +330,9 @@ export class Shard {
       x.blockOn = null;
       return false;
     }
+    this.squashable = (flags & REQ_SQUASH) !== 0 && retry === null && !this.streamed;
     this.emit(false);
+    this.squashable = false;
     if (id < 0x8000 && this.blocked.size > 0 && SHARD_HANDLER_KEYS[id].write) this.signalWritten(id, u8, x.db);
     if (this.afterReply) {
       this.afterReply = false;
@@ -610,9 +615,48 @@ export class Shard {
     w.reset();
   }
 
+  /** Whether the reply being emitted may join the previous record (REQ_SQUASH, not streamed). */
+  private squashable = false;
+  /** The open squashed record: its connection (-1: none), first seq, span and payload bytes. */
+  private squashConn = -1;
+  private squashSeq = 0;
+  private squashSpan = 0;
+  private squashLen = 0;
+
+  /**
+   * Appends a reply to the previous record when that record answers the
+   * same connection's previous request and is still the ring's last,
+   * unpublished record: a pipeline's replies travel as one record, which the
+   * front delivers with one lookup and one copy.
+   */
+  private squash(src: Uint8Array, off: number, len: number): boolean {
+    if (this.squashConn !== this.conn || this.seq !== this.squashSeq + this.squashSpan || len > SQUASH_MAX) return false;
+    const ring = this.replies;
+    const p = ring.growLast(REP_HEADER_BYTES + this.squashLen + len);
+    if (p < 0) return false;
+    const d = p + REP_HEADER_BYTES + this.squashLen;
+    const u8 = ring.u8;
+    if (len < 64) for (let i = 0; i < len; i++) u8[d + i] = src[off + i];
+    else u8.set(src.subarray(off, off + len), d);
+    this.squashSpan++;
+    this.squashLen += len;
+    const b = p >> 2;
+    ring.i32[b + 2] = this.squashLen;
+    ring.i32[b + 3] = this.squashSpan << REPLY_SPAN_SHIFT;
+    return true;
+  }
+
   private emitBytes(src: Uint8Array, off: number, len: number, partial: boolean): void {
     const ring = this.replies;
+    if (this.squashable && !partial && this.squash(src, off, len)) return;
     const max = ring.maxRecord - REP_HEADER_BYTES - 8;
+    // A record that may be grown: one whole squashable reply.
+    if (this.squashable && !partial && len <= SQUASH_MAX) {
+      this.squashConn = this.conn;
+      this.squashSeq = this.seq;
+      this.squashSpan = 1;
+      this.squashLen = len;
+    } else this.squashConn = -1;
     do {
       const n = len > max ? max : len;
       const last = n === len && !partial;

@@ -51,11 +51,23 @@ export const REQ_CLAIM = 64;
  * materializes them in a scratch database for the duration of the command.
  */
 export const REQ_FOREIGN_KEYS = 128;
+/**
+ * The reply may share a record with the connection's neighbouring replies
+ * (squashing): set by the front on plain single-shard commands of
+ * connections that drop no replies (no CLIENT REPLY OFF/SKIP).
+ */
+export const REQ_SQUASH = 256;
 /** Reply sequence number of a record that answers nothing (a dropped waiter), kept for in-flight accounting. */
 export const SEQ_NONE = -1;
 
 /** Reply flags. */
 export const REPLY_PARTIAL = 1;
+/**
+ * A squashed record answers `flags >>> REPLY_SPAN_SHIFT` consecutive
+ * requests of one connection (seq, seq + 1, ...), their replies back to
+ * back; 0 there means 1.
+ */
+export const REPLY_SPAN_SHIFT = 8;
 
 /** Connection id used for frames the front sends on its own behalf (INFO, stats). */
 export const INTERNAL_CONN = 0;

@@ -80,6 +80,7 @@ export class RingProducer extends RingEnd {
    * The caller fills the payload and then calls `commit(offset, more)`.
    */
   reserve(payloadBytes: number): number {
+    this.lastRecord = -1;
     const recordBytes = 4 + ((payloadBytes + 3) & ~3);
     if (recordBytes > this.capacity / 2) throw new Error(`record of ${recordBytes} bytes exceeds ring limit`);
     const head = Atomics.load(this.ctl, HEAD);
@@ -102,6 +103,8 @@ export class RingProducer extends RingEnd {
   }
 
   private pendingLen = 0;
+  /** Start of the last committed record while nothing follows it and it is unpublished, else -1. */
+  private lastRecord = -1;
 
   /** Finishes the record reserved last. */
   commit(more = false): void {
@@ -111,11 +114,35 @@ export class RingProducer extends RingEnd {
     if (next === this.capacity) next = 0;
     this.tail = next;
     this.pendingLen = 0;
+    this.lastRecord = more ? -1 : t;
+  }
+
+  /**
+   * Grows the last committed record, still unpublished, so that its payload
+   * holds `payloadBytes`; returns the payload's offset (its first bytes are
+   * unchanged), or -1 when that record is gone or there is no contiguous
+   * room after it. Used to squash replies into one record.
+   */
+  growLast(payloadBytes: number): number {
+    const start = this.lastRecord;
+    if (start < 0) return -1;
+    const recordBytes = 4 + ((payloadBytes + 3) & ~3);
+    if (recordBytes > this.capacity / 2 || start + recordBytes > this.capacity || this.tail === 0) return -1;
+    const extra = start + recordBytes - this.tail;
+    if (extra > 0) {
+      let free = Atomics.load(this.ctl, HEAD) - this.tail - 4;
+      if (free < 0) free += this.capacity;
+      if (extra > free) return -1;
+    }
+    this.i32[start >> 2] = recordBytes;
+    this.tail = start + recordBytes === this.capacity ? 0 : start + recordBytes;
+    return start + 4;
   }
 
   /** Makes every committed record visible to the consumer. */
   publish(): void {
     Atomics.store(this.ctl, TAIL, this.tail);
+    this.lastRecord = -1;
   }
 
   /** Whether records were committed since the last publish. */

@@ -49,6 +49,51 @@ describe('SPSC ring', () => {
     expect(got).toEqual(sent);
   });
 
+  it('grows the last unpublished record (squashing) and never past the head, the end or a publish', () => {
+    const sab = createRingBuffer(4096);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
+    let seed = 11;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const sent: number[][] = [];
+    const got: number[][] = [];
+    let grown = 0;
+    let refused = 0;
+    let last: number[] | null = null;
+    for (let round = 0; round < 3000; round++) {
+      const len = Math.floor(rand() * 300);
+      const add = Array.from({ length: len }, (_, i) => (round * 7 + i) & 255);
+      let off = -1;
+      if (last !== null && rand() < 0.6) {
+        // Grow: the payload is [u32 length, bytes]; append to it.
+        off = p.growLast(4 + last.length + len);
+        if (off >= 0) {
+          new DataView(p.u8.buffer, p.u8.byteOffset).setInt32(off, last.length + len, true);
+          p.u8.set(add, off + 4 + last.length);
+          last.push(...add);
+          grown++;
+        } else refused++;
+      }
+      if (off < 0) {
+        if (writeRecord(p, Uint8Array.from(add))) {
+          last = add.slice();
+          sent.push(last);
+        } else last = null;
+      }
+      if (rand() < 0.2) {
+        p.publish();
+        last = null; // published: no longer growable
+        expect(p.growLast(16)).toBe(-1);
+      }
+      if (rand() < 0.3) for (const r of readAll(c)) got.push(Array.from(r));
+    }
+    p.publish();
+    for (const r of readAll(c)) got.push(Array.from(r));
+    expect(grown).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(0);
+    expect(got).toEqual(sent);
+  });
+
   it('reports full and accepts again after the consumer releases', () => {
     const sab = createRingBuffer(1024);
     const p = new RingProducer(sab);
