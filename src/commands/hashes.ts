@@ -1,4 +1,538 @@
-/** The hash family (placeholder until it lands). */
+/**
+ * The hash family. Handlers run on the shard that owns the key; replies,
+ * errors, the order of checks and the encoding conversions follow Redis
+ * 7.0's t_hash.c (a hash becomes a hashtable when a field or value is longer
+ * than hash-max-listpack-value or it has more than hash-max-listpack-entries
+ * fields, and never goes back). An emptied hash is deleted.
+ */
 import type { ShardHandler } from './registry.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, parseInt64Bytes } from '../shard/exec.js';
+import { Enc, ObjType } from '../shard/keyspace.js';
+import { Tunable } from '../config/tunables.js';
+import { globMatch } from '../util/glob.js';
+import { ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
+import {
+  type PairCallback,
+  deleted,
+  hashCreate,
+  hashDelete,
+  hashForEach,
+  hashGet,
+  hashLength,
+  hashSet,
+  hashTable,
+  hashToTable,
+  hv,
+  lpPositions,
+  lpVisitAt,
+  setCreated,
+  visitPair,
+} from '../types/hash.js';
 
-export const hashHandlers: Record<string, ShardHandler> = {};
+/** Values at least this long stream to the reply ring instead of being copied. */
+const STREAM_MIN = 512 * 1024;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Redis's LONG_MAX / 2: the largest |count| HRANDFIELD accepts WITHVALUES. */
+const HALF_LONG_MAX = 2n ** 62n - 1n;
+/**
+ * Redis answers a negative HRANDFIELD count of any size, element by element,
+ * until the client's output buffer limit (none by default) stops it. A shard
+ * builds a reply whole, so an absurd count is refused instead of exhausting
+ * its memory (documented in docs/types/hashes.md).
+ */
+const RAND_MAX_COUNT = 1 << 24;
+/** listpack's limit on its total size (lpSafeToAdd): past it Redis converts. */
+const LISTPACK_SAFE = 1 << 30;
+
+const ERR_HASH_NOT_INT = 'ERR hash value is not an integer';
+const ERR_HASH_NOT_FLOAT = 'ERR hash value is not a float';
+const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
+const ERR_RANGE = 'ERR value is out of range';
+
+// ---- helpers ------------------------------------------------------------------
+
+function replyValue(x: Exec, u8: Uint8Array, off: number, len: number): void {
+  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, off, len);
+  else x.r.bulk(u8, off, len);
+}
+
+/** Creates key argument i as an empty (listpack) hash; returns the entry. */
+function newHash(x: Exec, i: number): number {
+  const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.Hash, Enc.ListPack, x.lru);
+  x.ks.setValueWord(h, hashCreate(x.ks.arena));
+  return h;
+}
+
+/** The hash of key argument 1 for a write, created when missing; -1 after WRONGTYPE. */
+function lookupWriteOrCreate(x: Exec): number {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h === 0) return newHash(x, 1);
+  return h;
+}
+
+function convert(x: Exec, h: number): void {
+  x.ks.setValueWord(h, hashToTable(x.ks.arena, x.ks.valueWord(h)));
+  x.ks.setEncoding(h, Enc.HashTable);
+}
+
+/**
+ * Redis's hashTypeTryConversion: before setting arguments [from, to], a
+ * listpack becomes a hashtable when one of them is longer than
+ * hash-max-listpack-value (or the listpack would pass its size limit).
+ */
+function tryConversion(x: Exec, h: number, from: number, to: number): void {
+  if (x.ks.encoding(h) !== Enc.ListPack) return;
+  const max = x.shard.tunables[Tunable.HashMaxListpackValue];
+  let sum = 0;
+  for (let i = from; i <= to; i++) {
+    if (x.len[i] > max) {
+      convert(x, h);
+      return;
+    }
+    sum += x.len[i];
+  }
+  if (x.ks.arena.usableSize(x.ks.valueWord(h)) + sum > LISTPACK_SAFE) convert(x, h);
+}
+
+/**
+ * Redis's hashTypeSet: sets a field, converting a listpack first when the
+ * field or value is too long for it (HINCRBY's case) and afterwards when it
+ * has too many fields. Returns whether the field is new.
+ */
+function setField(x: Exec, h: number, f: Uint8Array, fo: number, fn: number, v: Uint8Array, vo: number, vn: number): boolean {
+  const a = x.ks.arena;
+  const t = x.shard.tunables;
+  let listpack = x.ks.encoding(h) === Enc.ListPack;
+  if (listpack && (fn > t[Tunable.HashMaxListpackValue] || vn > t[Tunable.HashMaxListpackValue])) {
+    convert(x, h);
+    listpack = false;
+  }
+  const v0 = x.ks.valueWord(h);
+  const v1 = hashSet(a, v0, f, fo, fn, v, vo, vn);
+  const created = setCreated;
+  if (v1 !== v0) x.ks.setValueWord(h, v1);
+  if (listpack && hashLength(a, v1) > t[Tunable.HashMaxListpackEntries]) convert(x, h);
+  return created;
+}
+
+/** Argument i as the long HRANDFIELD takes: a number, or null after the reply. */
+function argCount(x: Exec, i: number): bigint | null {
+  const v = x.argInt64(i);
+  if (v === null) {
+    x.r.error(ERR_NOT_INT);
+    return null;
+  }
+  const b = BigInt(v);
+  if (b === INT64_MIN) {
+    x.r.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    return null;
+  }
+  return b;
+}
+
+/**
+ * A SCAN cursor as Redis's parseScanCursorOrReply reads it (strtoul, base
+ * 10): no leading space, an optional sign (a negative one wraps), digits to
+ * the end, no overflow; the empty string is cursor 0. Null when invalid.
+ */
+function parseScanCursor(u8: Uint8Array, off: number, len: number): bigint | null {
+  if (len === 0) return 0n;
+  let i = off;
+  const end = off + len;
+  let neg = false;
+  if (u8[i] === 0x2b || u8[i] === 0x2d) {
+    neg = u8[i] === 0x2d;
+    i++;
+  }
+  if (i === end) return null;
+  let v = 0n;
+  for (; i < end; i++) {
+    const d = u8[i] - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10n + BigInt(d);
+    if (v >= 1n << 64n) return null;
+  }
+  return neg && v !== 0n ? (1n << 64n) - v : v;
+}
+
+// ---- reading -------------------------------------------------------------------
+
+function hget(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  if (h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) replyValue(x, hv.u8, hv.off, hv.len);
+  else x.r.nullBulk();
+}
+
+function hmget(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  x.r.array(x.argc - 2);
+  const a = x.ks.arena;
+  const v = h === 0 ? 0 : x.ks.valueWord(h);
+  for (let i = 2; i < x.argc; i++) {
+    if (v !== 0 && hashGet(a, v, x.u8, x.off[i], x.len[i])) replyValue(x, hv.u8, hv.off, hv.len);
+    else x.r.nullBulk();
+  }
+}
+
+function hexists(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  x.r.int(h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2]) ? 1 : 0);
+}
+
+function hstrlen(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  x.r.int(h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2]) ? hv.len : 0);
+}
+
+function hlen(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  x.r.int(h === 0 ? 0 : hashLength(x.ks.arena, x.ks.valueWord(h)));
+}
+
+// One callback per shape, bound to the running Exec (set before each use).
+let cx: Exec | null = null;
+const emitField: PairCallback = (u8, fo, fn) => replyValue(cx!, u8, fo, fn);
+const emitValue: PairCallback = (u8, _fo, _fn, vo, vn) => replyValue(cx!, u8, vo, vn);
+const emitPair: PairCallback = (u8, fo, fn, vo, vn) => {
+  replyValue(cx!, u8, fo, fn);
+  replyValue(cx!, u8, vo, vn);
+};
+const emitPairNested: PairCallback = (u8, fo, fn, vo, vn) => {
+  cx!.r.array(2);
+  replyValue(cx!, u8, fo, fn);
+  replyValue(cx!, u8, vo, vn);
+};
+
+function getAll(x: Exec, what: 'keys' | 'vals' | 'all'): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  if (h === 0) {
+    if (what === 'all') x.r.map(0);
+    else x.r.array(0);
+    return;
+  }
+  const a = x.ks.arena;
+  const v = x.ks.valueWord(h);
+  const n = hashLength(a, v);
+  if (what === 'all') x.r.map(n);
+  else x.r.array(n);
+  cx = x;
+  hashForEach(a, v, what === 'keys' ? emitField : what === 'vals' ? emitValue : emitPair);
+}
+
+// ---- writing -------------------------------------------------------------------
+
+function hset(x: Exec): void {
+  if (x.argc % 2 === 1) {
+    x.r.error(`ERR wrong number of arguments for '${x.name}' command`);
+    return;
+  }
+  const h = lookupWriteOrCreate(x);
+  if (h < 0) return;
+  tryConversion(x, h, 2, x.argc - 1);
+  let created = 0;
+  for (let i = 2; i < x.argc; i += 2) {
+    if (setField(x, h, x.u8, x.off[i], x.len[i], x.u8, x.off[i + 1], x.len[i + 1])) created++;
+  }
+  x.ks.modified(h);
+  if (x.name === 'hmset') x.r.ok();
+  else x.r.int(created);
+}
+
+function hsetnx(x: Exec): void {
+  const h = lookupWriteOrCreate(x);
+  if (h < 0) return;
+  if (hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) {
+    x.r.int(0);
+    return;
+  }
+  tryConversion(x, h, 2, 3);
+  setField(x, h, x.u8, x.off[2], x.len[2], x.u8, x.off[3], x.len[3]);
+  x.ks.modified(h);
+  x.r.int(1);
+}
+
+function hdel(x: Exec): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.int(0);
+    return;
+  }
+  const a = x.ks.arena;
+  let n = 0;
+  let removed = false;
+  for (let i = 2; i < x.argc; i++) {
+    const v0 = x.ks.valueWord(h);
+    const v1 = hashDelete(a, v0, x.u8, x.off[i], x.len[i]);
+    if (v1 !== v0) x.ks.setValueWord(h, v1);
+    if (!deleted) continue;
+    n++;
+    if (hashLength(a, v1) === 0) {
+      x.ks.removeEntry(x.db, h);
+      removed = true;
+      break;
+    }
+  }
+  if (n > 0 && !removed) x.ks.modified(h);
+  x.r.int(n);
+}
+
+function hincrby(x: Exec): void {
+  const by = x.argIntOrReply(3);
+  if (by === null) return;
+  const h = lookupWriteOrCreate(x);
+  if (h < 0) return;
+  let cur = 0n;
+  if (hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) {
+    const v = parseInt64Bytes(hv.u8, hv.off, hv.len);
+    if (v === null) {
+      x.r.error(ERR_HASH_NOT_INT);
+      return;
+    }
+    cur = BigInt(v);
+  }
+  const next = cur + BigInt(by);
+  if (next < INT64_MIN || next > INT64_MAX) {
+    x.r.error(ERR_OVERFLOW);
+    return;
+  }
+  const text = Buffer.from(next.toString(), 'latin1');
+  setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length);
+  x.ks.modified(h);
+  x.r.int(next);
+}
+
+function hincrbyfloat(x: Exec): void {
+  const by = ldParse(x.u8, x.off[3], x.len[3]);
+  if (by === null) {
+    x.r.error(ERR_NOT_FLOAT);
+    return;
+  }
+  if (!ldIsFinite(by)) {
+    x.r.error('ERR value is NaN or Infinity');
+    return;
+  }
+  const h = lookupWriteOrCreate(x);
+  if (h < 0) return;
+  let next = by;
+  if (hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) {
+    const cur = ldParse(hv.u8, hv.off, hv.len);
+    if (cur === null) {
+      x.r.error(ERR_HASH_NOT_FLOAT);
+      return;
+    }
+    next = ldAdd(cur, by);
+  }
+  if (!ldIsFinite(next)) {
+    x.r.error('ERR increment would produce NaN or Infinity');
+    return;
+  }
+  const text = Buffer.from(ldFormatHuman(next), 'latin1');
+  setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length);
+  x.ks.modified(h);
+  x.r.bulk(text, 0, text.length);
+}
+
+// ---- HRANDFIELD ------------------------------------------------------------------
+
+function hrandfield(x: Exec): void {
+  if (x.argc >= 3) {
+    const l = argCount(x, 2);
+    if (l === null) return;
+    let withValues = false;
+    if (x.argc > 4 || (x.argc === 4 && !x.argIs(3, 'withvalues'))) {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+    if (x.argc === 4) {
+      withValues = true;
+      if (l < -HALF_LONG_MAX || l > HALF_LONG_MAX) {
+        x.r.error(ERR_RANGE);
+        return;
+      }
+    }
+    randWithCount(x, l, withValues);
+    return;
+  }
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.nullBulk();
+    return;
+  }
+  cx = x;
+  randomPairs(x, h, 1, emitField);
+}
+
+/** Calls `cb` with `n` pairs picked at random (with repetition). */
+function randomPairs(x: Exec, h: number, n: number, cb: PairCallback): void {
+  const a = x.ks.arena;
+  const v = x.ks.valueWord(h);
+  if (x.ks.encoding(h) === Enc.HashTable) {
+    const t = hashTable(a, v);
+    for (let k = 0; k < n; k++) visitPair(a, t.randomEntry(Math.random), cb);
+    return;
+  }
+  const pos = lpPositions(a, v);
+  for (let k = 0; k < n; k++) lpVisitAt(a, v, pos[Math.floor(Math.random() * pos.length)], cb);
+}
+
+function randWithCount(x: Exec, l: bigint, withValues: boolean): void {
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  if (h === 0 || l === 0n) {
+    x.r.array(0);
+    return;
+  }
+  const uniq = l > 0n;
+  const countBig = uniq ? l : -l;
+  const a = x.ks.arena;
+  const v = x.ks.valueWord(h);
+  const size = hashLength(a, v);
+  const resp3 = x.resp3;
+  const cb = !withValues ? emitField : resp3 ? emitPairNested : emitPair;
+  cx = x;
+  // Case 1: repetitions allowed (or a single pick): |count| independent picks.
+  if (!uniq || countBig === 1n) {
+    if (countBig > BigInt(RAND_MAX_COUNT)) {
+      x.r.error(ERR_RANGE);
+      return;
+    }
+    const count = Number(countBig);
+    x.r.array(withValues && !resp3 ? count * 2 : count);
+    randomPairs(x, h, count, cb);
+    return;
+  }
+  const count = countBig >= BigInt(size) ? size : Number(countBig);
+  x.r.array(withValues && !resp3 ? count * 2 : count);
+  // Case 2: at least the whole hash: all of it, in its order.
+  if (count === size) {
+    hashForEach(a, v, cb);
+    return;
+  }
+  // Distinct picks.
+  if (x.ks.encoding(h) === Enc.ListPack) {
+    // Keep the listpack's order among the picked pairs, as Redis does.
+    const pos = lpPositions(a, v);
+    const pick = pickDistinct(pos.length, count);
+    pick.sort((p, q) => p - q);
+    for (const i of pick) lpVisitAt(a, v, pos[i], cb);
+    return;
+  }
+  const t = hashTable(a, v);
+  if (count * 3 > size) {
+    // Many of them: shuffle a list of every entry and take a prefix.
+    const all: number[] = [];
+    t.forEach((e) => all.push(e));
+    for (const i of pickDistinct(all.length, count)) visitPair(a, all[i], cb);
+    return;
+  }
+  const chosen = new Set<number>();
+  while (chosen.size < count) chosen.add(t.randomEntry(Math.random));
+  for (const e of chosen) visitPair(a, e, cb);
+}
+
+/** `k` distinct indexes of [0, n), in random order (a partial Fisher-Yates shuffle). */
+function pickDistinct(n: number, k: number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(Math.random() * (n - i));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  idx.length = k;
+  return idx;
+}
+
+// ---- HSCAN ---------------------------------------------------------------------
+
+/** DashTable cursors are below 2^38 (a hash point times 64 plus a bucket). */
+const TABLE_CURSOR_END = 2n ** 38n;
+
+function hscan(x: Exec): void {
+  const cursor = parseScanCursor(x.u8, x.off[2], x.len[2]);
+  if (cursor === null) {
+    x.r.error('ERR invalid cursor');
+    return;
+  }
+  const h = x.lookupTyped(1, ObjType.Hash);
+  if (h < 0) return;
+  if (h === 0) {
+    x.r.array(2);
+    x.r.bulkString('0');
+    x.r.array(0);
+    return;
+  }
+  let count = 10;
+  let pat: Uint8Array | null = null;
+  for (let j = 3; j < x.argc; j += 2) {
+    const more = j + 1 < x.argc;
+    if (more && x.argIs(j, 'count')) {
+      const c = x.argInt64(j + 1);
+      if (c === null) {
+        x.r.error(ERR_NOT_INT);
+        return;
+      }
+      if (c < 1) {
+        x.r.error(ERR_SYNTAX);
+        return;
+      }
+      count = c > 1_000_000 ? 1_000_000 : Number(c);
+    } else if (more && x.argIs(j, 'match')) {
+      const p = x.argCopy(j + 1);
+      pat = p.length === 1 && p[0] === 0x2a ? null : p;
+    } else {
+      x.r.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  const a = x.ks.arena;
+  const v = x.ks.valueWord(h);
+  // Matching pairs as (bytes, field offset, field length, value offset, value length).
+  const found: Array<Uint8Array | number> = [];
+  const collect: PairCallback = (u8, fo, fn, vo, vn) => {
+    if (pat === null || globMatch(pat, 0, pat.length, u8, fo, fn, false)) found.push(u8, fo, fn, vo, vn);
+  };
+  let next = 0;
+  if (x.ks.encoding(h) === Enc.ListPack) {
+    // A listpack is answered whole, whatever the cursor, as Redis does.
+    hashForEach(a, v, collect);
+  } else if (cursor < TABLE_CURSOR_END) {
+    next = hashTable(a, v).scan(Number(cursor), count, (e) => visitPair(a, e, collect));
+  }
+  x.r.array(2);
+  x.r.bulkString(String(next));
+  x.r.array((found.length / 5) * 2);
+  for (let i = 0; i < found.length; i += 5) {
+    const u8 = found[i] as Uint8Array;
+    replyValue(x, u8, found[i + 1] as number, found[i + 2] as number);
+    replyValue(x, u8, found[i + 3] as number, found[i + 4] as number);
+  }
+}
+
+export const hashHandlers: Record<string, ShardHandler> = {
+  hdel,
+  hexists,
+  hget,
+  hgetall: (x) => getAll(x, 'all'),
+  hincrby,
+  hincrbyfloat,
+  hkeys: (x) => getAll(x, 'keys'),
+  hlen,
+  hmget,
+  hmset: hset,
+  hrandfield,
+  hscan,
+  hset,
+  hsetnx,
+  hstrlen,
+  hvals: (x) => getAll(x, 'vals'),
+};

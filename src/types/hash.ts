@@ -1,4 +1,628 @@
-/** Placeholder until the hash type lands: no TypeOps yet. */
+/**
+ * Hash values, stored entirely in the shard's arena, in Redis's two encodings.
+ *
+ * A pair (field, value) is always encoded the same way, as a "pair record":
+ *   [field length][field bytes][value length][value bytes]
+ * with each length a prefix of 1, 2 or 5 bytes:
+ *   len < 128      [len]
+ *   len < 16384    [0x80 | len >> 8, len & 255]
+ *   otherwise      [0xC0, u32 LE]
+ * Both encodings hold pair records, so converting, copying between shards and
+ * serializing are plain byte copies.
+ *
+ * listpack (small hashes): ONE block, pairs in insertion order, so HGETALL,
+ * HKEYS and HVALS answer in Redis's order. Searched linearly, as Redis does.
+ *   +0 u32 pair count   +4 u32 payload bytes used   +8 payload (pair records)
+ * The block is reallocated as it grows or shrinks (the arena keeps the handle
+ * while the size class stays the same), so its handle may change: callers
+ * store the returned value word.
+ *
+ * hashtable (large hashes): a 16-byte header block, whose handle never
+ * changes and names the hash's DashTable (collection-table.ts), and one block
+ * per pair holding just its pair record: no per-field header beyond the
+ * length prefixes. The DashTable slot keeps the field's hash, so lookups
+ * compare bytes only on a 32-bit hash match.
+ *   +0 u32 HT_MARK (tells the encodings apart: a listpack's count never is)
+ *   +4 u32 unused   +8 f64 usable bytes of all pair blocks (MEMORY USAGE without a walk)
+ *
+ * Results that are values are reported through the exported `hv` (segment
+ * bytes, offset, length); they stay valid until the hash changes.
+ */
+import { type Arena, type DashTable, offOf, segOf, sizeClassIndex, MAX_CLASS_SIZE } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
+import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
 
-export const hashOps: TypeOps | null = null;
+export const LP_HDR = 8;
+export const HT_HDR = 16;
+const HT_MARK = 0xffffffff;
+const HT_BYTES = 8;
+
+/** Encodings as the keyspace numbers them (Enc.ListPack, Enc.HashTable). */
+export const ENC_LISTPACK = 11;
+export const ENC_HASHTABLE = 2;
+
+/** Where the last value-returning call found its value. */
+export const hv: { u8: Uint8Array; off: number; len: number } = { u8: new Uint8Array(0), off: 0, len: 0 };
+
+// ---- length prefixes ---------------------------------------------------------
+
+function prefixSize(n: number): number {
+  return n < 128 ? 1 : n < 16384 ? 2 : 5;
+}
+
+/** Bytes of a pair record. */
+export function pairSize(fn: number, vn: number): number {
+  return prefixSize(fn) + fn + prefixSize(vn) + vn;
+}
+
+/** Size of the prefix read by the last lenAt. */
+let fieldSize = 0;
+
+function lenAt(d: Uint8Array, p: number): number {
+  const b = d[p];
+  if (b < 0x80) {
+    fieldSize = 1;
+    return b;
+  }
+  if (b < 0xc0) {
+    fieldSize = 2;
+    return ((b & 0x3f) << 8) | d[p + 1];
+  }
+  fieldSize = 5;
+  return (d[p + 1] | (d[p + 2] << 8) | (d[p + 3] << 16) | (d[p + 4] << 24)) >>> 0;
+}
+
+/** Writes a length prefix at d[p]; returns its size. */
+function writeLen(d: Uint8Array, p: number, n: number): number {
+  if (n < 128) {
+    d[p] = n;
+    return 1;
+  }
+  if (n < 16384) {
+    d[p] = 0x80 | (n >>> 8);
+    d[p + 1] = n & 0xff;
+    return 2;
+  }
+  d[p] = 0xc0;
+  d[p + 1] = n & 0xff;
+  d[p + 2] = (n >>> 8) & 0xff;
+  d[p + 3] = (n >>> 16) & 0xff;
+  d[p + 4] = n >>> 24;
+  return 5;
+}
+
+function copyBytes(d: Uint8Array, p: number, src: Uint8Array, so: number, n: number): void {
+  if (n < 32) for (let i = 0; i < n; i++) d[p + i] = src[so + i];
+  else d.set(src.subarray(so, so + n), p);
+}
+
+/** Writes a pair record at d[p]; returns its size. Sources must not overlap d[p..]. */
+function writePair(d: Uint8Array, p: number, f: Uint8Array, fo: number, fn: number, v: Uint8Array, vo: number, vn: number): number {
+  const s = p;
+  p += writeLen(d, p, fn);
+  copyBytes(d, p, f, fo, fn);
+  p += fn;
+  p += writeLen(d, p, vn);
+  copyBytes(d, p, v, vo, vn);
+  return p + vn - s;
+}
+
+function sameBytes(d: Uint8Array, p: number, src: Uint8Array, so: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (d[p + i] !== src[so + i]) return false;
+  return true;
+}
+
+/** Size of the pair record at d[p]. */
+function pairAt(d: Uint8Array, p: number): number {
+  const s = p;
+  const fn = lenAt(d, p);
+  p += fieldSize + fn;
+  const vn = lenAt(d, p);
+  return p + fieldSize + vn - s;
+}
+
+// ---- which encoding ------------------------------------------------------------
+
+function rd(a: Arena, h: number, f: number): number {
+  return a.u32[segOf(h)][(offOf(h) + f) >> 2];
+}
+function wr(a: Arena, h: number, f: number, v: number): void {
+  a.u32[segOf(h)][(offOf(h) + f) >> 2] = v;
+}
+
+/** Whether value word v is a hashtable header (else a listpack). */
+export function isTable(a: Arena, v: number): boolean {
+  return rd(a, v, 0) === HT_MARK;
+}
+
+// ---- listpack ------------------------------------------------------------------
+
+export function lpCreate(a: Arena, cap = 0): number {
+  const lp = a.alloc(LP_HDR + (cap > 0 ? cap : 8));
+  wr(a, lp, 0, 0);
+  wr(a, lp, 4, 0);
+  return lp;
+}
+
+function lpCount(a: Arena, lp: number): number {
+  return rd(a, lp, 0);
+}
+function lpUsed(a: Arena, lp: number): number {
+  return rd(a, lp, 4);
+}
+
+/**
+ * Absolute offset (in the block's segment) of the pair whose field equals
+ * the bytes, or -1. When found, `hv` is its value.
+ */
+function lpFind(a: Arena, lp: number, f: Uint8Array, fo: number, fn: number): number {
+  const d = a.u8[segOf(lp)];
+  let p = offOf(lp) + LP_HDR;
+  const end = p + lpUsed(a, lp);
+  while (p < end) {
+    const n = lenAt(d, p);
+    const q = p + fieldSize;
+    const vp = q + n;
+    const vn = lenAt(d, vp);
+    if (n === fn && sameBytes(d, q, f, fo, fn)) {
+      hv.u8 = d;
+      hv.off = vp + fieldSize;
+      hv.len = vn;
+      return p;
+    }
+    p = vp + fieldSize + vn;
+  }
+  return -1;
+}
+
+/** Resizes a listpack block to hold `used` payload bytes; returns its handle. */
+function lpResize(a: Arena, lp: number, used: number): number {
+  return a.realloc(lp, LP_HDR + (used > 0 ? used : 8));
+}
+
+/** Set result: whether the last hashSet created the field. */
+export let setCreated = false;
+
+/** Sets a field in a listpack; returns the (possibly moved) block. */
+function lpSet(a: Arena, lp: number, f: Uint8Array, fo: number, fn: number, v: Uint8Array, vo: number, vn: number): number {
+  const p = lpFind(a, lp, f, fo, fn);
+  const used = lpUsed(a, lp);
+  if (p < 0) {
+    const e = pairSize(fn, vn);
+    if (LP_HDR + used + e > a.usableSize(lp)) lp = lpResize(a, lp, used + e);
+    writePair(a.u8[segOf(lp)], offOf(lp) + LP_HDR + used, f, fo, fn, v, vo, vn);
+    wr(a, lp, 0, lpCount(a, lp) + 1);
+    wr(a, lp, 4, used + e);
+    setCreated = true;
+    return lp;
+  }
+  setCreated = false;
+  // Replace the value record in place, moving the tail when its size changes.
+  const vrel = hv.off - prefixSize(hv.len) - offOf(lp) - LP_HDR;
+  const oldV = prefixSize(hv.len) + hv.len;
+  const newV = prefixSize(vn) + vn;
+  const tail = vrel + oldV;
+  const delta = newV - oldV;
+  if (delta > 0 && LP_HDR + used + delta > a.usableSize(lp)) lp = lpResize(a, lp, used + delta);
+  const d = a.u8[segOf(lp)];
+  const b = offOf(lp) + LP_HDR;
+  if (delta !== 0) d.copyWithin(b + tail + delta, b + tail, b + used);
+  let q = b + vrel;
+  q += writeLen(d, q, vn);
+  copyBytes(d, q, v, vo, vn);
+  wr(a, lp, 4, used + delta);
+  if (delta < 0) lp = lpMaybeShrink(a, lp);
+  return lp;
+}
+
+/** Gives back a block's slack when it holds much less than its size. */
+function lpMaybeShrink(a: Arena, lp: number): number {
+  const used = lpUsed(a, lp);
+  const size = a.usableSize(lp);
+  if (size > 64 && LP_HDR + used < size >>> 1) return lpResize(a, lp, used);
+  return lp;
+}
+
+/** Deletes a field from a listpack; returns the (possibly moved) block, and sets `deleted`. */
+function lpDelete(a: Arena, lp: number, f: Uint8Array, fo: number, fn: number): number {
+  const p = lpFind(a, lp, f, fo, fn);
+  if (p < 0) {
+    deleted = false;
+    return lp;
+  }
+  deleted = true;
+  const d = a.u8[segOf(lp)];
+  const b = offOf(lp) + LP_HDR;
+  const used = lpUsed(a, lp);
+  const e = pairAt(d, p);
+  d.copyWithin(p, p + e, b + used);
+  wr(a, lp, 0, lpCount(a, lp) - 1);
+  wr(a, lp, 4, used - e);
+  return lpMaybeShrink(a, lp);
+}
+
+/** Delete result: whether the last hashDelete removed a field. */
+export let deleted = false;
+
+// ---- hashtable -----------------------------------------------------------------
+
+// The probe of the current lookup, compared by `eqField` (no closure per lookup).
+let pA: Arena | null = null;
+let pU8: Uint8Array = new Uint8Array(0);
+let pOff = 0;
+let pLen = 0;
+const eqField = (e: number): boolean => {
+  const d = pA!.u8[segOf(e)];
+  const p = offOf(e);
+  const n = lenAt(d, p);
+  return n === pLen && sameBytes(d, p + fieldSize, pU8, pOff, pLen);
+};
+
+function htFind(a: Arena, t: DashTable, hash: number, f: Uint8Array, fo: number, fn: number): number {
+  pA = a;
+  pU8 = f;
+  pOff = fo;
+  pLen = fn;
+  return t.find(hash, eqField);
+}
+
+/** Points `hv` at the value of pair block e. */
+function pairValue(a: Arena, e: number): void {
+  const d = a.u8[segOf(e)];
+  let p = offOf(e);
+  const fn = lenAt(d, p);
+  p += fieldSize + fn;
+  const vn = lenAt(d, p);
+  hv.u8 = d;
+  hv.off = p + fieldSize;
+  hv.len = vn;
+}
+
+function addEntryBytes(a: Arena, th: number, d: number): void {
+  a.f64[segOf(th)][(offOf(th) + HT_BYTES) >> 3] += d;
+}
+function entryBytes(a: Arena, th: number): number {
+  return a.f64[segOf(th)][(offOf(th) + HT_BYTES) >> 3];
+}
+
+function htCreate(a: Arena): number {
+  const th = a.alloc(HT_HDR);
+  wr(a, th, 0, HT_MARK);
+  wr(a, th, 4, 0);
+  a.f64[segOf(th)][(offOf(th) + HT_BYTES) >> 3] = 0;
+  newTable(a, th);
+  return th;
+}
+
+function newPair(a: Arena, f: Uint8Array, fo: number, fn: number, v: Uint8Array, vo: number, vn: number): number {
+  const e = a.alloc(pairSize(fn, vn));
+  writePair(a.u8[segOf(e)], offOf(e), f, fo, fn, v, vo, vn);
+  return e;
+}
+
+function htSet(a: Arena, th: number, f: Uint8Array, fo: number, fn: number, v: Uint8Array, vo: number, vn: number): void {
+  const t = tableOf(a, th);
+  const hash = memberHash(f, fo, fn);
+  const e = htFind(a, t, hash, f, fo, fn);
+  if (e === 0) {
+    const ne = newPair(a, f, fo, fn, v, vo, vn);
+    t.insert(hash, ne);
+    addEntryBytes(a, th, a.usableSize(ne));
+    setCreated = true;
+    return;
+  }
+  setCreated = false;
+  const size = pairSize(fn, vn);
+  const old = a.usableSize(e);
+  if (size <= MAX_CLASS_SIZE && old <= MAX_CLASS_SIZE && sizeClassIndex(size) === sizeClassIndex(old)) {
+    // Same size class: the field stays where it is, only the value record is rewritten.
+    a.realloc(e, size);
+    const d = a.u8[segOf(e)];
+    const p = offOf(e) + prefixSize(fn) + fn;
+    const q = p + writeLen(d, p, vn);
+    copyBytes(d, q, v, vo, vn);
+    return;
+  }
+  const ne = a.alloc(size);
+  // The field comes from the old block (the caller's field bytes may be anything).
+  const d = a.u8[segOf(ne)];
+  let p = offOf(ne);
+  a.copy(ne, 0, e, 0, prefixSize(fn) + fn);
+  p += prefixSize(fn) + fn;
+  p += writeLen(d, p, vn);
+  copyBytes(d, p, v, vo, vn);
+  t.replace(hash, e, ne);
+  addEntryBytes(a, th, a.usableSize(ne) - old);
+  a.free(e);
+}
+
+function htDelete(a: Arena, th: number, f: Uint8Array, fo: number, fn: number): void {
+  const t = tableOf(a, th);
+  const hash = memberHash(f, fo, fn);
+  const e = htFind(a, t, hash, f, fo, fn);
+  if (e === 0) {
+    deleted = false;
+    return;
+  }
+  deleted = true;
+  t.remove(hash, e);
+  addEntryBytes(a, th, -a.usableSize(e));
+  a.free(e);
+}
+
+/** Inserts a pair record copied from src[p..] into a table (the field must be new). */
+function htAddRecord(a: Arena, th: number, t: DashTable, src: Uint8Array, p: number, size: number): void {
+  const fn = lenAt(src, p);
+  const hash = memberHash(src, p + fieldSize, fn);
+  const e = a.alloc(size);
+  const d = a.u8[segOf(e)];
+  const o = offOf(e);
+  if (size < 32) for (let i = 0; i < size; i++) d[o + i] = src[p + i];
+  else d.set(src.subarray(p, p + size), o);
+  t.insert(hash, e);
+  addEntryBytes(a, th, a.usableSize(e));
+}
+
+// ---- public API (either encoding) ------------------------------------------------
+
+/** A new, empty hash in the listpack encoding; returns its value word. */
+export function hashCreate(a: Arena): number {
+  return lpCreate(a);
+}
+
+export function hashLength(a: Arena, v: number): number {
+  return isTable(a, v) ? tableOf(a, v).size : lpCount(a, v);
+}
+
+/** Finds a field; when present sets `hv` to its value and returns true. */
+export function hashGet(a: Arena, v: number, f: Uint8Array, fo: number, fn: number): boolean {
+  if (!isTable(a, v)) return lpFind(a, v, f, fo, fn) >= 0;
+  const e = htFind(a, tableOf(a, v), memberHash(f, fo, fn), f, fo, fn);
+  if (e === 0) return false;
+  pairValue(a, e);
+  return true;
+}
+
+/**
+ * Sets a field (creating or replacing it); `setCreated` tells which. Returns
+ * the value word, which changes when a listpack moves. The sources must not
+ * be inside this hash's blocks.
+ */
+export function hashSet(a: Arena, v: number, f: Uint8Array, fo: number, fn: number, val: Uint8Array, vo: number, vn: number): number {
+  if (isTable(a, v)) {
+    htSet(a, v, f, fo, fn, val, vo, vn);
+    return v;
+  }
+  return lpSet(a, v, f, fo, fn, val, vo, vn);
+}
+
+/** Deletes a field; `deleted` tells whether it existed. Returns the value word (a listpack may move). */
+export function hashDelete(a: Arena, v: number, f: Uint8Array, fo: number, fn: number): number {
+  if (isTable(a, v)) {
+    htDelete(a, v, f, fo, fn);
+    return v;
+  }
+  return lpDelete(a, v, f, fo, fn);
+}
+
+/** Converts a listpack to a hashtable (frees the listpack); returns the new value word. */
+export function hashToTable(a: Arena, lp: number): number {
+  const th = htCreate(a);
+  const t = tableOf(a, th);
+  const d = a.u8[segOf(lp)];
+  let p = offOf(lp) + LP_HDR;
+  const end = p + lpUsed(a, lp);
+  while (p < end) {
+    const e = pairAt(d, p);
+    htAddRecord(a, th, t, d, p, e);
+    p += e;
+  }
+  a.free(lp);
+  return th;
+}
+
+/** Calls `cb` with each pair (bytes, field offset/length, value offset/length); the hash must not change meanwhile. */
+export type PairCallback = (u8: Uint8Array, fo: number, fn: number, vo: number, vn: number) => void;
+
+function visitRecord(d: Uint8Array, p: number, cb: PairCallback): number {
+  const fn = lenAt(d, p);
+  const fo = p + fieldSize;
+  const vp = fo + fn;
+  const vn = lenAt(d, vp);
+  const vo = vp + fieldSize;
+  cb(d, fo, fn, vo, vn);
+  return vo + vn - p;
+}
+
+export function hashForEach(a: Arena, v: number, cb: PairCallback): void {
+  if (isTable(a, v)) {
+    tableOf(a, v).forEach((e) => {
+      visitRecord(a.u8[segOf(e)], offOf(e), cb);
+    });
+    return;
+  }
+  const d = a.u8[segOf(v)];
+  let p = offOf(v) + LP_HDR;
+  const end = p + lpUsed(a, v);
+  while (p < end) p += visitRecord(d, p, cb);
+}
+
+/** Calls `cb` with pair block e's field and value. */
+export function visitPair(a: Arena, e: number, cb: PairCallback): void {
+  visitRecord(a.u8[segOf(e)], offOf(e), cb);
+}
+
+/** Offsets (absolute, in the listpack's segment) of every pair record, in order. */
+export function lpPositions(a: Arena, lp: number): Int32Array {
+  const out = new Int32Array(lpCount(a, lp));
+  const d = a.u8[segOf(lp)];
+  let p = offOf(lp) + LP_HDR;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = p;
+    p += pairAt(d, p);
+  }
+  return out;
+}
+
+/** Calls `cb` with the listpack pair record at absolute offset p. */
+export function lpVisitAt(a: Arena, lp: number, p: number, cb: PairCallback): void {
+  visitRecord(a.u8[segOf(lp)], p, cb);
+}
+
+/** The DashTable of a hashtable-encoded hash. */
+export function hashTable(a: Arena, v: number): DashTable {
+  return tableOf(a, v);
+}
+
+/** Frees the hash with every block it owns. */
+export function hashFree(a: Arena, v: number): void {
+  if (isTable(a, v)) dropTable(a, v, (e) => a.free(e));
+  a.free(v);
+}
+
+/** Arena bytes the hash occupies (usable sizes of all its blocks, and its table). */
+export function hashMemoryUsage(a: Arena, v: number): number {
+  if (!isTable(a, v)) return a.usableSize(v);
+  return a.usableSize(v) + tableOf(a, v).memoryUsage() + entryBytes(a, v);
+}
+
+// ---- serialization -----------------------------------------------------------------
+
+/** u32 pair count (LE), u32 zero, then every pair record (listpack order, or table order). */
+export function hashSerialize(a: Arena, v: number): Uint8Array {
+  if (!isTable(a, v)) {
+    const used = lpUsed(a, v);
+    const out = new Uint8Array(8 + used);
+    new DataView(out.buffer).setUint32(0, lpCount(a, v), true);
+    const s = offOf(v) + LP_HDR;
+    out.set(a.u8[segOf(v)].subarray(s, s + used), 8);
+    return out;
+  }
+  const t = tableOf(a, v);
+  let total = 8;
+  t.forEach((e) => {
+    total += pairAt(a.u8[segOf(e)], offOf(e));
+  });
+  const out = new Uint8Array(total);
+  new DataView(out.buffer).setUint32(0, t.size, true);
+  let o = 8;
+  t.forEach((e) => {
+    const d = a.u8[segOf(e)];
+    const p = offOf(e);
+    const n = pairAt(d, p);
+    out.set(d.subarray(p, p + n), o);
+    o += n;
+  });
+  return out;
+}
+
+/** Checks a serialized payload src[off+8, end) holds exactly `count` whole records. */
+function validBlob(src: Uint8Array, off: number, end: number): boolean {
+  if (end - off < 8) return false;
+  const count = new DataView(src.buffer, src.byteOffset + off, 8).getUint32(0, true);
+  let p = off + 8;
+  let seen = 0;
+  while (p < end) {
+    if (p + 1 > end) return false;
+    const b = src[p];
+    const need = b < 0x80 ? 1 : b < 0xc0 ? 2 : 5;
+    if (p + need > end) return false;
+    const fn = lenAt(src, p);
+    p += fieldSize + fn;
+    if (p >= end) return false;
+    const c = src[p];
+    const need2 = c < 0x80 ? 1 : c < 0xc0 ? 2 : 5;
+    if (p + need2 > end) return false;
+    const vn = lenAt(src, p);
+    p += fieldSize + vn;
+    if (p > end) return false;
+    seen++;
+  }
+  return seen === count;
+}
+
+/** Builds a hash from `hashSerialize` bytes in encoding `enc`; returns the value word. */
+export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: number, enc: number): number {
+  if (!validBlob(src, off, end)) throw new Error('hash blob malformed');
+  const count = new DataView(src.buffer, src.byteOffset + off, 8).getUint32(0, true);
+  const used = end - off - 8;
+  if (enc !== ENC_HASHTABLE) {
+    const lp = lpCreate(a, used);
+    a.u8[segOf(lp)].set(src.subarray(off + 8, end), offOf(lp) + LP_HDR);
+    wr(a, lp, 0, count);
+    wr(a, lp, 4, used);
+    return lp;
+  }
+  const th = htCreate(a);
+  const t = tableOf(a, th);
+  let p = off + 8;
+  while (p < end) {
+    const e = pairAt(src, p);
+    htAddRecord(a, th, t, src, p, e);
+    p += e;
+  }
+  return th;
+}
+
+// ---- checks (tests) ----------------------------------------------------------------
+
+/** All pairs as copies, in the hash's own order (tests and debugging). */
+export function hashToArray(a: Arena, v: number): Array<[Uint8Array, Uint8Array]> {
+  const out: Array<[Uint8Array, Uint8Array]> = [];
+  hashForEach(a, v, (u8, fo, fn, vo, vn) => out.push([u8.slice(fo, fo + fn), u8.slice(vo, vo + vn)]));
+  return out;
+}
+
+/** Verifies the structure's invariants; throws a description of the first violation. */
+export function hashCheck(a: Arena, v: number): void {
+  const seen = new Set<string>();
+  const key = (u8: Uint8Array, o: number, n: number): string => Buffer.from(u8.subarray(o, o + n)).toString('latin1');
+  if (!isTable(a, v)) {
+    const count = lpCount(a, v);
+    const used = lpUsed(a, v);
+    if (LP_HDR + used > a.usableSize(v)) throw new Error(`listpack: ${used} bytes used beyond its block`);
+    const d = a.u8[segOf(v)];
+    let p = offOf(v) + LP_HDR;
+    const end = p + used;
+    let n = 0;
+    while (p < end) {
+      const fn = lenAt(d, p);
+      const k = key(d, p + fieldSize, fn);
+      if (seen.has(k)) throw new Error(`listpack: duplicate field ${JSON.stringify(k)}`);
+      seen.add(k);
+      p += pairAt(d, p);
+      n++;
+    }
+    if (p !== end) throw new Error('listpack: records overrun the used bytes');
+    if (n !== count) throw new Error(`listpack: count ${count} but ${n} records`);
+    return;
+  }
+  const t = tableOf(a, v);
+  let bytes = 0;
+  let n = 0;
+  t.forEach((e) => {
+    n++;
+    const d = a.u8[segOf(e)];
+    const p = offOf(e);
+    const size = pairAt(d, p);
+    if (size > a.usableSize(e)) throw new Error('hashtable: record beyond its block');
+    const fn = lenAt(d, p);
+    const fo = p + fieldSize;
+    const k = key(d, fo, fn);
+    if (seen.has(k)) throw new Error(`hashtable: duplicate field ${JSON.stringify(k)}`);
+    seen.add(k);
+    const f = d.slice(fo, fo + fn);
+    if (htFind(a, t, memberHash(f, 0, fn), f, 0, fn) !== e) throw new Error(`hashtable: field ${JSON.stringify(k)} not found by its hash`);
+    bytes += a.usableSize(e);
+  });
+  if (n !== t.size) throw new Error(`hashtable: size ${t.size} but ${n} entries`);
+  if (bytes !== entryBytes(a, v)) throw new Error(`hashtable: entry bytes ${entryBytes(a, v)} but ${bytes}`);
+}
+
+/** The hash row of the keyspace's type table. */
+export const hashOps: TypeOps = {
+  free: hashFree,
+  memory: hashMemoryUsage,
+  serialize: (a, v) => hashSerialize(a, v),
+  deserialize: (a, src, off, end, enc) => hashDeserialize(a, src, off, end, enc),
+};
