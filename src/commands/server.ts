@@ -126,6 +126,8 @@ function configSet(f: FrontCall): void {
     if (err !== null) return f.error(`ERR ${err}`);
   }
   for (let i = 2; i < f.argc; i += 2) cfg.set(f.arg(i), f.arg(i + 1), true);
+  // The shards learn new thresholds in ring order, after everything sent before this command.
+  f.front.sendTunables();
   f.w.ok();
 }
 

@@ -26,7 +26,7 @@ import { REPLY_PARTIAL, REPLY_SPAN_SHIFT, REQ_CLAIM, REQ_SQUASH, REQ_NOBLOCK, RE
 import { ldParse, ldToNumber } from '../util/longdouble.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
-import { OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
+import { OP_CONFIG, OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
 import { LockPlan, copyAcross, foreignKeysAcross, pushAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
 import { FOREIGN_SOURCE_COMMANDS } from '../commands/cross-shard.js';
 import { Connection } from './connection.js';
@@ -583,6 +583,14 @@ export class Front {
     if (partial) return;
     this.internal.delete(seq);
     r.resolve(r.chunks.length === 1 ? r.chunks[0] : Buffer.concat(r.chunks));
+  }
+
+  /** Sends the configuration's tunables to every shard (an OP_CONFIG frame, in ring order). */
+  sendTunables(): void {
+    const t = this.config.tunables;
+    const bytes = new Uint8Array(t.length * 4);
+    for (let i = 0; i < t.length; i++) new DataView(bytes.buffer).setInt32(4 * i, t[i], true);
+    for (let s = 0; s < this.links.length; s++) void this.request(s, OP_CONFIG, 0, [CONFIG_NAME, bytes], 0);
   }
 
   newTxid(): number {
@@ -1336,6 +1344,7 @@ const UNBLOCK_NAME = new TextEncoder().encode('unblock');
 const STALE = new TextEncoder().encode('stale');
 const CLAIM_WORDS = 1 << 16;
 const DROP = new TextEncoder().encode('drop');
+const CONFIG_NAME = new TextEncoder().encode('config');
 const ERROR_MODE = new TextEncoder().encode('error');
 const TIMEOUT_MODE = new TextEncoder().encode('timeout');
 

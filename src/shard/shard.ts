@@ -107,7 +107,9 @@ export class Shard {
     this.requests = new RingConsumer(opts.requestRing);
     this.replies = new RingProducer(opts.replyRing);
     this.doorbell = new Doorbell(opts.doorbell);
-    this.exec = new Exec(this.ks, this.writer, opts);
+    // A private copy: thresholds change only when an OP_CONFIG frame arrives, in
+    // ring order, so commands sent before a CONFIG SET still run under the old values.
+    this.exec = new Exec(this.ks, this.writer, { ...opts, tunables: new Int32Array(opts.tunables) });
     this.exec.streamBulk = (src, off, len) => this.streamBulk(src, off, len);
     this.exec.claims = new Int32Array(opts.claims);
   }
@@ -484,6 +486,15 @@ export class Shard {
       case OP_STATS:
         w.bulkString(JSON.stringify(this.stats()));
         break;
+      case OP_CONFIG: {
+        // Arg 1: the front's tunables, as int32 words (config/tunables.ts).
+        const t = this.exec.shard.tunables;
+        const o = x.off[1];
+        const n = Math.min(t.length, x.len[1] >> 2);
+        for (let i = 0; i < n; i++) t[i] = x.u8[o + 4 * i] | (x.u8[o + 4 * i + 1] << 8) | (x.u8[o + 4 * i + 2] << 16) | (x.u8[o + 4 * i + 3] << 24);
+        w.ok();
+        break;
+      }
       case OP_RESETSTAT:
         this.calls.fill(0);
         this.usec.fill(0);
