@@ -54,8 +54,12 @@ function keysByName(): Map<string, HandlerKeys> {
   const out = new Map<string, HandlerKeys>();
   const add = (m: CommandMeta, full: string) => {
     let [first, last, step] = [m.firstKey, m.lastKey, m.step];
-    const spec = m.keySpecs[0];
-    if (first === 0 && spec !== undefined && spec.beginSearch.type === 'index' && spec.findKeys.type === 'keynum') {
+    // ZUNIONSTORE & co. name a destination (firstKey) and then numkeys sources.
+    const spec = m.keySpecs.find((s) => s.findKeys.type === 'keynum') ?? m.keySpecs[0];
+    if (first > 0 && spec !== undefined && spec.findKeys.type === 'keynum') {
+      last = -1;
+      step = 1;
+    } else if (first === 0 && spec !== undefined && spec.beginSearch.type === 'index' && spec.findKeys.type === 'keynum') {
       // Keys counted by a numkeys argument (LMPOP): every argument after it,
       // a superset of the keys, which is safe for lock checks.
       first = spec.beginSearch.index + spec.findKeys.firstKey;

@@ -120,7 +120,8 @@ function writeEntry(d: Uint8Array, p: number, score: number, src: Uint8Array, so
   if (n < 32) for (let i = 0; i < n; i++) d[p + i] = src[so + i];
   else d.set(src.subarray(so, so + n), p);
   p += n;
-  putF64(d, p, score);
+  // Redis's listpack keeps scores as text, where -0 comes back as 0.
+  putF64(d, p, score === 0 ? 0 : score);
   p += 8;
   if (n < 128) d[p] = n;
   else if (n < 16384) {
