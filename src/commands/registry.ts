@@ -54,7 +54,6 @@ function keysByName(): Map<string, HandlerKeys> {
   const out = new Map<string, HandlerKeys>();
   const add = (m: CommandMeta, full: string) => {
     let [first, last, step] = [m.firstKey, m.lastKey, m.step];
-    const spec = m.keySpecs[0];
     if (m.flags.includes('movablekeys')) {
       // Keys counted by a numkeys argument (LMPOP, ZUNIONSTORE): every
       // argument from the first key on, a superset of the keys, which is
