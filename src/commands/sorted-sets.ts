@@ -786,7 +786,7 @@ function zrandmember(x: Exec): void {
     if (x.argc === 4) {
       withscores = true;
       const big = typeof v === 'bigint' ? v : BigInt(v);
-      if (big < -(2n ** 62n) || big > 2n ** 62n - 1n) {
+      if (big < -(2n ** 62n - 1n) || big > 2n ** 62n - 1n) { // Redis: l < -LONG_MAX/2 || l > LONG_MAX/2
         x.r.error('ERR value is out of range');
         return;
       }
@@ -1018,11 +1018,8 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
     } else if (cardOnly && remaining >= 1 && x.argIs(j, 'limit')) {
       j++;
       const v = argLong(x, j);
-      if (v === null) {
-        x.r.error(ERR_NOT_INT);
-        return;
-      }
-      if (v < 0) {
+      // Redis reads it with getRangeLongFromObjectOrReply: a non-integer gets the same message.
+      if (v === null || v < 0) {
         x.r.error("ERR LIMIT can't be negative");
         return;
       }

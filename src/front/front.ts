@@ -162,7 +162,7 @@ export class Front {
       const link = new ShardLink(
         i,
         workerUrl,
-        { count: n, protoMaxBulkLen: config.int('proto-max-bulk-len'), tunables: config.tunables, doorbell: this.doorbell.sab, claims: claimsSab },
+        { count: n, protoMaxBulkLen: config.int('proto-max-bulk-len'), tunables: Int32Array.from(config.tunables), doorbell: this.doorbell.sab, claims: claimsSab },
         frontShard && i === 0,
       );
       if (link.inline !== null) {

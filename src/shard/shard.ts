@@ -231,6 +231,8 @@ export class Shard {
       keys.push(lockKey(db, u8, offs[1], lens[1]));
       return { keys, global: false };
     }
+    // New thresholds apply after every frame that arrived before them, parked ones included.
+    if (id === OP_CONFIG) return { keys, global: true };
     if (id === OP_WATCH) {
       for (let i = 1; i < argc; i++) keys.push(lockKey(db, u8, offs[i], lens[i]));
       return { keys, global: false };

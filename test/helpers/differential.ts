@@ -130,7 +130,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
       const cmp = batch[i]!.compare ?? exact;
       if (!cmp(a, b)) {
         const idx = base + i;
-        const ctxFrom = Math.max(0, idx - 8);
+        const ctxFrom = Math.max(0, idx - Number(process.env.DIFF_CONTEXT ?? 8));
         const ctx: string[] = [];
         for (let j = ctxFrom; j < idx; j++) {
           const rep = j < base ? refReplies[j]! : rr.value[j - base]!;
