@@ -42,6 +42,8 @@ const ERR_INVALID_CURSOR = 'ERR invalid cursor';
  */
 const MAX_REPEAT_COUNT = 1 << 24;
 const LIMIT = 2 ** 53;
+/** Redis: SPOP moves the remaining members to a new set when count >= 5 × remaining. */
+const SPOP_MOVE_STRATEGY_MUL = 5;
 
 const lim: SetLimits = { intsetEntries: 512, listpackEntries: 128, listpackValue: 64 };
 /** The thresholds now (CONFIG SET changes them live). */
@@ -260,6 +262,11 @@ function spopCount(x: Exec): void {
     x.ks.removeEntry(x.db, h);
     return;
   }
+  const remaining = size - count;
+  if (remaining * SPOP_MOVE_STRATEGY_MUL <= count) {
+    spopMostOf(x, h, v, remaining);
+    return;
+  }
   const refs = distinctRefs(x, v, count);
   // Copy the chosen members out before removing any (removal moves packed members).
   const picked: Uint8Array[] = [];
@@ -273,6 +280,34 @@ function spopCount(x: Exec): void {
     setRemove(a, v, m, 0, m.length);
   }
   changed(x, h);
+}
+
+/**
+ * SPOP of nearly everything (Redis's "case 3"): the few members that stay
+ * move to a new set, created for them as SADD would create it (so a
+ * hashtable of integers that keeps a handful becomes an intset again, as in
+ * Redis), and the old set, now holding exactly the popped members, is the
+ * reply.
+ */
+function spopMostOf(x: Exec, h: number, v: number, remaining: number): void {
+  const a = x.ks.arena;
+  const refs = distinctRefs(x, v, remaining);
+  const kept: Uint8Array[] = [];
+  for (let i = 0; i < refs.length; i++) {
+    setRef(a, v, refs[i]);
+    kept.push(cur.u8.slice(cur.off, cur.off + cur.len));
+  }
+  const l = limits(x);
+  const nv = setCreate(a, kindForNew(kept[0], 0, kept[0].length, kept.length, l));
+  for (const m of kept) {
+    setAdd(a, nv, m, 0, m.length, l);
+    setRemove(a, v, m, 0, m.length);
+  }
+  replyMembers(x, v);
+  setFree(a, v);
+  x.ks.setValueWord(h, nv);
+  syncEncoding(x, h);
+  x.ks.modified(h);
 }
 
 function srandmember(x: Exec): void {
