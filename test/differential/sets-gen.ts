@@ -282,7 +282,9 @@ export class SetsGen {
     const r = rng.next();
     if (r < 0.15) return this.c([this.name('SSCAN'), k, rng.pick(['abc', '-', ' 1', '18446744073709551616', '1x'])]);
     // A COUNT that finishes the scan in one call, so both cursors are 0.
-    const args: Arg[] = [this.name('SSCAN'), k, '0', this.opt('COUNT'), '100000'];
+    // Spellings of cursor 0 that strtoul accepts.
+    const zero = rng.weighted([[8, '0'], [1, ''], [1, '+0'], [1, '-0']] as const);
+    const args: Arg[] = [this.name('SSCAN'), k, zero, this.opt('COUNT'), '100000'];
     const o = rng.next();
     if (o < 0.4) args.push(this.opt('MATCH'), rng.pick(['*', '1*', '*a*', '-?', '[ab]*', 'm1*', '\\*']));
     else if (o < 0.5) args.push(this.opt('COUNT'), rng.pick(['0', '-1', 'x']));
