@@ -233,6 +233,30 @@ describe('sets', () => {
     expect(await shoalOnly('SSCAN', key, '1x')).toEqual({ type: 'error', value: 'ERR invalid cursor' });
   });
 
+  it('TYPE, SCAN TYPE, OBJECT ENCODING and KEYS know sets on every shard', async () => {
+    const [a] = await session('types', 'a');
+    await a!.do(['FLUSHALL'], { expect: OK });
+    for (const k of S) await a!.do(['SADD', k, '1']);
+    await a!.do(['SADD', 'strset', 'x']);
+    await a!.do(['SET', 'str', 'v'], { expect: OK });
+    await a!.do(['TYPE', S[2]!], { expect: '+set\r\n' });
+    await a!.do(['OBJECT', 'ENCODING', S[3]!], { expect: '$6\r\nintset\r\n' });
+    await a!.do(['KEYS', '*'], { cmp: unordered });
+    // SCAN's cursors differ between the servers; compare the whole walk.
+    for (const t of [a!.ref, a!.tgt]) {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        await t.write(resp('SCAN', cursor, 'TYPE', 'set', 'COUNT', '100'));
+        const [r] = await t.readReplies(1, 5000);
+        const [c, keys] = arrayOf(parseOne(r!));
+        cursor = bulkText(c!);
+        for (const k of arrayOf(keys!)) found.push(bulkText(k));
+      } while (cursor !== '0');
+      expect(found.sort()).toEqual([...S, 'strset'].sort());
+    }
+  });
+
   it('MEMORY USAGE follows the encoding: packed sets are small, members count', async () => {
     await shoalOnly('FLUSHALL');
     await shoalOnly('SADD', 'mi', ...range(500, (i) => String(i)));
