@@ -37,10 +37,11 @@ const ERR_SRAND_RANGE = 'ERR value is out of range, value must between -92233720
 const ERR_INVALID_CURSOR = 'ERR invalid cursor';
 /**
  * A negative SRANDMEMBER count asks for |count| members with repeats; Redis
- * 7.0 tries to build any size and dies on huge ones. Shoal refuses counts
- * whose reply could not be built in memory.
+ * 7.0 builds the whole reply in memory and dies on huge counts. Shoal
+ * refuses a reply it estimates (from a sample of members) above this many
+ * bytes, which the shard could not build without risking its life.
  */
-const MAX_REPEAT_COUNT = 1 << 24;
+const MAX_REPEAT_REPLY_BYTES = 128 * 1024 * 1024;
 const LIMIT = 2 ** 53;
 /** Redis: SPOP moves the remaining members to a new set when count >= 5 × remaining. */
 const SPOP_MOVE_STRATEGY_MUL = 5;
@@ -310,6 +311,19 @@ function spopMostOf(x: Exec, h: number, v: number, remaining: number): void {
   x.ks.modified(h);
 }
 
+/** Estimated RESP bytes of one member of v in a reply, from a small random sample. */
+function estimateReplyBytes(x: Exec, v: number): number {
+  const a = x.ks.arena;
+  let total = 0;
+  for (let i = 0; i < 8; i++) {
+    setRef(a, v, setRandomRef(a, v, Math.random));
+    total += cur.len;
+  }
+  const len = total / 8;
+  // "$<len>\r\n<bytes>\r\n"
+  return len + 5 + String(Math.round(len)).length;
+}
+
 function srandmember(x: Exec): void {
   if (x.argc > 3) {
     x.r.error(ERR_SYNTAX);
@@ -355,7 +369,7 @@ function srandmember(x: Exec): void {
   const v = x.ks.valueWord(h);
   const size = setSize(a, v);
   if (neg || count === 1) {
-    if (count > MAX_REPEAT_COUNT) {
+    if (count * 6 > MAX_REPEAT_REPLY_BYTES || count * estimateReplyBytes(x, v) > MAX_REPEAT_REPLY_BYTES) {
       x.r.error('ERR value is out of range');
       return;
     }
