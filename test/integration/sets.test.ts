@@ -233,6 +233,25 @@ describe('sets', () => {
     expect(await shoalOnly('SSCAN', key, '1x')).toEqual({ type: 'error', value: 'ERR invalid cursor' });
   });
 
+  it('SRANDMEMBER with a huge negative count is refused instead of exhausting the shard', async () => {
+    await shoalOnly('FLUSHALL');
+    await shoalOnly('SADD', 'r', 'a', 'b', 'c');
+    const err = { type: 'error', value: 'ERR value is out of range' };
+    expect(await shoalOnly('SRANDMEMBER', 'r', '-9223372036854775807')).toEqual(err);
+    expect(await shoalOnly('SRANDMEMBER', 'r', '-9223372036854775808')).toEqual({
+      type: 'error',
+      value: 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807',
+    });
+    // Long members make a smaller count too big.
+    await shoalOnly('SADD', 'rl', 'x'.repeat(100_000));
+    expect(await shoalOnly('SRANDMEMBER', 'rl', '-2000')).toEqual(err);
+    expect(arrayOf(await shoalOnly('SRANDMEMBER', 'rl', '-20'))).toHaveLength(20);
+    const many = arrayOf(await shoalOnly('SRANDMEMBER', 'r', '-200000'));
+    expect(many).toHaveLength(200_000);
+    expect(new Set(many.map(bulkText))).toEqual(new Set(['a', 'b', 'c']));
+    expect(await shoalOnly('PING')).toEqual({ type: 'simple', value: 'PONG' });
+  });
+
   it('TYPE, SCAN TYPE, OBJECT ENCODING and KEYS know sets on every shard', async () => {
     const [a] = await session('types', 'a');
     await a!.do(['FLUSHALL'], { expect: OK });
