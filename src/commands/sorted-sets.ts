@@ -181,7 +181,6 @@ function zaddGeneric(x: Exec, flags: number): void {
     return;
   }
   const scores: number[] = [];
-  let maxLen = 0;
   for (let k = 0; k < pairs; k++) {
     const s = parseDouble(x.u8, x.off[j + 2 * k], x.len[j + 2 * k]);
     if (s === null) {
@@ -189,16 +188,17 @@ function zaddGeneric(x: Exec, flags: number): void {
       return;
     }
     scores.push(s);
-    const ml = x.len[j + 2 * k + 1];
-    if (ml > maxLen) maxLen = ml;
   }
+  // Redis 7.0 picks a new key's encoding from its first member alone; later
+  // members convert it as they arrive (observable: a -0 added while it is a
+  // listpack is stored as 0).
+  const maxLen = x.len[j + 1];
   let h = x.lookupTyped(1, ObjType.ZSet);
   if (h < 0) return;
   let added = 0;
   let updated = 0;
   let processed = 0;
   let score = 0;
-  // Redis sizes a new key for one member: later ones convert it as they arrive.
   if (h === 0 && (flags & Add.XX) === 0) h = newZset(x, 1, 1, maxLen);
   if (h !== 0) {
     for (let k = 0; k < pairs; k++) {

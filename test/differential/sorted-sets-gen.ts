@@ -135,13 +135,19 @@ export class ZsetGen {
     args.push(this.opt('LIMIT'), rng.chance(0.9) ? String(rng.range(-1, 6)) : rng.pick(['x', ...INT_EDGE]), rng.chance(0.9) ? String(rng.range(-2, 8)) : rng.pick(['x', ...INT_EDGE]));
   }
 
-  /** ZRANDMEMBER counts: never a huge negative one, which would reply that many elements. */
-  private randCount(): string {
+  /**
+   * ZRANDMEMBER counts: never a huge negative one that Redis would accept
+   * (it would reply that many elements); -2^62 only with WITHSCORES, where it
+   * is a range error.
+   */
+  private randCount(withscores: boolean): string {
     const rng = this.rng;
+    const huge = ['9223372036854775807', '-9223372036854775808', '4611686018427387904', 'x', '1.5'];
+    if (withscores) huge.push('-4611686018427387904');
     return rng.weighted([
       [8, () => String(rng.range(-6, 6))],
       [2, () => String(rng.range(-300, 300))],
-      [0.5, () => rng.pick(['9223372036854775807', '-9223372036854775808', '4611686018427387904', '-4611686018427387904', 'x', '1.5'])],
+      [0.5, () => rng.pick(huge)],
     ] as const)();
   }
 
@@ -328,7 +334,10 @@ export class ZsetGen {
       [5, () => this.store()],
       [5, () => this.pop()],
       [3, () => this.remrange()],
-      [2, () => this.c([this.name('ZRANDMEMBER'), this.key(), ...(rng.chance(0.7) ? [this.randCount()] : []), ...(rng.chance(0.3) ? [this.opt('WITHSCORES')] : [])], sameLength)],
+      [2, () => {
+        const withscores = rng.chance(0.3);
+        return this.c([this.name('ZRANDMEMBER'), this.key(), ...(rng.chance(0.7) ? [this.randCount(withscores)] : []), ...(withscores ? [this.opt('WITHSCORES')] : [])], sameLength);
+      }],
       [1, () => this.c([this.name('ZSCAN'), this.key(), rng.pick(['0', '0', 'x', '-1']), ...(rng.chance(0.3) ? [this.opt('COUNT'), rng.pick(['1', '1000', '0', 'x'])] : []), ...(rng.chance(0.3) ? [this.opt('MATCH'), rng.pick(['*', 'a*', '?', '*1*'])] : [])], sameShape)],
       [1, () => this.c([this.name('SET'), rng.chance(0.9) ? rng.pick(STRING_KEYS) : this.key(), 'v'])],
       [1, () => this.c([this.name('DEL'), this.key()])],

@@ -141,6 +141,7 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
             `  command: ${printableCommand(batch[i]!.args)}\n` +
             `  ${refName}: ${printable(a, 500)}\n` +
             `  ${tgtName}: ${printable(b, 500)}\n` +
+            firstDifference(a, b, refName, tgtName) +
             `  preceding commands (with ${refName}'s replies):\n${ctx.join('\n') || '    (none)'}\n` +
             (o.rerun ? `  re-run: ${o.rerun}\n` : ''),
         );
@@ -149,4 +150,17 @@ export async function runDifferential(o: RunOptions): Promise<RunResult> {
     refReplies.push(...rr.value);
   }
   return { commands: o.commands.length, referenceReplies: refReplies };
+}
+
+/** Where two long replies first differ, with some bytes around it (empty when the heads already show it). */
+function firstDifference(a: Buffer, b: Buffer, refName: string, tgtName: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (i < 400) return '';
+  const from = Math.max(0, i - 60);
+  return (
+    `  first difference at byte ${i}:\n` +
+    `    ${refName}: …${printable(a.subarray(from, i + 60), 200)}\n` +
+    `    ${tgtName}: …${printable(b.subarray(from, i + 60), 200)}\n`
+  );
 }
