@@ -12,6 +12,7 @@ import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '..
 import { TimeoutReply } from '../shard/blocking.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
+import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
 import { parseDouble, parseDoubleLoose, formatDouble17g } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
 import { parseCursor } from './keys.js';
@@ -984,7 +985,8 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
   const keys: number[] = [];
   for (let k = 0; k < nk; k++) {
     const h = dst > 0 ? x.lookup(numIdx + 1 + k) : x.lookup(numIdx + 1 + k);
-    if (h !== 0 && x.ks.type(h) !== ObjType.ZSet) {
+    // Plain sets are inputs too, every member with score 1.
+    if (h !== 0 && x.ks.type(h) !== ObjType.ZSet && x.ks.type(h) !== ObjType.Set) {
       x.r.error(WRONGTYPE);
       return;
     }
@@ -1043,68 +1045,51 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
     for (const k of order) {
       const h = keys[k];
       if (h === 0) continue;
-      const iter = iterOf(x, h);
-      if (!iter.first()) continue;
-      do {
-        let s = weights[k] * iter.score;
+      forEachInput(x, h, (u8, off, len, score) => {
+        let s = weights[k] * score;
         if (s !== s) s = 0;
-        const ks = key(iter.u8, iter.off, iter.len);
+        const ks = key(u8, off, len);
         const at = index.get(ks);
         if (at === undefined) {
           index.set(ks, members.length);
-          members.push(iter.u8.slice(iter.off, iter.off + iter.len));
+          members.push(u8.slice(off, off + len));
           scores.push(s);
         } else scores[at] = aggregate(agg, scores[at], s);
-      } while (iter.next());
+      });
     }
   } else if (op === SetOp.Inter) {
     // An empty or missing set empties the result.
     const first = order[0];
     if (keys[first] !== 0 && size(x, keys[first]) > 0) {
-      const iter = iterOf(x, keys[first]);
-      iter.first();
-      do {
-        let s = weights[first] * iter.score;
+      let full = false;
+      forEachInput(x, keys[first], (u8, off, len, score) => {
+        if (full) return;
+        let s = weights[first] * score;
         if (s !== s) s = 0;
-        let inAll = true;
         for (let o = 1; o < order.length; o++) {
           const k = order[o];
-          const h = keys[k];
-          const other = h === 0 ? NaN : zsScore(a, x.ks.encoding(h), x.ks.valueWord(h), iter.u8, iter.off, iter.len);
-          if (other !== other) {
-            inAll = false;
-            break;
-          }
+          const other = scoreIn(x, keys[k], u8, off, len);
+          if (other !== other) return;
           s = aggregate(agg, s, weights[k] * other);
         }
-        if (inAll) {
-          members.push(iter.u8.slice(iter.off, iter.off + iter.len));
-          scores.push(s);
-          if (cardOnly && limit > 0 && members.length >= limit) break;
-        }
-      } while (iter.next());
+        members.push(u8.slice(off, off + len));
+        scores.push(s);
+        if (cardOnly && limit > 0 && members.length >= limit) full = true;
+      });
     }
   } else {
     const h0 = keys[0];
     if (h0 !== 0) {
-      const iter = iterOf(x, h0);
-      if (iter.first()) {
-        do {
-          let found = false;
-          for (let k = 1; k < nk && !found; k++) {
-            const h = keys[k];
-            if (h === h0) found = true;
-            else if (h !== 0) {
-              const s = zsScore(a, x.ks.encoding(h), x.ks.valueWord(h), iter.u8, iter.off, iter.len);
-              found = s === s;
-            }
-          }
-          if (!found) {
-            members.push(iter.u8.slice(iter.off, iter.off + iter.len));
-            scores.push(iter.score);
-          }
-        } while (iter.next());
-      }
+      forEachInput(x, h0, (u8, off, len, score) => {
+        for (let k = 1; k < nk; k++) {
+          const h = keys[k];
+          if (h === h0) return;
+          const s = scoreIn(x, h, u8, off, len);
+          if (s === s) return;
+        }
+        members.push(u8.slice(off, off + len));
+        scores.push(score);
+      });
     }
   }
   if (cardOnly) {
@@ -1121,7 +1106,28 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
 }
 
 function size(x: Exec, h: number): number {
-  return h === 0 ? 0 : lenOf(x, h);
+  if (h === 0) return 0;
+  return x.ks.type(h) === ObjType.Set ? setSize(x.ks.arena, x.ks.valueWord(h)) : lenOf(x, h);
+}
+
+/** A ZUNION/ZINTER/ZDIFF input's score of a member (NaN when absent); members of plain sets score 1. */
+function scoreIn(x: Exec, h: number, u8: Uint8Array, off: number, len: number): number {
+  if (h === 0) return NaN;
+  const v = x.ks.valueWord(h);
+  if (x.ks.type(h) === ObjType.Set) return setHas(x.ks.arena, v, u8, off, len) ? 1 : NaN;
+  return zsScore(x.ks.arena, x.ks.encoding(h), v, u8, off, len);
+}
+
+/** Every (member, score) of a ZUNION/ZINTER/ZDIFF input: a sorted set in order, or a plain set with scores 1. */
+function forEachInput(x: Exec, h: number, cb: (u8: Uint8Array, off: number, len: number, score: number) => void): void {
+  if (x.ks.type(h) === ObjType.Set) {
+    setForEach(x.ks.arena, x.ks.valueWord(h), () => cb(setCur.u8, setCur.off, setCur.len, 1));
+    return;
+  }
+  const iter = new ZIter().init(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h));
+  if (!iter.first()) return;
+  do cb(iter.u8, iter.off, iter.len, iter.score);
+  while (iter.next());
 }
 
 export const sortedSetHandlers: Record<string, ShardHandler> = {

@@ -27,7 +27,7 @@ import { ldParse, ldToNumber } from '../util/longdouble.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { cString } from '../util/bytes.js';
 import { OP_CONFIG, OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
-import { LockPlan, copyAcross, foreignKeysAcross, pushAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
+import { LockPlan, copyAcross, foreignKeysAcross, pushAcross, smoveAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
 import { FOREIGN_SOURCE_COMMANDS } from '../commands/cross-shard.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
@@ -516,6 +516,10 @@ export class Front {
     else if (name === 'blpop' || name === 'brpop' || name === 'lmpop' || name === 'blmpop') this.popAcross(c, p, e, word2);
     else if (name === 'lmove' || name === 'rpoplpush') this.routeListMove(c, p, name);
     else if (name === 'blmove' || name === 'brpoplpush') this.blockingMoveAcross(c, p, name);
+    else if (name === 'smove') {
+      const args = copyArgs(p);
+      this.startJob(c, smoveAcross(this, c, args[1], args[2], args[3], this.txid));
+    }
     else this.replyErrorNow(c, `ERR keys of '${name}' live on different shards; use {hash tags} to keep them together`);
   }
 
@@ -1326,7 +1330,7 @@ function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: 
 const EMPTY = new Uint8Array(0);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 /** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
-const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blmove', 'brpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop']);
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'smove', 'blmove', 'brpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop']);
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
 

@@ -287,6 +287,30 @@ export function pushAcross(front: Front, c: Connection, src: Uint8Array, dst: Ui
   });
 }
 
+/**
+ * SMOVE with the two sets on different shards, in Redis's order of checks:
+ * a missing source answers 0 before any type is looked at; then either key
+ * of another type is WRONGTYPE; a member not in the source answers 0.
+ */
+export function smoveAcross(front: Front, c: Connection, src: Uint8Array, dst: Uint8Array, member: Uint8Array, inside: number): Promise<Uint8Array> {
+  const plan = new LockPlan();
+  plan.add(front, c.db, src);
+  plan.add(front, c.db, dst);
+  const a = front.shardOf(src, 0, src.length);
+  const b = front.shardOf(dst, 0, dst.length);
+  return withLocks(front, c, plan, inside, async (tx) => {
+    const srcType = await tx.call(a, 'type', [src]);
+    if (isType(srcType, 'none')) return ZERO;
+    if (!isType(srcType, 'set')) return WRONGTYPE_REPLY;
+    const dstType = await tx.call(b, 'type', [dst]);
+    if (!isType(dstType, 'none') && !isType(dstType, 'set')) return WRONGTYPE_REPLY;
+    const removed = await tx.call(a, 'srem', [src, member]);
+    if (removed[1] === 48 /* ":0" */) return ZERO;
+    await tx.call(b, 'sadd', [dst, member]);
+    return ONE;
+  });
+}
+
 /** Whether a TYPE reply (+name) names `type`. */
 function isType(reply: Uint8Array, type: string): boolean {
   if (reply.length !== type.length + 3) return false;
