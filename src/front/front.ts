@@ -513,7 +513,7 @@ export class Front {
       const args = copyArgs(p);
       this.startJob(c, foreignKeysAcross(this, c, args, keys ?? keyPositions(e.meta, args.length), this.txid));
     } else if (name === 'lcs') this.startJob(c, lcsAcross(this, c, copyArgs(p), this.txid));
-    else if (name === 'blpop' || name === 'brpop' || name === 'lmpop' || name === 'blmpop') this.popAcross(c, p, e, word2);
+    else if (POP_ACROSS.has(name)) this.popAcross(c, p, e, word2);
     else if (name === 'lmove' || name === 'rpoplpush') this.routeListMove(c, p, name);
     else if (name === 'blmove' || name === 'brpoplpush') this.blockingMoveAcross(c, p, name);
     else if (name === 'smove') {
@@ -797,11 +797,17 @@ export class Front {
     const job = withLocks(this, c, plan, this.txid, async (tx): Promise<Uint8Array | null> => {
       for (const k of spec.keys) {
         const s = this.shardOf(k, 0, k.length);
-        const len = await tx.call(s, 'llen', [k]);
+        const len = await tx.call(s, spec.zset ? 'zcard' : 'llen', [k]);
         if (len[0] === 45) return len; // WRONGTYPE
         if (len[1] === 48 && len[2] === 13) continue; // ":0"
-        const popArgs = spec.count === null ? [k] : [k, new TextEncoder().encode(String(spec.count))];
-        const popped = await tx.call(s, spec.left ? 'lpop' : 'rpop', popArgs);
+        const count = new TextEncoder().encode(String(spec.count));
+        if (spec.zset) {
+          // ZMPOP on one key answers in ZMPOP's own shape; BZPOP* is [key, member, score].
+          if (spec.count !== null) return tx.call(s, 'zmpop', [ONE_ARG, k, spec.left ? MIN_ARG : MAX_ARG, COUNT_ARG, count]);
+          const popped = await tx.call(s, spec.left ? 'zpopmin' : 'zpopmax', [k]);
+          return concatBytes(arrayHeader(3), bulkOf(k), popped.subarray(popped.indexOf(10) + 1));
+        }
+        const popped = await tx.call(s, spec.left ? 'lpop' : 'rpop', spec.count === null ? [k] : [k, count]);
         return concatBytes(arrayHeader(2), bulkOf(k), popped);
       }
       if (!blocks) return c.resp === 3 ? NIL3 : NIL_ARRAY;
@@ -1211,7 +1217,10 @@ const CRLF = new TextEncoder().encode('\r\n');
 
 interface PopSpec {
   keys: Uint8Array[];
+  /** LEFT, or MIN for the sorted-set commands. */
   left: boolean;
+  /** BZPOPMIN/BZPOPMAX/ZMPOP/BZMPOP: sorted sets instead of lists. */
+  zset: boolean;
   /** LMPOP/BLMPOP's COUNT (null: BLPOP/BRPOP pop one, replied as a bulk). */
   count: number | null;
   /** null for LMPOP (never blocks). */
@@ -1223,13 +1232,15 @@ interface PopSpec {
 /** Reads BLPOP/BRPOP/LMPOP/BLMPOP as Redis checks them (timeout first, then numkeys, direction, COUNT); an error text on failure. */
 function popSpec(name: string, args: Uint8Array[]): PopSpec | string {
   const text = (i: number) => Buffer.from(args[i]).toString('latin1');
-  if (name === 'blpop' || name === 'brpop') {
+  const zset = name[0] === 'z' || name[1] === 'z';
+  if (name === 'blpop' || name === 'brpop' || name === 'bzpopmin' || name === 'bzpopmax') {
     const timeout = args[args.length - 1];
     const err = timeoutError(timeout);
     if (err !== null) return err;
-    return { keys: args.slice(1, -1), left: name === 'blpop', count: null, timeout, frameFor: (ks) => [args[0], ...ks, timeout] };
+    return { keys: args.slice(1, -1), left: name === 'blpop' || name === 'bzpopmin', zset, count: null, timeout, frameFor: (ks) => [args[0], ...ks, timeout] };
   }
-  const blocking = name === 'blmpop';
+  const blocking = name === 'blmpop' || name === 'bzmpop';
+  const [first, second] = zset ? ['min', 'max'] : ['left', 'right'];
   const at = blocking ? 2 : 1;
   const timeout = blocking ? args[1] : null;
   if (timeout !== null) {
@@ -1241,7 +1252,7 @@ function popSpec(name: string, args: Uint8Array[]): PopSpec | string {
   const whereIdx = at + 1 + n;
   if (whereIdx >= args.length) return 'ERR syntax error';
   const where = text(whereIdx).toLowerCase();
-  if (where !== 'left' && where !== 'right') return 'ERR syntax error';
+  if (where !== first && where !== second) return 'ERR syntax error';
   let count = -1;
   for (let j = whereIdx + 1; j < args.length; j++) {
     if (count === -1 && text(j).toLowerCase() === 'count' && j < args.length - 1) {
@@ -1254,7 +1265,8 @@ function popSpec(name: string, args: Uint8Array[]): PopSpec | string {
   const tail = args.slice(whereIdx);
   return {
     keys: args.slice(at + 1, whereIdx),
-    left: where === 'left',
+    left: where === first,
+    zset,
     count,
     timeout,
     frameFor: (ks) => [...args.slice(0, at), new TextEncoder().encode(String(ks.length)), ...ks, ...tail],
@@ -1330,7 +1342,13 @@ function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: 
 const EMPTY = new Uint8Array(0);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 /** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
-const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'smove', 'blmove', 'brpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop']);
+/** Pops that check their keys in order across shards and may block on all of them (Front.popAcross). */
+const POP_ACROSS = new Set(['blpop', 'brpop', 'lmpop', 'blmpop', 'bzpopmin', 'bzpopmax', 'zmpop', 'bzmpop']);
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'smove', 'blmove', 'brpoplpush', ...POP_ACROSS]);
+const ONE_ARG = new TextEncoder().encode('1');
+const MIN_ARG = new TextEncoder().encode('MIN');
+const MAX_ARG = new TextEncoder().encode('MAX');
+const COUNT_ARG = new TextEncoder().encode('COUNT');
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
 

@@ -305,6 +305,39 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       });
     });
 
+    it('BZPOPMIN, BZPOPMAX, ZMPOP and BZMPOP over sorted sets of several shards', async () => {
+      await same(async (port) => {
+        const admin = await connect(port);
+        await admin.callText('DEL', 'a', 'b', 'c', 'd');
+        await admin.callText('ZADD', 'b', '1', 'x', '2', 'y', '3', 'z');
+        const out = [
+          await admin.callText('BZPOPMIN', 'a', 'b', '1'),
+          await admin.callText('BZPOPMAX', 'a', 'b', '1'),
+          await admin.callText('ZMPOP', '2', 'a', 'b', 'MIN', 'COUNT', '5'),
+          await admin.callText('ZMPOP', '2', 'a', 'b', 'MAX'),
+          await admin.callText('BZPOPMIN', 'a', 'b', '0.05'),
+          await admin.callText('BZMPOP', '0.05', '2', 'a', 'b', 'MIN'),
+          await admin.callText('ZMPOP', '2', 'a', 'b', 'LEFT'),
+          await admin.callText('SET', 'a', 'str'),
+          await admin.callText('BZPOPMIN', 'a', 'b', '1'),
+          await admin.callText('DEL', 'a'),
+        ];
+        // Two clients wait on keys of several shards; each is served once, in order.
+        const w1 = await connect(port);
+        const w2 = await connect(port);
+        await w1.write(cmd('BZPOPMAX', 'a', 'c', '5'));
+        await sleep(40);
+        await w2.write(cmd('BZMPOP', '5', '2', 'c', 'd', 'MIN', 'COUNT', '2'));
+        await sleep(40);
+        out.push(await admin.callText('ZADD', 'c', '5', 'p', '6', 'q'));
+        out.push((await w1.readReply(3000)).toString());
+        out.push((await w2.readReply(3000)).toString());
+        out.push(await admin.callText('EXISTS', 'c'));
+        await admin.callText('DEL', 'a', 'b', 'c', 'd');
+        return out;
+      });
+    });
+
     it('times out once, and CLIENT UNBLOCK answers once', async () => {
       await same(async (port) => {
         const admin = await connect(port);
