@@ -1,12 +1,17 @@
 /**
- * Memory comparison: load the same N keys (`SET key:%010d <value-size bytes>`)
- * into redis-server and Shoal through a raw pipelined socket, then report
- * used_memory (INFO memory) and RSS (/proc/<pid>/status) per key for both.
+ * Memory comparison: load the same data into redis-server and Shoal through a
+ * raw pipelined socket, then report used_memory (INFO memory) and RSS
+ * (/proc/<pid>/status) per element for both. --shape picks the data:
+ *   strings  N keys: SET key:%010d <value-size bytes> (an element = a key)
+ *   hash     one hash of N fields: HSET bighash field:%010d <value>
+ *   zset     one sorted set of N members: ZADD bigzset <i> member:%010d
+ *   hashes   N/10 hashes of 10 fields: HSET hash:%08d f0 <value> ... f9 <value>
+ *            (an element = a field; per-hash figures are 10×)
  * For Shoal, INFO shards is printed before and after the load, to show
  * where the data went (arena_used) and that the JS heap (heap_used) stays
  * flat.
  *
- *   npm run build && node dist/bench/memory.js [--keys 1000000]
+ *   npm run build && node dist/bench/memory.js [--shape strings] [--keys 1000000]
  *       [--value-size 64] [--shards 4] [--chunk 10000]
  *       [--shoal-cmd redis | --shoal-cmd 'cmd with {port} {shards}']
  */
@@ -37,53 +42,76 @@ function valueFor(i: number, size: number): string {
   return (head + 'x'.repeat(Math.max(0, size - head.length))).slice(0, size);
 }
 
-/** SET key:%010d for i in [0, n), pipelined in chunks; checks that every reply is +OK. */
-async function load(client: RawClient, n: number, valueSize: number, chunk: number): Promise<number> {
+const SHAPES = ['strings', 'hash', 'zset', 'hashes'] as const;
+type Shape = (typeof SHAPES)[number];
+
+/** The command that loads element i (for hashes: the 10 fields of hash i/10, sent when i % 10 === 0). */
+function commandFor(shape: Shape, i: number, valueSize: number): string | null {
+  const bulk = (x: string) => `$${x.length}\r\n${x}\r\n`;
+  const cmd = (...xs: string[]) => `*${xs.length}\r\n${xs.map(bulk).join('')}`;
+  const id = i.toString().padStart(10, '0');
+  switch (shape) {
+    case 'strings':
+      return cmd('SET', `key:${id}`, valueFor(i, valueSize));
+    case 'hash':
+      return cmd('HSET', 'bighash', `field:${id}`, valueFor(i, valueSize));
+    case 'zset':
+      return cmd('ZADD', 'bigzset', String(i), `member:${id}`);
+    case 'hashes': {
+      if (i % 10 !== 0) return null;
+      const fv: string[] = [];
+      for (let f = 0; f < 10; f++) fv.push(`f${f}`, valueFor(i + f, valueSize));
+      return cmd('HSET', `hash:${(i / 10).toString().padStart(8, '0')}`, ...fv);
+    }
+  }
+}
+
+/** Loads elements [0, n) pipelined in chunks; checks that no reply is an error. */
+async function load(client: RawClient, shape: Shape, n: number, valueSize: number, chunk: number): Promise<number> {
   const started = Date.now();
-  const OK = Buffer.from('+OK\r\n');
-  let written = 0;
+  let sent = 0;
   let acked = 0;
   const ack = async (count: number) => {
-    const replies = await client.readBytes(count * OK.length, 120_000);
-    for (let off = 0; off < replies.length; off += OK.length) {
-      if (replies.compare(OK, 0, OK.length, off, off + OK.length) !== 0) {
-        throw new Error(`unexpected reply after ${acked + off / OK.length} SETs: ${replies.subarray(off, off + 80).toString('latin1')}`);
-      }
-    }
+    const replies = await client.readReplies(count, 120_000);
+    for (const r of replies) if (r[0] === 0x2d) throw new Error(`error after ${acked} commands: ${r.toString('latin1').slice(0, 120)}`);
     acked += count;
   };
-  while (written < n) {
-    const m = Math.min(chunk, n - written);
+  for (let base = 0; base < n; base += chunk) {
     let s = '';
-    for (let i = written; i < written + m; i++) {
-      const key = `key:${i.toString().padStart(10, '0')}`;
-      const v = valueFor(i, valueSize);
-      s += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$${v.length}\r\n${v}\r\n`;
+    let m = 0;
+    for (let i = base; i < Math.min(n, base + chunk); i++) {
+      const c = commandFor(shape, i, valueSize);
+      if (c === null) continue;
+      s += c;
+      m++;
     }
     if (!(await client.write(s))) throw new Error('connection closed during load');
-    written += m;
+    sent += m;
     // Keep at most two chunks in flight.
-    if (written - acked > 2 * chunk) await ack(Math.min(chunk, written - acked));
+    if (sent - acked > 2 * chunk) await ack(Math.min(chunk, sent - acked));
   }
-  while (acked < written) await ack(Math.min(chunk, written - acked));
+  while (acked < sent) await ack(Math.min(chunk, sent - acked));
   return Date.now() - started;
 }
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), {
+    shape: 'strings',
     keys: '1000000',
     'value-size': '64',
     shards: '4',
     chunk: '10000',
     'shoal-cmd': process.env.SHOAL_CMD ?? '',
   });
+  const shape = flags.get('shape') as Shape;
+  if (!SHAPES.includes(shape)) throw new Error(`unknown --shape ${shape} (known: ${SHAPES.join(', ')})`);
   const n = intFlag(flags, 'keys');
   const valueSize = intFlag(flags, 'value-size');
   const chunk = intFlag(flags, 'chunk');
   const shards = intFlag(flags, 'shards');
 
   const pair = await startPair(shards, flags.get('shoal-cmd'));
-  console.log(`redis-server on :${pair.redis.port}, ${pair.shoal.name} (${shards} shards) on :${pair.shoal.port}; ${fmtInt(n)} keys × ${valueSize}-byte values`);
+  console.log(`redis-server on :${pair.redis.port}, ${pair.shoal.name} (${shards} shards) on :${pair.shoal.port}; ${fmtInt(n)} elements (${shape}) × ${valueSize}-byte values`);
 
   const results: Array<{ name: string; before: Snapshot; after: Snapshot; ms: number; dbsize: string }> = [];
   try {
@@ -93,12 +121,12 @@ async function main(): Promise<void> {
         await client.call('FLUSHALL');
         await sleep(500);
         const before = await snapshot(server, client);
-        const ms = await load(client, n, valueSize, chunk);
+        const ms = await load(client, shape, n, valueSize, chunk);
         await sleep(1000);
         const after = await snapshot(server, client);
         const dbsize = (await client.callText('DBSIZE')).trim().replace(/^:/, '');
         results.push({ name: server.name, before, after, ms, dbsize });
-        console.error(`  ${server.name}: loaded in ${(ms / 1000).toFixed(1)} s (${fmtInt((n / ms) * 1000)} SET/s), DBSIZE ${dbsize}`);
+        console.error(`  ${server.name}: loaded in ${(ms / 1000).toFixed(1)} s (${fmtInt((n / ms) * 1000)} elements/s), DBSIZE ${dbsize}`);
       } finally {
         client.destroy();
       }
@@ -110,7 +138,7 @@ async function main(): Promise<void> {
   console.log('');
   const perKey = (a: number, b: number) => (b - a) / n;
   printTable(
-    ['server', 'DBSIZE', 'used_memory before', 'used_memory after', 'bytes/key (used_memory)', 'RSS before', 'RSS after', 'bytes/key (RSS)', 'load SET/s'],
+    ['server', 'DBSIZE', 'used_memory before', 'used_memory after', 'bytes/element (used_memory)', 'RSS before', 'RSS after', 'bytes/element (RSS)', 'load elements/s'],
     results.map((r) => [
       r.name,
       r.dbsize,
@@ -127,7 +155,7 @@ async function main(): Promise<void> {
   if (r && s) {
     const ratio = (f: (x: typeof r) => number) => (f(s) / f(r)).toFixed(2);
     console.log(
-      `\nratio ${s.name}/redis, bytes per key: used_memory ${ratio((x) => perKey(x.before.usedMemory, x.after.usedMemory))}, ` +
+      `\nratio ${s.name}/redis, bytes per element: used_memory ${ratio((x) => perKey(x.before.usedMemory, x.after.usedMemory))}, ` +
         `RSS ${ratio((x) => perKey(x.before.rss, x.after.rss))}`,
     );
     if (s.before.shards.length > 0 || s.after.shards.length > 0) {

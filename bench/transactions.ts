@@ -14,6 +14,13 @@
  *   mset   MSET of 10 keys spread over every shard (a random group)    1 command
  *   mget   MGET of the same 10 keys                                    1 command
  *   multi  MULTI, INCR on 5 keys spread over every shard, EXEC         7 commands, sent in one write
+ *   cache  memtier_benchmark's default mix: SET:GET 1:10 on random     1 command
+ *          keys of the keyspace (--data-size values)
+ *   types  an application mix over the collection types, on random    1 command
+ *          keys of --keyspace/100 objects: 30% HGET/HSET/HINCRBY on
+ *          10-field hashes (sessions), 30% ZINCRBY/ZREVRANGE 0 9/ZRANK
+ *          on 1000-member sorted sets (leaderboards), 20% SADD/SISMEMBER
+ *          (tags), 20% LPUSH/LRANGE 0 9/LTRIM 0 99 (feeds)
  *
  * Pipelining: each of the --clients connections sends P ops in one write and
  * waits for all their replies before sending the next P (as redis-benchmark
@@ -37,7 +44,9 @@ import type { ServerHandle } from '../test/helpers/servers.js';
 import { keysOnEveryShard, shardsTouched } from '../test/helpers/shards.js';
 import { fmtInt, intFlag, listFlag, median, parseFlags, printRatioTable, samplesFor, startPair, type Samples } from './lib.js';
 
-const TESTS = ['set', 'get', 'mset', 'mget', 'multi'] as const;
+const TESTS = ['set', 'get', 'mset', 'mget', 'multi', 'cache', 'types'] as const;
+/** What runs without --tests: the transactional set (the mixes are asked for by name). */
+const DEFAULT_TESTS = ['set', 'get', 'mset', 'mget', 'multi'];
 type TestName = (typeof TESTS)[number];
 
 /** One pre-encoded op: its bytes, and the type byte expected for each of its replies. */
@@ -85,6 +94,7 @@ function makeWorkload(keyspace: number, groups: number, shards: number, dataSize
 const PLUS = 0x2b;
 const DOLLAR = 0x24;
 const STAR = 0x2a;
+const COLON = 0x3a;
 
 function makeOps(test: TestName, w: Workload, count: number): Op[] {
   const ops: Op[] = [];
@@ -112,6 +122,30 @@ function makeOps(test: TestName, w: Workload, count: number): Op[] {
       case 'mget':
         ops.push({ bytes: resp('MGET', ...w.groups[rnd(w.groups.length)]!), expect: [STAR] });
         break;
+      case 'cache': {
+        const k = w.singleKeys[rnd(w.singleKeys.length)]!;
+        if (rnd(11) === 0) ops.push({ bytes: resp('SET', k, w.value), expect: [PLUS] });
+        else ops.push({ bytes: resp('GET', k), expect: [DOLLAR] });
+        break;
+      }
+      case 'types': {
+        const obj = rnd(Math.max(1, Math.floor(w.singleKeys.length / 100)));
+        const r = rnd(100);
+        const field = `f${rnd(10)}`;
+        const member = `m${rnd(1000)}`;
+        if (r < 10) ops.push({ bytes: resp('HSET', `session:${obj}`, field, w.value.slice(0, 16)), expect: [COLON] });
+        else if (r < 25) ops.push({ bytes: resp('HGET', `session:${obj}`, field), expect: [DOLLAR] });
+        else if (r < 30) ops.push({ bytes: resp('HINCRBY', `session:${obj}`, 'hits', '1'), expect: [COLON] });
+        else if (r < 45) ops.push({ bytes: resp('ZINCRBY', `board:${obj % 10}`, String(1 + rnd(5)), member), expect: [DOLLAR] });
+        else if (r < 55) ops.push({ bytes: resp('ZREVRANGE', `board:${obj % 10}`, '0', '9', 'WITHSCORES'), expect: [STAR] });
+        else if (r < 60) ops.push({ bytes: resp('ZSCORE', `board:${obj % 10}`, member), expect: [DOLLAR] });
+        else if (r < 68) ops.push({ bytes: resp('SADD', `tags:${obj}`, `t${rnd(50)}`), expect: [COLON] });
+        else if (r < 80) ops.push({ bytes: resp('SISMEMBER', `tags:${obj}`, `t${rnd(50)}`), expect: [COLON] });
+        else if (r < 88) ops.push({ bytes: resp('LPUSH', `feed:${obj}`, w.value), expect: [COLON] });
+        else if (r < 97) ops.push({ bytes: resp('LRANGE', `feed:${obj}`, '0', '9'), expect: [STAR] });
+        else ops.push({ bytes: resp('LTRIM', `feed:${obj}`, '0', '99'), expect: [PLUS] });
+        break;
+      }
       case 'multi': {
         const keys = w.counterGroups[rnd(w.counterGroups.length)]!;
         ops.push({
@@ -352,7 +386,7 @@ async function main(): Promise<void> {
     clients: '50',
     pipelines: '1,16',
     'duration-ms': '2000',
-    tests: TESTS.join(','),
+    tests: DEFAULT_TESTS.join(','),
     'data-size': '64',
     keyspace: '10000',
     groups: '1000',
