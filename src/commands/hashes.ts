@@ -6,6 +6,7 @@
  * fields, and never goes back). An emptied hash is deleted.
  */
 import type { ShardHandler } from './registry.js';
+import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, parseInt64Bytes } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
@@ -129,31 +130,6 @@ function argCount(x: Exec, i: number): bigint | null {
     return null;
   }
   return b;
-}
-
-/**
- * A SCAN cursor as Redis's parseScanCursorOrReply reads it (strtoul, base
- * 10): no leading space, an optional sign (a negative one wraps), digits to
- * the end, no overflow; the empty string is cursor 0. Null when invalid.
- */
-function parseScanCursor(u8: Uint8Array, off: number, len: number): bigint | null {
-  if (len === 0) return 0n;
-  let i = off;
-  const end = off + len;
-  let neg = false;
-  if (u8[i] === 0x2b || u8[i] === 0x2d) {
-    neg = u8[i] === 0x2d;
-    i++;
-  }
-  if (i === end) return null;
-  let v = 0n;
-  for (; i < end; i++) {
-    const d = u8[i] - 48;
-    if (d < 0 || d > 9) return null;
-    v = v * 10n + BigInt(d);
-    if (v >= 1n << 64n) return null;
-  }
-  return neg && v !== 0n ? (1n << 64n) - v : v;
 }
 
 // ---- reading -------------------------------------------------------------------
@@ -454,46 +430,10 @@ function pickDistinct(n: number, k: number): number[] {
 
 // ---- HSCAN ---------------------------------------------------------------------
 
-/** DashTable cursors are below 2^38 (a hash point times 64 plus a bucket). */
-const TABLE_CURSOR_END = 2n ** 38n;
-
 function hscan(x: Exec): void {
-  const cursor = parseScanCursor(x.u8, x.off[2], x.len[2]);
-  if (cursor === null) {
-    x.r.error('ERR invalid cursor');
-    return;
-  }
-  const h = x.lookupTyped(1, ObjType.Hash);
-  if (h < 0) return;
-  if (h === 0) {
-    x.r.array(2);
-    x.r.bulkString('0');
-    x.r.array(0);
-    return;
-  }
-  let count = 10;
-  let pat: Uint8Array | null = null;
-  for (let j = 3; j < x.argc; j += 2) {
-    const more = j + 1 < x.argc;
-    if (more && x.argIs(j, 'count')) {
-      const c = x.argInt64(j + 1);
-      if (c === null) {
-        x.r.error(ERR_NOT_INT);
-        return;
-      }
-      if (c < 1) {
-        x.r.error(ERR_SYNTAX);
-        return;
-      }
-      count = c > 1_000_000 ? 1_000_000 : Number(c);
-    } else if (more && x.argIs(j, 'match')) {
-      const p = x.argCopy(j + 1);
-      pat = p.length === 1 && p[0] === 0x2a ? null : p;
-    } else {
-      x.r.error(ERR_SYNTAX);
-      return;
-    }
-  }
+  const scan = startCollectionScan(x, ObjType.Hash);
+  if (scan === null) return;
+  const { h, cursor, count, match: pat } = scan;
   const a = x.ks.arena;
   const v = x.ks.valueWord(h);
   // Matching pairs as (bytes, field offset, field length, value offset, value length).

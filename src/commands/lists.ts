@@ -41,28 +41,6 @@ const ERR_RANK =
 
 const iter = new ListIter();
 
-/**
- * Argument i as Redis's getLongFromObject: null when it is not an int64.
- * Values beyond ±2^53 are clamped, which changes nothing for lists (far
- * shorter than that).
- */
-function argLong(x: Exec, i: number): number | null {
-  const v = x.argInt64(i);
-  if (v === null) return null;
-  if (typeof v === 'bigint') return v > 0n ? LIMIT : -LIMIT;
-  return v;
-}
-
-/** Argument i as a count in [min, LONG_MAX]; replies `msg` and returns null otherwise. */
-function argRange(x: Exec, i: number, min: number, msg: string): number | null {
-  const v = argLong(x, i);
-  if (v === null || v < min) {
-    x.r.error(msg);
-    return null;
-  }
-  return v;
-}
-
 /** LEFT / RIGHT, or null after replying a syntax error. */
 function argWhere(x: Exec, i: number): Where | null {
   if (x.argIs(i, 'left')) return HEAD;
@@ -138,7 +116,7 @@ function popGeneric(x: Exec, where: Where): void {
   const hasCount = x.argc === 3;
   let count = 0;
   if (hasCount) {
-    const v = argRange(x, 2, 0, ERR_POSITIVE);
+    const v = x.argRange(2, 0, ERR_POSITIVE);
     if (v === null) return;
     count = v;
   }
@@ -175,7 +153,7 @@ function lindex(x: Exec): void {
     x.r.nullBulk();
     return;
   }
-  const i = argLong(x, 2);
+  const i = x.argLong(2);
   if (i === null) {
     x.r.error(ERR_NOT_INT);
     return;
@@ -194,7 +172,7 @@ function lset(x: Exec): void {
     x.r.error('WRONGTYPE Operation against a key holding the wrong kind of value');
     return;
   }
-  const i = argLong(x, 2);
+  const i = x.argLong(2);
   if (i === null) {
     x.r.error(ERR_NOT_INT);
     return;
@@ -242,8 +220,8 @@ function clampRange(len: number, start: number, stop: number): [number, number] 
 }
 
 function lrange(x: Exec): void {
-  const start = argLong(x, 2);
-  const stop = start === null ? null : argLong(x, 3);
+  const start = x.argLong(2);
+  const stop = start === null ? null : x.argLong(3);
   if (start === null || stop === null) {
     x.r.error(ERR_NOT_INT);
     return;
@@ -261,8 +239,8 @@ function lrange(x: Exec): void {
 }
 
 function ltrim(x: Exec): void {
-  const start = argLong(x, 2);
-  const stop = start === null ? null : argLong(x, 3);
+  const start = x.argLong(2);
+  const stop = start === null ? null : x.argLong(3);
   if (start === null || stop === null) {
     x.r.error(ERR_NOT_INT);
     return;
@@ -287,7 +265,7 @@ function ltrim(x: Exec): void {
 }
 
 function lrem(x: Exec): void {
-  const count = argLong(x, 2);
+  const count = x.argLong(2);
   if (count === null) {
     x.r.error(ERR_NOT_INT);
     return;
@@ -326,11 +304,11 @@ function lpos(x: Exec): void {
       rankMin = v === INT64_MIN;
       rank = typeof v === 'bigint' ? (v > 0n ? LIMIT : -LIMIT) : v;
     } else if (x.argIs(j, 'count') && more) {
-      const v = argRange(x, ++j, 0, "ERR COUNT can't be negative");
+      const v = x.argRange(++j, 0, "ERR COUNT can't be negative");
       if (v === null) return;
       count = v;
     } else if (x.argIs(j, 'maxlen') && more) {
-      const v = argRange(x, ++j, 0, "ERR MAXLEN can't be negative");
+      const v = x.argRange(++j, 0, "ERR MAXLEN can't be negative");
       if (v === null) return;
       maxlen = v;
     } else {
@@ -395,7 +373,7 @@ function lmove(x: Exec): void {
  * is empty.
  */
 function mpop(x: Exec, at: number, timeout: number | null): void {
-  const numkeys = argRange(x, at, 1, 'ERR numkeys should be greater than 0');
+  const numkeys = x.argRange(at, 1, 'ERR numkeys should be greater than 0');
   if (numkeys === null) return;
   const whereIdx = at + 1 + numkeys;
   if (whereIdx >= x.argc) {
@@ -407,7 +385,7 @@ function mpop(x: Exec, at: number, timeout: number | null): void {
   let count = -1;
   for (let j = whereIdx + 1; j < x.argc; j++) {
     if (count === -1 && x.argIs(j, 'count') && j < x.argc - 1) {
-      const v = argRange(x, ++j, 1, 'ERR count should be greater than 0');
+      const v = x.argRange(++j, 1, 'ERR count should be greater than 0');
       if (v === null) return;
       count = v;
     } else {

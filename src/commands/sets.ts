@@ -7,6 +7,7 @@
  * set is deleted.
  */
 import type { ShardHandler } from './registry.js';
+import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
@@ -54,14 +55,6 @@ function limits(x: Exec): SetLimits {
   lim.listpackEntries = t[Tunable.SetMaxListpackEntries];
   lim.listpackValue = t[Tunable.SetMaxListpackValue];
   return lim;
-}
-
-/** Argument i as Redis's getLongFromObject, clamped to ±2^53 (sets are far smaller). */
-function argLong(x: Exec, i: number): number | null {
-  const v = x.argInt64(i);
-  if (v === null) return null;
-  if (typeof v === 'bigint') return v > 0n ? LIMIT : -LIMIT;
-  return v;
 }
 
 /** Keeps the keyspace entry's encoding in step with the set's layout. */
@@ -244,7 +237,7 @@ function spop(x: Exec): void {
 }
 
 function spopCount(x: Exec): void {
-  const count = argLong(x, 2);
+  const count = x.argLong(2);
   if (count === null || count < 0) {
     x.r.error(ERR_POSITIVE);
     return;
@@ -404,95 +397,22 @@ function srandmember(x: Exec): void {
 
 // ---- SSCAN -----------------------------------------------------------------------
 
-/**
- * A SCAN cursor as Redis 7.0 reads it (strtoul, base 10): no leading space,
- * an optional sign (a minus wraps modulo 2^64), digits, nothing after them
- * (a NUL ends the C string). Null when invalid.
- */
-function parseScanCursor(u8: Uint8Array, off: number, len: number): bigint | null {
-  let end = off + len;
-  for (let i = off; i < end; i++) {
-    if (u8[i] === 0) {
-      end = i;
-      break;
-    }
-  }
-  if (end === off) return 0n;
-  const c0 = u8[off];
-  if (c0 === 32 || (c0 >= 9 && c0 <= 13)) return null;
-  let i = off;
-  let neg = false;
-  if (c0 === 0x2d || c0 === 0x2b) {
-    neg = c0 === 0x2d;
-    i++;
-  }
-  if (i === end) return null;
-  let v = 0n;
-  for (; i < end; i++) {
-    const d = u8[i] - 48;
-    if (d < 0 || d > 9) return null;
-    v = v * 10n + BigInt(d);
-    if (v >= 1n << 64n) return null;
-  }
-  if (neg && v !== 0n) v = (1n << 64n) - v;
-  return v;
-}
 
 function sscan(x: Exec): void {
-  const cursor = parseScanCursor(x.u8, x.off[2], x.len[2]);
-  if (cursor === null) {
-    x.r.error(ERR_INVALID_CURSOR);
-    return;
-  }
-  const h = x.lookupTyped(1, ObjType.Set);
-  if (h < 0) return;
-  if (h === 0) {
-    x.r.array(2);
-    x.r.bulkString('0');
-    x.r.array(0);
-    return;
-  }
-  let count = 10;
-  let pat = -1;
-  for (let i = 3; i < x.argc; i += 2) {
-    if (i + 1 >= x.argc) {
-      x.r.error(ERR_SYNTAX);
-      return;
-    }
-    if (x.argIs(i, 'count')) {
-      const c = argLong(x, i + 1);
-      if (c === null) {
-        x.r.error(ERR_NOT_INT);
-        return;
-      }
-      if (c < 1) {
-        x.r.error(ERR_SYNTAX);
-        return;
-      }
-      count = c > 1_000_000 ? 1_000_000 : c;
-    } else if (x.argIs(i, 'match')) {
-      // "*" matches everything: skip matching, as Redis does.
-      pat = x.len[i + 1] === 1 && x.u8[x.off[i + 1]] === 0x2a ? -1 : i + 1;
-    } else {
-      x.r.error(ERR_SYNTAX);
-      return;
-    }
-  }
+  const scan = startCollectionScan(x, ObjType.Set);
+  if (scan === null) return;
+  const { h, cursor, count, match } = scan;
   const a = x.ks.arena;
   const v = x.ks.valueWord(h);
   const found: Uint8Array[] = [];
-  const u8 = x.u8;
-  const pOff = pat < 0 ? 0 : x.off[pat];
-  const pLen = pat < 0 ? 0 : x.len[pat];
   const take = (): void => {
-    if (pat < 0 || globMatch(u8, pOff, pLen, cur.u8, cur.off, cur.len, false)) found.push(cur.u8.slice(cur.off, cur.off + cur.len));
+    if (match === null || globMatch(match, 0, match.length, cur.u8, cur.off, cur.len, false)) found.push(cur.u8.slice(cur.off, cur.off + cur.len));
   };
   let next = 0;
   if (setKind(a, v) !== K_HASHTABLE) {
     // Packed encodings answer everything at once, with cursor 0.
     setForEach(a, v, take);
-  } else if (cursor < 1n << 38n) {
-    // DashTable cursors are below 2^38; a larger one cannot be ours, and ends the scan.
+  } else if (cursor < TABLE_CURSOR_END) {
     next = setScanTable(a, v, Number(cursor), count, take);
   }
   x.r.array(2);
@@ -618,7 +538,7 @@ function sunionDiffGeneric(x: Exec, first: number, store: boolean, op: number): 
 }
 
 function sintercard(x: Exec): void {
-  const numkeys = argLong(x, 1);
+  const numkeys = x.argLong(1);
   if (numkeys === null || numkeys < 1) {
     x.r.error('ERR numkeys should be greater than 0');
     return;
@@ -630,7 +550,7 @@ function sintercard(x: Exec): void {
   let limit = 0;
   for (let j = 2 + numkeys; j < x.argc; j++) {
     if (x.argIs(j, 'limit') && j + 1 < x.argc) {
-      const v = argLong(x, j + 1);
+      const v = x.argLong(j + 1);
       if (v === null || v < 0) {
         x.r.error("ERR LIMIT can't be negative");
         return;

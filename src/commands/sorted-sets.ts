@@ -8,6 +8,7 @@
  * ZUNIONSTORE-style result is built in whichever encoding fits it.
  */
 import type { ShardHandler } from './registry.js';
+import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { TimeoutReply } from '../shard/blocking.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
@@ -15,7 +16,6 @@ import { Tunable } from '../config/tunables.js';
 import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
 import { parseDouble, parseDoubleLoose, formatDouble17g } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
-import { parseCursor } from './keys.js';
 import {
   type LexItem,
   type LexRange,
@@ -44,22 +44,6 @@ const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 
 const it = new ZIter();
 const it2 = new ZIter();
-
-function argLong(x: Exec, i: number): number | null {
-  const v = x.argInt64(i);
-  if (v === null) return null;
-  if (typeof v === 'bigint') return v > 0n ? LIMIT : -LIMIT;
-  return v;
-}
-
-function argRange(x: Exec, i: number, min: number, msg: string): number | null {
-  const v = argLong(x, i);
-  if (v === null || v < min) {
-    x.r.error(msg);
-    return null;
-  }
-  return v;
-}
 
 function maxEntries(x: Exec): number {
   return x.shard.tunables[Tunable.ZsetMaxListpackEntries];
@@ -456,8 +440,8 @@ function zrangeGeneric(x: Exec, store: boolean, type: RangeType, dir: Dir): void
     const left = x.argc - j - 1;
     if (!store && x.argIs(j, 'withscores')) withscores = true;
     else if (x.argIs(j, 'limit') && left >= 2) {
-      const o = argLong(x, j + 1);
-      const l = o === null ? null : argLong(x, j + 2);
+      const o = x.argLong(j + 1);
+      const l = o === null ? null : x.argLong(j + 2);
       if (o === null || l === null) {
         x.r.error(ERR_NOT_INT);
         return;
@@ -493,8 +477,8 @@ function zrangeGeneric(x: Exec, store: boolean, type: RangeType, dir: Dir): void
   let start = 0;
   let end = 0;
   if (type === RangeType.Rank) {
-    const s = argLong(x, minIdx);
-    const e = s === null ? null : argLong(x, maxIdx);
+    const s = x.argLong(minIdx);
+    const e = s === null ? null : x.argLong(maxIdx);
     if (s === null || e === null) {
       x.r.error(ERR_NOT_INT);
       return;
@@ -566,8 +550,8 @@ function zremrange(x: Exec, type: RangeType): void {
   let start = 0;
   let end = 0;
   if (type === RangeType.Rank) {
-    const s = argLong(x, 2);
-    const e = s === null ? null : argLong(x, 3);
+    const s = x.argLong(2);
+    const e = s === null ? null : x.argLong(3);
     if (s === null || e === null) {
       x.r.error(ERR_NOT_INT);
       return;
@@ -666,7 +650,7 @@ function zpop(x: Exec, max: boolean): void {
   const withCount = x.argc === 3;
   let count = 1;
   if (withCount) {
-    const v = argRange(x, 2, 0, ERR_POSITIVE);
+    const v = x.argRange(2, 0, ERR_POSITIVE);
     if (v === null) return;
     count = v;
   }
@@ -681,7 +665,7 @@ function zpop(x: Exec, max: boolean): void {
 
 /** ZMPOP / BZMPOP: numkeys at `at`. */
 function zmpop(x: Exec, at: number, timeout: number | null): void {
-  const numkeys = argRange(x, at, 1, 'ERR numkeys should be greater than 0');
+  const numkeys = x.argRange(at, 1, 'ERR numkeys should be greater than 0');
   if (numkeys === null) return;
   const whereIdx = at + 1 + numkeys;
   if (whereIdx >= x.argc) {
@@ -698,7 +682,7 @@ function zmpop(x: Exec, at: number, timeout: number | null): void {
   let count = -1;
   for (let j = whereIdx + 1; j < x.argc; j++) {
     if (count === -1 && x.argIs(j, 'count') && j < x.argc - 1) {
-      const v = argRange(x, ++j, 1, 'ERR count should be greater than 0');
+      const v = x.argRange(++j, 1, 'ERR count should be greater than 0');
       if (v === null) return;
       count = v;
     } else {
@@ -879,45 +863,9 @@ function randWithCount(x: Exec, count: number, withscores: boolean): void {
 }
 
 function zscan(x: Exec): void {
-  const cursor = parseCursor(x.argStr(2));
-  if (cursor === null) {
-    x.r.error('ERR invalid cursor');
-    return;
-  }
-  const h = x.lookupTyped(1, ObjType.ZSet);
-  if (h < 0) return;
-  if (h === 0) {
-    x.r.array(2);
-    x.r.bulkString('0');
-    x.r.array(0);
-    return;
-  }
-  let count = 10;
-  let pattern: Uint8Array | null = null;
-  for (let j = 3; j < x.argc; j++) {
-    const left = x.argc - j - 1;
-    if (x.argIs(j, 'count') && left >= 1) {
-      const v = argLong(x, j + 1);
-      if (v === null) {
-        x.r.error(ERR_NOT_INT);
-        return;
-      }
-      if (v < 1) {
-        x.r.error(ERR_SYNTAX);
-        return;
-      }
-      count = v;
-      j++;
-    } else if (x.argIs(j, 'match') && left >= 1) {
-      pattern = x.argCopy(j + 1);
-      // "*" matches everything: Redis skips matching then.
-      if (pattern.length === 1 && pattern[0] === 0x2a) pattern = null;
-      j++;
-    } else {
-      x.r.error(ERR_SYNTAX);
-      return;
-    }
-  }
+  const scan = startCollectionScan(x, ObjType.ZSet);
+  if (scan === null) return;
+  const { h, cursor, count, match: pattern } = scan;
   const members: Uint8Array[] = [];
   const scores: number[] = [];
   const collect = (u8: Uint8Array, off: number, len: number, score: number): void => {
@@ -933,8 +881,7 @@ function zscan(x: Exec): void {
       do collect(iter.u8, iter.off, iter.len, iter.score);
       while (iter.next());
     }
-  } else if (cursor < 2n ** 38n) {
-    // DashTable cursors stay below 2^38; anything larger has nothing left to scan.
+  } else if (cursor < TABLE_CURSOR_END) {
     next = zsScan(x.ks.arena, x.ks.valueWord(h), Number(cursor), count, collect);
   }
   x.r.array(2);
@@ -969,7 +916,7 @@ function aggregate(agg: number, target: number, val: number): number {
  * `numIdx`. Keys hold sorted sets (sets: not readable here yet, see docs).
  */
 function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly: boolean): void {
-  const nk = argLong(x, numIdx);
+  const nk = x.argLong(numIdx);
   if (nk === null) {
     x.r.error(ERR_NOT_INT);
     return;
@@ -1019,7 +966,7 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
       }
     } else if (cardOnly && remaining >= 1 && x.argIs(j, 'limit')) {
       j++;
-      const v = argLong(x, j);
+      const v = x.argLong(j);
       // Redis reads it with getRangeLongFromObjectOrReply: a non-integer gets the same message.
       if (v === null || v < 0) {
         x.r.error("ERR LIMIT can't be negative");

@@ -144,6 +144,28 @@ export class Exec {
     return parseInt64Bytes(this.u8, this.off[i], this.len[i]);
   }
 
+  /**
+   * Argument i as Redis's getLongFromObject, for counts and indexes: null
+   * when it is not an int64; values beyond ±2^53 are clamped to ±2^53,
+   * which changes nothing for collections (far smaller than that).
+   */
+  argLong(i: number): number | null {
+    const v = this.argInt64(i);
+    if (v === null) return null;
+    if (typeof v === 'bigint') return v > 0n ? CLAMP : -CLAMP;
+    return v;
+  }
+
+  /** argLong, at least `min`; replies `msg` and returns null otherwise. */
+  argRange(i: number, min: number, msg: string): number | null {
+    const v = this.argLong(i);
+    if (v === null || v < min) {
+      this.r.error(msg);
+      return null;
+    }
+    return v;
+  }
+
   /** Parses argument i as an int64 and replies Redis's error if it is not one. */
   argIntOrReply(i: number): number | bigint | null {
     const v = this.argInt64(i);
@@ -203,6 +225,7 @@ export class Exec {
   }
 }
 
+const CLAMP = 2 ** 53;
 const MIN_INT64 = -(2n ** 63n);
 const MAX_INT64 = 2n ** 63n - 1n;
 
