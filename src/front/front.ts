@@ -29,6 +29,7 @@ import { cString } from '../util/bytes.js';
 import { OP_CONFIG, OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
 import { LockPlan, copyAcross, foreignKeysAcross, pushAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
 import { FOREIGN_SOURCE_COMMANDS } from '../commands/cross-shard.js';
+import { isSortCommand, needsFrontSort, sortAcross, sortLockPlan } from './sort.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
 import { FrontCall } from './front-call.js';
@@ -483,7 +484,8 @@ export class Front {
     } else if (e.movable) {
       // Keys found through the key specs (numkeys arguments: LMPOP, ZUNIONSTORE ...).
       const args = copyArgs(p);
-      const keys = routingKeys(e.meta, args);
+      if (isSortCommand(e.fullName) && needsFrontSort(this, args)) return this.startJob(c, sortAcross(this, c, args, this.txid));
+      const keys = isSortCommand(e.fullName) ? [1] : routingKeys(e.meta, args);
       if (keys.length > 0) shard = this.shardOf(p.argBuf, p.argOff[keys[0]], p.argLen[keys[0]]);
       for (const k of keys) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
@@ -917,6 +919,7 @@ export class Front {
         continue;
       }
       if (e.meta.route === 'all') plan.wide = true;
+      if (isSortCommand(e.fullName)) sortLockPlan(this, plan, db, copyArgs(view));
       const keys = e.movable ? routingKeys(e.meta, copyArgs(view)) : keyPositions(e.meta, view.argc);
       for (const k of keys) plan.add(this, db, argAt(view, k));
     }
@@ -1326,7 +1329,7 @@ function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: 
 const EMPTY = new Uint8Array(0);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 /** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
-const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blmove', 'brpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop']);
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'blmove', 'brpoplpush', 'blpop', 'brpop', 'lmpop', 'blmpop', 'sort', 'sort_ro']);
 const NIL_ARRAY = new TextEncoder().encode('*-1\r\n');
 const NIL3 = new TextEncoder().encode('_\r\n');
 
