@@ -231,7 +231,9 @@ export function parseScore(s: Uint8Array): number | null {
       }
     }
     v = m * Math.pow(2, scale);
-    if (!Number.isFinite(v) || (nonzero && Math.abs(v) < MIN_NORMAL)) return null;
+    if (scale < -1000) v = m * Math.pow(2, -1000) * Math.pow(2, scale + 1000);
+    // glibc reports ERANGE for a tiny result only when it is inexact.
+    if (!Number.isFinite(v) || (nonzero && Math.abs(v) < MIN_NORMAL && !exactTiny(v, m, scale))) return null;
   } else {
     const from = i;
     let digits = 0;
@@ -263,6 +265,14 @@ export function parseScore(s: Uint8Array): number | null {
   }
   if (i !== end) return null;
   return neg ? -v : v;
+}
+
+/** Whether m * 2^scale (tiny) was represented exactly as v. */
+function exactTiny(v: number, m: number, scale: number): boolean {
+  if (v === 0 || m > Number.MAX_SAFE_INTEGER) return false;
+  let back = v;
+  for (let k = -scale; k > 0; k -= 500) back *= Math.pow(2, Math.min(k, 500));
+  return back === m;
 }
 
 /** memcmp, then length (Redis's compareStringObjects on raw strings). */
