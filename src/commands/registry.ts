@@ -13,6 +13,7 @@ import { listHandlers } from './lists.js';
 import { hashHandlers } from './hashes.js';
 import { setHandlers } from './sets.js';
 import { sortedSetHandlers } from './sorted-sets.js';
+import { sortHandlers } from './sort.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './meta.js';
 
@@ -25,6 +26,7 @@ const ALL: Record<string, ShardHandler> = {
   ...hashHandlers,
   ...setHandlers,
   ...sortedSetHandlers,
+  ...sortHandlers,
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();

@@ -29,6 +29,7 @@ import { cString } from '../util/bytes.js';
 import { OP_CONFIG, OP_LOCK, OP_SHUTDOWN, OP_UNBLOCK, OP_UNLOCK, OP_UNWATCH, OP_WATCH } from '../shard/shard.js';
 import { LockPlan, copyAcross, foreignKeysAcross, pushAcross, smoveAcross, keyPositions, lcsAcross, lmoveAcross, msetnxAcross, renameAcross, withLocks } from './transactions.js';
 import { FOREIGN_SOURCE_COMMANDS } from '../commands/cross-shard.js';
+import { isSortCommand, needsFrontSort, sortAcross, sortLockPlan } from './sort.js';
 import { Connection } from './connection.js';
 import { parseDb } from '../commands/connection.js';
 import { FrontCall } from './front-call.js';
@@ -483,7 +484,8 @@ export class Front {
     } else if (e.movable) {
       // Keys found through the key specs (numkeys arguments: LMPOP, ZUNIONSTORE ...).
       const args = copyArgs(p);
-      const keys = routingKeys(e.meta, args);
+      if (isSortCommand(e.fullName) && needsFrontSort(this, args)) return this.startJob(c, sortAcross(this, c, args, this.txid));
+      const keys = isSortCommand(e.fullName) ? [1] : routingKeys(e.meta, args);
       if (keys.length > 0) shard = this.shardOf(p.argBuf, p.argOff[keys[0]], p.argLen[keys[0]]);
       for (const k of keys) {
         if (this.shardOf(p.argBuf, p.argOff[k], p.argLen[k]) !== shard) {
@@ -927,6 +929,7 @@ export class Front {
         continue;
       }
       if (e.meta.route === 'all') plan.wide = true;
+      if (isSortCommand(e.fullName)) sortLockPlan(this, plan, db, copyArgs(view));
       const keys = e.movable ? routingKeys(e.meta, copyArgs(view)) : keyPositions(e.meta, view.argc);
       for (const k of keys) plan.add(this, db, argAt(view, k));
     }
@@ -1344,7 +1347,7 @@ const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 /** 'single' commands that become multi-hop jobs when their keys span shards (EXEC then runs under locks). */
 /** Pops that check their keys in order across shards and may block on all of them (Front.popAcross). */
 const POP_ACROSS = new Set(['blpop', 'brpop', 'lmpop', 'blmpop', 'bzpopmin', 'bzpopmax', 'zmpop', 'bzmpop']);
-const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'smove', 'blmove', 'brpoplpush', ...POP_ACROSS]);
+const CROSS_CAPABLE = new Set(['lcs', 'lmove', 'rpoplpush', 'smove', 'blmove', 'brpoplpush', ...POP_ACROSS, 'sort', 'sort_ro']);
 const ONE_ARG = new TextEncoder().encode('1');
 const MIN_ARG = new TextEncoder().encode('MIN');
 const MAX_ARG = new TextEncoder().encode('MAX');
