@@ -273,6 +273,7 @@ const ERR_INVALID_ARGS = 'ERR Invalid arguments specified for command';
  * as invalid). Positions index `args`, where args[0] is the command name.
  */
 export function keyPositions(meta: CommandMeta, args: Uint8Array[]): number[] | null {
+  if (meta.name === 'sort' || meta.name === 'sort_ro') return sortKeys(args);
   const argc = args.length;
   const keys: number[] = [];
   for (const spec of meta.keySpecs) {
@@ -340,6 +341,24 @@ export function keyPositions(meta: CommandMeta, args: Uint8Array[]): number[] | 
  */
 export function routingKeys(meta: CommandMeta, args: Uint8Array[]): number[] {
   return keyPositions(meta, args) ?? [];
+}
+
+/**
+ * SORT's keys (its STORE destination has no key spec Redis can follow): the
+ * key, then the argument after the last STORE, skipping the arguments of
+ * LIMIT (two), BY and GET (one), as Redis's sortGetKeys does.
+ */
+function sortKeys(args: Uint8Array[]): number[] {
+  const keys = [1];
+  let store = 0;
+  for (let i = 2; i < args.length; i++) {
+    const word = argText(args[i]!).toLowerCase();
+    if (word === 'limit') i += 2;
+    else if (word === 'get' || word === 'by') i += 1;
+    else if (word === 'store' && i + 1 < args.length) store = ++i;
+  }
+  if (store > 0) keys.push(store);
+  return keys;
 }
 
 /**
