@@ -828,8 +828,20 @@ const CONNECTION: CommandMeta[] = [
         summary: 'Turns client eviction off or on for the current connection',
         complexity: O1, route: 'front',
       }),
-      // Redis 7.2 addition, absent from the 7.0 oracle: written after the 7.2
-      // definition (CLIENT NO-TOUCH ON|OFF), not checked.
+      def({
+        name: 'pause', arity: -3, flags: CLIENT_ADMIN_FLAGS(), acl: CLIENT_ADMIN_ACL(),
+        group: 'connection', since: '2.9.50',
+        summary: 'Stops processing commands from clients for some time',
+        complexity: O1, route: 'front',
+        history: [['6.2.0', '`CLIENT PAUSE WRITE` mode added along with the `mode` option.']],
+      }),
+      def({
+        name: 'unpause', arity: 2, flags: CLIENT_ADMIN_FLAGS(), acl: CLIENT_ADMIN_ACL(),
+        group: 'connection', since: '6.2.0',
+        summary: 'Resumes processing of the clients that were paused',
+        complexity: 'O(N) Where N is the number of paused clients',
+        route: 'front',
+      }),
       def({
         name: 'unblock', arity: -3, flags: CLIENT_ADMIN_FLAGS(), acl: CLIENT_ADMIN_ACL(),
         group: 'connection', since: '5.0.0',
@@ -837,6 +849,8 @@ const CONNECTION: CommandMeta[] = [
         complexity: 'O(log N), N being the number of connections.',
         route: 'front',
       }),
+      // Redis 7.2 addition, absent from the 7.0 oracle: written after the 7.2
+      // definition (CLIENT NO-TOUCH ON|OFF), not checked.
       def({
         name: 'no-touch', arity: 3, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
         group: 'connection', since: '7.2.0',

@@ -26,9 +26,10 @@ interface ParamDef {
 const PARAMS: ParamDef[] = [
   { name: 'port', kind: 'int', default: '6379', mutable: false, min: 0, max: 65535 },
   { name: 'bind', kind: 'string', default: '127.0.0.1 -::1', mutable: false },
-  { name: 'shards', kind: 'int', default: String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), mutable: false, min: 1, max: 256 },
-  // Whether the front thread also runs shard 0 (its keys then need no hop). See docs/benchmarks.md.
-  { name: 'front-shard', kind: 'bool', default: 'yes', mutable: false },
+  // Threads that each serve clients and own a shard (docs/architecture.md); one per core by default.
+  { name: 'threads', alias: 'shards', kind: 'int', default: String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), mutable: false, min: 1, max: 256 },
+  { name: 'unixsocket', kind: 'string', default: '', mutable: false },
+  { name: 'unixsocketperm', kind: 'string', default: '0', mutable: false },
   { name: 'requirepass', kind: 'string', default: '', mutable: true },
   { name: 'loglevel', kind: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
   { name: 'logfile', kind: 'string', default: '', mutable: false },

@@ -14,6 +14,12 @@ const encoder = new TextEncoder();
 export class ReplyWriter {
   buf: Uint8Array;
   len = 0;
+  /**
+   * Where the reply being written starts: `reset()` goes back there. A
+   * command run inline writes into its client's output buffer after the
+   * replies already waiting in it; base keeps those safe.
+   */
+  base = 0;
   resp3 = false;
 
   constructor(initial = 16 * 1024) {
@@ -21,7 +27,7 @@ export class ReplyWriter {
   }
 
   reset(): void {
-    this.len = 0;
+    this.len = this.base;
   }
 
   ensure(extra: number): void {

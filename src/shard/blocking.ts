@@ -1,14 +1,14 @@
 /**
  * Clients blocked in a shard (BLPOP, BLMOVE, BLMPOP ... whose keys live on
  * this shard), kept as Redis keeps them: a FIFO of waiters per key, so the
- * client that blocked first is served first.
+ * client that blocked first is served first, whichever thread it is on.
  *
  * A waiter keeps a copy of its command's frame. When a write makes one of
  * its keys ready, the shard runs that frame again after the write (in
  * arrival order of the waiters); if the command can now pop, its reply goes
  * out with the waiter's reply number and the waiter is gone, otherwise it
  * keeps waiting. Deadlines answer nil; CLIENT UNBLOCK answers nil or the
- * UNBLOCKED error.
+ * UNBLOCKED error. Keys are fingerprints (scheduler/fingerprint.ts).
  */
 
 /** What a blocked command answers when it times out. */
@@ -18,11 +18,14 @@ export const enum TimeoutReply {
 }
 
 export interface Waiter {
+  /** Connection key (frames.ts connKey): unique across threads. */
   conn: number;
   seq: number;
+  /** The thread the command came from (its reply goes back there). */
+  from: number;
   /** The command's frame, run again when a key is ready. */
   frame: Uint8Array;
-  keys: string[];
+  fps: number[];
   /** ms since the epoch; 0 waits forever. */
   deadline: number;
   timeoutReply: TimeoutReply;
@@ -34,11 +37,11 @@ export interface Waiter {
 }
 
 export class BlockingRegistry {
-  private readonly byKey = new Map<string, Waiter[]>();
+  private readonly byKey = new Map<number, Waiter[]>();
   private readonly byConn = new Map<number, Waiter>();
   /** Keys written since the last serve that have waiters. */
-  private ready: string[] = [];
-  private readonly readySet = new Set<string>();
+  private ready: number[] = [];
+  private readonly readySet = new Set<number>();
 
   get size(): number {
     return this.byConn.size;
@@ -46,7 +49,7 @@ export class BlockingRegistry {
 
   add(w: Waiter): void {
     this.byConn.set(w.conn, w);
-    for (const k of w.keys) {
+    for (const k of w.fps) {
       let list = this.byKey.get(k);
       if (list === undefined) this.byKey.set(k, (list = []));
       list.push(w);
@@ -55,7 +58,7 @@ export class BlockingRegistry {
 
   remove(w: Waiter): void {
     if (this.byConn.get(w.conn) === w) this.byConn.delete(w.conn);
-    for (const k of w.keys) {
+    for (const k of w.fps) {
       const list = this.byKey.get(k);
       if (list === undefined) continue;
       const i = list.indexOf(w);
@@ -68,11 +71,16 @@ export class BlockingRegistry {
     return this.byConn.get(conn);
   }
 
+  /** Whether anyone waits on this key. */
+  waitsOn(fp: number): boolean {
+    return this.byKey.has(fp);
+  }
+
   /** A key changed: if someone waits on it, serve them after the current command. */
-  signal(key: string): void {
-    if (this.byKey.has(key) && !this.readySet.has(key)) {
-      this.readySet.add(key);
-      this.ready.push(key);
+  signal(fp: number): void {
+    if (this.byKey.has(fp) && !this.readySet.has(fp)) {
+      this.readySet.add(fp);
+      this.ready.push(fp);
     }
   }
 
@@ -92,7 +100,7 @@ export class BlockingRegistry {
       const list = this.byKey.get(key);
       if (list === undefined) continue;
       for (const w of [...list]) {
-        if (!this.byConn.has(w.conn) || this.byConn.get(w.conn) !== w) continue;
+        if (this.byConn.get(w.conn) !== w) continue;
         if (tryServe(w)) this.remove(w);
         else break; // the key cannot serve the next one either
       }

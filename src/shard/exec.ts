@@ -22,7 +22,7 @@ export interface ShardInfo {
   index: number;
   count: number;
   protoMaxBulkLen: number;
-  /** Encoding thresholds, shared with the front's Config (config/tunables.ts). */
+  /** Encoding thresholds (config/tunables.ts): the shard's private copy, changed by OP_CONFIG frames. */
   tunables: Int32Array;
 }
 
@@ -58,7 +58,8 @@ export class Exec {
 
   constructor(
     readonly ks: Keyspace,
-    readonly r: ReplyWriter,
+    /** Where the reply goes: the shard's writer, or a client's output buffer for commands run inline. */
+    public r: ReplyWriter,
     readonly shard: ShardInfo,
   ) {}
 

@@ -1,59 +1,60 @@
 /**
- * A shard: the single owner of part of the keyspace. It drains request frames
- * from its ring in order, runs each command against its keyspace and writes
- * the RESP reply as a record into its reply ring. It never takes a lock: no
- * other thread touches its arena.
+ * A shard: the single owner of part of the keyspace, run by the thread that
+ * owns it. It executes commands from three sources: the thread's own
+ * clients, inline (`runInline`: no copy, no hop), the thread's own
+ * multi-hop steps, and frames from other threads' rings (`runFrame`). Each
+ * reply goes back where its command came from, through that thread's
+ * `ReplySink`. It never takes a lock: no other thread touches its arena.
  *
- * The Shard class is thread-agnostic (it only needs the two rings and the
- * front's doorbell); worker.ts runs it on a worker thread.
+ * Frames that must wait for a transaction's intent locks are parked
+ * (scheduler/lock-table.ts); blocked clients wait in `blocked`.
  */
 import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { Doorbell } from '../transport/doorbell.js';
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, REQ_CLAIM, REQ_FOREIGN_KEYS, REQ_FOREIGN_VALUE, REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_SQUASH, REQ_WIDE, SEQ_NONE, pad4 } from '../transport/frames.js';
+import {
+  OP_BASE,
+  OP_CONFIG,
+  OP_EXPORT,
+  OP_IMPORT,
+  OP_LOCK,
+  OP_UNBLOCK,
+  OP_UNLOCK,
+  OP_UNWATCH,
+  OP_WATCH,
+  REQ_CLAIM,
+  REQ_FOREIGN_KEYS,
+  REQ_FOREIGN_VALUE,
+  REQ_LOCK_ONE,
+  REQ_NOBLOCK,
+  REQ_NO_TOUCH,
+  REQ_RESP3,
+  REQ_SQUASH,
+  REQ_WIDE,
+  SEQ_NONE,
+  pad4,
+  requestFrame,
+} from '../transport/frames.js';
 import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
-import { RingConsumer, RingProducer } from '../transport/ring.js';
 import { SHARD_HANDLERS, SHARD_HANDLER_KEYS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
 import { exportEntry, importEntry } from '../types/serialize.js';
 import { bytesEqual } from '../util/bytes.js';
-import { Scheduler, lockKey, type ParkedFrame } from './scheduler.js';
+import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
+import { fingerprint } from '../scheduler/fingerprint.js';
 import { Exec, type ShardInfo } from './exec.js';
 import { DB_COUNT, Keyspace, SCRATCH_DB } from './keyspace.js';
 
-/** Internal operations the front asks of every shard (ids above the handler range). */
-export const OP_STATS = 0x8000;
-export const OP_SHUTDOWN = 0x8001;
-export const OP_CONFIG = 0x8002;
-export const OP_RESETSTAT = 0x8003;
-/** Scheduler: take intent locks on the keys named (each argument: db byte + key); replies 1 if the
- *  connection's watched keys here were touched, else 0. REQ_WIDE locks the whole keyspace. */
-export const OP_LOCK = 0x8004;
-/** Scheduler: release the frame's txid's locks (and the connection's watches, with REQ_WIDE). */
-export const OP_UNLOCK = 0x8005;
-/** WATCH the keys named (in the frame's database) for the frame's connection. */
-export const OP_WATCH = 0x8006;
-/** Forget the frame's connection's watches. */
-export const OP_UNWATCH = 0x8007;
-/** CLIENT UNBLOCK of the frame's connection: arg 1 is "timeout", "error" or "drop" (connection gone). Replies 1 if it was blocked here. */
-export const OP_UNBLOCK = 0x800a;
-/** Read a whole key as bytes (nil if missing); REQ_WIDE deletes it afterwards. */
-export const OP_EXPORT = 0x8008;
-/** Write key (arg 1) from exported bytes (arg 2); arg 3 is "replace" or "nx". Replies 1 if written, else 0. */
-export const OP_IMPORT = 0x8009;
-
-/** Replies longer than this are not squashed (they would make records, and copies, large). */
-const SQUASH_MAX = 16 * 1024;
+/** Where a shard's replies to one thread go: a ring to a peer, or the owning thread's own connections. */
+export interface ReplySink {
+  reply(conn: number, seq: number, src: Uint8Array, off: number, len: number, partial: boolean, squash: boolean): void;
+}
 
 export interface ShardOptions extends ShardInfo {
   /** Claim words for blocking commands registered on several shards. */
   claims: SharedArrayBuffer;
-  requestRing: SharedArrayBuffer;
-  replyRing: SharedArrayBuffer;
-  doorbell: SharedArrayBuffer;
 }
 
-/** Per-shard statistics the front merges into INFO. */
+/** Per-shard statistics merged into INFO. */
 export interface ShardStats {
   index: number;
   keys: number[];
@@ -67,23 +68,24 @@ export interface ShardStats {
   errorstats: Record<string, number>;
 }
 
+/** What became of a command run inline. */
+export const enum Inline {
+  /** Its reply is in the writer it was given. */
+  Replied = 0,
+  /** It waits (parked behind a lock, or a blocked client): the reply comes later through the sink. */
+  Later = 1,
+}
+
 export class Shard {
   readonly arena = new Arena();
   readonly ks = new Keyspace(this.arena);
+  /** Where replies are written when they do not go straight to a connection's buffer. */
   readonly writer = new ReplyWriter(64 * 1024);
   readonly exec: Exec;
-  readonly sched = new Scheduler();
+  readonly locks = new LockTable();
   readonly blocked = new BlockingRegistry();
-  readonly requests: RingConsumer;
-  readonly replies: RingProducer;
-  readonly doorbell: Doorbell;
-  stopped = false;
-  /**
-   * Called when the reply ring is full. A shard on its own thread waits for
-   * the front to drain; a shard hosted on the front thread cannot wait for
-   * itself, so the front drains the ring from this hook instead.
-   */
-  onReplyRingFull: (() => void) | null = null;
+  /** Reply sinks by thread index (set by the owning thread before the first frame). */
+  sinks: ReplySink[] = [];
 
   private commands = 0;
   private readonly calls = new Float64Array(SHARD_HANDLERS.length);
@@ -91,33 +93,40 @@ export class Shard {
   private readonly failed = new Float64Array(SHARD_HANDLERS.length);
   private errorstats: Record<string, number> = {};
 
-  // The frame being run: its connection, reply number and transaction.
+  // The frame being run: its connection, reply number, origin and transaction.
   private txid = 0;
   private conn = 0;
+  private seq = 0;
+  private from = 0;
   /** Set by UNLOCK: run the frames waiting for the released locks after its reply. */
   private afterReply = false;
-  private seq = 0;
   private streamed = false;
+  private squashable = false;
 
-  // Reassembly of frames that arrived as several records.
-  private big: Uint8Array | null = null;
-  private bigLen = 0;
+  private argOff = new Int32Array(64);
+  private argLen = new Int32Array(64);
 
   constructor(readonly opts: ShardOptions) {
-    this.requests = new RingConsumer(opts.requestRing);
-    this.replies = new RingProducer(opts.replyRing);
-    this.doorbell = new Doorbell(opts.doorbell);
     // A private copy: thresholds change only when an OP_CONFIG frame arrives, in
     // ring order, so commands sent before a CONFIG SET still run under the old values.
     this.exec = new Exec(this.ks, this.writer, { ...opts, tunables: new Int32Array(opts.tunables) });
-    this.exec.streamBulk = (src, off, len) => this.streamBulk(src, off, len);
     this.exec.claims = new Int32Array(opts.claims);
+    this.exec.streamBulk = this.streamBulk;
+  }
+
+  get index(): number {
+    return this.opts.index;
+  }
+
+  /** Fixes the clock for a batch of commands, as Redis fixes the time per command. */
+  setClock(now: number): void {
+    this.exec.setClock(now);
   }
 
   /** Keeps WATCH informed of changed keys, only while something is watched. */
   private readonly onModify = (db: number, h: number): void => {
     const ks = this.ks;
-    this.sched.touched(lockKey(db, ks.arena.u8[h >>> 19], ks.keyOffset(h), ks.keyLen(h)));
+    this.locks.touched(fingerprint(db, ks.arena.u8[h >>> 19], ks.keyOffset(h), ks.keyLen(h)));
   };
 
   /**
@@ -125,144 +134,121 @@ export class Shard {
    * databases involved (for SWAPDB, in either of the two), as in Redis.
    */
   private readonly onWholeDb = (dbs: number[]): void => {
-    const exists = (k: string): boolean => {
-      const key = Buffer.from(k.slice(1), 'latin1');
-      return dbs.some((db) => this.ks.lookup(db, key, 0, key.length, this.exec.now) !== 0);
-    };
-    for (const db of dbs) this.sched.touchedDb(db, exists);
+    const exists = (key: Uint8Array): boolean => dbs.some((db) => this.ks.lookup(db, key, 0, key.length, this.exec.now) !== 0);
+    for (const db of dbs) this.locks.touchedDb(db, exists);
   };
 
   private syncWatchHook(): void {
-    const on = this.sched.hasWatches;
+    const on = this.locks.hasWatches;
     this.ks.onModify = on ? this.onModify : null;
     this.ks.onWholeDb = on ? this.onWholeDb : null;
   }
 
-  /** Runs every published frame; returns whether there were any. */
-  drain(): boolean {
-    const rq = this.requests;
-    if (!rq.poll()) return false;
-    this.exec.setClock(Date.now());
-    for (;;) {
-      const p = rq.next();
-      if (p < 0) break;
-      const payload = rq.recordLength - 4;
-      if (rq.recordMore || this.big !== null) {
-        this.appendBig(rq.u8, p, payload);
-        if (rq.recordMore) continue;
-        const buf = this.big!;
-        this.big = null;
-        this.bigLen = 0;
-        this.runFrame(buf, new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2), 0, buf.length);
-      } else {
-        this.runFrame(rq.u8, rq.i32, p, payload);
-      }
-    }
-    rq.release();
-    this.flushReplies();
-    return true;
-  }
-
-  /** Publishes written replies and wakes the front if it sleeps. */
-  flushReplies(): void {
-    this.replies.publish();
-    this.doorbell.ring();
-  }
-
-  private appendBig(src: Uint8Array, off: number, n: number): void {
-    if (this.big === null) {
-      this.big = new Uint8Array(Math.max(n * 2, 1 << 20));
-      this.bigLen = 0;
-    } else if (this.bigLen + n > this.big.length) {
-      const grown = new Uint8Array(Math.max(this.big.length * 2, this.bigLen + n));
-      grown.set(this.big.subarray(0, this.bigLen));
-      this.big = grown;
-    }
-    this.big.set(src.subarray(off, off + n), this.bigLen);
-    this.bigLen += n;
-  }
-
-  private argOff = new Int32Array(64);
-  private argLen = new Int32Array(64);
+  // ---- entry points ------------------------------------------------------------
 
   /**
-   * Runs one frame, or parks it while the scheduler says it must wait for a
-   * transaction's locks (it is copied out of the ring and run on release).
-   * UNLOCK and UNWATCH never wait; WATCH waits like a read of its keys, so
-   * it comes after the connection's earlier commands.
+   * Runs a frame from thread `from` (a ring record, or a frame of the owning
+   * thread's own), or parks it while the scheduler says it must wait for a
+   * transaction's locks (it is copied and run on release). UNLOCK waits only
+   * for its own transaction's parked frames; WATCH waits like a read of its
+   * keys and UNWATCH like a command without keys, so both come after the
+   * connection's earlier commands. A LOCK that may not wait (wait-die) is
+   * refused at once.
    */
-  private runFrame(u8: Uint8Array, i32: Int32Array, p: number, bytes: number): void {
+  runFrame(u8: Uint8Array, i32: Int32Array, p: number, bytes: number, from: number): void {
     const b = p >> 2;
     const w2 = i32[b + 2];
     const id = w2 & 0xffff;
-    const sched = this.sched;
-    if (!sched.idle && id !== OP_UNLOCK && id !== OP_UNWATCH) {
+    const locks = this.locks;
+    if (!locks.idle) {
       const txid = i32[b + 4];
       const conn = i32[b];
-      const { keys, global } = this.frameKeys(u8, i32, p, id, w2 >>> 16);
-      if (sched.blocked(keys, global, conn, txid)) {
-        sched.park({ frame: u8.slice(p, p + bytes), keys, global, conn, txid });
+      if (id === OP_UNLOCK) {
+        if (locks.unlockWaits(txid)) locks.park({ frame: u8.slice(p, p + bytes), fps: [], global: false, conn, txid, from, unlock: true });
+        else this.execFrame(u8, i32, p, from, null);
+        return;
+      }
+      const { fps, global } = this.frameKeys(u8, i32, p, id, w2 >>> 16);
+      if (locks.blocked(fps, global, conn, txid)) {
+        if (id === OP_LOCK && (w2 >>> 16 & REQ_LOCK_ONE) === 0 && !locks.mayWait(txid)) {
+          this.answerInternal(conn, i32[b + 1], from, -1);
+          return;
+        }
+        locks.park({ frame: u8.slice(p, p + bytes), fps, global, conn, txid, from });
         return;
       }
     }
-    this.execFrame(u8, i32, p, bytes);
+    this.execFrame(u8, i32, p, from, null);
   }
 
-  /** The lock keys a frame touches, and whether it spans the keyspace. */
-  private frameKeys(u8: Uint8Array, i32: Int32Array, p: number, id: number, flags: number): { keys: string[]; global: boolean } {
-    const b = p >> 2;
-    const db = i32[b + 3];
-    const argc = i32[b + 5];
-    const offs: number[] = [];
-    const lens: number[] = [];
-    let pos = p + 24;
-    for (let i = 0; i < argc; i++) {
-      const len = i32[pos >> 2];
-      offs.push(pos + 4);
-      lens.push(len);
-      pos += 4 + pad4(len);
+  /**
+   * Runs a command of the owning thread's client straight from the parser's
+   * buffer. With `out` (the client's output buffer, when nothing is due
+   * before this reply), the reply is written there; otherwise, or when the
+   * command has to wait, it comes through the thread's own sink.
+   */
+  runInline(
+    conn: number,
+    seq: number,
+    word2: number,
+    db: number,
+    buf: Uint8Array,
+    off: Int32Array,
+    len: Int32Array,
+    argc: number,
+    out: ReplyWriter | null,
+  ): Inline {
+    const id = word2 & 0xffff;
+    const from = this.opts.index;
+    if (!this.locks.idle) {
+      const { fps, global } = this.argKeys(id, db, buf, off, len, argc);
+      if (this.locks.blocked(fps, global, conn, 0)) {
+        this.locks.park({ frame: requestFrame(conn, seq, word2, db, 0, buf, off, len, argc, null), fps, global, conn, txid: 0, from });
+        return Inline.Later;
+      }
     }
-    const keys: string[] = [];
-    if (id === OP_LOCK) {
-      for (let i = 0; i < argc; i++) keys.push(lockKey(u8[offs[i]], u8, offs[i] + 1, lens[i] - 1));
-      return { keys, global: (flags & REQ_WIDE) !== 0 };
+    const x = this.exec;
+    this.conn = conn;
+    this.seq = seq;
+    this.from = from;
+    this.txid = 0;
+    x.claimIdx = -1;
+    x.dropped = false;
+    x.u8 = buf;
+    x.off = off;
+    x.len = len;
+    x.argc = argc;
+    const flags = word2 >>> 16;
+    if (out !== null) {
+      // The reply goes straight to the connection: nothing to stream, nothing to copy.
+      out.base = out.len;
+      out.resp3 = (flags & REQ_RESP3) !== 0;
+      x.r = out;
+      x.streamBulk = null;
     }
-    if (id === OP_EXPORT || id === OP_IMPORT) {
-      keys.push(lockKey(db, u8, offs[1], lens[1]));
-      return { keys, global: false };
+    const answered = this.execute(id, flags, db, null);
+    if (out !== null) {
+      out.base = 0;
+      x.r = this.writer;
+      x.streamBulk = this.streamBulk;
     }
-    // New thresholds apply after every frame that arrived before them, parked ones included.
-    if (id === OP_CONFIG) return { keys, global: true };
-    if (id === OP_WATCH) {
-      for (let i = 1; i < argc; i++) keys.push(lockKey(db, u8, offs[i], lens[i]));
-      return { keys, global: false };
-    }
-    if (id >= 0x8000) return { keys, global: false };
-    const spec = SHARD_HANDLER_KEYS[id];
-    if (spec.first > 0) {
-      const last = spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1);
-      for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) keys.push(lockKey(db, u8, offs[k], lens[k]));
-    }
-    return { keys, global: spec.global };
+    // Waiters served now reply through their sinks, with the shard's writer.
+    this.afterCommand(null);
+    return answered && out !== null ? Inline.Replied : Inline.Later;
   }
 
-  /** Runs a frame that waited for locks now released. */
-  private readonly runParked = (pf: ParkedFrame): void => {
-    this.execFrame(pf.frame, new Int32Array(pf.frame.buffer, pf.frame.byteOffset, pf.frame.length >> 2), 0, pf.frame.length);
-  };
+  // ---- execution ---------------------------------------------------------------
 
-  /** Runs a frame. `retry` is a blocked client's command run again: if it would block again, it keeps waiting silently. */
-  private execFrame(u8: Uint8Array, i32: Int32Array, p: number, bytes: number, retry: Waiter | null = null): boolean {
+  /** Runs a frame; `retry` is a blocked client's command run again (if it would block again, it keeps waiting silently). */
+  private execFrame(u8: Uint8Array, i32: Int32Array, p: number, from: number, retry: Waiter | null): boolean {
     const b = p >> 2;
     this.conn = i32[b];
     this.seq = i32[b + 1];
+    this.from = from;
     const w2 = i32[b + 2];
-    const id = w2 & 0xffff;
     const flags = w2 >>> 16;
     const x = this.exec;
     const dbWord = i32[b + 3];
-    x.db = dbWord & 0xff;
-    this.ks.currentDb = x.db;
     if (flags & REQ_CLAIM) {
       x.claimIdx = dbWord >>> 8;
       x.claimGen = retry !== null ? retry.claimGen : Atomics.load(x.claims!, x.claimIdx);
@@ -287,18 +273,33 @@ export class Shard {
     x.off = this.argOff;
     x.len = this.argLen;
     x.argc = argc;
+    const id = w2 & 0xffff;
+    const answered = this.execute(id, flags, dbWord & 0xff, retry);
+    this.afterCommand(retry);
+    return answered;
+  }
+
+  /**
+   * Runs the command whose arguments are set in `exec`. Returns whether it
+   * was answered (false: it blocked, or was dropped).
+   */
+  private execute(id: number, flags: number, db: number, retry: Waiter | null): boolean {
+    const x = this.exec;
+    const w = x.r;
+    x.db = db;
+    this.ks.currentDb = db;
     x.resp3 = (flags & REQ_RESP3) !== 0;
     x.noTouch = (flags & REQ_NO_TOUCH) !== 0;
     x.foreignValue = (flags & REQ_FOREIGN_VALUE) !== 0;
     x.mayBlock = (flags & REQ_NOBLOCK) === 0;
     x.retrying = retry !== null;
     x.blockOn = null;
-    this.writer.resp3 = x.resp3;
-    this.writer.reset();
+    w.resp3 = x.resp3;
+    w.reset();
     this.streamed = false;
     if ((flags & REQ_FOREIGN_KEYS) !== 0 && !this.importForeign()) {
-      this.writer.error('ERR malformed foreign keys');
-    } else if (id >= 0x8000) this.runInternal(id, flags);
+      w.error('ERR malformed foreign keys');
+    } else if (id >= OP_BASE) this.runInternal(id, flags);
     else this.runCommand(id);
     if (x.foreignIdx.length !== 0) {
       x.foreignIdx = [];
@@ -307,23 +308,24 @@ export class Shard {
     }
     if ((x.dropped as boolean) === true) {
       // Another shard answered this client: forget it, with a record that answers nothing.
-      this.writer.reset();
+      w.reset();
       this.emitNone();
       x.blockOn = null;
-      return true;
+      return false;
     }
     // (Read through a cast: TypeScript does not see that the handler may have set it.)
     const blockOn = x.blockOn as Exec['blockOn'];
     if (blockOn !== null) {
       // Nothing to serve yet: park the client (or keep it parked) without a reply.
-      this.writer.reset();
+      w.reset();
       if (retry === null) {
-        const keys = blockOn.keys.map((k) => lockKey(x.db, u8, this.argOff[k], this.argLen[k]));
+        const frame = requestFrame(this.conn, this.seq, id | (flags << 16), db | (x.claimIdx >= 0 ? x.claimIdx << 8 : 0), this.txid, x.u8, x.off, x.len, x.argc, null);
         this.blocked.add({
           conn: this.conn,
           seq: this.seq,
-          frame: u8.slice(p, p + bytes),
-          keys,
+          from: this.from,
+          frame,
+          fps: blockOn.keys.map((k) => fingerprint(db, x.u8, x.off[k], x.len[k])),
           deadline: blockOn.deadline,
           timeoutReply: blockOn.timeoutReply,
           resp3: x.resp3,
@@ -334,44 +336,100 @@ export class Shard {
       x.blockOn = null;
       return false;
     }
-    this.squashable = (flags & REQ_SQUASH) !== 0 && retry === null && !this.streamed;
-    this.emit(false);
-    this.squashable = false;
-    if (id < 0x8000 && this.blocked.size > 0 && SHARD_HANDLER_KEYS[id].write) this.signalWritten(id, u8, x.db);
-    if (this.afterReply) {
-      this.afterReply = false;
-      this.sched.release(this.runParked);
+    // A reply written straight into a connection's buffer is already where it goes.
+    if (w === this.writer) {
+      this.squashable = (flags & REQ_SQUASH) !== 0 && retry === null && !this.streamed;
+      this.emit(false);
+      this.squashable = false;
     }
-    if (this.blocked.hasReady && retry === null) this.blocked.serve(this.serveWaiter);
+    if (id < OP_BASE && this.blocked.size > 0 && SHARD_HANDLER_KEYS[id].write) this.signalWritten(id, db);
     return true;
   }
 
+  /** After a command: frames waiting for released locks run, then clients blocked on written keys are served. */
+  private afterCommand(retry: Waiter | null): void {
+    if (this.afterReply) {
+      this.afterReply = false;
+      this.locks.release(this.runParked);
+    }
+    if (this.blocked.hasReady && retry === null) this.blocked.serve(this.serveWaiter);
+  }
+
+  /** The lock fingerprints a frame touches, and whether it spans the keyspace. */
+  private frameKeys(u8: Uint8Array, i32: Int32Array, p: number, id: number, flags: number): { fps: number[]; global: boolean } {
+    const b = p >> 2;
+    const db = i32[b + 3] & 0xff;
+    const argc = i32[b + 5];
+    const offs = new Int32Array(argc);
+    const lens = new Int32Array(argc);
+    let pos = p + 24;
+    for (let i = 0; i < argc; i++) {
+      const len = i32[pos >> 2];
+      offs[i] = pos + 4;
+      lens[i] = len;
+      pos += 4 + pad4(len);
+    }
+    if (id === OP_LOCK) {
+      const fps: number[] = [];
+      for (let i = 0; i < argc; i++) fps.push(fingerprint(u8[offs[i]], u8, offs[i] + 1, lens[i] - 1));
+      return { fps, global: (flags & REQ_WIDE) !== 0 };
+    }
+    return this.argKeys(id, db, u8, offs, lens, argc);
+  }
+
+  /** The lock fingerprints of a command's key arguments, and whether it spans the keyspace. */
+  private argKeys(id: number, db: number, u8: Uint8Array, offs: Int32Array, lens: Int32Array, argc: number): { fps: number[]; global: boolean } {
+    const fps: number[] = [];
+    if (id === OP_EXPORT || id === OP_IMPORT) {
+      fps.push(fingerprint(db, u8, offs[1], lens[1]));
+      return { fps, global: false };
+    }
+    // New thresholds apply after every frame that arrived before them, parked ones included.
+    if (id === OP_CONFIG) return { fps, global: true };
+    if (id === OP_WATCH) {
+      for (let i = 1; i < argc; i++) fps.push(fingerprint(db, u8, offs[i], lens[i]));
+      return { fps, global: false };
+    }
+    if (id >= OP_BASE) return { fps, global: false };
+    const spec = SHARD_HANDLER_KEYS[id];
+    if (spec.first > 0) {
+      const last = spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1);
+      for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) fps.push(fingerprint(db, u8, offs[k], lens[k]));
+    }
+    return { fps, global: spec.global };
+  }
+
+  /** Runs a frame that waited for locks now released. */
+  private readonly runParked = (pf: ParkedFrame): void => {
+    this.execFrame(pf.frame, new Int32Array(pf.frame.buffer, pf.frame.byteOffset, pf.frame.length >> 2), 0, pf.from, null);
+  };
+
   /**
-   * REQ_FOREIGN_KEYS: imports the blobs the front appended into the scratch
-   * database and points their key arguments at them (Exec.lookup answers
-   * those from there); trims the arguments back to the command's own.
+   * REQ_FOREIGN_KEYS: imports the attached blobs into the scratch database
+   * and points their key arguments at them (Exec.lookup answers those from
+   * there); trims the arguments back to the command's own.
    */
   private importForeign(): boolean {
     const x = this.exec;
     const t = x.argc - 1;
-    const n = this.argLen[t] >> 1;
-    if (t - n < 1 || (this.argLen[t] & 1) !== 0) return false;
+    const n = x.len[t] >> 1;
+    if (t - n < 1 || (x.len[t] & 1) !== 0) return false;
     const idx: number[] = [];
     const hs: number[] = [];
     const u8 = x.u8;
     try {
       for (let k = 0; k < n; k++) {
-        const o = this.argOff[t] + 2 * k;
+        const o = x.off[t] + 2 * k;
         const i = u8[o] | (u8[o + 1] << 8);
         if (i < 1 || i >= t - n) return false;
-        const bo = this.argOff[t - n + k];
-        const bl = this.argLen[t - n + k];
+        const bo = x.off[t - n + k];
+        const bl = x.len[t - n + k];
         let h = 0;
         // The same key named twice (SINTER a a): one import serves both.
         for (let j = 0; j < idx.length && h === 0; j++) {
-          if (bytesEqual(u8, this.argOff[idx[j]], this.argLen[idx[j]], u8, this.argOff[i], this.argLen[i])) h = hs[j];
+          if (bytesEqual(u8, x.off[idx[j]], x.len[idx[j]], u8, x.off[i], x.len[i])) h = hs[j];
         }
-        if (h === 0 && bl > 0) h = importEntry(this.ks, SCRATCH_DB, u8, this.argOff[i], this.argLen[i], 0, u8.subarray(bo, bo + bl), x.lru);
+        if (h === 0 && bl > 0) h = importEntry(this.ks, SCRATCH_DB, u8, x.off[i], x.len[i], 0, u8.subarray(bo, bo + bl), x.lru);
         idx.push(i);
         hs.push(h);
       }
@@ -388,29 +446,27 @@ export class Shard {
   }
 
   /** A write touched these keys: clients blocked on them get a chance to be served. */
-  private signalWritten(id: number, u8: Uint8Array, db: number): void {
+  private signalWritten(id: number, db: number): void {
     const spec = SHARD_HANDLER_KEYS[id];
     if (spec.first <= 0) return;
-    const argc = this.exec.argc;
-    const last = spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1);
-    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.blocked.signal(lockKey(db, u8, this.argOff[k], this.argLen[k]));
+    const x = this.exec;
+    const last = spec.last < 0 ? x.argc + spec.last : Math.min(spec.last, x.argc - 1);
+    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.blocked.signal(fingerprint(db, x.u8, x.off[k], x.len[k]));
   }
 
   /** Runs a blocked client's command again; true if it was answered. */
   private readonly serveWaiter = (w: Waiter): boolean => {
     const f = w.frame;
-    return this.execFrame(f, new Int32Array(f.buffer, f.byteOffset, f.length >> 2), 0, f.length, w);
+    return this.execFrame(f, new Int32Array(f.buffer, f.byteOffset, f.length >> 2), 0, w.from, w);
   };
 
   /** Answers the blocked clients whose timeout has passed; returns the next deadline (0: none). */
   expireBlocked(now: number): number {
     if (this.blocked.size === 0) return 0;
-    const due = this.blocked.expired(now);
-    for (const w of due) {
-      if (this.claimFor(w)) this.replyTo(w.conn, w.seq, w.resp3, w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+    for (const w of this.blocked.expired(now)) {
+      if (this.claimFor(w)) this.replyTo(w, w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
       else this.noneFor(w);
     }
-    if (due.length > 0) this.flushReplies();
     return this.blocked.nextDeadline();
   }
 
@@ -420,43 +476,38 @@ export class Shard {
     return Atomics.compareExchange(this.exec.claims!, w.claimIdx, w.claimGen, w.claimGen + 1) === w.claimGen;
   }
 
-  /** The record of a waiter that goes away without answering (the front counts frames in flight). */
+  /**
+   * The record of a waiter that goes away without answering: its thread
+   * counts replies in flight. An internal wait (a negative reply number:
+   * BLMOVE across shards) gets an empty answer instead, which ends it.
+   */
   private noneFor(w: Waiter): void {
-    const saveConn = this.conn;
-    this.conn = w.conn;
-    this.writer.reset();
-    this.emitNone();
-    this.conn = saveConn;
+    this.sinks[w.from].reply(w.conn, w.seq < SEQ_NONE ? w.seq : SEQ_NONE, EMPTY, 0, 0, false, false);
   }
 
   private emitNone(): void {
-    const saveSeq = this.seq;
-    this.seq = SEQ_NONE;
-    this.emit(false);
-    this.seq = saveSeq;
+    this.sinks[this.from].reply(this.conn, SEQ_NONE, EMPTY, 0, 0, false, false);
   }
 
-  /** Writes a one-off reply for a connection's command (timeouts, CLIENT UNBLOCK). */
-  private replyTo(conn: number, seq: number, resp3: boolean, kind: 'nullArray' | 'nullBulk' | 'unblocked'): void {
-    const saveConn = this.conn;
-    const saveSeq = this.seq;
-    this.conn = conn;
-    this.seq = seq;
-    const w = this.writer;
-    w.reset();
-    w.resp3 = resp3;
+  /** Writes a one-off reply for a blocked client (timeouts, CLIENT UNBLOCK). */
+  private replyTo(wt: Waiter, kind: 'nullArray' | 'nullBulk' | 'unblocked'): void {
+    const w = new ReplyWriter(64);
+    w.resp3 = wt.resp3;
     if (kind === 'nullArray') w.nullArray();
     else if (kind === 'nullBulk') w.nullBulk();
     else w.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
-    this.emit(false);
-    this.conn = saveConn;
-    this.seq = saveSeq;
+    this.sinks[wt.from].reply(wt.conn, wt.seq, w.buf, 0, w.len, false, false);
   }
 
-
+  /** Answers an internal request with an integer, outside the current command (a refused LOCK). */
+  private answerInternal(conn: number, seq: number, from: number, n: number): void {
+    const bytes = new TextEncoder().encode(`:${n}\r\n`);
+    this.sinks[from].reply(conn, seq, bytes, 0, bytes.length, false, false);
+  }
 
   private runCommand(id: number): void {
     const x = this.exec;
+    const w = x.r;
     const handler = SHARD_HANDLERS[id];
     x.name = SHARD_HANDLER_NAMES[id];
     const t0 = performance.now();
@@ -464,32 +515,29 @@ export class Shard {
       handler(x);
     } catch (err) {
       // A bug must not take the shard down: answer this command and go on.
-      this.writer.reset();
-      this.writer.error(`ERR internal error in '${x.name}': ${(err as Error).message}`);
+      w.reset();
+      w.error(`ERR internal error in '${x.name}': ${(err as Error).message}`);
     }
     this.usec[id] += (performance.now() - t0) * 1000;
     this.calls[id]++;
     this.commands++;
-    if (!this.streamed && this.writer.len > 0 && this.writer.buf[0] === 45 /* '-' */) {
+    if (!this.streamed && w.len > w.base && w.buf[w.base] === 45 /* '-' */) {
       this.failed[id]++;
-      const b = this.writer.buf;
-      let e = 1;
-      while (e < this.writer.len && b[e] !== 32 && b[e] !== 13) e++;
-      const prefix = Buffer.from(b.subarray(1, e)).toString('latin1');
+      const b = w.buf;
+      let e = w.base + 1;
+      while (e < w.len && b[e] !== 32 && b[e] !== 13) e++;
+      const prefix = Buffer.from(b.subarray(w.base + 1, e)).toString('latin1');
       this.errorstats[prefix] = (this.errorstats[prefix] ?? 0) + 1;
     }
   }
 
   private runInternal(op: number, flags: number): void {
     const x = this.exec;
-    const w = this.writer;
-    const sched = this.sched;
+    const w = x.r;
+    const locks = this.locks;
     switch (op) {
-      case OP_STATS:
-        w.bulkString(JSON.stringify(this.stats()));
-        break;
       case OP_CONFIG: {
-        // Arg 1: the front's tunables, as int32 words (config/tunables.ts).
+        // Arg 1: the tunables, as int32 words (config/tunables.ts).
         const t = this.exec.shard.tunables;
         const o = x.off[1];
         const n = Math.min(t.length, x.len[1] >> 2);
@@ -497,33 +545,19 @@ export class Shard {
         w.ok();
         break;
       }
-      case OP_RESETSTAT:
-        this.calls.fill(0);
-        this.usec.fill(0);
-        this.failed.fill(0);
-        this.errorstats = {};
-        w.ok();
-        break;
-      case OP_SHUTDOWN:
-        this.stopped = true;
-        w.ok();
-        break;
       case OP_LOCK: {
-        const keys: string[] = [];
-        for (let i = 0; i < x.argc; i++) keys.push(lockKey(x.u8[x.off[i]], x.u8, x.off[i] + 1, x.len[i] - 1));
-        sched.lock(this.txid, keys, (flags & REQ_WIDE) !== 0);
+        const fps: number[] = [];
+        for (let i = 0; i < x.argc; i++) fps.push(fingerprint(x.u8[x.off[i]], x.u8, x.off[i] + 1, x.len[i] - 1));
+        locks.lock(this.txid, fps, (flags & REQ_WIDE) !== 0);
         // A watched key that expired counts as changed: look each one up so lazy expiry runs now.
-        for (const k of sched.watchedKeys(this.conn)) {
-          const key = Buffer.from(k.slice(1), 'latin1');
-          this.ks.lookup(k.charCodeAt(0), key, 0, key.length, x.now);
-        }
-        w.int(sched.isDirty(this.conn) ? 1 : 0);
+        for (const k of locks.watchedKeys(this.conn)) this.ks.lookup(k.db, k.key, 0, k.key.length, x.now);
+        w.int(locks.isDirty(this.conn) ? 1 : 0);
         break;
       }
       case OP_UNLOCK:
-        sched.unlock(this.txid);
+        locks.unlock(this.txid);
         if (flags & REQ_WIDE) {
-          sched.unwatch(this.conn);
+          locks.unwatch(this.conn);
           this.syncWatchHook();
         }
         w.ok();
@@ -535,36 +569,35 @@ export class Shard {
         for (let i = 1; i < x.argc; i++) {
           // Reclaim an already expired key first: watching it starts from "absent".
           this.ks.lookup(x.db, x.u8, x.off[i], x.len[i], x.now);
-          sched.watch(this.conn, lockKey(x.db, x.u8, x.off[i], x.len[i]));
+          locks.watch(this.conn, fingerprint(x.db, x.u8, x.off[i], x.len[i]), x.db, x.u8.subarray(x.off[i], x.off[i] + x.len[i]));
         }
         this.syncWatchHook();
         w.ok();
         break;
       case OP_UNWATCH:
-        sched.unwatch(this.conn);
+        locks.unwatch(this.conn);
         this.syncWatchHook();
         w.ok();
         break;
       case OP_UNBLOCK: {
-        const w = this.blocked.byConnection(this.conn);
-        if (w === undefined) {
-          this.writer.int(0);
+        const wt = this.blocked.byConnection(this.conn);
+        if (wt === undefined) {
+          w.int(0);
           break;
         }
         const mode = x.argStr(1);
         // "stale" (the command was answered by another shard) names the claim it means.
-        if (mode === 'stale' && w.claimIdx !== Number(x.argStr(2))) {
-          this.writer.int(0);
+        if (mode === 'stale' && wt.claimIdx !== Number(x.argStr(2))) {
+          w.int(0);
           break;
         }
-        this.blocked.remove(w);
+        this.blocked.remove(wt);
         let answered = 0;
-        if (mode !== 'drop' && mode !== 'stale' && this.claimFor(w)) {
-          this.replyTo(w.conn, w.seq, w.resp3, mode === 'error' ? 'unblocked' : w.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
+        if (mode !== 'drop' && mode !== 'stale' && this.claimFor(wt)) {
+          this.replyTo(wt, mode === 'error' ? 'unblocked' : wt.timeoutReply === TimeoutReply.NullArray ? 'nullArray' : 'nullBulk');
           answered = 1;
-        } else this.noneFor(w);
-        this.writer.reset();
-        this.writer.int(answered);
+        } else this.noneFor(wt);
+        w.int(answered);
         break;
       }
       case OP_EXPORT: {
@@ -589,6 +622,14 @@ export class Shard {
       default:
         w.error('ERR unknown internal operation');
     }
+  }
+
+  /** CONFIG RESETSTAT: forgets the command and error counts. */
+  resetStats(): void {
+    this.calls.fill(0);
+    this.usec.fill(0);
+    this.failed.fill(0);
+    this.errorstats = {};
   }
 
   stats(): ShardStats {
@@ -618,95 +659,21 @@ export class Shard {
     };
   }
 
-  /**
-   * Writes the writer's bytes as one or more reply records. `partial` marks
-   * that more of this reply follows (a streamed bulk).
-   */
+  /** Sends the writer's bytes to the current frame's origin; `partial` marks that more of this reply follows. */
   private emit(partial: boolean): void {
     const w = this.writer;
-    this.emitBytes(w.buf, 0, w.len, partial);
+    this.sinks[this.from].reply(this.conn, this.seq, w.buf, 0, w.len, partial, this.squashable && !partial);
     w.reset();
   }
 
-  /** Whether the reply being emitted may join the previous record (REQ_SQUASH, not streamed). */
-  private squashable = false;
-  /** The open squashed record: its connection (-1: none), first seq, span and payload bytes. */
-  private squashConn = -1;
-  private squashSeq = 0;
-  private squashSpan = 0;
-  private squashLen = 0;
-
-  /**
-   * Appends a reply to the previous record when that record answers the
-   * same connection's previous request and is still the ring's last,
-   * unpublished record: a pipeline's replies travel as one record, which the
-   * front delivers with one lookup and one copy.
-   */
-  private squash(src: Uint8Array, off: number, len: number): boolean {
-    if (this.squashConn !== this.conn || this.seq !== this.squashSeq + this.squashSpan || len > SQUASH_MAX) return false;
-    const ring = this.replies;
-    const p = ring.growLast(REP_HEADER_BYTES + this.squashLen + len);
-    if (p < 0) return false;
-    const d = p + REP_HEADER_BYTES + this.squashLen;
-    const u8 = ring.u8;
-    if (len < 64) for (let i = 0; i < len; i++) u8[d + i] = src[off + i];
-    else u8.set(src.subarray(off, off + len), d);
-    this.squashSpan++;
-    this.squashLen += len;
-    const b = p >> 2;
-    ring.i32[b + 2] = this.squashLen;
-    ring.i32[b + 3] = this.squashSpan << REPLY_SPAN_SHIFT;
-    return true;
-  }
-
-  private emitBytes(src: Uint8Array, off: number, len: number, partial: boolean): void {
-    const ring = this.replies;
-    if (this.squashable && !partial && this.squash(src, off, len)) return;
-    const max = ring.maxRecord - REP_HEADER_BYTES - 8;
-    // A record that may be grown: one whole squashable reply.
-    if (this.squashable && !partial && len <= SQUASH_MAX) {
-      this.squashConn = this.conn;
-      this.squashSeq = this.seq;
-      this.squashSpan = 1;
-      this.squashLen = len;
-    } else this.squashConn = -1;
-    do {
-      const n = len > max ? max : len;
-      const last = n === len && !partial;
-      let p = ring.reserve(REP_HEADER_BYTES + n);
-      while (p < 0) {
-        // Ring full: let the front see what is there, then wait for it to drain.
-        this.flushReplies();
-        if (this.onReplyRingFull !== null) this.onReplyRingFull();
-        else ring.waitForSpace(5);
-        p = ring.reserve(REP_HEADER_BYTES + n);
-      }
-      const i32 = ring.i32;
-      const b = p >> 2;
-      i32[b] = this.conn;
-      i32[b + 1] = this.seq;
-      i32[b + 2] = n;
-      i32[b + 3] = last ? 0 : REPLY_PARTIAL;
-      const d = p + REP_HEADER_BYTES;
-      const u8 = ring.u8;
-      if (n < 64) for (let i = 0; i < n; i++) u8[d + i] = src[off + i];
-      else u8.set(src.subarray(off, off + n), d);
-      ring.commit();
-      off += n;
-      len -= n;
-    } while (len > 0);
-  }
-
   /** Sends a large bulk in parts, straight from the arena, without copying it whole. */
-  private streamBulk(src: Uint8Array, off: number, len: number): void {
+  private readonly streamBulk = (src: Uint8Array, off: number, len: number): void => {
     this.writer.bulkHeader(len);
     this.streamed = true;
     this.emit(true);
-    this.emitBytes(src, off, len, true);
-    this.replies.publish();
-    this.doorbell.ring();
+    this.sinks[this.from].reply(this.conn, this.seq, src, off, len, true, false);
     this.writer.ascii('\r\n');
-  }
+  };
 
   /** One step of active expiry over every database, within a time budget (ms). */
   activeExpire(budgetMs: number): void {
@@ -720,3 +687,5 @@ export class Shard {
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);

@@ -1,38 +1,54 @@
 /**
- * The front thread's doorbell: one Int32 in a SharedArrayBuffer that every
- * shard rings after publishing replies. The front only sleeps on it when it
- * has nothing else to do, and a shard only pays for `Atomics.notify` (a
- * syscall) when the front actually sleeps: the front sets SLEEPING before it
- * waits, a shard clears it with compare-and-swap before notifying, so no
- * wake-up is lost and none is sent twice.
+ * One doorbell per thread: an Int32 in a SharedArrayBuffer shared by all
+ * threads, each on its own cache line. A thread that published records for
+ * a peer rings the peer's bell; the peer sleeps on it with
+ * `Atomics.waitAsync` when its event loop has nothing else to do.
+ *
+ * A wake-up is a syscall, so it is paid only when the peer really sleeps:
+ * the sleeper stores ARMED before its last look at its rings, a ringer
+ * clears it with compare-and-swap before notifying. No wake-up is lost (a
+ * record published after the last look finds the bell armed) and none is
+ * sent twice (only one ringer wins the swap).
  */
-const SLEEPING = 0;
+const STRIDE = 16; // Int32 words: 64 bytes, one cache line per bell
+const AWAKE = 0;
+const ARMED = 1;
 
-export class Doorbell {
-  readonly ctl: Int32Array;
-  constructor(readonly sab: SharedArrayBuffer = new SharedArrayBuffer(64)) {
-    this.ctl = new Int32Array(sab);
+export function createBells(threads: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(threads * STRIDE * 4);
+}
+
+export class Doorbells {
+  readonly words: Int32Array;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.words = new Int32Array(sab);
   }
 
-  /** Shard side: wake the front if it sleeps. */
-  ring(): void {
-    if (Atomics.load(this.ctl, SLEEPING) === 1 && Atomics.compareExchange(this.ctl, SLEEPING, 1, 0) === 1) {
-      Atomics.notify(this.ctl, SLEEPING);
+  /** Wakes thread `t` if it sleeps. */
+  ring(t: number): void {
+    const i = t * STRIDE;
+    if (Atomics.load(this.words, i) === ARMED && Atomics.compareExchange(this.words, i, ARMED, AWAKE) === ARMED) {
+      Atomics.notify(this.words, i);
     }
   }
 
-  /** Front side: announce the intent to sleep; the caller must re-check its rings afterwards. */
-  arm(): void {
-    Atomics.store(this.ctl, SLEEPING, 1);
+  /** Thread `t` is about to sleep: it must look at its rings once more afterwards. */
+  arm(t: number): void {
+    Atomics.store(this.words, t * STRIDE, ARMED);
   }
 
-  disarm(): void {
-    Atomics.store(this.ctl, SLEEPING, 0);
+  /** Thread `t` is busy: ringers need not notify it. */
+  disarm(t: number): void {
+    Atomics.store(this.words, t * STRIDE, AWAKE);
   }
 
-  /** Front side: a promise resolved when a shard rings (or at once if one already did). */
-  waitAsync(): Promise<unknown> | null {
-    const r = Atomics.waitAsync(this.ctl, SLEEPING, 1);
+  /**
+   * Waits (without blocking the event loop) until thread `t`'s bell is rung;
+   * null when it was rung already (the bell is not armed).
+   */
+  waitAsync(t: number): Promise<unknown> | null {
+    const r = Atomics.waitAsync(this.words, t * STRIDE, ARMED);
     return r.async ? r.value : null;
   }
 }

@@ -2,20 +2,22 @@
  * Binary frames carried by the rings. All fields are 32-bit words, so frames
  * are written and read as Int32 words at 4-byte-aligned offsets.
  *
- * Request frame (front → shard), the payload of one ring record:
- *   word 0  connection id
- *   word 1  reply sequence number of that connection
+ * Request frame (a thread → the thread owning the shard), one ring record:
+ *   word 0  connection key (connKey: thread and slot of the client's
+ *           connection; 0 for requests a thread makes on its own behalf)
+ *   word 1  reply sequence number of that connection (negative: an
+ *           internal request, answered to the requesting thread's promise)
  *   word 2  handler id (low 16 bits) | flags (high 16 bits)
- *   word 3  database index
- *   word 4  txid (global order; reserved for the transactional scheduler)
+ *   word 3  database index (| claim index << 8 with REQ_CLAIM)
+ *   word 4  txid of the transaction the frame belongs to, 0 for none
  *   word 5  argc
  *   then argc times: word length, bytes padded to 4
  *
- * Reply record (shard → front):
- *   word 0  connection id
+ * Reply record (the owning thread → the requesting thread):
+ *   word 0  connection key
  *   word 1  reply sequence number
  *   word 2  payload length in bytes
- *   word 3  flags (REPLY_PARTIAL: more records of this reply follow)
+ *   word 3  flags (REPLY_PARTIAL: more records of this reply follow; a span)
  *   then the RESP bytes of the reply, padded to 4
  */
 
@@ -25,11 +27,9 @@ export const REP_HEADER_BYTES = 16;
 /** Request flags (high 16 bits of word 2). */
 export const REQ_RESP3 = 1;
 export const REQ_NO_TOUCH = 2;
-/** The frame is one part of a command whose keys span several shards. */
-export const REQ_PART = 4;
 /**
  * The last argument carries the value of a key owned by another shard,
- * fetched by the front in an earlier phase (LCS across shards).
+ * fetched in an earlier hop (LCS across shards).
  */
 export const REQ_FOREIGN_VALUE = 8;
 /** LOCK: the transaction spans the whole keyspace. EXPORT: delete the key after reading it. */
@@ -45,18 +45,24 @@ export const REQ_NOBLOCK = 32;
 export const REQ_CLAIM = 64;
 /**
  * Some key arguments belong to other shards (read-only sources of a
- * multi-key command such as SINTERSTORE across shards): the front exported
- * them and appended their blobs (empty: missing key), then one argument of
- * u16 LE indexes saying which key argument each blob stands for. The shard
+ * multi-key command such as SINTERSTORE across shards): they were exported
+ * and their blobs appended (empty: missing key), then one argument of u16 LE
+ * indexes saying which key argument each blob stands for. The shard
  * materializes them in a scratch database for the duration of the command.
  */
 export const REQ_FOREIGN_KEYS = 128;
 /**
  * The reply may share a record with the connection's neighbouring replies
- * (squashing): set by the front on plain single-shard commands of
- * connections that drop no replies (no CLIENT REPLY OFF/SKIP).
+ * (squashing): set on plain single-shard commands of connections that drop
+ * no replies (no CLIENT REPLY OFF/SKIP).
  */
 export const REQ_SQUASH = 256;
+/**
+ * LOCK of a transaction that locks on this shard only: it holds nothing
+ * elsewhere, so it may always wait (wait-die never applies to it).
+ */
+export const REQ_LOCK_ONE = 512;
+
 /** Reply sequence number of a record that answers nothing (a dropped waiter), kept for in-flight accounting. */
 export const SEQ_NONE = -1;
 
@@ -69,18 +75,146 @@ export const REPLY_PARTIAL = 1;
  */
 export const REPLY_SPAN_SHIFT = 8;
 
-/** Connection id used for frames the front sends on its own behalf (INFO, stats). */
-export const INTERNAL_CONN = 0;
+// ---- connection keys --------------------------------------------------------
+
+/** A connection key is `thread << CONN_THREAD_SHIFT | slot`: unique across threads. */
+const CONN_THREAD_SHIFT = 20;
+export const MAX_SLOTS_PER_THREAD = 1 << CONN_THREAD_SHIFT;
+
+export function connKey(thread: number, slot: number): number {
+  return (thread << CONN_THREAD_SHIFT) | slot;
+}
+
+export function connSlot(key: number): number {
+  return key & (MAX_SLOTS_PER_THREAD - 1);
+}
+
+export function connThread(key: number): number {
+  return key >>> CONN_THREAD_SHIFT;
+}
+
+// ---- internal operations ----------------------------------------------------
+
+/** Handler ids from here up are internal operations, not commands. */
+export const OP_BASE = 0x8000;
+/** New encoding thresholds (arg 1: int32 words, config/tunables.ts), applied in ring order. */
+export const OP_CONFIG = 0x8002;
+/**
+ * Scheduler: take intent locks on the keys named (each argument: db byte +
+ * key). Replies :0 when granted, :1 when granted and the connection's watched
+ * keys here were touched, :-1 when the transaction must let go of its locks
+ * everywhere and try again (wait-die). REQ_WIDE locks the whole keyspace;
+ * REQ_LOCK_ONE may always wait.
+ */
+export const OP_LOCK = 0x8004;
+/** Scheduler: release the frame's txid's locks (and the connection's watches, with REQ_WIDE). */
+export const OP_UNLOCK = 0x8005;
+/** WATCH the keys named (in the frame's database) for the frame's connection. */
+export const OP_WATCH = 0x8006;
+/** Forget the frame's connection's watches. */
+export const OP_UNWATCH = 0x8007;
+/** Read a whole key as bytes (nil if missing); REQ_WIDE deletes it afterwards. */
+export const OP_EXPORT = 0x8008;
+/** Write key (arg 1) from exported bytes (arg 2); arg 3 is "replace" or "nx". Replies 1 if written, else 0. */
+export const OP_IMPORT = 0x8009;
+/** CLIENT UNBLOCK of the frame's connection: arg 1 is "timeout", "error", "drop" (connection gone) or "stale". Replies 1 if it was blocked here. */
+export const OP_UNBLOCK = 0x800a;
+/**
+ * A question for the receiving thread rather than its shard (connection-wide
+ * views and settings): arg 0 names the action (list, kill, unblock, unpause,
+ * info, resetstat, config), arg 1 is its JSON argument; the answer is JSON.
+ */
+export const OP_THREAD = 0x8100;
+
+// ---- encoding -------------------------------------------------------------------
 
 export function pad4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** Copies bytes; a plain loop beats TypedArray.set for short runs. */
-export function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
-  if (len < 48) {
-    for (let i = 0; i < len; i++) dst[dstOff + i] = src[srcOff + i];
-  } else {
-    dst.set(src.subarray(srcOff, srcOff + len), dstOff);
+/**
+ * Bytes of a request frame whose arguments are (offset, length) pairs in
+ * `buf`; `pick` optionally lists which argument indexes to send (the part
+ * of a multi-key command that belongs to one shard).
+ */
+export function requestSize(argLen: Int32Array, argc: number, pick: number[] | null): number {
+  const n = pick === null ? argc : pick.length;
+  let size = REQ_HEADER_BYTES;
+  for (let k = 0; k < n; k++) size += 4 + pad4(argLen[pick === null ? k : pick[k]]);
+  return size;
+}
+
+/** Writes a request frame at byte offset `p` (4-aligned) of `u8`/`i32` (views of one buffer). */
+export function writeRequest(
+  u8: Uint8Array,
+  i32: Int32Array,
+  p: number,
+  conn: number,
+  seq: number,
+  word2: number,
+  db: number,
+  txid: number,
+  buf: Uint8Array,
+  argOff: Int32Array,
+  argLen: Int32Array,
+  argc: number,
+  pick: number[] | null,
+): void {
+  const n = pick === null ? argc : pick.length;
+  const w = p >> 2;
+  i32[w] = conn;
+  i32[w + 1] = seq;
+  i32[w + 2] = word2;
+  i32[w + 3] = db;
+  i32[w + 4] = txid;
+  i32[w + 5] = n;
+  let pos = p + REQ_HEADER_BYTES;
+  for (let k = 0; k < n; k++) {
+    const a = pick === null ? k : pick[k];
+    const len = argLen[a];
+    const off = argOff[a];
+    i32[pos >> 2] = len;
+    pos += 4;
+    if (len < 48) {
+      for (let i = 0; i < len; i++) u8[pos + i] = buf[off + i];
+    } else {
+      u8.set(buf.subarray(off, off + len), pos);
+    }
+    pos += pad4(len);
   }
+}
+
+/** A request frame in a buffer of its own (frames that wait: parked, queued, in overflow). */
+export function requestFrame(
+  conn: number,
+  seq: number,
+  word2: number,
+  db: number,
+  txid: number,
+  buf: Uint8Array,
+  argOff: Int32Array,
+  argLen: Int32Array,
+  argc: number,
+  pick: number[] | null,
+): Uint8Array {
+  const frame = new Uint8Array(requestSize(argLen, argc, pick));
+  writeRequest(frame, new Int32Array(frame.buffer), 0, conn, seq, word2, db, txid, buf, argOff, argLen, argc, pick);
+  return frame;
+}
+
+/** Lays out separate argument buffers the way the parser hands them over. */
+export function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: Int32Array } {
+  let total = 0;
+  for (const a of args) total += a.length;
+  const buf = new Uint8Array(total);
+  const off = new Int32Array(args.length);
+  const len = new Int32Array(args.length);
+  let o = 0;
+  for (let i = 0; i < args.length; i++) {
+    buf.set(args[i], o);
+    off[i] = o;
+    len[i] = args[i].length;
+    o += args[i].length;
+  }
+  return { buf, off, len };
 }

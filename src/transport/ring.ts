@@ -1,14 +1,16 @@
 /**
  * A single-producer / single-consumer ring of length-prefixed records in a
- * SharedArrayBuffer. One ring per direction per shard.
+ * SharedArrayBuffer. One ring per ordered pair of threads: it carries the
+ * producer's requests to the consumer's shard and the producer's replies to
+ * the consumer's requests, told apart by a bit of the record header.
  *
  * Layout of the SharedArrayBuffer:
  *   Int32 header (HEADER_BYTES): HEAD (consumer position), TAIL (producer
- *   position), each on its own cache line, then the sleep/wait flags.
+ *   position), each on its own cache line, then the producer's wait flag.
  *   Data area of `capacity` bytes (a multiple of 4).
  *
- * A record is a 4-byte word `length | MORE_BIT` followed by the payload padded
- * to 4 bytes; `length` counts the header word and the padding. A record never
+ * A record is a 4-byte word `length | MORE_BIT | REPLY_BIT` followed by the
+ * payload padded to 4 bytes; `length` counts the header word and the padding. A record never
  * wraps: when it does not fit before the end of the data area, the producer
  * writes a SKIP word and starts again at 0 (the free-space check counts it).
  * A logical frame larger than `maxRecord` is sent as several records, all but
@@ -26,14 +28,14 @@
 export const HEADER_BYTES = 256;
 const HEAD = 0; // int32 index
 const TAIL = 16; // int32 index (64 bytes later: its own cache line)
-/** Consumer sets this to 1 before it sleeps waiting for records. */
-export const CONSUMER_SLEEPING = 32;
-/** Producer sets this to 1 before it sleeps waiting for free space. */
-export const PRODUCER_WAITING = 48;
+/** Producer sets this to 1 when it holds records the ring had no room for: the consumer wakes it after freeing space. */
+const PRODUCER_WAITING = 32;
 
 const SKIP = -1;
 export const MORE_BIT = 0x40000000;
-const LEN_MASK = 0x3fffffff;
+/** The record is a reply (to a request of the consumer), not a request. */
+export const REPLY_BIT = 0x20000000;
+const LEN_MASK = 0x1fffffff;
 
 export function createRingBuffer(capacity: number): SharedArrayBuffer {
   if (capacity % 4 !== 0 || capacity < 1024) throw new Error('ring capacity must be a multiple of 4 and >= 1024');
@@ -107,9 +109,9 @@ export class RingProducer extends RingEnd {
   private lastRecord = -1;
 
   /** Finishes the record reserved last. */
-  commit(more = false): void {
+  commit(more = false, reply = false): void {
     const t = this.tail;
-    this.i32[t >> 2] = this.pendingLen | (more ? MORE_BIT : 0);
+    this.i32[t >> 2] = this.pendingLen | (more ? MORE_BIT : 0) | (reply ? REPLY_BIT : 0);
     let next = t + this.pendingLen;
     if (next === this.capacity) next = 0;
     this.tail = next;
@@ -134,7 +136,7 @@ export class RingProducer extends RingEnd {
       if (free < 0) free += this.capacity;
       if (extra > free) return -1;
     }
-    this.i32[start >> 2] = recordBytes;
+    this.i32[start >> 2] = recordBytes | (this.i32[start >> 2] & REPLY_BIT);
     this.tail = start + recordBytes === this.capacity ? 0 : start + recordBytes;
     return start + 4;
   }
@@ -150,24 +152,9 @@ export class RingProducer extends RingEnd {
     return Atomics.load(this.ctl, TAIL) !== this.tail;
   }
 
-  /**
-   * Wakes the consumer if it sleeps. The flag is cleared with a
-   * compare-and-swap so a wake-up is never lost and never sent twice.
-   */
-  wakeConsumer(): boolean {
-    if (Atomics.load(this.ctl, CONSUMER_SLEEPING) === 1 && Atomics.compareExchange(this.ctl, CONSUMER_SLEEPING, 1, 0) === 1) {
-      Atomics.notify(this.ctl, CONSUMER_SLEEPING);
-      return true;
-    }
-    return false;
-  }
-
-  /** Blocks (worker threads only) until the consumer frees space or `ms` passes. */
-  waitForSpace(ms: number): void {
-    const head = Atomics.load(this.ctl, HEAD);
+  /** Asks the consumer to report freed space (see RingConsumer.release). */
+  wantSpace(): void {
     Atomics.store(this.ctl, PRODUCER_WAITING, 1);
-    if (Atomics.load(this.ctl, HEAD) === head) Atomics.wait(this.ctl, HEAD, head, ms);
-    Atomics.store(this.ctl, PRODUCER_WAITING, 0);
   }
 }
 
@@ -198,6 +185,8 @@ export class RingConsumer extends RingEnd {
   recordLength = 0;
   /** Whether the current record is followed by more parts of the same frame. */
   recordMore = false;
+  /** Whether the current record is a reply rather than a request. */
+  recordReply = false;
 
   /**
    * Returns the byte offset of the next record's payload in `u8` (its length
@@ -218,38 +207,22 @@ export class RingConsumer extends RingEnd {
     const len = word & LEN_MASK;
     this.recordLength = len;
     this.recordMore = (word & MORE_BIT) !== 0;
+    this.recordReply = (word & REPLY_BIT) !== 0;
     let nextPos = c + len;
     if (nextPos === this.capacity) nextPos = 0;
     this.cursor = nextPos;
     return c + 4;
   }
 
-  /** Gives the space of every record read so far back to the producer. */
-  release(): void {
-    if (this.head === this.cursor) return;
+  /**
+   * Gives the space of every record read so far back to the producer.
+   * Returns true when the producer asked to hear about freed space (it
+   * holds records that did not fit): the caller then wakes it.
+   */
+  release(): boolean {
+    if (this.head === this.cursor) return false;
     this.head = this.cursor;
     Atomics.store(this.ctl, HEAD, this.head);
-    if (Atomics.load(this.ctl, PRODUCER_WAITING) === 1) Atomics.notify(this.ctl, HEAD);
-  }
-
-  /**
-   * Marks the consumer as about to sleep. Returns false if records arrived in
-   * the meantime (then it must not sleep). Used with `Atomics.wait` (workers)
-   * or `Atomics.waitAsync` (the front) on CONSUMER_SLEEPING.
-   */
-  prepareSleep(): boolean {
-    Atomics.store(this.ctl, CONSUMER_SLEEPING, 1);
-    if (Atomics.load(this.ctl, TAIL) !== this.cursor) {
-      Atomics.store(this.ctl, CONSUMER_SLEEPING, 0);
-      return false;
-    }
-    return true;
-  }
-
-  /** Sleeps (worker threads only) until woken or `ms` passes. */
-  sleep(ms: number): void {
-    if (!this.prepareSleep()) return;
-    Atomics.wait(this.ctl, CONSUMER_SLEEPING, 1, ms);
-    Atomics.store(this.ctl, CONSUMER_SLEEPING, 0);
+    return Atomics.load(this.ctl, PRODUCER_WAITING) === 1 && Atomics.compareExchange(this.ctl, PRODUCER_WAITING, 1, 0) === 1;
   }
 }

@@ -121,15 +121,43 @@ describe('SPSC ring', () => {
     expect(c.recordMore).toBe(false);
   });
 
-  it('sleep returns at once when records are pending and wakeConsumer only wakes a sleeper', () => {
+  it('tells requests from replies, and keeps the reply mark when a record grows', () => {
     const sab = createRingBuffer(1024);
     const p = new RingProducer(sab);
     const c = new RingConsumer(sab);
-    expect(p.wakeConsumer()).toBe(false);
+    let off = p.reserve(8);
+    p.commit(false, false);
+    off = p.reserve(8);
+    p.commit(false, true);
+    expect(p.growLast(16)).toBe(off);
+    p.publish();
+    c.poll();
+    c.next();
+    expect(c.recordReply).toBe(false);
+    c.next();
+    expect(c.recordReply).toBe(true);
+    expect(c.recordLength).toBe(4 + 16);
+  });
+
+  it('reports freed space only to a producer that asked for it, once', () => {
+    const sab = createRingBuffer(1024);
+    const p = new RingProducer(sab);
+    const c = new RingConsumer(sab);
     writeRecord(p, new Uint8Array(4));
     p.publish();
-    const t0 = Date.now();
-    c.sleep(1000);
-    expect(Date.now() - t0).toBeLessThan(500);
+    c.poll();
+    c.next();
+    expect(c.release()).toBe(false);
+    writeRecord(p, new Uint8Array(4));
+    p.wantSpace();
+    p.publish();
+    c.poll();
+    c.next();
+    expect(c.release()).toBe(true);
+    writeRecord(p, new Uint8Array(4));
+    p.publish();
+    c.poll();
+    c.next();
+    expect(c.release()).toBe(false);
   });
 });

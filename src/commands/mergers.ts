@@ -4,11 +4,10 @@
  * the parts (indexed by shard) into the one reply the client sees, the way
  * Redis's command tips describe (agg_sum, all_succeeded, ...).
  */
-import { ReplyWriter } from '../protocol/reply-writer.js';
+import type { ReplyWriter } from '../protocol/reply-writer.js';
 
+/** Combines the parts of a reply that several shards produced (indexed by shard) into one reply. */
 export type Merger = (parts: (Uint8Array | null)[], w: ReplyWriter) => void;
-
-const encoder = new TextEncoder();
 
 /** Returns the first part that is an error reply, if any. */
 function firstError(parts: (Uint8Array | null)[]): Uint8Array | null {
@@ -147,17 +146,9 @@ export const mergeRandomKey: Merger = (parts, w) => {
   }
 };
 
-/** MSETNX, phase one: how many of the keys exist across the shards. */
-export function sumOf(parts: (Uint8Array | null)[]): number {
-  let sum = 0;
-  for (const p of parts) if (p !== null && p[0] === 58) sum += readInt(p, 1);
-  return sum;
-}
-
 /** The body of a bulk-string reply as text (internal JSON replies). */
 export function bulkText(p: Uint8Array): string {
   readInt(p, 1);
   return Buffer.from(p.subarray(lineEnd, p.length - 2)).toString('utf8');
 }
 
-export { encoder };

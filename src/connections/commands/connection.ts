@@ -1,13 +1,17 @@
 /**
- * The connection family, run on the front: PING, ECHO, HELLO, AUTH, QUIT,
- * RESET, SELECT and CLIENT. They change or report the connection's own state
- * and never touch the keyspace.
+ * The connection family, run on the connection's thread: PING, ECHO, HELLO,
+ * AUTH, QUIT, RESET, SELECT and CLIENT. They change or report the state of
+ * connections and never touch the keyspace. CLIENT LIST, KILL, UNBLOCK,
+ * PAUSE and UNPAUSE reach the connections of every thread.
  */
-import type { FrontCall, FrontHandler } from '../front/front-call.js';
-import { ReplyMode, type Connection } from '../front/connection.js';
-import { REDIS_COMPAT_VERSION } from '../front/info.js';
-import { RespMap, Simple } from '../protocol/resp-value.js';
-import { parseInt64 } from '../util/numbers.js';
+import type { FrontCall, FrontHandler } from '../front-call.js';
+import type { Connection } from '../connection.js';
+import { ReplyMode } from '../reply-order.js';
+import { REDIS_COMPAT_VERSION } from '../info.js';
+import { askThreads, clientLine, type ClientFilter } from '../clients-view.js';
+import { dbIndexError, parseDb } from '../../commands/db-index.js';
+import { RespMap } from '../../protocol/resp-value.js';
+import { PauseMode } from '../../threads/shared.js';
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
@@ -29,7 +33,7 @@ function validName(s: Uint8Array): boolean {
 
 /** Checks a password against requirepass, as the default user. */
 function checkAuth(f: FrontCall, user: string, pass: string): boolean {
-  const required = f.front.config.get('requirepass');
+  const required = f.thread.config.get('requirepass');
   return user === 'default' && required !== '' && pass === required;
 }
 
@@ -40,7 +44,7 @@ function setAuthenticated(c: Connection): void {
 
 function auth(f: FrontCall): void {
   if (f.argc > 3) return f.error('ERR syntax error');
-  const required = f.front.config.get('requirepass');
+  const required = f.thread.config.get('requirepass');
   if (f.argc === 2 && required === '') {
     return f.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
@@ -83,7 +87,7 @@ function hello(f: FrontCall): void {
     }
   }
   if (authPair !== null) {
-    const required = f.front.config.get('requirepass');
+    const required = f.thread.config.get('requirepass');
     const ok = required === '' ? authPair[0] === 'default' : checkAuth(f, authPair[0], authPair[1]);
     if (!ok) return f.error(WRONGPASS);
     setAuthenticated(c);
@@ -128,46 +132,21 @@ function reset(f: FrontCall): void {
   c.replyMode = ReplyMode.On;
   c.multi = null;
   c.multiDirty = false;
-  f.front.unwatchAll(c);
-  c.authenticated = f.front.config.get('requirepass') === '';
+  f.session.unwatchAll(c);
+  c.authenticated = f.thread.config.get('requirepass') === '';
   c.parser.authenticated = c.authenticated;
   f.w.simple('RESET');
 }
 
-/**
- * A database index as Redis reads it (getIntFromObject: a 32-bit integer):
- * 'syntax' when it is not an integer, 'range' when it does not fit 32 bits.
- */
-export function parseDb(s: string): number | 'syntax' | 'range' {
-  const v = parseInt64(Buffer.from(s, 'latin1'), 0, Buffer.byteLength(s, 'latin1'));
-  if (v === null) return 'syntax';
-  if (v < -2147483648n || v > 2147483647n) return 'range';
-  return Number(v);
-}
-
 function select(f: FrontCall): void {
   const db = parseDb(f.arg(1));
-  if (db === 'syntax') return f.error('ERR value is not an integer or out of range');
-  if (db === 'range') return f.error('ERR value is out of range, value must between -2147483648 and 2147483647');
-  if (db < 0 || db >= 16) return f.error('ERR DB index is out of range');
-  f.conn.db = db;
+  const err = dbIndexError(db);
+  if (err !== null) return f.error(err);
+  f.conn.db = db as number;
   f.w.ok();
 }
 
 // ---- CLIENT -----------------------------------------------------------------------
-
-function clientLine(f: FrontCall, c: Connection): string {
-  const now = Date.now();
-  const flags = (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
-  const qbuf = c.parser.buffered;
-  return (
-    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${(c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1} ` +
-    `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
-    `rbs=0 rbp=0 obl=0 oll=0 omem=${c.socket.writableLength} tot-mem=0 events=r cmd=${c === f.conn ? f.fullName : c.lastCommand} ` +
-    `user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer}`
-  );
-}
 
 function clientId(f: FrontCall): void {
   f.w.int(f.conn.id);
@@ -195,70 +174,103 @@ function clientSetinfo(f: FrontCall): void {
   f.w.ok();
 }
 
+const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
+
+/** CLIENT LIST [TYPE type] [ID id ...]: the clients of every thread, by id. */
 function clientList(f: FrontCall): void {
-  let conns = f.front.liveConnections();
+  const filter: ClientFilter = {};
   for (let j = 2; j < f.argc; j++) {
     if (f.argIs(j, 'type') && j + 1 < f.argc) {
       const t = f.arg(++j).toLowerCase();
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) return f.error(`ERR Unknown client type '${f.arg(j)}'`);
-      if (t !== 'normal') conns = [];
+      if (!CLIENT_TYPES.includes(t)) return f.error(`ERR Unknown client type '${f.arg(j)}'`);
+      filter.type = t;
     } else if (f.argIs(j, 'id') && j + 1 < f.argc) {
-      const ids = new Set<number>();
+      const ids: number[] = [];
       for (j++; j < f.argc; j++) {
         const s = f.arg(j);
         if (!/^\d+$/.test(s) || Number(s) <= 0) return f.error('ERR Invalid client ID');
-        ids.add(Number(s));
+        ids.push(Number(s));
       }
-      conns = conns.filter((c) => ids.has(c.id));
+      filter.ids = ids;
     } else {
       return f.error('ERR syntax error');
     }
   }
-  f.w.verbatim(conns.map((c) => clientLine(f, c) + '\n').join(''));
+  const me = { id: f.conn.id, cmd: f.fullName };
+  f.later(askThreads<{ id: number; line: string }[]>(f.thread, 'list', { filter, me }), (w, perThread) => {
+    const all = perThread.flat().sort((a, b) => a.id - b.id);
+    w.verbatim(all.map((c) => c.line + '\n').join(''));
+  });
 }
 
 function clientInfo(f: FrontCall): void {
-  f.w.verbatim(clientLine(f, f.conn) + '\n');
+  f.w.verbatim(clientLine(f.conn, f.thread.index, f.fullName, Date.now()) + '\n');
 }
 
+/** CLIENT KILL addr:port, or CLIENT KILL with filters: closes matching clients of every thread. */
 function clientKill(f: FrontCall): void {
-  const conns = f.front.liveConnections();
   if (f.argc === 3) {
     // Old form: CLIENT KILL addr:port
-    const addr = f.arg(2);
-    const target = conns.find((c) => c.addr === addr);
-    if (target === undefined) return f.error('ERR No such client');
-    f.front.killConnection(target);
-    return f.w.ok();
+    const filter: ClientFilter = { addr: f.arg(2) };
+    f.later(askThreads<number>(f.thread, 'kill', { filter }), (w, counts) => {
+      if (counts.reduce((a, b) => a + b, 0) === 0) w.error('ERR No such client');
+      else w.ok();
+    });
+    return;
   }
-  let matches = conns;
+  const filter: ClientFilter = {};
   let skipMe = true;
   for (let j = 2; j < f.argc; j += 2) {
     if (j + 1 >= f.argc) return f.error('ERR syntax error');
     const v = f.arg(j + 1);
     if (f.argIs(j, 'id')) {
       if (!/^\d+$/.test(v) || Number(v) <= 0) return f.error('ERR client-id should be greater than 0');
-      matches = matches.filter((c) => c.id === Number(v));
-    } else if (f.argIs(j, 'addr')) matches = matches.filter((c) => c.addr === v);
-    else if (f.argIs(j, 'laddr')) matches = matches.filter((c) => c.laddr === v);
-    else if (f.argIs(j, 'user')) matches = matches.filter((c) => c.user === v);
+      filter.ids = [Number(v)];
+    } else if (f.argIs(j, 'addr')) filter.addr = v;
+    else if (f.argIs(j, 'laddr')) filter.laddr = v;
+    else if (f.argIs(j, 'user')) filter.user = v;
     else if (f.argIs(j, 'type')) {
       const t = v.toLowerCase();
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) return f.error(`ERR Unknown client type '${v}'`);
-      if (t !== 'normal') matches = [];
+      if (!CLIENT_TYPES.includes(t)) return f.error(`ERR Unknown client type '${v}'`);
+      filter.type = t;
     } else if (f.argIs(j, 'skipme')) {
       if (v.toLowerCase() === 'yes') skipMe = true;
       else if (v.toLowerCase() === 'no') skipMe = false;
       else return f.error('ERR syntax error');
     } else if (f.argIs(j, 'maxage')) {
       if (!/^\d+$/.test(v)) return f.error('ERR value is not an integer or out of range');
-      const maxAge = Number(v) * 1000;
-      matches = matches.filter((c) => Date.now() - c.createdAt >= maxAge);
+      filter.maxAgeMs = Number(v) * 1000;
     } else return f.error('ERR syntax error');
   }
-  if (skipMe) matches = matches.filter((c) => c !== f.conn);
-  for (const c of matches) f.front.killConnection(c);
-  f.w.int(matches.length);
+  if (skipMe) filter.skipId = f.conn.id;
+  f.later(askThreads<number>(f.thread, 'kill', { filter }), (w, counts) => w.int(counts.reduce((a, b) => a + b, 0)));
+}
+
+/** CLIENT PAUSE timeout [WRITE|ALL]: every thread holds the commands the mode names until the time passes. */
+function clientPause(f: FrontCall): void {
+  if (f.argc > 4) return f.error("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.");
+  const t = f.arg(2);
+  if (!/^-?\d+$/.test(t) || t.length > 19 || !Number.isSafeInteger(Number(t))) return f.error('ERR timeout is not an integer or out of range');
+  const ms = Number(t);
+  if (ms < 0) return f.error('ERR timeout is negative');
+  let mode = PauseMode.All;
+  if (f.argc === 4) {
+    if (f.argIs(3, 'write')) mode = PauseMode.Write;
+    else if (!f.argIs(3, 'all')) return f.error('ERR CLIENT PAUSE mode must be WRITE or ALL');
+  }
+  const shared = f.thread.shared;
+  const now = Date.now();
+  // A pause in force is only ever made longer or stricter by another one, as in Redis.
+  const current = shared.pauseMode(now);
+  const until = Math.max(now + ms, current !== PauseMode.None ? shared.pauseEnd() : 0);
+  shared.setPause(Math.max(mode, current) as PauseMode, until);
+  f.w.ok();
+}
+
+/** CLIENT UNPAUSE: every thread resumes the clients it held. */
+function clientUnpause(f: FrontCall): void {
+  f.thread.shared.setPause(PauseMode.None, 0);
+  f.later(askThreads<number>(f.thread, 'unpause', {}), (w) => w.ok());
 }
 
 function onOff(f: FrontCall, set: (on: boolean) => void): void {
@@ -301,6 +313,10 @@ const CLIENT_HELP = [
   '    Protect the current client connection from eviction.',
   'NO-TOUCH (ON|OFF)',
   '    Do not change the access time of the keys this connection reads.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
   'REPLY (ON|OFF|SKIP)',
   '    Control the replies sent to the current connection.',
   'SETNAME <name>',
@@ -313,7 +329,7 @@ const CLIENT_HELP = [
   '    Print this help.',
 ];
 
-/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers 1 if that client was blocked. */
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers 1 if that client (on any thread) was blocked. */
 function clientUnblock(f: FrontCall): void {
   const idText = f.arg(2);
   if (!/^-?\d+$/.test(idText)) return f.error('ERR value is not an integer or out of range');
@@ -323,15 +339,7 @@ function clientUnblock(f: FrontCall): void {
     else if (f.argIs(3, 'error')) mode = 'error';
     else return f.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
   } else if (f.argc > 4) return f.error('ERR syntax error');
-  const target = f.front.liveConnections().find((c) => c.id === Number(idText));
-  if (target === undefined || target.blockedShards.length === 0) return f.w.int(0);
-  const seq = f.defer();
-  const c = f.conn;
-  void f.front.unblock(target, mode).then((n) => {
-    const reply = new TextEncoder().encode(`:${n}\r\n`);
-    c.replyFront(seq, reply, 0, reply.length);
-    f.front.markDirty(c);
-  });
+  f.later(askThreads<number>(f.thread, 'unblock', { id: Number(idText), mode }), (w, answers) => w.int(answers.some((n) => n === 1) ? 1 : 0));
 }
 
 export function helpReply(f: FrontCall, lines: string[]): void {
@@ -358,7 +366,8 @@ export const connectionHandlers: Record<string, FrontHandler> = {
   'client|no-touch': (f) => onOff(f, (on) => (f.conn.noTouch = on)),
   'client|reply': clientReply,
   'client|unblock': clientUnblock,
+  'client|pause': clientPause,
+  'client|unpause': clientUnpause,
   'client|help': (f) => helpReply(f, CLIENT_HELP),
 };
 
-export { Simple };

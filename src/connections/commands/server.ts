@@ -1,21 +1,21 @@
 /**
- * The server family, run on the front: COMMAND, INFO, CONFIG, TIME,
- * LASTSAVE, SHUTDOWN, DEBUG and the HELP of containers. INFO and CONFIG
- * RESETSTAT ask every shard through a fan-out.
+ * The server family, run on the connection's thread: COMMAND, INFO, CONFIG,
+ * TIME, LASTSAVE, SHUTDOWN, DEBUG and the HELP of containers. INFO, CONFIG
+ * SET and CONFIG RESETSTAT reach every thread.
  */
-import type { FrontCall, FrontHandler } from '../front/front-call.js';
-import { bulkText, mergeAllOk, type Merger } from '../front/merge.js';
-import { buildInfo, selectSections } from '../front/info.js';
-import { Config } from '../config/config.js';
-import { globMatch } from '../util/glob.js';
-import { OP_RESETSTAT, OP_STATS, type ShardStats } from '../shard/shard.js';
+import type { FrontCall, FrontHandler } from '../front-call.js';
+import { askThreads } from '../clients-view.js';
+import { buildInfo, selectSections, type ThreadReport } from '../info.js';
+import { Config } from '../../config/config.js';
+import { globMatch } from '../../util/glob.js';
+import { OP_CONFIG } from '../../transport/frames.js';
 import {
   commandCount,
   commandDocsReply,
   commandInfoReply,
   commandListNames,
   getKeysFromCommand,
-} from './introspection.js';
+} from '../../commands/introspection.js';
 import { helpReply } from './connection.js';
 
 function command(f: FrontCall): void {
@@ -76,17 +76,13 @@ const COMMAND_HELP = [
   '    Print this help.',
 ];
 
-/** INFO: gathers every shard's statistics, then builds the text on the front. */
+/** INFO: gathers every thread's report (its connections and its shard), then builds the text. */
 function info(f: FrontCall): void {
   const args: string[] = [];
   for (let i = 1; i < f.argc; i++) args.push(f.arg(i));
   const sections = selectSections(args);
-  const front = f.front;
-  const merge: Merger = (parts, w) => {
-    const stats = parts.map((p) => JSON.parse(bulkText(p!)) as ShardStats);
-    w.verbatim(buildInfo(front, sections, stats));
-  };
-  f.fanout(OP_STATS, merge);
+  const thread = f.thread;
+  f.later(askThreads<ThreadReport>(thread, 'info', {}), (w, reports) => w.verbatim(buildInfo(thread, sections, reports)));
 }
 
 function configGet(f: FrontCall): void {
@@ -94,7 +90,7 @@ function configGet(f: FrontCall): void {
   const seen = new Set<string>();
   for (let i = 2; i < f.argc; i++) {
     const pat = f.argBytes(i);
-    for (const [k, v] of f.front.config.matching((name) => {
+    for (const [k, v] of f.thread.config.matching((name) => {
       const n = Buffer.from(name);
       return globMatch(pat, 0, pat.length, n, 0, n.length, true);
     })) {
@@ -113,7 +109,7 @@ function configGet(f: FrontCall): void {
 
 function configSet(f: FrontCall): void {
   if ((f.argc - 2) % 2 !== 0) return f.error("ERR wrong number of arguments for 'config|set' command");
-  const cfg = f.front.config;
+  const cfg = f.thread.config;
   // Redis applies CONFIG SET atomically: validate everything first.
   const trial = new Config();
   for (const name of Config.names()) trial.set(name, cfg.get(name), false);
@@ -125,18 +121,26 @@ function configSet(f: FrontCall): void {
     const err = trial.set(name, f.arg(i + 1), true);
     if (err !== null) return f.error(`ERR ${err}`);
   }
-  for (let i = 2; i < f.argc; i += 2) cfg.set(f.arg(i), f.arg(i + 1), true);
-  // The shards learn new thresholds in ring order, after everything sent before this command.
-  f.front.sendTunables();
-  f.w.ok();
+  const pairs: [string, string][] = [];
+  for (let i = 2; i < f.argc; i += 2) {
+    pairs.push([f.arg(i), f.arg(i + 1)]);
+    // At once here, so that a CONFIG SET pipelined right behind builds on this one.
+    cfg.set(f.arg(i), f.arg(i + 1), true);
+  }
+  // Every thread takes the new values; every shard learns new thresholds in ring
+  // order, after everything this client sent before (OP_CONFIG waits behind parked frames).
+  const t = cfg.tunables;
+  const words = new Uint8Array(t.length * 4);
+  for (let i = 0; i < t.length; i++) new DataView(words.buffer).setInt32(4 * i, t[i], true);
+  const thread = f.thread;
+  const shards = Array.from({ length: thread.shards }, (_, s) => thread.request(s, OP_CONFIG, 0, [CONFIG_NAME, words], 0, 0));
+  f.later(Promise.all([askThreads(thread, 'config', pairs), ...shards]), (w) => w.ok());
 }
 
+const CONFIG_NAME = new TextEncoder().encode('config');
+
 function configResetstat(f: FrontCall): void {
-  const front = f.front;
-  front.stats.rejected.clear();
-  front.stats.errors.clear();
-  front.commandStats.clear();
-  f.fanout(OP_RESETSTAT, mergeAllOk);
+  f.later(askThreads(f.thread, 'resetstat', {}), (w) => w.ok());
 }
 
 const CONFIG_HELP = [
@@ -159,7 +163,8 @@ function time(f: FrontCall): void {
 }
 
 function lastsave(f: FrontCall): void {
-  f.w.int(f.front.lastSave);
+  // Nothing is saved yet: the last save is the start, as for a fresh redis-server.
+  f.w.int(Math.floor(f.thread.startedAt / 1000));
 }
 
 function shutdown(f: FrontCall): void {
@@ -168,15 +173,16 @@ function shutdown(f: FrontCall): void {
   }
   if (f.argc > 1 && f.argIs(1, 'abort')) return f.error('ERR No shutdown in progress.');
   // Redis closes the connection without replying when it shuts down.
-  f.front.log.warn('User requested shutdown...');
-  setImmediate(() => void f.front.shutdown());
+  f.thread.log.warn('User requested shutdown...');
+  f.defer();
+  f.thread.requestShutdown();
 }
 
 function debug(f: FrontCall): void {
   if (f.argIs(1, 'sleep') && f.argc === 3) {
     const secs = Number(f.arg(2));
     if (!Number.isFinite(secs)) return f.error('ERR value is not a valid float');
-    // Blocks the front thread, as DEBUG SLEEP blocks Redis.
+    // Blocks this thread (its clients and its shard), as DEBUG SLEEP blocks Redis.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, secs * 1000));
     return f.w.ok();
   }

@@ -1,18 +1,16 @@
 /**
- * A client connection on the front: its socket, parser, session state
- * (database, protocol, name, auth, CLIENT flags) and the reorder buffer that
- * keeps replies in request order although shards answer independently.
+ * A connection's reply order: every command takes the next sequence
+ * number, and replies reach the output buffer in that order although the
+ * shards that produce them answer independently.
  *
- * Every command gets the next sequence number. A reply for the sequence
- * number at the head (`outSeq`) goes straight to the output buffer; one that
- * arrives early waits in `pending` until the replies before it are written.
- * Commands answered on the front queue the same way, behind shard replies.
+ * A reply for the sequence number at the head (`outSeq`) goes straight to
+ * the output buffer; one that arrives early waits in `pending` until the
+ * replies before it are written. A command whose keys span shards keeps one
+ * pending slot whose parts are merged when all are in. CLIENT REPLY OFF/SKIP
+ * marks sequence numbers whose replies are dropped.
  */
-import type { Socket } from 'node:net';
-import { RequestParser, type ParserLimits } from '../protocol/request-parser.js';
+import type { Merger } from '../commands/mergers.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import type { Merger } from './merge.js';
-import type { ArgView, CommandEntry } from './front.js';
 
 /** Where merged replies are assembled (one at a time: merging is synchronous). */
 const MERGE_SCRATCH = new ReplyWriter(16 * 1024);
@@ -32,53 +30,16 @@ interface Pending {
   parts?: (Uint8Array | null)[];
   due?: number;
   merge?: Merger;
-  /** Called instead of `merge` when the parts are in (multi-phase commands). */
-  then?: (parts: (Uint8Array | null)[]) => void;
 }
 
-export class Connection {
-  readonly parser: RequestParser;
+export class ReplyOrder {
+  /** Replies ready to be written to the socket. */
   readonly out = new ReplyWriter(4096);
-  db = 0;
-  resp = 2;
-  name = '';
-  libName = '';
-  libVer = '';
-  authenticated: boolean;
-  user = 'default';
-  noTouch = false;
-  noEvict = false;
   replyMode = ReplyMode.On;
-  readonly createdAt = Date.now();
-  lastInteraction = Date.now();
-  lastCommand = 'NULL';
-  closed = false;
-  /** Close once the output is written (QUIT, protocol errors, CLIENT KILL). */
-  closeAfterWrite = false;
-  /** Parsing stopped for backpressure or a barrier; resumes later. */
-  paused = false;
-  /** Commands seen (for CLIENT INFO's `cmd`/stats). */
-  commands = 0;
-  /** Commands queued since MULTI (arguments packed, command resolved), or null outside MULTI. */
-  multi: { view: ArgView; entry: CommandEntry }[] | null = null;
-  /** A command was refused while queueing: EXEC will answer EXECABORT. */
-  multiDirty = false;
-  /** Shards holding this connection's WATCHes. */
-  readonly watchShards = new Set<number>();
-  /** EXEC is waiting for locks: later commands wait too, so reply numbers stay in order. */
-  busy = false;
-  /** Reply number of a blocking command (BLPOP ...) not answered yet, or -1; later commands wait, as in Redis. */
-  blockedSeq = -1;
-  /** The shards holding that command (several when its keys span shards), for CLIENT UNBLOCK and disconnects. */
-  blockedShards: number[] = [];
-  /** The claim word of a command registered on several shards, or -1. */
-  blockedClaim = -1;
-  /** BLMOVE across shards waits through an internal request: its sequence number (negative), or 0. */
-  blockedInternal = 0;
-
+  resp = 2;
   nextSeq = 0;
   outSeq = 0;
-  /** Shard replies (parts) still due, so the slot is not reused while frames are in flight. */
+  /** Shard replies (parts) still due, so the connection's slot is not reused while frames are in flight. */
   inFlight = 0;
   private pending = new Map<number, Pending>();
   /** Sequence numbers whose replies are dropped (CLIENT REPLY OFF/SKIP). */
@@ -89,18 +50,9 @@ export class Connection {
     return this.silent === null || this.silent.size === 0;
   }
 
-  constructor(
-    readonly id: number,
-    readonly slot: number,
-    readonly socket: Socket,
-    limits: ParserLimits,
-    needsAuth: boolean,
-    readonly addr: string,
-    readonly laddr: string,
-  ) {
-    this.parser = new RequestParser(limits);
-    this.authenticated = !needsAuth;
-    this.parser.authenticated = !needsAuth;
+  /** Whether a reply for the next command could be written straight into `out` (nothing due before it). */
+  get atHead(): boolean {
+    return this.outSeq === this.nextSeq && this.sendsAll;
   }
 
   /** Takes the sequence number of a new command. */
@@ -111,6 +63,11 @@ export class Connection {
       if (this.replyMode === ReplyMode.Skip) this.replyMode = ReplyMode.On;
     }
     return seq;
+  }
+
+  /** The reply of command `seq`, at the head, was written straight into `out`. */
+  wroteInPlace(seq: number): void {
+    if (seq === this.outSeq) this.outSeq++;
   }
 
   /** Drops the reply of the command being run (CLIENT REPLY OFF/SKIP answer nothing). */
@@ -124,11 +81,11 @@ export class Connection {
   }
 
   /**
-   * A reply produced on the front for command `seq`. `stable` says the bytes
-   * never change (a constant like +QUEUED), so a reply that must wait keeps
-   * them without a copy.
+   * A reply produced by this thread for command `seq`. `stable` says the
+   * bytes never change (a constant like +QUEUED), so a reply that must wait
+   * keeps them without a copy.
    */
-  replyFront(seq: number, bytes: Uint8Array, off: number, len: number, stable = false): void {
+  replyNow(seq: number, bytes: Uint8Array, off: number, len: number, stable = false): void {
     if (seq === this.outSeq) {
       this.write(bytes, off, len);
       this.outSeq++;
@@ -139,41 +96,20 @@ export class Connection {
     }
   }
 
-  /** Registers a command answered by several shards, merged when all parts are in. */
-  expectParts(seq: number, shardCount: number, due: number, merge: Merger | null, then?: (parts: (Uint8Array | null)[]) => void): void {
+  /** Registers a command answered by several shards, merged when `due` parts are in. */
+  expectParts(seq: number, shardCount: number, due: number, merge: Merger): void {
     this.pending.set(seq, {
       chunks: [],
       complete: false,
       parts: new Array<Uint8Array | null>(shardCount).fill(null),
       due,
-      merge: merge ?? undefined,
-      then,
+      merge,
     });
   }
 
-  /** Adds more due parts to a pending multi-part command (its second phase). */
-  addDue(seq: number, due: number, merge: Merger): void {
-    const p = this.pending.get(seq)!;
-    p.parts = p.parts!.map(() => null);
-    p.due = due;
-    p.merge = merge;
-    p.then = undefined;
-  }
-
-  /** Completes a pending multi-part command with a reply decided on the front. */
-  completeParts(seq: number, bytes: Uint8Array): void {
-    const p = this.pending.get(seq)!;
-    p.parts = undefined;
-    p.then = undefined;
-    p.chunks = [bytes];
-    p.complete = true;
-    if (seq === this.outSeq) this.flushPending();
-  }
-
-  /** A reply record from a shard. */
+  /** A reply record from shard `shard`: a whole reply, a part of a merged one, or a piece of a streamed one (`partial`). */
   deliver(seq: number, shard: number, u8: Uint8Array, off: number, len: number, partial: boolean, span = 1): void {
     if (!partial) this.inFlight -= span;
-    if (this.closed) return;
     const slot = this.pending.get(seq);
     if (slot === undefined) {
       if (seq === this.outSeq) {
@@ -200,10 +136,6 @@ export class Connection {
         slot.parts[shard] = joined;
       }
       if (partial || --slot.due! > 0) return;
-      if (slot.then !== undefined) {
-        slot.then(slot.parts);
-        return;
-      }
       const w = MERGE_SCRATCH;
       w.reset();
       w.resp3 = this.resp === 3;
@@ -239,10 +171,8 @@ export class Connection {
   }
 
   private write(u8: Uint8Array, off: number, len: number): void {
-    if (this.silent !== null && this.silent.has(this.outSeq)) {
-      // Dropped by CLIENT REPLY; forget the number once the whole reply passed.
-      return;
-    }
+    // Dropped by CLIENT REPLY (the number is forgotten once the whole reply passed).
+    if (this.silent !== null && this.silent.has(this.outSeq)) return;
     this.out.raw(u8, off, len);
   }
 
@@ -251,12 +181,12 @@ export class Connection {
     return this.outSeq === this.nextSeq;
   }
 
-  /** Sends what accumulated this turn with one socket write. */
-  flush(): void {
+  /** Takes what accumulated for the socket (null when nothing did). */
+  takeOutput(): Buffer | null {
     if (this.silent !== null) for (const s of this.silent) if (s < this.outSeq) this.silent.delete(s);
-    if (this.out.len === 0 || this.closed) return;
+    if (this.out.len === 0) return null;
     const buf = this.out.take();
-    this.socket.write(buf);
     if (this.out.buf.length > 1 << 20) this.out.buf = new Uint8Array(4096);
+    return buf;
   }
 }

@@ -1,9 +1,9 @@
 /**
- * The transactions family, run on the front: MULTI, EXEC, DISCARD, WATCH,
- * UNWATCH. Queueing happens in the front's dispatch; EXEC's execution (with
- * or without locks) is Front.exec, on top of front/transactions.ts.
+ * The transactions family, run on the connection's thread: MULTI, EXEC,
+ * DISCARD, WATCH, UNWATCH. Queueing happens in dispatch.ts; EXEC and WATCH
+ * are multi-exec.ts, on top of the scheduler.
  */
-import type { FrontCall, FrontHandler } from '../front/front-call.js';
+import type { FrontCall, FrontHandler } from '../front-call.js';
 
 function multi(f: FrontCall): void {
   if (f.conn.multi !== null) return f.error('ERR MULTI calls can not be nested');
@@ -14,14 +14,14 @@ function multi(f: FrontCall): void {
 
 function exec(f: FrontCall): void {
   if (f.conn.multi === null) return f.error('ERR EXEC without MULTI');
-  f.front.exec(f.conn, f.defer());
+  f.session.exec(f.conn, f.defer());
 }
 
 function discard(f: FrontCall): void {
   if (f.conn.multi === null) return f.error('ERR DISCARD without MULTI');
   f.conn.multi = null;
   f.conn.multiDirty = false;
-  f.front.unwatchAll(f.conn);
+  f.session.unwatchAll(f.conn);
   f.w.ok();
 }
 
@@ -29,12 +29,11 @@ function watch(f: FrontCall): void {
   if (f.conn.multi !== null) return f.error('ERR WATCH inside MULTI is not allowed');
   const keys: Uint8Array[] = [];
   for (let i = 1; i < f.argc; i++) keys.push(f.argBytes(i));
-  f.front.watch(f.conn, keys);
-  f.w.ok();
+  f.session.watch(f.conn, keys, f.defer());
 }
 
 function unwatch(f: FrontCall): void {
-  f.front.unwatchAll(f.conn);
+  f.session.unwatchAll(f.conn);
   f.w.ok();
 }
 

@@ -1,18 +1,30 @@
 /**
- * INFO: the front asks every shard for its statistics (one fan-out) and
- * merges them with its own into Redis's INFO text. Totals appear in the
- * usual sections; the Shoal-specific "shards" section has one line per shard.
+ * INFO: the thread that runs it asks every thread for its report (its
+ * connections and counters, and its shard's statistics) and merges them
+ * into Redis's INFO text. Totals appear in the usual sections; the Shoal
+ * sections "threads" and "shards" have one line per thread.
  */
 import os from 'node:os';
-import v8 from 'node:v8';
 import type { ShardStats } from '../shard/shard.js';
-import type { Front } from './front.js';
+import type { ThreadContext, ThreadStats } from './context.js';
+
+/** What one thread reports for INFO. */
+export interface ThreadReport {
+  index: number;
+  /** OS thread id (per-thread CPU accounting: /proc/<pid>/task/<tid>). */
+  tid: number;
+  connections: number;
+  blocked: number;
+  heapUsed: number;
+  stats: ThreadStats;
+  shard: ShardStats;
+}
 
 export const SHOAL_VERSION = '0.1.0';
 /** The Redis version whose behaviour Shoal follows (clients read it from INFO and HELLO). */
 export const REDIS_COMPAT_VERSION = '7.2.0';
 
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'shards'];
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'threads', 'shards'];
 const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 9), 'commandstats', ...DEFAULT_SECTIONS.slice(9)];
 
 const runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
@@ -40,19 +52,22 @@ export function selectSections(args: string[]): string[] {
   return ALL_SECTIONS.filter((s) => out.has(s)).concat([...out].filter((s) => !ALL_SECTIONS.includes(s)));
 }
 
-export function buildInfo(front: Front, sections: string[], shards: ShardStats[]): string {
-  const cfg = front.config;
+export function buildInfo(thread: ThreadContext, sections: string[], reports: ThreadReport[]): string {
+  const cfg = thread.config;
   const now = Date.now();
   const lines: string[] = [];
+  const shards = reports.map((r) => r.shard);
   const sum = (f: (s: ShardStats) => number) => shards.reduce((a, s) => a + f(s), 0);
-  const heapFront = v8.getHeapStatistics().used_heap_size;
+  const total = (f: (r: ThreadReport) => number) => reports.reduce((a, r) => a + f(r), 0);
   const arenaUsed = sum((s) => s.arena.allocatedBytes);
-  const heapShards = sum((s) => s.heapUsed);
-  const usedMemory = arenaUsed + heapShards + heapFront;
+  const heaps = total((r) => r.heapUsed);
+  const usedMemory = arenaUsed + heaps;
   const rss = process.memoryUsage().rss;
   const cpu = process.cpuUsage();
-  const conns = front.liveConnections();
   const expiredKeys = sum((s) => s.expiredKeys);
+  const errorsByPrefix = new Map<string, number>();
+  for (const r of reports) for (const [k, v] of Object.entries(r.stats.errors)) errorsByPrefix.set(k, (errorsByPrefix.get(k) ?? 0) + v);
+  for (const s of shards) for (const [k, v] of Object.entries(s.errorstats)) errorsByPrefix.set(k, (errorsByPrefix.get(k) ?? 0) + v);
 
   for (const section of sections) {
     const body: string[] = [];
@@ -72,8 +87,8 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
           `run_id:${runId}`,
           `tcp_port:${cfg.get('port')}`,
           `server_time_usec:${now * 1000}`,
-          `uptime_in_seconds:${Math.floor((now - front.startedAt) / 1000)}`,
-          `uptime_in_days:${Math.floor((now - front.startedAt) / 86400000)}`,
+          `uptime_in_seconds:${Math.floor((now - thread.startedAt) / 1000)}`,
+          `uptime_in_days:${Math.floor((now - thread.startedAt) / 86400000)}`,
           `hz:${cfg.get('hz')}`,
           `configured_hz:${cfg.get('hz')}`,
           `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
@@ -81,15 +96,15 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
           `config_file:${process.env.SHOAL_CONFIG_FILE ?? ''}`,
           `shoal_version:${SHOAL_VERSION}`,
           `node_version:${process.version}`,
-          `shards:${front.links.length}`,
+          `threads:${reports.length}`,
         );
         break;
       case 'clients':
         body.push(
-          `connected_clients:${conns.length}`,
+          `connected_clients:${total((r) => r.connections)}`,
           'cluster_connections:0',
           `maxclients:${cfg.get('maxclients')}`,
-          `blocked_clients:${front.blockedClients()}`,
+          `blocked_clients:${total((r) => r.blocked)}`,
           'tracking_clients:0',
           'clients_in_timeout_table:0',
         );
@@ -104,8 +119,7 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
           `used_memory_arena_reserved:${sum((s) => s.arena.reservedBytes)}`,
           `used_memory_arena_requested:${sum((s) => s.arena.usedBytes)}`,
           `used_memory_keyspace_tables:${sum((s) => s.tableBytes)}`,
-          `used_memory_heap_front:${heapFront}`,
-          `used_memory_heap_shards:${heapShards}`,
+          `used_memory_heap_threads:${heaps}`,
           `maxmemory:${cfg.get('maxmemory')}`,
           `maxmemory_human:${human(Number(cfg.get('maxmemory')))}`,
           `maxmemory_policy:${cfg.get('maxmemory-policy')}`,
@@ -119,7 +133,7 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
           'async_loading:0',
           'rdb_changes_since_last_save:0',
           'rdb_bgsave_in_progress:0',
-          `rdb_last_save_time:${front.lastSave}`,
+          `rdb_last_save_time:${Math.floor(thread.startedAt / 1000)}`,
           'rdb_last_bgsave_status:ok',
           'aof_enabled:0',
           'aof_rewrite_in_progress:0',
@@ -127,14 +141,13 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
         break;
       case 'stats': {
         let errors = 0;
-        for (const v of front.stats.errors.values()) errors += v;
-        for (const s of shards) for (const v of Object.values(s.errorstats)) errors += v;
+        for (const v of errorsByPrefix.values()) errors += v;
         body.push(
-          `total_connections_received:${front.stats.totalConnections}`,
-          `total_commands_processed:${front.stats.totalCommands}`,
-          `total_net_input_bytes:${front.stats.netInput}`,
-          `total_net_output_bytes:${front.stats.netOutput}`,
-          `rejected_connections:${front.stats.rejectedConnections}`,
+          `total_connections_received:${total((r) => r.stats.totalConnections)}`,
+          `total_commands_processed:${total((r) => r.stats.totalCommands)}`,
+          `total_net_input_bytes:${total((r) => r.stats.netInput)}`,
+          `total_net_output_bytes:${total((r) => r.stats.netOutput)}`,
+          `rejected_connections:${total((r) => r.stats.rejectedConnections)}`,
           `expired_keys:${expiredKeys}`,
           'evicted_keys:0',
           `total_error_replies:${errors}`,
@@ -167,16 +180,18 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
             merged.set(name, m);
           }
         }
-        for (const [name, [calls, usec]] of front.commandStats) {
-          const m = merged.get(name) ?? [0, 0, 0, 0];
-          m[0] += calls;
-          m[1] += usec;
-          merged.set(name, m);
-        }
-        for (const [name, n] of front.stats.rejected) {
-          const m = merged.get(name) ?? [0, 0, 0, 0];
-          m[2] += n;
-          merged.set(name, m);
+        for (const r of reports) {
+          for (const [name, [calls, usec]] of Object.entries(r.stats.commandStats)) {
+            const m = merged.get(name) ?? [0, 0, 0, 0];
+            m[0] += calls;
+            m[1] += usec;
+            merged.set(name, m);
+          }
+          for (const [name, n] of Object.entries(r.stats.rejected)) {
+            const m = merged.get(name) ?? [0, 0, 0, 0];
+            m[2] += n;
+            merged.set(name, m);
+          }
         }
         for (const [name, [calls, usec, rejected, failed]] of [...merged].sort()) {
           const per = calls > 0 ? (usec / calls).toFixed(2) : '0.00';
@@ -184,16 +199,18 @@ export function buildInfo(front: Front, sections: string[], shards: ShardStats[]
         }
         break;
       }
-      case 'errorstats': {
-        const merged = new Map<string, number>(front.stats.errors);
-        for (const s of shards) for (const [k, v] of Object.entries(s.errorstats)) merged.set(k, (merged.get(k) ?? 0) + v);
-        for (const [k, v] of [...merged].sort()) body.push(`errorstat_${k}:count=${v}`);
+      case 'errorstats':
+        for (const [k, v] of [...errorsByPrefix].sort()) body.push(`errorstat_${k}:count=${v}`);
         break;
-      }
       case 'keyspace':
         for (let db = 0; db < 16; db++) {
           const keys = sum((s) => s.keys[db]);
           if (keys > 0) body.push(`db${db}:keys=${keys},expires=${sum((s) => s.volatile[db])},avg_ttl=0`);
+        }
+        break;
+      case 'threads':
+        for (const r of reports) {
+          body.push(`thread_${r.index}:tid=${r.tid},clients=${r.connections},commands=${r.stats.totalCommands},shard_commands=${r.shard.commands}`);
         }
         break;
       case 'shards':

@@ -2,7 +2,7 @@
  * SORT / SORT_RO when their keys span shards: BY/GET patterns that name keys
  * of other shards (or whose shard cannot be known before the elements are
  * read), or a STORE destination on another shard. A multi-hop transaction
- * (front/transactions.ts): under locks — the whole keyspace when patterns
+ * (scheduler/transaction.ts): under locks — the whole keyspace when patterns
  * name keys, since those keys are unknown up front — it reads the elements
  * on the key's shard ("sort-load"), looks the BY values up on their shards
  * ("sort-lookup", one frame per shard), sorts with sort-core (the same code
@@ -24,58 +24,53 @@ import {
   patternPrefix,
   prefixHasTag,
   sortItems,
-} from '../commands/sort-core.js';
+} from './sort-core.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import type { Connection } from './connection.js';
-import type { Front } from './front.js';
-import { LockPlan, type Tx, bytes, withLocks } from './transactions.js';
+import type { Across, CrossShard } from './across.js';
+import { type LockPlan, type Tx, bytes } from '../scheduler/transaction.js';
 
-export function isSortCommand(name: string): boolean {
-  return name === 'sort' || name === 'sort_ro';
-}
+type ShardOf = (key: Uint8Array) => number;
 
 const isReadonly = (args: Uint8Array[]): boolean => args[0].length === 7; // "sort_ro" vs "sort"
 
 /**
- * Whether this SORT must run on the front: a pattern names keys that are not
- * provably on the key's shard, or STORE names a key of another shard. A
- * line with a syntax error runs on the shard, which replies the error.
+ * Whether this SORT needs hops: a pattern names keys that are not provably
+ * on the key's shard, or STORE names a key of another shard. A line with a
+ * syntax error runs on the shard, which replies the error.
  */
-export function needsFrontSort(front: Front, args: Uint8Array[]): boolean {
-  if (front.links.length === 1) return false;
+function needsHops(args: Uint8Array[], shardOf: ShardOf): boolean {
   const o = parseSortArgs(args, isReadonly(args));
   if (typeof o === 'string') return false;
-  const home = front.shardOf(args[1], 0, args[1].length);
-  if (o.store !== null && front.shardOf(o.store, 0, o.store.length) !== home) return true;
+  const home = shardOf(args[1]);
+  if (o.store !== null && shardOf(o.store) !== home) return true;
   for (const p of keyPatterns(o)) {
     // Keys of a pattern whose hash tag is fixed before the '*' all hash alike.
     const pre = patternPrefix(p);
-    if (!prefixHasTag(pre) || front.shardOf(pre, 0, pre.length) !== home) return true;
+    if (!prefixHasTag(pre) || shardOf(pre) !== home) return true;
   }
   return false;
 }
 
-/** The locks a SORT needs inside EXEC (its key spec cannot say: its keys depend on options and contents). */
-export function sortLockPlan(front: Front, plan: LockPlan, db: number, args: Uint8Array[]): void {
+/** The locks a SORT needs (its key spec cannot say: its keys depend on options and contents). */
+function lockPlan(plan: LockPlan, db: number, args: Uint8Array[]): void {
   if (args.length < 2) return;
-  plan.add(front, db, args[1]);
+  plan.add(db, args[1]);
   const o = parseSortArgs(args, isReadonly(args));
   if (typeof o === 'string') return;
-  if (o.store !== null) plan.add(front, db, o.store);
+  if (o.store !== null) plan.add(db, o.store);
   if (keyPatterns(o).length > 0) plan.wide = true;
 }
 
-/** A SORT that needsFrontSort said is multi-hop; `inside` is the running EXEC's txid or 0. */
-export function sortAcross(front: Front, c: Connection, args: Uint8Array[], inside: number): Promise<Uint8Array> {
+const sortAcross: Across = (job) => {
+  const args = job.args;
   const o = parseSortArgs(args, isReadonly(args));
   if (typeof o === 'string') return Promise.resolve(errorReply(o));
-  const resp3 = c.resp === 3;
-  const plan = new LockPlan();
-  plan.add(front, c.db, args[1]);
-  if (o.store !== null) plan.add(front, c.db, o.store);
-  if (keyPatterns(o).length > 0) plan.wide = true;
-  const home = front.shardOf(args[1], 0, args[1].length);
-  return withLocks(front, c, plan, inside, async (tx) => {
+  const resp3 = job.resp3;
+  const plan = job.plan();
+  lockPlan(plan, job.db, args);
+  const shardOf = (k: Uint8Array) => job.hops.shardOf(k);
+  const home = shardOf(args[1]);
+  return job.locked(plan, async (tx) => {
     const loaded = await tx.call(home, 'sort-load', args.slice(1));
     if (loaded[0] === 45 /* - */) return loaded;
     const parts = parseReply(loaded);
@@ -90,7 +85,7 @@ export function sortAcross(front: Front, c: Connection, args: Uint8Array[], insi
       let by: (Uint8Array | null)[] | null = null;
       if (eff.by !== null) {
         const p = eff.by;
-        by = await lookupMany(front, tx, items.map((it) => patternKey(p, it.el)));
+        by = await lookupMany(shardOf, tx, items.map((it) => patternKey(p, it.el)));
       }
       ok = fillKeys(items, eff, by);
       sortItems(items, eff, o.desc, o.store !== null);
@@ -100,7 +95,7 @@ export function sortAcross(front: Front, c: Connection, args: Uint8Array[], insi
     // Every GET lookup of the output in one round of frames.
     const keys: (PatternKey | null)[] = [];
     for (const it of out) for (const g of o.gets) keys.push(isHashPattern(g) || !hasStar(g) ? null : patternKey(g, it.el));
-    const found = keys.some((k) => k !== null) ? await lookupMany(front, tx, keys) : keys.map(() => null);
+    const found = keys.some((k) => k !== null) ? await lookupMany(shardOf, tx, keys) : keys.map(() => null);
     const values: (Uint8Array | null)[] = [];
     let k = 0;
     for (const it of out) {
@@ -112,7 +107,7 @@ export function sortAcross(front: Front, c: Connection, args: Uint8Array[], insi
     }
     if (o.store !== null) {
       const dest = o.store;
-      const ds = front.shardOf(dest, 0, dest.length);
+      const ds = shardOf(dest);
       await tx.call(ds, 'del', [dest]);
       // A missing GET value is stored as an empty string.
       if (values.length > 0) await tx.call(ds, 'rpush', [dest, ...values.map((v) => v ?? EMPTY)]);
@@ -127,7 +122,7 @@ export function sortAcross(front: Front, c: Connection, args: Uint8Array[], insi
     }
     return w.take();
   });
-}
+};
 
 const EMPTY = new Uint8Array(0);
 
@@ -136,12 +131,12 @@ function errorReply(text: string): Uint8Array {
 }
 
 /** Pattern lookups on their shards (one frame per shard, in parallel); null stays nil. */
-async function lookupMany(front: Front, tx: Tx, keys: (PatternKey | null)[]): Promise<(Uint8Array | null)[]> {
+async function lookupMany(shardOf: ShardOf, tx: Tx, keys: (PatternKey | null)[]): Promise<(Uint8Array | null)[]> {
   const out: (Uint8Array | null)[] = new Array(keys.length).fill(null);
   const byShard = new Map<number, number[]>();
   keys.forEach((pk, i) => {
     if (pk === null) return;
-    const s = front.shardOf(pk.key, 0, pk.key.length);
+    const s = shardOf(pk.key);
     let list = byShard.get(s);
     if (list === undefined) byShard.set(s, (list = []));
     list.push(i);
@@ -187,3 +182,7 @@ function parseReply(r: Uint8Array): (number | Uint8Array | null)[] {
   }
   return out;
 }
+
+const sort: CrossShard = { kind: 'hops', run: sortAcross, hidden: { needed: needsHops, lock: lockPlan } };
+
+export const sortAcrossTable: Record<string, CrossShard> = { sort, sort_ro: sort };

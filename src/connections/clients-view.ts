@@ -1,0 +1,60 @@
+/**
+ * Connection-wide views across threads: CLIENT LIST, CLIENT KILL and
+ * CLIENT UNBLOCK reach every thread (frames.ts OP_THREAD), and each thread
+ * answers for the connections it owns. These are that answer's pieces.
+ */
+import { bulkText } from '../commands/mergers.js';
+import { OP_THREAD } from '../transport/frames.js';
+import type { Connection } from './connection.js';
+import type { ThreadContext } from './context.js';
+
+/** Asks every thread (this one included) `action` about its connections; their JSON answers, by thread. */
+export async function askThreads<T>(ctx: ThreadContext, action: string, payload: unknown): Promise<T[]> {
+  const enc = new TextEncoder();
+  const replies = await ctx.allThreads(OP_THREAD, [enc.encode(action), enc.encode(JSON.stringify(payload))]);
+  return replies.map((r) => JSON.parse(bulkText(r)) as T);
+}
+
+/** A CLIENT LIST / CLIENT KILL filter, as it travels between threads (JSON). */
+export interface ClientFilter {
+  ids?: number[];
+  addr?: string;
+  laddr?: string;
+  user?: string;
+  /** Only "normal" clients exist so far: other types match nothing. */
+  type?: string;
+  /** Connected for at least this long. */
+  maxAgeMs?: number;
+  /** The asking client (CLIENT KILL's SKIPME yes). */
+  skipId?: number;
+}
+
+export function matches(c: Connection, f: ClientFilter, now: number): boolean {
+  if (c.closed) return false;
+  if (f.ids !== undefined && !f.ids.includes(c.id)) return false;
+  if (f.addr !== undefined && c.addr !== f.addr) return false;
+  if (f.laddr !== undefined && c.laddr !== f.laddr) return false;
+  if (f.user !== undefined && c.user !== f.user) return false;
+  if (f.type !== undefined && f.type !== 'normal') return false;
+  if (f.maxAgeMs !== undefined && now - c.createdAt < f.maxAgeMs) return false;
+  if (f.skipId !== undefined && c.id === f.skipId) return false;
+  return true;
+}
+
+/**
+ * A CLIENT LIST line in Redis 7's format, with Redis 8's `io-thread` (the
+ * thread that owns the connection). `cmd` is the command running now for the
+ * asking client, the last one for others.
+ */
+export function clientLine(c: Connection, thread: number, cmd: string, now: number): string {
+  const flags = (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') + (c.blockedSeq >= 0 ? 'b' : '') || 'N';
+  const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+  const multi = c.multi === null ? -1 : c.multi.length;
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fd} ` +
+    `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
+    `flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=${multi} qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
+    `rbs=0 rbp=0 obl=0 oll=0 omem=${c.socket.writableLength} tot-mem=0 events=r cmd=${cmd} ` +
+    `user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer} io-thread=${thread}`
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * A client connection, owned by the thread that accepted it: its socket,
+ * parser and session state (database, protocol, name, auth, CLIENT flags,
+ * MULTI queue, blocked state), on top of its reply order (reply-order.ts).
+ */
+import type { Socket } from 'node:net';
+import { RequestParser, type ParserLimits } from '../protocol/request-parser.js';
+import type { CommandEntry } from './command-table.js';
+import { ReplyOrder } from './reply-order.js';
+
+/** The arguments of one command: what the parser hands over, or a queued command replayed by EXEC. */
+export interface ArgView {
+  argBuf: Uint8Array;
+  argOff: Int32Array;
+  argLen: Int32Array;
+  argc: number;
+}
+
+export class Connection extends ReplyOrder {
+  readonly parser: RequestParser;
+  db = 0;
+  name = '';
+  libName = '';
+  libVer = '';
+  authenticated: boolean;
+  user = 'default';
+  noTouch = false;
+  noEvict = false;
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  lastCommand = 'NULL';
+  closed = false;
+  /** Close once the output is written (QUIT, protocol errors, CLIENT KILL). */
+  closeAfterWrite = false;
+  /** Parsing stopped (backpressure, or a command the next ones must wait for); resumes later. */
+  paused = false;
+  /** Commands seen (CLIENT LIST's `cmd`, stats). */
+  commands = 0;
+  /** Commands queued since MULTI (arguments packed, command resolved), or null outside MULTI. */
+  multi: { view: ArgView; entry: CommandEntry }[] | null = null;
+  /** A command was refused while queueing: EXEC will answer EXECABORT. */
+  multiDirty = false;
+  /** Shards holding this connection's WATCHes. */
+  readonly watchShards = new Set<number>();
+  /**
+   * Later commands wait: EXEC is running, or a command whose keys span
+   * shards has not got its locks yet (it may have to let go and try again,
+   * and must not be overtaken by the client's next commands meanwhile).
+   */
+  busy = false;
+  /** Reply number of a blocking command (BLPOP ...) not answered yet, or -1; later commands wait, as in Redis. */
+  blockedSeq = -1;
+  /** The shards holding that command (several when its keys span shards), for CLIENT UNBLOCK and disconnects. */
+  blockedShards: number[] = [];
+  /** The claim word of a command registered on several shards, or -1. */
+  blockedClaim = -1;
+  /** BLMOVE across shards waits through an internal request: its sequence number (negative), or 0. */
+  blockedInternal = 0;
+
+  constructor(
+    readonly id: number,
+    /** Index in the owning thread's connection table. */
+    readonly slot: number,
+    /** Connection key carried by frames (frames.ts connKey): thread and slot. */
+    readonly key: number,
+    readonly socket: Socket,
+    limits: ParserLimits,
+    needsAuth: boolean,
+    readonly addr: string,
+    readonly laddr: string,
+  ) {
+    super();
+    this.parser = new RequestParser(limits);
+    this.authenticated = !needsAuth;
+    this.parser.authenticated = !needsAuth;
+  }
+
+  /** Sends what accumulated this turn with one socket write. */
+  flush(): number {
+    const buf = this.takeOutput();
+    if (buf === null || this.closed) return 0;
+    this.socket.write(buf);
+    return buf.length;
+  }
+}

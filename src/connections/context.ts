@@ -1,0 +1,63 @@
+/**
+ * What the connection side of a thread (dispatch, MULTI/EXEC, the
+ * connection and server commands) needs from the thread it runs on
+ * (threads/thread.ts implements it): the local shard, frames to any shard,
+ * the connections, the shared counters, and the views of every thread.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Hops } from '../scheduler/transaction.js';
+import type { Shard } from '../shard/shard.js';
+import type { SharedState } from '../threads/shared.js';
+import type { Connection } from './connection.js';
+
+/** Counters of one thread's connections, merged across threads for INFO. */
+export interface ThreadStats {
+  totalConnections: number;
+  rejectedConnections: number;
+  totalCommands: number;
+  /** Commands refused before running (unknown, arity, auth), by name. */
+  rejected: Record<string, number>;
+  /** Error replies produced on the connection side, by prefix. */
+  errors: Record<string, number>;
+  /** Calls and time (usec) of the commands run on the connection side. */
+  commandStats: Record<string, [calls: number, usec: number]>;
+  netInput: number;
+  netOutput: number;
+}
+
+export function newThreadStats(): ThreadStats {
+  return { totalConnections: 0, rejectedConnections: 0, totalCommands: 0, rejected: {}, errors: {}, commandStats: {}, netInput: 0, netOutput: 0 };
+}
+
+export interface ThreadContext extends Hops {
+  /** This thread's index, which is also its shard's index. */
+  readonly index: number;
+  readonly shard: Shard;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly shared: SharedState;
+  readonly stats: ThreadStats;
+  readonly startedAt: number;
+  /** The OS thread id (for INFO threads and per-thread CPU accounting). */
+  readonly tid: number;
+  /** Bytes queued for peers whose rings are full (backpressure pauses reading above a limit). */
+  readonly overflowBytes: number;
+  /** Frames for the local shard wait in the thread's queue: a command must not overtake them by running inline. */
+  readonly localBacklog: boolean;
+
+  /** The shard owning the key at bytes [off, off + len) of u8. */
+  shardOfArg(u8: Uint8Array, off: number, len: number): number;
+  /** Sends a frame to a shard for a client's command; its reply reaches the connection by (key, seq). */
+  send(shard: number, conn: number, seq: number, word2: number, db: number, txid: number, buf: Uint8Array, off: Int32Array, len: Int32Array, argc: number, pick: number[] | null): void;
+  /** Like Hops.request, telling the caller the internal sequence number first (to cancel the wait). */
+  requestWithSeq(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn: number, onSeq: (seq: number) => void): Promise<Uint8Array>;
+  /** Asks every thread (this one included) a connection-wide question (frames.ts OP_THREAD). */
+  allThreads(op: number, args: Uint8Array[]): Promise<Uint8Array[]>;
+
+  liveConnections(): Connection[];
+  markDirty(c: Connection): void;
+  killConnection(c: Connection): void;
+  /** Asks the supervisor to shut the server down. */
+  requestShutdown(): void;
+}

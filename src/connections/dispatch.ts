@@ -1,0 +1,267 @@
+/**
+ * Dispatch: from a parsed command to its execution. The command is looked
+ * up in the table (without building a string), checked as Redis checks it
+ * (arity, authentication, CLIENT PAUSE), queued when inside MULTI, and then
+ * either run here (connection and server commands) or routed to the
+ * shard(s) owning its keys (routing.ts).
+ *
+ * A connection stops parsing — its command stays in the parser and is
+ * delivered again on resume — while a command before it must finish first
+ * (EXEC, a blocking command, a multi-shard command getting its locks),
+ * while CLIENT PAUSE holds it, or for backpressure (a full ring queue or a
+ * large unsent output).
+ */
+import { cString } from '../util/bytes.js';
+import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
+import { PauseMode } from '../threads/shared.js';
+import { BlockedClients } from './blocking.js';
+import { type CommandEntry, type CommandTable, buildCommandTable } from './command-table.js';
+import type { ArgView, Connection } from './connection.js';
+import type { ThreadContext } from './context.js';
+import { FrontCall, type Session } from './front-call.js';
+import { MultiExec } from './multi-exec.js';
+import { reject, replyError } from './replies.js';
+import { Router } from './routing.js';
+import { packView } from './args.js';
+
+/** Pause a client's reading while the queues for full rings exceed this. */
+const OVERFLOW_PAUSE_BYTES = 32 * 1024 * 1024;
+/** Pause a client's reading while its unsent output exceeds this. */
+const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
+
+/** Commands that run at once inside MULTI instead of being queued. */
+const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
+
+export class Dispatcher implements Session {
+  readonly table: CommandTable = buildCommandTable();
+  readonly blocked: BlockedClients;
+  readonly router: Router;
+  readonly multiExec: MultiExec;
+  private readonly call: FrontCall;
+  /** The connection whose bytes are being parsed. */
+  private current: Connection | null = null;
+  /** Connections waiting for backpressure to ease. */
+  private readonly overflowWaiters = new Set<Connection>();
+  /** Connections held by CLIENT PAUSE, and the timer that resumes them. */
+  private readonly paused = new Set<Connection>();
+  private pauseTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly ctx: ThreadContext) {
+    const resume = (c: Connection): void => this.resume(c);
+    this.blocked = new BlockedClients(ctx, resume);
+    this.router = new Router(ctx, this.blocked, resume);
+    this.multiExec = new MultiExec(ctx, this.router, (c, view, e) => this.run(c, view, e), resume);
+    this.call = new FrontCall(ctx, this);
+  }
+
+  // ---- Session (what connection-side commands ask for) ---------------------------
+
+  exec(c: Connection, seq: number): void {
+    this.multiExec.exec(c, seq);
+  }
+
+  watch(c: Connection, keys: Uint8Array[], seq: number): void {
+    this.multiExec.watch(c, keys, seq);
+  }
+
+  unwatchAll(c: Connection): void {
+    this.multiExec.unwatchAll(c);
+  }
+
+  unblock(target: Connection, mode: 'timeout' | 'error'): Promise<number> {
+    return this.blocked.unblock(target, mode);
+  }
+
+  blockedClients(): number {
+    let n = this.blocked.count();
+    for (const c of this.paused) if (!c.closed && c.blockedSeq < 0) n++;
+    return n;
+  }
+
+  // ---- bytes in -----------------------------------------------------------------------
+
+  onData(c: Connection, chunk: Buffer): void {
+    // After a protocol error or QUIT nothing more is read; the socket closes once written.
+    if (c.closeAfterWrite) return;
+    c.lastInteraction = Date.now();
+    this.ctx.stats.netInput += chunk.length;
+    this.current = c;
+    const status = c.parser.feed(chunk, this.onCommand);
+    this.afterParse(c, status);
+  }
+
+  private afterParse(c: Connection, status: ParseStatus): void {
+    this.current = null;
+    if (status === ParseStatus.Error) {
+      const limit = c.parser.error === 'query buffer limit';
+      this.ctx.log.info({ client: c.id, addr: c.addr, error: c.parser.error }, 'protocol error from client; closing it');
+      if (limit) this.ctx.log.warn({ client: c.id }, 'closing client that reached max query buffer length');
+      else replyError(this.ctx, c, c.parser.error);
+      // As Redis: the error is written and the connection closed at once, so a client
+      // that keeps writing gets a reset instead of waiting for buffers to fill.
+      c.closeAfterWrite = true;
+    } else if (status === ParseStatus.Paused) {
+      c.paused = true;
+      c.socket.pause();
+    }
+    this.ctx.markDirty(c);
+  }
+
+  /** Lets a connection parse again (its held command is delivered first). */
+  resume(c: Connection): void {
+    if (c.closed || !c.paused) return;
+    c.paused = false;
+    this.current = c;
+    const status = c.parser.resume(this.onCommand);
+    this.afterParse(c, status);
+    if (!c.paused && !c.closeAfterWrite) c.socket.resume();
+  }
+
+  /** The socket is writable again: a connection paused for its output may go on. */
+  onDrain(c: Connection): void {
+    if (c.paused && !c.busy && c.blockedSeq < 0) this.resume(c);
+  }
+
+  onClose(c: Connection): void {
+    this.unwatchAll(c);
+    this.blocked.closed(c);
+    this.overflowWaiters.delete(c);
+    this.paused.delete(c);
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------
+
+  private readonly onCommand = (p: RequestParser): boolean => this.dispatch(this.current!, p);
+
+  private dispatch(c: Connection, p: ArgView): boolean {
+    if (c.busy || c.blockedSeq >= 0) return false;
+    if (c.closeAfterWrite || c.closed) return true;
+    const ctx = this.ctx;
+    if (ctx.overflowBytes > OVERFLOW_PAUSE_BYTES || c.socket.writableLength > OUTPUT_PAUSE_BYTES) {
+      this.overflowWaiters.add(c);
+      return false;
+    }
+    ctx.stats.totalCommands++;
+    c.commands++;
+    let e = this.table.lookup(p.argBuf, p.argOff[0], p.argLen[0]);
+    if (e === undefined) {
+      this.rejectUnknown(c, p);
+      return true;
+    }
+    if (e.subs !== null && p.argc >= 2) {
+      const se = e.subs.lookup(p.argBuf, p.argOff[1], p.argLen[1]);
+      if (se === undefined) {
+        const subName = Buffer.from(p.argBuf.subarray(p.argOff[1], p.argOff[1] + p.argLen[1])).toString('utf8');
+        reject(ctx, c, e.fullName, `ERR unknown subcommand '${cString(subName).slice(0, 128)}'. Try ${e.fullName.toUpperCase()} HELP.`);
+        return true;
+      }
+      e = se;
+    }
+    const arity = e.meta.arity;
+    if ((arity > 0 && p.argc !== arity) || p.argc < -arity) {
+      if (e.fullName === 'exec') {
+        // Redis answers EXEC's own refusal with the abort of the transaction.
+        c.multi = null;
+        c.multiDirty = false;
+        this.unwatchAll(c);
+        reject(ctx, c, e.fullName, `EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command`);
+        return true;
+      }
+      reject(ctx, c, e.fullName, `ERR wrong number of arguments for '${e.fullName}' command`);
+      return true;
+    }
+    if (!c.authenticated && !e.noAuth) {
+      reject(ctx, c, e.fullName, 'NOAUTH Authentication required.');
+      return true;
+    }
+    if (this.pausedFor(c, e)) {
+      // Counted again when it is delivered after the pause.
+      ctx.stats.totalCommands--;
+      c.commands--;
+      return false;
+    }
+    c.lastCommand = e.fullName;
+    if (c.multi !== null && !TX_CONTROL.has(e.fullName)) {
+      // Packed once here; EXEC runs the stored view with the entry already resolved.
+      c.multi.push({ view: packView(p), entry: e });
+      c.replyNow(c.takeSeq(), QUEUED_REPLY, 0, QUEUED_REPLY.length, true);
+      ctx.markDirty(c);
+      return true;
+    }
+    this.run(c, p, e);
+    return true;
+  }
+
+  /** Runs a command: here (connection and server commands), or on the shard(s) of its keys. */
+  private run(c: Connection, p: ArgView, e: CommandEntry): void {
+    if (e.front !== null) this.call.run(c, p, e.front, e.meta, e.fullName);
+    else this.router.route(c, p, e);
+  }
+
+  private rejectUnknown(c: Connection, p: ArgView): void {
+    // Redis formats these with %s, which stops at a NUL byte.
+    const text = (i: number) => cString(Buffer.from(p.argBuf.subarray(p.argOff[i], p.argOff[i] + p.argLen[i])).toString('utf8'));
+    let args = '';
+    for (let i = 1; i < p.argc && args.length < 128; i++) args += `'${text(i).slice(0, 128 - args.length)}' `;
+    reject(this.ctx, c, '', `ERR unknown command '${text(0).slice(0, 128)}', with args beginning with: ${args}`);
+  }
+
+  // ---- CLIENT PAUSE ----------------------------------------------------------------
+
+  /**
+   * Whether CLIENT PAUSE holds this command: every command under ALL; under
+   * WRITE, the commands that write (and an EXEC whose queue writes), as Redis.
+   */
+  private pausedFor(c: Connection, e: CommandEntry): boolean {
+    const shared = this.ctx.shared;
+    const mode = shared.pauseMode(Date.now());
+    if (mode === PauseMode.None) return false;
+    if (mode === PauseMode.Write) {
+      const writes = e.write || (e.fullName === 'exec' && c.multi !== null && c.multi.some((q) => q.entry.write));
+      if (!writes) return false;
+    }
+    this.paused.add(c);
+    c.paused = true;
+    c.socket.pause();
+    this.armPauseTimer();
+    return true;
+  }
+
+  private armPauseTimer(): void {
+    if (this.pauseTimer !== null) return;
+    const wait = Math.max(1, this.ctx.shared.pauseEnd() - Date.now());
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = null;
+      this.resumePaused();
+    }, wait);
+  }
+
+  /** The pause ended (its time passed, or CLIENT UNPAUSE): held clients go on, or wait again if a new pause began. */
+  resumePaused(): void {
+    if (this.pauseTimer !== null) {
+      clearTimeout(this.pauseTimer);
+      this.pauseTimer = null;
+    }
+    const held = [...this.paused];
+    this.paused.clear();
+    for (const c of held) this.resume(c);
+  }
+
+  // ---- backpressure -----------------------------------------------------------------
+
+  /** The queues for full rings shrank: connections that waited may read again. */
+  wakeOverflowWaiters(): void {
+    if (this.overflowWaiters.size === 0 || this.ctx.overflowBytes > OVERFLOW_PAUSE_BYTES / 4) return;
+    const waiters = [...this.overflowWaiters];
+    this.overflowWaiters.clear();
+    for (const c of waiters) {
+      if (c.socket.writableLength > OUTPUT_PAUSE_BYTES) {
+        this.overflowWaiters.add(c);
+        continue;
+      }
+      c.paused = true;
+      this.resume(c);
+    }
+  }
+}

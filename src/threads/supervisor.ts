@@ -1,0 +1,116 @@
+/**
+ * The main thread: it holds no connection and no keyspace data. It makes the
+ * memory the threads share (rings, counters, doorbells), starts one worker
+ * thread per shard (thread 0 first when the port is 0, so that the others
+ * bind the port it got), writes their log lines, and stops them.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { createShared } from './shared.js';
+import type { ThreadMessage } from './thread.js';
+import type { LifeMessage, SupervisorMessage } from './worker.js';
+
+const STOP_GRACE_MS = 5000;
+
+/** pino's level names for Redis's loglevel values. */
+export const LOG_LEVELS: Record<string, string> = { debug: 'debug', verbose: 'debug', notice: 'info', warning: 'warn', nothing: 'silent' };
+
+export class Supervisor {
+  private readonly workers: Worker[] = [];
+  private stopping: Promise<void> | null = null;
+  /** The TCP port every thread listens on. */
+  port = 0;
+  /** OS thread ids of the threads, by index. */
+  readonly tids: number[] = [];
+  /** Called when a client asked for SHUTDOWN (the CLI exits the process). */
+  onShutdownRequest: (() => void) | null = null;
+
+  private constructor(
+    readonly config: Config,
+    private readonly log: Logger,
+    /** Writes a log line a thread produced (already JSON). */
+    private readonly writeLog: (line: string) => void,
+  ) {}
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  /** Starts every thread; resolves once all of them listen. */
+  static async start(config: Config, log: Logger, writeLog: (line: string) => void): Promise<Supervisor> {
+    const sup = new Supervisor(config, log, writeLog);
+    try {
+      await sup.spawnAll();
+    } catch (err) {
+      await sup.stop();
+      throw err;
+    }
+    return sup;
+  }
+
+  private async spawnAll(): Promise<void> {
+    const n = this.config.int('threads');
+    const shared = createShared(n);
+    const values = this.config.matching(() => true).filter(([name]) => name !== 'shards');
+    const level = LOG_LEVELS[this.config.get('loglevel')] ?? 'info';
+    const url = new URL('./worker.js', import.meta.url);
+    const spawn = (index: number, port: number): Promise<number> => {
+      const worker = new Worker(url, {
+        workerData: { index, shared, config: values, port, unixSocket: index === 0, level },
+        name: `shoal-${index}`,
+      });
+      this.workers[index] = worker;
+      return new Promise((resolve, reject) => {
+        worker.on('message', (m: ThreadMessage | LifeMessage) => {
+          if (m.kind === 'log') this.writeLog(m.line);
+          else if (m.kind === 'shutdown') this.onShutdownRequest?.();
+          else if (m.kind === 'ready') {
+            this.tids[index] = m.tid;
+            resolve(m.port);
+          } else if (m.kind === 'failed') reject(new Error(m.error));
+        });
+        worker.on('error', (err) => {
+          this.log.error({ err, thread: index }, 'thread failed');
+          reject(err);
+        });
+        worker.on('exit', (code) => {
+          if (this.stopping === null) {
+            this.log.fatal({ thread: index, code }, 'a thread exited; stopping the server');
+            this.onShutdownRequest?.();
+          }
+        });
+      });
+    };
+    // With port 0 the kernel picks a port: thread 0 binds first, the others join it.
+    this.port = await spawn(0, this.config.int('port'));
+    await Promise.all(Array.from({ length: n - 1 }, (_, i) => spawn(i + 1, this.port)));
+  }
+
+  /** Stops every thread: they close their listeners and connections, then end. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(
+        this.workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              const done = () => {
+                clearTimeout(timer);
+                void w.terminate().then(() => resolve());
+              };
+              const timer = setTimeout(done, STOP_GRACE_MS);
+              w.on('message', (m: LifeMessage) => {
+                if (m.kind === 'stopped') done();
+              });
+              w.once('exit', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              w.postMessage({ kind: 'stop' } satisfies SupervisorMessage);
+            }),
+        ),
+      );
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,559 @@
+/**
+ * One thread of the server: it accepts clients on the shared port, parses
+ * and dispatches their commands, and owns one shard. It talks to every
+ * other thread through a pair of rings (transport/peer-link.ts).
+ *
+ * The turn: socket reads run commands inline on the local shard or encode
+ * frames for peers; then, once per event-loop turn (setImmediate), the
+ * thread runs the frames queued for its own shard, drains every peer's
+ * ring (requests run on its shard, replies go to their connections),
+ * publishes what it wrote with at most one wake-up per peer, and writes
+ * each connection's output with one socket write. With nothing left to do
+ * it sleeps on its doorbell (Atomics.waitAsync), which peers ring only when
+ * it is armed.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import v8 from 'node:v8';
+import type { Logger } from 'pino';
+import { Config } from '../config/config.js';
+import { Connection } from '../connections/connection.js';
+import { type ThreadContext, type ThreadStats, newThreadStats } from '../connections/context.js';
+import { clientLine, matches, type ClientFilter } from '../connections/clients-view.js';
+import { Dispatcher } from '../connections/dispatch.js';
+import type { ThreadReport } from '../connections/info.js';
+import { closeIdle, listen } from '../connections/listener.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import { type ReplySink, Shard } from '../shard/shard.js';
+import { Doorbells } from '../transport/doorbell.js';
+import {
+  MAX_SLOTS_PER_THREAD,
+  OP_THREAD,
+  REPLY_PARTIAL,
+  REPLY_SPAN_SHIFT,
+  SEQ_NONE,
+  connKey,
+  connSlot,
+  pad4,
+  packArgs,
+  requestFrame,
+} from '../transport/frames.js';
+import { PeerLink } from '../transport/peer-link.js';
+import { keyHashSlot } from '../util/crc16.js';
+import { SharedState, type SharedBuffers } from './shared.js';
+
+/** What the supervisor gives each thread. */
+export interface ThreadOptions {
+  index: number;
+  shared: SharedBuffers;
+  /** Every configuration parameter's value. */
+  config: [string, string][];
+  /** The port to listen on (for thread 0 with port 0: 0, and the others get the port it bound). */
+  port: number;
+  /** Whether this thread also listens on the unix socket (one thread does: a path cannot be shared). */
+  unixSocket: boolean;
+}
+
+/** Messages a thread posts to the supervisor. */
+export type ThreadMessage = { kind: 'log'; line: string } | { kind: 'shutdown' };
+
+/** Active expiry runs every 100 ms (Redis's hz 10), within this budget. */
+const CRON_MS = 100;
+const EXPIRE_BUDGET_MS = 2;
+
+export class ThreadServer implements ThreadContext {
+  readonly index: number;
+  readonly shards: number;
+  readonly config = new Config();
+  readonly shared: SharedState;
+  readonly shard: Shard;
+  readonly stats: ThreadStats = newThreadStats();
+  readonly startedAt = Date.now();
+  readonly tid = readTid();
+  readonly dispatcher: Dispatcher;
+  private readonly bells: Doorbells;
+  private readonly peers: (PeerLink | null)[] = [];
+  private readonly slotToShard = new Uint16Array(16384);
+
+  /** Frames for the local shard from this thread's own transactions, run in order at the next turn. */
+  private readonly localQueue: Uint8Array[] = [];
+  overflowBytes = 0;
+
+  /** Connections by slot (frames carry connKey(index, slot)); slot 0 is never a connection. */
+  readonly conns: (Connection | undefined)[] = [undefined];
+  private readonly freeSlots: number[] = [];
+  private readonly dirty: Connection[] = [];
+  private tickScheduled = false;
+  private waiting = false;
+  private stopped = false;
+  private readonly servers: net.Server[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private blockedTimer: NodeJS.Timeout | null = null;
+  private blockedDeadline = 0;
+
+  /** Replies to this thread's own requests, by negative sequence number. */
+  private readonly internal = new Map<number, { resolve: (reply: Uint8Array) => void; chunks: Uint8Array[] }>();
+  // Internal requests use -2, -3 ...: -1 is SEQ_NONE, the record of a waiter that answers nothing.
+  private nextInternal = 2;
+  /** Reassembly of request frames that arrived as several records, by peer. */
+  private readonly big: (Uint8Array | null)[];
+  private readonly bigLen: number[];
+
+  constructor(
+    private readonly opts: ThreadOptions,
+    readonly log: Logger,
+    private readonly post: (m: ThreadMessage) => void,
+  ) {
+    this.index = opts.index;
+    this.shards = opts.shared.threads;
+    for (const [k, v] of opts.config) this.config.set(k, v, false);
+    this.shared = new SharedState(opts.shared);
+    this.bells = new Doorbells(opts.shared.bells);
+    const n = this.shards;
+    for (let s = 0; s < 16384; s++) this.slotToShard[s] = Math.floor((s * n) / 16384);
+    for (let p = 0; p < n; p++) {
+      if (p === this.index) this.peers.push(null);
+      else this.peers.push(new PeerLink(p, opts.shared.rings[this.index][p]!, opts.shared.rings[p][this.index]!, this.bells, (d) => (this.overflowBytes += d)));
+    }
+    this.big = new Array(n).fill(null);
+    this.bigLen = new Array(n).fill(0);
+    this.shard = new Shard({
+      index: this.index,
+      count: n,
+      protoMaxBulkLen: this.config.int('proto-max-bulk-len'),
+      tunables: this.config.tunables,
+      claims: opts.shared.claims,
+    });
+    const sinks: ReplySink[] = this.peers.map((p) => p ?? this.localSink);
+    this.shard.sinks = sinks;
+    this.dispatcher = new Dispatcher(this);
+  }
+
+  // ---- start and stop ----------------------------------------------------------------
+
+  /** Listens (TCP with reusePort, and the unix socket on one thread); resolves with the TCP port. */
+  async start(): Promise<number> {
+    const cfg = this.config;
+    const binds = cfg.get('bind').split(/\s+/).filter((b) => b !== '');
+    const host = binds.length > 0 ? binds[0].replace(/^-/, '') : '127.0.0.1';
+    const tcp = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.servers.push(tcp);
+    const port = await listen(tcp, { port: this.opts.port, host: host === '*' ? undefined : host, reusePort: true });
+    const path = cfg.get('unixsocket');
+    if (this.opts.unixSocket && path !== '') {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        /* not there */
+      }
+      const unix = net.createServer((s) => this.accept(s));
+      this.servers.push(unix);
+      await listen(unix, { path });
+      const perm = cfg.get('unixsocketperm');
+      if (perm !== '0') fs.chmodSync(path, parseInt(perm, 8));
+    }
+    this.timers.push(setInterval(() => this.cron(), CRON_MS));
+    this.scheduleTick();
+    return port;
+  }
+
+  /** Stops accepting, closes every connection. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.servers) s.close();
+    for (const t of this.timers) clearInterval(t);
+    if (this.blockedTimer !== null) clearTimeout(this.blockedTimer);
+    for (const c of this.liveConnections()) {
+      c.flush();
+      c.socket.destroy();
+    }
+  }
+
+  requestShutdown(): void {
+    this.post({ kind: 'shutdown' });
+  }
+
+  private cron(): void {
+    this.shard.activeExpire(EXPIRE_BUDGET_MS);
+    const timeout = this.config.int('timeout');
+    if (timeout > 0) closeIdle(this.liveConnections(), timeout, Date.now(), (c) => this.killConnection(c));
+    this.scheduleTick();
+  }
+
+  // ---- connections ---------------------------------------------------------------------
+
+  private accept(socket: net.Socket): void {
+    if (this.stopped || !this.shared.addConnection(this.config.int('maxclients'))) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.conns.length;
+    if (slot >= MAX_SLOTS_PER_THREAD) {
+      this.shared.removeConnection();
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    const local = socket.localAddress === undefined ? `${this.config.get('unixsocket')}:0` : `${socket.localAddress}:${socket.localPort}`;
+    const remote = socket.remoteAddress === undefined ? `${this.config.get('unixsocket')}:0` : `${socket.remoteAddress}:${socket.remotePort}`;
+    const c = new Connection(
+      this.shared.newClientId(),
+      slot,
+      connKey(this.index, slot),
+      socket,
+      { protoMaxBulkLen: this.config.int('proto-max-bulk-len'), queryBufferLimit: this.config.int('client-query-buffer-limit') },
+      this.config.get('requirepass') !== '',
+      remote,
+      local,
+    );
+    this.conns[slot] = c;
+    this.stats.totalConnections++;
+    if (socket.remoteAddress !== undefined) {
+      socket.setNoDelay(true);
+      const keepalive = this.config.int('tcp-keepalive');
+      if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    }
+    socket.on('data', (chunk: Buffer) => this.dispatcher.onData(c, chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => this.onClose(c));
+    socket.on('drain', () => this.dispatcher.onDrain(c));
+  }
+
+  private onClose(c: Connection): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.shared.removeConnection();
+    this.dispatcher.onClose(c);
+    this.releaseSlotWhenIdle(c);
+  }
+
+  /** A slot is reused only when no shard reply for it can still arrive. */
+  private releaseSlotWhenIdle(c: Connection): void {
+    if (c.inFlight > 0) return;
+    if (this.conns[c.slot] === c) {
+      this.conns[c.slot] = undefined;
+      this.freeSlots.push(c.slot);
+    }
+  }
+
+  liveConnections(): Connection[] {
+    return this.conns.filter((c): c is Connection => c !== undefined && !c.closed);
+  }
+
+  killConnection(c: Connection): void {
+    if (c.closed) return;
+    c.closeAfterWrite = true;
+    this.markDirty(c);
+  }
+
+  markDirty(c: Connection): void {
+    this.dirty.push(c);
+    this.scheduleTick();
+  }
+
+  // ---- Hops: where keys live, and frames to shards ----------------------------------------
+
+  shardOf(key: Uint8Array): number {
+    return this.slotToShard[keyHashSlot(key, 0, key.length)];
+  }
+
+  shardOfArg(u8: Uint8Array, off: number, len: number): number {
+    return this.slotToShard[keyHashSlot(u8, off, len)];
+  }
+
+  newTxid(): number {
+    return this.shared.newTxid();
+  }
+
+  get localBacklog(): boolean {
+    return this.localQueue.length > 0;
+  }
+
+  send(shard: number, conn: number, seq: number, word2: number, db: number, txid: number, buf: Uint8Array, off: Int32Array, len: Int32Array, argc: number, pick: number[] | null): void {
+    const peer = this.peers[shard];
+    if (peer === null) this.localQueue.push(requestFrame(conn, seq, word2, db, txid, buf, off, len, argc, pick));
+    else peer.request(conn, seq, word2, db, txid, buf, off, len, argc, pick);
+    this.scheduleTick();
+  }
+
+  request(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn: number): Promise<Uint8Array> {
+    return this.requestWithSeq(shard, word2, db, args, txid, conn, null);
+  }
+
+  requestWithSeq(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn: number, onSeq: ((seq: number) => void) | null): Promise<Uint8Array> {
+    const seq = -this.nextInternal++;
+    if (this.nextInternal > 0x7ffffff0) this.nextInternal = 2;
+    onSeq?.(seq);
+    const done = new Promise<Uint8Array>((resolve) => this.internal.set(seq, { resolve, chunks: [] }));
+    const { buf, off, len } = packArgs(args);
+    this.send(shard, conn, seq, word2, db, txid, buf, off, len, args.length, null);
+    return done;
+  }
+
+  allThreads(op: number, args: Uint8Array[]): Promise<Uint8Array[]> {
+    return Promise.all(Array.from({ length: this.shards }, (_, t) => this.request(t, op, 0, args, 0, 0)));
+  }
+
+  // ---- replies ---------------------------------------------------------------------------------
+
+  /** Replies from the local shard go straight to their connection or request. */
+  private readonly localSink: ReplySink = {
+    reply: (conn, seq, src, off, len, partial) => this.deliver(conn, seq, this.index, src, off, len, partial ? REPLY_PARTIAL : 0),
+  };
+
+  /** A reply (record) from shard `from` for one of this thread's connections or requests. */
+  private deliver(conn: number, seq: number, from: number, u8: Uint8Array, off: number, len: number, flags: number): void {
+    const partial = (flags & REPLY_PARTIAL) !== 0;
+    if (seq < SEQ_NONE) return this.internalReply(seq, u8.slice(off, off + len), partial);
+    const c = this.conns[connSlot(conn)];
+    if (c === undefined) return;
+    if (seq === SEQ_NONE) {
+      // A registration that answers nothing (a waiter dropped): only the count changes.
+      c.inFlight--;
+      if (c.closed) this.releaseSlotWhenIdle(c);
+      return;
+    }
+    c.deliver(seq, from, u8, off, len, partial, flags >>> REPLY_SPAN_SHIFT || 1);
+    if (c.closed) this.releaseSlotWhenIdle(c);
+    else {
+      this.dirty.push(c);
+      if (seq === c.blockedSeq && !partial) this.dispatcher.blocked.unblocked(c);
+    }
+  }
+
+  private internalReply(seq: number, bytes: Uint8Array, partial: boolean): void {
+    const r = this.internal.get(seq);
+    if (r === undefined) return;
+    r.chunks.push(bytes);
+    if (partial) return;
+    this.internal.delete(seq);
+    r.resolve(r.chunks.length === 1 ? r.chunks[0] : Buffer.concat(r.chunks));
+  }
+
+  // ---- the turn -----------------------------------------------------------------------------------
+
+  scheduleTick(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(this.tick);
+  }
+
+  private readonly tick = (): void => {
+    this.tickScheduled = false;
+    this.bells.disarm(this.index);
+    this.shard.setClock(Date.now());
+    this.runLocalQueue();
+    for (const p of this.peers) if (p !== null) this.drainPeer(p);
+    this.armBlockedDeadline();
+    for (const p of this.peers) if (p !== null) p.publish();
+    this.flushDirty();
+    this.dispatcher.wakeOverflowWaiters();
+    this.maybeSleep();
+  };
+
+  private runLocalQueue(): void {
+    const q = this.localQueue;
+    // Frames queued while these run (UNLOCK after a part) join the same pass.
+    for (let i = 0; i < q.length; i++) {
+      const f = q[i];
+      this.runRequest(f, new Int32Array(f.buffer, f.byteOffset, f.length >> 2), 0, f.length, this.index);
+    }
+    q.length = 0;
+  }
+
+  /** Runs every record a peer published: requests on the shard (or as thread operations), replies to connections. */
+  private drainPeer(link: PeerLink): void {
+    const ring = link.in;
+    if (!ring.poll()) return;
+    const i32 = ring.i32;
+    const u8 = ring.u8;
+    const from = link.peer;
+    for (;;) {
+      const p = ring.next();
+      if (p < 0) break;
+      const payload = ring.recordLength - 4;
+      if (ring.recordReply) {
+        const b = p >> 2;
+        this.deliver(i32[b], i32[b + 1], from, u8, p + 16, i32[b + 2], i32[b + 3]);
+      } else if (ring.recordMore || this.big[from] !== null) {
+        this.appendBig(from, u8, p, payload);
+        if (ring.recordMore) continue;
+        const buf = this.big[from]!.subarray(0, this.bigLen[from]);
+        this.big[from] = null;
+        this.bigLen[from] = 0;
+        this.runRequest(buf, new Int32Array(buf.buffer, buf.byteOffset, buf.length >> 2), 0, buf.length, from);
+      } else {
+        this.runRequest(u8, i32, p, payload, from);
+      }
+    }
+    if (ring.release()) this.bells.ring(from);
+  }
+
+  private appendBig(from: number, src: Uint8Array, off: number, n: number): void {
+    let big = this.big[from];
+    const used = this.bigLen[from];
+    if (big === null) big = new Uint8Array(Math.max(n * 2, 1 << 20));
+    else if (used + n > big.length) {
+      const grown = new Uint8Array(Math.max(big.length * 2, used + n));
+      grown.set(big.subarray(0, used));
+      big = grown;
+    }
+    big.set(src.subarray(off, off + n), used);
+    this.big[from] = big;
+    this.bigLen[from] = used + n;
+  }
+
+  /** A request frame from thread `from` (this one for the local queue): a shard command, or a thread operation. */
+  private runRequest(u8: Uint8Array, i32: Int32Array, p: number, bytes: number, from: number): void {
+    const id = i32[(p >> 2) + 2] & 0xffff;
+    if (id === OP_THREAD) this.threadOp(u8, i32, p, from);
+    else this.shard.runFrame(u8, i32, p, bytes, from);
+  }
+
+  /** Flushes output: one socket write per connection with output; closes those that asked. */
+  private flushDirty(): void {
+    const list = this.dirty;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      this.stats.netOutput += c.flush();
+      if (c.closeAfterWrite && c.idle && !c.closed) {
+        c.closed = true;
+        this.shared.removeConnection();
+        this.dispatcher.onClose(c);
+        // Closed once written, as Redis closes: a client still writing then gets a reset.
+        const socket = c.socket;
+        socket.end(() => socket.destroy());
+        this.releaseSlotWhenIdle(c);
+      }
+    }
+    list.length = 0;
+  }
+
+  /** Sleeps on the doorbell unless records or queued frames wait. */
+  private maybeSleep(): void {
+    if (this.tickScheduled || this.stopped) return;
+    this.bells.arm(this.index);
+    // Look again after arming: a record published before the bell was armed would be missed.
+    let ready = this.localQueue.length > 0;
+    for (const p of this.peers) if (p !== null && (p.in.hasData() || p.hasOverflow())) ready = true;
+    if (ready) {
+      // Queued records for a full ring wait for its consumer, which rings when it frees space.
+      let data = this.localQueue.length > 0;
+      for (const p of this.peers) if (p !== null && p.in.hasData()) data = true;
+      if (data) {
+        this.bells.disarm(this.index);
+        this.scheduleTick();
+        return;
+      }
+    }
+    if (this.waiting) return;
+    const wait = this.bells.waitAsync(this.index);
+    if (wait === null) {
+      this.scheduleTick();
+      return;
+    }
+    this.waiting = true;
+    void wait.then(this.onBell);
+  }
+
+  private readonly onBell = (): void => {
+    this.waiting = false;
+    this.scheduleTick();
+  };
+
+  /** The shard answers blocked clients' timeouts from a timer, to the millisecond. */
+  private armBlockedDeadline(): void {
+    const next = this.shard.blocked.nextDeadline();
+    if (next === 0 || (this.blockedTimer !== null && this.blockedDeadline <= next)) return;
+    if (this.blockedTimer !== null) clearTimeout(this.blockedTimer);
+    this.blockedDeadline = next;
+    this.blockedTimer = setTimeout(() => {
+      this.blockedTimer = null;
+      this.shard.expireBlocked(Date.now());
+      this.scheduleTick();
+    }, Math.max(0, next - Date.now()));
+  }
+
+  // ---- thread operations (connection-wide views) ------------------------------------------------
+
+  private threadOp(u8: Uint8Array, i32: Int32Array, p: number, from: number): void {
+    const b = p >> 2;
+    const conn = i32[b];
+    const seq = i32[b + 1];
+    const argc = i32[b + 5];
+    const args: Uint8Array[] = [];
+    let pos = p + 24;
+    for (let i = 0; i < argc; i++) {
+      const len = i32[pos >> 2];
+      args.push(u8.slice(pos + 4, pos + 4 + len));
+      pos += 4 + pad4(len);
+    }
+    const answer = (value: unknown): void => {
+      const w = new ReplyWriter(256);
+      w.bulkString(JSON.stringify(value));
+      this.shard.sinks[from].reply(conn, seq, w.buf, 0, w.len, false, false);
+    };
+    const text = (a: Uint8Array) => Buffer.from(a).toString('utf8');
+    const payload = JSON.parse(text(args[1])) as Record<string, unknown>;
+    const now = Date.now();
+    switch (text(args[0])) {
+      case 'config':
+        for (const [k, v] of payload as unknown as [string, string][]) this.config.set(k, v, true);
+        return answer(true);
+      case 'list': {
+        const me = payload.me as { id: number; cmd: string };
+        const filter = payload.filter as ClientFilter;
+        return answer(this.liveConnections().filter((c) => matches(c, filter, now)).map((c) => ({ id: c.id, line: clientLine(c, this.index, c.id === me.id ? me.cmd : c.lastCommand, now) })));
+      }
+      case 'kill': {
+        const hit = this.liveConnections().filter((c) => matches(c, payload.filter as ClientFilter, now));
+        for (const c of hit) this.killConnection(c);
+        return answer(hit.length);
+      }
+      case 'unblock': {
+        const target = this.liveConnections().find((c) => c.id === payload.id);
+        if (target === undefined) return answer(0);
+        void this.dispatcher.unblock(target, payload.mode as 'timeout' | 'error').then(answer);
+        return;
+      }
+      case 'unpause':
+        this.dispatcher.resumePaused();
+        return answer(true);
+      case 'info':
+        return answer(this.report());
+      case 'resetstat':
+        this.stats.rejected = {};
+        this.stats.errors = {};
+        this.stats.commandStats = {};
+        this.shard.resetStats();
+        return answer(true);
+      default:
+        return answer(null);
+    }
+  }
+
+  private report(): ThreadReport {
+    return {
+      index: this.index,
+      tid: this.tid,
+      connections: this.liveConnections().length,
+      blocked: this.dispatcher.blockedClients(),
+      heapUsed: v8.getHeapStatistics().used_heap_size,
+      stats: this.stats,
+      shard: this.shard.stats(),
+    };
+  }
+}
+
+/** This thread's OS thread id, from /proc/thread-self (0 where there is none). */
+function readTid(): number {
+  try {
+    const link = fs.readlinkSync('/proc/thread-self');
+    return Number(link.split('/').pop()) || 0;
+  } catch {
+    return 0;
+  }
+}
+

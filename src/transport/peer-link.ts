@@ -1,0 +1,195 @@
+/**
+ * A thread's end of its two rings with one peer thread: the ring it writes
+ * (its requests to the peer's shard, and its shard's replies to the peer's
+ * requests) and the ring it reads (the same, the other way).
+ *
+ * Records are written straight into the ring. When the ring has no room, or
+ * a request is larger than a record, records go to an overflow queue and
+ * every later record queues behind them, so order is kept; the queue moves
+ * into the ring as the peer frees space (it rings this thread's bell then).
+ * Requests larger than a record are cut into records marked MORE, which
+ * are contiguous in the ring; replies larger than a record were already cut
+ * into PARTIAL records by the shard.
+ */
+import { REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, requestFrame, requestSize, writeRequest } from './frames.js';
+import type { Doorbells } from './doorbell.js';
+import { RingConsumer, RingProducer } from './ring.js';
+
+/** Replies longer than this are not squashed (they would make records, and copies, large). */
+const SQUASH_MAX = 16 * 1024;
+
+interface Queued {
+  bytes: Uint8Array;
+  reply: boolean;
+}
+
+export class PeerLink {
+  readonly out: RingProducer;
+  readonly in: RingConsumer;
+  private overflow: Queued[] = [];
+  /** Bytes of the first queued record already moved into the ring (a request cut into parts). */
+  private overflowSent = 0;
+  /** Bytes waiting in the overflow queue (backpressure reads it through `onOverflow`). */
+  overflowBytes = 0;
+
+  // The open squashed reply record: its connection (-1: none), first seq, span and payload bytes.
+  private squashConn = -1;
+  private squashSeq = 0;
+  private squashSpan = 0;
+  private squashLen = 0;
+
+  constructor(
+    readonly peer: number,
+    outRing: SharedArrayBuffer,
+    inRing: SharedArrayBuffer,
+    private readonly bells: Doorbells,
+    /** Told how many bytes joined (positive) or left (negative) the overflow queue. */
+    private readonly onOverflow: (delta: number) => void,
+  ) {
+    this.out = new RingProducer(outRing);
+    this.in = new RingConsumer(inRing);
+  }
+
+  /** Encodes a request frame (see frames.ts) into the ring, or queues it. */
+  request(
+    conn: number,
+    seq: number,
+    word2: number,
+    db: number,
+    txid: number,
+    buf: Uint8Array,
+    argOff: Int32Array,
+    argLen: Int32Array,
+    argc: number,
+    pick: number[] | null,
+  ): void {
+    const ring = this.out;
+    // A request now follows the last reply: that reply's record can no longer grow.
+    this.squashConn = -1;
+    const size = requestSize(argLen, argc, pick);
+    if (this.overflow.length === 0 && size + 4 <= ring.maxRecord) {
+      const p = ring.reserve(size);
+      if (p >= 0) {
+        writeRequest(ring.u8, ring.i32, p, conn, seq, word2, db, txid, buf, argOff, argLen, argc, pick);
+        ring.commit();
+        return;
+      }
+    }
+    this.enqueue(requestFrame(conn, seq, word2, db, txid, buf, argOff, argLen, argc, pick), false);
+  }
+
+  /**
+   * Writes (part of) a reply. `squash` lets it join the previous record when
+   * that record answers the same connection's previous request and is still
+   * the ring's last, unpublished record: a pipeline's replies then travel as
+   * one record, which the peer delivers with one lookup and one copy.
+   */
+  reply(conn: number, seq: number, src: Uint8Array, off: number, len: number, partial: boolean, squash: boolean): void {
+    const ring = this.out;
+    if (squash && !partial && this.squashInto(conn, seq, src, off, len)) return;
+    if (squash && !partial && len <= SQUASH_MAX) {
+      this.squashConn = conn;
+      this.squashSeq = seq;
+      this.squashSpan = 1;
+      this.squashLen = len;
+    } else this.squashConn = -1;
+    const max = ring.maxRecord - REP_HEADER_BYTES - 8;
+    do {
+      const n = len > max ? max : len;
+      const last = n === len && !partial;
+      let p = this.overflow.length === 0 ? ring.reserve(REP_HEADER_BYTES + n) : -1;
+      let u8 = ring.u8;
+      let i32 = ring.i32;
+      let queued: Uint8Array | null = null;
+      if (p < 0) {
+        queued = new Uint8Array(REP_HEADER_BYTES + ((n + 3) & ~3));
+        u8 = queued;
+        i32 = new Int32Array(queued.buffer);
+        p = 0;
+        this.squashConn = -1;
+      }
+      const b = p >> 2;
+      i32[b] = conn;
+      i32[b + 1] = seq;
+      i32[b + 2] = n;
+      i32[b + 3] = last ? 0 : REPLY_PARTIAL;
+      const d = p + REP_HEADER_BYTES;
+      if (n < 64) for (let i = 0; i < n; i++) u8[d + i] = src[off + i];
+      else u8.set(src.subarray(off, off + n), d);
+      if (queued === null) ring.commit(false, true);
+      else this.enqueue(queued, true);
+      off += n;
+      len -= n;
+    } while (len > 0);
+  }
+
+  private squashInto(conn: number, seq: number, src: Uint8Array, off: number, len: number): boolean {
+    if (this.squashConn !== conn || seq !== this.squashSeq + this.squashSpan || len > SQUASH_MAX) return false;
+    const ring = this.out;
+    const p = ring.growLast(REP_HEADER_BYTES + this.squashLen + len);
+    if (p < 0) return false;
+    const d = p + REP_HEADER_BYTES + this.squashLen;
+    const u8 = ring.u8;
+    if (len < 64) for (let i = 0; i < len; i++) u8[d + i] = src[off + i];
+    else u8.set(src.subarray(off, off + len), d);
+    this.squashSpan++;
+    this.squashLen += len;
+    const b = p >> 2;
+    ring.i32[b + 2] = this.squashLen;
+    ring.i32[b + 3] = this.squashSpan << REPLY_SPAN_SHIFT;
+    return true;
+  }
+
+  private enqueue(bytes: Uint8Array, reply: boolean): void {
+    this.overflow.push({ bytes, reply });
+    this.overflowBytes += bytes.length;
+    this.onOverflow(bytes.length);
+  }
+
+  /** Moves queued records into the ring as far as space allows. */
+  private pump(): void {
+    const ring = this.out;
+    const chunkMax = ring.maxRecord - 8;
+    while (this.overflow.length > 0) {
+      const q = this.overflow[0];
+      const rest = q.bytes.length - this.overflowSent;
+      const n = rest > chunkMax ? chunkMax : rest;
+      const p = ring.reserve(n);
+      if (p < 0) return;
+      ring.u8.set(q.bytes.subarray(this.overflowSent, this.overflowSent + n), p);
+      const more = n < rest;
+      ring.commit(more, q.reply);
+      if (more) this.overflowSent += n;
+      else {
+        this.overflow.shift();
+        this.overflowSent = 0;
+        this.overflowBytes -= q.bytes.length;
+        this.onOverflow(-q.bytes.length);
+      }
+    }
+  }
+
+  /**
+   * Publishes what was written since the last call and wakes the peer if it
+   * sleeps. With records still queued, asks the peer to ring back when it
+   * frees space.
+   */
+  publish(): void {
+    if (this.overflow.length > 0) {
+      this.pump();
+      if (this.overflow.length > 0) {
+        this.out.wantSpace();
+        // Space freed before the request was seen would never be reported: look again.
+        this.pump();
+      }
+    }
+    this.squashConn = -1;
+    if (!this.out.hasUnpublished()) return;
+    this.out.publish();
+    this.bells.ring(this.peer);
+  }
+
+  hasOverflow(): boolean {
+    return this.overflow.length > 0;
+  }
+}
