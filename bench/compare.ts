@@ -11,39 +11,7 @@
  * --shoal-cmd (or env SHOAL_CMD) replaces Shoal, e.g. "redis" to compare
  * redis-server with itself (the ratio should then be ~1.0).
  */
-import { spawn } from 'node:child_process';
-import { fmtInt, intFlag, listFlag, parseFlags, printRatioTable, samplesFor, startPair, type Samples } from './lib.js';
-
-interface BenchRow {
-  test: string;
-  rps: number;
-  p50: number;
-}
-
-/** Runs redis-benchmark once and parses its --csv output. */
-function redisBenchmark(bin: string, port: number, args: string[]): Promise<BenchRow[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(port), ...args, '--csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`redis-benchmark exited with ${code}: ${err || out}`));
-      const rows: BenchRow[] = [];
-      for (const line of out.split(/\r?\n/)) {
-        const cells = line.split('","').map((c) => c.replace(/^"|"$/g, ''));
-        if (cells.length < 5 || cells[0] === 'test') continue;
-        const rps = Number(cells[1]);
-        if (!Number.isFinite(rps)) continue;
-        rows.push({ test: cells[0]!, rps, p50: Number(cells[4]) });
-      }
-      if (rows.length === 0) return reject(new Error(`no results in redis-benchmark output:\n${out}\n${err}`));
-      resolve(rows);
-    });
-  });
-}
+import { fmtInt, intFlag, listFlag, parseFlags, printRatioTable, redisBenchmark, samplesFor, startPair, type Samples } from './lib.js';
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), {

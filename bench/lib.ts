@@ -2,7 +2,9 @@
  * Small shared pieces of the benchmark scripts: flag parsing, starting the
  * two servers side by side, INFO parsing, table printing.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { type ServerHandle, startAll, startRedis, startShoal } from '../test/helpers/servers.js';
 import type { RawClient } from '../test/helpers/raw-client.js';
 
@@ -129,6 +131,13 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** The q-quantile (0 < q ≤ 1) of xs by nearest rank, or NaN if xs is empty. */
+export function percentile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
 /** Prints a Markdown table (pads columns so it also reads well in a terminal). */
 export function printTable(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -163,4 +172,71 @@ export function printRatioTable(samples: Map<string, Samples>, shoalName: string
     rows.push([test!, P!, fmtInt(r), fmtInt(sh), (sh / r).toFixed(2), median(s.p50r).toFixed(3), median(s.p50s).toFixed(3)]);
   }
   printTable(['test', 'pipeline', `redis ${unit}`, `${shoalName} ${unit}`, 'ratio shoal/redis', 'redis p50 ms', 'shoal p50 ms'], rows);
+}
+
+/** One line of redis-benchmark --csv output (latencies in milliseconds). */
+export interface BenchRow {
+  test: string;
+  rps: number;
+  avgMs: number;
+  minMs: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  maxMs: number;
+}
+
+/** Runs redis-benchmark once and parses its --csv output. */
+export function redisBenchmark(bin: string, port: number, args: string[]): Promise<BenchRow[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(port), ...args, '--csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`redis-benchmark exited with ${code}: ${err || out}`));
+      const rows: BenchRow[] = [];
+      // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+      for (const line of out.split(/\r?\n/)) {
+        const cells = line.split('","').map((c) => c.replace(/^"|"$/g, ''));
+        if (cells.length < 5 || cells[0] === 'test') continue;
+        const rps = Number(cells[1]);
+        if (!Number.isFinite(rps)) continue;
+        const num = (i: number) => (cells[i] === undefined ? NaN : Number(cells[i]));
+        rows.push({ test: cells[0]!, rps, avgMs: num(2), minMs: num(3), p50: num(4), p95: num(5), p99: num(6), maxMs: num(7) });
+      }
+      if (rows.length === 0) return reject(new Error(`no results in redis-benchmark output:\n${out}\n${err}`));
+      resolve(rows);
+    });
+  });
+}
+
+/** The output of a command, trimmed, or `fallback` if it cannot run. */
+function commandOutput(cmd: string, args: string[], fallback: string): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return fallback;
+  }
+}
+
+/** One line describing the machine: cores, CPU model, kernel, Node and redis-server versions. */
+export function machineDescription(redisServerBin = process.env.REDIS_SERVER ?? 'redis-server'): string {
+  let cpu = 'unknown CPU';
+  try {
+    cpu = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpu;
+  } catch {
+    /* not Linux */
+  }
+  const redis = /v=(\S+)/.exec(commandOutput(redisServerBin, ['--version'], ''))?.[1] ?? 'unknown';
+  return `${os.availableParallelism()} cores (${cpu}), ${os.type()} ${os.release()}, Node.js ${process.version}, redis-server ${redis}`;
+}
+
+/** The command line this process was started with, as it could be typed again. */
+export function commandLine(): string {
+  const script = process.argv[1] ? process.argv[1].replace(process.cwd() + '/', '') : '';
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['node', script, ...process.argv.slice(2)].map(quote).join(' ');
 }
