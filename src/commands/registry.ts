@@ -6,7 +6,7 @@
  * shard handler names, so the front and every shard agree on them without
  * talking.
  */
-import type { Exec } from '../shard/exec.js';
+import type { HandlerKeys, ShardCommands, ShardHandler } from '../shard/exec.js';
 import { stringHandlers } from './strings.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
@@ -17,7 +17,7 @@ import { sortHandlers } from './sort.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './meta.js';
 
-export type ShardHandler = (x: Exec) => void;
+export type { ShardHandler };
 
 const ALL: Record<string, ShardHandler> = {
   ...stringHandlers,
@@ -36,20 +36,6 @@ const IDS = new Map(SHARD_HANDLER_NAMES.map((n, i) => [n, i]));
 /** The id carried in request frames for a shard command, or -1. */
 export function shardHandlerId(fullName: string): number {
   return IDS.get(fullName) ?? -1;
-}
-
-/**
- * Where each shard handler's keys are, for the scheduler's lock checks:
- * [firstKey, lastKey, step] (lastKey < 0 counts from the end), and whether
- * the command spans the whole keyspace (DBSIZE, KEYS, FLUSHALL ...).
- */
-export interface HandlerKeys {
-  first: number;
-  last: number;
-  step: number;
-  global: boolean;
-  /** The command writes: its keys may wake clients blocked on them. */
-  write: boolean;
 }
 
 function keysByName(): Map<string, HandlerKeys> {
@@ -82,3 +68,6 @@ const BY_NAME = keysByName();
 export const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
   (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false, write: false },
 );
+
+/** What every shard is built with: the handlers, their names and their keys, by id. */
+export const SHARD_COMMANDS: ShardCommands = { handlers: SHARD_HANDLERS, names: SHARD_HANDLER_NAMES, keys: SHARD_HANDLER_KEYS };

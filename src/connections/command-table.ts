@@ -12,8 +12,17 @@ import type { CrossShard } from '../commands/across.js';
 import { CROSS_SHARD } from '../commands/cross-shard.js';
 import type { CommandMeta } from '../commands/meta.js';
 import { shardHandlerId } from '../commands/registry.js';
+import { connectionHandlers } from './connection-family.js';
 import type { FrontHandler } from './front-call.js';
-import { FRONT_HANDLERS } from './commands/index.js';
+import { serverHandlers } from './server-family.js';
+import { transactionHandlers } from './transactions-family.js';
+
+/**
+ * Handlers of the commands that run on their connection's thread rather
+ * than on a shard (the connection, server and transactions families), by
+ * full name. They act on connections and the server, never on keys.
+ */
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...transactionHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;

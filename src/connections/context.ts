@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Hops } from '../scheduler/transaction.js';
 import type { Shard } from '../shard/shard.js';
-import type { SharedState } from '../threads/shared.js';
+import type { SharedState } from '../transport/shared.js';
 import type { Connection } from './connection.js';
 
 /** Counters of one thread's connections, merged across threads for INFO. */

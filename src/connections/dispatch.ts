@@ -13,7 +13,7 @@
  */
 import { cString } from '../util/bytes.js';
 import { ParseStatus, type RequestParser } from '../protocol/request-parser.js';
-import { PauseMode } from '../threads/shared.js';
+import { PauseMode } from '../transport/shared.js';
 import { BlockedClients } from './blocking.js';
 import { type CommandEntry, type CommandTable, buildCommandTable } from './command-table.js';
 import type { ArgView, Connection } from './connection.js';

@@ -16,7 +16,6 @@
  * needs to make a command work across shards.
  */
 import { OP_EXPORT, OP_IMPORT, OP_LOCK, OP_UNLOCK, REQ_FOREIGN_VALUE, REQ_LOCK_ONE, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
-import { shardHandlerId } from '../commands/registry.js';
 
 const enc = new TextEncoder();
 export const bytes = (s: string): Uint8Array => enc.encode(s);
@@ -28,6 +27,8 @@ export interface Hops {
   shardOf(key: Uint8Array): number;
   /** A txid from the counter every thread shares. */
   newTxid(): number;
+  /** The id frames carry for a shard command, by full name ("get", "object|encoding"). */
+  handlerId(name: string): number;
   /**
    * Sends a frame to a shard on behalf of connection `conn` (a connKey, 0
    * for none) and resolves with the shard's RESP reply.
@@ -91,7 +92,7 @@ export class Tx {
 
   /** Runs a shard command (by full name) as a step of the transaction; resolves with its RESP reply. */
   call(shard: number, name: string, args: Uint8Array[], db = this.db, flags = 0): Promise<Uint8Array> {
-    return this.hops.request(shard, this.word2(shardHandlerId(name), flags), db, [bytes(name), ...args], this.txid, this.caller.conn);
+    return this.hops.request(shard, this.word2(this.hops.handlerId(name), flags), db, [bytes(name), ...args], this.txid, this.caller.conn);
   }
 
   /** Reads a whole key as bytes (null when missing); `del` removes it in the same step. */

@@ -18,6 +18,30 @@ export const ERR_NOT_FLOAT = 'ERR value is not a valid float';
 /** Streams a large bulk reply straight from memory to the reply ring. */
 export type BulkStreamer = (src: Uint8Array, off: number, len: number) => void;
 
+/** A command's implementation on a shard. */
+export type ShardHandler = (x: Exec) => void;
+
+/**
+ * Where a handler's keys are, for the scheduler's lock checks and for
+ * waking blocked clients: [first, last, step] (last < 0 counts from the
+ * end), whether it spans the whole keyspace (DBSIZE, KEYS, FLUSHALL ...),
+ * and whether it writes.
+ */
+export interface HandlerKeys {
+  first: number;
+  last: number;
+  step: number;
+  global: boolean;
+  write: boolean;
+}
+
+/** The commands a shard runs, by the ids frames carry (the command table's half that shards need). */
+export interface ShardCommands {
+  handlers: readonly ShardHandler[];
+  names: readonly string[];
+  keys: readonly HandlerKeys[];
+}
+
 export interface ShardInfo {
   index: number;
   count: number;

@@ -36,12 +36,11 @@ import {
   requestFrame,
 } from '../transport/frames.js';
 import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
-import { SHARD_HANDLERS, SHARD_HANDLER_KEYS, SHARD_HANDLER_NAMES } from '../commands/registry.js';
 import { exportEntry, importEntry } from '../types/serialize.js';
 import { bytesEqual } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
-import { Exec, type ShardInfo } from './exec.js';
+import { Exec, type ShardCommands, type ShardInfo } from './exec.js';
 import { DB_COUNT, Keyspace, SCRATCH_DB } from './keyspace.js';
 
 /** Where a shard's replies to one thread go: a ring to a peer, or the owning thread's own connections. */
@@ -52,6 +51,8 @@ export interface ReplySink {
 export interface ShardOptions extends ShardInfo {
   /** Claim words for blocking commands registered on several shards. */
   claims: SharedArrayBuffer;
+  /** The commands it runs (commands/registry.ts). */
+  commands: ShardCommands;
 }
 
 /** Per-shard statistics merged into INFO. */
@@ -88,9 +89,10 @@ export class Shard {
   sinks: ReplySink[] = [];
 
   private commands = 0;
-  private readonly calls = new Float64Array(SHARD_HANDLERS.length);
-  private readonly usec = new Float64Array(SHARD_HANDLERS.length);
-  private readonly failed = new Float64Array(SHARD_HANDLERS.length);
+  private readonly cmds: ShardCommands;
+  private readonly calls: Float64Array;
+  private readonly usec: Float64Array;
+  private readonly failed: Float64Array;
   private errorstats: Record<string, number> = {};
 
   // The frame being run: its connection, reply number, origin and transaction.
@@ -107,6 +109,10 @@ export class Shard {
   private argLen = new Int32Array(64);
 
   constructor(readonly opts: ShardOptions) {
+    this.cmds = opts.commands;
+    this.calls = new Float64Array(this.cmds.handlers.length);
+    this.usec = new Float64Array(this.cmds.handlers.length);
+    this.failed = new Float64Array(this.cmds.handlers.length);
     // A private copy: thresholds change only when an OP_CONFIG frame arrives, in
     // ring order, so commands sent before a CONFIG SET still run under the old values.
     this.exec = new Exec(this.ks, this.writer, { ...opts, tunables: new Int32Array(opts.tunables) });
@@ -342,7 +348,7 @@ export class Shard {
       this.emit(false);
       this.squashable = false;
     }
-    if (id < OP_BASE && this.blocked.size > 0 && SHARD_HANDLER_KEYS[id].write) this.signalWritten(id, db);
+    if (id < OP_BASE && this.blocked.size > 0 && this.cmds.keys[id].write) this.signalWritten(id, db);
     return true;
   }
 
@@ -391,7 +397,7 @@ export class Shard {
       return { fps, global: false };
     }
     if (id >= OP_BASE) return { fps, global: false };
-    const spec = SHARD_HANDLER_KEYS[id];
+    const spec = this.cmds.keys[id];
     if (spec.first > 0) {
       const last = spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1);
       for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) fps.push(fingerprint(db, u8, offs[k], lens[k]));
@@ -447,7 +453,7 @@ export class Shard {
 
   /** A write touched these keys: clients blocked on them get a chance to be served. */
   private signalWritten(id: number, db: number): void {
-    const spec = SHARD_HANDLER_KEYS[id];
+    const spec = this.cmds.keys[id];
     if (spec.first <= 0) return;
     const x = this.exec;
     const last = spec.last < 0 ? x.argc + spec.last : Math.min(spec.last, x.argc - 1);
@@ -508,8 +514,8 @@ export class Shard {
   private runCommand(id: number): void {
     const x = this.exec;
     const w = x.r;
-    const handler = SHARD_HANDLERS[id];
-    x.name = SHARD_HANDLER_NAMES[id];
+    const handler = this.cmds.handlers[id];
+    x.name = this.cmds.names[id];
     const t0 = performance.now();
     try {
       handler(x);
@@ -643,7 +649,7 @@ export class Shard {
     }
     const cmdstats: ShardStats['cmdstats'] = {};
     for (let i = 0; i < this.calls.length; i++) {
-      if (this.calls[i] > 0) cmdstats[SHARD_HANDLER_NAMES[i]] = [this.calls[i], Math.round(this.usec[i]), this.failed[i]];
+      if (this.calls[i] > 0) cmdstats[this.cmds.names[i]] = [this.calls[i], Math.round(this.usec[i]), this.failed[i]];
     }
     return {
       index: this.opts.index,

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { createShared } from './shared.js';
+import { createShared } from '../transport/shared.js';
 import type { ThreadMessage } from './thread.js';
 import type { LifeMessage, SupervisorMessage } from './worker.js';
 

@@ -17,6 +17,7 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import type { Logger } from 'pino';
 import { Config } from '../config/config.js';
+import { SHARD_COMMANDS, shardHandlerId } from '../commands/registry.js';
 import { Connection } from '../connections/connection.js';
 import { type ThreadContext, type ThreadStats, newThreadStats } from '../connections/context.js';
 import { clientLine, matches, type ClientFilter } from '../connections/clients-view.js';
@@ -40,7 +41,7 @@ import {
 } from '../transport/frames.js';
 import { PeerLink } from '../transport/peer-link.js';
 import { keyHashSlot } from '../util/crc16.js';
-import { SharedState, type SharedBuffers } from './shared.js';
+import { SharedState, type SharedBuffers } from '../transport/shared.js';
 
 /** What the supervisor gives each thread. */
 export interface ThreadOptions {
@@ -123,6 +124,7 @@ export class ThreadServer implements ThreadContext {
       protoMaxBulkLen: this.config.int('proto-max-bulk-len'),
       tunables: this.config.tunables,
       claims: opts.shared.claims,
+      commands: SHARD_COMMANDS,
     });
     const sinks: ReplySink[] = this.peers.map((p) => p ?? this.localSink);
     this.shard.sinks = sinks;
@@ -265,6 +267,10 @@ export class ThreadServer implements ThreadContext {
 
   newTxid(): number {
     return this.shared.newTxid();
+  }
+
+  handlerId(name: string): number {
+    return shardHandlerId(name);
   }
 
   get localBacklog(): boolean {

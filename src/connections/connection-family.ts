@@ -4,14 +4,14 @@
  * connections and never touch the keyspace. CLIENT LIST, KILL, UNBLOCK,
  * PAUSE and UNPAUSE reach the connections of every thread.
  */
-import type { FrontCall, FrontHandler } from '../front-call.js';
-import type { Connection } from '../connection.js';
-import { ReplyMode } from '../reply-order.js';
-import { REDIS_COMPAT_VERSION } from '../info.js';
-import { askThreads, clientLine, type ClientFilter } from '../clients-view.js';
-import { dbIndexError, parseDb } from '../../commands/db-index.js';
-import { RespMap } from '../../protocol/resp-value.js';
-import { PauseMode } from '../../threads/shared.js';
+import type { FrontCall, FrontHandler } from './front-call.js';
+import type { Connection } from './connection.js';
+import { ReplyMode } from './reply-order.js';
+import { REDIS_COMPAT_VERSION } from './info.js';
+import { askThreads, clientLine, type ClientFilter } from './clients-view.js';
+import { dbIndexError, parseDb } from '../commands/db-index.js';
+import { RespMap } from '../protocol/resp-value.js';
+import { PauseMode } from '../transport/shared.js';
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 

@@ -5,8 +5,8 @@
  * CLIENT PAUSE state, the doorbells, and one ring per ordered pair of
  * threads.
  */
-import { createBells } from '../transport/doorbell.js';
-import { createRingBuffer } from '../transport/ring.js';
+import { createBells } from './doorbell.js';
+import { createRingBuffer } from './ring.js';
 
 const enum Word {
   Txid = 0,

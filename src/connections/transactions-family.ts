@@ -3,7 +3,7 @@
  * DISCARD, WATCH, UNWATCH. Queueing happens in dispatch.ts; EXEC and WATCH
  * are multi-exec.ts, on top of the scheduler.
  */
-import type { FrontCall, FrontHandler } from '../front-call.js';
+import type { FrontCall, FrontHandler } from './front-call.js';
 
 function multi(f: FrontCall): void {
   if (f.conn.multi !== null) return f.error('ERR MULTI calls can not be nested');

@@ -3,20 +3,20 @@
  * TIME, LASTSAVE, SHUTDOWN, DEBUG and the HELP of containers. INFO, CONFIG
  * SET and CONFIG RESETSTAT reach every thread.
  */
-import type { FrontCall, FrontHandler } from '../front-call.js';
-import { askThreads } from '../clients-view.js';
-import { buildInfo, selectSections, type ThreadReport } from '../info.js';
-import { Config } from '../../config/config.js';
-import { globMatch } from '../../util/glob.js';
-import { OP_CONFIG } from '../../transport/frames.js';
+import type { FrontCall, FrontHandler } from './front-call.js';
+import { askThreads } from './clients-view.js';
+import { buildInfo, selectSections, type ThreadReport } from './info.js';
+import { Config } from '../config/config.js';
+import { globMatch } from '../util/glob.js';
+import { OP_CONFIG } from '../transport/frames.js';
 import {
   commandCount,
   commandDocsReply,
   commandInfoReply,
   commandListNames,
   getKeysFromCommand,
-} from '../../commands/introspection.js';
-import { helpReply } from './connection.js';
+} from '../commands/introspection.js';
+import { helpReply } from './connection-family.js';
 
 function command(f: FrontCall): void {
   f.value(commandInfoReply([]));
