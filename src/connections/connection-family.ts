@@ -261,7 +261,7 @@ function clientPause(f: FrontCall): void {
   const shared = f.thread.shared;
   const now = Date.now();
   // A pause in force is only ever made longer or stricter by another one, as in Redis.
-  const current = shared.pauseMode(now);
+  const current = shared.pauseMode();
   const until = Math.max(now + ms, current !== PauseMode.None ? shared.pauseEnd() : 0);
   shared.setPause(Math.max(mode, current) as PauseMode, until);
   f.w.ok();

@@ -34,6 +34,8 @@ export class Connection extends ReplyOrder {
   closeAfterWrite = false;
   /** Parsing stopped (backpressure, or a command the next ones must wait for); resumes later. */
   paused = false;
+  /** Already in the thread's list of connections to flush this turn. */
+  dirty = false;
   /** Commands seen (CLIENT LIST's `cmd`, stats). */
   commands = 0;
   /** Commands queued since MULTI (arguments packed, command resolved), or null outside MULTI. */

@@ -215,7 +215,7 @@ export class Dispatcher implements Session {
    */
   private pausedFor(c: Connection, e: CommandEntry): boolean {
     const shared = this.ctx.shared;
-    const mode = shared.pauseMode(Date.now());
+    const mode = shared.pauseMode();
     if (mode === PauseMode.None) return false;
     if (mode === PauseMode.Write) {
       const writes = e.write || (e.fullName === 'exec' && c.multi !== null && c.multi.some((q) => q.entry.write));

@@ -251,7 +251,10 @@ export class ThreadServer implements ThreadContext {
   }
 
   markDirty(c: Connection): void {
-    this.dirty.push(c);
+    if (!c.dirty) {
+      c.dirty = true;
+      this.dirty.push(c);
+    }
     this.scheduleTick();
   }
 
@@ -324,7 +327,10 @@ export class ThreadServer implements ThreadContext {
     c.deliver(seq, from, u8, off, len, partial, flags >>> REPLY_SPAN_SHIFT || 1);
     if (c.closed) this.releaseSlotWhenIdle(c);
     else {
-      this.dirty.push(c);
+      if (!c.dirty) {
+        c.dirty = true;
+        this.dirty.push(c);
+      }
       if (seq === c.blockedSeq && !partial) this.dispatcher.blocked.unblocked(c);
     }
   }
@@ -423,6 +429,7 @@ export class ThreadServer implements ThreadContext {
     const list = this.dirty;
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
+      c.dirty = false;
       this.stats.netOutput += c.flush();
       if (c.closeAfterWrite && c.idle && !c.closed) {
         c.closed = true;

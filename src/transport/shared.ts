@@ -129,10 +129,10 @@ export class SharedState {
     Atomics.add(this.w, Word.PauseEpoch, 1);
   }
 
-  /** The pause in force now (None once its end time has passed). */
-  pauseMode(now: number): PauseMode {
+  /** The pause in force now (None once its end time has passed); reads the clock only while a pause is set. */
+  pauseMode(): PauseMode {
     const mode = Atomics.load(this.w, Word.PauseMode) as PauseMode;
-    if (mode === PauseMode.None || now >= this.pause[0]) return PauseMode.None;
+    if (mode === PauseMode.None || Date.now() >= this.pause[0]) return PauseMode.None;
     return mode;
   }
 
