@@ -7,11 +7,12 @@
  */
 import type { ShardHandler } from './registry.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
-import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, parseInt64Bytes } from '../shard/exec.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
 import { globMatch } from '../util/glob.js';
 import { ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
+import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
 import {
   type PairCallback,
   deleted,
@@ -32,10 +33,8 @@ import {
 
 /** Values at least this long stream to the reply ring instead of being copied. */
 const STREAM_MIN = 512 * 1024;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 /** Redis's LONG_MAX / 2: the largest |count| HRANDFIELD accepts WITHVALUES. */
-const HALF_LONG_MAX = 2n ** 62n - 1n;
+const HALF_LONG_MAX = INT64_MAX / 2n;
 /**
  * Redis answers a negative HRANDFIELD count of any size, element by element,
  * until the client's output buffer limit (none by default) stops it. A shard
@@ -126,7 +125,7 @@ function argCount(x: Exec, i: number): bigint | null {
   }
   const b = BigInt(v);
   if (b === INT64_MIN) {
-    x.r.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    x.r.error(ERR_INT64_RANGE);
     return null;
   }
   return b;
@@ -265,17 +264,17 @@ function hincrby(x: Exec): void {
   if (by === null) return;
   const h = lookupWriteOrCreate(x);
   if (h < 0) return;
-  let cur = 0n;
+  let cur: number | bigint = 0;
   if (hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) {
-    const v = parseInt64Bytes(hv.u8, hv.off, hv.len);
+    const v = parseInt64(hv.u8, hv.off, hv.len);
     if (v === null) {
       x.r.error(ERR_HASH_NOT_INT);
       return;
     }
-    cur = BigInt(v);
+    cur = v;
   }
-  const next = cur + BigInt(by);
-  if (next < INT64_MIN || next > INT64_MAX) {
+  const next = addInt64Checked(cur, by);
+  if (next === null) {
     x.r.error(ERR_OVERFLOW);
     return;
   }

@@ -8,11 +8,10 @@ import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { DB_COUNT, Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
 import { cString } from '../util/bytes.js';
+import { INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
 import { TYPE_OPS } from '../types/type-ops.js';
 
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 
 export const TYPE_NAMES: Record<number, string> = {
   [ObjType.String]: 'string',

@@ -27,10 +27,10 @@ import {
   listRemove,
   listSet,
 } from '../types/list.js';
+import { INT64_MIN } from '../util/numbers.js';
 
 /** Elements at least this long stream to the reply ring instead of being copied. */
 const STREAM_MIN = 512 * 1024;
-const INT64_MIN = -(2n ** 63n);
 const LIMIT = 2 ** 53;
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';

@@ -14,7 +14,7 @@ import { TimeoutReply } from '../shard/blocking.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
 import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
-import { parseDouble, parseDoubleLoose, formatDouble17g } from '../util/numbers.js';
+import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, formatDouble17g, parseDouble, parseDoubleLoose } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
 import {
   type LexItem,
@@ -759,8 +759,8 @@ function zrandmember(x: Exec): void {
       x.r.error(ERR_NOT_INT);
       return;
     }
-    if (v === -(2n ** 63n)) {
-      x.r.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    if (v === INT64_MIN) {
+      x.r.error(ERR_INT64_RANGE);
       return;
     }
     let withscores = false;
@@ -771,7 +771,7 @@ function zrandmember(x: Exec): void {
     if (x.argc === 4) {
       withscores = true;
       const big = typeof v === 'bigint' ? v : BigInt(v);
-      if (big < -(2n ** 62n - 1n) || big > 2n ** 62n - 1n) { // Redis: l < -LONG_MAX/2 || l > LONG_MAX/2
+      if (big < -(INT64_MAX / 2n) || big > INT64_MAX / 2n) { // Redis: l < -LONG_MAX/2 || l > LONG_MAX/2
         x.r.error('ERR value is out of range');
         return;
       }

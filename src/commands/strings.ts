@@ -4,17 +4,16 @@
  * behaviour, including the order in which arguments are checked.
  */
 import type { ShardHandler } from './registry.js';
-import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE, parseInt64Bytes } from '../shard/exec.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { EMBSTR_MAX, encodingForCreated, encodingForValue, setString } from '../types/string.js';
 import { LD_ZERO, ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
 import { lcs, lcsTableBytes } from '../util/lcs.js';
+import { INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
 
 /** Bulk replies at least this long stream to the ring instead of being copied whole. */
 const STREAM_MIN = 512 * 1024;
 const ERR_STRING_SIZE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 
 // Flags of SET/GETEX options (Redis's OBJ_SET_* / OBJ_EX ...).
 const F_NX = 1;
@@ -253,22 +252,17 @@ function incrBy(x: Exec, by: number | bigint): void {
   if (h < 0) return;
   let cur: number | bigint = 0;
   if (h !== 0) {
-    const v = parseInt64Bytes(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
+    const v = parseInt64(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
     if (v === null) {
       x.r.error(ERR_NOT_INT);
       return;
     }
     cur = v;
   }
-  let next: number | bigint;
-  if (typeof cur === 'number' && typeof by === 'number' && Number.isSafeInteger(cur + by)) next = cur + by;
-  else {
-    const s = BigInt(cur) + BigInt(by);
-    if (s > INT64_MAX || s < INT64_MIN) {
-      x.r.error('ERR increment or decrement would overflow');
-      return;
-    }
-    next = s >= BigInt(Number.MIN_SAFE_INTEGER) && s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
+  const next = addInt64Checked(cur, by);
+  if (next === null) {
+    x.r.error('ERR increment or decrement would overflow');
+    return;
   }
   const digits = Buffer.from(String(next), 'latin1');
   setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, digits, 0, digits.length, Enc.Int, true, x.lru);

@@ -9,6 +9,7 @@ import { Keyspace, ObjType, lruClock } from './keyspace.js';
 import { segOf } from 'native-free-arena';
 import type { TimeoutReply } from './blocking.js';
 import { ldParse, ldToNumber } from '../util/longdouble.js';
+import { parseInt64 } from '../util/numbers.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -141,7 +142,7 @@ export class Exec {
    * beyond 2^53, or null when it is not an integer in range.
    */
   argInt64(i: number): number | bigint | null {
-    return parseInt64Bytes(this.u8, this.off[i], this.len[i]);
+    return parseInt64(this.u8, this.off[i], this.len[i]);
   }
 
   /**
@@ -226,41 +227,3 @@ export class Exec {
 }
 
 const CLAMP = 2 ** 53;
-const MIN_INT64 = -(2n ** 63n);
-const MAX_INT64 = 2n ** 63n - 1n;
-
-/** Redis's string2ll: optional '-', no leading zeros, no '+', no spaces, int64 range. */
-export function parseInt64Bytes(u8: Uint8Array, off: number, len: number): number | bigint | null {
-  if (len === 0 || len > 20) return null;
-  let i = off;
-  const end = off + len;
-  let neg = false;
-  if (u8[i] === 0x2d) {
-    neg = true;
-    i++;
-    if (i === end) return null;
-  }
-  if (u8[i] === 0x30) {
-    // "0" alone; "-0" and leading zeros are rejected.
-    return i + 1 === end && !neg ? 0 : null;
-  }
-  if (end - i <= 15) {
-    let n = 0;
-    for (; i < end; i++) {
-      const d = u8[i] - 48;
-      if (d < 0 || d > 9) return null;
-      n = n * 10 + d;
-    }
-    return neg ? -n : n;
-  }
-  let n = 0n;
-  for (; i < end; i++) {
-    const d = u8[i] - 48;
-    if (d < 0 || d > 9) return null;
-    n = n * 10n + BigInt(d);
-  }
-  if (neg) n = -n;
-  if (n < MIN_INT64 || n > MAX_INT64) return null;
-  if (n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n);
-  return n;
-}

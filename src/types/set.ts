@@ -30,7 +30,7 @@ import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
 import { Enc } from './object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
-import { parseInt64Bytes } from '../shard/exec.js';
+import { parseInt64 } from '../util/numbers.js';
 
 export const SET_HDR = 16;
 export const K_INTSET = 0;
@@ -101,7 +101,7 @@ export function setCreate(a: Arena, kind: number): number {
  * member and how many members are about to be added.
  */
 export function kindForNew(u8: Uint8Array, off: number, len: number, hint: number, lim: SetLimits): number {
-  if (parseInt64Bytes(u8, off, len) !== null && hint <= intsetMax(lim)) return K_INTSET;
+  if (parseInt64(u8, off, len) !== null && hint <= intsetMax(lim)) return K_INTSET;
   if (hint <= lim.listpackEntries) return K_LISTPACK;
   return K_HASHTABLE;
 }
@@ -126,7 +126,7 @@ let pLo = 0;
 
 /** Parses member bytes as an int64 into (pHi, pLo); false when not an integer. */
 function parseProbe(u8: Uint8Array, off: number, len: number): boolean {
-  const n = parseInt64Bytes(u8, off, len);
+  const n = parseInt64(u8, off, len);
   if (n === null) return false;
   if (typeof n === 'number') {
     const hi = Math.floor(n / 4294967296);
@@ -725,7 +725,7 @@ export function setDeserialize(a: Arena, src: Uint8Array, off: number, end: numb
     if (p + 4 > end) throw new Error('set blob: truncated');
     const len = dv.getUint32(p, true);
     if (p + 4 + len > end) throw new Error('set blob: truncated');
-    if (kind === K_INTSET && parseInt64Bytes(src, p + 4, len) === null) throw new Error('set blob: non-integer in an intset');
+    if (kind === K_INTSET && parseInt64(src, p + 4, len) === null) throw new Error('set blob: non-integer in an intset');
     p += 4 + len;
   }
   if (p !== end) throw new Error('set blob: trailing bytes');
