@@ -16,12 +16,12 @@ import { Tunable } from '../config/tunables.js';
 import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
 import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, formatDouble17g, parseDouble, parseDoubleLoose } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
+import { bytesCompare } from '../util/bytes.js';
 import {
   type LexItem,
   type LexRange,
   type ScoreRange,
   ZIter,
-  cmpBytes,
   nodeMember,
   nodeScore,
   zsCreate,
@@ -535,7 +535,7 @@ function storeResult(x: Exec, dst: number, members: Uint8Array[], scores: number
 
 function cmpScoreMember(sa: number, ma: Uint8Array, sb: number, mb: Uint8Array): number {
   if (sa !== sb) return sa < sb ? -1 : 1;
-  return cmpBytes(ma, 0, ma.length, mb, 0, mb.length);
+  return bytesCompare(ma, 0, ma.length, mb, 0, mb.length);
 }
 
 function countRange(x: Exec, type: RangeType): void {

@@ -8,7 +8,8 @@ const encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8'); // non-fatal: invalid sequences become U+FFFD
 
 /**
- * Byte-wise equality of two views (memcmp == 0 with equal lengths).
+ * Byte-wise equality of two views (memcmp == 0 with equal lengths). Long
+ * views are compared by Buffer.equals (memcmp), at the price of two views.
  */
 export function bytesEqual(
   a: Uint8Array,
@@ -23,9 +24,16 @@ export function bytesEqual(
   if (aLen > 64) {
     return Buffer.from(a.buffer, a.byteOffset + aOff, aLen).equals(Buffer.from(b.buffer, b.byteOffset + bOff, bLen));
   }
-  for (let i = 0; i < aLen; i++) {
-    if (a[aOff + i] !== b[bOff + i]) return false;
-  }
+  return sameBytes(a, aOff, b, bOff, aLen);
+}
+
+/**
+ * Whether the n bytes at a[aOff] equal the n bytes at b[bOff]: a plain loop
+ * that allocates nothing, for the value types' inner loops (short members,
+ * lengths already compared).
+ */
+export function sameBytes(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;
 }
 
