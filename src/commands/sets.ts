@@ -35,7 +35,6 @@ import {
 } from '../types/set.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
-const ERR_INVALID_CURSOR = 'ERR invalid cursor';
 /**
  * A negative SRANDMEMBER count asks for |count| members with repeats; Redis
  * 7.0 builds the whole reply in memory and dies on huge counts. Shoal
