@@ -14,7 +14,7 @@
  * Shard handlers pass their Exec, which has the argument access the parser
  * needs; code holding a Uint8Array[] wraps it with `arrayArgs`.
  */
-import { asciiLowerEqualsStrict } from '../util/bytes.js';
+import { matchesKeyword } from '../util/bytes.js';
 import { parseInt64 } from '../util/numbers.js';
 
 export type MpopCommand = 'lmpop' | 'blmpop' | 'zmpop' | 'bzmpop';
@@ -69,7 +69,7 @@ export function parseMpopArgs(args: CommandArgs, command: MpopCommand): MpopArgs
 export function arrayArgs(argv: Uint8Array[]): CommandArgs {
   return {
     argc: argv.length,
-    argIs: (i, lower) => asciiLowerEqualsStrict(argv[i], 0, argv[i].length, lower),
+    argIs: (i, lower) => matchesKeyword(argv[i], 0, argv[i].length, lower),
     argLong: (i) => {
       const v = parseInt64(argv[i], 0, argv[i].length);
       return v === null ? null : Number(v);

@@ -39,8 +39,8 @@ export function replyString(x: Exec, h: number): void {
 /**
  * Parses the options of SET (isSet) or GETEX from argument `from` on, with
  * the same acceptance rules as Redis's parseExtendedStringArgumentsOrReply.
- * Returns the flags and the index of the expire argument, or -1 after replying
- * a syntax error.
+ * Returns the flags and the index of the expire argument (0: none), or null
+ * after replying a syntax error.
  */
 function parseStringOptions(x: Exec, from: number, isSet: boolean): { flags: number; expireArg: number } | null {
   let flags = 0;
@@ -98,7 +98,11 @@ function expireMillis(x: Exec, arg: number, flags: number): number | null {
   return Number(ms);
 }
 
-/** SET's core, shared by SET, SETEX, PSETEX, SETNX, GETSET. Returns false if a reply was sent for an error. */
+/**
+ * SET's core, shared by SET, SETEX, PSETEX, SETNX, GETSET: errors are replied
+ * here; otherwise `okReply` when the value was set, `abortReply` when NX/XX
+ * refused it (neither with GET, whose reply is the old value).
+ */
 function setGeneric(x: Exec, valArg: number, flags: number, expireArg: number, okReply: () => void, abortReply: () => void): void {
   let expireAt = 0;
   if (expireArg > 0) {
@@ -438,9 +442,12 @@ function msetnx(x: Exec): void {
 }
 
 /**
- * LCS. When the second key lives on another shard, the front fetched its
- * value first (holding dispatch, so nothing changed it since) and passes it
- * as the last argument: `foreignValue`.
+ * LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]. When key2
+ * lives on another shard, the front reads it under locks on both keys (a
+ * value of another type is refused there) and runs LCS here with that value
+ * as an extra last argument (`foreignValue`); the locks keep both keys as
+ * they were until this has run. LEN builds the whole table too, as Redis
+ * does, so the proto-max-bulk-len check refuses the same inputs.
  */
 function lcsCommand(x: Exec): void {
   const argc = x.foreignValue ? x.argc - 1 : x.argc;

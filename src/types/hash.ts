@@ -27,18 +27,15 @@
  */
 import { type Arena, type DashTable, offOf, segOf, sizeClassIndex, MAX_CLASS_SIZE } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
+import { Enc } from './object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
 import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
 import { sameBytes } from '../util/bytes.js';
 
 export const LP_HDR = 8;
-export const HT_HDR = 16;
+const HT_HDR = 16;
 const HT_MARK = 0xffffffff;
 const HT_BYTES = 8;
-
-/** Encodings as the keyspace numbers them (Enc.ListPack, Enc.HashTable). */
-export const ENC_LISTPACK = 11;
-export const ENC_HASHTABLE = 2;
 
 /** Where the last value-returning call found its value. */
 export const hv: { u8: Uint8Array; off: number; len: number } = { u8: new Uint8Array(0), off: 0, len: 0 };
@@ -488,7 +485,7 @@ export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: num
   if (!validBlob(src, off, end)) throw new Error('hash blob malformed');
   const count = new DataView(src.buffer, src.byteOffset + off, 8).getUint32(0, true);
   const used = end - off - 8;
-  if (enc !== ENC_HASHTABLE) {
+  if (enc !== Enc.HashTable) {
     const lp = lpCreate(a, used);
     a.u8[segOf(lp)].set(src.subarray(off + 8, end), offOf(lp) + LP_HDR);
     wr(a, lp, 0, count);

@@ -42,8 +42,8 @@ export const HEAD = 0;
 export const TAIL = 1;
 export type Where = typeof HEAD | typeof TAIL;
 
-export const LIST_HDR = 24;
-export const NODE_HDR = 24;
+const LIST_HDR = 24;
+const NODE_HDR = 24;
 /**
  * Payload bytes a node may hold (unless it holds one element longer than
  * that): a full node is exactly one 8 KiB block, an arena size class.
@@ -329,11 +329,6 @@ export function listLength(a: Arena, lh: number): number {
 
 export function listNodeCount(a: Arena, lh: number): number {
   return rd(a, lh, H_NODES);
-}
-
-/** Encoded payload bytes of all elements. */
-export function listPayloadBytes(a: Arena, lh: number): number {
-  return bytesOf(a, lh);
 }
 
 /** Arena bytes the list occupies: its header and node blocks (usable sizes). */

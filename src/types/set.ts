@@ -32,7 +32,7 @@ import { copyBytes, isShortestField, lenSize, readLen, writeLen } from './packed
 import { sameBytes } from '../util/bytes.js';
 import { parseInt64 } from '../util/numbers.js';
 
-export const SET_HDR = 16;
+const SET_HDR = 16;
 export const K_INTSET = 0;
 export const K_LISTPACK = 1;
 export const K_HASHTABLE = 2;

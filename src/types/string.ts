@@ -66,8 +66,3 @@ export function setString(
   }
   return h;
 }
-
-/** Length of a string entry's value. */
-export function stringLength(ks: Keyspace, h: number): number {
-  return ks.valueWord(h);
-}

@@ -27,11 +27,11 @@
 import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
 import { Enc } from './object.js';
-import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
+import { dropTable, hasTable, memberHash, newTable, tableOf } from './collection-table.js';
 import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
 import { bytesCompare, sameBytes } from '../util/bytes.js';
 
-export const MAX_LEVEL = 32;
+const MAX_LEVEL = 32;
 const LP_HDR = 8;
 const SL_LV = 20;
 const SL_HDR_SIZE = SL_LV + MAX_LEVEL * 8;
@@ -453,7 +453,7 @@ function gteMin(s: number, r: ScoreRange): boolean {
 function lteMax(s: number, r: ScoreRange): boolean {
   return r.maxex ? s < r.max : s <= r.max;
 }
-export function scoreRangeEmpty(r: ScoreRange): boolean {
+function scoreRangeEmpty(r: ScoreRange): boolean {
   return r.min > r.max || (r.min === r.max && (r.minex || r.maxex));
 }
 
@@ -471,7 +471,7 @@ function lexLteMax(d: Uint8Array, o: number, n: number, r: LexRange): boolean {
   return r.max.kind === 'excl' ? c < 0 : c <= 0;
 }
 /** Redis's sdscmplex test on the range ends themselves. */
-export function lexRangeEmpty(r: LexRange): boolean {
+function lexRangeEmpty(r: LexRange): boolean {
   const a = r.min;
   const b = r.max;
   let c: number;
@@ -835,38 +835,6 @@ export function zsToSkiplist(a: Arena, lp: number): number {
   return zh;
 }
 
-/** Converts a skiplist set to a listpack (ZUNIONSTORE and friends); frees the skiplist. */
-export function zsToListpack(a: Arena, zh: number): number {
-  let bytes = 0;
-  for (let x = fw(a, zh, 0); x !== 0; x = fw(a, x, 0)) bytes += entrySize(u32(a, x, N_MLEN));
-  const lp = a.alloc(LP_HDR + (bytes > 0 ? bytes : 8));
-  const d = a.u8[segOf(lp)];
-  let p = offOf(lp) + LP_HDR;
-  let n = 0;
-  for (let x = fw(a, zh, 0); x !== 0; x = fw(a, x, 0)) {
-    const mn = u32(a, x, N_MLEN);
-    writeEntry(d, p, nodeScore(a, x), a.u8[segOf(x)], memberOff(a, x), mn);
-    p += entrySize(mn);
-    n++;
-  }
-  setU32(a, lp, 0, n);
-  setU32(a, lp, 4, bytes);
-  slFree(a, zh);
-  return lp;
-}
-
-/** Longest member, in bytes (to decide an encoding). */
-export function zsMaxMemberLen(a: Arena, enc: number, v: number): number {
-  const it = scratch.init(a, enc, v);
-  let m = 0;
-  if (it.first()) {
-    do if (it.len > m) m = it.len;
-    while (it.next());
-  }
-  return m;
-}
-const scratch = new ZIter();
-
 export function zsFree(a: Arena, enc: number, v: number): void {
   if (enc === Enc.ListPack) a.free(v);
   else slFree(a, v);
@@ -1023,23 +991,15 @@ export function zsCheck(a: Arena, enc: number, v: number): void {
   }
 }
 
+/** The keyspace frees and measures by value word only: a skiplist header has a table, a listpack has none. */
+function encodingOf(a: Arena, v: number): number {
+  return hasTable(a, v) ? Enc.SkipList : Enc.ListPack;
+}
+
 /** The sorted-set row of the keyspace's type table. */
 export const zsetOps: TypeOps = {
-  free: (a, v) => {
-    // The keyspace frees by value word only: a skiplist header has a table, a listpack has none.
-    if (hasTable(a, v)) slFree(a, v);
-    else a.free(v);
-  },
-  memory: (a, v) => (hasTable(a, v) ? zsMemory(a, Enc.SkipList, v) : a.usableSize(v)),
+  free: (a, v) => zsFree(a, encodingOf(a, v), v),
+  memory: (a, v) => zsMemory(a, encodingOf(a, v), v),
   serialize: (a, v, enc) => zsSerialize(a, enc, v),
   deserialize: (a, src, off, end, enc) => zsDeserialize(a, src, off, end, enc),
 };
-
-function hasTable(a: Arena, v: number): boolean {
-  try {
-    tableOf(a, v);
-    return true;
-  } catch {
-    return false;
-  }
-}
