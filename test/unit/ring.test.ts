@@ -121,15 +121,19 @@ describe('SPSC ring', () => {
     expect(c.recordMore).toBe(false);
   });
 
-  it('sleep returns at once when records are pending and wakeConsumer only wakes a sleeper', () => {
+  it('does not sleep while records are pending; wakeConsumer wakes a sleeper, once', () => {
     const sab = createRingBuffer(1024);
     const p = new RingProducer(sab);
     const c = new RingConsumer(sab);
-    expect(p.wakeConsumer()).toBe(false);
-    writeRecord(p, new Uint8Array(4));
+    expect(p.wakeConsumer()).toBe(false); // nobody sleeps
+    expect(c.prepareSleep()).toBe(true); // an empty ring: the consumer may sleep
+    expect(p.wakeConsumer()).toBe(true);
+    expect(p.wakeConsumer()).toBe(false); // the flag was cleared: no second wake-up
+    writeRecord(p, Uint8Array.of(1, 2, 3, 4));
     p.publish();
-    const t0 = Date.now();
-    c.sleep(1000);
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(c.prepareSleep()).toBe(false); // a record is pending: the consumer must not sleep
+    expect(p.wakeConsumer()).toBe(false);
+    c.sleep(1000); // refused by prepareSleep, so it returns at once
+    expect(readAll(c)).toEqual([Uint8Array.of(1, 2, 3, 4)]);
   });
 });
