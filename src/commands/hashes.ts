@@ -116,7 +116,7 @@ function setField(x: Exec, h: number, f: Uint8Array, fo: number, fn: number, v: 
   return created;
 }
 
-/** Argument i as the long HRANDFIELD takes: a number, or null after the reply. */
+/** Argument i as the long HRANDFIELD takes (a bigint), or null after replying the error. */
 function argCount(x: Exec, i: number): bigint | null {
   const v = x.argInt64(i);
   if (v === null) {

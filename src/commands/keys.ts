@@ -7,7 +7,7 @@ import type { ShardHandler } from './registry.js';
 import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { DB_COUNT, Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
-import { cString } from '../util/bytes.js';
+import { bytesEqual, cString } from '../util/bytes.js';
 import { INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
 import { TYPE_OPS } from '../types/type-ops.js';
@@ -328,7 +328,7 @@ const objectFreq = onObjectKey((x) =>
   ),
 );
 
-/** MEMORY USAGE: the entry's block plus its dashtable slot. */
+/** MEMORY USAGE: the entry's block, its dashtable slot and its value's blocks (entryMemory). */
 function memoryUsage(x: Exec): void {
   for (let j = 3; j < x.argc; j += 2) {
     if (!x.argIs(j, 'samples') || j + 1 >= x.argc) {
@@ -355,9 +355,7 @@ function entryMemory(x: Exec, h: number): number {
 
 /** Whether arguments i and j are the same bytes. */
 function sameArg(x: Exec, i: number, j: number): boolean {
-  if (x.len[i] !== x.len[j]) return false;
-  for (let k = 0; k < x.len[i]; k++) if (x.u8[x.off[i] + k] !== x.u8[x.off[j] + k]) return false;
-  return true;
+  return bytesEqual(x.u8, x.off[i], x.len[i], x.u8, x.off[j], x.len[j]);
 }
 
 /** Copies entry h to key `dstArg` of database `dstDb` (replacing `existing`), keeping its TTL. */

@@ -1,6 +1,6 @@
 /**
- * The list family. Handlers run on the shard that owns the key (for LMOVE,
- * RPOPLPUSH and LMPOP, on the shard that owns all their keys); replies and
+ * The list family. Handlers run on the shard that owns the key (commands
+ * with several keys, on the shard that owns all of them); replies and
  * errors follow Redis 7.0's t_list.c, including the order in which arguments,
  * key existence and key types are checked. An emptied list is deleted.
  */

@@ -848,7 +848,7 @@ function aggregate(agg: number, target: number, val: number): number {
 
 /**
  * ZUNION/ZINTER/ZDIFF (+STORE when dst > 0) and ZINTERCARD: numkeys at
- * `numIdx`. Keys hold sorted sets (sets: not readable here yet, see docs).
+ * `numIdx`. Keys hold sorted sets or plain sets (whose members score 1).
  */
 function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly: boolean): void {
   const nk = x.argLong(numIdx);
@@ -866,7 +866,7 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
   }
   const keys: number[] = [];
   for (let k = 0; k < nk; k++) {
-    const h = dst > 0 ? x.lookup(numIdx + 1 + k) : x.lookup(numIdx + 1 + k);
+    const h = x.lookup(numIdx + 1 + k);
     // Plain sets are inputs too, every member with score 1.
     if (h !== 0 && x.ks.type(h) !== ObjType.ZSet && x.ks.type(h) !== ObjType.Set) {
       x.r.error(WRONGTYPE);

@@ -92,7 +92,7 @@ export function lpCreate(a: Arena, cap = 32): number {
   return h;
 }
 
-/** Result of lpFind: the entry's absolute offset in its segment, and its score. */
+/** The score of the entry the last successful lpFind found (it returns the entry's offset). */
 let foundScore = 0;
 
 /** Absolute offset of the entry for member m, or -1. */
@@ -845,12 +845,12 @@ export function zsMemory(a: Arena, enc: number, v: number): number {
   return a.usableSize(v) + a.f64[segOf(v)][(offOf(v) + H_BYTES) >> 3] + tableOf(a, v).memoryUsage();
 }
 
-/** Member index scan for ZSCAN on a skiplist: calls cb with each node; returns the next cursor. */
+/** ZSCAN of a skiplist set, through its member index: calls cb with each member and its score; returns the next cursor. */
 export function zsScan(a: Arena, v: number, cursor: number, count: number, cb: (u8: Uint8Array, off: number, len: number, score: number) => void): number {
   return tableOf(a, v).scan(cursor, count, (x) => cb(a.u8[segOf(x)], memberOff(a, x), u32(a, x, N_MLEN), nodeScore(a, x)));
 }
 
-/** A random element of a skiplist set (node handle); its fields are read with ZIter-like helpers. */
+/** A random element of a skiplist set, as its node handle (read it with nodeMember / nodeScore). */
 export function zsRandomNode(a: Arena, v: number, rand: () => number): number {
   return tableOf(a, v).randomEntry(rand);
 }
@@ -903,7 +903,7 @@ export function zsDeserialize(a: Arena, src: Uint8Array, off: number, end: numbe
   for (let k = 0; k < count; k++) {
     const n = dv.getUint32(p, true);
     const score = dv.getFloat64(p + 4 + n, true);
-    // Elements arrive sorted: a listpack append is a scan-free insert at the end.
+    // Elements arrive sorted, so each lands at the end (a listpack insert still scans the block to find it).
     v = zsInsert(a, e, v, score, src, p + 4, n);
     p += 12 + n;
   }
