@@ -6,6 +6,7 @@
  * fields, and never goes back). An emptied hash is deleted.
  */
 import type { ShardHandler } from './registry.js';
+import { replyBulk } from './bulk-reply.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
@@ -31,8 +32,6 @@ import {
   visitPair,
 } from '../types/hash.js';
 
-/** Values at least this long stream to the reply ring instead of being copied. */
-const STREAM_MIN = 512 * 1024;
 /** Redis's LONG_MAX / 2: the largest |count| HRANDFIELD accepts WITHVALUES. */
 const HALF_LONG_MAX = INT64_MAX / 2n;
 /**
@@ -51,11 +50,6 @@ const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
 const ERR_RANGE = 'ERR value is out of range';
 
 // ---- helpers ------------------------------------------------------------------
-
-function replyValue(x: Exec, u8: Uint8Array, off: number, len: number): void {
-  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, off, len);
-  else x.r.bulk(u8, off, len);
-}
 
 /** Creates key argument i as an empty (listpack) hash; returns the entry. */
 function newHash(x: Exec, i: number): number {
@@ -136,7 +130,7 @@ function argCount(x: Exec, i: number): bigint | null {
 function hget(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.Hash);
   if (h < 0) return;
-  if (h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) replyValue(x, hv.u8, hv.off, hv.len);
+  if (h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) replyBulk(x, hv.u8, hv.off, hv.len);
   else x.r.nullBulk();
 }
 
@@ -147,7 +141,7 @@ function hmget(x: Exec): void {
   const a = x.ks.arena;
   const v = h === 0 ? 0 : x.ks.valueWord(h);
   for (let i = 2; i < x.argc; i++) {
-    if (v !== 0 && hashGet(a, v, x.u8, x.off[i], x.len[i])) replyValue(x, hv.u8, hv.off, hv.len);
+    if (v !== 0 && hashGet(a, v, x.u8, x.off[i], x.len[i])) replyBulk(x, hv.u8, hv.off, hv.len);
     else x.r.nullBulk();
   }
 }
@@ -172,16 +166,16 @@ function hlen(x: Exec): void {
 
 // One callback per shape, bound to the running Exec (set before each use).
 let cx: Exec | null = null;
-const emitField: PairCallback = (u8, fo, fn) => replyValue(cx!, u8, fo, fn);
-const emitValue: PairCallback = (u8, _fo, _fn, vo, vn) => replyValue(cx!, u8, vo, vn);
+const emitField: PairCallback = (u8, fo, fn) => replyBulk(cx!, u8, fo, fn);
+const emitValue: PairCallback = (u8, _fo, _fn, vo, vn) => replyBulk(cx!, u8, vo, vn);
 const emitPair: PairCallback = (u8, fo, fn, vo, vn) => {
-  replyValue(cx!, u8, fo, fn);
-  replyValue(cx!, u8, vo, vn);
+  replyBulk(cx!, u8, fo, fn);
+  replyBulk(cx!, u8, vo, vn);
 };
 const emitPairNested: PairCallback = (u8, fo, fn, vo, vn) => {
   cx!.r.array(2);
-  replyValue(cx!, u8, fo, fn);
-  replyValue(cx!, u8, vo, vn);
+  replyBulk(cx!, u8, fo, fn);
+  replyBulk(cx!, u8, vo, vn);
 };
 
 function getAll(x: Exec, what: 'keys' | 'vals' | 'all'): void {
@@ -452,8 +446,8 @@ function hscan(x: Exec): void {
   x.r.array((found.length / 5) * 2);
   for (let i = 0; i < found.length; i += 5) {
     const u8 = found[i] as Uint8Array;
-    replyValue(x, u8, found[i + 1] as number, found[i + 2] as number);
-    replyValue(x, u8, found[i + 3] as number, found[i + 4] as number);
+    replyBulk(x, u8, found[i + 1] as number, found[i + 2] as number);
+    replyBulk(x, u8, found[i + 3] as number, found[i + 4] as number);
   }
 }
 

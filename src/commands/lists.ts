@@ -5,6 +5,7 @@
  * key existence and key types are checked. An emptied list is deleted.
  */
 import type { ShardHandler } from './registry.js';
+import { replyBulk } from './bulk-reply.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { TimeoutReply } from '../shard/blocking.js';
 import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
@@ -30,8 +31,6 @@ import {
 } from '../types/list.js';
 import { INT64_MIN } from '../util/numbers.js';
 
-/** Elements at least this long stream to the reply ring instead of being copied. */
-const STREAM_MIN = 512 * 1024;
 const LIMIT = 2 ** 53;
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
@@ -48,11 +47,6 @@ function argWhere(x: Exec, i: number): Where | null {
   if (x.argIs(i, 'right')) return TAIL;
   x.r.error(ERR_SYNTAX);
   return null;
-}
-
-function replyElem(x: Exec, u8: Uint8Array, off: number, len: number): void {
-  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, off, len);
-  else x.r.bulk(u8, off, len);
 }
 
 /** Creates key argument i as an empty list; returns the entry. */
@@ -73,7 +67,7 @@ function replyRange(x: Exec, lh: number, start: number, n: number, forward: bool
   x.r.array(n);
   if (n === 0) return;
   const it = iter.seek(x.ks.arena, lh, start, forward);
-  for (let k = 0; k < n && it.next(); k++) replyElem(x, it.u8, it.off, it.len);
+  for (let k = 0; k < n && it.next(); k++) replyBulk(x, it.u8, it.off, it.len);
 }
 
 /**
@@ -136,7 +130,7 @@ function popGeneric(x: Exec, where: Where): void {
   const a = x.ks.arena;
   const lh = x.ks.valueWord(h);
   listPeek(a, lh, where);
-  replyElem(x, elem.u8, elem.off, elem.len);
+  replyBulk(x, elem.u8, elem.off, elem.len);
   listPop(a, lh, where);
   changed(x, h);
 }
@@ -159,7 +153,7 @@ function lindex(x: Exec): void {
     x.r.error(ERR_NOT_INT);
     return;
   }
-  if (listIndex(x.ks.arena, x.ks.valueWord(h), i)) replyElem(x, elem.u8, elem.off, elem.len);
+  if (listIndex(x.ks.arena, x.ks.valueWord(h), i)) replyBulk(x, elem.u8, elem.off, elem.len);
   else x.r.nullBulk();
 }
 
@@ -357,7 +351,7 @@ function moveGeneric(x: Exec, from: Where, to: Where): void {
   listPush(a, x.ks.valueWord(dst), to, value, 0, value.length);
   x.ks.modified(dst);
   if (dst !== src) changed(x, src);
-  replyElem(x, value, 0, value.length);
+  replyBulk(x, value, 0, value.length);
 }
 
 function lmove(x: Exec): void {
@@ -381,7 +375,7 @@ function bpop(x: Exec, where: Where): void {
   if (h > 0) {
     const value = listPopCopy(x.ks.arena, x.ks.valueWord(h), where)!;
     changed(x, h);
-    replyElem(x, value, 0, value.length);
+    replyBulk(x, value, 0, value.length);
   } else if (h === 0) noKeyToPop(x, 1, x.argc - 1, timeout);
 }
 

@@ -4,6 +4,7 @@
  * behaviour, including the order in which arguments are checked.
  */
 import type { ShardHandler } from './registry.js';
+import { replyBulk } from './bulk-reply.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { EMBSTR_MAX, encodingForCreated, encodingForValue, setString } from '../types/string.js';
@@ -11,8 +12,6 @@ import { LD_ZERO, ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/long
 import { lcs, lcsTableBytes } from '../util/lcs.js';
 import { INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
 
-/** Bulk replies at least this long stream to the ring instead of being copied whole. */
-const STREAM_MIN = 512 * 1024;
 const ERR_STRING_SIZE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 
 // Flags of SET/GETEX options (Redis's OBJ_SET_* / OBJ_EX ...).
@@ -29,11 +28,7 @@ const F_ANY_EXPIRE = F_EX | F_PX | F_EXAT | F_PXAT;
 
 /** Replies with the value of string entry h (streaming large values). */
 export function replyString(x: Exec, h: number): void {
-  const len = x.ks.valueWord(h);
-  const u8 = x.bytesOf(h);
-  const o = x.ks.valueOffset(h);
-  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, o, len);
-  else x.r.bulk(u8, o, len);
+  replyBulk(x, x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
 }
 
 /**
