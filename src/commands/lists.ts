@@ -6,9 +6,9 @@
  */
 import type { ShardHandler } from './registry.js';
 import { replyBulk } from './bulk-reply.js';
+import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { TimeoutReply } from '../shard/blocking.js';
-import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import {
   HEAD,

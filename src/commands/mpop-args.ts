@@ -47,14 +47,14 @@ const ERR_SYNTAX = 'ERR syntax error';
 /** Parses the arguments of `command` (argument 0 is the command name); an error text when Redis would refuse them. */
 export function parseMpopArgs(args: CommandArgs, command: MpopCommand): MpopArgs | string {
   const blocking = command === 'blmpop' || command === 'bzmpop';
-  const [left, right] = command === 'lmpop' || command === 'blmpop' ? ['left', 'right'] : ['min', 'max'];
+  const lists = command === 'lmpop' || command === 'blmpop';
   const numkeysIndex = blocking ? 2 : 1;
   const numkeys = args.argLong(numkeysIndex);
   if (numkeys === null || numkeys < 1) return ERR_NUMKEYS;
   const whereIndex = numkeysIndex + 1 + numkeys;
   if (whereIndex >= args.argc) return ERR_SYNTAX;
-  const isLeft = args.argIs(whereIndex, left);
-  if (!isLeft && !args.argIs(whereIndex, right)) return ERR_SYNTAX;
+  const isLeft = args.argIs(whereIndex, lists ? 'left' : 'min');
+  if (!isLeft && !args.argIs(whereIndex, lists ? 'right' : 'max')) return ERR_SYNTAX;
   let count = -1;
   for (let j = whereIndex + 1; j < args.argc; j++) {
     if (count !== -1 || !args.argIs(j, 'count') || j === args.argc - 1) return ERR_SYNTAX;
