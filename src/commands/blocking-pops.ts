@@ -8,10 +8,11 @@
  * and answers; the others drop their waiter.
  */
 import type { Across } from './across.js';
-import { ldParse, ldToNumber } from '../util/longdouble.js';
+import { parseBlockingTimeout } from '../util/timeout.js';
 import { REQ_CLAIM, REQ_RESP3 } from '../transport/frames.js';
 import { shardHandlerId } from './registry.js';
 import { bytes } from '../scheduler/transaction.js';
+import { type MpopCommand, arrayArgs, parseMpopArgs } from './mpop-args.js';
 
 interface PopSpec {
   keys: Uint8Array[];
@@ -28,8 +29,7 @@ interface PopSpec {
 }
 
 const text = (a: Uint8Array): string => Buffer.from(a).toString('latin1');
-
-/** Reads the command as Redis checks it (timeout first, then numkeys, direction, COUNT); an error text on failure. */
+/** Reads the command as Redis checks it (BLPOP's timeout first; the MPOP forms' timeout last); an error text on failure. */
 function popSpec(name: string, args: Uint8Array[]): PopSpec | string {
   const zset = name[0] === 'z' || name[1] === 'z';
   if (name === 'blpop' || name === 'brpop' || name === 'bzpopmin' || name === 'bzpopmax') {
@@ -38,47 +38,30 @@ function popSpec(name: string, args: Uint8Array[]): PopSpec | string {
     if (err !== null) return err;
     return { keys: args.slice(1, -1), left: name === 'blpop' || name === 'bzpopmin', zset, count: null, timeout, frameFor: (ks) => [args[0], ...ks, timeout] };
   }
-  const blocking = name === 'blmpop' || name === 'bzmpop';
-  const [first, second] = zset ? ['min', 'max'] : ['left', 'right'];
-  const at = blocking ? 2 : 1;
-  const timeout = blocking ? args[1] : null;
+  const m = parseMpopArgs(arrayArgs(args), name as MpopCommand);
+  if (typeof m === 'string') return m;
+  const timeout = m.timeoutIndex >= 0 ? args[m.timeoutIndex] : null;
   if (timeout !== null) {
     const err = timeoutError(timeout);
     if (err !== null) return err;
   }
-  const n = /^\d+$/.test(text(args[at])) ? Number(text(args[at])) : -1;
-  if (n < 1 || !Number.isSafeInteger(n)) return 'ERR numkeys should be greater than 0';
-  const whereIdx = at + 1 + n;
-  if (whereIdx >= args.length) return 'ERR syntax error';
-  const where = text(args[whereIdx]).toLowerCase();
-  if (where !== first && where !== second) return 'ERR syntax error';
-  let count = -1;
-  for (let j = whereIdx + 1; j < args.length; j++) {
-    if (count === -1 && text(args[j]).toLowerCase() === 'count' && j < args.length - 1) {
-      const v = /^\d+$/.test(text(args[++j])) ? Number(text(args[j])) : -1;
-      if (v < 1) return 'ERR count should be greater than 0';
-      count = v;
-    } else return 'ERR syntax error';
-  }
-  if (count === -1) count = 1;
+  const whereIdx = m.firstKey + m.numkeys;
+  const head = args.slice(0, m.firstKey - 1);
   const tail = args.slice(whereIdx);
   return {
-    keys: args.slice(at + 1, whereIdx),
-    left: where === first,
+    keys: args.slice(m.firstKey, whereIdx),
+    left: m.left,
     zset,
-    count,
+    count: m.count,
     timeout,
-    frameFor: (ks) => [...args.slice(0, at), bytes(String(ks.length)), ...ks, ...tail],
+    frameFor: (ks) => [...head, bytes(String(ks.length)), ...ks, ...tail],
   };
 }
 
-/** A blocking command's timeout as Redis checks it; null when valid. */
+/** A blocking command's timeout as Redis checks it (util/timeout.ts); null when valid. */
 export function timeoutError(arg: Uint8Array): string | null {
-  const v = ldParse(arg, 0, arg.length);
-  if (v === null) return 'ERR timeout is not a float or out of range';
-  const ms = Math.trunc(ldToNumber(v) * 1000);
-  if (!Number.isFinite(ms) || ms < 0 || ms >= 2 ** 63) return 'ERR timeout is negative';
-  return null;
+  const ms = parseBlockingTimeout(arg, 0, arg.length, Date.now());
+  return typeof ms === 'string' ? ms : null;
 }
 
 const ONE_ARG = bytes('1');

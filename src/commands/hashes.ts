@@ -6,12 +6,14 @@
  * fields, and never goes back). An emptied hash is deleted.
  */
 import type { ShardHandler } from './registry.js';
+import { replyBulk } from './bulk-reply.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
-import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, parseInt64Bytes } from '../shard/exec.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
 import { globMatch } from '../util/glob.js';
 import { ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
+import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
 import {
   type PairCallback,
   deleted,
@@ -30,12 +32,8 @@ import {
   visitPair,
 } from '../types/hash.js';
 
-/** Values at least this long stream to the reply ring instead of being copied. */
-const STREAM_MIN = 512 * 1024;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 /** Redis's LONG_MAX / 2: the largest |count| HRANDFIELD accepts WITHVALUES. */
-const HALF_LONG_MAX = 2n ** 62n - 1n;
+const HALF_LONG_MAX = INT64_MAX / 2n;
 /**
  * Redis answers a negative HRANDFIELD count of any size, element by element,
  * until the client's output buffer limit (none by default) stops it. A shard
@@ -52,11 +50,6 @@ const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
 const ERR_RANGE = 'ERR value is out of range';
 
 // ---- helpers ------------------------------------------------------------------
-
-function replyValue(x: Exec, u8: Uint8Array, off: number, len: number): void {
-  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, off, len);
-  else x.r.bulk(u8, off, len);
-}
 
 /** Creates key argument i as an empty (listpack) hash; returns the entry. */
 function newHash(x: Exec, i: number): number {
@@ -117,7 +110,7 @@ function setField(x: Exec, h: number, f: Uint8Array, fo: number, fn: number, v: 
   return created;
 }
 
-/** Argument i as the long HRANDFIELD takes: a number, or null after the reply. */
+/** Argument i as the long HRANDFIELD takes (a bigint), or null after replying the error. */
 function argCount(x: Exec, i: number): bigint | null {
   const v = x.argInt64(i);
   if (v === null) {
@@ -126,7 +119,7 @@ function argCount(x: Exec, i: number): bigint | null {
   }
   const b = BigInt(v);
   if (b === INT64_MIN) {
-    x.r.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    x.r.error(ERR_INT64_RANGE);
     return null;
   }
   return b;
@@ -137,7 +130,7 @@ function argCount(x: Exec, i: number): bigint | null {
 function hget(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.Hash);
   if (h < 0) return;
-  if (h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) replyValue(x, hv.u8, hv.off, hv.len);
+  if (h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) replyBulk(x, hv.u8, hv.off, hv.len);
   else x.r.nullBulk();
 }
 
@@ -148,7 +141,7 @@ function hmget(x: Exec): void {
   const a = x.ks.arena;
   const v = h === 0 ? 0 : x.ks.valueWord(h);
   for (let i = 2; i < x.argc; i++) {
-    if (v !== 0 && hashGet(a, v, x.u8, x.off[i], x.len[i])) replyValue(x, hv.u8, hv.off, hv.len);
+    if (v !== 0 && hashGet(a, v, x.u8, x.off[i], x.len[i])) replyBulk(x, hv.u8, hv.off, hv.len);
     else x.r.nullBulk();
   }
 }
@@ -173,16 +166,16 @@ function hlen(x: Exec): void {
 
 // One callback per shape, bound to the running Exec (set before each use).
 let cx: Exec | null = null;
-const emitField: PairCallback = (u8, fo, fn) => replyValue(cx!, u8, fo, fn);
-const emitValue: PairCallback = (u8, _fo, _fn, vo, vn) => replyValue(cx!, u8, vo, vn);
+const emitField: PairCallback = (u8, fo, fn) => replyBulk(cx!, u8, fo, fn);
+const emitValue: PairCallback = (u8, _fo, _fn, vo, vn) => replyBulk(cx!, u8, vo, vn);
 const emitPair: PairCallback = (u8, fo, fn, vo, vn) => {
-  replyValue(cx!, u8, fo, fn);
-  replyValue(cx!, u8, vo, vn);
+  replyBulk(cx!, u8, fo, fn);
+  replyBulk(cx!, u8, vo, vn);
 };
 const emitPairNested: PairCallback = (u8, fo, fn, vo, vn) => {
   cx!.r.array(2);
-  replyValue(cx!, u8, fo, fn);
-  replyValue(cx!, u8, vo, vn);
+  replyBulk(cx!, u8, fo, fn);
+  replyBulk(cx!, u8, vo, vn);
 };
 
 function getAll(x: Exec, what: 'keys' | 'vals' | 'all'): void {
@@ -265,17 +258,17 @@ function hincrby(x: Exec): void {
   if (by === null) return;
   const h = lookupWriteOrCreate(x);
   if (h < 0) return;
-  let cur = 0n;
+  let cur: number | bigint = 0;
   if (hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) {
-    const v = parseInt64Bytes(hv.u8, hv.off, hv.len);
+    const v = parseInt64(hv.u8, hv.off, hv.len);
     if (v === null) {
       x.r.error(ERR_HASH_NOT_INT);
       return;
     }
-    cur = BigInt(v);
+    cur = v;
   }
-  const next = cur + BigInt(by);
-  if (next < INT64_MIN || next > INT64_MAX) {
+  const next = addInt64Checked(cur, by);
+  if (next === null) {
     x.r.error(ERR_OVERFLOW);
     return;
   }
@@ -453,8 +446,8 @@ function hscan(x: Exec): void {
   x.r.array((found.length / 5) * 2);
   for (let i = 0; i < found.length; i += 5) {
     const u8 = found[i] as Uint8Array;
-    replyValue(x, u8, found[i + 1] as number, found[i + 2] as number);
-    replyValue(x, u8, found[i + 3] as number, found[i + 4] as number);
+    replyBulk(x, u8, found[i + 1] as number, found[i + 2] as number);
+    replyBulk(x, u8, found[i + 3] as number, found[i + 4] as number);
   }
 }
 

@@ -4,15 +4,15 @@
  * FLUSHDB ...) run here once per shard; the front merges the parts.
  */
 import type { ShardHandler } from './registry.js';
+import { parseScanCursor } from './scan-args.js';
 import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { DB_COUNT, Enc, ObjType } from '../shard/keyspace.js';
 import { globMatch } from '../util/glob.js';
-import { cString } from '../util/bytes.js';
+import { bytesEqual, cString } from '../util/bytes.js';
+import { INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
 import { TYPE_OPS } from '../types/type-ops.js';
 
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 
 export const TYPE_NAMES: Record<number, string> = {
   [ObjType.String]: 'string',
@@ -181,23 +181,13 @@ function keys(x: Exec): void {
   for (const h of out) x.r.bulk(x.bytesOf(h), x.ks.keyOffset(h), x.ks.keyLen(h));
 }
 
-/** Parses a SCAN cursor as Redis does (an unsigned 64-bit decimal). */
-export function parseCursor(s: string): bigint | null {
-  if (!/^[0-9]+$/.test(s) && !/^-[0-9]+$/.test(s)) return null;
-  let v = BigInt(s);
-  // strtoull accepts negatives and wraps them.
-  if (v < 0n) v = (1n << 64n) + v;
-  if (v >= 1n << 64n) return null;
-  return v;
-}
-
 /**
  * SCAN on this shard. The global cursor is local * shardCount + shardIndex,
  * so the front routes it by `cursor mod count`; when this shard is done the
  * next cursor points at the start of the next shard, or is 0 after the last.
  */
 function scan(x: Exec): void {
-  const c = parseCursor(x.argStr(1));
+  const c = parseScanCursor(x.u8, x.off[1], x.len[1]);
   if (c === null) {
     x.r.error('ERR invalid cursor');
     return;
@@ -329,7 +319,7 @@ const objectFreq = onObjectKey((x) =>
   ),
 );
 
-/** MEMORY USAGE: the entry's block plus its dashtable slot. */
+/** MEMORY USAGE: the entry's block, its dashtable slot and its value's blocks (entryMemory). */
 function memoryUsage(x: Exec): void {
   for (let j = 3; j < x.argc; j += 2) {
     if (!x.argIs(j, 'samples') || j + 1 >= x.argc) {
@@ -356,9 +346,7 @@ function entryMemory(x: Exec, h: number): number {
 
 /** Whether arguments i and j are the same bytes. */
 function sameArg(x: Exec, i: number, j: number): boolean {
-  if (x.len[i] !== x.len[j]) return false;
-  for (let k = 0; k < x.len[i]; k++) if (x.u8[x.off[i] + k] !== x.u8[x.off[j] + k]) return false;
-  return true;
+  return bytesEqual(x.u8, x.off[i], x.len[i], x.u8, x.off[j], x.len[j]);
 }
 
 /** Copies entry h to key `dstArg` of database `dstDb` (replacing `existing`), keeping its TTL. */

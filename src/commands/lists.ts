@@ -1,10 +1,12 @@
 /**
- * The list family. Handlers run on the shard that owns the key (for LMOVE,
- * RPOPLPUSH and LMPOP, on the shard that owns all their keys); replies and
+ * The list family. Handlers run on the shard that owns the key (commands
+ * with several keys, on the shard that owns all of them); replies and
  * errors follow Redis 7.0's t_list.c, including the order in which arguments,
  * key existence and key types are checked. An emptied list is deleted.
  */
 import type { ShardHandler } from './registry.js';
+import { replyBulk } from './bulk-reply.js';
+import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { TimeoutReply } from '../shard/blocking.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
@@ -27,10 +29,8 @@ import {
   listRemove,
   listSet,
 } from '../types/list.js';
+import { INT64_MIN } from '../util/numbers.js';
 
-/** Elements at least this long stream to the reply ring instead of being copied. */
-const STREAM_MIN = 512 * 1024;
-const INT64_MIN = -(2n ** 63n);
 const LIMIT = 2 ** 53;
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
@@ -47,11 +47,6 @@ function argWhere(x: Exec, i: number): Where | null {
   if (x.argIs(i, 'right')) return TAIL;
   x.r.error(ERR_SYNTAX);
   return null;
-}
-
-function replyElem(x: Exec, u8: Uint8Array, off: number, len: number): void {
-  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, off, len);
-  else x.r.bulk(u8, off, len);
 }
 
 /** Creates key argument i as an empty list; returns the entry. */
@@ -72,7 +67,7 @@ function replyRange(x: Exec, lh: number, start: number, n: number, forward: bool
   x.r.array(n);
   if (n === 0) return;
   const it = iter.seek(x.ks.arena, lh, start, forward);
-  for (let k = 0; k < n && it.next(); k++) replyElem(x, it.u8, it.off, it.len);
+  for (let k = 0; k < n && it.next(); k++) replyBulk(x, it.u8, it.off, it.len);
 }
 
 /**
@@ -135,7 +130,7 @@ function popGeneric(x: Exec, where: Where): void {
   const a = x.ks.arena;
   const lh = x.ks.valueWord(h);
   listPeek(a, lh, where);
-  replyElem(x, elem.u8, elem.off, elem.len);
+  replyBulk(x, elem.u8, elem.off, elem.len);
   listPop(a, lh, where);
   changed(x, h);
 }
@@ -158,7 +153,7 @@ function lindex(x: Exec): void {
     x.r.error(ERR_NOT_INT);
     return;
   }
-  if (listIndex(x.ks.arena, x.ks.valueWord(h), i)) replyElem(x, elem.u8, elem.off, elem.len);
+  if (listIndex(x.ks.arena, x.ks.valueWord(h), i)) replyBulk(x, elem.u8, elem.off, elem.len);
   else x.r.nullBulk();
 }
 
@@ -169,7 +164,7 @@ function lset(x: Exec): void {
     return;
   }
   if (x.ks.type(h) !== ObjType.List) {
-    x.r.error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    x.r.error(WRONGTYPE);
     return;
   }
   const i = x.argLong(2);
@@ -347,7 +342,7 @@ function moveGeneric(x: Exec, from: Where, to: Where): void {
   }
   let dst = x.lookup(2);
   if (dst !== 0 && x.ks.type(dst) !== ObjType.List) {
-    x.r.error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    x.r.error(WRONGTYPE);
     return;
   }
   const a = x.ks.arena;
@@ -356,7 +351,7 @@ function moveGeneric(x: Exec, from: Where, to: Where): void {
   listPush(a, x.ks.valueWord(dst), to, value, 0, value.length);
   x.ks.modified(dst);
   if (dst !== src) changed(x, src);
-  replyElem(x, value, 0, value.length);
+  replyBulk(x, value, 0, value.length);
 }
 
 function lmove(x: Exec): void {
@@ -367,88 +362,21 @@ function lmove(x: Exec): void {
   moveGeneric(x, from, to);
 }
 
-/**
- * LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count] (numkeys at `at`),
- * keys all on this shard. With a `timeout` (BLMPOP), blocks when every list
- * is empty.
- */
-function mpop(x: Exec, at: number, timeout: number | null): void {
-  const numkeys = x.argRange(at, 1, 'ERR numkeys should be greater than 0');
-  if (numkeys === null) return;
-  const whereIdx = at + 1 + numkeys;
-  if (whereIdx >= x.argc) {
-    x.r.error(ERR_SYNTAX);
-    return;
-  }
-  const where = argWhere(x, whereIdx);
-  if (where === null) return;
-  let count = -1;
-  for (let j = whereIdx + 1; j < x.argc; j++) {
-    if (count === -1 && x.argIs(j, 'count') && j < x.argc - 1) {
-      const v = x.argRange(++j, 1, 'ERR count should be greater than 0');
-      if (v === null) return;
-      count = v;
-    } else {
-      x.r.error(ERR_SYNTAX);
-      return;
-    }
-  }
-  if (count === -1) count = 1;
-  for (let k = at + 1; k < whereIdx; k++) {
-    const h = x.lookup(k);
-    if (h === 0) continue;
-    if (x.ks.type(h) !== ObjType.List) {
-      if (x.retrying) continue; // a blocked client keeps waiting while its key holds another type
-      x.r.error(WRONGTYPE);
-      return;
-    }
-    if (!x.claim()) {
-      x.dropped = true;
-      return;
-    }
-    x.r.array(2);
-    x.r.bulk(x.u8, x.off[k], x.len[k]);
-    popRange(x, h, where, count);
-    return;
-  }
-  if (timeout === null || !x.mayBlock) x.r.nullArray();
-  else x.block(range(at + 1, whereIdx), timeout, TimeoutReply.NullArray);
-}
-
-function lmpop(x: Exec): void {
-  mpop(x, 1, null);
-}
-
-function blmpop(x: Exec): void {
-  const timeout = x.timeoutArg(1);
-  if (timeout !== null) mpop(x, 2, timeout);
+/** LMPOP / BLMPOP's pop: up to `count` elements from one end, replied as an array. */
+function mpopList(x: Exec, h: number, left: boolean, count: number): void {
+  popRange(x, h, left ? HEAD : TAIL, count);
 }
 
 /** BLPOP / BRPOP key [key ...] timeout: the first non-empty list, or wait for one. */
 function bpop(x: Exec, where: Where): void {
   const timeout = x.timeoutArg(x.argc - 1);
   if (timeout === null) return;
-  for (let k = 1; k < x.argc - 1; k++) {
-    const h = x.lookup(k);
-    if (h === 0) continue;
-    if (x.ks.type(h) !== ObjType.List) {
-      if (x.retrying) continue;
-      x.r.error(WRONGTYPE);
-      return;
-    }
-    if (!x.claim()) {
-      x.dropped = true;
-      return;
-    }
+  const h = startPopReply(x, 1, x.argc - 1, ObjType.List, 2);
+  if (h > 0) {
     const value = listPopCopy(x.ks.arena, x.ks.valueWord(h), where)!;
     changed(x, h);
-    x.r.array(2);
-    x.r.bulk(x.u8, x.off[k], x.len[k]);
-    replyElem(x, value, 0, value.length);
-    return;
-  }
-  if (!x.mayBlock) x.r.nullArray();
-  else x.block(range(1, x.argc - 1), timeout, TimeoutReply.NullArray);
+    replyBulk(x, value, 0, value.length);
+  } else if (h === 0) noKeyToPop(x, 1, x.argc - 1, timeout);
 }
 
 /** BLMOVE / BRPOPLPUSH: LMOVE once the source has an element. */
@@ -473,12 +401,6 @@ function blmove(x: Exec): void {
   if (to !== null) bmove(x, from, to, 5);
 }
 
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let i = from; i < to; i++) out.push(i);
-  return out;
-}
-
 export const listHandlers: Record<string, ShardHandler> = {
   lpush: (x) => pushGeneric(x, HEAD, false),
   rpush: (x) => pushGeneric(x, TAIL, false),
@@ -500,6 +422,6 @@ export const listHandlers: Record<string, ShardHandler> = {
   brpop: (x) => bpop(x, TAIL),
   blmove,
   brpoplpush: (x) => bmove(x, TAIL, HEAD, 3),
-  blmpop,
-  lmpop,
+  blmpop: (x) => mpopCommand(x, 'blmpop', ObjType.List, mpopList),
+  lmpop: (x) => mpopCommand(x, 'lmpop', ObjType.List, mpopList),
 };

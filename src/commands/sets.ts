@@ -12,6 +12,7 @@ import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js'
 import { ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
 import { globMatch } from '../util/glob.js';
+import { ERR_INT64_RANGE, INT64_MIN } from '../util/numbers.js';
 import {
   K_HASHTABLE,
   type SetLimits,
@@ -34,8 +35,6 @@ import {
 } from '../types/set.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
-const ERR_SRAND_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
-const ERR_INVALID_CURSOR = 'ERR invalid cursor';
 /**
  * A negative SRANDMEMBER count asks for |count| members with repeats; Redis
  * 7.0 builds the whole reply in memory and dies on huge counts. Shoal
@@ -340,8 +339,8 @@ function srandmember(x: Exec): void {
     x.r.error(ERR_NOT_INT);
     return;
   }
-  if (n === -(2n ** 63n)) {
-    x.r.error(ERR_SRAND_RANGE);
+  if (n === INT64_MIN) {
+    x.r.error(ERR_INT64_RANGE);
     return;
   }
   const h = x.lookupTyped(1, ObjType.Set);
@@ -351,9 +350,7 @@ function srandmember(x: Exec): void {
     return;
   }
   const neg = n < 0;
-  let count: number;
-  if (typeof n === 'bigint') count = neg ? LIMIT : LIMIT;
-  else count = neg ? -n : n;
+  const count = typeof n === 'bigint' ? LIMIT : neg ? -n : n;
   if (count === 0) {
     x.r.array(0);
     return;

@@ -9,7 +9,7 @@
  * strings, except with STORE, where whole byte strings are compared), and
  * lookupKeyByPattern's key/field substitution.
  */
-import { parseInt64Bytes } from '../shard/exec.js';
+import { parseInt64 } from '../util/numbers.js';
 
 export const ERR_SYNTAX = 'ERR syntax error';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -85,9 +85,9 @@ export function parseSortArgs(args: Uint8Array[], readonly: boolean): SortOption
     else if (is(a, 'desc')) o.desc = true;
     else if (is(a, 'alpha')) o.alpha = true;
     else if (is(a, 'limit') && left >= 2) {
-      const s = parseInt64Bytes(args[j + 1], 0, args[j + 1].length);
+      const s = parseInt64(args[j + 1], 0, args[j + 1].length);
       if (s === null) return ERR_NOT_INT;
-      const c = parseInt64Bytes(args[j + 2], 0, args[j + 2].length);
+      const c = parseInt64(args[j + 2], 0, args[j + 2].length);
       if (c === null) return ERR_NOT_INT;
       o.limitStart = clampInt(s);
       o.limitCount = clampInt(c);

@@ -9,19 +9,19 @@
  */
 import type { ShardHandler } from './registry.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
+import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
-import { TimeoutReply } from '../shard/blocking.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
 import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
-import { parseDouble, parseDoubleLoose, formatDouble17g } from '../util/numbers.js';
+import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, formatDouble17g, parseDouble, parseDoubleLoose } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
+import { bytesCompare } from '../util/bytes.js';
 import {
   type LexItem,
   type LexRange,
   type ScoreRange,
   ZIter,
-  cmpBytes,
   nodeMember,
   nodeScore,
   zsCreate,
@@ -535,7 +535,7 @@ function storeResult(x: Exec, dst: number, members: Uint8Array[], scores: number
 
 function cmpScoreMember(sa: number, ma: Uint8Array, sb: number, mb: Uint8Array): number {
   if (sa !== sb) return sa < sb ? -1 : 1;
-  return cmpBytes(ma, 0, ma.length, mb, 0, mb.length);
+  return bytesCompare(ma, 0, ma.length, mb, 0, mb.length);
 }
 
 function countRange(x: Exec, type: RangeType): void {
@@ -663,91 +663,26 @@ function zpop(x: Exec, max: boolean): void {
   popReply(x, h, max, count, withCount, false);
 }
 
-/** ZMPOP / BZMPOP: numkeys at `at`. */
-function zmpop(x: Exec, at: number, timeout: number | null): void {
-  const numkeys = x.argRange(at, 1, 'ERR numkeys should be greater than 0');
-  if (numkeys === null) return;
-  const whereIdx = at + 1 + numkeys;
-  if (whereIdx >= x.argc) {
-    x.r.error(ERR_SYNTAX);
-    return;
-  }
-  let max: boolean;
-  if (x.argIs(whereIdx, 'min')) max = false;
-  else if (x.argIs(whereIdx, 'max')) max = true;
-  else {
-    x.r.error(ERR_SYNTAX);
-    return;
-  }
-  let count = -1;
-  for (let j = whereIdx + 1; j < x.argc; j++) {
-    if (count === -1 && x.argIs(j, 'count') && j < x.argc - 1) {
-      const v = x.argRange(++j, 1, 'ERR count should be greater than 0');
-      if (v === null) return;
-      count = v;
-    } else {
-      x.r.error(ERR_SYNTAX);
-      return;
-    }
-  }
-  if (count === -1) count = 1;
-  for (let k = at + 1; k < whereIdx; k++) {
-    const h = x.lookup(k);
-    if (h === 0) continue;
-    if (x.ks.type(h) !== ObjType.ZSet) {
-      if (x.retrying) continue;
-      x.r.error(WRONGTYPE);
-      return;
-    }
-    if (!x.claim()) {
-      x.dropped = true;
-      return;
-    }
-    x.r.array(2);
-    x.r.bulk(x.u8, x.off[k], x.len[k]);
-    popReply(x, h, max, count, true, true);
-    return;
-  }
-  if (timeout === null || !x.mayBlock) x.r.nullArray();
-  else x.block(range(at + 1, whereIdx), timeout, TimeoutReply.NullArray);
+/** ZMPOP / BZMPOP's pop: up to `count` members from the MIN or MAX end, as [member, score] pairs. */
+function zmpopSet(x: Exec, h: number, min: boolean, count: number): void {
+  popReply(x, h, !min, count, true, true);
 }
 
 /** BZPOPMIN / BZPOPMAX key [key ...] timeout. */
 function bzpop(x: Exec, max: boolean): void {
   const timeout = x.timeoutArg(x.argc - 1);
   if (timeout === null) return;
-  for (let k = 1; k < x.argc - 1; k++) {
-    const h = x.lookup(k);
-    if (h === 0) continue;
-    if (x.ks.type(h) !== ObjType.ZSet) {
-      if (x.retrying) continue;
-      x.r.error(WRONGTYPE);
-      return;
-    }
-    if (!x.claim()) {
-      x.dropped = true;
-      return;
-    }
+  const h = startPopReply(x, 1, x.argc - 1, ObjType.ZSet, 3);
+  if (h > 0) {
     const iter = iterOf(x, h);
     if (max) iter.last();
     else iter.first();
-    x.r.array(3);
-    x.r.bulk(x.u8, x.off[k], x.len[k]);
     x.r.bulk(iter.u8, iter.off, iter.len);
     x.r.double(iter.score);
     const llen = lenOf(x, h);
     x.ks.setValueWord(h, zsDeleteRange(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h), max ? llen - 1 : 0, 1));
     changed(x, h);
-    return;
-  }
-  if (!x.mayBlock) x.r.nullArray();
-  else x.block(range(1, x.argc - 1), timeout, TimeoutReply.NullArray);
-}
-
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let i = from; i < to; i++) out.push(i);
-  return out;
+  } else if (h === 0) noKeyToPop(x, 1, x.argc - 1, timeout);
 }
 
 // ---- random, scan ------------------------------------------------------------------------------
@@ -759,8 +694,8 @@ function zrandmember(x: Exec): void {
       x.r.error(ERR_NOT_INT);
       return;
     }
-    if (v === -(2n ** 63n)) {
-      x.r.error('ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807');
+    if (v === INT64_MIN) {
+      x.r.error(ERR_INT64_RANGE);
       return;
     }
     let withscores = false;
@@ -771,7 +706,7 @@ function zrandmember(x: Exec): void {
     if (x.argc === 4) {
       withscores = true;
       const big = typeof v === 'bigint' ? v : BigInt(v);
-      if (big < -(2n ** 62n - 1n) || big > 2n ** 62n - 1n) { // Redis: l < -LONG_MAX/2 || l > LONG_MAX/2
+      if (big < -(INT64_MAX / 2n) || big > INT64_MAX / 2n) { // Redis: l < -LONG_MAX/2 || l > LONG_MAX/2
         x.r.error('ERR value is out of range');
         return;
       }
@@ -913,7 +848,7 @@ function aggregate(agg: number, target: number, val: number): number {
 
 /**
  * ZUNION/ZINTER/ZDIFF (+STORE when dst > 0) and ZINTERCARD: numkeys at
- * `numIdx`. Keys hold sorted sets (sets: not readable here yet, see docs).
+ * `numIdx`. Keys hold sorted sets or plain sets (whose members score 1).
  */
 function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly: boolean): void {
   const nk = x.argLong(numIdx);
@@ -931,7 +866,7 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
   }
   const keys: number[] = [];
   for (let k = 0; k < nk; k++) {
-    const h = dst > 0 ? x.lookup(numIdx + 1 + k) : x.lookup(numIdx + 1 + k);
+    const h = x.lookup(numIdx + 1 + k);
     // Plain sets are inputs too, every member with score 1.
     if (h !== 0 && x.ks.type(h) !== ObjType.ZSet && x.ks.type(h) !== ObjType.Set) {
       x.r.error(WRONGTYPE);
@@ -980,7 +915,6 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
       return;
     }
   }
-  const a = x.ks.arena;
   // Result: member (latin1 string key) → index into members/scores.
   const index = new Map<string, number>();
   const members: Uint8Array[] = [];
@@ -1116,13 +1050,10 @@ export const sortedSetHandlers: Record<string, ShardHandler> = {
   zremrangebylex: (x) => zremrange(x, RangeType.Lex),
   zpopmin: (x) => zpop(x, false),
   zpopmax: (x) => zpop(x, true),
-  zmpop: (x) => zmpop(x, 1, null),
+  zmpop: (x) => mpopCommand(x, 'zmpop', ObjType.ZSet, zmpopSet),
   bzpopmin: (x) => bzpop(x, false),
   bzpopmax: (x) => bzpop(x, true),
-  bzmpop: (x) => {
-    const t = x.timeoutArg(1);
-    if (t !== null) zmpop(x, 2, t);
-  },
+  bzmpop: (x) => mpopCommand(x, 'bzmpop', ObjType.ZSet, zmpopSet),
   zrandmember,
   zscan,
   zunion: (x) => setOpGeneric(x, 0, 1, SetOp.Union, false),

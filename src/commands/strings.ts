@@ -4,17 +4,15 @@
  * behaviour, including the order in which arguments are checked.
  */
 import type { ShardHandler } from './registry.js';
-import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE, parseInt64Bytes } from '../shard/exec.js';
+import { replyBulk } from './bulk-reply.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { EMBSTR_MAX, encodingForCreated, encodingForValue, setString } from '../types/string.js';
 import { LD_ZERO, ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
 import { lcs, lcsTableBytes } from '../util/lcs.js';
+import { INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
 
-/** Bulk replies at least this long stream to the ring instead of being copied whole. */
-const STREAM_MIN = 512 * 1024;
 const ERR_STRING_SIZE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
 
 // Flags of SET/GETEX options (Redis's OBJ_SET_* / OBJ_EX ...).
 const F_NX = 1;
@@ -30,18 +28,14 @@ const F_ANY_EXPIRE = F_EX | F_PX | F_EXAT | F_PXAT;
 
 /** Replies with the value of string entry h (streaming large values). */
 export function replyString(x: Exec, h: number): void {
-  const len = x.ks.valueWord(h);
-  const u8 = x.bytesOf(h);
-  const o = x.ks.valueOffset(h);
-  if (len >= STREAM_MIN && x.streamBulk !== null) x.streamBulk(u8, o, len);
-  else x.r.bulk(u8, o, len);
+  replyBulk(x, x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
 }
 
 /**
  * Parses the options of SET (isSet) or GETEX from argument `from` on, with
  * the same acceptance rules as Redis's parseExtendedStringArgumentsOrReply.
- * Returns the flags and the index of the expire argument, or -1 after replying
- * a syntax error.
+ * Returns the flags and the index of the expire argument (0: none), or null
+ * after replying a syntax error.
  */
 function parseStringOptions(x: Exec, from: number, isSet: boolean): { flags: number; expireArg: number } | null {
   let flags = 0;
@@ -99,7 +93,11 @@ function expireMillis(x: Exec, arg: number, flags: number): number | null {
   return Number(ms);
 }
 
-/** SET's core, shared by SET, SETEX, PSETEX, SETNX, GETSET. Returns false if a reply was sent for an error. */
+/**
+ * SET's core, shared by SET, SETEX, PSETEX, SETNX, GETSET: errors are replied
+ * here; otherwise `okReply` when the value was set, `abortReply` when NX/XX
+ * refused it (neither with GET, whose reply is the old value).
+ */
 function setGeneric(x: Exec, valArg: number, flags: number, expireArg: number, okReply: () => void, abortReply: () => void): void {
   let expireAt = 0;
   if (expireArg > 0) {
@@ -253,22 +251,17 @@ function incrBy(x: Exec, by: number | bigint): void {
   if (h < 0) return;
   let cur: number | bigint = 0;
   if (h !== 0) {
-    const v = parseInt64Bytes(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
+    const v = parseInt64(x.bytesOf(h), x.ks.valueOffset(h), x.ks.valueWord(h));
     if (v === null) {
       x.r.error(ERR_NOT_INT);
       return;
     }
     cur = v;
   }
-  let next: number | bigint;
-  if (typeof cur === 'number' && typeof by === 'number' && Number.isSafeInteger(cur + by)) next = cur + by;
-  else {
-    const s = BigInt(cur) + BigInt(by);
-    if (s > INT64_MAX || s < INT64_MIN) {
-      x.r.error('ERR increment or decrement would overflow');
-      return;
-    }
-    next = s >= BigInt(Number.MIN_SAFE_INTEGER) && s <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s) : s;
+  const next = addInt64Checked(cur, by);
+  if (next === null) {
+    x.r.error('ERR increment or decrement would overflow');
+    return;
   }
   const digits = Buffer.from(String(next), 'latin1');
   setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, digits, 0, digits.length, Enc.Int, true, x.lru);
@@ -444,9 +437,12 @@ function msetnx(x: Exec): void {
 }
 
 /**
- * LCS. When the second key lives on another shard, the front fetched its
- * value first (holding dispatch, so nothing changed it since) and passes it
- * as the last argument: `foreignValue`.
+ * LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]. When key2
+ * lives on another shard, the front reads it under locks on both keys (a
+ * value of another type is refused there) and runs LCS here with that value
+ * as an extra last argument (`foreignValue`); the locks keep both keys as
+ * they were until this has run. LEN builds the whole table too, as Redis
+ * does, so the proto-max-bulk-len check refuses the same inputs.
  */
 function lcsCommand(x: Exec): void {
   const argc = x.foreignValue ? x.argc - 1 : x.argc;

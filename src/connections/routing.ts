@@ -14,7 +14,7 @@
  * again, and the client's next commands must not overtake it meanwhile.
  */
 import type { Across, AcrossJob } from '../commands/across.js';
-import { parseCursor } from '../commands/keys.js';
+import { parseScanCursor } from '../commands/scan-args.js';
 import { routingKeys } from '../commands/introspection.js';
 import { type Merger, mergeInterleave } from '../commands/mergers.js';
 import { Inline } from '../shard/shard.js';
@@ -183,7 +183,7 @@ export class Router {
 
   /** SCAN: the cursor names the shard to continue on (cursor = local * shards + shard). */
   private scan(c: Connection, p: ArgView, word2: number): void {
-    const cursor = parseCursor(Buffer.from(p.argBuf.subarray(p.argOff[1], p.argOff[1] + p.argLen[1])).toString('latin1'));
+    const cursor = parseScanCursor(p.argBuf, p.argOff[1], p.argLen[1]);
     if (cursor === null) return replyError(this.ctx, c, 'ERR invalid cursor');
     const shard = Number(cursor % BigInt(this.ctx.shards));
     const seq = c.takeSeq();

@@ -8,7 +8,8 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { Keyspace, ObjType, lruClock } from './keyspace.js';
 import { segOf } from 'native-free-arena';
 import type { TimeoutReply } from './blocking.js';
-import { ldParse, ldToNumber } from '../util/longdouble.js';
+import { parseBlockingTimeout } from '../util/timeout.js';
+import { parseInt64 } from '../util/numbers.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -101,25 +102,11 @@ export class Exec {
     this.blockOn = { keys, deadline: timeoutMs === 0 ? 0 : this.now + timeoutMs, timeoutReply };
   }
 
-  /**
-   * A blocking command's timeout in seconds (argument i), as Redis reads it:
-   * a long double, times 1000, cast to a 64-bit integer of milliseconds. The
-   * cast turns huge and infinite values into INT64_MIN, hence "negative".
-   * Returns ms (0 = forever), or null after replying the error.
-   */
+  /** A blocking command's timeout (argument i, util/timeout.ts): ms (0 = forever), or null after replying the error. */
   timeoutArg(i: number): number | null {
-    const v = ldParse(this.u8, this.off[i], this.len[i]);
-    if (v === null) {
-      this.r.error('ERR timeout is not a float or out of range');
-      return null;
-    }
-    const ms = Math.trunc(ldToNumber(v) * 1000);
-    if (!Number.isFinite(ms) || ms < 0 || ms >= 2 ** 63) {
-      this.r.error('ERR timeout is negative');
-      return null;
-    }
-    if (ms > 0 && ms > 2 ** 63 - 1 - this.now) {
-      this.r.error('ERR timeout is out of range');
+    const ms = parseBlockingTimeout(this.u8, this.off[i], this.len[i], this.now);
+    if (typeof ms === 'string') {
+      this.r.error(ms);
       return null;
     }
     return ms;
@@ -166,7 +153,7 @@ export class Exec {
    * beyond 2^53, or null when it is not an integer in range.
    */
   argInt64(i: number): number | bigint | null {
-    return parseInt64Bytes(this.u8, this.off[i], this.len[i]);
+    return parseInt64(this.u8, this.off[i], this.len[i]);
   }
 
   /**
@@ -251,41 +238,3 @@ export class Exec {
 }
 
 const CLAMP = 2 ** 53;
-const MIN_INT64 = -(2n ** 63n);
-const MAX_INT64 = 2n ** 63n - 1n;
-
-/** Redis's string2ll: optional '-', no leading zeros, no '+', no spaces, int64 range. */
-export function parseInt64Bytes(u8: Uint8Array, off: number, len: number): number | bigint | null {
-  if (len === 0 || len > 20) return null;
-  let i = off;
-  const end = off + len;
-  let neg = false;
-  if (u8[i] === 0x2d) {
-    neg = true;
-    i++;
-    if (i === end) return null;
-  }
-  if (u8[i] === 0x30) {
-    // "0" alone; "-0" and leading zeros are rejected.
-    return i + 1 === end && !neg ? 0 : null;
-  }
-  if (end - i <= 15) {
-    let n = 0;
-    for (; i < end; i++) {
-      const d = u8[i] - 48;
-      if (d < 0 || d > 9) return null;
-      n = n * 10 + d;
-    }
-    return neg ? -n : n;
-  }
-  let n = 0n;
-  for (; i < end; i++) {
-    const d = u8[i] - 48;
-    if (d < 0 || d > 9) return null;
-    n = n * 10n + BigInt(d);
-  }
-  if (neg) n = -n;
-  if (n < MIN_INT64 || n > MAX_INT64) return null;
-  if (n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(n);
-  return n;
-}

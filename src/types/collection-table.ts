@@ -34,6 +34,11 @@ export function tableOf(a: Arena, header: number): DashTable {
   return t;
 }
 
+/** Whether collection `header` has a table. */
+export function hasTable(a: Arena, header: number): boolean {
+  return tables.get(a)?.has(header) ?? false;
+}
+
 /** Frees the table of collection `header`, calling `onEntry` for each entry first (to free it). */
 export function dropTable(a: Arena, header: number, onEntry?: (h: number) => void): void {
   const m = tablesOf(a);
@@ -41,17 +46,6 @@ export function dropTable(a: Arena, header: number, onEntry?: (h: number) => voi
   if (t === undefined) return;
   t.destroy(onEntry);
   m.delete(header);
-}
-
-/**
- * Moves a table to a new header handle (when a header block is reallocated).
- */
-export function moveTable(a: Arena, from: number, to: number): void {
-  const m = tablesOf(a);
-  const t = m.get(from);
-  if (t === undefined) return;
-  m.delete(from);
-  m.set(to, t);
 }
 
 /**

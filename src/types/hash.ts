@@ -3,10 +3,7 @@
  *
  * A pair (field, value) is always encoded the same way, as a "pair record":
  *   [field length][field bytes][value length][value bytes]
- * with each length a prefix of 1, 2 or 5 bytes:
- *   len < 128      [len]
- *   len < 16384    [0x80 | len >> 8, len & 255]
- *   otherwise      [0xC0, u32 LE]
+ * with each length the 1, 2 or 5-byte field of packed-entry.ts (no trailer).
  * Both encodings hold pair records, so converting, copying between shards and
  * serializing are plain byte copies.
  *
@@ -30,70 +27,24 @@
  */
 import { type Arena, type DashTable, offOf, segOf, sizeClassIndex, MAX_CLASS_SIZE } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
+import { Enc } from './object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
+import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
+import { sameBytes } from '../util/bytes.js';
 
 export const LP_HDR = 8;
-export const HT_HDR = 16;
+const HT_HDR = 16;
 const HT_MARK = 0xffffffff;
 const HT_BYTES = 8;
-
-/** Encodings as the keyspace numbers them (Enc.ListPack, Enc.HashTable). */
-export const ENC_LISTPACK = 11;
-export const ENC_HASHTABLE = 2;
 
 /** Where the last value-returning call found its value. */
 export const hv: { u8: Uint8Array; off: number; len: number } = { u8: new Uint8Array(0), off: 0, len: 0 };
 
-// ---- length prefixes ---------------------------------------------------------
-
-function prefixSize(n: number): number {
-  return n < 128 ? 1 : n < 16384 ? 2 : 5;
-}
+// ---- pair records --------------------------------------------------------------
 
 /** Bytes of a pair record. */
-export function pairSize(fn: number, vn: number): number {
-  return prefixSize(fn) + fn + prefixSize(vn) + vn;
-}
-
-/** Size of the prefix read by the last lenAt. */
-let fieldSize = 0;
-
-function lenAt(d: Uint8Array, p: number): number {
-  const b = d[p];
-  if (b < 0x80) {
-    fieldSize = 1;
-    return b;
-  }
-  if (b < 0xc0) {
-    fieldSize = 2;
-    return ((b & 0x3f) << 8) | d[p + 1];
-  }
-  fieldSize = 5;
-  return (d[p + 1] | (d[p + 2] << 8) | (d[p + 3] << 16) | (d[p + 4] << 24)) >>> 0;
-}
-
-/** Writes a length prefix at d[p]; returns its size. */
-function writeLen(d: Uint8Array, p: number, n: number): number {
-  if (n < 128) {
-    d[p] = n;
-    return 1;
-  }
-  if (n < 16384) {
-    d[p] = 0x80 | (n >>> 8);
-    d[p + 1] = n & 0xff;
-    return 2;
-  }
-  d[p] = 0xc0;
-  d[p + 1] = n & 0xff;
-  d[p + 2] = (n >>> 8) & 0xff;
-  d[p + 3] = (n >>> 16) & 0xff;
-  d[p + 4] = n >>> 24;
-  return 5;
-}
-
-function copyBytes(d: Uint8Array, p: number, src: Uint8Array, so: number, n: number): void {
-  if (n < 32) for (let i = 0; i < n; i++) d[p + i] = src[so + i];
-  else d.set(src.subarray(so, so + n), p);
+function pairSize(fn: number, vn: number): number {
+  return lenSize(fn) + fn + lenSize(vn) + vn;
 }
 
 /** Writes a pair record at d[p]; returns its size. Sources must not overlap d[p..]. */
@@ -107,18 +58,13 @@ function writePair(d: Uint8Array, p: number, f: Uint8Array, fo: number, fn: numb
   return p + vn - s;
 }
 
-function sameBytes(d: Uint8Array, p: number, src: Uint8Array, so: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (d[p + i] !== src[so + i]) return false;
-  return true;
-}
-
 /** Size of the pair record at d[p]. */
 function pairAt(d: Uint8Array, p: number): number {
   const s = p;
-  const fn = lenAt(d, p);
-  p += fieldSize + fn;
-  const vn = lenAt(d, p);
-  return p + fieldSize + vn - s;
+  const fn = readLen(d, p);
+  p += lenSize(fn) + fn;
+  const vn = readLen(d, p);
+  return p + lenSize(vn) + vn - s;
 }
 
 // ---- which encoding ------------------------------------------------------------
@@ -160,17 +106,17 @@ function lpFind(a: Arena, lp: number, f: Uint8Array, fo: number, fn: number): nu
   let p = offOf(lp) + LP_HDR;
   const end = p + lpUsed(a, lp);
   while (p < end) {
-    const n = lenAt(d, p);
-    const q = p + fieldSize;
+    const n = readLen(d, p);
+    const q = p + lenSize(n);
     const vp = q + n;
-    const vn = lenAt(d, vp);
+    const vn = readLen(d, vp);
     if (n === fn && sameBytes(d, q, f, fo, fn)) {
       hv.u8 = d;
-      hv.off = vp + fieldSize;
+      hv.off = vp + lenSize(vn);
       hv.len = vn;
       return p;
     }
-    p = vp + fieldSize + vn;
+    p = vp + lenSize(vn) + vn;
   }
   return -1;
 }
@@ -198,9 +144,9 @@ function lpSet(a: Arena, lp: number, f: Uint8Array, fo: number, fn: number, v: U
   }
   setCreated = false;
   // Replace the value record in place, moving the tail when its size changes.
-  const vrel = hv.off - prefixSize(hv.len) - offOf(lp) - LP_HDR;
-  const oldV = prefixSize(hv.len) + hv.len;
-  const newV = prefixSize(vn) + vn;
+  const vrel = hv.off - lenSize(hv.len) - offOf(lp) - LP_HDR;
+  const oldV = lenSize(hv.len) + hv.len;
+  const newV = lenSize(vn) + vn;
   const tail = vrel + oldV;
   const delta = newV - oldV;
   if (delta > 0 && LP_HDR + used + delta > a.usableSize(lp)) lp = lpResize(a, lp, used + delta);
@@ -254,8 +200,8 @@ let pLen = 0;
 const eqField = (e: number): boolean => {
   const d = pA!.u8[segOf(e)];
   const p = offOf(e);
-  const n = lenAt(d, p);
-  return n === pLen && sameBytes(d, p + fieldSize, pU8, pOff, pLen);
+  const n = readLen(d, p);
+  return n === pLen && sameBytes(d, p + lenSize(n), pU8, pOff, pLen);
 };
 
 function htFind(a: Arena, t: DashTable, hash: number, f: Uint8Array, fo: number, fn: number): number {
@@ -270,11 +216,11 @@ function htFind(a: Arena, t: DashTable, hash: number, f: Uint8Array, fo: number,
 function pairValue(a: Arena, e: number): void {
   const d = a.u8[segOf(e)];
   let p = offOf(e);
-  const fn = lenAt(d, p);
-  p += fieldSize + fn;
-  const vn = lenAt(d, p);
+  const fn = readLen(d, p);
+  p += lenSize(fn) + fn;
+  const vn = readLen(d, p);
   hv.u8 = d;
-  hv.off = p + fieldSize;
+  hv.off = p + lenSize(vn);
   hv.len = vn;
 }
 
@@ -318,7 +264,7 @@ function htSet(a: Arena, th: number, f: Uint8Array, fo: number, fn: number, v: U
     // Same size class: the field stays where it is, only the value record is rewritten.
     a.realloc(e, size);
     const d = a.u8[segOf(e)];
-    const p = offOf(e) + prefixSize(fn) + fn;
+    const p = offOf(e) + lenSize(fn) + fn;
     const q = p + writeLen(d, p, vn);
     copyBytes(d, q, v, vo, vn);
     return;
@@ -327,8 +273,8 @@ function htSet(a: Arena, th: number, f: Uint8Array, fo: number, fn: number, v: U
   // The field comes from the old block (the caller's field bytes may be anything).
   const d = a.u8[segOf(ne)];
   let p = offOf(ne);
-  a.copy(ne, 0, e, 0, prefixSize(fn) + fn);
-  p += prefixSize(fn) + fn;
+  a.copy(ne, 0, e, 0, lenSize(fn) + fn);
+  p += lenSize(fn) + fn;
   p += writeLen(d, p, vn);
   copyBytes(d, p, v, vo, vn);
   t.replace(hash, e, ne);
@@ -352,13 +298,12 @@ function htDelete(a: Arena, th: number, f: Uint8Array, fo: number, fn: number): 
 
 /** Inserts a pair record copied from src[p..] into a table (the field must be new). */
 function htAddRecord(a: Arena, th: number, t: DashTable, src: Uint8Array, p: number, size: number): void {
-  const fn = lenAt(src, p);
-  const hash = memberHash(src, p + fieldSize, fn);
+  const fn = readLen(src, p);
+  const hash = memberHash(src, p + lenSize(fn), fn);
   const e = a.alloc(size);
   const d = a.u8[segOf(e)];
   const o = offOf(e);
-  if (size < 32) for (let i = 0; i < size; i++) d[o + i] = src[p + i];
-  else d.set(src.subarray(p, p + size), o);
+  copyBytes(d, o, src, p, size);
   t.insert(hash, e);
   addEntryBytes(a, th, a.usableSize(e));
 }
@@ -425,11 +370,11 @@ export function hashToTable(a: Arena, lp: number): number {
 export type PairCallback = (u8: Uint8Array, fo: number, fn: number, vo: number, vn: number) => void;
 
 function visitRecord(d: Uint8Array, p: number, cb: PairCallback): number {
-  const fn = lenAt(d, p);
-  const fo = p + fieldSize;
+  const fn = readLen(d, p);
+  const fo = p + lenSize(fn);
   const vp = fo + fn;
-  const vn = lenAt(d, vp);
-  const vo = vp + fieldSize;
+  const vn = readLen(d, vp);
+  const vo = vp + lenSize(vn);
   cb(d, fo, fn, vo, vn);
   return vo + vn - p;
 }
@@ -516,25 +461,19 @@ export function hashSerialize(a: Arena, v: number): Uint8Array {
   return out;
 }
 
-/** Checks a serialized payload src[off+8, end) holds exactly `count` whole records. */
+/** Checks a serialized payload src[off+8, end) holds exactly `count` whole records, every length field the shortest. */
 function validBlob(src: Uint8Array, off: number, end: number): boolean {
   if (end - off < 8) return false;
   const count = new DataView(src.buffer, src.byteOffset + off, 8).getUint32(0, true);
   let p = off + 8;
   let seen = 0;
   while (p < end) {
-    if (p + 1 > end) return false;
-    const b = src[p];
-    const need = b < 0x80 ? 1 : b < 0xc0 ? 2 : 5;
-    if (p + need > end) return false;
-    const fn = lenAt(src, p);
-    p += fieldSize + fn;
-    if (p >= end) return false;
-    const c = src[p];
-    const need2 = c < 0x80 ? 1 : c < 0xc0 ? 2 : 5;
-    if (p + need2 > end) return false;
-    const vn = lenAt(src, p);
-    p += fieldSize + vn;
+    if (p + fieldSizeOf(src[p]) > end || !isShortestField(src, p)) return false;
+    const fn = readLen(src, p);
+    p += lenSize(fn) + fn;
+    if (p >= end || p + fieldSizeOf(src[p]) > end || !isShortestField(src, p)) return false;
+    const vn = readLen(src, p);
+    p += lenSize(vn) + vn;
     if (p > end) return false;
     seen++;
   }
@@ -546,7 +485,7 @@ export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: num
   if (!validBlob(src, off, end)) throw new Error('hash blob malformed');
   const count = new DataView(src.buffer, src.byteOffset + off, 8).getUint32(0, true);
   const used = end - off - 8;
-  if (enc !== ENC_HASHTABLE) {
+  if (enc !== Enc.HashTable) {
     const lp = lpCreate(a, used);
     a.u8[segOf(lp)].set(src.subarray(off + 8, end), offOf(lp) + LP_HDR);
     wr(a, lp, 0, count);
@@ -586,8 +525,9 @@ export function hashCheck(a: Arena, v: number): void {
     const end = p + used;
     let n = 0;
     while (p < end) {
-      const fn = lenAt(d, p);
-      const k = key(d, p + fieldSize, fn);
+      const fn = readLen(d, p);
+      if (!isShortestField(d, p) || !isShortestField(d, p + lenSize(fn) + fn)) throw new Error(`listpack: record ${n} has a length field that is not the shortest`);
+      const k = key(d, p + lenSize(fn), fn);
       if (seen.has(k)) throw new Error(`listpack: duplicate field ${JSON.stringify(k)}`);
       seen.add(k);
       p += pairAt(d, p);
@@ -606,8 +546,9 @@ export function hashCheck(a: Arena, v: number): void {
     const p = offOf(e);
     const size = pairAt(d, p);
     if (size > a.usableSize(e)) throw new Error('hashtable: record beyond its block');
-    const fn = lenAt(d, p);
-    const fo = p + fieldSize;
+    const fn = readLen(d, p);
+    const fo = p + lenSize(fn);
+    if (!isShortestField(d, p) || !isShortestField(d, fo + fn)) throw new Error('hashtable: a length field that is not the shortest');
     const k = key(d, fo, fn);
     if (seen.has(k)) throw new Error(`hashtable: duplicate field ${JSON.stringify(k)}`);
     seen.add(k);

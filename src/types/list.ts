@@ -21,11 +21,9 @@
  * start lets a node lose or gain elements at its front without moving the
  * rest, so LPUSH/LPOP are as cheap as RPUSH/RPOP.
  *
- * Element encoding: a length header, the bytes, and the same length again as
- * a trailer that reads backwards, so a node can be walked in both directions:
- *   len < 128      1 byte  [len]                         trailer [len]
- *   len < 16384    2 bytes [0x80 | len >> 8, len & 255]  trailer [len & 255, 0x80 | len >> 8]
- *   otherwise      5 bytes [0xC0, u32 LE]                trailer [u32 LE, 0xC0]
+ * Element encoding: the packed entry of packed-entry.ts with its trailer (a
+ * length field, the bytes, the length again readable backwards), so a node
+ * can be walked in both directions.
  *
  * The header block's handle never changes (it never grows), so a keyspace
  * entry holds it for the list's whole life; node handles change when a node
@@ -37,13 +35,15 @@
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
+import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
+import { sameBytes } from '../util/bytes.js';
 
 export const HEAD = 0;
 export const TAIL = 1;
 export type Where = typeof HEAD | typeof TAIL;
 
-export const LIST_HDR = 24;
-export const NODE_HDR = 24;
+const LIST_HDR = 24;
+const NODE_HDR = 24;
 /**
  * Payload bytes a node may hold (unless it holds one element longer than
  * that): a full node is exactly one 8 KiB block, an arena size class.
@@ -91,86 +91,21 @@ function base(h: number): number {
 
 // ---- element encoding --------------------------------------------------------
 
-function encSize(n: number): number {
-  return n < 128 ? 1 : n < 16384 ? 2 : 5;
-}
-
 /** Bytes an element of n bytes takes in a node. */
 export function entrySize(n: number): number {
-  return n + 2 * encSize(n);
-}
-
-/** Size of the length field read by the last lenAt / lenBefore. */
-let fieldSize = 0;
-
-/** Length of the element whose header starts at d[p]. */
-function lenAt(d: Uint8Array, p: number): number {
-  const b = d[p];
-  if (b < 0x80) {
-    fieldSize = 1;
-    return b;
-  }
-  if (b < 0xc0) {
-    fieldSize = 2;
-    return ((b & 0x3f) << 8) | d[p + 1];
-  }
-  fieldSize = 5;
-  return (d[p + 1] | (d[p + 2] << 8) | (d[p + 3] << 16) | (d[p + 4] << 24)) >>> 0;
-}
-
-/** Length of the element whose trailer ends just before d[end]. */
-function lenBefore(d: Uint8Array, end: number): number {
-  const b = d[end - 1];
-  if (b < 0x80) {
-    fieldSize = 1;
-    return b;
-  }
-  if (b < 0xc0) {
-    fieldSize = 2;
-    return ((b & 0x3f) << 8) | d[end - 2];
-  }
-  fieldSize = 5;
-  return (d[end - 5] | (d[end - 4] << 8) | (d[end - 3] << 16) | (d[end - 2] << 24)) >>> 0;
+  return n + 2 * lenSize(n);
 }
 
 /** Size of the whole entry starting at d[p]. */
 function entryAt(d: Uint8Array, p: number): number {
-  const n = lenAt(d, p);
-  return n + 2 * fieldSize;
+  return entrySize(readLen(d, p));
 }
 
 /** Writes an element (header, bytes, trailer) at d[p]; `src` must not overlap d[p..]. */
 function writeEntry(d: Uint8Array, p: number, src: Uint8Array, so: number, n: number): void {
-  if (n < 128) d[p++] = n;
-  else if (n < 16384) {
-    d[p++] = 0x80 | (n >>> 8);
-    d[p++] = n & 0xff;
-  } else {
-    d[p++] = 0xc0;
-    d[p++] = n & 0xff;
-    d[p++] = (n >>> 8) & 0xff;
-    d[p++] = (n >>> 16) & 0xff;
-    d[p++] = n >>> 24;
-  }
-  if (n < 32) for (let i = 0; i < n; i++) d[p + i] = src[so + i];
-  else d.set(src.subarray(so, so + n), p);
-  p += n;
-  if (n < 128) d[p] = n;
-  else if (n < 16384) {
-    d[p] = n & 0xff;
-    d[p + 1] = 0x80 | (n >>> 8);
-  } else {
-    d[p] = n & 0xff;
-    d[p + 1] = (n >>> 8) & 0xff;
-    d[p + 2] = (n >>> 16) & 0xff;
-    d[p + 3] = n >>> 24;
-    d[p + 4] = 0xc0;
-  }
-}
-
-function sameBytes(d: Uint8Array, p: number, src: Uint8Array, so: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (d[p + i] !== src[so + i]) return false;
-  return true;
+  p += writeLen(d, p, n);
+  copyBytes(d, p, src, so, n);
+  writeLenTrailer(d, p + n, n);
 }
 
 // ---- nodes -----------------------------------------------------------------
@@ -188,15 +123,24 @@ function newNode(a: Arena, cap: number): number {
   return h;
 }
 
+/**
+ * Sets the two links that lead into the place between nodes `prev` and
+ * `next` (0: an end of the list): prev's next link, or the head, to `fwd`;
+ * next's prev link, or the tail, to `back`.
+ */
+function setLinksAround(a: Arena, lh: number, prev: number, next: number, fwd: number, back: number): void {
+  if (prev === 0) wr(a, lh, H_HEAD, fwd);
+  else wr(a, prev, N_NEXT, fwd);
+  if (next === 0) wr(a, lh, H_TAIL, back);
+  else wr(a, next, N_PREV, back);
+}
+
 /** Links `node` after `after` (0: as the new head). */
 function linkAfter(a: Arena, lh: number, node: number, after: number): void {
   const next = after === 0 ? rd(a, lh, H_HEAD) : rd(a, after, N_NEXT);
   wr(a, node, N_PREV, after);
   wr(a, node, N_NEXT, next);
-  if (after === 0) wr(a, lh, H_HEAD, node);
-  else wr(a, after, N_NEXT, node);
-  if (next === 0) wr(a, lh, H_TAIL, node);
-  else wr(a, next, N_PREV, node);
+  setLinksAround(a, lh, after, next, node, node);
   wr(a, lh, H_NODES, rd(a, lh, H_NODES) + 1);
 }
 
@@ -204,22 +148,14 @@ function linkAfter(a: Arena, lh: number, node: number, after: number): void {
 function dropNode(a: Arena, lh: number, node: number): void {
   const prev = rd(a, node, N_PREV);
   const next = rd(a, node, N_NEXT);
-  if (prev === 0) wr(a, lh, H_HEAD, next);
-  else wr(a, prev, N_NEXT, next);
-  if (next === 0) wr(a, lh, H_TAIL, prev);
-  else wr(a, next, N_PREV, prev);
+  setLinksAround(a, lh, prev, next, next, prev);
   wr(a, lh, H_NODES, rd(a, lh, H_NODES) - 1);
   a.free(node);
 }
 
 /** Points the neighbours (or the header) of a reallocated node at its new handle. */
 function relink(a: Arena, lh: number, nh: number): void {
-  const prev = rd(a, nh, N_PREV);
-  const next = rd(a, nh, N_NEXT);
-  if (prev === 0) wr(a, lh, H_HEAD, nh);
-  else wr(a, prev, N_NEXT, nh);
-  if (next === 0) wr(a, lh, H_TAIL, nh);
-  else wr(a, next, N_PREV, nh);
+  setLinksAround(a, lh, rd(a, nh, N_PREV), rd(a, nh, N_NEXT), nh, nh);
 }
 
 /** Moves a node's payload to payload offset `to`. */
@@ -343,8 +279,8 @@ function locate(a: Arena, lh: number, i: number): void {
   } else {
     p = s + rd(a, node, N_USED);
     for (let k = count; k > i; k--) {
-      const n = lenBefore(d, p);
-      p -= n + 2 * fieldSize;
+      const n = readLenBefore(d, p);
+      p -= entrySize(n);
     }
   }
   locNode = node;
@@ -354,11 +290,11 @@ function locate(a: Arena, lh: number, i: number): void {
 
 /** Sets `elem` to the element whose entry starts at d[p]; returns the entry size. */
 function setElem(d: Uint8Array, p: number): number {
-  const n = lenAt(d, p);
+  const n = readLen(d, p);
   elem.u8 = d;
-  elem.off = p + fieldSize;
+  elem.off = p + lenSize(n);
   elem.len = n;
-  return n + 2 * fieldSize;
+  return entrySize(n);
 }
 
 // ---- public API ----------------------------------------------------------------
@@ -393,11 +329,6 @@ export function listLength(a: Arena, lh: number): number {
 
 export function listNodeCount(a: Arena, lh: number): number {
   return rd(a, lh, H_NODES);
-}
-
-/** Encoded payload bytes of all elements. */
-export function listPayloadBytes(a: Arena, lh: number): number {
-  return bytesOf(a, lh);
 }
 
 /** Arena bytes the list occupies: its header and node blocks (usable sizes). */
@@ -437,8 +368,8 @@ export function listPeek(a: Arena, lh: number, where: Where): boolean {
   if (where === HEAD) setElem(d, s);
   else {
     const end = s + rd(a, node, N_USED);
-    const n = lenBefore(d, end);
-    setElem(d, end - n - 2 * fieldSize);
+    const n = readLenBefore(d, end);
+    setElem(d, end - entrySize(n));
   }
   return true;
 }
@@ -455,8 +386,8 @@ export function listPop(a: Arena, lh: number, where: Where): void {
     e = entryAt(d, s);
     wr(a, node, N_START, start + e);
   } else {
-    const n = lenBefore(d, s + used);
-    e = n + 2 * fieldSize;
+    const n = readLenBefore(d, s + used);
+    e = entrySize(n);
   }
   wr(a, node, N_USED, used - e);
   const count = rd(a, node, N_COUNT) - 1;
@@ -639,10 +570,9 @@ export function listInsert(
     const end = s + rd(a, node, N_USED);
     let k = 0;
     for (let p = s; p < end; k++) {
-      const len = lenAt(d, p);
-      const fs = fieldSize;
-      const e = len + 2 * fs;
-      if (len === pn && sameBytes(d, p + fs, pivot, po, pn)) {
+      const len = readLen(d, p);
+      const e = entrySize(len);
+      if (len === pn && sameBytes(d, p + lenSize(len), pivot, po, pn)) {
         if (where === HEAD) insertAt(a, lh, node, p - s, k, src, so, n);
         else insertAt(a, lh, node, p - s + e, k + 1, src, so, n);
         return true;
@@ -730,9 +660,9 @@ export function listRemove(a: Arena, lh: number, src: Uint8Array, so: number, n:
           w += end - p;
           break;
         }
-        const len = lenAt(d, p);
-        const e = len + 2 * fieldSize;
-        if (len === n && sameBytes(d, p + fieldSize, src, so, n)) {
+        const len = readLen(d, p);
+        const e = entrySize(len);
+        if (len === n && sameBytes(d, p + lenSize(len), src, so, n)) {
           removed++;
           gone++;
         } else {
@@ -759,10 +689,10 @@ export function listRemove(a: Arena, lh: number, src: Uint8Array, so: number, n:
       const end = s + rd(a, node, N_USED);
       marks.length = 0;
       for (let p = end; p > s && removed < limit; ) {
-        const len = lenBefore(d, p);
-        const e = len + 2 * fieldSize;
+        const len = readLenBefore(d, p);
+        const e = entrySize(len);
         p -= e;
-        if (len === n && sameBytes(d, p + fieldSize, src, so, n)) {
+        if (len === n && sameBytes(d, p + lenSize(len), src, so, n)) {
           marks.push(p);
           removed++;
         }
@@ -853,10 +783,10 @@ export class ListIter {
         this.enter(nx);
         this.p = this.s;
       }
-      const n = lenAt(this.u8, this.p);
-      this.off = this.p + fieldSize;
+      const n = readLen(this.u8, this.p);
+      this.off = this.p + lenSize(n);
       this.len = n;
-      this.p += n + 2 * fieldSize;
+      this.p += entrySize(n);
     } else {
       if (this.p <= this.s) {
         const pv = rd(a, this.node, N_PREV);
@@ -864,9 +794,9 @@ export class ListIter {
         this.enter(pv);
         this.p = this.end;
       }
-      const n = lenBefore(this.u8, this.p);
-      this.p -= n + 2 * fieldSize;
-      this.off = this.p + fieldSize;
+      const n = readLenBefore(this.u8, this.p);
+      this.p -= entrySize(n);
+      this.off = this.p + lenSize(n);
       this.len = n;
     }
     return true;
@@ -1006,11 +936,11 @@ export function listCheck(a: Arena, lh: number): void {
     let p = s;
     let c = 0;
     while (p < s + used) {
-      const n = lenAt(d, p);
-      const fs = fieldSize;
-      const m = lenBefore(d, p + n + 2 * fs);
-      if (m !== n || fieldSize !== fs) throw new Error(`node ${nodes}: trailer mismatch at element ${c}`);
-      p += n + 2 * fs;
+      const n = readLen(d, p);
+      const end = p + entrySize(n);
+      if (!isShortestField(d, p) || fieldSizeOf(d[end - 1]) !== lenSize(n)) throw new Error(`node ${nodes}: element ${c}'s length field is not the shortest`);
+      if (readLenBefore(d, end) !== n) throw new Error(`node ${nodes}: trailer mismatch at element ${c}`);
+      p = end;
       c++;
     }
     if (p !== s + used) throw new Error(`node ${nodes}: entries overrun`);

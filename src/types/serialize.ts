@@ -3,10 +3,11 @@
  * entry is exported as bytes and imported on the other side.
  *
  * Layout: u8 type, u8 encoding, 6 bytes zero, f64 expire-at (little endian),
- * then the type's payload: for strings, the value bytes; for lists, the
- * bytes of the type's TypeOps.serialize (types/type-ops.ts).
+ * then the type's payload: for strings, the value bytes; for the collection
+ * types, the bytes of their TypeOps.serialize (types/type-ops.ts).
  */
-import { Enc, type Keyspace, ObjType } from '../shard/keyspace.js';
+import type { Keyspace } from '../shard/keyspace.js';
+import { Enc, ObjType } from './object.js';
 import { segOf } from 'native-free-arena';
 import { setString } from './string.js';
 import { TYPE_OPS } from './type-ops.js';

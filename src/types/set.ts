@@ -16,10 +16,8 @@
  *   +12 u32 intset/listpack: bytes used in the data block;
  *           hashtable: usable bytes of all member blocks (MEMORY USAGE in O(1))
  *
- * Listpack entry: a length header then the bytes:
- *   len < 128      [len]
- *   len < 16384    [0x80 | len >> 8, len & 255]
- *   otherwise      [0xC0, u32 LE]
+ * Listpack entry: the length field of packed-entry.ts then the bytes (no
+ * trailer: a set's listpack is only walked forwards).
  * Hashtable member block: u32 length, then the bytes.
  *
  * Members are reported through the exported `cur` (bytes, offset, length);
@@ -30,9 +28,11 @@ import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
 import { Enc } from './object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
-import { parseInt64Bytes } from '../shard/exec.js';
+import { copyBytes, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
+import { sameBytes } from '../util/bytes.js';
+import { parseInt64 } from '../util/numbers.js';
 
-export const SET_HDR = 16;
+const SET_HDR = 16;
 export const K_INTSET = 0;
 export const K_LISTPACK = 1;
 export const K_HASHTABLE = 2;
@@ -101,7 +101,7 @@ export function setCreate(a: Arena, kind: number): number {
  * member and how many members are about to be added.
  */
 export function kindForNew(u8: Uint8Array, off: number, len: number, hint: number, lim: SetLimits): number {
-  if (parseInt64Bytes(u8, off, len) !== null && hint <= intsetMax(lim)) return K_INTSET;
+  if (parseInt64(u8, off, len) !== null && hint <= intsetMax(lim)) return K_INTSET;
   if (hint <= lim.listpackEntries) return K_LISTPACK;
   return K_HASHTABLE;
 }
@@ -126,7 +126,7 @@ let pLo = 0;
 
 /** Parses member bytes as an int64 into (pHi, pLo); false when not an integer. */
 function parseProbe(u8: Uint8Array, off: number, len: number): boolean {
-  const n = parseInt64Bytes(u8, off, len);
+  const n = parseInt64(u8, off, len);
   if (n === null) return false;
   if (typeof n === 'number') {
     const hi = Math.floor(n / 4294967296);
@@ -293,29 +293,9 @@ function shrinkData(a: Arena, v: number): void {
 
 // ---- listpack ------------------------------------------------------------------------
 
-let hdrSize = 0;
-/** Length of the listpack entry at p (and its header size in `hdrSize`). */
-function lpLen(d: Uint8Array, p: number): number {
-  const b = d[p];
-  if (b < 0x80) {
-    hdrSize = 1;
-    return b;
-  }
-  if (b < 0xc0) {
-    hdrSize = 2;
-    return ((b & 0x3f) << 8) | d[p + 1];
-  }
-  hdrSize = 5;
-  return (d[p + 1] | (d[p + 2] << 8) | (d[p + 3] << 16) | (d[p + 4] << 24)) >>> 0;
-}
-
-function lpHeaderFor(len: number): number {
-  return len < 128 ? 1 : len < 16384 ? 2 : 5;
-}
-
-function bytesEq(x: Uint8Array, xo: number, y: Uint8Array, yo: number, n: number): boolean {
-  for (let i = 0; i < n; i++) if (x[xo + i] !== y[yo + i]) return false;
-  return true;
+/** Bytes a member of n bytes takes in the listpack. */
+function entrySize(n: number): number {
+  return lenSize(n) + n;
 }
 
 /** Byte offset (relative to the data block) of the member's entry, or -1. */
@@ -326,9 +306,9 @@ function lpFind(a: Arena, v: number, u8: Uint8Array, off: number, len: number): 
   const o = offOf(data);
   const end = o + rd(a, v, H_USED);
   for (let p = o; p < end; ) {
-    const n = lpLen(d, p);
-    const s = p + hdrSize;
-    if (n === len && bytesEq(d, s, u8, off, len)) return p - o;
+    const n = readLen(d, p);
+    const s = p + lenSize(n);
+    if (n === len && sameBytes(d, s, u8, off, len)) return p - o;
     p = s + n;
   }
   return -1;
@@ -336,23 +316,12 @@ function lpFind(a: Arena, v: number, u8: Uint8Array, off: number, len: number): 
 
 function lpAppend(a: Arena, v: number, u8: Uint8Array, off: number, len: number): void {
   const used = rd(a, v, H_USED);
-  const hs = lpHeaderFor(len);
+  const hs = lenSize(len);
   const data = ensureData(a, v, used + hs + len);
   const d = a.u8[segOf(data)];
-  let p = offOf(data) + used;
-  if (hs === 1) d[p++] = len;
-  else if (hs === 2) {
-    d[p++] = 0x80 | (len >> 8);
-    d[p++] = len & 255;
-  } else {
-    d[p++] = 0xc0;
-    d[p++] = len & 255;
-    d[p++] = (len >>> 8) & 255;
-    d[p++] = (len >>> 16) & 255;
-    d[p++] = (len >>> 24) & 255;
-  }
+  const p = offOf(data) + used;
   // The source may be a view of this arena (a member of another set): copy after allocating.
-  if (len > 0) d.set(u8.subarray(off, off + len), p);
+  copyBytes(d, p + writeLen(d, p, len), u8, off, len);
   wr(a, v, H_USED, used + hs + len);
   wr(a, v, H_COUNT, rd(a, v, H_COUNT) + 1);
 }
@@ -362,8 +331,8 @@ function lpDeleteAt(a: Arena, v: number, rel: number): void {
   const d = a.u8[segOf(data)];
   const o = offOf(data);
   const used = rd(a, v, H_USED);
-  const n = lpLen(d, o + rel);
-  const sz = hdrSize + n;
+  const n = readLen(d, o + rel);
+  const sz = lenSize(n) + n;
   d.copyWithin(o + rel, o + rel + sz, o + used);
   wr(a, v, H_USED, used - sz);
   wr(a, v, H_COUNT, rd(a, v, H_COUNT) - 1);
@@ -382,7 +351,7 @@ const eqMember = (h: number): boolean => {
   const seg = segOf(h);
   const o = offOf(h);
   if (a.u32[seg][o >> 2] !== qLen) return false;
-  return bytesEq(a.u8[seg], o + 4, qU8, qOff, qLen);
+  return sameBytes(a.u8[seg], o + 4, qU8, qOff, qLen);
 };
 
 function htFind(a: Arena, v: number, u8: Uint8Array, off: number, len: number, hash: number): number {
@@ -436,8 +405,8 @@ function toHashtable(a: Arena, v: number): void {
   } else {
     let p = o;
     for (let i = 0; i < n; i++) {
-      const len = lpLen(d, p);
-      const s = p + hdrSize;
+      const len = readLen(d, p);
+      const s = p + lenSize(len);
       htInsertNew(a, v, d, s, len, memberHash(d, s, len));
       p = s + len;
     }
@@ -588,8 +557,8 @@ export function setForEach(a: Arena, v: number, cb: () => void): void {
   }
   let p = o;
   for (let i = 0; i < n; i++) {
-    const len = lpLen(d, p);
-    const s = p + hdrSize;
+    const len = readLen(d, p);
+    const s = p + lenSize(len);
     cur.u8 = d;
     cur.off = s;
     cur.len = len;
@@ -617,7 +586,7 @@ export function setRefs(a: Arena, v: number): Int32Array {
     let p = o;
     for (let i = 0; i < n; i++) {
       out[i] = p - o;
-      p += lpLen(d, p) + hdrSize;
+      p += entrySize(readLen(d, p));
     }
   } else {
     let i = 0;
@@ -643,9 +612,9 @@ export function setRef(a: Arena, v: number, ref: number): void {
     curInt();
     return;
   }
-  const len = lpLen(d, o + ref);
+  const len = readLen(d, o + ref);
   cur.u8 = d;
-  cur.off = o + ref + hdrSize;
+  cur.off = o + ref + lenSize(len);
   cur.len = len;
 }
 
@@ -660,7 +629,7 @@ export function setRandomRef(a: Arena, v: number, rand: () => number): number {
   const d = a.u8[segOf(data)];
   const o = offOf(data);
   let p = o;
-  for (let j = 0; j < i; j++) p += lpLen(d, p) + hdrSize;
+  for (let j = 0; j < i; j++) p += entrySize(readLen(d, p));
   return p - o;
 }
 
@@ -725,7 +694,7 @@ export function setDeserialize(a: Arena, src: Uint8Array, off: number, end: numb
     if (p + 4 > end) throw new Error('set blob: truncated');
     const len = dv.getUint32(p, true);
     if (p + 4 + len > end) throw new Error('set blob: truncated');
-    if (kind === K_INTSET && parseInt64Bytes(src, p + 4, len) === null) throw new Error('set blob: non-integer in an intset');
+    if (kind === K_INTSET && parseInt64(src, p + 4, len) === null) throw new Error('set blob: non-integer in an intset');
     p += 4 + len;
   }
   if (p !== end) throw new Error('set blob: trailing bytes');
@@ -793,8 +762,9 @@ export function setCheck(a: Arena, v: number): void {
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
     if (p >= o + used) throw new Error(`listpack ends after ${i} of ${n} members`);
-    const len = lpLen(d, p);
-    const s = p + hdrSize;
+    if (!isShortestField(d, p)) throw new Error(`listpack member ${i}'s length field is not the shortest`);
+    const len = readLen(d, p);
+    const s = p + lenSize(len);
     const key = Buffer.from(d.subarray(s, s + len)).toString('latin1');
     if (seen.has(key)) throw new Error(`duplicate listpack member at ${i}`);
     seen.add(key);

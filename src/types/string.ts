@@ -5,8 +5,9 @@
  * strings created whole, "raw" for longer ones and for strings changed in
  * place (APPEND, SETRANGE).
  */
-import { Enc, ObjType, type Keyspace } from '../shard/keyspace.js';
-import { parseInt64Bytes } from '../shard/exec.js';
+import type { Keyspace } from '../shard/keyspace.js';
+import { Enc, ObjType } from './object.js';
+import { parseInt64 } from '../util/numbers.js';
 import { segOf } from 'native-free-arena';
 
 /** Longest string Redis stores as embstr. */
@@ -14,7 +15,7 @@ export const EMBSTR_MAX = 44;
 
 /** The encoding Redis's tryObjectEncoding picks for a freshly set value. */
 export function encodingForValue(u8: Uint8Array, off: number, len: number): Enc {
-  if (len <= 20 && parseInt64Bytes(u8, off, len) !== null) return Enc.Int;
+  if (len <= 20 && parseInt64(u8, off, len) !== null) return Enc.Int;
   return len <= EMBSTR_MAX ? Enc.Embstr : Enc.Raw;
 }
 
@@ -64,9 +65,4 @@ export function setString(
     dst.set(val.subarray(valOff, valOff + valLen), o);
   }
   return h;
-}
-
-/** Length of a string entry's value. */
-export function stringLength(ks: Keyspace, h: number): number {
-  return ks.valueWord(h);
 }

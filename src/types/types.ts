@@ -10,6 +10,6 @@ import { setOps } from './set.js';
 import { zsetOps } from './zset.js';
 
 TYPE_OPS[ObjType.List] = listOps;
-if (hashOps !== null) TYPE_OPS[ObjType.Hash] = hashOps;
-if (setOps !== null) TYPE_OPS[ObjType.Set] = setOps;
-if (zsetOps !== null) TYPE_OPS[ObjType.ZSet] = zsetOps;
+TYPE_OPS[ObjType.Hash] = hashOps;
+TYPE_OPS[ObjType.Set] = setOps;
+TYPE_OPS[ObjType.ZSet] = zsetOps;

@@ -5,10 +5,10 @@
  *
  * LISTPACK (Enc.ListPack) — one block: +0 u32 count, +4 u32 used payload
  * bytes, then the entries sorted by (score, member bytes). An entry is
- *   [len header][member bytes][f64 score, unaligned][len trailer]
- * with the header/trailer of list.ts (1, 2 or 5 bytes), so the block can be
- * walked both ways (ZREVRANGE). The block is reallocated when it grows, so
- * its handle (the keyspace value word) can change on insert.
+ *   [len field][member bytes][f64 score, unaligned][len trailer]
+ * with the length field and trailer of packed-entry.ts (1, 2 or 5 bytes),
+ * so the block can be walked both ways (ZREVRANGE). The block is reallocated
+ * when it grows, so its handle (the keyspace value word) can change on insert.
  *
  * SKIPLIST (Enc.SkipList) — a skiplist with spans (O(log n) rank), whose
  * nodes are arena blocks, plus a member → node index (a DashTable from
@@ -27,9 +27,11 @@
 import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from './type-ops.js';
 import { Enc } from './object.js';
-import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
+import { dropTable, hasTable, memberHash, newTable, tableOf } from './collection-table.js';
+import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
+import { bytesCompare, sameBytes } from '../util/bytes.js';
 
-export const MAX_LEVEL = 32;
+const MAX_LEVEL = 32;
 const LP_HDR = 8;
 const SL_LV = 20;
 const SL_HDR_SIZE = SL_LV + MAX_LEVEL * 8;
@@ -61,79 +63,17 @@ function putF64(d: Uint8Array, p: number, v: number): void {
   for (let k = 0; k < 8; k++) d[p + k] = sB[k];
 }
 
-/** memcmp, then shorter first (Redis's sdscmp). */
-export function cmpBytes(a: Uint8Array, ao: number, an: number, b: Uint8Array, bo: number, bn: number): number {
-  const n = an < bn ? an : bn;
-  for (let i = 0; i < n; i++) {
-    const d = a[ao + i] - b[bo + i];
-    if (d !== 0) return d;
-  }
-  return an - bn;
-}
-
-function encSize(n: number): number {
-  return n < 128 ? 1 : n < 16384 ? 2 : 5;
-}
 function entrySize(n: number): number {
-  return n + 8 + 2 * encSize(n);
+  return n + 8 + 2 * lenSize(n);
 }
 
-let fieldSize = 0;
-function lenAt(d: Uint8Array, p: number): number {
-  const b = d[p];
-  if (b < 0x80) {
-    fieldSize = 1;
-    return b;
-  }
-  if (b < 0xc0) {
-    fieldSize = 2;
-    return ((b & 0x3f) << 8) | d[p + 1];
-  }
-  fieldSize = 5;
-  return (d[p + 1] | (d[p + 2] << 8) | (d[p + 3] << 16) | (d[p + 4] << 24)) >>> 0;
-}
-function lenBefore(d: Uint8Array, end: number): number {
-  const b = d[end - 1];
-  if (b < 0x80) {
-    fieldSize = 1;
-    return b;
-  }
-  if (b < 0xc0) {
-    fieldSize = 2;
-    return ((b & 0x3f) << 8) | d[end - 2];
-  }
-  fieldSize = 5;
-  return (d[end - 5] | (d[end - 4] << 8) | (d[end - 3] << 16) | (d[end - 2] << 24)) >>> 0;
-}
 function writeEntry(d: Uint8Array, p: number, score: number, src: Uint8Array, so: number, n: number): void {
-  if (n < 128) d[p++] = n;
-  else if (n < 16384) {
-    d[p++] = 0x80 | (n >>> 8);
-    d[p++] = n & 0xff;
-  } else {
-    d[p++] = 0xc0;
-    d[p++] = n & 0xff;
-    d[p++] = (n >>> 8) & 0xff;
-    d[p++] = (n >>> 16) & 0xff;
-    d[p++] = n >>> 24;
-  }
-  if (n < 32) for (let i = 0; i < n; i++) d[p + i] = src[so + i];
-  else d.set(src.subarray(so, so + n), p);
+  p += writeLen(d, p, n);
+  copyBytes(d, p, src, so, n);
   p += n;
   // Redis's listpack keeps scores as text, where -0 comes back as 0.
   putF64(d, p, score === 0 ? 0 : score);
-  p += 8;
-  if (n < 128) d[p] = n;
-  else if (n < 16384) {
-    d[p] = n & 0xff;
-    d[p + 1] = 0x80 | (n >>> 8);
-  } else {
-    d[p] = n & 0xff;
-    d[p + 1] = (n >>> 8) & 0xff;
-    d[p + 2] = (n >>> 16) & 0xff;
-    d[p + 3] = n >>> 24;
-    d[p + 4] = 0xc0;
-  }
+  writeLenTrailer(d, p + 8, n);
 }
 
 // ---- listpack ------------------------------------------------------------------------
@@ -152,7 +92,7 @@ export function lpCreate(a: Arena, cap = 32): number {
   return h;
 }
 
-/** Result of lpFind: the entry's absolute offset in its segment, and its score. */
+/** The score of the entry the last successful lpFind found (it returns the entry's offset). */
 let foundScore = 0;
 
 /** Absolute offset of the entry for member m, or -1. */
@@ -161,9 +101,9 @@ function lpFind(a: Arena, v: number, m: Uint8Array, mo: number, mn: number): num
   let p = offOf(v) + LP_HDR;
   const end = p + u32(a, v, 4);
   while (p < end) {
-    const n = lenAt(d, p);
-    const fs = fieldSize;
-    if (n === mn && cmpBytes(d, p + fs, n, m, mo, mn) === 0) {
+    const n = readLen(d, p);
+    const fs = lenSize(n);
+    if (n === mn && sameBytes(d, p + fs, m, mo, mn)) {
       foundScore = getF64(d, p + fs + n);
       return p;
     }
@@ -185,10 +125,10 @@ function lpInsert(a: Arena, v: number, score: number, m: Uint8Array, mo: number,
   const end = start + used;
   let p = start;
   while (p < end) {
-    const n = lenAt(d, p);
-    const fs = fieldSize;
+    const n = readLen(d, p);
+    const fs = lenSize(n);
     const s = getF64(d, p + fs + n);
-    if (s > score || (s === score && cmpBytes(d, p + fs, n, m, mo, mn) > 0)) break;
+    if (s > score || (s === score && bytesCompare(d, p + fs, n, m, mo, mn) > 0)) break;
     p += n + 8 + 2 * fs;
   }
   d.copyWithin(p + e, p, end);
@@ -202,8 +142,8 @@ function lpInsert(a: Arena, v: number, score: number, m: Uint8Array, mo: number,
 function lpDeleteAt(a: Arena, v: number, p: number): void {
   const d = a.u8[segOf(v)];
   const end = offOf(v) + LP_HDR + u32(a, v, 4);
-  const n = lenAt(d, p);
-  const e = n + 8 + 2 * fieldSize;
+  const n = readLen(d, p);
+  const e = entrySize(n);
   d.copyWithin(p, p + e, end);
   setU32(a, v, 0, u32(a, v, 0) - 1);
   setU32(a, v, 4, u32(a, v, 4) - e);
@@ -214,7 +154,7 @@ function lpDeleteRun(a: Arena, v: number, p: number, count: number): void {
   const d = a.u8[segOf(v)];
   const end = offOf(v) + LP_HDR + u32(a, v, 4);
   let q = p;
-  for (let k = 0; k < count; k++) q += lenAt(d, q) + 8 + 2 * fieldSize;
+  for (let k = 0; k < count; k++) q += entrySize(readLen(d, q));
   d.copyWithin(p, q, end);
   setU32(a, v, 0, u32(a, v, 0) - count);
   setU32(a, v, 4, u32(a, v, 4) - (q - p));
@@ -289,7 +229,7 @@ function slNewNode(a: Arena, zh: number, level: number, score: number, m: Uint8A
 function nodeLess(a: Arena, y: number, s: number, xd: Uint8Array, xo: number, xn: number): boolean {
   const ys = nodeScore(a, y);
   if (ys !== s) return ys < s;
-  return cmpBytes(a.u8[segOf(y)], memberOff(a, y), u32(a, y, N_MLEN), xd, xo, xn) < 0;
+  return bytesCompare(a.u8[segOf(y)], memberOff(a, y), u32(a, y, N_MLEN), xd, xo, xn) < 0;
 }
 
 const update = new Int32Array(MAX_LEVEL);
@@ -386,7 +326,7 @@ let probeOff = 0;
 let probeLen = 0;
 const nodeEq = (x: number): boolean => {
   const a = probeArena!;
-  return u32(a, x, N_MLEN) === probeLen && cmpBytes(a.u8[segOf(x)], memberOff(a, x), probeLen, probeU8, probeOff, probeLen) === 0;
+  return u32(a, x, N_MLEN) === probeLen && sameBytes(a.u8[segOf(x)], memberOff(a, x), probeU8, probeOff, probeLen);
 };
 
 /** The node of member m, or 0. */
@@ -513,14 +453,14 @@ function gteMin(s: number, r: ScoreRange): boolean {
 function lteMax(s: number, r: ScoreRange): boolean {
   return r.maxex ? s < r.max : s <= r.max;
 }
-export function scoreRangeEmpty(r: ScoreRange): boolean {
+function scoreRangeEmpty(r: ScoreRange): boolean {
   return r.min > r.max || (r.min === r.max && (r.minex || r.maxex));
 }
 
 function lexCmp(d: Uint8Array, o: number, n: number, it: LexItem): number {
   if (it.kind === 'min') return 1;
   if (it.kind === 'max') return -1;
-  return cmpBytes(d, o, n, it.u8, it.off, it.len);
+  return bytesCompare(d, o, n, it.u8, it.off, it.len);
 }
 function lexGteMin(d: Uint8Array, o: number, n: number, r: LexRange): boolean {
   const c = lexCmp(d, o, n, r.min);
@@ -531,14 +471,14 @@ function lexLteMax(d: Uint8Array, o: number, n: number, r: LexRange): boolean {
   return r.max.kind === 'excl' ? c < 0 : c <= 0;
 }
 /** Redis's sdscmplex test on the range ends themselves. */
-export function lexRangeEmpty(r: LexRange): boolean {
+function lexRangeEmpty(r: LexRange): boolean {
   const a = r.min;
   const b = r.max;
   let c: number;
   if (a.kind === b.kind && (a.kind === 'min' || a.kind === 'max')) c = 0;
   else if (a.kind === 'min' || b.kind === 'max') c = -1;
   else if (a.kind === 'max' || b.kind === 'min') c = 1;
-  else c = cmpBytes(a.u8, a.off, a.len, b.u8, b.off, b.len);
+  else c = bytesCompare(a.u8, a.off, a.len, b.u8, b.off, b.len);
   return c > 0 || (c === 0 && (a.kind === 'excl' || b.kind === 'excl'));
 }
 
@@ -581,8 +521,8 @@ export class ZIter {
     const a = this.a!;
     const p = this.pos;
     if (this.enc === Enc.ListPack) {
-      const n = lenAt(this.u8, p);
-      this.off = p + fieldSize;
+      const n = readLen(this.u8, p);
+      this.off = p + lenSize(n);
       this.len = n;
       this.score = getF64(this.u8, this.off + n);
     } else {
@@ -605,7 +545,7 @@ export class ZIter {
     if (r < 0 || r >= zsLength(a, this.enc, this.v)) return this.fail();
     if (this.enc === Enc.ListPack) {
       let p = this.start;
-      for (let k = 0; k < r; k++) p += lenAt(this.u8, p) + 8 + 2 * fieldSize;
+      for (let k = 0; k < r; k++) p += entrySize(readLen(this.u8, p));
       this.pos = p;
     } else {
       this.pos = slByRank(a, this.v, r + 1);
@@ -616,7 +556,7 @@ export class ZIter {
   next(): boolean {
     if (this.pos === 0) return false;
     if (this.enc === Enc.ListPack) {
-      const p = this.pos + lenAt(this.u8, this.pos) + 8 + 2 * fieldSize;
+      const p = this.pos + entrySize(readLen(this.u8, this.pos));
       if (p >= this.end) return this.fail();
       this.pos = p;
     } else {
@@ -631,8 +571,8 @@ export class ZIter {
     if (this.pos === 0) return false;
     if (this.enc === Enc.ListPack) {
       if (this.pos <= this.start) return this.fail();
-      const n = lenBefore(this.u8, this.pos);
-      this.pos -= n + 8 + 2 * fieldSize;
+      const n = readLenBefore(this.u8, this.pos);
+      this.pos -= entrySize(n);
     } else {
       const b = u32(this.a!, this.pos, N_BACK);
       if (b === 0) return this.fail();
@@ -650,8 +590,8 @@ export class ZIter {
     const n = zsLength(a, this.enc, this.v);
     if (n === 0) return this.fail();
     if (this.enc === Enc.ListPack) {
-      const len = lenBefore(this.u8, this.end);
-      this.pos = this.end - (len + 8 + 2 * fieldSize);
+      const len = readLenBefore(this.u8, this.end);
+      this.pos = this.end - entrySize(len);
       return this.load();
     }
     this.pos = u32(a, this.v, H_TAIL);
@@ -804,9 +744,9 @@ export function zsRank(a: Arena, enc: number, v: number, m: Uint8Array, mo: numb
     let p = offOf(v) + LP_HDR;
     const end = p + u32(a, v, 4);
     for (let r = 0; p < end; r++) {
-      const n = lenAt(d, p);
-      const fs = fieldSize;
-      if (n === mn && cmpBytes(d, p + fs, n, m, mo, mn) === 0) return r;
+      const n = readLen(d, p);
+      const fs = lenSize(n);
+      if (n === mn && sameBytes(d, p + fs, m, mo, mn)) return r;
       p += n + 8 + 2 * fs;
     }
     return -1;
@@ -856,7 +796,7 @@ export function zsDeleteRange(a: Arena, enc: number, v: number, start: number, c
   if (enc === Enc.ListPack) {
     const d = a.u8[segOf(v)];
     let p = offOf(v) + LP_HDR;
-    for (let k = 0; k < start; k++) p += lenAt(d, p) + 8 + 2 * fieldSize;
+    for (let k = 0; k < start; k++) p += entrySize(readLen(d, p));
     lpDeleteRun(a, v, p, count);
     return lpMaybeShrink(a, v);
   }
@@ -895,38 +835,6 @@ export function zsToSkiplist(a: Arena, lp: number): number {
   return zh;
 }
 
-/** Converts a skiplist set to a listpack (ZUNIONSTORE and friends); frees the skiplist. */
-export function zsToListpack(a: Arena, zh: number): number {
-  let bytes = 0;
-  for (let x = fw(a, zh, 0); x !== 0; x = fw(a, x, 0)) bytes += entrySize(u32(a, x, N_MLEN));
-  const lp = a.alloc(LP_HDR + (bytes > 0 ? bytes : 8));
-  const d = a.u8[segOf(lp)];
-  let p = offOf(lp) + LP_HDR;
-  let n = 0;
-  for (let x = fw(a, zh, 0); x !== 0; x = fw(a, x, 0)) {
-    const mn = u32(a, x, N_MLEN);
-    writeEntry(d, p, nodeScore(a, x), a.u8[segOf(x)], memberOff(a, x), mn);
-    p += entrySize(mn);
-    n++;
-  }
-  setU32(a, lp, 0, n);
-  setU32(a, lp, 4, bytes);
-  slFree(a, zh);
-  return lp;
-}
-
-/** Longest member, in bytes (to decide an encoding). */
-export function zsMaxMemberLen(a: Arena, enc: number, v: number): number {
-  const it = scratch.init(a, enc, v);
-  let m = 0;
-  if (it.first()) {
-    do if (it.len > m) m = it.len;
-    while (it.next());
-  }
-  return m;
-}
-const scratch = new ZIter();
-
 export function zsFree(a: Arena, enc: number, v: number): void {
   if (enc === Enc.ListPack) a.free(v);
   else slFree(a, v);
@@ -937,12 +845,12 @@ export function zsMemory(a: Arena, enc: number, v: number): number {
   return a.usableSize(v) + a.f64[segOf(v)][(offOf(v) + H_BYTES) >> 3] + tableOf(a, v).memoryUsage();
 }
 
-/** Member index scan for ZSCAN on a skiplist: calls cb with each node; returns the next cursor. */
+/** ZSCAN of a skiplist set, through its member index: calls cb with each member and its score; returns the next cursor. */
 export function zsScan(a: Arena, v: number, cursor: number, count: number, cb: (u8: Uint8Array, off: number, len: number, score: number) => void): number {
   return tableOf(a, v).scan(cursor, count, (x) => cb(a.u8[segOf(x)], memberOff(a, x), u32(a, x, N_MLEN), nodeScore(a, x)));
 }
 
-/** A random element of a skiplist set (node handle); its fields are read with ZIter-like helpers. */
+/** A random element of a skiplist set, as its node handle (read it with nodeMember / nodeScore). */
 export function zsRandomNode(a: Arena, v: number, rand: () => number): number {
   return tableOf(a, v).randomEntry(rand);
 }
@@ -995,7 +903,7 @@ export function zsDeserialize(a: Arena, src: Uint8Array, off: number, end: numbe
   for (let k = 0; k < count; k++) {
     const n = dv.getUint32(p, true);
     const score = dv.getFloat64(p + 4 + n, true);
-    // Elements arrive sorted: a listpack append is a scan-free insert at the end.
+    // Elements arrive sorted, so each lands at the end (a listpack insert still scans the block to find it).
     v = zsInsert(a, e, v, score, src, p + 4, n);
     p += 12 + n;
   }
@@ -1027,16 +935,17 @@ export function zsCheck(a: Arena, enc: number, v: number): void {
     let ps = -Infinity;
     let pm: Uint8Array | null = null;
     while (p < start + used) {
-      const n = lenAt(d, p);
-      const fs = fieldSize;
-      const m = lenBefore(d, p + n + 8 + 2 * fs);
-      if (m !== n || fieldSize !== fs) throw new Error(`listpack: trailer mismatch at ${c}`);
+      const n = readLen(d, p);
+      const fs = lenSize(n);
+      const end = p + entrySize(n);
+      if (!isShortestField(d, p) || fieldSizeOf(d[end - 1]) !== fs) throw new Error(`listpack: length field of ${c} is not the shortest`);
+      if (readLenBefore(d, end) !== n) throw new Error(`listpack: trailer mismatch at ${c}`);
       const s = getF64(d, p + fs + n);
       if (s !== s) throw new Error('listpack: NaN score');
-      if (pm !== null && (s < ps || (s === ps && cmpBytes(pm, 0, pm.length, d, p + fs, n) >= 0))) throw new Error(`listpack: order at ${c}`);
+      if (pm !== null && (s < ps || (s === ps && bytesCompare(pm, 0, pm.length, d, p + fs, n) >= 0))) throw new Error(`listpack: order at ${c}`);
       ps = s;
       pm = d.slice(p + fs, p + fs + n);
-      p += n + 8 + 2 * fs;
+      p = end;
       c++;
     }
     if (p !== start + used) throw new Error('listpack: overrun');
@@ -1082,23 +991,15 @@ export function zsCheck(a: Arena, enc: number, v: number): void {
   }
 }
 
+/** The keyspace frees and measures by value word only: a skiplist header has a table, a listpack has none. */
+function encodingOf(a: Arena, v: number): number {
+  return hasTable(a, v) ? Enc.SkipList : Enc.ListPack;
+}
+
 /** The sorted-set row of the keyspace's type table. */
 export const zsetOps: TypeOps = {
-  free: (a, v) => {
-    // The keyspace frees by value word only: a skiplist header has a table, a listpack has none.
-    if (hasTable(a, v)) slFree(a, v);
-    else a.free(v);
-  },
-  memory: (a, v) => (hasTable(a, v) ? zsMemory(a, Enc.SkipList, v) : a.usableSize(v)),
+  free: (a, v) => zsFree(a, encodingOf(a, v), v),
+  memory: (a, v) => zsMemory(a, encodingOf(a, v), v),
   serialize: (a, v, enc) => zsSerialize(a, enc, v),
   deserialize: (a, src, off, end, enc) => zsDeserialize(a, src, off, end, enc),
 };
-
-function hasTable(a: Arena, v: number): boolean {
-  try {
-    tableOf(a, v);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -26,9 +26,6 @@ export function crc16(u8: Uint8Array, off: number, len: number): number {
   return crc;
 }
 
-/** Number of hash slots of Redis Cluster. */
-export const CLUSTER_SLOTS = 16384;
-
 /**
  * The hash slot (0..16383) of a key, with Redis's hash-tag rule: if the key
  * contains a '{' and, after it, a '}', and there is at least one byte between

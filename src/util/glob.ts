@@ -53,6 +53,9 @@ function sc(b: number): number {
  */
 let skipLongerMatches = false;
 
+/** Calls of the matcher, one per position a `*` tries (tests check that abusive patterns stay polynomial). */
+export const globStats = { calls: 0 };
+
 function matchImpl(
   p: Uint8Array,
   pi: number,
@@ -66,6 +69,7 @@ function matchImpl(
   // pEnd is fixed: every recursion works on a suffix of the same pattern, so
   // "one past the end" is the terminator of the original pattern.
   const pEnd = pi + pLen;
+  globStats.calls++;
   if (nesting > 1000) return false;
 
   while (pLen > 0 && sLen > 0) {

@@ -6,14 +6,15 @@
  * towards the start) and the tie-breaking when several LCSs exist.
  *
  * Memory: like Redis, the full table of (alen+1)*(blen+1) uint32 cells is
- * allocated even when only the length is wanted. Redis refuses beforehand
- * when that many bytes exceed proto-max-bulk-len ("ERR Insufficient memory,
- * transient memory for LCS exceeds proto-max-bulk-len") and also reports a
- * failed allocation ("ERR Insufficient memory, failed allocating transient
- * memory for LCS"); and it refuses strings of UINT32_MAX-1 bytes or more
- * ("ERR String too long for LCS"). The caller does these checks with
- * {@link lcsTableBytes} / {@link LCS_MAX_STRING_LEN}; {@link lcs} throws a
- * RangeError if the table cannot be allocated.
+ * allocated even when only the length is wanted, and the caller refuses
+ * beforehand, as Redis does, when that many bytes ({@link lcsTableBytes})
+ * exceed proto-max-bulk-len ("ERR Insufficient memory, transient memory for
+ * LCS exceeds proto-max-bulk-len"). Redis's other refusals are not
+ * reproduced: strings of UINT32_MAX-1 bytes or more ("ERR String too long
+ * for LCS") never pass that check with proto-max-bulk-len below 16 GiB, and
+ * a failed allocation, which Redis reports as "ERR Insufficient memory,
+ * failed allocating transient memory for LCS", makes {@link lcs} throw a
+ * RangeError (the shard answers it as an internal error).
  */
 
 /**
@@ -38,9 +39,6 @@ export interface LcsResult {
   matches: LcsMatch[];
 }
 
-/** Strings of this length or more are refused by Redis ("ERR String too long for LCS"). */
-export const LCS_MAX_STRING_LEN = 0xffffffff - 1;
-
 /** Bytes of the table Redis allocates for strings of these lengths: (alen+1)*(blen+1)*4. */
 export function lcsTableBytes(alen: number, blen: number): number {
   return (alen + 1) * (blen + 1) * 4;
@@ -49,8 +47,9 @@ export function lcsTableBytes(alen: number, blen: number): number {
 /**
  * Computes the LCS of a and b with Redis's algorithm. `minMatchLen` filters
  * the reported ranges as MINMATCHLEN does (0 or negative: no filter; Redis
- * clamps negative values to 0). Ranges are computed anyway; pass
- * `wantMatches: false` to skip building them (LCS without IDX).
+ * clamps negative values to 0). The walk back finds the ranges anyway (it
+ * builds the LCS string too); `wantMatches: false` only skips collecting
+ * them (LCS without IDX).
  */
 export function lcs(a: Uint8Array, b: Uint8Array, minMatchLen = 0, wantMatches = true): LcsResult {
   const alen = a.length;
@@ -119,35 +118,4 @@ export function lcs(a: Uint8Array, b: Uint8Array, minMatchLen = 0, wantMatches =
     }
   }
   return { string: out, length: total, matches };
-}
-
-/**
- * Only the LCS length (LCS ... LEN), with O(min(alen, blen)) memory. Same
- * value as lcs().length; Redis still allocates the full table for LEN, so apply
- * the lcsTableBytes() check first to refuse the same inputs Redis refuses.
- */
-export function lcsLength(a: Uint8Array, b: Uint8Array): number {
-  if (a.length < b.length) {
-    const x = a;
-    a = b;
-    b = x;
-  }
-  const blen = b.length;
-  let prev = new Uint32Array(blen + 1);
-  let cur = new Uint32Array(blen + 1);
-  for (let i = 1; i <= a.length; i++) {
-    const ai = a[i - 1];
-    for (let j = 1; j <= blen; j++) {
-      if (ai === b[j - 1]) cur[j] = prev[j - 1]! + 1;
-      else {
-        const up = prev[j]!;
-        const left = cur[j - 1]!;
-        cur[j] = up > left ? up : left;
-      }
-    }
-    const x = prev;
-    prev = cur;
-    cur = x;
-  }
-  return prev[blen]!;
 }

@@ -23,7 +23,7 @@ import { BinFormat, FloatKind, X87_EXTENDED, BINARY64, decimalToBinary, hexToBin
 const F: BinFormat = X87_EXTENDED;
 
 /** Redis MAX_LONG_DOUBLE_CHARS: string2ld rejects inputs of this length or more. */
-export const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
+const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
 
 const KIND_FINITE = 0;
 const KIND_INF = 1;
@@ -69,38 +69,6 @@ export function ldParse(u8: Uint8Array, off: number, len: number): LongDouble | 
   const r = sc.kind === FloatKind.Decimal ? decimalToBinary(sc.digits, sc.exp, F) : hexToBinary(sc.digits, sc.exp, F);
   if (r === null || r.m === 0n) return null; // ERANGE with HUGE_VALL or zero
   return new LongDouble(sc.neg, KIND_FINITE, r.m, r.e);
-}
-
-/** The long double holding exactly this double (every double is representable). */
-export function ldFromNumber(x: number): LongDouble {
-  if (Number.isNaN(x)) return LD_NAN;
-  if (x === Infinity) return LD_INF;
-  if (x === -Infinity) return LD_NEG_INF;
-  if (x === 0) return Object.is(x, -0) ? LD_NEG_ZERO : LD_ZERO;
-  const neg = x < 0;
-  const v = new DataView(new ArrayBuffer(8));
-  v.setFloat64(0, neg ? -x : x);
-  const hi = v.getUint32(0);
-  const lo = v.getUint32(4);
-  const bexp = hi >>> 20;
-  let m = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  let e: number;
-  if (bexp === 0) {
-    e = -1074;
-  } else {
-    m |= 1n << 52n;
-    e = bexp - 1075;
-  }
-  return new LongDouble(neg, KIND_FINITE, m, e);
-}
-
-/** The long double nearest to an integer (exact for |n| < 2^64, e.g. any int64). */
-export function ldFromBigInt(n: bigint): LongDouble {
-  if (n === 0n) return LD_ZERO;
-  const neg = n < 0n;
-  const r = roundToFormat(neg ? -n : n, 0, false, F);
-  if (r === null) return inf(neg);
-  return new LongDouble(neg, KIND_FINITE, r.m, r.e);
 }
 
 /** isfinite(): neither infinite nor NaN. */

@@ -5,93 +5,76 @@
  *
  *  Redis function / use                      here
  *  ----------------------------------------  -------------------------------
- *  string2ll (every integer argument,        parseInt64 / parseSafeInt
+ *  string2ll (every integer argument,        parseInt64
  *    INCR's stored value ...)
  *  string2d (getDoubleFromObject: ZADD       parseDouble
  *    scores, ZINCRBY, GEO ..., RESTORE ...)
- *  string2ld (INCRBYFLOAT, HINCRBYFLOAT)     parseLongDouble (as a double),
- *                                            or exactly: ldParse in longdouble.ts
  *  strtod + "eptr[0]=='\0'" (ZRANGEBYSCORE   parseDoubleLoose
  *    bounds, zslParseRange)
  *  "%.17g" (RESP2/RESP3 doubles: ZSCORE ...) formatDouble17g
- *  ld2string LD_STR_HUMAN (INCRBYFLOAT)      formatLongDouble / ldFormatHuman
  *  incrDecrCommand overflow check            addInt64Checked
+ *
+ * INCRBYFLOAT's long doubles (string2ld, ld2string) are in longdouble.ts.
  */
 
 import { BINARY64, FloatKind, hexToBinary, scanFloat } from './strtod.js';
-import { ldFormatHuman, ldFromNumber, ldParse, ldToNumber } from './longdouble.js';
 
 export const INT64_MAX = 9223372036854775807n;
 export const INT64_MIN = -9223372036854775808n;
 
+/**
+ * Redis's reply when a count must lie within ±LONG_MAX
+ * (getRangeLongFromObjectOrReply without a message of its own): what
+ * SRANDMEMBER, HRANDFIELD and ZRANDMEMBER answer for a count of -2^63.
+ */
+export const ERR_INT64_RANGE = 'ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807';
+
 /** Redis LONG_STR_SIZE (21): string2ll rejects inputs of this length or more. */
 const LONG_STR_SIZE = 21;
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An int64 as callers take it: a number when it is a safe integer, else the bigint. */
+function int64Result(v: bigint): number | bigint {
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
+}
 
 /**
  * Redis string2ll(): a base-10 signed 64-bit integer, strictly: optional '-'
  * (no '+'), no leading zeros (only "0" itself; "-0" is rejected), no spaces,
- * at most 20 bytes, within [-2^63, 2^63-1]. Returns null when invalid.
+ * at most 20 bytes, within [-2^63, 2^63-1]. Returns a number when the value
+ * is a safe integer, a bigint beyond ±2^53, null when invalid.
  */
-export function parseInt64(u8: Uint8Array, off: number, len: number): bigint | null {
+export function parseInt64(u8: Uint8Array, off: number, len: number): number | bigint | null {
   if (len === 0 || len >= LONG_STR_SIZE) return null;
-  if (len <= 15) {
-    // 15 digits always fit a double exactly.
-    const n = parseSafeInt(u8, off, len);
-    return n === null ? null : BigInt(n);
-  }
   let i = off;
   const end = off + len;
   const neg = u8[i] === 0x2d;
-  if (neg) i++;
-  const c0 = u8[i]!;
-  if (c0 < 0x31 || c0 > 0x39) return null;
-  // Accumulate in two parts to stay exact: hi holds the leading digits.
-  let hi = 0;
-  let lo = 0;
-  let loDigits = 0;
-  for (; i < end; i++) {
-    const c = u8[i]!;
-    if (c < 0x30 || c > 0x39) return null;
-    if (end - i > 9) hi = hi * 10 + (c - 0x30);
-    else {
-      lo = lo * 10 + (c - 0x30);
-      loDigits++;
-    }
-  }
-  const v = BigInt(hi) * 10n ** BigInt(loDigits) + BigInt(lo);
-  if (neg) return v > 9223372036854775808n ? null : -v;
-  return v > INT64_MAX ? null : v;
-}
-
-/**
- * Fast path of {@link parseInt64} returning a JS number: same validation
- * rules (string2ll), but also returns null when the value is a valid int64
- * outside Number.MIN_SAFE_INTEGER..MAX_SAFE_INTEGER. Callers that need the
- * whole int64 range fall back to parseInt64 when this returns null.
- */
-export function parseSafeInt(u8: Uint8Array, off: number, len: number): number | null {
-  if (len === 0 || len > 17) return null; // "-" + 16 digits at most can be safe
-  let i = off;
-  const end = off + len;
-  const c0 = u8[i]!;
-  if (c0 === 0x30) return len === 1 ? 0 : null;
-  let neg = false;
-  if (c0 === 0x2d) {
-    neg = true;
+  if (neg) {
     i++;
     if (i === end) return null;
   }
-  const c1 = u8[i]!;
-  if (c1 < 0x31 || c1 > 0x39) return null;
-  let v = c1 - 0x30;
-  for (i++; i < end; i++) {
-    const c = u8[i]!;
-    if (c < 0x30 || c > 0x39) return null;
-    v = v * 10 + (c - 0x30);
+  const c0 = u8[i]!;
+  if (c0 === 0x30) return i + 1 === end && !neg ? 0 : null;
+  if (c0 < 0x31 || c0 > 0x39) return null;
+  // Up to 15 digits are exact in a double; longer inputs keep their last digits apart.
+  let hi = 0;
+  const hiEnd = end - i <= 15 ? end : end - 5;
+  for (; i < hiEnd; i++) {
+    const d = u8[i]! - 0x30;
+    if (d < 0 || d > 9) return null;
+    hi = hi * 10 + d;
   }
-  // Past 2^53 the accumulation may round, but never down to a safe value.
-  if (v > Number.MAX_SAFE_INTEGER) return null;
-  return neg ? -v : v;
+  if (i === end) return neg ? -hi : hi;
+  let lo = 0;
+  for (; i < end; i++) {
+    const d = u8[i]! - 0x30;
+    if (d < 0 || d > 9) return null;
+    lo = lo * 10 + d;
+  }
+  let v = BigInt(hi) * 100000n + BigInt(lo);
+  if (neg) v = -v;
+  return v < INT64_MIN || v > INT64_MAX ? null : int64Result(v);
 }
 
 /** Latin-1 view of validated ASCII bytes. */
@@ -133,8 +116,8 @@ export function parseDouble(u8: Uint8Array, off: number, len: number): number | 
   if (len === 0) return null;
   // Fast path for plain short integers, the most common score format.
   if (len < 16) {
-    const n = parseSafeInt(u8, off, len);
-    if (n !== null) return n;
+    const n = parseInt64(u8, off, len);
+    if (typeof n === 'number') return n;
   }
   const f = fastDecimal(u8, off, len);
   if (f === f) return f; // not NaN: handled
@@ -213,19 +196,6 @@ export function parseDoubleLoose(u8: Uint8Array, off: number, len: number): numb
   const r = strtodValue(u8, i, end - i);
   if (r === null) return null;
   return r.v;
-}
-
-/**
- * Redis string2ld() acceptance (INCRBYFLOAT / HINCRBYFLOAT arguments and
- * stored values), returning the value rounded to a double. Accepts what
- * parseDouble accepts plus what only a long double can hold: "1e400" gives
- * Infinity here although Redis holds a finite value, "1e-400" gives 0.
- * Inputs of 5120 bytes or more are rejected. To reproduce INCRBYFLOAT
- * exactly, use ldParse/ldAdd/ldFormatHuman from longdouble.ts instead.
- */
-export function parseLongDouble(u8: Uint8Array, off: number, len: number): number | null {
-  const ld = ldParse(u8, off, len);
-  return ld === null ? null : ldToNumber(ld);
 }
 
 // ---------------------------------------------------------------------------
@@ -325,41 +295,17 @@ export function formatDouble17g(x: number): string {
 }
 
 /**
- * What INCRBYFLOAT would reply for a long double holding exactly the double
- * `x`: ld2string(LD_STR_HUMAN), i.e. "%.17Lf" with trailing zeros and '.'
- * trimmed ("5000", "0.00003", "inf").
- *
- * Long double vs double: Redis computes INCRBYFLOAT in long double, so for a
- * result computed in JS doubles this is only the closest equivalent. E.g.
- * Redis: 10.5 + 0.1 → "10.6"; the double 10.5 + 0.1 printed this way is
- * "10.59999999999999964". Use ldParse/ldAdd/ldFormatHuman (longdouble.ts)
- * to reproduce INCRBYFLOAT exactly; this function is right whenever the
- * value really is that double (e.g. ints, halves, the result of parsing a
- * short decimal when Redis would also hold the double).
+ * a + b if the result fits in int64, else null: INCR/INCRBY/DECR and HINCRBY
+ * reply "ERR increment or decrement would overflow" then. (DECRBY first
+ * rejects a decrement of exactly -2^63 with "ERR decrement would overflow",
+ * since it negates it before adding.) Like parseInt64, the sum is a number
+ * when it is a safe integer.
  */
-export function formatLongDouble(x: number): string {
-  return ldFormatHuman(ldFromNumber(x));
-}
-
-/** Decimal integer, as ll2string prints it ("-0" never appears). */
-export function formatInt(n: number | bigint): string {
-  if (typeof n === 'number' && n === 0) return '0';
-  return String(n);
-}
-
-/**
- * a + b if the result fits in int64, else null: INCR/INCRBY/DECR reply
- * "ERR increment or decrement would overflow" then. (DECRBY first rejects
- * a decrement of exactly -2^63 with "ERR decrement would overflow", since
- * it negates it before adding.)
- */
-export function addInt64Checked(a: bigint, b: bigint): bigint | null {
-  const r = a + b;
-  return r > INT64_MAX || r < INT64_MIN ? null : r;
-}
-
-/** Safe-integer fast path of addInt64Checked (numbers within ±2^53-1 in, exact sum out, or null when not safe). */
-export function addSafeIntChecked(a: number, b: number): number | null {
-  const r = a + b;
-  return Number.isSafeInteger(r) ? r : null;
+export function addInt64Checked(a: number | bigint, b: number | bigint): number | bigint | null {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const r = a + b;
+    if (Number.isSafeInteger(r)) return r;
+  }
+  const r = BigInt(a) + BigInt(b);
+  return r < INT64_MIN || r > INT64_MAX ? null : int64Result(r);
 }

@@ -285,7 +285,7 @@ export class HashesGen {
     const k = this.key();
     const r = rng.next();
     if (r < 0.2) return this.c([this.name('HRANDFIELD'), k], randCompare(false, false));
-    const count = rng.weighted([
+    const count = rng.weighted<() => number | string>([
       [6, () => rng.range(-5, 5)],
       [3, () => rng.range(-600, 600)],
       [0.6, () => rng.pick(['abc', '1.5', '', ...INT_EDGE, '-4611686018427387903', '-4611686018427387904', '4611686018427387904'])],

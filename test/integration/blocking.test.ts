@@ -103,6 +103,13 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       out.push(await c.callText('BLMPOP', '0.01', '0', '{e}', 'LEFT'));
       out.push(await c.callText('BLMPOP', '0.01', '1', '{e}', 'UP'));
       out.push(await c.callText('BLMPOP', '0.01', '1', '{e}', 'LEFT', 'COUNT', '0'));
+      // The timeout stands first but Redis reads it after numkeys, the direction and COUNT.
+      out.push(await c.callText('BLMPOP', 'abc', '1', '{e}', 'LEFT'));
+      out.push(await c.callText('BLMPOP', 'abc', '0', '{e}', 'LEFT'));
+      out.push(await c.callText('BLMPOP', '-1', '1', '{e}', 'UP'));
+      out.push(await c.callText('BZMPOP', '-1', '1', '{e}', 'MIN'));
+      out.push(await c.callText('BZMPOP', 'abc', '0', '{e}', 'MIN'));
+      out.push(await c.callText('BZMPOP', '-1', '1', '{e}', 'MIN', 'COUNT', '0'));
       await c.callText('SET', '{e}s', 'str');
       out.push(await c.callText('BLPOP', '{e}s', '0.01'));
       return out;

@@ -14,8 +14,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Arena } from 'native-free-arena';
 import {
-  ENC_HASHTABLE,
-  ENC_LISTPACK,
   deleted,
   hashCheck,
   hashCreate,
@@ -34,6 +32,7 @@ import {
   isTable,
   setCreated,
 } from '../../src/types/hash.js';
+import { Enc } from '../../src/types/object.js';
 
 const RUNS = Number(process.env.HASH_RUNS ?? 1);
 
@@ -128,7 +127,7 @@ function runOps(ops: Op[], maxEntries: number, maxValue: number): void {
       }
       case 'roundtrip': {
         const blob = hashSerialize(a, v);
-        const copy = hashDeserialize(a, blob, 0, blob.length, table ? ENC_HASHTABLE : ENC_LISTPACK);
+        const copy = hashDeserialize(a, blob, 0, blob.length, table ? Enc.HashTable : Enc.ListPack);
         expect(isTable(a, copy)).toBe(table);
         check(a, copy, model);
         hashFree(a, v);
@@ -186,7 +185,7 @@ describe('arena hash vs Map model', () => {
         expect(hashGet(a, v, op.f, 0, op.f.length)).toBe(model.has(key(op.f)));
       } else {
         const blob = hashSerialize(a, v);
-        const copy = hashDeserialize(a, blob, 0, blob.length, ENC_HASHTABLE);
+        const copy = hashDeserialize(a, blob, 0, blob.length, Enc.HashTable);
         hashFree(a, v);
         v = copy;
       }
@@ -206,14 +205,14 @@ describe('arena hash vs Map model', () => {
     hashFree(a, v);
     const before = a.liveBlocks;
     for (const bad of [blob.subarray(0, blob.length - 1), blob.subarray(0, 4), Buffer.concat([blob, Buffer.from([5])])]) {
-      for (const enc of [ENC_LISTPACK, ENC_HASHTABLE]) {
+      for (const enc of [Enc.ListPack, Enc.HashTable]) {
         expect(() => hashDeserialize(a, bad, 0, bad.length, enc)).toThrow();
         expect(a.liveBlocks).toBe(before);
       }
     }
     const wrongCount = Buffer.from(blob);
     wrongCount[0] = 2;
-    expect(() => hashDeserialize(a, wrongCount, 0, wrongCount.length, ENC_LISTPACK)).toThrow();
+    expect(() => hashDeserialize(a, wrongCount, 0, wrongCount.length, Enc.ListPack)).toThrow();
     expect(a.liveBlocks).toBe(before);
   });
 });

@@ -4,8 +4,6 @@ import {
   LongDouble,
   ldAdd,
   ldFormatHuman,
-  ldFromBigInt,
-  ldFromNumber,
   ldIsFinite,
   ldParse,
   ldToNumber,
@@ -16,6 +14,20 @@ const P = (s: string): LongDouble | null => {
   const u = L(s);
   return ldParse(u, 0, u.length);
 };
+
+/** The long double holding exactly the double x, parsed from x's hex literal (every double is representable). */
+function D(x: number): LongDouble {
+  if (!Number.isFinite(x)) return P(x > 0 ? 'inf' : '-inf')!;
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, Math.abs(x));
+  const bits = dv.getBigUint64(0);
+  const bexp = Number(bits >> 52n);
+  const frac = bits & ((1n << 52n) - 1n);
+  const m = bexp === 0 ? frac : frac | (1n << 52n);
+  const e = bexp === 0 ? -1074 : bexp - 1075;
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
+  return P(`${sign}0x${m.toString(16)}p${e}`)!;
+}
 
 /** INCRBYFLOAT as Redis 7.0 runs it: stored (null = missing key) + increment. */
 function incrByFloat(stored: string | null, incr: string): string {
@@ -121,7 +133,7 @@ describe('long double INCRBYFLOAT model', () => {
 });
 
 describe('LongDouble conversions', () => {
-  it('ldFromNumber / ldToNumber round-trip every double', () => {
+  it('ldToNumber gives back every double exactly', () => {
     const dv = new DataView(new ArrayBuffer(8));
     let s = 7;
     const xs = [0, -0, 1, -1, 0.1, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, Infinity, -Infinity];
@@ -134,9 +146,9 @@ describe('LongDouble conversions', () => {
     }
     for (const x of xs) {
       if (Number.isNaN(x)) continue;
-      expect(Object.is(ldToNumber(ldFromNumber(x)), x)).toBe(true);
+      expect(Object.is(ldToNumber(D(x)), x)).toBe(true);
     }
-    expect(Number.isNaN(ldToNumber(ldFromNumber(NaN)))).toBe(true);
+    expect(Number.isNaN(ldToNumber(ldAdd(P('inf')!, P('-inf')!)))).toBe(true);
   });
 
   it('ldToNumber rounds to the nearest double', () => {
@@ -146,12 +158,12 @@ describe('LongDouble conversions', () => {
     expect(ldToNumber(P('123456789.123456789')!)).toBe(123456789.123456789);
   });
 
-  it('ldFromBigInt is exact for int64', () => {
-    expect(ldFormatHuman(ldFromBigInt(-9223372036854775808n))).toBe('-9223372036854775808');
-    expect(ldFormatHuman(ldFromBigInt(9223372036854775807n))).toBe('9223372036854775807');
-    expect(ldFormatHuman(ldFromBigInt(0n))).toBe('0');
+  it('holds every int64 exactly', () => {
+    expect(ldFormatHuman(P('-9223372036854775808')!)).toBe('-9223372036854775808');
+    expect(ldFormatHuman(P('9223372036854775807')!)).toBe('9223372036854775807');
+    expect(ldFormatHuman(P('0')!)).toBe('0');
     // 2^64 + 1 needs 65 bits: rounds to 2^64
-    expect(ldFormatHuman(ldFromBigInt(18446744073709551617n))).toBe('18446744073709551616');
+    expect(ldFormatHuman(P('18446744073709551617')!)).toBe('18446744073709551616');
   });
 
   it('ldAdd special values', () => {
@@ -165,5 +177,55 @@ describe('LongDouble conversions', () => {
     expect(Object.is(ldToNumber(ldAdd(P('1')!, P('-1')!)), 0)).toBe(true);
     // huge exponent gap: the small operand only matters through rounding
     expect(ldFormatHuman(ldAdd(P('1e4000')!, P('1e-4000')!))).toBe(ldFormatHuman(P('1e4000')!));
+  });
+});
+
+describe('ldParse (string2ld acceptance)', () => {
+  const ldbl = (s: string): number | null => {
+    const v = P(s);
+    return v === null ? null : ldToNumber(v);
+  };
+  it('accepts long double range', () => {
+    expect(ldbl('10.5')).toBe(10.5);
+    expect(ldbl('0x10')).toBe(16);
+    expect(ldbl('inf')).toBe(Infinity); // accepted by the parser; INCRBYFLOAT then refuses the result
+    expect(ldbl('1e400')).toBe(Infinity); // finite in Redis (long double), not representable as a double
+    expect(ldbl('1e-400')).toBe(0); // a tiny long double
+    expect(ldbl('1e-5000')).toBe(null);
+    expect(ldbl('1e4933')).toBe(null);
+    expect(ldbl('')).toBe(null);
+    expect(ldbl(' 1')).toBe(null);
+    expect(ldbl('nan')).toBe(null);
+    expect(ldbl('1\u0000abc')).toBe(null);
+    // MAX_LONG_DOUBLE_CHARS: 5119 bytes are fine, 5120 are not (verified).
+    expect(ldbl('0'.repeat(5116) + '1.5')).toBe(1.5);
+    expect(ldbl('0'.repeat(5117) + '1.5')).toBe(null);
+  });
+});
+
+describe('ldFormatHuman of doubles', () => {
+  // %.17Lf of (long double)x, trimmed; replies verified with INCRBYFLOAT on a
+  // missing key where Redis holds the same value (exactly representable ones).
+  it('prints like ld2string(LD_STR_HUMAN)', () => {
+    expect(ldFormatHuman(D(5000))).toBe('5000');
+    expect(ldFormatHuman(D(10.5))).toBe('10.5');
+    expect(ldFormatHuman(D(-1.5))).toBe('-1.5');
+    expect(ldFormatHuman(D(0.125))).toBe('0.125');
+    expect(ldFormatHuman(D(100))).toBe('100');
+    expect(ldFormatHuman(D(1e20))).toBe('100000000000000000000');
+    expect(ldFormatHuman(D(1e21))).toBe('1000000000000000000000');
+    expect(ldFormatHuman(D(-0))).toBe('0');
+    expect(ldFormatHuman(D(5e-324))).toBe('0');
+    expect(ldFormatHuman(D(-1e-18))).toBe('0');
+    expect(ldFormatHuman(D(Infinity))).toBe('inf');
+    expect(ldFormatHuman(D(-Infinity))).toBe('-inf');
+    // 2^-18 = 0.000003814697265625: a tie at the 17th decimal, rounded to even
+    expect(ldFormatHuman(D(2 ** -18))).toBe('0.00000381469726562');
+  });
+
+  it('shows the double, not what Redis long double arithmetic would hold', () => {
+    // Redis: SET f 10.5; INCRBYFLOAT f 0.1 → "10.6" (the INCRBYFLOAT model above adds in long double).
+    expect(ldFormatHuman(D(10.5 + 0.1))).toBe('10.59999999999999964');
+    expect(ldFormatHuman(D(0.1))).toBe('0.10000000000000001');
   });
 });

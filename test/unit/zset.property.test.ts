@@ -26,7 +26,6 @@ import {
   zsScore,
   zsSerialize,
   zsToArray,
-  zsToListpack,
   zsToSkiplist,
   zsUpdate,
   zslStats,
@@ -144,7 +143,10 @@ function run(ops: Op[], startEnc: number): void {
         v = zsToSkiplist(a, v);
         enc = SL;
       } else {
-        v = zsToListpack(a, v);
+        // Nothing converts a skiplist back in place; a listpack copy is built from its blob.
+        const blob = zsSerialize(a, SL, v);
+        zsFree(a, SL, v);
+        v = zsDeserialize(a, blob, 0, blob.length, LP);
         enc = LP;
       }
     } else {
