@@ -12,7 +12,7 @@
  * prints them (e.g. key-spec flags: RO/RW/OW/RM first, then the lower-case
  * access/update/insert/delete/... flags, exactly as COMMAND INFO spells them).
  */
-import type { CommandMeta } from './meta.js';
+import type { CommandMeta } from './catalog/meta.js';
 
 import { ALL_KEYS, BY_SUB, KEY_VALUE_PAIRS, O1, ONE_KEY, def, ks } from './catalog/define.js';
 import { HASH } from './catalog/hash.js';

@@ -5,7 +5,7 @@
  * than hash-max-listpack-value or it has more than hash-max-listpack-entries
  * fields, and never goes back). An emptied hash is deleted.
  */
-import type { ShardHandler } from './registry.js';
+import type { ShardHandler } from '../shard/exec.js';
 import { replyBulk } from './bulk-reply.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';

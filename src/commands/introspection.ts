@@ -7,7 +7,7 @@
  * RESP3.
  */
 import { CATALOG, docExtras, findCommand, findSubcommand } from './catalog.js';
-import type { CommandMeta, KeySpec } from './meta.js';
+import type { CommandMeta, KeySpec } from './catalog/meta.js';
 import { RespError, RespMap, RespSet, Simple, type RespValue } from '../protocol/resp-value.js';
 
 // ------------------------------------------------------------- lookups --

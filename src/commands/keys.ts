@@ -3,7 +3,7 @@
  * introspection of keys. Commands routed to every shard (KEYS, SCAN, DBSIZE,
  * FLUSHDB ...) run here once per shard; the front merges the parts.
  */
-import type { ShardHandler } from './registry.js';
+import type { ShardHandler } from '../shard/exec.js';
 import { parseScanCursor } from './scan-args.js';
 import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
 import { DB_COUNT, Enc, ObjType } from '../shard/keyspace.js';
@@ -11,7 +11,7 @@ import { globMatch } from '../util/glob.js';
 import { bytesEqual, cString } from '../util/bytes.js';
 import { INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
-import { TYPE_OPS } from '../types/type-ops.js';
+import { TYPE_OPS } from '../shard/value-ops.js';
 
 
 export const TYPE_NAMES: Record<number, string> = {

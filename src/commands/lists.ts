@@ -4,7 +4,7 @@
  * errors follow Redis 7.0's t_list.c, including the order in which arguments,
  * key existence and key types are checked. An emptied list is deleted.
  */
-import type { ShardHandler } from './registry.js';
+import type { ShardHandler } from '../shard/exec.js';
 import { replyBulk } from './bulk-reply.js';
 import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';

@@ -1,12 +1,14 @@
 /**
- * Binds the catalog (what each command is) to its implementation (what it
- * does). Each family module exports handlers by full command name
- * ("get", "object|encoding"); shard handlers run on the shard threads, front
- * handlers on the front. Handler ids are positions in the sorted list of
- * shard handler names, so the front and every shard agree on them without
- * talking.
+ * Binds the catalog (what each command is) to its shard implementation (what
+ * it does on the shard owning its keys). Each keyspace family exports
+ * handlers by full command name ("get", "object|encoding"). Handler ids are
+ * positions in the sorted list of handler names, so every thread agrees on
+ * them without talking. `SHARD_COMMANDS` is what every shard is built with:
+ * the handlers, and how whole keys move between shards.
  */
 import type { HandlerKeys, ShardCommands, ShardHandler } from '../shard/exec.js';
+import '../types/types.js';
+import { exportEntry, importEntry } from '../types/serialize.js';
 import { stringHandlers } from './strings.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
@@ -15,7 +17,7 @@ import { setHandlers } from './sets.js';
 import { sortedSetHandlers } from './sorted-sets.js';
 import { sortHandlers } from './sort.js';
 import { CATALOG } from './catalog.js';
-import type { CommandMeta } from './meta.js';
+import type { CommandMeta } from './catalog/meta.js';
 
 export type { ShardHandler };
 
@@ -70,4 +72,4 @@ export const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.ma
 );
 
 /** What every shard is built with: the handlers, their names and their keys, by id. */
-export const SHARD_COMMANDS: ShardCommands = { handlers: SHARD_HANDLERS, names: SHARD_HANDLER_NAMES, keys: SHARD_HANDLER_KEYS };
+export const SHARD_COMMANDS: ShardCommands = { handlers: SHARD_HANDLERS, names: SHARD_HANDLER_NAMES, keys: SHARD_HANDLER_KEYS, exportEntry, importEntry };

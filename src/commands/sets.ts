@@ -6,7 +6,7 @@
  * Redis 7.0's t_set.c; encodings follow Redis 7.2 (types/set.ts). An emptied
  * set is deleted.
  */
-import type { ShardHandler } from './registry.js';
+import type { ShardHandler } from '../shard/exec.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { ObjType } from '../shard/keyspace.js';

@@ -8,7 +8,7 @@
  * commands, not in the catalog, so no client can call them).
  * The logic shared with the front is in sort-core.ts.
  */
-import type { ShardHandler } from './registry.js';
+import type { ShardHandler } from '../shard/exec.js';
 import { type Exec, WRONGTYPE } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { ListIter, TAIL, listCreate, listLength, listPush } from '../types/list.js';

@@ -7,7 +7,7 @@
  * zset-max-listpack-entries / -value and never back, except that a
  * ZUNIONSTORE-style result is built in whichever encoding fits it.
  */
-import type { ShardHandler } from './registry.js';
+import type { ShardHandler } from '../shard/exec.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';

@@ -3,7 +3,7 @@
  * the shard that owns the key; replies and errors follow Redis 7.0's t_string.c
  * behaviour, including the order in which arguments are checked.
  */
-import type { ShardHandler } from './registry.js';
+import type { ShardHandler } from '../shard/exec.js';
 import { replyBulk } from './bulk-reply.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, Exec, WRONGTYPE } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';

@@ -10,7 +10,7 @@
 import { CATALOG } from '../commands/catalog.js';
 import type { CrossShard } from '../commands/across.js';
 import { CROSS_SHARD } from '../commands/cross-shard.js';
-import type { CommandMeta } from '../commands/meta.js';
+import type { CommandMeta } from '../commands/catalog/meta.js';
 import { shardHandlerId } from '../commands/registry.js';
 import { connectionHandlers } from './connection-family.js';
 import type { FrontHandler } from './front-call.js';

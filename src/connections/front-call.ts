@@ -4,7 +4,7 @@
  * its connection, a reply writer set to the connection's protocol, and the
  * ways to answer — now, or later (`defer`) after asking shards or threads.
  */
-import type { CommandMeta } from '../commands/meta.js';
+import type { CommandMeta } from '../commands/catalog/meta.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { RespValue } from '../protocol/resp-value.js';
 import type { ArgView, Connection } from './connection.js';

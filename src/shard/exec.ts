@@ -36,11 +36,15 @@ export interface HandlerKeys {
   write: boolean;
 }
 
-/** The commands a shard runs, by the ids frames carry (the command table's half that shards need). */
+/** The commands a shard runs, by the ids frames carry (the command table's half that shards need), and how keys move between shards. */
 export interface ShardCommands {
   handlers: readonly ShardHandler[];
   names: readonly string[];
   keys: readonly HandlerKeys[];
+  /** A whole key (value, type, TTL) as bytes (RENAME/COPY across shards, foreign keys). */
+  exportEntry(ks: Keyspace, h: number): Uint8Array;
+  /** Writes key [keyOff, keyOff + keyLen) of `key` in `db` from exported bytes, replacing `existing` (0: none); returns the entry. */
+  importEntry(ks: Keyspace, db: number, key: Uint8Array, keyOff: number, keyLen: number, existing: number, blob: Uint8Array, lru: number): number;
 }
 
 export interface ShardInfo {

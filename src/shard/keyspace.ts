@@ -15,8 +15,7 @@
  * grow in place, as Redis's sds does.
  */
 import { Arena, DashTable, hashBytes, offOf, segOf } from 'native-free-arena';
-import { TYPE_OPS } from '../types/type-ops.js';
-import '../types/types.js';
+import { TYPE_OPS } from './value-ops.js';
 
 export const HDR = 24;
 export const OFF_EXPIRE = 0;
@@ -25,8 +24,8 @@ export const OFF_META = 12;
 export const OFF_VAL = 16;
 export const OFF_HASH = 20;
 
-export { Enc, ObjType } from '../types/object.js';
-import { Enc, ObjType } from '../types/object.js';
+export { Enc, ObjType } from './object.js';
+import { Enc, ObjType } from './object.js';
 
 export const DB_COUNT = 16;
 /**

@@ -36,7 +36,6 @@ import {
   requestFrame,
 } from '../transport/frames.js';
 import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
-import { exportEntry, importEntry } from '../types/serialize.js';
 import { bytesEqual } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
@@ -435,7 +434,7 @@ export class Shard {
         for (let j = 0; j < idx.length && h === 0; j++) {
           if (bytesEqual(u8, x.off[idx[j]], x.len[idx[j]], u8, x.off[i], x.len[i])) h = hs[j];
         }
-        if (h === 0 && bl > 0) h = importEntry(this.ks, SCRATCH_DB, u8, x.off[i], x.len[i], 0, u8.subarray(bo, bo + bl), x.lru);
+        if (h === 0 && bl > 0) h = this.cmds.importEntry(this.ks, SCRATCH_DB, u8, x.off[i], x.len[i], 0, u8.subarray(bo, bo + bl), x.lru);
         idx.push(i);
         hs.push(h);
       }
@@ -610,7 +609,7 @@ export class Shard {
         const h = x.peek(1);
         if (h === 0) w.nullBulk();
         else {
-          w.bulkBytes(exportEntry(this.ks, h));
+          w.bulkBytes(this.cmds.exportEntry(this.ks, h));
           if (flags & REQ_WIDE) this.ks.removeEntry(x.db, h);
         }
         break;
@@ -621,7 +620,7 @@ export class Shard {
           w.int(0);
           break;
         }
-        importEntry(this.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8.subarray(x.off[2], x.off[2] + x.len[2]), x.lru);
+        this.cmds.importEntry(this.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8.subarray(x.off[2], x.off[2] + x.len[2]), x.lru);
         w.int(1);
         break;
       }

@@ -26,8 +26,8 @@
  * bytes, offset, length); they stay valid until the hash changes.
  */
 import { type Arena, type DashTable, offOf, segOf, sizeClassIndex, MAX_CLASS_SIZE } from 'native-free-arena';
-import type { TypeOps } from './type-ops.js';
-import { Enc } from './object.js';
+import type { TypeOps } from '../shard/value-ops.js';
+import { Enc } from '../shard/object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
 import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
 import { sameBytes } from '../util/bytes.js';

@@ -34,7 +34,7 @@
  * valid until the list is changed.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
-import type { TypeOps } from './type-ops.js';
+import type { TypeOps } from '../shard/value-ops.js';
 import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
 import { sameBytes } from '../util/bytes.js';
 

@@ -7,10 +7,10 @@
  * types, the bytes of their TypeOps.serialize (types/type-ops.ts).
  */
 import type { Keyspace } from '../shard/keyspace.js';
-import { Enc, ObjType } from './object.js';
+import { Enc, ObjType } from '../shard/object.js';
 import { segOf } from 'native-free-arena';
 import { setString } from './string.js';
-import { TYPE_OPS } from './type-ops.js';
+import { TYPE_OPS } from '../shard/value-ops.js';
 
 const HEADER = 16;
 

@@ -25,8 +25,8 @@
  * the next call into this module.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
-import type { TypeOps } from './type-ops.js';
-import { Enc } from './object.js';
+import type { TypeOps } from '../shard/value-ops.js';
+import { Enc } from '../shard/object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
 import { copyBytes, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
 import { sameBytes } from '../util/bytes.js';

@@ -6,7 +6,7 @@
  * place (APPEND, SETRANGE).
  */
 import type { Keyspace } from '../shard/keyspace.js';
-import { Enc, ObjType } from './object.js';
+import { Enc, ObjType } from '../shard/object.js';
 import { parseInt64 } from '../util/numbers.js';
 import { segOf } from 'native-free-arena';
 

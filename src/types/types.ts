@@ -1,9 +1,10 @@
 /**
- * Registers every collection type's TypeOps (see type-ops.ts). Imported once
- * by the keyspace, so any code that has a keyspace has every type.
+ * Registers every collection type's TypeOps in the keyspace's table
+ * (shard/value-ops.ts). Imported by the command registry, which every shard
+ * is built with, so any shard that runs commands has every type.
  */
-import { ObjType } from './object.js';
-import { TYPE_OPS } from './type-ops.js';
+import { ObjType } from '../shard/object.js';
+import { TYPE_OPS } from '../shard/value-ops.js';
 import { listOps } from './list.js';
 import { hashOps } from './hash.js';
 import { setOps } from './set.js';

@@ -25,8 +25,8 @@
  * A 10-byte member costs a 40-byte node plus its index slot.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
-import type { TypeOps } from './type-ops.js';
-import { Enc } from './object.js';
+import type { TypeOps } from '../shard/value-ops.js';
+import { Enc } from '../shard/object.js';
 import { dropTable, hasTable, memberHash, newTable, tableOf } from './collection-table.js';
 import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
 import { bytesCompare, sameBytes } from '../util/bytes.js';

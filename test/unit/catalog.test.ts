@@ -19,7 +19,7 @@ import {
   lookupCommandByFullName,
   type CommandListFilter,
 } from '../../src/commands/introspection.js';
-import type { CommandMeta } from '../../src/commands/meta.js';
+import type { CommandMeta } from '../../src/commands/catalog/meta.js';
 import {
   NullArray,
   RespDouble,

@@ -32,7 +32,7 @@ import {
   isTable,
   setCreated,
 } from '../../src/types/hash.js';
-import { Enc } from '../../src/types/object.js';
+import { Enc } from '../../src/shard/object.js';
 
 const RUNS = Number(process.env.HASH_RUNS ?? 1);
 

@@ -3,6 +3,7 @@
  * (DEL, expiry, FLUSHDB, being replaced, RENAME/MOVE and COPY through
  * serialize.ts) must give the list's blocks back to the arena.
  */
+import '../../src/types/types.js';
 import { describe, expect, it } from 'vitest';
 import { Arena } from 'native-free-arena';
 import { Enc, Keyspace, ObjType } from '../../src/shard/keyspace.js';

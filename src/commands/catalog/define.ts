@@ -3,7 +3,7 @@
  * definition into a CommandMeta, `ks` builds a key spec. Each family's
  * catalog (catalog/*.ts and catalog.ts) is a list of `def(...)` calls.
  */
-import type { CommandMeta, KeySpec, RoutePolicy } from '../meta.js';
+import type { CommandMeta, KeySpec, RoutePolicy } from './meta.js';
 
 /**
  * COMMAND DOCS fields that CommandMeta has no slot for. Kept beside the catalog

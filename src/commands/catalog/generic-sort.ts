@@ -1,5 +1,5 @@
 /** SORT and SORT_RO (generic group; see catalog/define.ts for the fields). */
-import type { CommandMeta, KeySpec } from '../meta.js';
+import type { CommandMeta, KeySpec } from './meta.js';
 import { ONE_KEY, def, ks } from './define.js';
 
 const COMPLEXITY =

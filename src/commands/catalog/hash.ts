@@ -1,5 +1,5 @@
 /** The hash family's commands (see catalog/define.ts for the fields). */
-import type { CommandMeta } from '../meta.js';
+import type { CommandMeta } from './meta.js';
 import { O1, ONE_KEY, def, ks } from './define.js';
 
 const WHOLE = 'O(N) where N is the size of the hash.';

@@ -1,5 +1,5 @@
 /** The set family's commands (see catalog/define.ts for the fields). */
-import type { CommandMeta } from '../meta.js';
+import type { CommandMeta } from './meta.js';
 import { ALL_KEYS, ONE_KEY, O1, def, ks } from './define.js';
 
 const SET_OP_COMPLEXITY = 'O(N), N being the total number of members of the sets given.';

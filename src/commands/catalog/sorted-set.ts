@@ -1,5 +1,5 @@
 /** The sorted-set family's commands (see catalog/define.ts for the fields). */
-import type { CommandMeta } from '../meta.js';
+import type { CommandMeta } from './meta.js';
 import { def } from './define.js';
 
 export const SORTED_SET: CommandMeta[] = [

@@ -1,7 +1,7 @@
 /**
  * The type and encoding numbers stored in a keyspace entry's meta word.
- * Kept in a file of their own (no imports) so that type modules and the
- * keyspace can both use them without an import cycle.
+ * The keyspace owns the entry layout; the value types (src/types/) read
+ * these to know what they hold.
  */
 export const enum ObjType {
   String = 0,

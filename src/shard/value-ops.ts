@@ -2,7 +2,8 @@
  * What the keyspace needs to know about each collection type, in one table:
  * how to free a value, how many arena bytes it occupies (MEMORY USAGE), and
  * how to turn it into bytes and back (RENAME/COPY/MOVE across shards, and the
- * foreign keys of multi-key commands). Each type module exports its row;
+ * foreign keys of multi-key commands). The value types (src/types/) fill the
+ * table (types/types.ts) — the keyspace knows the table, not the types.
  * `TYPE_OPS` is indexed by ObjType. Strings are not here: their value lives
  * inline in the keyspace entry.
  */
@@ -23,5 +24,5 @@ export interface TypeOps {
   deserialize(a: Arena, src: Uint8Array, off: number, end: number, enc: number): number;
 }
 
-/** Indexed by ObjType; filled in by ./types.ts (kept apart so that this file imports nothing). */
+/** Indexed by ObjType; filled in by types/types.ts. */
 export const TYPE_OPS: Array<TypeOps | undefined> = [];
