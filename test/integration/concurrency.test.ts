@@ -22,8 +22,9 @@
  * Clients are raw sockets (some in RESP3, some pipelining whole
  * transactions, some sending one command per round trip) and a few ioredis
  * connections. Each scenario runs until it has sent CONCURRENCY_OPS commands
- * (default 36,000, so > 100,000 in all), and fails if that takes longer than
- * CONCURRENCY_MAX_MS (default 17 s). Counts are printed; any violation fails.
+ * (default 70,000, so > 200,000 in all). How long that takes is printed, never
+ * asserted (a hang is caught by the test's timeout). Counts are printed; any
+ * violation fails.
  *
  * Validate the checker with redis-server in Shoal's place:
  *   SHOAL_CMD=redis npx vitest run test/integration/concurrency.test.ts
@@ -35,8 +36,9 @@ import { type Arg, type RawClient, type Reply, type ServerHandle, encodeReply, p
 import { keysOnEveryShard, shardOf, shardsTouched, taggedKeysOnEveryShard } from '../helpers/shards.js';
 
 const SHARDS = 4;
-const BUDGET = Number(process.env.CONCURRENCY_OPS ?? 36_000);
-const DEADLINE_MS = Number(process.env.CONCURRENCY_MAX_MS ?? 17_000);
+const BUDGET = Number(process.env.CONCURRENCY_OPS ?? 70_000);
+/** A generous guard against a hang, not a speed requirement. */
+const SCENARIO_TIMEOUT_MS = 240_000;
 const REPLY_TIMEOUT_MS = 10_000;
 const SEED = seedsFromEnv(1)[0]!;
 
@@ -56,17 +58,11 @@ class Scenario {
   constructor(
     readonly name: string,
     readonly budget: number,
-    readonly deadlineMs: number,
   ) {}
 
   get done(): boolean {
     if (this.stopped) return true;
-    if (this.commands >= this.budget) return true;
-    if (Date.now() - this.started > this.deadlineMs) {
-      this.stopped = `deadline: only ${this.commands} of ${this.budget} commands in ${this.deadlineMs} ms`;
-      return true;
-    }
-    return false;
+    return this.commands >= this.budget;
   }
 
   countCommands(cmds: readonly (readonly Arg[])[]): void {
@@ -255,7 +251,7 @@ function finish(sc: Scenario): void {
 
 describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`, () => {
   it('bank transfers keep the total balance constant (WATCH/MULTI/EXEC and MULTI/EXEC)', async () => {
-    const sc = new Scenario('bank', BUDGET, DEADLINE_MS);
+    const sc = new Scenario('bank', BUDGET);
     const accounts = keysOnEveryShard('acct:', 24, SHARDS);
     expect(shardsTouched(accounts, SHARDS)).toBe(SHARDS);
     const INITIAL = 1000;
@@ -415,10 +411,10 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
     const final = sumOf(items(await admin.call('MGET', ...accounts)));
     if (final !== TOTAL) sc.violation(`final total ${final} ≠ ${TOTAL}`);
     finish(sc);
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('MSET / MGET across shards: readers never see half a write or an older generation', async () => {
-    const sc = new Scenario('mset', BUDGET, DEADLINE_MS);
+    const sc = new Scenario('mset', BUDGET);
     const keys = keysOnEveryShard('snap:k', 10, SHARDS);
     expect(shardsTouched(keys, SHARDS)).toBe(SHARDS);
     const admin = await conn(sc);
@@ -504,10 +500,10 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
     const final = items(await admin.call('MGET', ...keys))?.map(text);
     if (!final || !final.every((v) => v === final[0])) sc.violation(`final values differ: ${JSON.stringify(final)}`);
     finish(sc);
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
   it('RENAME chains around a ring of keys on different shards: exactly one key exists at any time', async () => {
-    const sc = new Scenario('ring', BUDGET, DEADLINE_MS);
+    const sc = new Scenario('ring', BUDGET);
     // P[i] (plain) and T[i] (hash-tagged) live on shard i; consecutive ring keys are on different shards.
     const P = keysOnEveryShard('ring:', SHARDS, SHARDS);
     const T = taggedKeysOnEveryShard('tok', ':ring', SHARDS, SHARDS);
@@ -649,12 +645,12 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
       if (!(ttl > 0 && ttl <= 3600)) sc.violation(`final token ${ring[where[0]!]} has TTL ${ttl}, expected (0, 3600]`);
     }
     finish(sc);
-  });
+  }, SCENARIO_TIMEOUT_MS);
 
-  it('did at least 100,000 operations in all', () => {
+  it('did at least 200,000 operations in all', () => {
     const total = scenarios.reduce((s, sc) => s + sc.commands, 0);
     console.log(`[concurrency] total: ${total} commands over ${scenarios.length} scenarios, ${scenarios.reduce((s, sc) => s + sc.violationCount, 0)} violations`);
     expect(scenarios.length).toBe(3);
-    expect(total).toBeGreaterThanOrEqual(100_000);
+    expect(total).toBeGreaterThanOrEqual(200_000);
   });
 });
