@@ -63,11 +63,4 @@ export class BlockedClients {
   private unblockFrame(shard: number, c: Connection, args: Uint8Array[]): void {
     void this.ctx.request(shard, OP_UNBLOCK, 0, args, 0, c.key);
   }
-
-  /** Blocked clients of this thread (INFO blocked_clients). */
-  count(): number {
-    let n = 0;
-    for (const c of this.ctx.liveConnections()) if (c.blockedSeq >= 0) n++;
-    return n;
-  }
 }

@@ -4,17 +4,13 @@
  * MULTI queue, blocked state), on top of its reply order (reply-order.ts).
  */
 import type { Socket } from 'node:net';
+import type { FrameArgs } from '../transport/frames.js';
 import { RequestParser, type ParserLimits } from '../protocol/request-parser.js';
 import type { CommandEntry } from './command-table.js';
 import { ReplyOrder } from './reply-order.js';
 
 /** The arguments of one command: what the parser hands over, or a queued command replayed by EXEC. */
-export interface ArgView {
-  argBuf: Uint8Array;
-  argOff: Int32Array;
-  argLen: Int32Array;
-  argc: number;
-}
+export type ArgView = FrameArgs;
 
 export class Connection extends ReplyOrder {
   readonly parser: RequestParser;

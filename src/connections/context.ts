@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Hops } from '../scheduler/transaction.js';
+import type { FrameArgs } from '../transport/frames.js';
 import type { Shard } from '../shard/shard.js';
 import type { SharedState } from '../transport/shared.js';
 import type { Connection } from './connection.js';
@@ -49,7 +50,7 @@ export interface ThreadContext extends Hops {
   /** The shard owning the key at bytes [off, off + len) of u8. */
   shardOfArg(u8: Uint8Array, off: number, len: number): number;
   /** Sends a frame to a shard for a client's command; its reply reaches the connection by (key, seq). */
-  send(shard: number, conn: number, seq: number, word2: number, db: number, txid: number, buf: Uint8Array, off: Int32Array, len: Int32Array, argc: number, pick: number[] | null): void;
+  send(shard: number, conn: number, seq: number, word2: number, db: number, txid: number, args: FrameArgs, pick: number[] | null): void;
   /** Like Hops.request, telling the caller the internal sequence number first (to cancel the wait). */
   requestWithSeq(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn: number, onSeq: (seq: number) => void): Promise<Uint8Array>;
   /** Asks every thread (this one included) a connection-wide question (frames.ts OP_THREAD). */

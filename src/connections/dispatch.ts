@@ -73,9 +73,14 @@ export class Dispatcher implements Session {
     return this.blocked.unblock(target, mode);
   }
 
-  blockedClients(): number {
-    let n = this.blocked.count();
-    for (const c of this.paused) if (!c.closed && c.blockedSeq < 0) n++;
+  /**
+   * Clients held by CLIENT PAUSE. Blocked clients (BLPOP ...) are counted
+   * where they wait, in the shards: a client counts as blocked once a push
+   * made after seeing the count would serve it.
+   */
+  pausedClients(): number {
+    let n = 0;
+    for (const c of this.paused) if (!c.closed) n++;
     return n;
   }
 

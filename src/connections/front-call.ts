@@ -19,8 +19,6 @@ export interface Session {
   unwatchAll(c: Connection): void;
   /** CLIENT UNBLOCK of a client of this thread. */
   unblock(target: Connection, mode: 'timeout' | 'error'): Promise<number>;
-  /** Blocked clients of this thread. */
-  blockedClients(): number;
 }
 
 export class FrontCall {

@@ -14,7 +14,10 @@ export interface ThreadReport {
   /** OS thread id (per-thread CPU accounting: /proc/<pid>/task/<tid>). */
   tid: number;
   connections: number;
-  blocked: number;
+  /** Connection keys of the clients waiting in this thread's shard (a client may wait on several). */
+  blockedHere: number[];
+  /** Clients of this thread held by CLIENT PAUSE. */
+  paused: number;
   heapUsed: number;
   stats: ThreadStats;
   shard: ShardStats;
@@ -104,7 +107,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `connected_clients:${total((r) => r.connections)}`,
           'cluster_connections:0',
           `maxclients:${cfg.get('maxclients')}`,
-          `blocked_clients:${total((r) => r.blocked)}`,
+          `blocked_clients:${new Set(reports.flatMap((r) => r.blockedHere)).size + total((r) => r.paused)}`,
           'tracking_clients:0',
           'clients_in_timeout_table:0',
         );

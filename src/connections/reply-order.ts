@@ -110,7 +110,7 @@ export class ReplyOrder {
   /** A reply record from shard `shard`: a whole reply, a part of a merged one, or a piece of a streamed one (`partial`). */
   deliver(seq: number, shard: number, u8: Uint8Array, off: number, len: number, partial: boolean, span = 1): void {
     if (!partial) this.inFlight -= span;
-    const slot = this.pending.get(seq);
+    const slot = this.pending.size === 0 ? undefined : this.pending.get(seq);
     if (slot === undefined) {
       if (seq === this.outSeq) {
         this.write(u8, off, len);

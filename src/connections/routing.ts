@@ -99,7 +99,7 @@ export class Router {
     c.inFlight++;
     if (shard === ctx.index && this.txid === 0 && !ctx.localBacklog) {
       const out = c.outSeq === seq && c.sendsAll ? c.out : null;
-      const r = ctx.shard.runInline(c.key, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, out);
+      const r = ctx.shard.runInline(c.key, seq, word2, c.db, p, out);
       if (r === Inline.Replied) {
         c.inFlight--;
         c.wroteInPlace(seq);
@@ -108,7 +108,7 @@ export class Router {
       ctx.markDirty(c);
       return;
     }
-    ctx.send(shard, c.key, seq, word2, c.db, this.txid, p.argBuf, p.argOff, p.argLen, p.argc, null);
+    ctx.send(shard, c.key, seq, word2, c.db, this.txid, p, null);
   }
 
   /** Keys on several shards: the command's strategy, or an error naming hash tags. */
@@ -144,7 +144,7 @@ export class Router {
     c.expectParts(seq, n, shards.length, merge === 'interleave' ? mergeInterleave(order) : merge);
     c.inFlight += shards.length;
     this.underLocks(c, plan, shards, p, (txid, view) => {
-      for (const s of shards) this.ctx.send(s, c.key, seq, word2, c.db, txid, view.argBuf, view.argOff, view.argLen, view.argc, picks[s]);
+      for (const s of shards) this.ctx.send(s, c.key, seq, word2, c.db, txid, view, picks[s]);
     });
   }
 
@@ -158,7 +158,7 @@ export class Router {
     plan.wide = true;
     const shards = plan.shards();
     this.underLocks(c, plan, shards, p, (txid, view) => {
-      for (const s of shards) this.ctx.send(s, c.key, seq, word2, c.db, txid, view.argBuf, view.argOff, view.argLen, view.argc, null);
+      for (const s of shards) this.ctx.send(s, c.key, seq, word2, c.db, txid, view, null);
     });
   }
 
@@ -189,11 +189,11 @@ export class Router {
     const seq = c.takeSeq();
     c.inFlight++;
     if (shard === this.ctx.index && this.txid === 0 && !this.ctx.localBacklog) {
-      this.ctx.shard.runInline(c.key, seq, word2, c.db, p.argBuf, p.argOff, p.argLen, p.argc, null);
+      this.ctx.shard.runInline(c.key, seq, word2, c.db, p, null);
       this.ctx.markDirty(c);
       return;
     }
-    this.ctx.send(shard, c.key, seq, word2, c.db, this.txid, p.argBuf, p.argOff, p.argLen, p.argc, null);
+    this.ctx.send(shard, c.key, seq, word2, c.db, this.txid, p, null);
   }
 
   /**
@@ -281,10 +281,9 @@ class Job implements AcrossJob {
   }
 
   register(shard: number, word2: number, db: number, args: Uint8Array[], txid: number): void {
-    const { buf, off, len } = packArgs(args);
     // Each registration is answered once: served, timed out, or dropped (an empty record).
     this.c.inFlight++;
-    this.hops.send(shard, this.conn, this.seq, word2, db, txid, buf, off, len, args.length, null);
+    this.hops.send(shard, this.conn, this.seq, word2, db, txid, packArgs(args), null);
   }
 
   waitOn(shard: number, word2: number, db: number, args: Uint8Array[]): Promise<Uint8Array> {

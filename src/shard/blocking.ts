@@ -67,6 +67,11 @@ export class BlockingRegistry {
     }
   }
 
+  /** The connection keys of the waiting clients. */
+  connections(): number[] {
+    return [...this.byConn.keys()];
+  }
+
   byConnection(conn: number): Waiter | undefined {
     return this.byConn.get(conn);
   }

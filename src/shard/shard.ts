@@ -32,6 +32,7 @@ import {
   REQ_SQUASH,
   REQ_WIDE,
   SEQ_NONE,
+  type FrameArgs,
   pad4,
   requestFrame,
 } from '../transport/frames.js';
@@ -192,23 +193,13 @@ export class Shard {
    * before this reply), the reply is written there; otherwise, or when the
    * command has to wait, it comes through the thread's own sink.
    */
-  runInline(
-    conn: number,
-    seq: number,
-    word2: number,
-    db: number,
-    buf: Uint8Array,
-    off: Int32Array,
-    len: Int32Array,
-    argc: number,
-    out: ReplyWriter | null,
-  ): Inline {
+  runInline(conn: number, seq: number, word2: number, db: number, args: FrameArgs, out: ReplyWriter | null): Inline {
     const id = word2 & 0xffff;
     const from = this.opts.index;
     if (!this.locks.idle) {
-      const { fps, global } = this.argKeys(id, db, buf, off, len, argc);
+      const { fps, global } = this.argKeys(id, db, args.argBuf, args.argOff, args.argLen, args.argc);
       if (this.locks.blocked(fps, global, conn, 0)) {
-        this.locks.park({ frame: requestFrame(conn, seq, word2, db, 0, buf, off, len, argc, null), fps, global, conn, txid: 0, from });
+        this.locks.park({ frame: requestFrame(conn, seq, word2, db, 0, args, null), fps, global, conn, txid: 0, from });
         return Inline.Later;
       }
     }
@@ -219,10 +210,10 @@ export class Shard {
     this.txid = 0;
     x.claimIdx = -1;
     x.dropped = false;
-    x.u8 = buf;
-    x.off = off;
-    x.len = len;
-    x.argc = argc;
+    x.u8 = args.argBuf;
+    x.off = args.argOff;
+    x.len = args.argLen;
+    x.argc = args.argc;
     const flags = word2 >>> 16;
     if (out !== null) {
       // The reply goes straight to the connection: nothing to stream, nothing to copy.
@@ -324,7 +315,8 @@ export class Shard {
       // Nothing to serve yet: park the client (or keep it parked) without a reply.
       w.reset();
       if (retry === null) {
-        const frame = requestFrame(this.conn, this.seq, id | (flags << 16), db | (x.claimIdx >= 0 ? x.claimIdx << 8 : 0), this.txid, x.u8, x.off, x.len, x.argc, null);
+        const args = { argBuf: x.u8, argOff: x.off, argLen: x.len, argc: x.argc };
+        const frame = requestFrame(this.conn, this.seq, id | (flags << 16), db | (x.claimIdx >= 0 ? x.claimIdx << 8 : 0), this.txid, args, null);
         this.blocked.add({
           conn: this.conn,
           seq: this.seq,

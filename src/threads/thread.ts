@@ -28,6 +28,7 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import { type ReplySink, Shard } from '../shard/shard.js';
 import { Doorbells } from '../transport/doorbell.js';
 import {
+  type FrameArgs,
   MAX_SLOTS_PER_THREAD,
   OP_THREAD,
   REPLY_PARTIAL,
@@ -280,10 +281,10 @@ export class ThreadServer implements ThreadContext {
     return this.localQueue.length > 0;
   }
 
-  send(shard: number, conn: number, seq: number, word2: number, db: number, txid: number, buf: Uint8Array, off: Int32Array, len: Int32Array, argc: number, pick: number[] | null): void {
+  send(shard: number, conn: number, seq: number, word2: number, db: number, txid: number, args: FrameArgs, pick: number[] | null): void {
     const peer = this.peers[shard];
-    if (peer === null) this.localQueue.push(requestFrame(conn, seq, word2, db, txid, buf, off, len, argc, pick));
-    else peer.request(conn, seq, word2, db, txid, buf, off, len, argc, pick);
+    if (peer === null) this.localQueue.push(requestFrame(conn, seq, word2, db, txid, args, pick));
+    else peer.request(conn, seq, word2, db, txid, args, pick);
     this.scheduleTick();
   }
 
@@ -296,8 +297,7 @@ export class ThreadServer implements ThreadContext {
     if (this.nextInternal > 0x7ffffff0) this.nextInternal = 2;
     onSeq?.(seq);
     const done = new Promise<Uint8Array>((resolve) => this.internal.set(seq, { resolve, chunks: [] }));
-    const { buf, off, len } = packArgs(args);
-    this.send(shard, conn, seq, word2, db, txid, buf, off, len, args.length, null);
+    this.send(shard, conn, seq, word2, db, txid, packArgs(args), null);
     return done;
   }
 
@@ -552,7 +552,8 @@ export class ThreadServer implements ThreadContext {
       index: this.index,
       tid: this.tid,
       connections: this.liveConnections().length,
-      blocked: this.dispatcher.blockedClients(),
+      blockedHere: this.shard.blocked.connections(),
+      paused: this.dispatcher.pausedClients(),
       heapUsed: v8.getHeapStatistics().used_heap_size,
       stats: this.stats,
       shard: this.shard.stats(),

@@ -128,17 +128,29 @@ export const OP_THREAD = 0x8100;
 
 // ---- encoding -------------------------------------------------------------------
 
+/**
+ * A command's arguments as (offset, length) pairs into one buffer: how the
+ * parser hands them over, and what a request frame carries.
+ */
+export interface FrameArgs {
+  argBuf: Uint8Array;
+  argOff: Int32Array;
+  argLen: Int32Array;
+  argc: number;
+}
+
 export function pad4(n: number): number {
   return (n + 3) & ~3;
 }
 
 /**
- * Bytes of a request frame whose arguments are (offset, length) pairs in
- * `buf`; `pick` optionally lists which argument indexes to send (the part
- * of a multi-key command that belongs to one shard).
+ * Bytes of a request frame for `args`; `pick` optionally lists which
+ * argument indexes to send (the part of a multi-key command that belongs to
+ * one shard).
  */
-export function requestSize(argLen: Int32Array, argc: number, pick: number[] | null): number {
-  const n = pick === null ? argc : pick.length;
+export function requestSize(args: FrameArgs, pick: number[] | null): number {
+  const n = pick === null ? args.argc : pick.length;
+  const argLen = args.argLen;
   let size = REQ_HEADER_BYTES;
   for (let k = 0; k < n; k++) size += 4 + pad4(argLen[pick === null ? k : pick[k]]);
   return size;
@@ -154,13 +166,11 @@ export function writeRequest(
   word2: number,
   db: number,
   txid: number,
-  buf: Uint8Array,
-  argOff: Int32Array,
-  argLen: Int32Array,
-  argc: number,
+  args: FrameArgs,
   pick: number[] | null,
 ): void {
-  const n = pick === null ? argc : pick.length;
+  const n = pick === null ? args.argc : pick.length;
+  const { argBuf: buf, argOff, argLen } = args;
   const w = p >> 2;
   i32[w] = conn;
   i32[w + 1] = seq;
@@ -185,25 +195,14 @@ export function writeRequest(
 }
 
 /** A request frame in a buffer of its own (frames that wait: parked, queued, in overflow). */
-export function requestFrame(
-  conn: number,
-  seq: number,
-  word2: number,
-  db: number,
-  txid: number,
-  buf: Uint8Array,
-  argOff: Int32Array,
-  argLen: Int32Array,
-  argc: number,
-  pick: number[] | null,
-): Uint8Array {
-  const frame = new Uint8Array(requestSize(argLen, argc, pick));
-  writeRequest(frame, new Int32Array(frame.buffer), 0, conn, seq, word2, db, txid, buf, argOff, argLen, argc, pick);
+export function requestFrame(conn: number, seq: number, word2: number, db: number, txid: number, args: FrameArgs, pick: number[] | null): Uint8Array {
+  const frame = new Uint8Array(requestSize(args, pick));
+  writeRequest(frame, new Int32Array(frame.buffer), 0, conn, seq, word2, db, txid, args, pick);
   return frame;
 }
 
 /** Lays out separate argument buffers the way the parser hands them over. */
-export function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array; len: Int32Array } {
+export function packArgs(args: Uint8Array[]): FrameArgs {
   let total = 0;
   for (const a of args) total += a.length;
   const buf = new Uint8Array(total);
@@ -216,5 +215,5 @@ export function packArgs(args: Uint8Array[]): { buf: Uint8Array; off: Int32Array
     len[i] = args[i].length;
     o += args[i].length;
   }
-  return { buf, off, len };
+  return { argBuf: buf, argOff: off, argLen: len, argc: args.length };
 }

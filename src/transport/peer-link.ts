@@ -11,7 +11,7 @@
  * are contiguous in the ring; replies larger than a record were already cut
  * into PARTIAL records by the shard.
  */
-import { REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, requestFrame, requestSize, writeRequest } from './frames.js';
+import { type FrameArgs, REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, requestFrame, requestSize, writeRequest } from './frames.js';
 import type { Doorbells } from './doorbell.js';
 import { RingConsumer, RingProducer } from './ring.js';
 
@@ -51,31 +51,20 @@ export class PeerLink {
   }
 
   /** Encodes a request frame (see frames.ts) into the ring, or queues it. */
-  request(
-    conn: number,
-    seq: number,
-    word2: number,
-    db: number,
-    txid: number,
-    buf: Uint8Array,
-    argOff: Int32Array,
-    argLen: Int32Array,
-    argc: number,
-    pick: number[] | null,
-  ): void {
+  request(conn: number, seq: number, word2: number, db: number, txid: number, args: FrameArgs, pick: number[] | null): void {
     const ring = this.out;
     // A request now follows the last reply: that reply's record can no longer grow.
     this.squashConn = -1;
-    const size = requestSize(argLen, argc, pick);
+    const size = requestSize(args, pick);
     if (this.overflow.length === 0 && size + 4 <= ring.maxRecord) {
       const p = ring.reserve(size);
       if (p >= 0) {
-        writeRequest(ring.u8, ring.i32, p, conn, seq, word2, db, txid, buf, argOff, argLen, argc, pick);
+        writeRequest(ring.u8, ring.i32, p, conn, seq, word2, db, txid, args, pick);
         ring.commit();
         return;
       }
     }
-    this.enqueue(requestFrame(conn, seq, word2, db, txid, buf, argOff, argLen, argc, pick), false);
+    this.enqueue(requestFrame(conn, seq, word2, db, txid, args, pick), false);
   }
 
   /**

@@ -6,7 +6,8 @@
  * Keys of one command share a {tag} (one shard).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawClient, type ServerHandle, rawClient, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { waitForBlocked, waitForUnblocked } from '../helpers/blocked.js';
+import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
 
 const clients: RawClient[] = [];
 async function connect(port: number): Promise<RawClient> {
@@ -43,9 +44,10 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       const admin = await connect(port);
       await admin.callText('DEL', '{q}');
       const waiters = await Promise.all([connect(port), connect(port), connect(port)]);
+      let n = 0;
       for (const w of waiters) {
         await w.write(cmd('BLPOP', '{q}', '5'));
-        await sleep(30); // the order in which they block
+        await waitForBlocked(admin, ++n); // the order in which they block
       }
       const pushed = await admin.callText('RPUSH', '{q}', 'a', 'b', 'c');
       const replies = await Promise.all(waiters.map((w) => w.readReply(3000)));
@@ -122,12 +124,12 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       await admin.callText('DEL', '{k}');
       const doomed = await connect(port);
       await doomed.write(cmd('BLPOP', '{k}', '0'));
-      await sleep(50);
+      await waitForBlocked(admin, 1);
       doomed.destroy();
-      await sleep(50);
+      await waitForUnblocked(admin, 0);
       const next = await connect(port);
       await next.write(cmd('BLPOP', '{k}', '2'));
-      await sleep(50);
+      await waitForBlocked(admin, 1);
       const pushed = await admin.callText('RPUSH', '{k}', 'v1', 'v2');
       const got = (await next.readReply(3000)).toString();
       return [pushed, got, await admin.callText('LRANGE', '{k}', '0', '-1')];
@@ -140,7 +142,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       await admin.callText('DEL', '{d}');
       const w = await connect(port);
       await w.write(cmd('BLPOP', '{d}', '3'));
-      await sleep(50);
+      await waitForBlocked(admin, 1);
       const steps = [await admin.callText('SET', '{d}', 'not a list'), await admin.callText('DEL', '{d}'), await admin.callText('LPUSH', '{d}', 'finally')];
       return [...steps, (await w.readReply(4000)).toString()];
     });
@@ -166,7 +168,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const w = await connect(port);
         const id = (await w.callText('CLIENT', 'ID')).slice(1, -2);
         await w.write(cmd('BLPOP', '{u}', '0'));
-        await sleep(50);
+        await waitForBlocked(admin, 1);
         out.push(await admin.callText('CLIENT', 'UNBLOCK', id, mode));
         out.push((await w.readReply(2000)).toString());
         out.push(await w.callText('PING'));
@@ -184,7 +186,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       await admin.callText('DEL', '{p}', '{p}after');
       const w = await connect(port);
       await w.write(Buffer.concat([cmd('BLPOP', '{p}', '2'), cmd('SET', '{p}after', '1')]));
-      await sleep(50);
+      await waitForBlocked(admin, 1);
       const before = await admin.callText('EXISTS', '{p}after');
       await admin.callText('RPUSH', '{p}', 'x');
       const replies = await w.readReplies(2, 3000);
@@ -217,9 +219,9 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const w1 = await connect(port);
         const w2 = await connect(port);
         await w1.write(cmd('BLPOP', 'a', 'b', '5'));
-        await sleep(40);
+        await waitForBlocked(admin, 1);
         await w2.write(cmd('BLPOP', 'b', 'a', '5'));
-        await sleep(40);
+        await waitForBlocked(admin, 2);
         const out = [await admin.callText('RPUSH', 'b', 'one')];
         out.push((await w1.readReply(3000)).toString());
         out.push(await admin.callText('RPUSH', 'a', 'two', 'three'));
@@ -245,7 +247,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         ];
         const w = await connect(port);
         await w.write(cmd('BLMPOP', '3', '2', 'a', 'd', 'LEFT', 'COUNT', '2'));
-        await sleep(50);
+        await waitForBlocked(admin, 1);
         out.push(await admin.callText('RPUSH', 'd', 'x', 'y', 'z'));
         out.push((await w.readReply(3000)).toString());
         out.push(await admin.callText('LRANGE', 'd', '0', '-1'));
@@ -271,9 +273,9 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const w1 = await connect(port);
         const w2 = await connect(port);
         await w1.write(cmd('BLMOVE', 'a', 'b', 'RIGHT', 'LEFT', '5'));
-        await sleep(40);
+        await waitForBlocked(admin, 1);
         await w2.write(cmd('BRPOPLPUSH', 'a', 'b', '5'));
-        await sleep(40);
+        await waitForBlocked(admin, 2);
         await w1.write(cmd('LLEN', 'b')); // pipelined: runs after w1 is served
         out.push(await admin.callText('RPUSH', 'a', 'x'));
         out.push((await w1.readReply(3000)).toString());
@@ -286,7 +288,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const w3 = await connect(port);
         await admin.callText('DEL', 'a', 'b');
         await w3.write(cmd('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '5'));
-        await sleep(40);
+        await waitForBlocked(admin, 1);
         out.push(await admin.callText('SET', 'b', 'str'));
         out.push(await admin.callText('RPUSH', 'a', 'v'));
         out.push((await w3.readReply(3000)).toString());
@@ -296,14 +298,14 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const w4 = await connect(port);
         const id = (await w4.callText('CLIENT', 'ID')).slice(1, -2);
         await w4.write(cmd('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '0'));
-        await sleep(40);
+        await waitForBlocked(admin, 1);
         out.push(await admin.callText('CLIENT', 'UNBLOCK', id));
         out.push((await w4.readReply(2000)).toString());
         const w5 = await connect(port);
         await w5.write(cmd('BRPOPLPUSH', 'a', 'b', '0'));
-        await sleep(40);
+        await waitForBlocked(admin, 1);
         w5.destroy();
-        await sleep(40);
+        await waitForUnblocked(admin, 0);
         out.push(await admin.callText('RPUSH', 'a', 'kept'));
         out.push(await admin.callText('LRANGE', 'a', '0', '-1'));
         out.push(await admin.callText('EXISTS', 'b'));
@@ -333,9 +335,9 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const w1 = await connect(port);
         const w2 = await connect(port);
         await w1.write(cmd('BZPOPMAX', 'a', 'c', '5'));
-        await sleep(40);
+        await waitForBlocked(admin, 1);
         await w2.write(cmd('BZMPOP', '5', '2', 'c', 'd', 'MIN', 'COUNT', '2'));
-        await sleep(40);
+        await waitForBlocked(admin, 2);
         out.push(await admin.callText('ZADD', 'c', '5', 'p', '6', 'q'));
         out.push((await w1.readReply(3000)).toString());
         out.push((await w2.readReply(3000)).toString());
@@ -354,7 +356,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const w = await connect(port);
         const id = (await w.callText('CLIENT', 'ID')).slice(1, -2);
         await w.write(cmd('BRPOP', 'a', 'b', '0'));
-        await sleep(50);
+        await waitForBlocked(admin, 1);
         out.push(await admin.callText('CLIENT', 'UNBLOCK', id, 'ERROR'));
         out.push((await w.readReply(2000)).toString());
         out.push(await w.callText('PING'));

@@ -5,6 +5,7 @@
  * COPY, MOVE), DEL/FLUSHALL, WATCH invalidation, MEMORY USAGE, and blocking
  * BZPOPMIN / BZPOPMAX / BZMPOP scenarios compared transcript for transcript.
  */
+import { waitForBlocked } from '../helpers/blocked.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RawClient, type ServerHandle, rawClient, resp, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
 import { type Reply, parseOne } from '../helpers/resp.js';
@@ -158,7 +159,7 @@ describe('blocking sorted-set commands, redis-server vs Shoal', () => {
       const cmds = [['BZPOPMIN', '{q}a', '{q}b', '5'], ['BZPOPMAX', '{q}b', '{q}a', '5'], ['BZMPOP', '5', '2', '{q}a', '{q}b', 'MAX', 'COUNT', '2']];
       for (let i = 0; i < 3; i++) {
         await waiters[i]!.write(cmd(...cmds[i]!));
-        await sleep(30);
+        await waitForBlocked(admin, i + 1);
       }
       const added = await admin.callText('ZADD', '{q}b', '1', 'a', '2', 'b', '3', 'c', '4', 'd');
       const replies = await Promise.all(waiters.map((w) => w.readReply(3000)));
@@ -177,9 +178,8 @@ describe('blocking sorted-set commands, redis-server vs Shoal', () => {
       await c.write(cmd('BZMPOP', '0.2', '1', '{t}k', 'MIN'));
       out.push((await c.readReply(3000)).toString());
       await c.write(cmd('BZPOPMAX', '{t}k', '5'));
-      await sleep(50);
+      await waitForBlocked(admin, 1);
       out.push(await admin.callText('SET', '{t}k', 'string'));
-      await sleep(50);
       out.push(await admin.callText('DEL', '{t}k'));
       out.push(await admin.callText('ZADD', '{t}k', '7', 'seven'));
       out.push((await c.readReply(3000)).toString());
