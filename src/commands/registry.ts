@@ -57,7 +57,7 @@ function keysByName(): Map<string, HandlerKeys> {
         step = 1;
       }
     }
-    out.set(full, { first, last, step, global: m.route === 'all', write: m.flags.includes('write') });
+    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write') });
   };
   for (const m of CATALOG) {
     add(m, m.name);

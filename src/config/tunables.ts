@@ -1,9 +1,10 @@
 /**
  * Parameters the shards read while running commands (encoding thresholds),
- * shared with them as one small SharedArrayBuffer of int32 words: CONFIG SET
- * on the front stores the new value and every shard sees it at its next
- * command, without a message. Each word is one parameter; values above
- * 2^31 - 1 are stored as 2^31 - 1 (no collection gets that large).
+ * as int32 words: the configuration keeps them in step with its values, and
+ * each shard keeps a private copy, replaced when an OP_CONFIG frame from
+ * CONFIG SET reaches it in ring order (docs/architecture.md). Each word is
+ * one parameter; values above 2^31 - 1 are stored as 2^31 - 1 (no collection
+ * gets that large).
  */
 export const enum Tunable {
   HashMaxListpackEntries = 0,
@@ -30,7 +31,7 @@ export const TUNABLE_PARAMS: Record<string, Tunable> = {
 
 /** A fresh tunables block with Redis's defaults (what `new Config()` holds too). */
 export function newTunables(): Int32Array {
-  const t = new Int32Array(new SharedArrayBuffer(TUNABLE_COUNT * 4));
+  const t = new Int32Array(TUNABLE_COUNT);
   t[Tunable.HashMaxListpackEntries] = 512;
   t[Tunable.HashMaxListpackValue] = 64;
   t[Tunable.SetMaxIntsetEntries] = 512;
@@ -43,5 +44,5 @@ export function newTunables(): Int32Array {
 
 /** Stores a parameter's numeric value in its word. */
 export function storeTunable(t: Int32Array, which: Tunable, value: number): void {
-  Atomics.store(t, which, Math.min(value, 0x7fffffff));
+  t[which] = Math.min(value, 0x7fffffff);
 }

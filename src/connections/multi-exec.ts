@@ -159,7 +159,7 @@ export class MultiExec {
         continue;
       }
       if (e.front !== null) continue;
-      if (e.meta.route === 'all') {
+      if (e.meta.route === 'keyspace') {
         if (e.cross?.kind === 'everyShard') plan.wide = true;
         continue;
       }

@@ -54,7 +54,7 @@ export class Router {
       if (err !== null) return replyError(this.ctx, c, err);
     }
     let word2 = e.id | (((c.resp === 3 ? REQ_RESP3 : 0) | (c.noTouch ? REQ_NO_TOUCH : 0)) << 16);
-    if (e.meta.route === 'all') {
+    if (e.meta.route === 'keyspace') {
       if (cross?.kind === 'cursor') return this.scan(c, p, word2);
       if (this.ctx.shards === 1 || cross?.kind !== 'everyShard') return this.single(c, p, e, this.ctx.index, word2);
       return this.everyShard(c, p, cross.merge, word2);

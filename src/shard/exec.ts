@@ -1,8 +1,9 @@
 /**
  * The context a shard command handler runs in: the command's arguments (views
- * into the request ring or a reassembly buffer), the database, the clock, the
- * keyspace and the reply writer. One instance per shard, reused for every
- * command, so running a command allocates nothing.
+ * into a ring, a parked frame, or the client's own parser buffer when the
+ * command runs inline), the database, the clock, the keyspace and the reply
+ * writer. One instance per shard, reused for every command, so running a
+ * command allocates nothing.
  */
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { Keyspace, ObjType, lruClock } from './keyspace.js';

@@ -92,31 +92,22 @@ describe('catalog (no server)', () => {
   });
 
   it('routes commands by their keys', () => {
-    /** Commands whose keys may sit on different shards and are read then written hop by hop. */
-    const MULTIHOP = new Set(['rename', 'renamenx', 'copy']);
-    /** Commands with keys that the front handles itself (it registers WATCH on the shards). */
-    const FRONT_WITH_KEYS = new Set(['watch']);
+    /** Commands with keys that run on the connection's thread (WATCH registers them on their shards itself). */
+    const CONNECTION_WITH_KEYS = new Set(['watch']);
     for (const [fullName, meta] of ENTRIES) {
-      if (MULTIHOP.has(fullName)) {
+      if (CONNECTION_WITH_KEYS.has(fullName)) {
         expect(meta.keySpecs.length, fullName).toBeGreaterThan(0);
-        expect(meta.route, fullName).toBe('multihop');
-      } else if (FRONT_WITH_KEYS.has(fullName)) {
-        expect(meta.keySpecs.length, fullName).toBeGreaterThan(0);
-        expect(meta.route, fullName).toBe('front');
+        expect(meta.route, fullName).toBe('connection');
       } else if (meta.keySpecs.length > 0) {
-        expect(['single', 'multi', 'barrier'], fullName).toContain(meta.route);
+        expect(meta.route, fullName).toBe('keys');
       } else {
-        expect(['front', 'all'], fullName).toContain(meta.route);
+        expect(['connection', 'keyspace'], fullName).toContain(meta.route);
       }
     }
-    for (const name of [...MULTIHOP, ...FRONT_WITH_KEYS]) expect(findCommand(name), name).toBeDefined();
-    expect(findCommand('msetnx')!.route).toBe('barrier');
-    expect(findCommand('mset')!.route).toBe('multi');
-    expect(findCommand('lcs')!.route).toBe('single');
-    expect(findCommand('info')!.route).toBe('front');
-    expect(findCommand('swapdb')!.route).toBe('all');
-    expect(findCommand('move')!.route).toBe('single');
-    for (const name of ['multi', 'exec', 'discard', 'unwatch']) expect(findCommand(name)!.route, name).toBe('front');
+    for (const name of CONNECTION_WITH_KEYS) expect(findCommand(name), name).toBeDefined();
+    for (const name of ['msetnx', 'mset', 'lcs', 'move', 'rename', 'copy']) expect(findCommand(name)!.route, name).toBe('keys');
+    for (const name of ['dbsize', 'keys', 'flushall', 'swapdb', 'randomkey', 'scan']) expect(findCommand(name)!.route, name).toBe('keyspace');
+    for (const name of ['info', 'multi', 'exec', 'discard', 'unwatch', 'ping']) expect(findCommand(name)!.route, name).toBe('connection');
   });
 
   it('uses RESP3 types for the COMMAND INFO fields', () => {

@@ -29,8 +29,8 @@ export const GENERIC_SORT: CommandMeta[] = [
     group: 'generic', since: '1.0.0',
     summary: 'Sort the elements in a list, set or sorted set',
     complexity: COMPLEXITY,
-    // The key's shard; front/sort.ts takes over when patterns or STORE reach other shards.
-    route: 'single',
+    // The key's shard; sort-across.ts takes over when patterns or STORE reach other shards.
+    route: 'keys',
   }),
   def({
     name: 'sort_ro', arity: -2, flags: ['readonly', 'movablekeys'], keys: ONE_KEY,
@@ -38,6 +38,6 @@ export const GENERIC_SORT: CommandMeta[] = [
     keySpecs: [ks(['RO', 'access'], 1), PATTERN_KEYS],
     group: 'generic', since: '7.0.0',
     summary: 'Sort the elements in a list, set or sorted set. Read-only variant of SORT.',
-    complexity: COMPLEXITY, route: 'single',
+    complexity: COMPLEXITY, route: 'keys',
   }),
 ];

@@ -1,28 +1,19 @@
 /**
- * The declarative description of a command: everything the front needs to
+ * The declarative description of a command: everything a thread needs to
  * check, route and describe it, without its implementation. One entry per
  * command (and per subcommand of container commands such as CLIENT or CONFIG)
- * lives in catalog.ts; the families under commands/ attach the handlers.
+ * lives in catalog.ts; the families under commands/ attach the handlers and,
+ * for multi-key commands, how they cross shards (commands/across.ts).
  */
 
-/** How the front routes a command. */
+/** Where a command runs. */
 export type RoutePolicy =
-  /** Runs on the front thread; touches no keyspace data (PING, CLIENT, CONFIG ...). */
-  | 'front'
-  /** Every key of the command is sent to the shard that owns it; one hop (GET, SET, INCR ...).
-   *  Keys on several shards are refused with CROSSSLOT-like handling by the router. */
-  | 'single'
-  /** Keys are split by shard; each shard runs its part at the same point of the global
-   *  order and the front merges the parts (MGET, MSET, DEL, EXISTS, TOUCH, UNLINK). */
-  | 'multi'
-  /** Sent to every shard; the front merges (DBSIZE, KEYS, FLUSHALL, SWAPDB, RANDOMKEY, SCAN ...). */
-  | 'all'
-  /** Needs to read every involved shard before writing any of them (MSETNX across shards). */
-  | 'barrier'
-  /** Keys may live on different shards and the command must read one before writing another
-   *  (RENAME, RENAMENX, COPY): the front takes intent locks on the keys, runs the hops, then
-   *  releases them. */
-  | 'multihop';
+  /** On the client's own thread: it acts on connections or the server, never on keys (PING, CLIENT, CONFIG, MULTI ...). */
+  | 'connection'
+  /** On the shard(s) owning its keys (GET, MSET, RENAME ...); keys on several shards take the command's cross-shard strategy. */
+  | 'keys'
+  /** Has no keys but spans the keyspace: every shard (DBSIZE, KEYS, FLUSHALL, SWAPDB, RANDOMKEY), or SCAN's cursor. */
+  | 'keyspace';
 
 /** A key specification, as COMMAND INFO reports it (Redis 7 "key_specs"). */
 export interface KeySpec {

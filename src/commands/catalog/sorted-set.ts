@@ -10,7 +10,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Adds members with scores to a sorted set, or changes their scores; creates the key when missing',
     complexity: 'O(log N) per member added or updated, N being the set size.',
-    route: 'single',
+    route: 'keys',
     history: [['2.4.0', 'Variadic: several score/member pairs.'], ['3.0.2', 'XX and NX options.'], ['6.2.0', 'GT and LT options.']],
   }),
   def({
@@ -20,7 +20,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Returns the number of members of a sorted set',
     complexity: 'O(1)',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zcount', arity: 4, flags: ['readonly','fast'], keys: [1, 1, 1],
@@ -29,7 +29,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.0.0',
     summary: 'Counts the members whose score lies within a range',
     complexity: 'O(log N), N being the set size.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zincrby', arity: 4, flags: ['write','denyoom','fast'], keys: [1, 1, 1],
@@ -38,7 +38,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Adds an increment to the score of a member, creating the member (and key) when missing',
     complexity: 'O(log N), N being the set size.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zrange', arity: -4, flags: ['readonly'], keys: [1, 1, 1],
@@ -47,7 +47,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Returns members of a sorted set by rank, score or lexicographic range, ascending or descending',
     complexity: 'O(log N + M), N being the set size and M the number of members returned.',
-    route: 'single',
+    route: 'keys',
     history: [['6.2.0', 'REV, BYSCORE, BYLEX and LIMIT options.']],
   }),
   def({
@@ -57,7 +57,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.0.5',
     summary: 'Returns the members whose score lies within a range, ascending',
     complexity: 'O(log N + M), N being the set size and M the number of members returned.',
-    route: 'single',
+    route: 'keys',
     docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`ZRANGE` with the `BYSCORE` argument',
     history: [['2.0.0', 'WITHSCORES option.']],
   }),
@@ -68,7 +68,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.8.9',
     summary: 'Returns the members within a lexicographic range, ascending',
     complexity: 'O(log N + M), N being the set size and M the number of members returned.',
-    route: 'single',
+    route: 'keys',
     docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`ZRANGE` with the `BYLEX` argument',
   }),
   def({
@@ -78,7 +78,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Returns members of a sorted set by rank, from the highest score',
     complexity: 'O(log N + M), N being the set size and M the number of members returned.',
-    route: 'single',
+    route: 'keys',
     docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`ZRANGE` with the `REV` argument',
   }),
   def({
@@ -88,7 +88,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.2.0',
     summary: 'Returns the members whose score lies within a range, descending',
     complexity: 'O(log N + M), N being the set size and M the number of members returned.',
-    route: 'single',
+    route: 'keys',
     docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`ZRANGE` with the `REV` and `BYSCORE` arguments',
     history: [['2.1.6', 'min and max may be exclusive.']],
   }),
@@ -99,7 +99,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.8.9',
     summary: 'Returns the members within a lexicographic range, descending',
     complexity: 'O(log N + M), N being the set size and M the number of members returned.',
-    route: 'single',
+    route: 'keys',
     docFlags: ['deprecated'], deprecatedSince: '6.2.0', replacedBy: '`ZRANGE` with the `REV` and `BYLEX` arguments',
   }),
   def({
@@ -109,7 +109,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '6.2.0',
     summary: 'Stores a range of a sorted set (by rank, score or lex) in another key',
     complexity: 'O(log N + M), N being the source size and M the number of members stored.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zrank', arity: 3, flags: ['readonly','fast'], keys: [1, 1, 1],
@@ -118,7 +118,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.0.0',
     summary: 'Returns the rank of a member, by ascending score',
     complexity: 'O(log N)',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zrevrank', arity: 3, flags: ['readonly','fast'], keys: [1, 1, 1],
@@ -127,7 +127,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.0.0',
     summary: 'Returns the rank of a member, by descending score',
     complexity: 'O(log N)',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zrem', arity: -3, flags: ['write','fast'], keys: [1, 1, 1],
@@ -136,7 +136,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Removes members from a sorted set; deletes the key when it empties',
     complexity: 'O(M log N), M members removed from a set of N.',
-    route: 'single',
+    route: 'keys',
     history: [['2.4.0', 'Variadic: several members.']],
   }),
   def({
@@ -146,7 +146,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.0.0',
     summary: 'Removes the members within a rank range',
     complexity: 'O(log N + M), M being the number of members removed.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zremrangebyscore', arity: 4, flags: ['write'], keys: [1, 1, 1],
@@ -155,7 +155,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Removes the members whose score lies within a range',
     complexity: 'O(log N + M), M being the number of members removed.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zremrangebylex', arity: 4, flags: ['write'], keys: [1, 1, 1],
@@ -164,7 +164,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.8.9',
     summary: 'Removes the members within a lexicographic range',
     complexity: 'O(log N + M), M being the number of members removed.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zscore', arity: 3, flags: ['readonly','fast'], keys: [1, 1, 1],
@@ -173,7 +173,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '1.2.0',
     summary: 'Returns the score of a member',
     complexity: 'O(1)',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zmscore', arity: -3, flags: ['readonly','fast'], keys: [1, 1, 1],
@@ -182,7 +182,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '6.2.0',
     summary: 'Returns the scores of several members',
     complexity: 'O(M), M being the number of members asked for.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zlexcount', arity: 4, flags: ['readonly','fast'], keys: [1, 1, 1],
@@ -191,7 +191,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.8.9',
     summary: 'Counts the members within a lexicographic range',
     complexity: 'O(log N), N being the set size.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zpopmin', arity: -2, flags: ['write','fast'], keys: [1, 1, 1],
@@ -200,7 +200,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '5.0.0',
     summary: 'Removes and returns the members with the lowest scores',
     complexity: 'O(M log N), M being the number of members popped.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zpopmax', arity: -2, flags: ['write','fast'], keys: [1, 1, 1],
@@ -209,7 +209,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '5.0.0',
     summary: 'Removes and returns the members with the highest scores',
     complexity: 'O(M log N), M being the number of members popped.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zmpop', arity: -4, flags: ['write','movablekeys'], keys: [0, 0, 0],
@@ -218,7 +218,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '7.0.0',
     summary: 'Pops members with the lowest or highest scores from the first non-empty sorted set among several keys',
     complexity: 'O(K + M log N), K keys given and M members popped.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zrandmember', arity: -2, flags: ['readonly'], keys: [1, 1, 1],
@@ -227,7 +227,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '6.2.0',
     summary: 'Returns random members of a sorted set, distinct or with repetitions',
     complexity: 'O(M), M being the number of members returned.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zscan', arity: -3, flags: ['readonly'], keys: [1, 1, 1],
@@ -236,7 +236,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.8.0',
     summary: 'Iterates over the members and scores of a sorted set with a cursor',
     complexity: 'O(1) per call; O(N) for a full iteration.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zunion', arity: -3, flags: ['readonly','movablekeys'], keys: [0, 0, 0],
@@ -245,7 +245,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '6.2.0',
     summary: 'Returns the union of sorted sets, with aggregated scores',
     complexity: 'O(N + M log M), N the total size of the inputs and M the size of the result.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zinter', arity: -3, flags: ['readonly','movablekeys'], keys: [0, 0, 0],
@@ -254,7 +254,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '6.2.0',
     summary: 'Returns the intersection of sorted sets, with aggregated scores',
     complexity: 'O(N K + M log M), N the smallest input, K inputs and M the size of the result.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zdiff', arity: -3, flags: ['readonly','movablekeys'], keys: [0, 0, 0],
@@ -263,7 +263,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '6.2.0',
     summary: 'Returns the members of the first sorted set that are in none of the others',
     complexity: 'O(L + M log M), L elements in all inputs and M in the result.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zunionstore', arity: -4, flags: ['write','denyoom','movablekeys'], keys: [1, 1, 1],
@@ -272,7 +272,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.0.0',
     summary: 'Stores the union of sorted sets in a key',
     complexity: 'O(N + M log M), N the total size of the inputs and M the size of the result.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zinterstore', arity: -4, flags: ['write','denyoom','movablekeys'], keys: [1, 1, 1],
@@ -281,7 +281,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '2.0.0',
     summary: 'Stores the intersection of sorted sets in a key',
     complexity: 'O(N K + M log M), N the smallest input, K inputs and M the size of the result.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zdiffstore', arity: -4, flags: ['write','denyoom','movablekeys'], keys: [1, 1, 1],
@@ -290,7 +290,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '6.2.0',
     summary: 'Stores the difference of sorted sets in a key',
     complexity: 'O(L + M log M), L elements in all inputs and M in the result.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'zintercard', arity: -3, flags: ['readonly','movablekeys'], keys: [0, 0, 0],
@@ -299,7 +299,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '7.0.0',
     summary: 'Counts the members of the intersection of sorted sets, optionally stopping at a limit',
     complexity: 'O(N K), N the smallest input and K inputs.',
-    route: 'single',
+    route: 'keys',
   }),
   def({
     name: 'bzpopmin', arity: -3, flags: ['write','noscript','blocking','fast'], keys: [1, -2, 1],
@@ -308,7 +308,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '5.0.0',
     summary: 'Pops the member with the lowest score from the first non-empty sorted set among the keys, waiting when all are empty',
     complexity: 'O(log N)',
-    route: 'single',
+    route: 'keys',
     history: [['6.0.0', 'The timeout is a double (seconds) instead of an integer.']],
   }),
   def({
@@ -318,7 +318,7 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '5.0.0',
     summary: 'Pops the member with the highest score from the first non-empty sorted set among the keys, waiting when all are empty',
     complexity: 'O(log N)',
-    route: 'single',
+    route: 'keys',
     history: [['6.0.0', 'The timeout is a double (seconds) instead of an integer.']],
   }),
   def({
@@ -328,6 +328,6 @@ export const SORTED_SET: CommandMeta[] = [
     group: 'sorted-set', since: '7.0.0',
     summary: 'Pops members from the first non-empty sorted set among several keys like ZMPOP, waiting when all are empty',
     complexity: 'O(K + M log N), K keys given and M members popped.',
-    route: 'single',
+    route: 'keys',
   }),
 ];
