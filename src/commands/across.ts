@@ -18,6 +18,7 @@
  */
 import type { Caller, Hops, LockPlan, Tx } from '../scheduler/transaction.js';
 import type { Merger } from './mergers.js';
+import type { FrameArgs } from '../transport/frames.js';
 
 /** What a multi-hop strategy gets: the command, its client, and the scheduler. */
 export interface AcrossJob extends Caller {
@@ -60,7 +61,7 @@ export type Across = (job: AcrossJob) => Promise<Uint8Array | null>;
  * are): an error text, or null. For what no single shard can judge (MSET's
  * pairs, once split) or must not half-do (FLUSHDB's mode on every shard).
  */
-export type ArgsCheck = (args: Uint8Array[]) => string | null;
+export type ArgsCheck = (args: FrameArgs) => string | null;
 
 export type CrossShard =
   | { kind: 'split'; merge: Merger | 'interleave'; check?: ArgsCheck }

@@ -8,6 +8,7 @@ import type { Across, AcrossJob, CrossShard } from './across.js';
 import { dbIndexError, parseDb } from './db-index.js';
 import { mergeAllOk, mergeConcat, mergeRandomKey, mergeSum } from './mergers.js';
 import { bytes } from '../scheduler/transaction.js';
+import type { FrameArgs } from '../transport/frames.js';
 
 const OK = bytes('+OK\r\n');
 const ONE = bytes(':1\r\n');
@@ -66,19 +67,21 @@ const copyAcross: Across = async (job: AcrossJob) => {
   });
 };
 
-const flushCheck = (args: Uint8Array[]): string | null => {
-  if (args.length > 2) return 'ERR syntax error';
-  if (args.length === 2) {
-    const mode = text(args[1]).toLowerCase();
+const arg = (a: FrameArgs, i: number): string => Buffer.from(a.argBuf.subarray(a.argOff[i], a.argOff[i] + a.argLen[i])).toString('latin1');
+
+const flushCheck = (args: FrameArgs): string | null => {
+  if (args.argc > 2) return 'ERR syntax error';
+  if (args.argc === 2) {
+    const mode = arg(args, 1).toLowerCase();
     if (mode !== 'async' && mode !== 'sync') return 'ERR syntax error';
   }
   return null;
 };
 
 /** SWAPDB's indexes: any failure is "invalid ... DB index", as Redis words it. */
-const swapdbCheck = (args: Uint8Array[]): string | null => {
-  const a = parseDb(text(args[1]));
-  const b = parseDb(text(args[2]));
+const swapdbCheck = (args: FrameArgs): string | null => {
+  const a = parseDb(arg(args, 1));
+  const b = parseDb(arg(args, 2));
   if (typeof a !== 'number') return 'ERR invalid first DB index';
   if (typeof b !== 'number') return 'ERR invalid second DB index';
   if (a < 0 || a >= 16 || b < 0 || b >= 16) return 'ERR DB index is out of range';

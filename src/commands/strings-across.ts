@@ -12,7 +12,7 @@ const ZERO = bytes(':0\r\n');
 
 /** MSET and MSETNX take key/value pairs; Redis's error for an odd count is its arity error. */
 function pairsCheck(name: string): ArgsCheck {
-  return (args) => (args.length % 2 === 0 ? `ERR wrong number of arguments for '${name}' command` : null);
+  return (args) => (args.argc % 2 === 0 ? `ERR wrong number of arguments for '${name}' command` : null);
 }
 
 /** MSETNX over several shards: check every key, then set them all or none. */

@@ -50,7 +50,7 @@ export class Router {
   route(c: Connection, p: ArgView, e: CommandEntry): void {
     const cross = e.cross;
     if (cross !== null && cross.kind !== 'cursor' && cross.check !== undefined) {
-      const err = cross.check(copyArgs(p));
+      const err = cross.check(p);
       if (err !== null) return replyError(this.ctx, c, err);
     }
     let word2 = e.id | (((c.resp === 3 ? REQ_RESP3 : 0) | (c.noTouch ? REQ_NO_TOUCH : 0)) << 16);
