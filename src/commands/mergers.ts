@@ -27,7 +27,7 @@ function readInt(u8: Uint8Array, from: number): number {
     i++;
   }
   let n = 0;
-  for (; u8[i] !== 13; i++) n = n * 10 + (u8[i] - 48);
+  for (; i < u8.length && u8[i] !== 13; i++) n = n * 10 + (u8[i] - 48);
   lineEnd = i + 2;
   return neg ? -n : n;
 }

@@ -15,6 +15,9 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 /** Where merged replies are assembled (one at a time: merging is synchronous). */
 const MERGE_SCRATCH = new ReplyWriter(16 * 1024);
 
+/** Reply numbers travel as int32 in frames (negative ones are internal): they wrap at 2^31. */
+const SEQ_MASK = 0x7fffffff;
+
 export const enum ReplyMode {
   On = 0,
   Off = 1,
@@ -57,7 +60,8 @@ export class ReplyOrder {
 
   /** Takes the sequence number of a new command. */
   takeSeq(): number {
-    const seq = this.nextSeq++;
+    const seq = this.nextSeq;
+    this.nextSeq = (seq + 1) & SEQ_MASK;
     if (this.replyMode !== ReplyMode.On) {
       (this.silent ??= new Set()).add(seq);
       if (this.replyMode === ReplyMode.Skip) this.replyMode = ReplyMode.On;
@@ -67,17 +71,25 @@ export class ReplyOrder {
 
   /** The reply of command `seq`, at the head, was written straight into `out`. */
   wroteInPlace(seq: number): void {
-    if (seq === this.outSeq) this.outSeq++;
+    if (seq === this.outSeq) this.advance(1);
+  }
+
+  /** The head moves past `n` replies; the numbers CLIENT REPLY silenced among them are forgotten. */
+  private advance(n: number): void {
+    for (let i = 0; i < n; i++) {
+      if (this.silent !== null) this.silent.delete(this.outSeq);
+      this.outSeq = (this.outSeq + 1) & SEQ_MASK;
+    }
   }
 
   /** Drops the reply of the command being run (CLIENT REPLY OFF/SKIP answer nothing). */
   silenceCurrent(): void {
-    (this.silent ??= new Set()).add(this.nextSeq - 1);
+    (this.silent ??= new Set()).add((this.nextSeq - 1) & SEQ_MASK);
   }
 
   /** CLIENT REPLY ON answers although it was sent while replies were off. */
   unsilenceCurrent(): void {
-    this.silent?.delete(this.nextSeq - 1);
+    this.silent?.delete((this.nextSeq - 1) & SEQ_MASK);
   }
 
   /**
@@ -88,7 +100,7 @@ export class ReplyOrder {
   replyNow(seq: number, bytes: Uint8Array, off: number, len: number, stable = false): void {
     if (seq === this.outSeq) {
       this.write(bytes, off, len);
-      this.outSeq++;
+      this.advance(1);
       if (this.pending.size > 0) this.flushPending();
     } else {
       const kept = stable && off === 0 && len === bytes.length ? bytes : bytes.slice(off, off + len);
@@ -115,7 +127,7 @@ export class ReplyOrder {
       if (seq === this.outSeq) {
         this.write(u8, off, len);
         if (!partial) {
-          this.outSeq += span;
+          this.advance(span);
           if (this.pending.size > 0) this.flushPending();
         }
       } else if (span === 1) {
@@ -144,7 +156,7 @@ export class ReplyOrder {
         // At the head: write the merged reply straight out, no copy kept.
         this.pending.delete(seq);
         this.write(w.buf, 0, w.len);
-        this.outSeq++;
+        this.advance(1);
         if (this.pending.size > 0) this.flushPending();
         return;
       }
@@ -166,7 +178,7 @@ export class ReplyOrder {
       slot.chunks.length = 0;
       if (!slot.complete) return;
       this.pending.delete(this.outSeq);
-      this.outSeq += slot.span ?? 1;
+      this.advance(slot.span ?? 1);
     }
   }
 
@@ -183,7 +195,6 @@ export class ReplyOrder {
 
   /** Takes what accumulated for the socket (null when nothing did). */
   takeOutput(): Buffer | null {
-    if (this.silent !== null) for (const s of this.silent) if (s < this.outSeq) this.silent.delete(s);
     if (this.out.len === 0) return null;
     const buf = this.out.take();
     if (this.out.buf.length > 1 << 20) this.out.buf = new Uint8Array(4096);

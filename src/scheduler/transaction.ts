@@ -131,7 +131,7 @@ function lockAnswer(r: Uint8Array): LockAnswer {
  */
 export async function acquire(hops: Hops, caller: Caller, plan: LockPlan, shards: number[], txid: number): Promise<boolean> {
   const flags = (plan.wide ? REQ_WIDE : 0) | (shards.length === 1 ? REQ_LOCK_ONE : 0);
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     const answers = await Promise.all(shards.map((s) => hops.request(s, OP_LOCK | (flags << 16), 0, plan.keys.get(s) ?? [], txid, caller.conn)));
     let refused = false;
     let dirty = false;
@@ -144,9 +144,11 @@ export async function acquire(hops: Hops, caller: Caller, plan: LockPlan, shards
       caller.onLocked?.();
       return dirty;
     }
-    // Let go of what was granted, so the older transaction in the way can finish.
+    // Let go of what was granted, so the older transaction in the way can finish; ask
+    // again at once, then, if it is still in the way, after a pause that grows to 4 ms.
     release(hops, caller, shards, txid);
-    await new Promise((r) => setImmediate(r));
+    if (attempt < 3) await new Promise((r) => setImmediate(r));
+    else await new Promise((r) => setTimeout(r, Math.min(4, 1 << (attempt - 3))));
   }
 }
 

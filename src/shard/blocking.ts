@@ -11,6 +11,16 @@
  * UNBLOCKED error. Keys are fingerprints (scheduler/fingerprint.ts).
  */
 
+/** What became of a waiter run again because one of its keys was written. */
+export const enum Retry {
+  /** It was answered: it leaves every key's queue. */
+  Served = 0,
+  /** Another shard answered it (its claim was taken): it leaves, answering nothing. */
+  Dropped = 1,
+  /** It still waits (the key is empty, holds another type, or is locked by a transaction for now). */
+  Waiting = 2,
+}
+
 /** What a blocked command answers when it times out. */
 export const enum TimeoutReply {
   NullArray = 0,
@@ -94,11 +104,14 @@ export class BlockingRegistry {
   }
 
   /**
-   * Serves waiters of the ready keys, first blocked first served. `tryServe`
-   * runs a waiter's command again and says whether it was answered. A key
-   * made ready while serving (BLMOVE pushing to another key) is served too.
+   * Serves waiters of the ready keys, first blocked first served. `retry`
+   * runs a waiter's command again. Every waiter of a ready key is tried, in
+   * the order they blocked: one that still waits (say a BLPOP on a key that
+   * now holds a sorted set) does not keep the ones behind it (a BZPOPMIN)
+   * from being served, as in Redis. A key made ready while serving (BLMOVE
+   * pushing to another key) is served too.
    */
-  serve(tryServe: (w: Waiter) => boolean): void {
+  serve(retry: (w: Waiter) => Retry): void {
     while (this.ready.length > 0) {
       const key = this.ready.shift()!;
       this.readySet.delete(key);
@@ -106,8 +119,7 @@ export class BlockingRegistry {
       if (list === undefined) continue;
       for (const w of [...list]) {
         if (this.byConn.get(w.conn) !== w) continue;
-        if (tryServe(w)) this.remove(w);
-        else break; // the key cannot serve the next one either
+        if (retry(w) !== Retry.Waiting) this.remove(w);
       }
     }
   }

@@ -36,7 +36,7 @@ import {
   pad4,
   requestFrame,
 } from '../transport/frames.js';
-import { BlockingRegistry, TimeoutReply, type Waiter } from './blocking.js';
+import { BlockingRegistry, Retry, TimeoutReply, type Waiter } from './blocking.js';
 import { bytesEqual } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
@@ -222,7 +222,7 @@ export class Shard {
       x.r = out;
       x.streamBulk = null;
     }
-    const answered = this.execute(id, flags, db, null);
+    const answered = this.execute(id, flags, db, null) === Retry.Served;
     if (out !== null) {
       out.base = 0;
       x.r = this.writer;
@@ -236,7 +236,7 @@ export class Shard {
   // ---- execution ---------------------------------------------------------------
 
   /** Runs a frame; `retry` is a blocked client's command run again (if it would block again, it keeps waiting silently). */
-  private execFrame(u8: Uint8Array, i32: Int32Array, p: number, from: number, retry: Waiter | null): boolean {
+  private execFrame(u8: Uint8Array, i32: Int32Array, p: number, from: number, retry: Waiter | null): Retry {
     const b = p >> 2;
     this.conn = i32[b];
     this.seq = i32[b + 1];
@@ -270,16 +270,13 @@ export class Shard {
     x.len = this.argLen;
     x.argc = argc;
     const id = w2 & 0xffff;
-    const answered = this.execute(id, flags, dbWord & 0xff, retry);
+    const outcome = this.execute(id, flags, dbWord & 0xff, retry);
     this.afterCommand(retry);
-    return answered;
+    return outcome;
   }
 
-  /**
-   * Runs the command whose arguments are set in `exec`. Returns whether it
-   * was answered (false: it blocked, or was dropped).
-   */
-  private execute(id: number, flags: number, db: number, retry: Waiter | null): boolean {
+  /** Runs the command whose arguments are set in `exec`: answered, dropped (another shard answered its client), or waiting. */
+  private execute(id: number, flags: number, db: number, retry: Waiter | null): Retry {
     const x = this.exec;
     const w = x.r;
     x.db = db;
@@ -307,7 +304,7 @@ export class Shard {
       w.reset();
       this.emitNone();
       x.blockOn = null;
-      return false;
+      return Retry.Dropped;
     }
     // (Read through a cast: TypeScript does not see that the handler may have set it.)
     const blockOn = x.blockOn as Exec['blockOn'];
@@ -331,7 +328,7 @@ export class Shard {
         });
       }
       x.blockOn = null;
-      return false;
+      return Retry.Waiting;
     }
     // A reply written straight into a connection's buffer is already where it goes.
     if (w === this.writer) {
@@ -340,7 +337,7 @@ export class Shard {
       this.squashable = false;
     }
     if (id < OP_BASE && this.blocked.size > 0 && this.cmds.keys[id].write) this.signalWritten(id, db);
-    return true;
+    return Retry.Served;
   }
 
   /** After a command: frames waiting for released locks run, then clients blocked on written keys are served. */
@@ -348,9 +345,17 @@ export class Shard {
     if (this.afterReply) {
       this.afterReply = false;
       this.locks.release(this.runParked);
+      // Waiters put off while a transaction held their keys get their chance now.
+      if (this.deferredWaits.size > 0) {
+        for (const fp of this.deferredWaits) this.blocked.signal(fp);
+        this.deferredWaits.clear();
+      }
     }
     if (this.blocked.hasReady && retry === null) this.blocked.serve(this.serveWaiter);
   }
+
+  /** Keys of waiters that could not be tried because a transaction held their keys. */
+  private readonly deferredWaits = new Set<number>();
 
   /** The lock fingerprints a frame touches, and whether it spans the keyspace. */
   private frameKeys(u8: Uint8Array, i32: Int32Array, p: number, id: number, flags: number): { fps: number[]; global: boolean } {
@@ -451,10 +456,24 @@ export class Shard {
     for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.blocked.signal(fingerprint(db, x.u8, x.off[k], x.len[k]));
   }
 
-  /** Runs a blocked client's command again; true if it was answered. */
-  private readonly serveWaiter = (w: Waiter): boolean => {
+  /**
+   * Runs a blocked client's command again. While a transaction holds any of
+   * the keys it would touch (its destination too), it waits until the
+   * transaction unlocks: a waiter is served between transactions, never in
+   * the middle of one, as Redis serves blocked clients after EXEC.
+   */
+  private readonly serveWaiter = (w: Waiter): Retry => {
     const f = w.frame;
-    return this.execFrame(f, new Int32Array(f.buffer, f.byteOffset, f.length >> 2), 0, w.from, w);
+    const i32 = new Int32Array(f.buffer, f.byteOffset, f.length >> 2);
+    if (!this.locks.idle) {
+      const id = i32[2] & 0xffff;
+      const { fps, global } = this.frameKeys(f, i32, 0, id, i32[2] >>> 16);
+      if (this.locks.blocked(fps, global, 0, 0)) {
+        for (const fp of w.fps) this.deferredWaits.add(fp);
+        return Retry.Waiting;
+      }
+    }
+    return this.execFrame(f, i32, 0, w.from, w);
   };
 
   /** Answers the blocked clients whose timeout has passed; returns the next deadline (0: none). */

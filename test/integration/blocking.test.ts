@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForBlocked, waitForUnblocked } from '../helpers/blocked.js';
+import { oneKeyPerShard } from '../helpers/shards.js';
 import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
 
 const clients: RawClient[] = [];
@@ -194,6 +195,38 @@ describe('blocking list commands, redis-server vs Shoal', () => {
     });
   });
 
+  it('serves a blocked client after a transaction, seeing its end state, never in the middle of it', async () => {
+    await same(async (port) => {
+      const admin = await connect(port);
+      await admin.callText('DEL', '{x}k');
+      const w = await connect(port);
+      await w.write(cmd('BLPOP', '{x}k', '0.3'));
+      await waitForBlocked(admin, 1);
+      // RPUSH then LPOP in one EXEC: the element never reaches the waiter.
+      const out = [await admin.callText('MULTI'), await admin.callText('RPUSH', '{x}k', 'a'), await admin.callText('LPOP', '{x}k'), await admin.callText('EXEC')];
+      out.push((await w.readReply(3000)).toString());
+      return out;
+    });
+  });
+
+  it('tries every client blocked on a key: one waiting for another type does not stop the others', async () => {
+    await same(async (port) => {
+      const admin = await connect(port);
+      await admin.callText('DEL', '{t}k');
+      const lists = await connect(port);
+      const zsets = await connect(port);
+      await lists.write(cmd('BLPOP', '{t}k', '0.3'));
+      await waitForBlocked(admin, 1);
+      await zsets.write(cmd('BZPOPMIN', '{t}k', '2'));
+      await waitForBlocked(admin, 2);
+      const out = [await admin.callText('ZADD', '{t}k', '1', 'm')];
+      out.push((await zsets.readReply(3000)).toString());
+      out.push((await lists.readReply(3000)).toString());
+      out.push(await admin.callText('EXISTS', '{t}k'));
+      return out;
+    });
+  });
+
   describe('with keys on different shards', () => {
     // "a" and "b" hash to different shards of 4 (test/helpers/shards.ts).
     it('pops the first non-empty key at once, in argument order', async () => {
@@ -343,6 +376,25 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         out.push((await w2.readReply(3000)).toString());
         out.push(await admin.callText('EXISTS', 'c'));
         await admin.callText('DEL', 'a', 'b', 'c', 'd');
+        return out;
+      });
+    });
+
+    it('a client answered on another shard leaves this one, and the next client here is served', async () => {
+      const [x1, x3] = oneKeyPerShard('srv', 4).slice(0, 2);
+      await same(async (port) => {
+        const admin = await connect(port);
+        await admin.callText('DEL', x1!, x3!);
+        const w1 = await connect(port);
+        const w2 = await connect(port);
+        await w1.write(cmd('BLPOP', x1!, x3!, '2'));
+        await waitForBlocked(admin, 1);
+        await w2.write(cmd('BLPOP', x3!, '2'));
+        await waitForBlocked(admin, 2);
+        const out = [await admin.callText('MULTI'), await admin.callText('RPUSH', x1!, 'x'), await admin.callText('RPUSH', x3!, 'y'), await admin.callText('EXEC')];
+        out.push((await w1.readReply(3000)).toString());
+        out.push((await w2.readReply(3000)).toString());
+        out.push(await admin.callText('LLEN', x3!));
         return out;
       });
     });

@@ -1,12 +1,13 @@
 /**
  * BlockingRegistry (src/shard/blocking.ts): clients blocked in a shard, a
  * FIFO of waiters per key fingerprint. First blocked, first served per key;
- * a waiter on several keys is served once and leaves every queue; serving a
- * key stops at the first waiter it cannot serve; keys made ready while
+ * a waiter on several keys is served once and leaves every queue; every
+ * waiter of a ready key is tried (one that cannot be served does not stop
+ * the ones behind it); a dropped waiter leaves; keys made ready while
  * serving are served in the same pass; deadlines expire oldest first.
  */
 import { describe, expect, it } from 'vitest';
-import { BlockingRegistry, TimeoutReply, type Waiter } from '../../src/shard/blocking.js';
+import { BlockingRegistry, Retry, TimeoutReply, type Waiter } from '../../src/shard/blocking.js';
 
 function waiter(conn: number, fps: number[], deadline = 0, seq = 0): Waiter {
   return {
@@ -33,17 +34,17 @@ class Lists {
     this.items.set(fp, (this.items.get(fp) ?? 0) + n);
   }
 
-  tryServe = (w: Waiter): boolean => {
+  tryServe = (w: Waiter): Retry => {
     this.tried.push(w.conn);
     for (const k of w.fps) {
       const n = this.items.get(k) ?? 0;
       if (n > 0) {
         this.items.set(k, n - 1);
         this.served.push(w.conn);
-        return true;
+        return Retry.Served;
       }
     }
-    return false;
+    return Retry.Waiting;
   };
 }
 
@@ -69,18 +70,40 @@ describe('BlockingRegistry', () => {
     expect(r.waitsOn(10)).toBe(false);
   });
 
-  it('stops serving a key at the first waiter it cannot serve', () => {
+  it('tries every waiter of a key in order; one that cannot be served does not stop the others', () => {
     const r = new BlockingRegistry();
     for (const c of [1, 2, 3]) r.add(waiter(c, [10]));
     const l = new Lists();
     l.push(10, 1);
     r.signal(10);
     r.serve(l.tryServe);
-    // 1 is served, 2 is tried and cannot be: 3 is not even tried.
+    // 1 is served; 2 and 3 are tried (the key is empty now) and keep waiting.
     expect(l.served).toEqual([1]);
-    expect(l.tried).toEqual([1, 2]);
+    expect(l.tried).toEqual([1, 2, 3]);
     expect(r.size).toBe(2);
     expect(r.waitsOn(10)).toBe(true);
+    // A waiter the retry cannot serve (another type, say) keeps its place; the one behind it is served.
+    const r2 = new BlockingRegistry();
+    r2.add(waiter(1, [10]));
+    r2.add(waiter(2, [10]));
+    r2.signal(10);
+    const served: number[] = [];
+    r2.serve((w) => (w.conn === 1 ? Retry.Waiting : (served.push(w.conn), Retry.Served)));
+    expect(served).toEqual([2]);
+    expect(r2.byConnection(1)).toBeDefined();
+    expect(r2.byConnection(2)).toBeUndefined();
+  });
+
+  it('removes a dropped waiter (answered by another shard) and serves the next', () => {
+    const r = new BlockingRegistry();
+    r.add(waiter(1, [10]));
+    r.add(waiter(2, [10]));
+    r.signal(10);
+    const served: number[] = [];
+    r.serve((w) => (w.conn === 1 ? Retry.Dropped : (served.push(w.conn), Retry.Served)));
+    expect(served).toEqual([2]);
+    expect(r.size).toBe(0);
+    expect(r.waitsOn(10)).toBe(false);
   });
 
   it('serves a waiter on several keys once, and removes it from every key', () => {
@@ -124,13 +147,13 @@ describe('BlockingRegistry', () => {
     const order: number[] = [];
     r.signal(10);
     r.serve((w) => {
-      const ok = l.tryServe(w);
+      const ok = l.tryServe(w) === Retry.Served;
       if (ok) order.push(w.conn);
       if (ok && w.conn === 1) {
         l.push(20);
         r.signal(20);
       }
-      return ok;
+      return ok ? Retry.Served : Retry.Waiting;
     });
     expect(order).toEqual([1, 2]);
     expect(r.size).toBe(0);
@@ -145,7 +168,7 @@ describe('BlockingRegistry', () => {
     const served: number[] = [];
     r.signal(10);
     r.serve((w) => {
-      if (items === 0) return false;
+      if (items === 0) return Retry.Waiting;
       items--;
       served.push(w.conn);
       // Serving 1 pushes to the same key again (a rotation onto itself).
@@ -153,7 +176,7 @@ describe('BlockingRegistry', () => {
         items++;
         r.signal(10);
       }
-      return true;
+      return Retry.Served;
     });
     expect(served).toEqual([1, 2]);
     expect(r.size).toBe(0);
@@ -174,7 +197,7 @@ describe('BlockingRegistry', () => {
     const tried: number[] = [];
     r.serve((w) => {
       tried.push(w.conn);
-      return false;
+      return Retry.Waiting;
     });
     // Signalled twice, served (tried) once.
     expect(tried).toEqual([1]);
@@ -193,7 +216,7 @@ describe('BlockingRegistry', () => {
     const tried: number[] = [];
     r.serve((x) => {
       tried.push(x.conn);
-      return true;
+      return Retry.Served;
     });
     expect(tried).toEqual([]);
     expect(r.hasReady).toBe(false);

@@ -426,7 +426,7 @@ describe('ReplyOrder: CLIENT REPLY OFF / SKIP', () => {
     expect(out(ro)).toBe(':a\r\n');
   });
 
-  it('forgets silenced numbers only once they passed, when the output is taken', () => {
+  it('forgets silenced numbers once their replies passed', () => {
     const ro = new ReplyOrder();
     ro.replyMode = ReplyMode.Skip;
     const s = ro.takeSeq();
@@ -435,9 +435,23 @@ describe('ReplyOrder: CLIENT REPLY OFF / SKIP', () => {
     // Not answered yet: still silenced.
     expect(ro.sendsAll).toBe(false);
     replyNow(ro, s, '+x\r\n');
-    expect(ro.sendsAll).toBe(false);
-    expect(out(ro)).toBe('');
     expect(ro.sendsAll).toBe(true);
+    expect(out(ro)).toBe('');
+  });
+
+  it('keeps order across the wrap of reply numbers at 2^31 (frames carry them as int32)', () => {
+    const ro = new ReplyOrder();
+    ro.nextSeq = ro.outSeq = 0x7ffffffe;
+    const a = ro.takeSeq();
+    const b = ro.takeSeq();
+    const c = ro.takeSeq();
+    expect([a, b, c]).toEqual([0x7ffffffe, 0x7fffffff, 0]);
+    replyNow(ro, c, '+c\r\n');
+    replyNow(ro, b, '+b\r\n');
+    expect(out(ro)).toBe('');
+    replyNow(ro, a, '+a\r\n');
+    expect(out(ro)).toBe('+a\r\n+b\r\n+c\r\n');
+    expect(ro.idle).toBe(true);
   });
 });
 
