@@ -71,7 +71,7 @@ const COUNT_ARG = bytes('COUNT');
 export const NIL_ARRAY = bytes('*-1\r\n');
 export const NIL3 = bytes('_\r\n');
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);
@@ -83,7 +83,7 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-export function bulkOf(v: Uint8Array): Uint8Array {
+function bulkOf(v: Uint8Array): Uint8Array {
   return concatBytes(bytes(`$${v.length}\r\n`), v, bytes('\r\n'));
 }
 

@@ -32,7 +32,7 @@ const ALL: Record<string, ShardHandler> = {
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();
-export const SHARD_HANDLERS: readonly ShardHandler[] = SHARD_HANDLER_NAMES.map((n) => ALL[n]);
+const SHARD_HANDLERS: readonly ShardHandler[] = SHARD_HANDLER_NAMES.map((n) => ALL[n]);
 const IDS = new Map(SHARD_HANDLER_NAMES.map((n, i) => [n, i]));
 
 /** The id carried in request frames for a shard command, or -1. */
@@ -67,7 +67,7 @@ function keysByName(): Map<string, HandlerKeys> {
 }
 
 const BY_NAME = keysByName();
-export const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
+const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
   (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false, write: false },
 );
 

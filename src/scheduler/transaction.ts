@@ -47,7 +47,7 @@ export interface Caller {
 }
 
 /** A lock key on the wire: the database as one byte, then the key. */
-export function lockArg(db: number, key: Uint8Array): Uint8Array {
+function lockArg(db: number, key: Uint8Array): Uint8Array {
   const out = new Uint8Array(key.length + 1);
   out[0] = db;
   out.set(key, 1);

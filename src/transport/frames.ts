@@ -89,10 +89,6 @@ export function connSlot(key: number): number {
   return key & (MAX_SLOTS_PER_THREAD - 1);
 }
 
-export function connThread(key: number): number {
-  return key >>> CONN_THREAD_SHIFT;
-}
-
 // ---- internal operations ----------------------------------------------------
 
 /** Handler ids from here up are internal operations, not commands. */

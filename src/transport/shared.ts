@@ -21,7 +21,7 @@ const enum Word {
 }
 
 /** Claim words for blocking commands registered on several shards. */
-export const CLAIM_WORDS = 1 << 16;
+const CLAIM_WORDS = 1 << 16;
 
 /** Total ring memory is about this much, whatever the thread count (within the bounds below). */
 const RING_BUDGET = 64 * 1024 * 1024;
@@ -29,7 +29,7 @@ const RING_MIN = 64 * 1024;
 const RING_MAX = 4 * 1024 * 1024;
 
 /** Ring capacity for `threads` threads: N·(N−1) rings share the budget (64 threads: 4032 rings of 64 KiB). */
-export function ringBytes(threads: number): number {
+function ringBytes(threads: number): number {
   if (threads < 2) return RING_MIN;
   const each = RING_BUDGET / (threads * (threads - 1));
   let cap = RING_MIN;
