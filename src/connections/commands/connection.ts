@@ -260,9 +260,14 @@ function clientKill(f: FrontCall): void {
   f.later(askThreads<number>(f.thread, 'kill', { filter }), (w, counts) => w.int(counts.reduce((a, b) => a + b, 0)));
 }
 
+/** Redis's addReplySubcommandSyntaxError: names the subcommand as the client typed it. */
+function subcommandSyntaxError(f: FrontCall): void {
+  f.error(`ERR unknown subcommand or wrong number of arguments for '${cString(f.arg(1)).slice(0, 128)}'. Try CLIENT HELP.`);
+}
+
 /** CLIENT PAUSE timeout [WRITE|ALL]: every thread holds the commands the mode names until the time passes. */
 function clientPause(f: FrontCall): void {
-  if (f.argc > 4) return f.error("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.");
+  if (f.argc > 4) return subcommandSyntaxError(f);
   const t = f.arg(2);
   if (!/^-?\d+$/.test(t) || t.length > 19 || !Number.isSafeInteger(Number(t))) return f.error('ERR timeout is not an integer or out of range');
   const ms = Number(t);
@@ -352,7 +357,7 @@ function clientUnblock(f: FrontCall): void {
     if (f.argIs(3, 'timeout')) mode = 'timeout';
     else if (f.argIs(3, 'error')) mode = 'error';
     else return f.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
-  } else if (f.argc > 4) return f.error('ERR syntax error');
+  } else if (f.argc > 4) return subcommandSyntaxError(f);
   f.later(askThreads<number>(f.thread, 'unblock', { id: Number(id), mode }), (w, answers) => w.int(answers.some((n) => n === 1) ? 1 : 0));
 }
 
