@@ -56,6 +56,13 @@ export class Connection extends ReplyOrder {
   blockedClaim = -1;
   /** BLMOVE across shards waits through an internal request: its sequence number (negative), or 0. */
   blockedInternal = 0;
+  /**
+   * A CLIENT UNBLOCK that came while a blocking command across shards was
+   * still checking its keys (blocked, but on no shard yet): it is carried
+   * out once the command registers, or answered 0 if the command answers
+   * without waiting.
+   */
+  pendingUnblock: { mode: 'timeout' | 'error'; resolve: (n: number) => void } | null = null;
 
   constructor(
     readonly id: number,
