@@ -34,6 +34,8 @@ export class Connection extends ReplyOrder {
   closeAfterWrite = false;
   /** Parsing stopped (backpressure, or a command the next ones must wait for); resumes later. */
   paused = false;
+  /** Its next command is held by CLIENT PAUSE (Redis shows such a client blocked: flags=b). */
+  pauseHeld = false;
   /** Commands seen (CLIENT LIST's `cmd`, stats). */
   commands = 0;
   /** Commands queued since MULTI (arguments packed, command resolved), or null outside MULTI. */
