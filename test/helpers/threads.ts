@@ -155,6 +155,19 @@ export class ThreadPool {
     return this.free.splice(i, 1)[0];
   }
 
+  /** Every client on `thread` (mod the server's threads) not taken yet. */
+  takeAll(thread: number): SpreadClient[] {
+    const t = thread % this.threads;
+    const mine = this.free.filter((c) => c.thread === t);
+    for (const c of mine) this.free.splice(this.free.indexOf(c), 1);
+    return mine;
+  }
+
+  /** Returns a taken client to the pool. */
+  giveBack(c: SpreadClient): void {
+    this.free.unshift(c);
+  }
+
   /** Every client not taken yet. */
   rest(): SpreadClient[] {
     return this.free.splice(0);
