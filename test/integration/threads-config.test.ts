@@ -136,7 +136,7 @@ describe('timeout closes idle clients on every thread', () => {
         lastReply.set(s.client, Date.now());
       }
       for (let i = 0; i < 4; i++) await blocked[i].client.write(`*3\r\n$5\r\nBLPOP\r\n$${keys[i].length}\r\n${keys[i]}\r\n$1\r\n0\r\n`);
-      // The active clients talk every 200 ms while the idle ones are closed.
+      // The active clients talk every 100 ms while the idle ones are closed.
       let talking = true;
       const talks = Promise.all(
         active.map(async (s) => {
@@ -144,7 +144,7 @@ describe('timeout closes idle clients on every thread', () => {
           while (talking) {
             expect(await s.client.callText('PING')).toBe('+PONG\r\n');
             n++;
-            await sleep(200);
+            await sleep(100);
           }
           return n;
         }),

@@ -269,13 +269,14 @@ describe('CLIENT KILL across threads', () => {
     const old = await connectSpread(shoal.port, 4, THREADS);
     for (const s of old) opened.push(s.client);
     expect(threadsOf(old)).toEqual([0, 1, 2, 3]);
-    await sleep(2200);
+    // Margins both ways: the old ones are over 3 s old, the young ones (connected just now) under 2.
+    await sleep(3200);
     const young = await connectSpread(shoal.port, 4, THREADS);
     for (const s of young) opened.push(s.client);
     expect(threadsOf(young)).toEqual([0, 1, 2, 3]);
     const admin = young[0].client;
     await waitClientCount(admin, 8);
-    expect(await admin.callText('CLIENT', 'KILL', 'MAXAGE', '1')).toBe(':4\r\n');
+    expect(await admin.callText('CLIENT', 'KILL', 'MAXAGE', '2')).toBe(':4\r\n');
     for (const s of old) expect(await s.client.waitClosed(5000)).toBe(true);
     for (const s of young) expect(await s.client.callText('PING')).toBe('+PONG\r\n');
     expect(await admin.callText('CLIENT', 'KILL', 'MAXAGE', '1000')).toBe(':0\r\n');
@@ -450,7 +451,7 @@ describe('CLIENT PAUSE across threads', () => {
       out.push(await reader.client.callText('MGET', k0, k1, k2, k3));
 
       // Until the pause ends by itself; a shorter pause asked meanwhile does not shorten it.
-      out.push(await pauser.client.callText('CLIENT', 'PAUSE', '1500', 'WRITE'));
+      out.push(await pauser.client.callText('CLIENT', 'PAUSE', '3000', 'WRITE'));
       out.push(await observer.client.callText('CLIENT', 'PAUSE', '10', 'WRITE'));
       await writer.client.write(resp('SET', k1, 'later'));
       out.push(await repliesWithin(writer.client, 300));
@@ -459,7 +460,7 @@ describe('CLIENT PAUSE across threads', () => {
       out.push(await reader.client.callText('GET', k1));
       out.push(await blockedClients());
       // A WRITE pause made ALL by a later, shorter ALL pause holds reads too.
-      out.push(await pauser.client.callText('CLIENT', 'PAUSE', '1500', 'WRITE'));
+      out.push(await pauser.client.callText('CLIENT', 'PAUSE', '3000', 'WRITE'));
       out.push(await observer.client.callText('CLIENT', 'PAUSE', '10', 'ALL'));
       await reader.client.write(resp('GET', k1));
       out.push(await repliesWithin(reader.client, 300));
@@ -474,7 +475,7 @@ describe('CLIENT PAUSE across threads', () => {
       if (threads > 1) expect(threadsOf([pauser, a, b, observer])).toEqual([0, 1, 2, 3]);
       const key = keyOn('pa', 2);
       await pauser.client.callText('SET', key, 'before');
-      out.push(await pauser.client.callText('CLIENT', 'PAUSE', '1000', 'ALL'));
+      out.push(await pauser.client.callText('CLIENT', 'PAUSE', '2500', 'ALL'));
       await a.client.write(resp('GET', key));
       await b.client.write(resp('PING'));
       await pauser.client.write(resp('PING'));
