@@ -633,6 +633,8 @@ describe('a stuck client does not hold up clients of other threads', () => {
       }),
     );
     // The stuck clients are still stuck (nothing was lost or answered early).
+    const [after] = await clientList(admin, 'ID', String(reader.id));
+    expect(Number(parseClientLine(after).omem)).toBeGreaterThan(8 << 20);
     expect(await admin.callText('EXISTS', stalledKey)).toBe(':0\r\n');
     expect(staller.client.buffered).toBe(0);
 
