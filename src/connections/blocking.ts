@@ -39,7 +39,29 @@ export class BlockedClients {
     c.blockedShards = [];
     c.blockedClaim = -1;
     c.blockedInternal = 0;
+    this.settlePending(c, 0);
     if (!c.closed) this.resume(c);
+  }
+
+  /**
+   * A blocking command across shards has sent its registrations (or its
+   * internal wait) to `c.blockedShards`: an UNBLOCK that came meanwhile goes
+   * now. It is sent after the registrations have been queued (the rest of
+   * the command's turn is synchronous), and each shard reads its frames from
+   * this thread in order, so it finds the waiter.
+   */
+  registered(c: Connection): void {
+    const pending = c.pendingUnblock;
+    if (pending === null) return;
+    c.pendingUnblock = null;
+    queueMicrotask(() => void this.unblock(c, pending.mode).then(pending.resolve));
+  }
+
+  private settlePending(c: Connection, n: number): void {
+    const pending = c.pendingUnblock;
+    if (pending === null) return;
+    c.pendingUnblock = null;
+    pending.resolve(n);
   }
 
   /**
@@ -49,11 +71,18 @@ export class BlockedClients {
    */
   closed(c: Connection): void {
     for (const s of c.blockedShards) this.unblockFrame(s, c, [UNBLOCK_NAME, DROP]);
+    this.settlePending(c, 0);
   }
 
   /** CLIENT UNBLOCK of a client of this thread: resolves 1 if it was blocked (and is now answered), else 0. */
   async unblock(target: Connection, mode: 'timeout' | 'error'): Promise<number> {
-    if (target.blockedShards.length === 0) return 0;
+    if (target.blockedShards.length === 0) {
+      if (target.blockedSeq < 0 || target.closed) return 0;
+      // Blocked (CLIENT LIST shows it so) but on no shard yet: a command across shards
+      // still checking its keys under locks. It registers, or answers at once (then 0).
+      if (target.pendingUnblock !== null) return 0;
+      return new Promise((resolve) => (target.pendingUnblock = { mode, resolve }));
+    }
     const answers = await Promise.all(
       target.blockedShards.map((s) => this.ctx.request(s, OP_UNBLOCK, 0, [UNBLOCK_NAME, mode === 'error' ? ERROR_MODE : TIMEOUT_MODE], 0, target.key)),
     );

@@ -47,7 +47,7 @@ export function matches(c: Connection, f: ClientFilter, now: number): boolean {
  * asking client, the last one for others.
  */
 export function clientLine(c: Connection, thread: number, cmd: string, now: number): string {
-  const flags = (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') + (c.blockedSeq >= 0 ? 'b' : '') || 'N';
+  const flags = (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') + (c.blockedSeq >= 0 || c.pauseHeld ? 'b' : '') || 'N';
   const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
   const multi = c.multi === null ? -1 : c.multi.length;
   return (

@@ -12,6 +12,15 @@ import { askThreads, clientLine, type ClientFilter } from './clients-view.js';
 import { dbIndexError, parseDb } from '../commands/db-index.js';
 import { RespMap } from '../protocol/resp-value.js';
 import { PauseMode } from '../transport/shared.js';
+import { parseInt64 } from '../util/numbers.js';
+import { cString } from '../util/bytes.js';
+
+/** An argument as Redis's string2ll reads it (no '+', no leading zeros, within int64), or null. */
+function int64Arg(f: FrontCall, i: number): bigint | null {
+  const b = f.argBytes(i);
+  const v = parseInt64(b, 0, b.length);
+  return v === null ? null : BigInt(v);
+}
 
 const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 
@@ -187,9 +196,10 @@ function clientList(f: FrontCall): void {
     } else if (f.argIs(j, 'id') && j + 1 < f.argc) {
       const ids: number[] = [];
       for (j++; j < f.argc; j++) {
-        const s = f.arg(j);
-        if (!/^\d+$/.test(s) || Number(s) <= 0) return f.error('ERR Invalid client ID');
-        ids.push(Number(s));
+        // Any int64 (Redis 7.0): ids of 0 or below just match nothing.
+        const id = int64Arg(f, j);
+        if (id === null) return f.error('ERR Invalid client ID');
+        ids.push(Number(id));
       }
       filter.ids = ids;
     } else {
@@ -224,11 +234,16 @@ function clientKill(f: FrontCall): void {
     if (j + 1 >= f.argc) return f.error('ERR syntax error');
     const v = f.arg(j + 1);
     if (f.argIs(j, 'id')) {
-      if (!/^\d+$/.test(v) || Number(v) <= 0) return f.error('ERR client-id should be greater than 0');
-      filter.ids = [Number(v)];
+      const id = int64Arg(f, j + 1);
+      if (id === null || id <= 0n) return f.error('ERR client-id should be greater than 0');
+      filter.ids = [Number(id)];
     } else if (f.argIs(j, 'addr')) filter.addr = v;
     else if (f.argIs(j, 'laddr')) filter.laddr = v;
-    else if (f.argIs(j, 'user')) filter.user = v;
+    else if (f.argIs(j, 'user')) {
+      // There are no ACL users besides "default": any other name is unknown, as Redis says.
+      if (v !== 'default') return f.error(`ERR No such user '${cString(v)}'`);
+      filter.user = v;
+    }
     else if (f.argIs(j, 'type')) {
       const t = v.toLowerCase();
       if (!CLIENT_TYPES.includes(t)) return f.error(`ERR Unknown client type '${v}'`);
@@ -246,9 +261,14 @@ function clientKill(f: FrontCall): void {
   f.later(askThreads<number>(f.thread, 'kill', { filter }), (w, counts) => w.int(counts.reduce((a, b) => a + b, 0)));
 }
 
+/** Redis's addReplySubcommandSyntaxError: names the subcommand as the client typed it. */
+function subcommandSyntaxError(f: FrontCall): void {
+  f.error(`ERR unknown subcommand or wrong number of arguments for '${cString(f.arg(1)).slice(0, 128)}'. Try CLIENT HELP.`);
+}
+
 /** CLIENT PAUSE timeout [WRITE|ALL]: every thread holds the commands the mode names until the time passes. */
 function clientPause(f: FrontCall): void {
-  if (f.argc > 4) return f.error("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.");
+  if (f.argc > 4) return subcommandSyntaxError(f);
   const t = f.arg(2);
   if (!/^-?\d+$/.test(t) || t.length > 19 || !Number.isSafeInteger(Number(t))) return f.error('ERR timeout is not an integer or out of range');
   const ms = Number(t);
@@ -331,15 +351,15 @@ const CLIENT_HELP = [
 
 /** CLIENT UNBLOCK id [TIMEOUT|ERROR]: answers 1 if that client (on any thread) was blocked. */
 function clientUnblock(f: FrontCall): void {
-  const idText = f.arg(2);
-  if (!/^-?\d+$/.test(idText)) return f.error('ERR value is not an integer or out of range');
+  const id = int64Arg(f, 2);
+  if (id === null) return f.error('ERR value is not an integer or out of range');
   let mode: 'timeout' | 'error' = 'timeout';
   if (f.argc === 4) {
     if (f.argIs(3, 'timeout')) mode = 'timeout';
     else if (f.argIs(3, 'error')) mode = 'error';
     else return f.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
-  } else if (f.argc > 4) return f.error('ERR syntax error');
-  f.later(askThreads<number>(f.thread, 'unblock', { id: Number(idText), mode }), (w, answers) => w.int(answers.some((n) => n === 1) ? 1 : 0));
+  } else if (f.argc > 4) return subcommandSyntaxError(f);
+  f.later(askThreads<number>(f.thread, 'unblock', { id: Number(id), mode }), (w, answers) => w.int(answers.some((n) => n === 1) ? 1 : 0));
 }
 
 export function helpReply(f: FrontCall, lines: string[]): void {

@@ -32,6 +32,8 @@ export class Connection extends ReplyOrder {
   paused = false;
   /** Already in the thread's list of connections to flush this turn. */
   dirty = false;
+  /** Its next command is held by CLIENT PAUSE (Redis shows such a client blocked: flags=b). */
+  pauseHeld = false;
   /** Commands seen (CLIENT LIST's `cmd`, stats). */
   commands = 0;
   /** Commands queued since MULTI (arguments packed, command resolved), or null outside MULTI. */
@@ -54,6 +56,13 @@ export class Connection extends ReplyOrder {
   blockedClaim = -1;
   /** BLMOVE across shards waits through an internal request: its sequence number (negative), or 0. */
   blockedInternal = 0;
+  /**
+   * A CLIENT UNBLOCK that came while a blocking command across shards was
+   * still checking its keys (blocked, but on no shard yet): it is carried
+   * out once the command registers, or answered 0 if the command answers
+   * without waiting.
+   */
+  pendingUnblock: { mode: 'timeout' | 'error'; resolve: (n: number) => void } | null = null;
 
   constructor(
     readonly id: number,

@@ -180,13 +180,14 @@ export class Dispatcher implements Session {
       reject(ctx, c, e.fullName, 'NOAUTH Authentication required.');
       return true;
     }
+    // Set before a pause holds it: CLIENT LIST shows the held command, as Redis does.
+    c.lastCommand = e.fullName;
     if (this.pausedFor(c, e)) {
       // Counted again when it is delivered after the pause.
       ctx.stats.totalCommands--;
       c.commands--;
       return false;
     }
-    c.lastCommand = e.fullName;
     if (c.multi !== null && !TX_CONTROL.has(e.fullName)) {
       // Packed once here; EXEC runs the stored view with the entry already resolved.
       c.multi.push({ view: packView(p), entry: e });
@@ -227,6 +228,7 @@ export class Dispatcher implements Session {
       if (!writes) return false;
     }
     this.paused.add(c);
+    c.pauseHeld = true;
     c.paused = true;
     c.socket.pause();
     this.armPauseTimer();
@@ -250,6 +252,7 @@ export class Dispatcher implements Session {
     }
     const held = [...this.paused];
     this.paused.clear();
+    for (const c of held) c.pauseHeld = false;
     for (const c of held) this.resume(c);
   }
 

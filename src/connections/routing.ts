@@ -215,7 +215,7 @@ export class Router {
       c.busy = false;
       this.resume(c);
     };
-    const job = new Job(this.ctx, c, args, keys, seq, this.txid, !this.replaying, unhold);
+    const job = new Job(this.ctx, c, args, keys, seq, this.txid, !this.replaying, unhold, () => this.blocked.registered(c));
     const done = run(job).then(
       (reply) => {
         unhold();
@@ -257,6 +257,8 @@ class Job implements AcrossJob {
     readonly inside: number,
     readonly mayBlock: boolean,
     private readonly locksTaken: () => void,
+    /** The command has told the connection where it waits (a pending CLIENT UNBLOCK may go). */
+    private readonly waiting: () => void,
   ) {
     this.conn = c.key;
     this.db = c.db;
@@ -278,6 +280,7 @@ class Job implements AcrossJob {
   blockedOn(shards: number[], claim: number): void {
     this.c.blockedShards = shards;
     this.c.blockedClaim = claim;
+    this.waiting();
   }
 
   register(shard: number, word2: number, db: number, args: Uint8Array[], txid: number): void {

@@ -36,11 +36,20 @@ export class RawClient {
   }
 
   static connect(port: number, host = '127.0.0.1', timeoutMs = 5000): Promise<RawClient> {
+    return RawClient.open({ port, host }, `${host}:${port}`, timeoutMs);
+  }
+
+  /** Connects to a unix domain socket. */
+  static connectUnix(path: string, timeoutMs = 5000): Promise<RawClient> {
+    return RawClient.open({ path }, path, timeoutMs);
+  }
+
+  private static open(where: net.NetConnectOpts, label: string, timeoutMs: number): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host });
+      const socket = net.connect(where);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new RawClientTimeout(`connect to ${host}:${port} timed out`));
+        reject(new RawClientTimeout(`connect to ${label} timed out`));
       }, timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);

@@ -6,9 +6,10 @@
  * Shoal's command can be replaced, to validate the harness before Shoal
  * exists or to compare two redis-servers:
  *   SHOAL_CMD=redis                  → startShoal() starts a redis-server
- *   SHOAL_CMD='some command {port} {shards}'
+ *   SHOAL_CMD='some command {port} {threads}'
  *                                    → run through /bin/sh with the
- *                                      placeholders replaced
+ *                                      placeholders replaced ({shards}
+ *                                      is the same as {threads})
  * (the `cmd` option of startShoal() does the same and wins over the env.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseReply } from './resp.js';
 
 export { RawClient, rawClient, sleep } from './raw-client.js';
 export { resp, respMany, parseReply, parseOne, splitReplies, encodeReply, printable, printableCommand } from './resp.js';
@@ -45,6 +47,9 @@ export interface StartRedisOptions {
 }
 
 export interface StartShoalOptions {
+  /** Threads (each serving clients and owning one shard); passed as --threads. Default 4. */
+  threads?: number;
+  /** The old name of `threads` (--shards is an alias of --threads); `threads` wins when both are given. */
   shards?: number;
   /** Extra arguments appended to the command line. */
   args?: string[];
@@ -133,11 +138,42 @@ function pingOnce(port: number, timeoutMs: number): Promise<boolean> {
   });
 }
 
+/**
+ * Sends `INFO threads` on a fresh connection; true once a whole reply comes
+ * back. Shoal answers INFO only when every thread has answered its part,
+ * and a thread reads its ring only once it listens: so this tells that
+ * every thread accepts connections. (Thread 0 answers PING before the
+ * others have started: connections made in that window all stay on it.)
+ */
+function allThreadsAnswer(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host: HOST });
+    let got = Buffer.alloc(0);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    sock.on('connect', () => sock.write('*2\r\n$4\r\nINFO\r\n$7\r\nthreads\r\n'));
+    sock.on('data', (d) => {
+      got = Buffer.concat([got, d]);
+      const p = parseReply(got);
+      // With requirepass set there is no asking without the password: -NOAUTH has to do.
+      if (p) finish(got[0] === 0x24 /* $ */ || got.toString('latin1').startsWith('-NOAUTH'));
+    });
+    sock.on('error', () => finish(false));
+    sock.on('close', () => finish(false));
+  });
+}
+
 interface SpawnSpec {
   name: string;
   command: string;
   args: string[];
   cwd: string;
+  /** Whether every thread must answer (INFO threads) before the server counts as ready (Shoal's own command line). */
+  waitThreads?: boolean;
 }
 
 class StartupError extends Error {
@@ -219,7 +255,7 @@ async function spawnAndWait(spec: SpawnSpec, port: number, timeoutMs: number): P
     if (exited) {
       throw new StartupError(`${spec.name} exited (${exitInfo}) before answering PING: ${describe()}`, /address already in use|EADDRINUSE/i.test(out));
     }
-    if (await pingOnce(port, 1000)) break;
+    if ((await pingOnce(port, 1000)) && (!spec.waitThreads || (await allThreadsAnswer(port, 1000)))) break;
     if (Date.now() > deadline) {
       if (serverPid) killQuietly(serverPid, 'SIGKILL');
       child.kill('SIGKILL');
@@ -306,7 +342,7 @@ function shellQuote(s: string): string {
 
 /** Starts Shoal (`node dist/src/main.js`) from the repository root. */
 export async function startShoal(opts: StartShoalOptions = {}): Promise<ServerHandle> {
-  const shards = opts.shards ?? 4;
+  const threads = opts.threads ?? opts.shards ?? 4;
   const extra = opts.args ?? [];
   const timeoutMs = opts.startupTimeoutMs ?? 30_000;
   const override = opts.cmd ?? process.env.SHOAL_CMD;
@@ -324,7 +360,7 @@ export async function startShoal(opts: StartShoalOptions = {}): Promise<ServerHa
         args: [
           '-c',
           'exec ' +
-            override.replaceAll('{port}', String(port)).replaceAll('{shards}', String(shards)) +
+            override.replaceAll('{port}', String(port)).replaceAll('{threads}', String(threads)).replaceAll('{shards}', String(threads)) +
             extra.map((a) => ' ' + shellQuote(a)).join(''),
         ],
         cwd: root,
@@ -340,8 +376,9 @@ export async function startShoal(opts: StartShoalOptions = {}): Promise<ServerHa
   return startOnFreePort(
     (port) => ({
       name: 'shoal',
+      waitThreads: true,
       command: process.execPath,
-      args: [main, '--port', String(port), '--shards', String(shards), '--save', '', '--loglevel', 'warning', ...extra],
+      args: [main, '--port', String(port), '--threads', String(threads), '--save', '', '--loglevel', 'warning', ...extra],
       cwd: root,
     }),
     timeoutMs,

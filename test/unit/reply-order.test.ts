@@ -332,7 +332,7 @@ describe('ReplyOrder: squashed records', () => {
   });
 });
 
-/** What CLIENT REPLY ON|OFF|SKIP does to the connection (src/connections/commands/connection.ts clientReply). */
+/** What CLIENT REPLY ON|OFF|SKIP does to the connection (src/connections/connection-family.ts clientReply). */
 function clientReply(ro: ReplyOrder, mode: 'on' | 'off' | 'skip'): void {
   if (mode === 'on') {
     ro.replyMode = ReplyMode.On;
