@@ -1,8 +1,9 @@
 /**
  * The main thread: it holds no connection and no keyspace data. It makes the
  * memory the threads share (rings, counters, doorbells), starts one worker
- * thread per shard (thread 0 first when the port is 0, so that the others
- * bind the port it got), writes their log lines, and stops them.
+ * thread per shard and, once all are built, has them listen (thread 0 first,
+ * so that with port 0 the others bind the port it got), writes their log
+ * lines, and stops them.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -55,36 +56,48 @@ export class Supervisor {
     const values = this.config.matching(() => true).filter(([name]) => name !== 'shards');
     const level = LOG_LEVELS[this.config.get('loglevel')] ?? 'info';
     const url = new URL('./worker.js', import.meta.url);
-    const spawn = (index: number, port: number): Promise<number> => {
-      const worker = new Worker(url, {
-        workerData: { index, shared, config: values, port, unixSocket: index === 0, level },
-        name: `shoal-${index}`,
-      });
+    const loaded: Promise<void>[] = [];
+    const ready: ((port: number) => void)[] = [];
+    const failed: ((err: Error) => void)[] = [];
+    for (let index = 0; index < n; index++) {
+      const worker = new Worker(url, { workerData: { index, shared, config: values, unixSocket: index === 0, level }, name: `shoal-${index}` });
       this.workers[index] = worker;
-      return new Promise((resolve, reject) => {
-        worker.on('message', (m: ThreadMessage | LifeMessage) => {
-          if (m.kind === 'log') this.writeLog(m.line);
-          else if (m.kind === 'shutdown') this.onShutdownRequest?.();
-          else if (m.kind === 'ready') {
-            this.tids[index] = m.tid;
-            resolve(m.port);
-          } else if (m.kind === 'failed') reject(new Error(m.error));
-        });
-        worker.on('error', (err) => {
-          this.log.error({ err, thread: index }, 'thread failed');
-          reject(err);
-        });
-        worker.on('exit', (code) => {
-          if (this.stopping === null) {
-            this.log.fatal({ thread: index, code }, 'a thread exited; stopping the server');
-            this.onShutdownRequest?.();
-          }
-        });
+      loaded.push(
+        new Promise((resolve, reject) => {
+          failed[index] = reject;
+          worker.on('message', (m: ThreadMessage | LifeMessage) => {
+            if (m.kind === 'log') this.writeLog(m.line);
+            else if (m.kind === 'shutdown') this.onShutdownRequest?.();
+            else if (m.kind === 'loaded') resolve();
+            else if (m.kind === 'ready') {
+              this.tids[index] = m.tid;
+              ready[index]?.(m.port);
+            } else if (m.kind === 'failed') failed[index](new Error(m.error));
+          });
+          worker.on('error', (err) => {
+            this.log.error({ err, thread: index }, 'thread failed');
+            failed[index](err);
+          });
+          worker.on('exit', (code) => {
+            if (this.stopping === null) {
+              this.log.fatal({ thread: index, code }, 'a thread exited; stopping the server');
+              this.onShutdownRequest?.();
+            }
+          });
+        }),
+      );
+    }
+    // Every thread is built before any listens, so the kernel spreads connections over all of them.
+    await Promise.all(loaded);
+    const listen = (index: number, port: number): Promise<number> =>
+      new Promise((resolve, reject) => {
+        ready[index] = resolve;
+        failed[index] = reject;
+        this.workers[index].postMessage({ kind: 'listen', port } satisfies SupervisorMessage);
       });
-    };
-    // With port 0 the kernel picks a port: thread 0 binds first, the others join it.
-    this.port = await spawn(0, this.config.int('port'));
-    await Promise.all(Array.from({ length: n - 1 }, (_, i) => spawn(i + 1, this.port)));
+    // With port 0 the kernel picks a port: thread 0 binds first, the others join it at once.
+    this.port = await listen(0, this.config.int('port'));
+    await Promise.all(Array.from({ length: n - 1 }, (_, i) => listen(i + 1, this.port)));
   }
 
   /** Stops every thread: they close their listeners and connections, then end. */

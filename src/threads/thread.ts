@@ -50,8 +50,6 @@ export interface ThreadOptions {
   shared: SharedBuffers;
   /** Every configuration parameter's value. */
   config: [string, string][];
-  /** The port to listen on (for thread 0 with port 0: 0, and the others get the port it bound). */
-  port: number;
   /** Whether this thread also listens on the unix socket (one thread does: a path cannot be shared). */
   unixSocket: boolean;
 }
@@ -134,14 +132,18 @@ export class ThreadServer implements ThreadContext {
 
   // ---- start and stop ----------------------------------------------------------------
 
-  /** Listens (TCP with reusePort, and the unix socket on one thread); resolves with the TCP port. */
-  async start(): Promise<number> {
+  /**
+   * Listens on `port` (TCP with reusePort; 0 asks the kernel for one — thread
+   * 0 does that, the others then join the port it got) and, on one thread,
+   * the unix socket; resolves with the TCP port.
+   */
+  async start(port: number): Promise<number> {
     const cfg = this.config;
     const binds = cfg.get('bind').split(/\s+/).filter((b) => b !== '');
     const host = binds.length > 0 ? binds[0].replace(/^-/, '') : '127.0.0.1';
     const tcp = net.createServer({ noDelay: true }, (s) => this.accept(s));
     this.servers.push(tcp);
-    const port = await listen(tcp, { port: this.opts.port, host: host === '*' ? undefined : host, reusePort: true });
+    const bound = await listen(tcp, { port, host: host === '*' ? undefined : host, reusePort: true });
     const path = cfg.get('unixsocket');
     if (this.opts.unixSocket && path !== '') {
       try {
@@ -157,7 +159,7 @@ export class ThreadServer implements ThreadContext {
     }
     this.timers.push(setInterval(() => this.cron(), CRON_MS));
     this.scheduleTick();
-    return port;
+    return bound;
   }
 
   /** Stops accepting, closes every connection. */

@@ -1,7 +1,10 @@
 /**
  * Entry point of a server thread (a worker_thread): builds the thread from
- * what the supervisor passed, logs through the supervisor, listens, and
- * stops when told.
+ * what the supervisor passed, logs through the supervisor, and listens and
+ * stops when told. Listening waits for the word because every thread must
+ * be built first: a thread that listened alone while the others still load
+ * would get every early connection (reusePort only spreads them over the
+ * sockets already listening).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
@@ -13,10 +16,10 @@ interface WorkerData extends ThreadOptions {
 }
 
 /** Messages the supervisor sends to a thread. */
-export type SupervisorMessage = { kind: 'stop' };
+export type SupervisorMessage = { kind: 'listen'; port: number } | { kind: 'stop' };
 
 /** Messages a thread sends about its life. */
-export type LifeMessage = { kind: 'ready'; port: number; tid: number } | { kind: 'failed'; error: string } | { kind: 'stopped' };
+export type LifeMessage = { kind: 'loaded' } | { kind: 'ready'; port: number; tid: number } | { kind: 'failed'; error: string } | { kind: 'stopped' };
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -27,12 +30,14 @@ const log = pino({ level: data.level, base: { pid: process.pid, thread: data.ind
 
 const thread = new ThreadServer(data, log, post);
 port.on('message', (m: SupervisorMessage) => {
-  if (m.kind === 'stop') {
+  if (m.kind === 'listen') {
+    thread.start(m.port).then(
+      (p) => post({ kind: 'ready', port: p, tid: thread.tid }),
+      (err: Error) => post({ kind: 'failed', error: err.message }),
+    );
+  } else if (m.kind === 'stop') {
     thread.stop();
     post({ kind: 'stopped' });
   }
 });
-thread.start().then(
-  (p) => post({ kind: 'ready', port: p, tid: thread.tid }),
-  (err: Error) => post({ kind: 'failed', error: err.message }),
-);
+post({ kind: 'loaded' });
