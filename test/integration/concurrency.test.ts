@@ -34,6 +34,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
 import { type Arg, type RawClient, type Reply, type ServerHandle, encodeReply, parseOne, printable, rawClient, resp, startShoal } from '../helpers/servers.js';
 import { keysOnEveryShard, shardOf, shardsTouched, taggedKeysOnEveryShard } from '../helpers/shards.js';
+import { threadOf } from '../helpers/threads.js';
 
 const SHARDS = 4;
 const BUDGET = Number(process.env.CONCURRENCY_OPS ?? 70_000);
@@ -50,6 +51,9 @@ class Scenario {
   readonly events = new Map<string, number>();
   readonly violations: string[] = [];
   violationCount = 0;
+  /** Clients per server thread (io-thread), and the thread the next client should land on. */
+  readonly threads = new Map<number, number>();
+  nextThread = 0;
   /** Why the scenario stopped early ('' while running or when the budget was reached). */
   stopped = '';
   readonly started = Date.now();
@@ -93,6 +97,7 @@ class Scenario {
       `[concurrency] ${this.name}: ${this.commands} commands in ${secs.toFixed(2)} s (${Math.round(this.commands / secs)} commands/s), seed ${SEED}` +
         (this.stopped ? ` — stopped early: ${this.stopped}` : ''),
       `  commands: ${[...this.perCommand].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+      `  clients by thread: ${[...this.threads].sort((a, b) => a[0] - b[0]).map(([t, n]) => `thread ${t}: ${n}`).join(', ')}`,
       ...[...this.events].sort().map(([k, v]) => `  ${k}: ${v}`),
       `  violations: ${this.violationCount}`,
       ...this.violations.map((v) => `    ! ${v}`),
@@ -111,7 +116,7 @@ class Conn {
   ) {}
 
   static async open(port: number, sc: Scenario, resp3 = false): Promise<Conn> {
-    const c = new Conn(await rawClient(port), sc);
+    const c = new Conn(await onNextThread(() => rawClient(port), async (r) => threadOf(r), (r) => r.destroy(), sc), sc);
     if (resp3) {
       const hello = await c.raw.call('HELLO', '3');
       if (hello[0] !== 0x25 /* % */) throw new Error(`HELLO 3 failed: ${printable(hello)}`);
@@ -185,10 +190,34 @@ function execReply(sc: Scenario, who: string, tx: Arg[][], replies: Reply[]): Re
   return replies[replies.length - 1]!;
 }
 
-async function openIoredis(port: number): Promise<Redis> {
-  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableAutoPipelining: false, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: REPLY_TIMEOUT_MS });
-  await r.connect();
-  return r;
+async function openIoredis(port: number, sc: Scenario): Promise<Redis> {
+  const open = async (): Promise<Redis> => {
+    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableAutoPipelining: false, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: REPLY_TIMEOUT_MS });
+    await r.connect();
+    return r;
+  };
+  const thread = async (r: Redis): Promise<number> => Number(/io-thread=(\d+)/.exec(String(await r.client('INFO')))?.[1] ?? 0);
+  return onNextThread(open, thread, (r) => r.disconnect(), sc);
+}
+
+/**
+ * Opens connections until one lands on the scenario's next thread (round
+ * robin over the server's threads), closing the others, so every scenario's
+ * clients are spread over all threads (the kernel picks a connection's
+ * thread; see test/helpers/threads.ts). Bounded: after 200 tries it keeps
+ * whatever came, and the scenario's thread check reports it.
+ */
+async function onNextThread<T>(open: () => Promise<T>, threadOfConn: (c: T) => Promise<number>, close: (c: T) => void, sc: Scenario): Promise<T> {
+  const want = sc.nextThread++ % SHARDS;
+  for (let attempt = 0; ; attempt++) {
+    const c = await open();
+    const t = await threadOfConn(c);
+    if (t === want || attempt >= 200) {
+      sc.threads.set(t, (sc.threads.get(t) ?? 0) + 1);
+      return c;
+    }
+    close(c);
+  }
 }
 
 interface Worker {
@@ -222,8 +251,8 @@ async function conn(sc: Scenario, resp3 = false): Promise<Conn> {
   return c;
 }
 
-async function ioredis(): Promise<Redis> {
-  const r = await openIoredis(shoal.port);
+async function ioredis(sc: Scenario): Promise<Redis> {
+  const r = await openIoredis(shoal.port, sc);
   toClose.push(r);
   return r;
 }
@@ -246,6 +275,8 @@ function finish(sc: Scenario): void {
   expect(sc.violations, `${sc.name}: violations`).toEqual([]);
   expect(sc.violationCount).toBe(0);
   expect(sc.stopped, `${sc.name} stopped early`).toBe('');
+  // Clients on every thread: bugs in routing and ordering across threads only show there.
+  expect([...sc.threads.keys()].sort(), `${sc.name}: threads of its clients`).toEqual(Array.from({ length: SHARDS }, (_, i) => i));
   if (shoal.exited) throw new Error(`${shoal.name} exited:\n${shoal.output().slice(-3000)}`);
 }
 
@@ -310,7 +341,7 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
 
     /** The same with ioredis (watch / mget / multi().exec(), which gives null when aborted). */
     const ioredisWatchTransfer = async (name: string): Promise<Worker> => {
-      const r = await ioredis();
+      const r = await ioredis(sc);
       const rng = new Rng(seed++);
       return {
         name,
