@@ -187,3 +187,28 @@ export async function threadPool(port: number, threads: number, perThread: numbe
   }
   return new ThreadPool(clients, threads);
 }
+
+/**
+ * A connect function that puts each new connection on the next of
+ * `threads` threads, round robin (opening and closing connections until the
+ * kernel places one there), so that a test's clients — waiters, writers,
+ * watchers — sit on different threads. A server without `io-thread`
+ * (redis-server) counts as one thread, and a connection that must AUTH first
+ * cannot be asked: those are taken as they come.
+ */
+export function spreadConnector(threads: number, maxAttempts = 200): (port: number) => Promise<RawClient> {
+  let next = 0;
+  return async (port) => {
+    const want = next++ % threads;
+    for (let attempt = 1; ; attempt++) {
+      const client = await RawClient.connect(port, '127.0.0.1');
+      const reply = await client.call('CLIENT', 'INFO');
+      // Before AUTH (requirepass) a connection cannot be asked: taken as it comes.
+      if (reply[0] === 0x2d /* - */) return client;
+      const info = parseClientLine(bulkText(reply));
+      if (info['io-thread'] === undefined || Number(info['io-thread']) === want) return client;
+      client.destroy();
+      if (attempt >= maxAttempts) throw new Error(`spreadConnector: no connection landed on thread ${want} in ${maxAttempts} attempts`);
+    }
+  };
+}

@@ -12,11 +12,15 @@
  */
 import { type Comparator, exact } from './differential.js';
 import { type RawClient, RawClientTimeout, rawClient } from './raw-client.js';
+import { spreadConnector } from './threads.js';
 import { type Arg, type Reply, encodeReply, parseOne, printable, printableCommand, resp } from './resp.js';
 
 export type { Comparator } from './differential.js';
 
 export class TwinMismatch extends Error {}
+
+/** Shoal's test servers run 4 threads. */
+const spreadTarget = spreadConnector(4);
 
 interface LogEntry {
   who: string;
@@ -72,8 +76,12 @@ export class Twin {
     readonly tgtName: string,
   ) {}
 
+  /**
+   * Opens a twin. The target's connections go round robin over its threads
+   * (spreadConnector), so the clients of one scenario sit on different threads.
+   */
   static async open(refPort: number, tgtPort: number, who: string, log: TwinLog, names: [string, string] = ['redis', 'shoal']): Promise<Twin> {
-    const [a, b] = await Promise.all([rawClient(refPort), rawClient(tgtPort)]);
+    const [a, b] = await Promise.all([rawClient(refPort), spreadTarget(tgtPort)]);
     return new Twin(a, b, who, log, names[0], names[1]);
   }
 

@@ -5,14 +5,17 @@
  * or given another type while clients wait, MULTI, CLIENT UNBLOCK.
  * Keys of one command share a {tag} (one shard).
  */
+import { spreadConnector } from '../helpers/threads.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForBlocked, waitForUnblocked } from '../helpers/blocked.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
 import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
 
 const clients: RawClient[] = [];
+/** Each new client on the next of Shoal's 4 threads (redis-server has one), so a scenario's clients sit on different threads. */
+const spread = spreadConnector(4);
 async function connect(port: number): Promise<RawClient> {
-  const c = await rawClient(port);
+  const c = await spread(port);
   clients.push(c);
   return c;
 }

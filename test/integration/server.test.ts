@@ -4,6 +4,7 @@
  * deterministic), plus what only Shoal has: active expiry across 4 shards,
  * SCAN over every shard, the config file, and clean shutdown.
  */
+import { spreadConnector } from '../helpers/threads.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Arg, type RawClient, type ServerHandle, freePort, rawClient, repoRoot, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
 
 const clients: RawClient[] = [];
+/** Each new client on the next of Shoal's 4 threads (redis-server has one), so a scenario's clients sit on different threads. */
+const spread = spreadConnector(4);
 async function connect(port: number): Promise<RawClient> {
-  const c = await rawClient(port);
+  const c = await spread(port);
   clients.push(c);
   return c;
 }

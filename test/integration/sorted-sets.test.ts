@@ -5,6 +5,7 @@
  * COPY, MOVE), DEL/FLUSHALL, WATCH invalidation, MEMORY USAGE, and blocking
  * BZPOPMIN / BZPOPMAX / BZMPOP scenarios compared transcript for transcript.
  */
+import { spreadConnector } from '../helpers/threads.js';
 import { waitForBlocked } from '../helpers/blocked.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RawClient, type ServerHandle, rawClient, resp, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
@@ -16,8 +17,10 @@ let redis: ServerHandle;
 let shoal: ServerHandle;
 const clients: RawClient[] = [];
 
+/** Each new client on the next of Shoal's 4 threads (redis-server has one), so a scenario's clients sit on different threads. */
+const spread = spreadConnector(4);
 async function connect(port: number): Promise<RawClient> {
-  const c = await rawClient(port);
+  const c = await spread(port);
   clients.push(c);
   return c;
 }
