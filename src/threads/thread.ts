@@ -57,6 +57,9 @@ export interface ThreadOptions {
 /** Messages a thread posts to the supervisor. */
 export type ThreadMessage = { kind: 'log'; line: string } | { kind: 'shutdown' };
 
+/** A connection's ready replies wait for the ones its shards still owe up to this size (then they are written). */
+const HOLD_OUTPUT_MAX = 64 * 1024;
+
 /** Active expiry runs every 100 ms (Redis's hz 10), within this budget. */
 const CRON_MS = 100;
 const EXPIRE_BUDGET_MS = 2;
@@ -324,6 +327,7 @@ export class ThreadServer implements ThreadContext {
       // A registration that answers nothing (a waiter dropped): only the count changes.
       c.inFlight--;
       if (c.closed) this.releaseSlotWhenIdle(c);
+      else this.markDirty(c);
       return;
     }
     c.deliver(seq, from, u8, off, len, partial, flags >>> REPLY_SPAN_SHIFT || 1);
@@ -432,6 +436,10 @@ export class ThreadServer implements ThreadContext {
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
       c.dirty = false;
+      // One socket write per batch: while shards still owe this connection replies
+      // (and it is not waiting on a blocking command or a transaction), the replies
+      // ready so far wait for them, up to a size. The owed reply marks it again.
+      if (c.inFlight > 0 && c.out.len < HOLD_OUTPUT_MAX && c.blockedSeq < 0 && !c.busy && !c.closeAfterWrite) continue;
       this.stats.netOutput += c.flush();
       if (c.closeAfterWrite && c.idle && !c.closed) {
         c.closed = true;
