@@ -502,7 +502,30 @@ function zrangeGeneric(x: Exec, store: boolean, type: RangeType, dir: Dir): void
   else scoreLexRange(x, h, type, rev, offset, limit, sink);
   if (store) {
     if (h === 0) storeMembers = [];
+    else zeroesWhilePacked(x, type === RangeType.Rank);
     x.r.int(storeResult(x, 1, storeMembers, storeScores, false));
+  }
+}
+
+/**
+ * Redis 7.0's ZRANGESTORE creates the destination before the first element:
+ * a listpack unless a rank range has more elements than
+ * zset-max-listpack-entries (a score or lex range's length is unknown then,
+ * so it always starts as a listpack), and adds the elements one by one in
+ * the range's direction, converting to a skiplist when one is too long or
+ * one too many. A -0 added while the destination is still a listpack is
+ * stored as 0 (the listpack keeps scores as text) and stays 0 after the
+ * conversion; one added after it stays -0. storeResult picks the final
+ * encoding (the same as Redis's) up front, so the -0 scores the listpack
+ * phase would have turned into 0 are turned here.
+ */
+function zeroesWhilePacked(x: Exec, rank: boolean): void {
+  const n = storeMembers.length;
+  const entries = maxEntries(x);
+  if (rank && n > entries) return;
+  const value = maxValue(x);
+  for (let k = 0; k < n && k < entries && storeMembers[k].length <= value; k++) {
+    if (storeScores[k] === 0) storeScores[k] = 0;
   }
 }
 
