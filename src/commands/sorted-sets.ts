@@ -17,6 +17,7 @@ import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
 import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, formatDouble17g, parseDouble, parseDoubleLoose } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
 import { bytesCompare } from '../util/bytes.js';
+import { distinctRandomRefs } from '../util/random-picks.js';
 import {
   type LexItem,
   type LexRange,
@@ -807,15 +808,21 @@ function randWithCount(x: Exec, count: number, withscores: boolean): void {
     }
     return;
   }
-  // Distinct ranks: a partial Fisher-Yates over rank numbers.
-  const picked = new Map<number, number>();
+  // Distinct ranks.
+  const ranks = distinctRandomRefs(
+    size,
+    count,
+    () => {
+      const all = new Int32Array(size);
+      for (let r = 0; r < size; r++) all[r] = r;
+      return all;
+    },
+    () => Math.floor(Math.random() * size),
+  );
   x.r.array(flat ? count * 2 : count);
   const iter = iterOf(x, h);
   for (let k = 0; k < count; k++) {
-    const j = k + Math.floor(Math.random() * (size - k));
-    const rj = picked.get(j) ?? j;
-    picked.set(j, picked.get(k) ?? k);
-    iter.seekRank(rj);
+    iter.seekRank(ranks[k]);
     emitPair(x, iter.u8, iter.off, iter.len, iter.score, withscores);
   }
 }

@@ -152,6 +152,31 @@ describe('sorted sets in a running server', () => {
     });
   });
 
+  it('ZRANDMEMBER with a positive count: distinct members with their own scores, in both encodings', async () => {
+    const c = await connect(shoal.port);
+    for (const resp3 of [false, true]) {
+      if (resp3) await call(c, 'HELLO', '3');
+      for (const [key, n, enc] of [['rl', 40, 'listpack'], ['rs', 1000, 'skiplist']] as const) {
+        await call(c, 'DEL', key);
+        await call(c, 'ZADD', key, ...Array.from({ length: n }, (_, i) => [String(i / 4), `m${i}`]).flat());
+        expect(text(await call(c, 'OBJECT', 'ENCODING', key))).toBe(enc);
+        for (const count of [1, 2, 5, Math.floor(n / 3), Math.floor(n / 3) + 1, n - 1, n, n + 7]) {
+          const r = arrayOf(await call(c, 'ZRANDMEMBER', key, String(count), 'WITHSCORES'));
+          const pairs: Array<[string, string]> = [];
+          if (resp3) for (const p of r) pairs.push([text(arrayOf(p)[0]!), String((arrayOf(p)[1] as { value: number }).value)]);
+          else for (let i = 0; i < r.length; i += 2) pairs.push([text(r[i]!), text(r[i + 1]!)]);
+          expect(pairs.length, `${key} ${count}`).toBe(Math.min(count, n));
+          expect(new Set(pairs.map((p) => p[0])).size, `${key} ${count}`).toBe(pairs.length);
+          for (const [m, sc] of pairs) {
+            expect(m).toMatch(/^m\d+$/);
+            expect(Number(m.slice(1))).toBeLessThan(n);
+            expect(Number(sc)).toBe(Number(m.slice(1)) / 4);
+          }
+        }
+      }
+    }
+  });
+
   it('writes invalidate a WATCH; reads and no-op writes do not', async () => {
     await same(async (port) => {
       const [a, b] = [await connect(port), await connect(port)];
