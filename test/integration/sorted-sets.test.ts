@@ -163,7 +163,13 @@ describe('sorted sets in a running server', () => {
         for (const count of [1, 2, 5, Math.floor(n / 3), Math.floor(n / 3) + 1, n - 1, n, n + 7]) {
           const r = arrayOf(await call(c, 'ZRANDMEMBER', key, String(count), 'WITHSCORES'));
           const pairs: Array<[string, string]> = [];
-          if (resp3) for (const p of r) pairs.push([text(arrayOf(p)[0]!), String((arrayOf(p)[1] as { value: number }).value)]);
+          if (resp3) {
+            for (const p of r) {
+              const [m, sc] = arrayOf(p);
+              if (sc!.type !== 'double') throw new Error(`not a double: ${sc!.type}`);
+              pairs.push([text(m!), sc!.value]);
+            }
+          }
           else for (let i = 0; i < r.length; i += 2) pairs.push([text(r[i]!), text(r[i + 1]!)]);
           expect(pairs.length, `${key} ${count}`).toBe(Math.min(count, n));
           expect(new Set(pairs.map((p) => p[0])).size, `${key} ${count}`).toBe(pairs.length);
