@@ -12,6 +12,7 @@ import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
 import { globMatch } from '../util/glob.js';
+import { distinctRandomRefs, shuffledPrefix } from '../util/random-picks.js';
 import { ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
 import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
 import {
@@ -388,37 +389,28 @@ function randWithCount(x: Exec, l: bigint, withValues: boolean): void {
   }
   // Distinct picks.
   if (x.ks.encoding(h) === Enc.ListPack) {
-    // Keep the listpack's order among the picked pairs, as Redis does.
-    const pos = lpPositions(a, v);
-    const pick = pickDistinct(pos.length, count);
-    pick.sort((p, q) => p - q);
-    for (const i of pick) lpVisitAt(a, v, pos[i], cb);
+    // In the listpack's order among the picked pairs, as later Redis versions
+    // answer (their listpack "case 2.5"; 7.0 answers in the order of a
+    // temporary dict, which has no order to match).
+    const pick = shuffledPrefix(lpPositions(a, v), count).sort();
+    for (let i = 0; i < pick.length; i++) lpVisitAt(a, v, pick[i], cb);
     return;
   }
   const t = hashTable(a, v);
-  if (count * 3 > size) {
-    // Many of them: shuffle a list of every entry and take a prefix.
-    const all: number[] = [];
-    t.forEach((e) => all.push(e));
-    for (const i of pickDistinct(all.length, count)) visitPair(a, all[i], cb);
-    return;
-  }
-  const chosen = new Set<number>();
-  while (chosen.size < count) chosen.add(t.randomEntry(Math.random));
-  for (const e of chosen) visitPair(a, e, cb);
-}
-
-/** `k` distinct indexes of [0, n), in random order (a partial Fisher-Yates shuffle). */
-function pickDistinct(n: number, k: number): number[] {
-  const idx = Array.from({ length: n }, (_, i) => i);
-  for (let i = 0; i < k; i++) {
-    const j = i + Math.floor(Math.random() * (n - i));
-    const t = idx[i];
-    idx[i] = idx[j];
-    idx[j] = t;
-  }
-  idx.length = k;
-  return idx;
+  const pick = distinctRandomRefs(
+    size,
+    count,
+    () => {
+      const all = new Int32Array(size);
+      let i = 0;
+      t.forEach((e) => {
+        all[i++] = e;
+      });
+      return all;
+    },
+    () => t.randomEntry(Math.random),
+  );
+  for (let i = 0; i < pick.length; i++) visitPair(a, pick[i], cb);
 }
 
 // ---- HSCAN ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js'
 import { ObjType } from '../shard/keyspace.js';
 import { Tunable } from '../config/tunables.js';
 import { globMatch } from '../util/glob.js';
+import { distinctRandomRefs } from '../util/random-picks.js';
 import { ERR_INT64_RANGE, INT64_MIN } from '../util/numbers.js';
 import {
   K_HASHTABLE,
@@ -190,25 +191,12 @@ function smove(x: Exec): void {
 
 // ---- random members --------------------------------------------------------------
 
-/** Up to `count` distinct random member references of v (count < size). */
+/** `count` distinct random member references of v (count < size). */
 function distinctRefs(x: Exec, v: number, count: number): Int32Array {
   const a = x.ks.arena;
-  const size = setSize(a, v);
-  if (count * 3 > size || setKind(a, v) !== K_HASHTABLE) {
-    // Many of them (or a small packed set): a partial Fisher-Yates shuffle of all references.
-    const refs = setRefs(a, v);
-    for (let i = 0; i < count; i++) {
-      const j = i + Math.floor(Math.random() * (size - i));
-      const t = refs[i];
-      refs[i] = refs[j];
-      refs[j] = t;
-    }
-    return refs.subarray(0, count);
-  }
-  // Few of a large table: random picks until enough distinct ones.
-  const seen = new Set<number>();
-  while (seen.size < count) seen.add(setRandomRef(a, v, Math.random));
-  return Int32Array.from(seen);
+  // A random reference into a packed set costs a walk: take them all.
+  const one = setKind(a, v) === K_HASHTABLE ? () => setRandomRef(a, v, Math.random) : null;
+  return distinctRandomRefs(setSize(a, v), count, () => setRefs(a, v), one);
 }
 
 function spop(x: Exec): void {

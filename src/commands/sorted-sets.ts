@@ -17,6 +17,7 @@ import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
 import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, formatDouble17g, parseDouble, parseDoubleLoose } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
 import { bytesCompare } from '../util/bytes.js';
+import { distinctRandomRefs } from '../util/random-picks.js';
 import {
   type LexItem,
   type LexRange,
@@ -502,7 +503,30 @@ function zrangeGeneric(x: Exec, store: boolean, type: RangeType, dir: Dir): void
   else scoreLexRange(x, h, type, rev, offset, limit, sink);
   if (store) {
     if (h === 0) storeMembers = [];
+    else zeroesWhilePacked(x, type === RangeType.Rank);
     x.r.int(storeResult(x, 1, storeMembers, storeScores, false));
+  }
+}
+
+/**
+ * Redis 7.0's ZRANGESTORE creates the destination before the first element:
+ * a listpack unless a rank range has more elements than
+ * zset-max-listpack-entries (a score or lex range's length is unknown then,
+ * so it always starts as a listpack), and adds the elements one by one in
+ * the range's direction, converting to a skiplist when one is too long or
+ * one too many. A -0 added while the destination is still a listpack is
+ * stored as 0 (the listpack keeps scores as text) and stays 0 after the
+ * conversion; one added after it stays -0. storeResult picks the final
+ * encoding (the same as Redis's) up front, so the -0 scores the listpack
+ * phase would have turned into 0 are turned here.
+ */
+function zeroesWhilePacked(x: Exec, rank: boolean): void {
+  const n = storeMembers.length;
+  const entries = maxEntries(x);
+  if (rank && n > entries) return;
+  const value = maxValue(x);
+  for (let k = 0; k < n && k < entries && storeMembers[k].length <= value; k++) {
+    if (storeScores[k] === 0) storeScores[k] = 0;
   }
 }
 
@@ -784,15 +808,21 @@ function randWithCount(x: Exec, count: number, withscores: boolean): void {
     }
     return;
   }
-  // Distinct ranks: a partial Fisher-Yates over rank numbers.
-  const picked = new Map<number, number>();
+  // Distinct ranks.
+  const ranks = distinctRandomRefs(
+    size,
+    count,
+    () => {
+      const all = new Int32Array(size);
+      for (let r = 0; r < size; r++) all[r] = r;
+      return all;
+    },
+    () => Math.floor(Math.random() * size),
+  );
   x.r.array(flat ? count * 2 : count);
   const iter = iterOf(x, h);
   for (let k = 0; k < count; k++) {
-    const j = k + Math.floor(Math.random() * (size - k));
-    const rj = picked.get(j) ?? j;
-    picked.set(j, picked.get(k) ?? k);
-    iter.seekRank(rj);
+    iter.seekRank(ranks[k]);
     emitPair(x, iter.u8, iter.off, iter.len, iter.score, withscores);
   }
 }

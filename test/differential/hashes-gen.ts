@@ -304,7 +304,10 @@ export class HashesGen {
       if (args.length === 3 || !tooBigForWv) args[2] = '-3';
     }
     const distinct = typeof count === 'number' ? count > 0 : false;
-    return this.c(args, randCompare(distinct, wv));
+    // The reply has values when the command as sent asks for them: the extra
+    // argument above may have added WITHVALUES to a command without it.
+    const withValues = args.length === 4 && String(args[3]).toUpperCase() === 'WITHVALUES';
+    return this.c(args, randCompare(distinct, withValues));
   }
 
   private config(): DiffCommand {

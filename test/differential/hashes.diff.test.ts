@@ -35,17 +35,18 @@ const THRESHOLDS: Array<[number, number]> = [[512, 64], [8, 16], [128, 64], [2, 
  * every earlier reply first.
  */
 async function runSegmented(
-  run: (ref: RawClient, tgt: RawClient, commands: DiffCommand[], label: string, seed: number) => Promise<void>,
+  run: (ref: RawClient, tgt: RawClient, commands: DiffCommand[], label: string, seed: number, replay?: string) => Promise<void>,
   ref: RawClient,
   tgt: RawClient,
   commands: DiffCommand[],
   label: string,
   seed: number,
+  replay?: string,
 ): Promise<void> {
   let start = 0;
   for (let i = 1; i <= commands.length; i++) {
     if (i === commands.length || String(commands[i]!.args[0]).toUpperCase() === 'CONFIG') {
-      await run(ref, tgt, commands.slice(start, i), `${label} (commands from #${start})`, seed);
+      await run(ref, tgt, commands.slice(start, i), `${label} (commands from #${start})`, seed, replay);
       start = i;
     }
   }
@@ -62,7 +63,8 @@ describe('differential: hashes, redis-server vs Shoal', () => {
       const gen = new HashesGen(new Rng(seed));
       const th = THRESHOLDS[i % THRESHOLDS.length]!;
       const commands: DiffCommand[] = [{ args: ['FLUSHALL'] }, { args: ['SELECT', '0'] }, ...gen.sequence(COMMANDS, th)];
-      await runSegmented(run, ref, tgt, commands, `hashes RESP2 seed=${seed} thresholds=${th.join('/')}`, seed);
+      // The thresholds go by the seed's position: replaying it takes the seeds before it too.
+      await runSegmented(run, ref, tgt, commands, `hashes RESP2 seed=${seed} thresholds=${th.join('/')}`, seed, SEEDS.slice(0, i + 1).join(','));
     }
   });
 

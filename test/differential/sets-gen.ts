@@ -253,7 +253,10 @@ export class SetsGen {
     const k = this.key();
     const r = rng.next();
     if (r < 0.2) return this.c([this.name('SRANDMEMBER'), k], sameShape(false));
-    if (r < 0.45) return this.c([this.name('SRANDMEMBER'), k, String(rng.range(0, 8))], sameShape(true));
+    // Positive counts: small ones, and ones that reach both of Redis's
+    // strategies for distinct picks on a big set (random picks below a third
+    // of the size, a shuffle of all the members above).
+    if (r < 0.45) return this.c([this.name('SRANDMEMBER'), k, String(rng.chance(0.7) ? rng.range(0, 8) : rng.range(9, 600))], sameShape(true));
     if (r < 0.55) return this.c([this.name('SRANDMEMBER'), k, String(rng.range(100000, 200000))], unordered);
     if (r < 0.8) return this.c([this.name('SRANDMEMBER'), k, String(-rng.range(1, 30))], sameShape(false));
     if (r < 0.9) return this.c([this.name('SRANDMEMBER'), k, rng.pick(['abc', '-9223372036854775808', '1.5', ''])]);

@@ -43,6 +43,25 @@ const sameLength: Comparator = (a, b) => {
   return sameShape(a, b);
 };
 
+/**
+ * ZRANDMEMBER: sameLength, and for a positive count distinct members (every
+ * other item of a flat WITHSCORES reply, the first of each RESP3 pair).
+ */
+function randMembers(distinct: boolean, withscores: boolean): Comparator {
+  return (a, b) => {
+    if (!sameLength(a, b)) return false;
+    if (!distinct || a.equals(b)) return true;
+    const rb = parseOne(b);
+    if (rb.type !== 'array' || rb.value === null) return true;
+    const members: string[] = [];
+    rb.value.forEach((x, i) => {
+      if (x.type === 'array' && x.value !== null) members.push(String(x.value[0]?.type === 'bulk' ? x.value[0].value?.toString('latin1') : '?'));
+      else if (!withscores || i % 2 === 0) members.push(x.type === 'bulk' && x.value !== null ? x.value.toString('latin1') : '?');
+    });
+    return new Set(members).size === members.length;
+  };
+}
+
 export class ZsetGen {
   constructor(private readonly rng: Rng) {}
 
@@ -336,7 +355,9 @@ export class ZsetGen {
       [3, () => this.remrange()],
       [2, () => {
         const withscores = rng.chance(0.3);
-        return this.c([this.name('ZRANDMEMBER'), this.key(), ...(rng.chance(0.7) ? [this.randCount(withscores)] : []), ...(withscores ? [this.opt('WITHSCORES')] : [])], sameLength);
+        const count = rng.chance(0.7) ? [this.randCount(withscores)] : [];
+        const distinct = count.length === 1 && /^[0-9]+$/.test(count[0]!);
+        return this.c([this.name('ZRANDMEMBER'), this.key(), ...count, ...(withscores ? [this.opt('WITHSCORES')] : [])], randMembers(distinct, withscores));
       }],
       [1, () => this.c([this.name('ZSCAN'), this.key(), rng.pick(['0', '0', 'x', '-1']), ...(rng.chance(0.3) ? [this.opt('COUNT'), rng.pick(['1', '1000', '0', 'x'])] : []), ...(rng.chance(0.3) ? [this.opt('MATCH'), rng.pick(['*', 'a*', '?', '*1*'])] : [])], sameShape)],
       [1, () => this.c([this.name('SET'), rng.chance(0.9) ? rng.pick(STRING_KEYS) : this.key(), 'v'])],

@@ -10,7 +10,11 @@ import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, sta
 
 export interface DifferentialSuite {
   connectPair(): Promise<[RawClient, RawClient]>;
-  run(ref: RawClient, tgt: RawClient, commands: DiffCommand[], label: string, seed: number): Promise<void>;
+  /**
+   * `replay`: the SEED value that replays this run, when it is not the seed
+   * alone (a suite whose settings depend on the seed's position in the list).
+   */
+  run(ref: RawClient, tgt: RawClient, commands: DiffCommand[], label: string, seed: number, replay?: string): Promise<void>;
 }
 
 /** Call inside a `describe`: starts both servers for it and stops them after. */
@@ -34,7 +38,7 @@ export function useDifferentialServers(name: string, file: string): Differential
       clients.push(...pair);
       return pair;
     },
-    async run(ref, tgt, commands, label, seed) {
+    async run(ref, tgt, commands, label, seed, replay) {
       try {
         await runDifferential({
           reference: ref,
@@ -43,7 +47,7 @@ export function useDifferentialServers(name: string, file: string): Differential
           label,
           referenceName: 'redis',
           targetName: shoal.name,
-          rerun: `SEED=${seed} npx vitest run ${file}`,
+          rerun: `SEED=${replay ?? seed} npx vitest run ${file}`,
         });
       } catch (e) {
         if (e instanceof DiffMismatch) {

@@ -7,7 +7,7 @@
  * front. Nothing here interprets replies beyond finding their boundaries.
  */
 import net from 'node:net';
-import { type Arg, parseReply, printable, resp } from './resp.js';
+import { type Arg, parseReply, printable, replyEnd, resp } from './resp.js';
 
 export class RawClientTimeout extends Error {}
 
@@ -172,9 +172,12 @@ export class RawClient {
     const out: Buffer[] = [];
     const deadline = Date.now() + timeoutMs;
     while (out.length < count) {
-      const p = parseReply(this.buf, this.start, this.end);
-      if (p) {
-        out.push(this.take(p.end - this.start));
+      // Find the end first: parsing (which copies every bulk) on each chunk
+      // of a long reply would take time quadratic in its size.
+      const e = replyEnd(this.buf, this.start, this.end);
+      if (e >= 0) {
+        parseReply(this.buf, this.start, e); // throws on a malformed reply
+        out.push(this.take(e - this.start));
         continue;
       }
       if (this.closedFlag) {

@@ -173,6 +173,38 @@ export function parseReply(buf: Uint8Array, offset = 0, limit = buf.length): Par
   }
 }
 
+/**
+ * Where the reply starting at `offset` ends, or -1 while the buffer does not
+ * yet hold all of it. Only the framing is read (no payload is copied), so a
+ * reader can call it on every chunk of a long reply without going
+ * quadratic; parseReply on the complete reply validates it.
+ */
+export function replyEnd(buf: Uint8Array, offset = 0, limit = buf.length): number {
+  let pos = offset;
+  let pending = 1;
+  while (pending > 0) {
+    if (pos >= limit) return -1;
+    const type = buf[pos]!;
+    const le = lineEnd(buf, pos + 1, limit);
+    if (le < 0) return -1;
+    const next = le + 2;
+    pending--;
+    if (type === 0x24 /* $ */ || type === 0x21 /* ! */ || type === 0x3d /* = */) {
+      const n = parseLen(Buffer.from(buf.buffer, buf.byteOffset + pos + 1, le - pos - 1).toString('latin1'), 'bulk length');
+      if (n >= 0 && next + n + 2 > limit) return -1;
+      pos = n >= 0 ? next + n + 2 : next;
+    } else if (type === 0x2a /* * */ || type === 0x7e /* ~ */ || type === 0x3e /* > */ || type === 0x25 /* % */ || type === 0x7c /* | */) {
+      const n = parseLen(Buffer.from(buf.buffer, buf.byteOffset + pos + 1, le - pos - 1).toString('latin1'), 'aggregate length');
+      if (n > 0) pending += type === 0x25 ? 2 * n : type === 0x7c ? 2 * n + 1 : n;
+      else if (type === 0x7c) pending += 1;
+      pos = next;
+    } else {
+      pos = next;
+    }
+  }
+  return pos;
+}
+
 /** Parses a buffer that must contain exactly one complete reply. */
 export function parseOne(buf: Uint8Array): Reply {
   const p = parseReply(buf, 0);

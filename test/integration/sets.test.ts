@@ -252,6 +252,33 @@ describe('sets', () => {
     expect(await shoalOnly('PING')).toEqual({ type: 'simple', value: 'PONG' });
   });
 
+  it('SRANDMEMBER and SPOP with a positive count: distinct members of the set, in every encoding', async () => {
+    await shoalOnly('FLUSHALL');
+    const sets: Array<[string, string[], string]> = [
+      ['ri', range(300, (i) => String(i * 3)), 'intset'],
+      ['rl', range(40, (i) => `m${i}`), 'listpack'],
+      ['rh', range(1000, (i) => `m${i}`), 'hashtable'],
+    ];
+    for (const [key, all, enc] of sets) {
+      await shoalOnly('SADD', key, ...all);
+      expect(await encoding(key)).toBe(enc);
+      const n = all.length;
+      const valid = new Set(all);
+      // Few of many (picked one by one) and most of them (a shuffle of all).
+      for (const count of [1, 2, 5, Math.floor(n / 3), Math.floor(n / 3) + 1, n - 1, n, n + 7]) {
+        const got = arrayOf(await shoalOnly('SRANDMEMBER', key, String(count))).map(bulkText);
+        expect(got.length, `${key} ${count}`).toBe(Math.min(count, n));
+        expect(new Set(got).size, `${key} ${count}`).toBe(got.length);
+        for (const m of got) expect(valid.has(m)).toBe(true);
+      }
+      const popped = arrayOf(await shoalOnly('SPOP', key, '7')).map(bulkText);
+      expect(new Set(popped).size).toBe(7);
+      for (const m of popped) expect(valid.has(m)).toBe(true);
+      expect(intOf(await shoalOnly('SCARD', key))).toBe(n - 7);
+      expect(arrayOf(await shoalOnly('SMISMEMBER', key, ...popped)).map(intOf)).toEqual(popped.map(() => 0));
+    }
+  });
+
   it('TYPE, SCAN TYPE, OBJECT ENCODING and KEYS know sets on every shard', async () => {
     const [a] = await session('types', 'a');
     await a!.do(['FLUSHALL'], { expect: OK });

@@ -118,6 +118,75 @@ describe('sorted sets in a running server', () => {
     });
   });
 
+  // differential seed 508734709: ZRANGESTORE {y}a {y}a (1 -19 BYSCORE REV left
+  // a -0 score where Redis has 0.
+  it('ZRANGESTORE stores a -0 as 0 while its destination is still a listpack (on one shard or across shards)', async () => {
+    await same(async (port) => {
+      const c = await connect(port);
+      const out: string[] = [];
+      const long = 'l'.repeat(40);
+      for (const [src, dst] of [[S[0]!, `{${S[0]}}d`], [S[0]!, S[1]!]]) {
+        await call(c, 'FLUSHALL');
+        await call(c, 'CONFIG', 'SET', 'zset-max-listpack-value', '16');
+        await call(c, 'CONFIG', 'SET', 'zset-max-listpack-entries', '128');
+        await call(c, 'ZADD', src, '-14', long, '-0', 'm', '5', 'z');
+        const ranges = [
+          ['0', '-1', 'REV'], // listpack until the long member: m stored as 0
+          ['0', '-1'], // the long member first: a skiplist before m
+          ['0', '1', 'REV'], // never converted
+          ['(6', '-100', 'BYSCORE', 'REV'],
+          ['[m', '-', 'BYLEX', 'REV'],
+          ['(6', '-100', 'BYSCORE', 'REV', 'LIMIT', '1', '5'],
+        ];
+        for (const entries of ['128', '1']) {
+          // With 1 entry: a rank range of 2 or more starts as a skiplist; a score
+          // range starts as a listpack and converts at its second element.
+          await call(c, 'CONFIG', 'SET', 'zset-max-listpack-entries', entries);
+          for (const r of ranges) {
+            out.push(`${entries} ${r.join(' ')}: ${text(await call(c, 'ZRANGESTORE', dst, src, ...r))}`);
+            out.push(JSON.stringify(await call(c, 'ZRANGE', dst, '0', '-1', 'WITHSCORES')));
+            out.push(text(await call(c, 'OBJECT', 'ENCODING', dst)));
+          }
+        }
+      }
+      await call(c, 'CONFIG', 'SET', 'zset-max-listpack-entries', '128');
+      await call(c, 'CONFIG', 'SET', 'zset-max-listpack-value', '64');
+      await call(c, 'FLUSHALL');
+      return out;
+    });
+  });
+
+  it('ZRANDMEMBER with a positive count: distinct members with their own scores, in both encodings', async () => {
+    const c = await connect(shoal.port);
+    for (const resp3 of [false, true]) {
+      if (resp3) await call(c, 'HELLO', '3');
+      for (const [key, n, enc] of [['rl', 40, 'listpack'], ['rs', 1000, 'skiplist']] as const) {
+        await call(c, 'DEL', key);
+        await call(c, 'ZADD', key, ...Array.from({ length: n }, (_, i) => [String(i / 4), `m${i}`]).flat());
+        expect(text(await call(c, 'OBJECT', 'ENCODING', key))).toBe(enc);
+        for (const count of [1, 2, 5, Math.floor(n / 3), Math.floor(n / 3) + 1, n - 1, n, n + 7]) {
+          const r = arrayOf(await call(c, 'ZRANDMEMBER', key, String(count), 'WITHSCORES'));
+          const pairs: Array<[string, string]> = [];
+          if (resp3) {
+            for (const p of r) {
+              const [m, sc] = arrayOf(p);
+              if (sc!.type !== 'double') throw new Error(`not a double: ${sc!.type}`);
+              pairs.push([text(m!), sc!.value]);
+            }
+          }
+          else for (let i = 0; i < r.length; i += 2) pairs.push([text(r[i]!), text(r[i + 1]!)]);
+          expect(pairs.length, `${key} ${count}`).toBe(Math.min(count, n));
+          expect(new Set(pairs.map((p) => p[0])).size, `${key} ${count}`).toBe(pairs.length);
+          for (const [m, sc] of pairs) {
+            expect(m).toMatch(/^m\d+$/);
+            expect(Number(m.slice(1))).toBeLessThan(n);
+            expect(Number(sc)).toBe(Number(m.slice(1)) / 4);
+          }
+        }
+      }
+    }
+  });
+
   it('writes invalidate a WATCH; reads and no-op writes do not', async () => {
     await same(async (port) => {
       const [a, b] = [await connect(port), await connect(port)];
