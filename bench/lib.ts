@@ -58,12 +58,12 @@ export interface Pair {
 }
 
 /**
- * Starts redis-server and Shoal side by side. `shoalCmd` (or env SHOAL_CMD)
- * replaces Shoal's command line: "redis" for a second redis-server, or a
- * shell command with {port} and {shards} placeholders.
+ * Starts redis-server and Shoal (with `threads` threads) side by side.
+ * `shoalCmd` (or env SHOAL_CMD) replaces Shoal's command line: "redis" for a
+ * second redis-server, or a shell command with {port} and {threads} placeholders.
  */
-export async function startPair(shards: number, shoalCmd?: string): Promise<Pair> {
-  const [redis, shoal] = await startAll(startRedis(), startShoal({ shards, cmd: shoalCmd || undefined, startupTimeoutMs: 60_000 }));
+export async function startPair(threads: number, shoalCmd?: string): Promise<Pair> {
+  const [redis, shoal] = await startAll(startRedis(), startShoal({ threads, cmd: shoalCmd || undefined, startupTimeoutMs: 60_000 }));
   const stop = async () => {
     await Promise.all([redis.stop(), shoal.stop()]);
   };

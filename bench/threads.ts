@@ -6,7 +6,7 @@
  *       [--pipelines 1,16] [--requests 200000,1500000] [--threads 2]
  *       [--rounds 3] [--clients 50] [--data-size 64] [--keyspace 100000]
  *       [--duration-ms 3000] [--cores 2,8,64]
- *       [--shoal-cmd redis | --shoal-cmd 'cmd with {port} {shards}']
+ *       [--shoal-cmd redis | --shoal-cmd 'cmd with {port} {threads}']
  *
  * For every test and pipeline depth, each server is loaded in turn, rounds
  * interleaved (redis, shoal, then shoal, redis, ...) so that drift in machine
@@ -36,9 +36,9 @@
  * take more than 2 % of the process's CPU are listed by tid and name. For
  * redis-server: main and other (bio threads).
  *
- * --threads N is passed to Shoal as `--shards N` (the older name of
- * `--threads`). --shoal-cmd redis puts a second redis-server in Shoal's
- * place: every ratio should then come out near 1.0.
+ * --threads N is passed to Shoal as `--threads N`. --shoal-cmd redis puts a
+ * second redis-server in Shoal's place: every ratio should then come out
+ * near 1.0.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -445,7 +445,7 @@ async function main(): Promise<void> {
 
   const pair = await startPair(threads, flags.get('shoal-cmd'));
   const settings =
-    `${pair.shoal.name} with --shards ${threads}; redis-benchmark -c ${s.clients} -d ${s.dataSize} -r ${s.keyspace} ` +
+    `${pair.shoal.name} with --threads ${threads}; redis-benchmark -c ${s.clients} -d ${s.dataSize} -r ${s.keyspace} ` +
     `-n ${pipelines.map((P) => `${s.requests.get(P)} at P${P}`).join(', ')}; cache mix: Node load generator, ${s.clients} connections, ` +
     `${s.durationMs} ms per run, p50/p99 per batch; ${rounds} interleaved round(s); keyspace prefilled with ${s.dataSize}-byte values`;
   console.error(`redis-server on :${pair.redis.port} (pid ${pair.redis.pid}), ${pair.shoal.name} on :${pair.shoal.port} (pid ${pair.shoal.pid}); ${settings}`);
