@@ -50,6 +50,25 @@
  * segment slot.
  */
 
+/**
+ * Copies bytes with Node's memmove; overlapping ranges of one view are fine.
+ * V8's own copies on SharedArrayBuffer memory (TypedArray set, copyWithin)
+ * go one byte at a time when source and destination are not equally
+ * aligned: about 16x slower for large blocks. Buffer's copy itself calls
+ * TypedArray set when it copies a whole source, so that case leaves the
+ * last byte out of it.
+ */
+const memmove = Buffer.prototype.copy;
+function copyBytes(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void {
+  if (len <= 0) return;
+  if (srcOff === 0 && len === src.length) {
+    memmove.call(src, dst, dstOff, 0, len - 1);
+    dst[dstOff + len - 1] = src[len - 1];
+  } else {
+    memmove.call(src, dst, dstOff, srcOff, srcOff + len);
+  }
+}
+
 /** Bits of the handle used for the (8-byte unit) offset. */
 export const SEG_SHIFT = 19;
 /** Mask of the offset part of a handle. */
@@ -453,8 +472,7 @@ export class Arena {
     const ss = srcH >>> SEG_SHIFT;
     const d = ((dstH & OFF_MASK) << GRANULE_SHIFT) + dstOff;
     const s = ((srcH & OFF_MASK) << GRANULE_SHIFT) + srcOff;
-    if (ds === ss) this.u8[ds].copyWithin(d, s, s + len);
-    else this.u8[ds].set(this.u8[ss].subarray(s, s + len), d);
+    copyBytes(this.u8[ds], d, this.u8[ss], s, len);
   }
 
   /** Fills `len` bytes at (h + off) with `value`. */
@@ -471,7 +489,7 @@ export class Arena {
 
   /** Copies `src` to (h + off). */
   writeBytes(h: number, off: number, src: Uint8Array): void {
-    this.u8[h >>> SEG_SHIFT].set(src, ((h & OFF_MASK) << GRANULE_SHIFT) + off);
+    copyBytes(this.u8[h >>> SEG_SHIFT], ((h & OFF_MASK) << GRANULE_SHIFT) + off, src, 0, src.length);
   }
 
   // -------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import {
   setScanTable,
   setSize,
 } from '../types/set.js';
+import { sliceBytes } from '../util/bytes.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 /**
@@ -217,7 +218,7 @@ function spop(x: Exec): void {
   const a = x.ks.arena;
   const v = x.ks.valueWord(h);
   setRef(a, v, setRandomRef(a, v, Math.random));
-  const m = cur.u8.slice(cur.off, cur.off + cur.len);
+  const m = sliceBytes(cur.u8, cur.off, cur.len);
   x.r.bulkBytes(m);
   setRemove(a, v, m, 0, m.length);
   changed(x, h);
@@ -253,7 +254,7 @@ function spopCount(x: Exec): void {
   const picked: Uint8Array[] = [];
   for (let i = 0; i < refs.length; i++) {
     setRef(a, v, refs[i]);
-    picked.push(cur.u8.slice(cur.off, cur.off + cur.len));
+    picked.push(sliceBytes(cur.u8, cur.off, cur.len));
   }
   x.r.set(picked.length);
   for (const m of picked) {
@@ -276,7 +277,7 @@ function spopMostOf(x: Exec, h: number, v: number, remaining: number): void {
   const kept: Uint8Array[] = [];
   for (let i = 0; i < refs.length; i++) {
     setRef(a, v, refs[i]);
-    kept.push(cur.u8.slice(cur.off, cur.off + cur.len));
+    kept.push(sliceBytes(cur.u8, cur.off, cur.len));
   }
   const l = limits(x);
   const nv = setCreate(a, kindForNew(kept[0], 0, kept[0].length, kept.length, l));
@@ -391,7 +392,7 @@ function sscan(x: Exec): void {
   const v = x.ks.valueWord(h);
   const found: Uint8Array[] = [];
   const take = (): void => {
-    if (match === null || globMatch(match, 0, match.length, cur.u8, cur.off, cur.len, false)) found.push(cur.u8.slice(cur.off, cur.off + cur.len));
+    if (match === null || globMatch(match, 0, match.length, cur.u8, cur.off, cur.len, false)) found.push(sliceBytes(cur.u8, cur.off, cur.len));
   };
   let next = 0;
   if (setKind(a, v) !== K_HASHTABLE) {

@@ -28,6 +28,7 @@ import {
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { Across, CrossShard } from './across.js';
 import { type LockPlan, type Tx, bytes } from '../scheduler/transaction.js';
+import { sliceBytes } from '../util/bytes.js';
 
 type ShardOf = (key: Uint8Array) => number;
 
@@ -176,7 +177,7 @@ function parseReply(r: Uint8Array): (number | Uint8Array | null)[] {
       out.push(null);
       p = next;
     } else {
-      out.push(r.slice(next, next + v));
+      out.push(sliceBytes(r, next, v));
       p = next + v + 2;
     }
   }

@@ -10,6 +10,7 @@
  * lookupKeyByPattern's key/field substitution.
  */
 import { parseInt64 } from '../util/numbers.js';
+import { copyBytes, sliceBytes } from '../util/bytes.js';
 
 export const ERR_SYNTAX = 'ERR syntax error';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -379,13 +380,13 @@ export function patternKey(p: Uint8Array, el: Uint8Array): PatternKey | null {
   let field: Uint8Array | null = null;
   if (f >= 0 && f + 2 < cl) {
     fieldLen = p.length - f - 2;
-    field = p.slice(f + 2);
+    field = sliceBytes(p, f + 2, p.length - f - 2);
   }
   const postLen = p.length - (star + 1) - (fieldLen > 0 ? fieldLen + 2 : 0);
   const key = new Uint8Array(star + el.length + postLen);
-  key.set(p.subarray(0, star), 0);
+  copyBytes(key, 0, p, 0, star);
   key.set(el, star);
-  key.set(p.subarray(star + 1, star + 1 + postLen), star + el.length);
+  copyBytes(key, star + el.length, p, star + 1, postLen);
   return { key, field };
 }
 

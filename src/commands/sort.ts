@@ -29,6 +29,7 @@ import {
   patternKey,
   sortItems,
 } from './sort-core.js';
+import { sliceBytes } from '../util/bytes.js';
 
 const listIter = new ListIter();
 const zIter = new ZIter();
@@ -120,11 +121,11 @@ function valueOf(x: Exec, h: number, field: Uint8Array | null): Uint8Array | nul
   if (field === null) {
     if (t !== ObjType.String) return null;
     const o = x.ks.valueOffset(h);
-    return x.bytesOf(h).slice(o, o + x.ks.valueWord(h));
+    return sliceBytes(x.bytesOf(h), o, x.ks.valueWord(h));
   }
   if (t !== ObjType.Hash) return null;
   if (!hashGet(x.ks.arena, x.ks.valueWord(h), field, 0, field.length)) return null;
-  return hv.u8.slice(hv.off, hv.off + hv.len);
+  return sliceBytes(hv.u8, hv.off, hv.len);
 }
 
 /** GET pattern p for element el: the element, a lookup, or nil. */

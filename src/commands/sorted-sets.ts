@@ -16,7 +16,7 @@ import { Tunable } from '../config/tunables.js';
 import { cur as setCur, setForEach, setHas, setSize } from '../types/set.js';
 import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, formatDouble17g, parseDouble, parseDoubleLoose } from '../util/numbers.js';
 import { globMatchBytes } from '../util/glob.js';
-import { bytesCompare } from '../util/bytes.js';
+import { bytesCompare, sliceBytes } from '../util/bytes.js';
 import { distinctRandomRefs } from '../util/random-picks.js';
 import {
   type LexItem,
@@ -355,7 +355,7 @@ const storeSink: Sink = {
     storeScores = [];
   },
   emit(u8, off, len, score) {
-    storeMembers.push(u8.slice(off, off + len));
+    storeMembers.push(sliceBytes(u8, off, len));
     storeScores.push(score);
   },
 };
@@ -834,7 +834,7 @@ function zscan(x: Exec): void {
   const members: Uint8Array[] = [];
   const scores: number[] = [];
   const collect = (u8: Uint8Array, off: number, len: number, score: number): void => {
-    const m = u8.slice(off, off + len);
+    const m = sliceBytes(u8, off, len);
     if (pattern !== null && !globMatchBytes(pattern, m)) return;
     members.push(m);
     scores.push(score);
@@ -963,7 +963,7 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
         const at = index.get(ks);
         if (at === undefined) {
           index.set(ks, members.length);
-          members.push(u8.slice(off, off + len));
+          members.push(sliceBytes(u8, off, len));
           scores.push(s);
         } else scores[at] = aggregate(agg, scores[at], s);
       });
@@ -983,7 +983,7 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
           if (other !== other) return;
           s = aggregate(agg, s, weights[k] * other);
         }
-        members.push(u8.slice(off, off + len));
+        members.push(sliceBytes(u8, off, len));
         scores.push(s);
         if (cardOnly && limit > 0 && members.length >= limit) full = true;
       });
@@ -998,7 +998,7 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
           const s = scoreIn(x, h, u8, off, len);
           if (s === s) return;
         }
-        members.push(u8.slice(off, off + len));
+        members.push(sliceBytes(u8, off, len));
         scores.push(score);
       });
     }

@@ -11,6 +11,7 @@ import { EMBSTR_MAX, encodingForCreated, encodingForValue, setString } from '../
 import { LD_ZERO, ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
 import { lcs, lcsTableBytes } from '../util/lcs.js';
 import { INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
+import { copyBytes } from '../util/bytes.js';
 
 const ERR_STRING_SIZE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 
@@ -239,7 +240,7 @@ function append(x: Exec): void {
   }
   const h = x.ks.resizeValue(x.db, h0, old + al, old, true);
   const dst = x.bytesOf(h);
-  dst.set(x.u8.subarray(ao, ao + al), x.ks.valueOffset(h) + old);
+  copyBytes(dst, x.ks.valueOffset(h) + old, x.u8, ao, al);
   x.ks.setValueWord(h, old + al);
   x.ks.setEncoding(h, Enc.Raw);
   x.r.int(old + al);
@@ -372,7 +373,7 @@ function setrange(x: Exec): void {
     const dst = x.bytesOf(h);
     const vOff = x.ks.valueOffset(h);
     dst.fill(0, vOff, vOff + Number(offset));
-    dst.set(x.u8.subarray(vo, vo + vl), vOff + Number(offset));
+    copyBytes(dst, vOff + Number(offset), x.u8, vo, vl);
     x.ks.setValueWord(h, total);
     x.r.int(total);
     return;
@@ -392,7 +393,7 @@ function setrange(x: Exec): void {
   const dst = x.bytesOf(h);
   const vOff = x.ks.valueOffset(h);
   if (off > old) dst.fill(0, vOff + old, vOff + off);
-  dst.set(x.u8.subarray(vo, vo + vl), vOff + off);
+  copyBytes(dst, vOff + off, x.u8, vo, vl);
   x.ks.setValueWord(h, total);
   x.ks.setEncoding(h, Enc.Raw);
   x.r.int(total);

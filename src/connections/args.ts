@@ -1,6 +1,7 @@
 /** Command arguments as the parser hands them over (ArgView), and copies that outlive the parser's buffer. */
 import type { CommandEntry } from './command-table.js';
 import type { ArgView } from './connection.js';
+import { copyBytes, sliceBytes } from '../util/bytes.js';
 
 /** Argument i of a view (a view into its buffer). */
 export function argAt(v: ArgView, i: number): Uint8Array {
@@ -10,7 +11,7 @@ export function argAt(v: ArgView, i: number): Uint8Array {
 /** Copies a command's arguments out of the parser's buffer (for work that outlives the call). */
 export function copyArgs(p: ArgView): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let i = 0; i < p.argc; i++) out.push(p.argBuf.slice(p.argOff[i], p.argOff[i] + p.argLen[i]));
+  for (let i = 0; i < p.argc; i++) out.push(sliceBytes(p.argBuf, p.argOff[i], p.argLen[i]));
   return out;
 }
 
@@ -24,7 +25,7 @@ export function packView(p: ArgView): ArgView {
   let o = 0;
   for (let i = 0; i < p.argc; i++) {
     const n = p.argLen[i];
-    buf.set(p.argBuf.subarray(p.argOff[i], p.argOff[i] + n), o);
+    copyBytes(buf, o, p.argBuf, p.argOff[i], n);
     off[i] = o;
     len[i] = n;
     o += n;

@@ -9,6 +9,7 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { RespValue } from '../protocol/resp-value.js';
 import type { ArgView, Connection } from './connection.js';
 import type { ThreadContext } from './context.js';
+import { sliceBytes } from '../util/bytes.js';
 
 export type FrontHandler = (f: FrontCall) => void;
 
@@ -80,7 +81,7 @@ export class FrontCall {
 
   argBytes(i: number): Uint8Array {
     const p = this.p;
-    return p.argBuf.slice(p.argOff[i], p.argOff[i] + p.argLen[i]);
+    return sliceBytes(p.argBuf, p.argOff[i], p.argLen[i]);
   }
 
   argIs(i: number, lower: string): boolean {

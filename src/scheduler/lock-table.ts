@@ -26,6 +26,7 @@
  * Keys are fingerprints (fingerprint.ts): numbers, so a shard holding locks
  * checks each frame with a few map lookups.
  */
+import { sliceBytes } from '../util/bytes.js';
 
 export interface ParkedFrame {
   /** A copy of the frame (its payload words), run later from offset 0. */
@@ -176,7 +177,7 @@ export class LockTable {
 
   watch(conn: number, fp: number, db: number, key: Uint8Array): void {
     let w = this.watchers.get(fp);
-    if (w === undefined) this.watchers.set(fp, (w = { db, key: key.slice(), conns: new Set() }));
+    if (w === undefined) this.watchers.set(fp, (w = { db, key: sliceBytes(key, 0, key.length), conns: new Set() }));
     w.conns.add(conn);
     let mine = this.watchedBy.get(conn);
     if (mine === undefined) this.watchedBy.set(conn, (mine = new Set()));

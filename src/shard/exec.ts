@@ -11,6 +11,7 @@ import { segOf } from 'native-free-arena';
 import type { TimeoutReply } from './blocking.js';
 import { parseBlockingTimeout } from '../util/timeout.js';
 import { parseInt64 } from '../util/numbers.js';
+import { sliceBytes } from '../util/bytes.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -149,7 +150,7 @@ export class Exec {
 
   argCopy(i: number): Uint8Array {
     const o = this.off[i];
-    return this.u8.slice(o, o + this.len[i]);
+    return sliceBytes(this.u8, o, this.len[i]);
   }
 
   /**

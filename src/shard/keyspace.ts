@@ -26,6 +26,7 @@ export const OFF_HASH = 20;
 
 export { Enc, ObjType } from './object.js';
 import { Enc, ObjType } from './object.js';
+import { sliceBytes } from '../util/bytes.js';
 
 export const DB_COUNT = 16;
 /**
@@ -140,7 +141,7 @@ export class Keyspace {
   }
   keyBytes(h: number): Uint8Array {
     const o = offOf(h) + HDR;
-    return this.arena.u8[segOf(h)].slice(o, o + this.keyLen(h));
+    return sliceBytes(this.arena.u8[segOf(h)], o, this.keyLen(h));
   }
 
   // ---- lookups -------------------------------------------------------------

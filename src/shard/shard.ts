@@ -37,7 +37,7 @@ import {
   requestFrame,
 } from '../transport/frames.js';
 import { BlockingRegistry, Retry, TimeoutReply, type Waiter } from './blocking.js';
-import { bytesEqual } from '../util/bytes.js';
+import { bytesEqual, sliceBytes } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
 import { Exec, type ShardCommands, type ShardInfo } from './exec.js';
@@ -170,7 +170,7 @@ export class Shard {
       const txid = i32[b + 4];
       const conn = i32[b];
       if (id === OP_UNLOCK) {
-        if (locks.unlockWaits(txid)) locks.park({ frame: u8.slice(p, p + bytes), fps: [], global: false, conn, txid, from, unlock: true });
+        if (locks.unlockWaits(txid)) locks.park({ frame: sliceBytes(u8, p, bytes), fps: [], global: false, conn, txid, from, unlock: true });
         else this.execFrame(u8, i32, p, from, null);
         return;
       }
@@ -180,7 +180,7 @@ export class Shard {
           this.answerInternal(conn, i32[b + 1], from, -1);
           return;
         }
-        locks.park({ frame: u8.slice(p, p + bytes), fps, global, conn, txid, from });
+        locks.park({ frame: sliceBytes(u8, p, bytes), fps, global, conn, txid, from });
         return;
       }
     }

@@ -20,6 +20,7 @@
  *   word 3  flags (REPLY_PARTIAL: more records of this reply follow; a span)
  *   then the RESP bytes of the reply, padded to 4
  */
+import { copyBytes } from '../util/bytes.js';
 
 export const REQ_HEADER_BYTES = 24;
 export const REP_HEADER_BYTES = 16;
@@ -184,7 +185,7 @@ export function writeRequest(
     if (len < 48) {
       for (let i = 0; i < len; i++) u8[pos + i] = buf[off + i];
     } else {
-      u8.set(buf.subarray(off, off + len), pos);
+      copyBytes(u8, pos, buf, off, len);
     }
     pos += pad4(len);
   }

@@ -14,6 +14,7 @@
 import { type FrameArgs, REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, requestFrame, requestSize, writeRequest } from './frames.js';
 import type { Doorbells } from './doorbell.js';
 import { RingConsumer, RingProducer } from './ring.js';
+import { copyBytes } from '../util/bytes.js';
 
 /** Replies longer than this are not squashed (they would make records, and copies, large). */
 const SQUASH_MAX = 16 * 1024;
@@ -103,8 +104,7 @@ export class PeerLink {
       i32[b + 2] = n;
       i32[b + 3] = last ? 0 : REPLY_PARTIAL;
       const d = p + REP_HEADER_BYTES;
-      if (n < 64) for (let i = 0; i < n; i++) u8[d + i] = src[off + i];
-      else u8.set(src.subarray(off, off + n), d);
+      copyBytes(u8, d, src, off, n);
       if (queued === null) ring.commit(false, true);
       else this.enqueue(queued, true);
       off += n;
@@ -119,8 +119,7 @@ export class PeerLink {
     if (p < 0) return false;
     const d = p + REP_HEADER_BYTES + this.squashLen;
     const u8 = ring.u8;
-    if (len < 64) for (let i = 0; i < len; i++) u8[d + i] = src[off + i];
-    else u8.set(src.subarray(off, off + len), d);
+    copyBytes(u8, d, src, off, len);
     this.squashSpan++;
     this.squashLen += len;
     const b = p >> 2;
@@ -145,7 +144,7 @@ export class PeerLink {
       const n = rest > chunkMax ? chunkMax : rest;
       const p = ring.reserve(n);
       if (p < 0) return;
-      ring.u8.set(q.bytes.subarray(this.overflowSent, this.overflowSent + n), p);
+      copyBytes(ring.u8, p, q.bytes, this.overflowSent, n);
       const more = n < rest;
       ring.commit(more, q.reply);
       if (more) this.overflowSent += n;

@@ -29,8 +29,8 @@ import { type Arena, type DashTable, offOf, segOf, sizeClassIndex, MAX_CLASS_SIZ
 import type { TypeOps } from '../shard/value-ops.js';
 import { Enc } from '../shard/object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
-import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
-import { sameBytes } from '../util/bytes.js';
+import { fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
+import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 
 export const LP_HDR = 8;
 const HT_HDR = 16;
@@ -152,7 +152,7 @@ function lpSet(a: Arena, lp: number, f: Uint8Array, fo: number, fn: number, v: U
   if (delta > 0 && LP_HDR + used + delta > a.usableSize(lp)) lp = lpResize(a, lp, used + delta);
   const d = a.u8[segOf(lp)];
   const b = offOf(lp) + LP_HDR;
-  if (delta !== 0) d.copyWithin(b + tail + delta, b + tail, b + used);
+  if (delta !== 0) copyBytes(d, b + tail + delta, d, b + tail, used - tail);
   let q = b + vrel;
   q += writeLen(d, q, vn);
   copyBytes(d, q, v, vo, vn);
@@ -181,7 +181,7 @@ function lpDelete(a: Arena, lp: number, f: Uint8Array, fo: number, fn: number): 
   const b = offOf(lp) + LP_HDR;
   const used = lpUsed(a, lp);
   const e = pairAt(d, p);
-  d.copyWithin(p, p + e, b + used);
+  copyBytes(d, p, d, p + e, b + used - (p + e));
   wr(a, lp, 0, lpCount(a, lp) - 1);
   wr(a, lp, 4, used - e);
   return lpMaybeShrink(a, lp);
@@ -440,7 +440,7 @@ export function hashSerialize(a: Arena, v: number): Uint8Array {
     const out = new Uint8Array(8 + used);
     new DataView(out.buffer).setUint32(0, lpCount(a, v), true);
     const s = offOf(v) + LP_HDR;
-    out.set(a.u8[segOf(v)].subarray(s, s + used), 8);
+    copyBytes(out, 8, a.u8[segOf(v)], s, used);
     return out;
   }
   const t = tableOf(a, v);
@@ -455,7 +455,7 @@ export function hashSerialize(a: Arena, v: number): Uint8Array {
     const d = a.u8[segOf(e)];
     const p = offOf(e);
     const n = pairAt(d, p);
-    out.set(d.subarray(p, p + n), o);
+    copyBytes(out, o, d, p, n);
     o += n;
   });
   return out;
@@ -487,7 +487,7 @@ export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: num
   const used = end - off - 8;
   if (enc !== Enc.HashTable) {
     const lp = lpCreate(a, used);
-    a.u8[segOf(lp)].set(src.subarray(off + 8, end), offOf(lp) + LP_HDR);
+    copyBytes(a.u8[segOf(lp)], offOf(lp) + LP_HDR, src, off + 8, end - (off + 8));
     wr(a, lp, 0, count);
     wr(a, lp, 4, used);
     return lp;
@@ -508,7 +508,7 @@ export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: num
 /** All pairs as copies, in the hash's own order (tests and debugging). */
 export function hashToArray(a: Arena, v: number): Array<[Uint8Array, Uint8Array]> {
   const out: Array<[Uint8Array, Uint8Array]> = [];
-  hashForEach(a, v, (u8, fo, fn, vo, vn) => out.push([u8.slice(fo, fo + fn), u8.slice(vo, vo + vn)]));
+  hashForEach(a, v, (u8, fo, fn, vo, vn) => out.push([sliceBytes(u8, fo, fn), sliceBytes(u8, vo, vn)]));
   return out;
 }
 
@@ -552,7 +552,7 @@ export function hashCheck(a: Arena, v: number): void {
     const k = key(d, fo, fn);
     if (seen.has(k)) throw new Error(`hashtable: duplicate field ${JSON.stringify(k)}`);
     seen.add(k);
-    const f = d.slice(fo, fo + fn);
+    const f = sliceBytes(d, fo, fn);
     if (htFind(a, t, memberHash(f, 0, fn), f, 0, fn) !== e) throw new Error(`hashtable: field ${JSON.stringify(k)} not found by its hash`);
     bytes += a.usableSize(e);
   });

@@ -35,8 +35,8 @@
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from '../shard/value-ops.js';
-import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
-import { sameBytes } from '../util/bytes.js';
+import { fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
+import { copyBytes, sameBytes } from '../util/bytes.js';
 
 export const HEAD = 0;
 export const TAIL = 1;
@@ -164,7 +164,7 @@ function movePayload(a: Arena, node: number, to: number): void {
   if (start === to) return;
   const used = rd(a, node, N_USED);
   const b = base(node);
-  a.u8[segOf(node)].copyWithin(b + to, b + start, b + start + used);
+  copyBytes(a.u8[segOf(node)], b + to, a.u8[segOf(node)], b + start, used);
   wr(a, node, N_START, to);
 }
 
@@ -209,27 +209,27 @@ function splice(a: Arena, lh: number, node: number, rel: number, del: number, in
     if (delta < 0) {
       const k = -delta;
       if (rel < suffix) {
-        d.copyWithin(b + start + k, b + start, b + start + rel);
+        copyBytes(d, b + start + k, d, b + start, rel);
         start += k;
       } else {
-        d.copyWithin(b + start + rel + ins, b + start + rel + del, b + start + used);
+        copyBytes(d, b + start + rel + ins, d, b + start + rel + del, used - rel - del);
       }
     } else if (rel < suffix) {
       // Open the gap by moving the prefix towards the front.
       if (start < delta) {
         const to = cap - used;
-        d.copyWithin(b + to, b + start, b + start + used);
+        copyBytes(d, b + to, d, b + start, used);
         start = to;
       }
-      d.copyWithin(b + start - delta, b + start, b + start + rel);
+      copyBytes(d, b + start - delta, d, b + start, rel);
       start -= delta;
     } else {
       // Open the gap by moving the suffix towards the back.
       if (start + used + delta > cap) {
-        d.copyWithin(b, b + start, b + start + used);
+        copyBytes(d, b, d, b + start, used);
         start = 0;
       }
-      d.copyWithin(b + start + rel + ins, b + start + rel + del, b + start + used);
+      copyBytes(d, b + start + rel + ins, d, b + start + rel + del, used - rel - del);
     }
     wr(a, node, N_START, start);
     wr(a, node, N_USED, used + delta);
@@ -452,7 +452,7 @@ function insertAt(a: Arena, lh: number, node: number, rel: number, k: number, sr
       // Split: elements k.. move to a new node after this one.
       const tail = used - rel;
       const nn = newNode(a, tail);
-      a.u8[segOf(nn)].set(a.u8[segOf(node)].subarray(base(node) + rd(a, node, N_START) + rel, base(node) + rd(a, node, N_START) + used), base(nn));
+      copyBytes(a.u8[segOf(nn)], base(nn), a.u8[segOf(node)], base(node) + rd(a, node, N_START) + rel, tail);
       wr(a, nn, N_USED, tail);
       wr(a, nn, N_COUNT, count - k);
       linkAfter(a, lh, nn, node);
@@ -656,7 +656,7 @@ export function listRemove(a: Arena, lh: number, src: Uint8Array, so: number, n:
       let gone = 0;
       while (p < end) {
         if (removed >= limit) {
-          if (w !== p) d.copyWithin(w, p, end);
+          if (w !== p) copyBytes(d, w, d, p, end - p);
           w += end - p;
           break;
         }
@@ -666,7 +666,7 @@ export function listRemove(a: Arena, lh: number, src: Uint8Array, so: number, n:
           removed++;
           gone++;
         } else {
-          if (w !== p) d.copyWithin(w, p, p + e);
+          if (w !== p) copyBytes(d, w, d, p, e);
           w += e;
         }
         p += e;
@@ -705,7 +705,7 @@ export function listRemove(a: Arena, lh: number, src: Uint8Array, so: number, n:
           const e = entryAt(d, p);
           if (m >= 0 && marks[m] === p) m--;
           else {
-            if (w !== p) d.copyWithin(w, p, p + e);
+            if (w !== p) copyBytes(d, w, d, p, e);
             w += e;
           }
           p += e;
@@ -858,7 +858,7 @@ export function listSerialize(a: Arena, lh: number): Uint8Array {
   for (let node = rd(a, lh, H_HEAD); node !== 0; node = rd(a, node, N_NEXT)) {
     const s = base(node) + rd(a, node, N_START);
     const used = rd(a, node, N_USED);
-    out.set(a.u8[segOf(node)].subarray(s, s + used), o);
+    copyBytes(out, o, a.u8[segOf(node)], s, used);
     o += used;
   }
   return out;
@@ -887,7 +887,7 @@ export function listDeserialize(a: Arena, src: Uint8Array, off: number, end: num
     }
     const bytes = p - from;
     const node = newNode(a, bytes);
-    a.u8[segOf(node)].set(src.subarray(from, p), base(node));
+    copyBytes(a.u8[segOf(node)], base(node), src, from, p - from);
     wr(a, node, N_USED, bytes);
     wr(a, node, N_COUNT, cnt);
     linkAfter(a, lh, node, rd(a, lh, H_TAIL));

@@ -87,11 +87,3 @@ export function writeLenTrailer(d: Uint8Array, p: number, n: number): number {
   return 5;
 }
 
-/**
- * Copies n bytes of src from `so` to d[p]; the ranges must not overlap.
- * Short elements are copied byte by byte: cheaper than a subarray and set.
- */
-export function copyBytes(d: Uint8Array, p: number, src: Uint8Array, so: number, n: number): void {
-  if (n < 32) for (let i = 0; i < n; i++) d[p + i] = src[so + i];
-  else d.set(src.subarray(so, so + n), p);
-}

@@ -11,6 +11,7 @@ import { Enc, ObjType } from '../shard/object.js';
 import { segOf } from 'native-free-arena';
 import { setString } from './string.js';
 import { TYPE_OPS } from '../shard/value-ops.js';
+import { copyBytes } from '../util/bytes.js';
 
 const HEADER = 16;
 
@@ -21,7 +22,7 @@ export function exportEntry(ks: Keyspace, h: number): Uint8Array {
     const len = ks.valueWord(h);
     out = new Uint8Array(HEADER + len);
     const o = ks.valueOffset(h);
-    out.set(ks.arena.u8[segOf(h)].subarray(o, o + len), HEADER);
+    copyBytes(out, HEADER, ks.arena.u8[segOf(h)], o, len);
   } else if (TYPE_OPS[type] !== undefined) {
     const payload = TYPE_OPS[type]!.serialize(ks.arena, ks.valueWord(h), ks.encoding(h));
     out = new Uint8Array(HEADER + payload.length);

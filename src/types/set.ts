@@ -28,8 +28,8 @@ import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from '../shard/value-ops.js';
 import { Enc } from '../shard/object.js';
 import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
-import { copyBytes, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
-import { sameBytes } from '../util/bytes.js';
+import { isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
+import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 import { parseInt64 } from '../util/numbers.js';
 
 const SET_HDR = 16;
@@ -260,7 +260,7 @@ function intsetInsert(a: Arena, v: number, pos: number): void {
   const data = rd(a, v, H_DATA);
   const d = a.u8[segOf(data)];
   const o = offOf(data);
-  d.copyWithin(o + (pos + 1) * w, o + pos * w, o + n * w);
+  copyBytes(d, o + (pos + 1) * w, d, o + pos * w, (n - pos) * w);
   writeInt(d, o, w, pos, pHi, pLo);
   wr(a, v, H_COUNT, n + 1);
   wr(a, v, H_USED, (n + 1) * w);
@@ -272,7 +272,7 @@ function intsetDelete(a: Arena, v: number, pos: number): void {
   const data = rd(a, v, H_DATA);
   const d = a.u8[segOf(data)];
   const o = offOf(data);
-  d.copyWithin(o + pos * w, o + (pos + 1) * w, o + n * w);
+  copyBytes(d, o + pos * w, d, o + (pos + 1) * w, (n - pos - 1) * w);
   wr(a, v, H_COUNT, n - 1);
   wr(a, v, H_USED, (n - 1) * w);
   shrinkData(a, v);
@@ -333,7 +333,7 @@ function lpDeleteAt(a: Arena, v: number, rel: number): void {
   const used = rd(a, v, H_USED);
   const n = readLen(d, o + rel);
   const sz = lenSize(n) + n;
-  d.copyWithin(o + rel, o + rel + sz, o + used);
+  copyBytes(d, o + rel, d, o + rel + sz, used - rel - sz);
   wr(a, v, H_USED, used - sz);
   wr(a, v, H_COUNT, rd(a, v, H_COUNT) - 1);
   shrinkData(a, v);
@@ -367,7 +367,7 @@ function htInsertNew(a: Arena, v: number, u8: Uint8Array, off: number, len: numb
   const seg = segOf(m);
   const o = offOf(m);
   a.u32[seg][o >> 2] = len;
-  if (len > 0) a.u8[seg].set(u8.subarray(off, off + len), o + 4);
+  if (len > 0) copyBytes(a.u8[seg], o + 4, u8, off, len);
   tableOf(a, v).insert(hash, m);
   wr(a, v, H_COUNT, rd(a, v, H_COUNT) + 1);
   wr(a, v, H_USED, rd(a, v, H_USED) + a.usableSize(m));
@@ -667,7 +667,7 @@ export function setSerialize(a: Arena, v: number): Uint8Array {
   const parts: Uint8Array[] = [];
   let total = 4;
   setForEach(a, v, () => {
-    parts.push(cur.u8.slice(cur.off, cur.off + cur.len));
+    parts.push(sliceBytes(cur.u8, cur.off, cur.len));
     total += 4 + cur.len;
   });
   const out = new Uint8Array(total);
@@ -724,7 +724,7 @@ export function setCheck(a: Arena, v: number): void {
     t.forEach((m) => {
       bytes += a.usableSize(m);
       memberOf(a, m);
-      const u = cur.u8.slice(cur.off, cur.off + cur.len);
+      const u = sliceBytes(cur.u8, cur.off, cur.len);
       if (htFind(a, v, u, 0, u.length, memberHash(u, 0, u.length)) !== m) throw new Error('member not found by its own hash');
     });
     if (bytes !== rd(a, v, H_USED)) throw new Error(`member bytes ${rd(a, v, H_USED)} but ${bytes}`);

@@ -9,6 +9,7 @@ import type { Keyspace } from '../shard/keyspace.js';
 import { Enc, ObjType } from '../shard/object.js';
 import { parseInt64 } from '../util/numbers.js';
 import { segOf } from 'native-free-arena';
+import { copyBytes } from '../util/bytes.js';
 
 /** Longest string Redis stores as embstr. */
 export const EMBSTR_MAX = 44;
@@ -57,12 +58,6 @@ export function setString(
     if (!keepTtl) ks.setExpire(db, h, 0);
   }
   ks.setValueWord(h, valLen);
-  const dst = ks.arena.u8[segOf(h)];
-  const o = ks.valueOffset(h);
-  if (valLen < 48) {
-    for (let i = 0; i < valLen; i++) dst[o + i] = val[valOff + i];
-  } else {
-    dst.set(val.subarray(valOff, valOff + valLen), o);
-  }
+  copyBytes(ks.arena.u8[segOf(h)], ks.valueOffset(h), val, valOff, valLen);
   return h;
 }

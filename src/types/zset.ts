@@ -28,8 +28,8 @@ import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from '../shard/value-ops.js';
 import { Enc } from '../shard/object.js';
 import { dropTable, hasTable, memberHash, newTable, tableOf } from './collection-table.js';
-import { copyBytes, fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
-import { bytesCompare, sameBytes } from '../util/bytes.js';
+import { fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
+import { bytesCompare, copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 
 const MAX_LEVEL = 32;
 const LP_HDR = 8;
@@ -131,7 +131,7 @@ function lpInsert(a: Arena, v: number, score: number, m: Uint8Array, mo: number,
     if (s > score || (s === score && bytesCompare(d, p + fs, n, m, mo, mn) > 0)) break;
     p += n + 8 + 2 * fs;
   }
-  d.copyWithin(p + e, p, end);
+  copyBytes(d, p + e, d, p, end - p);
   writeEntry(d, p, score, m, mo, mn);
   setU32(a, v, 0, u32(a, v, 0) + 1);
   setU32(a, v, 4, used + e);
@@ -144,7 +144,7 @@ function lpDeleteAt(a: Arena, v: number, p: number): void {
   const end = offOf(v) + LP_HDR + u32(a, v, 4);
   const n = readLen(d, p);
   const e = entrySize(n);
-  d.copyWithin(p, p + e, end);
+  copyBytes(d, p, d, p + e, end - (p + e));
   setU32(a, v, 0, u32(a, v, 0) - 1);
   setU32(a, v, 4, u32(a, v, 4) - e);
 }
@@ -155,7 +155,7 @@ function lpDeleteRun(a: Arena, v: number, p: number, count: number): void {
   const end = offOf(v) + LP_HDR + u32(a, v, 4);
   let q = p;
   for (let k = 0; k < count; k++) q += entrySize(readLen(d, q));
-  d.copyWithin(p, q, end);
+  copyBytes(d, p, d, q, end - q);
   setU32(a, v, 0, u32(a, v, 0) - count);
   setU32(a, v, 4, u32(a, v, 4) - (q - p));
 }
@@ -220,7 +220,7 @@ function slNewNode(a: Arena, zh: number, level: number, score: number, m: Uint8A
   w[(o + N_BACK) >> 2] = 0;
   w[(o + N_MLEN) >> 2] = mn;
   w[(o + N_LEVEL) >> 2] = level;
-  a.u8[segOf(x)].set(m.subarray(mo, mo + mn), o + SL_LV + level * 8);
+  copyBytes(a.u8[segOf(x)], o + SL_LV + level * 8, m, mo, mn);
   addNodeBytes(a, zh, a.usableSize(x));
   return x;
 }
@@ -768,7 +768,7 @@ export function zsUpdate(a: Arena, enc: number, v: number, score: number, m: Uin
     // Delete and reinsert: the block never grows, so the handle stays.
     const p = lpFind(a, v, m, mo, mn);
     // m may point into this block (a member read from it): copy it first.
-    const copy = m.slice(mo, mo + mn);
+    const copy = sliceBytes(m, mo, mn);
     lpDeleteAt(a, v, p);
     return lpInsert(a, v, score, copy, 0, mn);
   }
@@ -876,7 +876,7 @@ export function zsSerialize(a: Arena, enc: number, v: number): Uint8Array {
   if (it.first()) {
     do {
       dv.setUint32(o, it.len, true);
-      out.set(it.u8.subarray(it.off, it.off + it.len), o + 4);
+      copyBytes(out, o + 4, it.u8, it.off, it.len);
       o += 4 + it.len;
       dv.setFloat64(o, it.score, true);
       o += 8;
@@ -917,7 +917,7 @@ export function zsToArray(a: Arena, enc: number, v: number): Array<[Uint8Array, 
   const out: Array<[Uint8Array, number]> = [];
   const it = new ZIter().init(a, enc, v);
   if (it.first()) {
-    do out.push([it.u8.slice(it.off, it.off + it.len), it.score]);
+    do out.push([sliceBytes(it.u8, it.off, it.len), it.score]);
     while (it.next());
   }
   return out;
@@ -944,7 +944,7 @@ export function zsCheck(a: Arena, enc: number, v: number): void {
       if (s !== s) throw new Error('listpack: NaN score');
       if (pm !== null && (s < ps || (s === ps && bytesCompare(pm, 0, pm.length, d, p + fs, n) >= 0))) throw new Error(`listpack: order at ${c}`);
       ps = s;
-      pm = d.slice(p + fs, p + fs + n);
+      pm = sliceBytes(d, p + fs, n);
       p = end;
       c++;
     }

@@ -12,6 +12,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LockTable, type ParkedFrame, olderThan } from '../../src/scheduler/lock-table.js';
+import { assertProperty } from '../helpers/property.js';
 
 const enc = new TextEncoder();
 
@@ -798,17 +799,6 @@ function runScenario(ops: Op[], plans: TxPlan[], ids: number[]): void {
   for (const list of byRound.values()) {
     const times = list.map((f) => runAt.get(f.id)![0]);
     expect(times).toEqual([...times].sort((x, y) => x - y));
-  }
-}
-
-/** fc.assert with a seed from FC_SEED (or a fresh one); the failure message names the seed to replay it. */
-function assertProperty<T>(prop: fc.IProperty<T>, runs: number): void {
-  const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-  try {
-    fc.assert(prop, { seed, numRuns: runs });
-  } catch (e) {
-    (e as Error).message = `[replay with FC_SEED=${seed}] ${(e as Error).message}`;
-    throw e;
   }
 }
 

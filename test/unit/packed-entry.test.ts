@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  copyBytes,
   fieldSizeOf,
   isShortestField,
   lenSize,
@@ -51,17 +50,5 @@ describe('packed entry length fields', () => {
     expect(isShortestField(Uint8Array.of(0x80, 5), 0)).toBe(false);
     expect(isShortestField(Uint8Array.of(0xc0, 200, 0, 0, 0), 0)).toBe(false);
     expect(isShortestField(Uint8Array.of(0xc0, 0, 0x40, 0, 0), 0)).toBe(true);
-  });
-});
-
-describe('copyBytes', () => {
-  it('copies short and long runs', () => {
-    for (const n of [0, 1, 31, 32, 100]) {
-      const src = Uint8Array.from({ length: n + 4 }, (_, i) => (i * 7 + 1) & 0xff);
-      const d = new Uint8Array(n + 10);
-      copyBytes(d, 5, src, 2, n);
-      expect([...d.subarray(5, 5 + n)]).toEqual([...src.subarray(2, 2 + n)]);
-      expect([...d.subarray(0, 5), ...d.subarray(5 + n)]).toEqual(new Array(10).fill(0));
-    }
   });
 });
