@@ -8,6 +8,7 @@ import type { FrameArgs } from '../transport/frames.js';
 import { RequestParser, type ParserLimits } from '../protocol/request-parser.js';
 import type { CommandEntry } from './command-table.js';
 import { ReplyOrder } from './reply-order.js';
+import { giveBuffer } from '../util/buffer-pool.js';
 
 /** The arguments of one command: what the parser hands over, or a queued command replayed by EXEC. */
 export type ArgView = FrameArgs;
@@ -84,9 +85,11 @@ export class Connection extends ReplyOrder {
 
   /** Sends what accumulated this turn with one socket write. */
   flush(): number {
-    const buf = this.takeOutput();
-    if (buf === null || this.closed) return 0;
-    this.socket.write(buf);
-    return buf.length;
+    const out = this.takeOutput();
+    if (out === null || this.closed) return 0;
+    const whole = out.whole;
+    if (whole === null) this.socket.write(out.bytes);
+    else this.socket.write(out.bytes, () => giveBuffer(whole));
+    return out.bytes.length;
   }
 }

@@ -11,6 +11,8 @@
  */
 import type { Merger } from '../commands/mergers.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
+import { giveBuffer, POOLED_MIN, takeBuffer } from '../util/buffer-pool.js';
+import { copyBytes, sliceBytes } from '../util/bytes.js';
 
 /** Where merged replies are assembled (one at a time: merging is synchronous). */
 const MERGE_SCRATCH = new ReplyWriter(16 * 1024);
@@ -26,6 +28,8 @@ export const enum ReplyMode {
 
 interface Pending {
   chunks: Uint8Array[];
+  /** Pool buffers holding large chunks: they go back to the pool once written. */
+  pooled?: Uint8Array[];
   complete: boolean;
   /** Consecutive replies this slot answers (a squashed record); 1 when absent. */
   span?: number;
@@ -33,6 +37,18 @@ interface Pending {
   parts?: (Uint8Array | null)[];
   due?: number;
   merge?: Merger;
+}
+
+/** Keeps a copy of a reply (or part) that must wait for the replies before it; large ones in pool buffers. */
+function keep(slot: Pending, u8: Uint8Array, off: number, len: number): void {
+  if (len < POOLED_MIN) {
+    slot.chunks.push(sliceBytes(u8, off, len));
+    return;
+  }
+  const b = takeBuffer(len);
+  copyBytes(b, 0, u8, off, len);
+  slot.chunks.push(b.subarray(0, len));
+  (slot.pooled ??= []).push(b);
 }
 
 export class ReplyOrder {
@@ -103,8 +119,10 @@ export class ReplyOrder {
       this.advance(1);
       if (this.pending.size > 0) this.flushPending();
     } else {
-      const kept = stable && off === 0 && len === bytes.length ? bytes : bytes.slice(off, off + len);
-      this.pending.set(seq, { chunks: [kept], complete: true });
+      const slot: Pending = { chunks: [], complete: true };
+      if (stable && off === 0 && len === bytes.length && len < POOLED_MIN) slot.chunks.push(bytes);
+      else keep(slot, bytes, off, len);
+      this.pending.set(seq, slot);
     }
   }
 
@@ -130,21 +148,21 @@ export class ReplyOrder {
           this.advance(span);
           if (this.pending.size > 0) this.flushPending();
         }
-      } else if (span === 1) {
-        this.pending.set(seq, { chunks: [u8.slice(off, off + len)], complete: !partial });
       } else {
-        this.pending.set(seq, { chunks: [u8.slice(off, off + len)], complete: true, span });
+        const slot: Pending = { chunks: [], complete: !partial };
+        if (span !== 1) slot.span = span;
+        keep(slot, u8, off, len);
+        this.pending.set(seq, slot);
       }
       return;
     }
     if (slot.parts !== undefined) {
       const prev = slot.parts[shard];
-      const piece = u8.subarray(off, off + len);
-      if (prev === null) slot.parts[shard] = piece.slice();
+      if (prev === null) slot.parts[shard] = sliceBytes(u8, off, len);
       else {
         const joined = new Uint8Array(prev.length + len);
         joined.set(prev);
-        joined.set(piece, prev.length);
+        copyBytes(joined, prev.length, u8, off, len);
         slot.parts[shard] = joined;
       }
       if (partial || --slot.due! > 0) return;
@@ -160,11 +178,11 @@ export class ReplyOrder {
         if (this.pending.size > 0) this.flushPending();
         return;
       }
-      slot.chunks.push(w.buf.slice(0, w.len));
+      keep(slot, w.buf, 0, w.len);
       slot.parts = undefined;
       slot.complete = true;
     } else {
-      slot.chunks.push(u8.slice(off, off + len));
+      keep(slot, u8, off, len);
       if (!partial) slot.complete = true;
     }
     if (seq === this.outSeq) this.flushPending();
@@ -176,6 +194,10 @@ export class ReplyOrder {
       if (slot === undefined || slot.parts !== undefined) return;
       for (const c of slot.chunks) this.write(c, 0, c.length);
       slot.chunks.length = 0;
+      if (slot.pooled !== undefined) {
+        for (const b of slot.pooled) giveBuffer(b);
+        slot.pooled.length = 0;
+      }
       if (!slot.complete) return;
       this.pending.delete(this.outSeq);
       this.advance(slot.span ?? 1);
@@ -193,11 +215,16 @@ export class ReplyOrder {
     return this.outSeq === this.nextSeq;
   }
 
-  /** Takes what accumulated for the socket (null when nothing did). */
-  takeOutput(): Buffer | null {
-    if (this.out.len === 0) return null;
-    const buf = this.out.take();
-    if (this.out.buf.length > 1 << 20) this.out.buf = new Uint8Array(4096);
-    return buf;
+  /**
+   * Takes what accumulated for the socket (null when nothing did). A large
+   * output is not copied: `bytes` is a view of the output buffer itself,
+   * `whole`, which goes back to the pool once the socket has written it.
+   */
+  takeOutput(): { bytes: Buffer; whole: Uint8Array | null } | null {
+    const n = this.out.len;
+    if (n === 0) return null;
+    if (n < POOLED_MIN) return { bytes: this.out.take(), whole: null };
+    const whole = this.out.handOver();
+    return { bytes: Buffer.from(whole.buffer, whole.byteOffset, n), whole };
   }
 }

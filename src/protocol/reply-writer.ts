@@ -6,10 +6,14 @@
  */
 import { NullArray, RespDouble, RespError, RespMap, RespSet, Simple, type RespValue } from './resp-value.js';
 import { formatDouble } from './format.js';
+import { copyBytes } from '../util/bytes.js';
+import { giveBuffer, takeBuffer } from '../util/buffer-pool.js';
 
 const CRLF0 = 13;
 const CRLF1 = 10;
 const encoder = new TextEncoder();
+/** The size a writer starts again at after handing its buffer over. */
+const HANDED_OVER_RESTART = 4096;
 
 export class ReplyWriter {
   buf: Uint8Array;
@@ -35,8 +39,9 @@ export class ReplyWriter {
     if (need <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < need) cap *= 2;
-    const b = new Uint8Array(cap);
-    b.set(this.buf.subarray(0, this.len));
+    const b = takeBuffer(cap);
+    copyBytes(b, 0, this.buf, 0, this.len);
+    giveBuffer(this.buf);
     this.buf = b;
   }
 
@@ -122,7 +127,7 @@ export class ReplyWriter {
       for (let i = 0; i < n; i++) b[o++] = src[off + i];
       this.len = o;
     } else {
-      b.set(src.subarray(off, off + n), this.len);
+      copyBytes(b, this.len, src, off, n);
       this.len += n;
     }
     this.crlf();
@@ -217,7 +222,7 @@ export class ReplyWriter {
 
   raw(src: Uint8Array, off = 0, n = src.length): void {
     this.ensure(n);
-    this.buf.set(src.subarray(off, off + n), this.len);
+    copyBytes(this.buf, this.len, src, off, n);
     this.len += n;
   }
 
@@ -248,8 +253,20 @@ export class ReplyWriter {
   /** Takes the written bytes as a fresh Buffer and resets the writer. */
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.len);
-    out.set(this.buf.subarray(0, this.len));
+    copyBytes(out, 0, this.buf, 0, this.len);
     this.len = 0;
     return out;
+  }
+
+  /**
+   * Takes the written bytes, its first `len`, without copying them: the
+   * writer hands its whole buffer over (to give back with giveBuffer once
+   * done with) and starts again on a small one.
+   */
+  handOver(): Uint8Array {
+    const whole = this.buf;
+    this.buf = new Uint8Array(HANDED_OVER_RESTART);
+    this.len = 0;
+    return whole;
   }
 }

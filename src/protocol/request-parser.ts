@@ -9,6 +9,8 @@
  * ever pins a socket chunk. A partial command is resumed where it stopped,
  * so a 100 MB bulk arriving in 64 KiB chunks is parsed once, not rescanned.
  */
+import { copyBytes } from '../util/bytes.js';
+import { giveBuffer, takeBuffer } from '../util/buffer-pool.js';
 
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 const PROTO_MBULK_BIG_ARG = 32 * 1024;
@@ -236,8 +238,9 @@ export class RequestParser {
     const keep = this.qbLen - this.cmdStart;
     const shift = this.cmdStart;
     let dst = this.qb;
-    if (!this.owned || dst.length < cap) dst = new Uint8Array(Math.max(cap, keep, 1024));
-    dst.set(this.qb.subarray(shift, this.qbLen), 0);
+    if (!this.owned || dst.length < cap) dst = takeBuffer(Math.max(cap, keep, 1024));
+    copyBytes(dst, 0, this.qb, shift, this.qbLen - shift);
+    if (this.owned && dst !== this.qb) giveBuffer(this.qb);
     for (let i = 0; i < this.argc; i++) this.argOff[i] -= shift;
     this.begin -= shift;
     this.qb = dst;
@@ -253,7 +256,8 @@ export class RequestParser {
       this.qbLen = 0;
       this.pos = 0;
       this.cmdStart = 0;
-      if (!this.owned || this.qb.length > 64 * 1024) {
+      if (!this.owned || this.qb.length > KEPT_BUFFER_MAX) {
+        if (this.owned) giveBuffer(this.qb);
         this.qb = EMPTY;
         this.owned = false;
       }
@@ -273,8 +277,9 @@ export class RequestParser {
         this.compactInto(Math.max((this.qbLen - this.cmdStart + chunk.length) * 2, 4096));
       }
       if (this.qbLen + chunk.length > this.qb.length) {
-        const grown = new Uint8Array(Math.max(this.qbLen + chunk.length, this.qb.length * 2));
-        grown.set(this.qb.subarray(0, this.qbLen), 0);
+        const grown = takeBuffer(Math.max(this.qbLen + chunk.length, this.qb.length * 2));
+        copyBytes(grown, 0, this.qb, 0, this.qbLen);
+        giveBuffer(this.qb);
         this.qb = grown;
       }
     }
@@ -284,6 +289,10 @@ export class RequestParser {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** A connection keeps its query buffer between commands up to this size; a bigger one goes back to the pool. */
+const KEPT_BUFFER_MAX = 64 * 1024;
+
 const BAD_NUMBER = -0x7fffffff - 2;
 
 function indexOfCR(u8: Uint8Array, from: number, to: number): number {

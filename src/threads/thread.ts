@@ -43,6 +43,8 @@ import {
 import { PeerLink } from '../transport/peer-link.js';
 import { keyHashSlot } from '../util/crc16.js';
 import { SharedState, type SharedBuffers } from '../transport/shared.js';
+import { copyBytes, sliceBytes } from '../util/bytes.js';
+import { trimBuffers } from '../util/buffer-pool.js';
 
 /** What the supervisor gives each thread. */
 export interface ThreadOptions {
@@ -144,7 +146,7 @@ export class ThreadServer implements ThreadContext {
     const cfg = this.config;
     const binds = cfg.get('bind').split(/\s+/).filter((b) => b !== '');
     const host = binds.length > 0 ? binds[0].replace(/^-/, '') : '127.0.0.1';
-    const tcp = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    const tcp = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     this.servers.push(tcp);
     const bound = await listen(tcp, { port, host: host === '*' ? undefined : host, reusePort: true });
     const path = cfg.get('unixsocket');
@@ -154,7 +156,7 @@ export class ThreadServer implements ThreadContext {
       } catch {
         /* not there */
       }
-      const unix = net.createServer((s) => this.accept(s));
+      const unix = net.createServer({ pauseOnConnect: true }, (s) => this.accept(s));
       this.servers.push(unix);
       await listen(unix, { path });
       const perm = cfg.get('unixsocketperm');
@@ -184,6 +186,7 @@ export class ThreadServer implements ThreadContext {
 
   private cron(): void {
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
+    trimBuffers();
     const timeout = this.config.int('timeout');
     if (timeout > 0) closeIdle(this.liveConnections(), timeout, Date.now(), (c) => this.killConnection(c));
     this.scheduleTick();
@@ -191,7 +194,36 @@ export class ThreadServer implements ThreadContext {
 
   // ---- connections ---------------------------------------------------------------------
 
-  private accept(socket: net.Socket): void {
+  /**
+   * Every socket of this thread reads into this one buffer (Node's `onread`
+   * option), instead of a new Buffer per read: the parser copies what it
+   * keeps, so a chunk is dead once onData returns. That saves an allocation
+   * and the garbage it becomes on every read (docs/benchmarks.md, issue 8).
+   */
+  private readonly readBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+
+  private accept(accepted: net.Socket): void {
+    // net.Server has no `onread` option, so the accepted socket (paused by
+    // pauseOnConnect, nothing read yet) gives its handle to a socket made with
+    // one. `_handle` is private to Node; test/integration/large-values.test.ts
+    // and the rest of the suite exercise the adoption on every connection.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const handle = (accepted as any)._handle;
+    let c: Connection | null = null;
+    const socket = new net.Socket({
+      handle,
+      readable: true,
+      writable: true,
+      onread: {
+        buffer: this.readBuffer,
+        callback: (n: number, buf: Uint8Array) => {
+          if (c !== null) this.dispatcher.onData(c, buf.subarray(0, n) as Buffer);
+          return true;
+        },
+      },
+    } as net.SocketConstructorOpts);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    (accepted as any)._handle = null;
     if (this.stopped || !this.shared.addConnection(this.config.int('maxclients'))) {
       this.stats.rejectedConnections++;
       socket.end('-ERR max number of clients reached\r\n');
@@ -206,7 +238,7 @@ export class ThreadServer implements ThreadContext {
     }
     const local = socket.localAddress === undefined ? `${this.config.get('unixsocket')}:0` : `${socket.localAddress}:${socket.localPort}`;
     const remote = socket.remoteAddress === undefined ? `${this.config.get('unixsocket')}:0` : `${socket.remoteAddress}:${socket.remotePort}`;
-    const c = new Connection(
+    c = new Connection(
       this.shared.newClientId(),
       slot,
       connKey(this.index, slot),
@@ -223,10 +255,10 @@ export class ThreadServer implements ThreadContext {
       const keepalive = this.config.int('tcp-keepalive');
       if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     }
-    socket.on('data', (chunk: Buffer) => this.dispatcher.onData(c, chunk));
+    const conn = c;
     socket.on('error', () => {});
-    socket.on('close', () => this.onClose(c));
-    socket.on('drain', () => this.dispatcher.onDrain(c));
+    socket.on('close', () => this.onClose(conn));
+    socket.on('drain', () => this.dispatcher.onDrain(conn));
   }
 
   private onClose(c: Connection): void {
@@ -320,7 +352,7 @@ export class ThreadServer implements ThreadContext {
   /** A reply (record) from shard `from` for one of this thread's connections or requests. */
   private deliver(conn: number, seq: number, from: number, u8: Uint8Array, off: number, len: number, flags: number): void {
     const partial = (flags & REPLY_PARTIAL) !== 0;
-    if (seq < SEQ_NONE) return this.internalReply(seq, u8.slice(off, off + len), partial);
+    if (seq < SEQ_NONE) return this.internalReply(seq, sliceBytes(u8, off, len), partial);
     const c = this.conns[connSlot(conn)];
     if (c === undefined) return;
     if (seq === SEQ_NONE) {
@@ -415,10 +447,10 @@ export class ThreadServer implements ThreadContext {
     if (big === null) big = new Uint8Array(Math.max(n * 2, 1 << 20));
     else if (used + n > big.length) {
       const grown = new Uint8Array(Math.max(big.length * 2, used + n));
-      grown.set(big.subarray(0, used));
+      copyBytes(grown, 0, big, 0, used);
       big = grown;
     }
-    big.set(src.subarray(off, off + n), used);
+    copyBytes(big, used, src, off, n);
     this.big[from] = big;
     this.bigLen[from] = used + n;
   }

@@ -14,14 +14,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReplyMode, ReplyOrder } from '../../src/connections/reply-order.js';
 import { type Merger, mergeConcat, mergeSum } from '../../src/commands/mergers.js';
+import { assertProperty } from '../helpers/property.js';
 
 const enc = new TextEncoder();
 const b = (s: string): Uint8Array => enc.encode(s);
 
 /** Everything the connection has for its socket so far, as text ('' when nothing). */
 function out(ro: ReplyOrder): string {
-  const buf = ro.takeOutput();
-  return buf === null ? '' : buf.toString('latin1');
+  const taken = ro.takeOutput();
+  return taken === null ? '' : taken.bytes.toString('latin1');
 }
 
 /** A whole reply from shard `shard`, delivered from inside a bigger buffer (as from a ring). */
@@ -510,22 +511,52 @@ describe('ReplyOrder: state', () => {
     expect(ro.takeOutput()).toBeNull();
     replyNow(ro, ro.takeSeq(), '+a\r\n');
     const first = ro.takeOutput();
-    expect(first).toBeInstanceOf(Buffer);
-    expect(first!.toString()).toBe('+a\r\n');
+    expect(first!.bytes).toBeInstanceOf(Buffer);
+    expect(first!.bytes.toString()).toBe('+a\r\n');
+    // Small output is copied out: the writer keeps its buffer, nothing to give back.
+    expect(first!.whole).toBeNull();
     expect(ro.takeOutput()).toBeNull();
     expect(ro.out.len).toBe(0);
   });
 
-  it('takeOutput gives back a buffer that grew past 1 MiB, and the next replies still go out', () => {
+  it('takeOutput hands a large output over without a copy, and the writer starts again small', () => {
     const ro = new ReplyOrder();
     const big = new Uint8Array(1.5 * 1024 * 1024).fill(0x61);
+    big[big.length - 1] = 0x62;
     ro.replyNow(ro.takeSeq(), big, 0, big.length);
-    expect(ro.out.buf.length).toBeGreaterThan(1 << 20);
+    const grown = ro.out.buf;
+    expect(grown.length).toBeGreaterThan(1 << 20);
     const got = ro.takeOutput()!;
-    expect(got.length).toBe(big.length);
+    expect(got.whole).toBe(grown);
+    expect(got.bytes.buffer).toBe(grown.buffer);
+    expect(got.bytes.length).toBe(big.length);
+    expect(got.bytes[big.length - 1]).toBe(0x62);
+    expect(ro.out.buf).not.toBe(grown);
     expect(ro.out.buf.length).toBe(4096);
     replyNow(ro, ro.takeSeq(), '+small\r\n');
     expect(out(ro)).toBe('+small\r\n');
+  });
+
+  it('keeps a large reply that must wait intact when its pool buffer is reused afterwards', () => {
+    const ro = new ReplyOrder();
+    const first = ro.takeSeq();
+    const second = ro.takeSeq();
+    const big = new Uint8Array(100 * 1024).fill(0x78);
+    // The second reply comes first and waits in a pool buffer.
+    ro.replyNow(second, big, 0, big.length);
+    replyNow(ro, first, '+first\r\n');
+    const text = out(ro);
+    expect(text.length).toBe(8 + big.length);
+    expect(text.startsWith('+first\r\n')).toBe(true);
+    expect(text.slice(8)).toBe('x'.repeat(big.length));
+    // Its buffer went back to the pool: the next waiting reply may take it, and must not see old bytes.
+    const third = ro.takeSeq();
+    const fourth = ro.takeSeq();
+    const other = new Uint8Array(90 * 1024).fill(0x79);
+    ro.replyNow(fourth, other, 0, other.length);
+    replyNow(ro, third, '+third\r\n');
+    const next = out(ro);
+    expect(next).toBe('+third\r\n' + 'y'.repeat(other.length));
   });
 });
 
@@ -707,23 +738,12 @@ function runOrder(cmds: Cmd[], choices: number[], takeEvery: number[]): { bytes:
     // The socket takes what is there now and then.
     if ((choices[ci] ?? 0) % 3 === 0) {
       const o = ro.takeOutput();
-      if (o !== null) bytes += o.toString('latin1');
+      if (o !== null) bytes += o.bytes.toString('latin1');
     }
   }
   const o = ro.takeOutput();
-  if (o !== null) bytes += o.toString('latin1');
+  if (o !== null) bytes += o.bytes.toString('latin1');
   return { bytes, ro };
-}
-
-/** fc.assert with a seed from FC_SEED (or a fresh one); the failure message names the seed to replay it. */
-function assertProperty<T>(prop: fc.IProperty<T>, runs: number): void {
-  const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
-  try {
-    fc.assert(prop, { seed, numRuns: runs });
-  } catch (e) {
-    (e as Error).message = `[replay with FC_SEED=${seed}] ${(e as Error).message}`;
-    throw e;
-  }
 }
 
 describe('ReplyOrder: property', () => {

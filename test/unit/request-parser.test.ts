@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ParseStatus, RequestParser, splitInlineArgs } from '../../src/protocol/request-parser.js';
+import { giveBuffer } from '../../src/util/buffer-pool.js';
+import { assertProperty } from '../helpers/property.js';
 
 const limits = { protoMaxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -165,5 +168,74 @@ describe('RequestParser', () => {
       }
       expect(got).toEqual(sent);
     }
+  });
+});
+
+describe('RequestParser: property', () => {
+  /** Fills the thread's buffer pool with dirty buffers, as other connections leave them. */
+  function dirtyPool(rng: () => number): void {
+    for (let i = 0; i < 12; i++) {
+      const b = new Uint8Array(16 * 1024 * (1 + Math.floor(rng() * 16)));
+      for (let j = 0; j < b.length; j++) b[j] = [13, 10, 42, 36, 48][j % 5];
+      giveBuffer(b);
+    }
+  }
+
+  const arg = fc.oneof(
+    { weight: 8, arbitrary: fc.uint8Array({ maxLength: 40 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 30 * 1024, max: 150 * 1024 }).map((n) => Uint8Array.from({ length: n }, (_, i) => (i * 13 + n) & 0xff)) },
+  );
+  const command = fc.array(arg, { minLength: 1, maxLength: 4 });
+
+  it('gives every command back whole, however the bytes are cut, paused and resumed, from one reused read buffer and a dirty pool', () => {
+    assertProperty(
+      fc.property(
+        fc.array(command, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 200 * 1024 }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 30 }),
+        fc.integer(),
+        (commands, cuts, refusals, seed) => {
+          let state = seed | 0;
+          const rng = (): number => ((state = (Math.imul(state, 1103515245) + 12345) | 0) >>> 0) / 2 ** 32;
+          dirtyPool(rng);
+          const parts: Uint8Array[] = [];
+          for (const args of commands) {
+            parts.push(enc(`*${args.length}\r\n`));
+            for (const a of args) parts.push(enc(`$${a.length}\r\n`), a, enc('\r\n'));
+          }
+          const wire = Buffer.concat(parts);
+          const p = new RequestParser(limits);
+          const got: Buffer[][] = [];
+          let r = 0;
+          const onCommand = (q: RequestParser): boolean => {
+            // Refuse now and then (backpressure): the same command comes again on resume.
+            if (refusals[r++ % refusals.length] && r % 3 === 0) return false;
+            const args: Buffer[] = [];
+            for (let i = 0; i < q.argc; i++) args.push(Buffer.from(q.argBuf.subarray(q.argOff[i], q.argOff[i] + q.argLen[i])));
+            got.push(args);
+            return true;
+          };
+          // One read buffer for every chunk, overwritten after each read, as a socket's onread buffer is.
+          const readBuffer = new Uint8Array(200 * 1024);
+          let at = 0;
+          let c = 0;
+          while (at < wire.length) {
+            const n = Math.min(cuts[c++ % cuts.length], wire.length - at);
+            readBuffer.set(wire.subarray(at, at + n));
+            at += n;
+            let status = p.feed(readBuffer.subarray(0, n), onCommand);
+            while (status === ParseStatus.Paused) status = p.resume(onCommand);
+            expect(status).toBe(ParseStatus.NeedMore);
+            readBuffer.fill(13);
+          }
+          expect(got.length).toBe(commands.length);
+          for (let i = 0; i < commands.length; i++) {
+            expect(got[i].length).toBe(commands[i].length);
+            for (let j = 0; j < commands[i].length; j++) expect(Buffer.compare(got[i][j], Buffer.from(commands[i][j]))).toBe(0);
+          }
+        },
+      ),
+      Number(process.env.FC_RUNS ?? 200),
+    );
   });
 });
