@@ -34,6 +34,8 @@ export interface Hops {
    * for none) and resolves with the shard's RESP reply.
    */
   request(shard: number, word2: number, db: number, args: Uint8Array[], txid: number, conn: number): Promise<Uint8Array>;
+  /** Whether any of `shards` holds a client blocked on keys of several shards. */
+  claimWaitersOn(shards: number[]): boolean;
 }
 
 /** The client a transaction acts for. */
@@ -146,15 +148,31 @@ export async function acquire(hops: Hops, caller: Caller, plan: LockPlan, shards
     }
     // Let go of what was granted, so the older transaction in the way can finish; ask
     // again at once, then, if it is still in the way, after a pause that grows to 4 ms.
-    release(hops, caller, shards, txid);
+    // (All at once: the LOCKs that follow must find every UNLOCK ahead of them.)
+    for (const s of shards) void hops.request(s, OP_UNLOCK, 0, [], txid, caller.conn);
     if (attempt < 3) await new Promise((r) => setImmediate(r));
     else await new Promise((r) => setTimeout(r, Math.min(4, 1 << (attempt - 3))));
   }
 }
 
-/** Sends UNLOCK for txid to every shard of `shards` (UNLOCK never waits). */
+/**
+ * Ends transaction txid: sends UNLOCK to every shard of `shards` (UNLOCK
+ * never waits). A shard serves the clients blocked on keys the transaction
+ * wrote when it unlocks. Redis serves them in the order the keys were
+ * written, so a client blocked on keys of several of these shards must be
+ * served by the shard the transaction touched first: then the shards unlock
+ * one after another, in that order (`shards` lists them so), each once the
+ * one before has answered. Otherwise they all unlock at once.
+ */
 export function release(hops: Hops, caller: Caller, shards: number[], txid: number, unwatch = false): void {
-  for (const s of shards) void hops.request(s, OP_UNLOCK | ((unwatch ? REQ_WIDE : 0) << 16), 0, [], txid, caller.conn);
+  const word2 = OP_UNLOCK | ((unwatch ? REQ_WIDE : 0) << 16);
+  if (shards.length > 1 && hops.claimWaitersOn(shards)) {
+    void (async () => {
+      for (const s of shards) await hops.request(s, word2, 0, [], txid, caller.conn);
+    })();
+    return;
+  }
+  for (const s of shards) void hops.request(s, word2, 0, [], txid, caller.conn);
 }
 
 /**

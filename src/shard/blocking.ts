@@ -52,6 +52,14 @@ export class BlockingRegistry {
   /** Keys written since the last serve that have waiters. */
   private ready: number[] = [];
   private readonly readySet = new Set<number>();
+  /** Waiters registered on several shards (claimIdx >= 0), published for coordinators (see `release`). */
+  private claimed = 0;
+
+  /** `published[slot]` mirrors how many waiters registered on several shards this registry holds. */
+  constructor(
+    private readonly published: Int32Array | null = null,
+    private readonly slot = 0,
+  ) {}
 
   get size(): number {
     return this.byConn.size;
@@ -59,6 +67,7 @@ export class BlockingRegistry {
 
   add(w: Waiter): void {
     this.byConn.set(w.conn, w);
+    if (w.claimIdx >= 0) this.countClaimed(1);
     for (const k of w.fps) {
       let list = this.byKey.get(k);
       if (list === undefined) this.byKey.set(k, (list = []));
@@ -67,7 +76,10 @@ export class BlockingRegistry {
   }
 
   remove(w: Waiter): void {
-    if (this.byConn.get(w.conn) === w) this.byConn.delete(w.conn);
+    if (this.byConn.get(w.conn) === w) {
+      this.byConn.delete(w.conn);
+      if (w.claimIdx >= 0) this.countClaimed(-1);
+    }
     for (const k of w.fps) {
       const list = this.byKey.get(k);
       if (list === undefined) continue;
@@ -75,6 +87,11 @@ export class BlockingRegistry {
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.byKey.delete(k);
     }
+  }
+
+  private countClaimed(d: number): void {
+    this.claimed += d;
+    if (this.published !== null) Atomics.store(this.published, this.slot, this.claimed);
   }
 
   /** The connection keys of the waiting clients. */

@@ -51,6 +51,8 @@ export interface ReplySink {
 export interface ShardOptions extends ShardInfo {
   /** Claim words for blocking commands registered on several shards. */
   claims: SharedArrayBuffer;
+  /** One Int32 per shard: this shard keeps its count of waiters registered on several shards there. */
+  claimWaiters: SharedArrayBuffer;
   /** The commands it runs (commands/registry.ts). */
   commands: ShardCommands;
 }
@@ -84,7 +86,7 @@ export class Shard {
   readonly writer = new ReplyWriter(64 * 1024);
   readonly exec: Exec;
   readonly locks = new LockTable();
-  readonly blocked = new BlockingRegistry();
+  readonly blocked: BlockingRegistry;
   /** Reply sinks by thread index (set by the owning thread before the first frame). */
   sinks: ReplySink[] = [];
 
@@ -117,6 +119,7 @@ export class Shard {
     // ring order, so commands sent before a CONFIG SET still run under the old values.
     this.exec = new Exec(this.ks, this.writer, { ...opts, tunables: new Int32Array(opts.tunables) });
     this.exec.claims = new Int32Array(opts.claims);
+    this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
   }
 

@@ -128,6 +128,7 @@ export class ThreadServer implements ThreadContext {
       protoMaxBulkLen: this.config.int('proto-max-bulk-len'),
       tunables: this.config.tunables,
       claims: opts.shared.claims,
+      claimWaiters: opts.shared.claimWaiters,
       commands: SHARD_COMMANDS,
     });
     const sinks: ReplySink[] = this.peers.map((p) => p ?? this.localSink);
@@ -308,6 +309,10 @@ export class ThreadServer implements ThreadContext {
 
   newTxid(): number {
     return this.shared.newTxid();
+  }
+
+  claimWaitersOn(shards: number[]): boolean {
+    return this.shared.claimWaitersOn(shards);
   }
 
   handlerId(name: string): number {

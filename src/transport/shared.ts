@@ -43,6 +43,8 @@ export interface SharedBuffers {
   /** CLIENT PAUSE end time in ms (a Float64). */
   pauseUntil: SharedArrayBuffer;
   claims: SharedArrayBuffer;
+  /** Per shard (one Int32 each, written only by that shard): how many waiters registered on several shards it holds. */
+  claimWaiters: SharedArrayBuffer;
   bells: SharedArrayBuffer;
   /** rings[from][to]: the ring thread `from` writes and thread `to` reads (null on the diagonal). */
   rings: (SharedArrayBuffer | null)[][];
@@ -61,6 +63,7 @@ export function createShared(threads: number): SharedBuffers {
     words: new SharedArrayBuffer(Word.Words * 4),
     pauseUntil: new SharedArrayBuffer(8),
     claims: new SharedArrayBuffer(4 * CLAIM_WORDS),
+    claimWaiters: new SharedArrayBuffer(4 * threads),
     bells: createBells(threads),
     rings,
   };
@@ -77,11 +80,19 @@ export class SharedState {
   private readonly w: Int32Array;
   private readonly pause: Float64Array;
   readonly claims: Int32Array;
+  private readonly claimWaiters: Int32Array;
 
   constructor(readonly buffers: SharedBuffers) {
     this.w = new Int32Array(buffers.words);
     this.pause = new Float64Array(buffers.pauseUntil);
     this.claims = new Int32Array(buffers.claims);
+    this.claimWaiters = new Int32Array(buffers.claimWaiters);
+  }
+
+  /** Whether any of `shards` holds a client blocked on keys of several shards. */
+  claimWaitersOn(shards: number[]): boolean {
+    for (const s of shards) if (Atomics.load(this.claimWaiters, s) > 0) return true;
+    return false;
   }
 
   /** A txid from the one global counter; never 0 (0 means "no transaction"). */

@@ -317,4 +317,26 @@ describe('BlockingRegistry', () => {
     r.add(waiter(1, [10], 1234));
     expect(r.expired(1234).map((w) => w.conn)).toEqual([1]);
   });
+
+  it('publishes how many waiters registered on several shards it holds, however they leave', () => {
+    const published = new Int32Array(4);
+    const r = new BlockingRegistry(published, 2);
+    const cross = (conn: number, fps: number[], deadline = 0): Waiter => ({ ...waiter(conn, fps, deadline), claimIdx: conn, claimGen: 2 });
+    r.add(cross(1, [10]));
+    r.add(waiter(2, [10]));
+    r.add(cross(3, [20], 100));
+    r.add(cross(4, [30]));
+    expect([...published]).toEqual([0, 0, 3, 0]);
+    // Served (1 leaves, 2 stays waiting), expired (3), removed (4): each counted once.
+    r.signal(10);
+    r.serve((w) => (w.conn === 1 ? Retry.Served : Retry.Waiting));
+    expect(published[2]).toBe(2);
+    expect(r.expired(100).map((w) => w.conn)).toEqual([3]);
+    expect(published[2]).toBe(1);
+    const w4 = r.byConnection(4)!;
+    r.remove(w4);
+    r.remove(w4);
+    expect(published[2]).toBe(0);
+    expect(r.size).toBe(1);
+  });
 });
