@@ -11,7 +11,9 @@
  * serving clients, reported here as thread 0, so the same scenario can run
  * against redis-server with `threads` = 1.
  */
+import { expect } from 'vitest';
 import { RawClient } from './raw-client.js';
+import type { ServerHandle } from './servers.js';
 
 export interface SpreadClient {
   client: RawClient;
@@ -211,4 +213,34 @@ export function spreadConnector(threads: number, maxAttempts = 200): (port: numb
       if (attempt >= maxAttempts) throw new Error(`spreadConnector: no connection landed on thread ${want} in ${maxAttempts} attempts`);
     }
   };
+}
+
+/**
+ * Runs a scenario on redis-server (threads = 1), closes the connections it
+ * left (`opened`), then runs it on Shoal with `threads` threads and expects
+ * the same transcript: what the scenario pushed to `out`. A failure inside a
+ * scenario is reported with the transcript so far. Resolves Redis's.
+ */
+export async function sameTranscript(
+  redis: ServerHandle,
+  shoal: ServerHandle,
+  threads: number,
+  opened: RawClient[],
+  scenario: (port: number, threads: number, out: unknown[]) => Promise<void>,
+): Promise<unknown[]> {
+  const run = async (server: ServerHandle, n: number): Promise<unknown[]> => {
+    const out: unknown[] = [];
+    try {
+      await scenario(server.port, n, out);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new Error(`${server.name}: ${msg}\ntranscript so far:\n${out.map((x) => JSON.stringify(x)).join('\n')}`, { cause: e });
+    }
+    return out;
+  };
+  const want = await run(redis, 1);
+  for (const c of opened.splice(0)) c.destroy();
+  const got = await run(shoal, threads);
+  expect(got).toEqual(want);
+  return want;
 }

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RawClient } from '../helpers/raw-client.js';
 import { type ServerHandle, repoRoot, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
-import { bulkText, clientInfo, connectSpread, threadPool, threadsOf } from '../helpers/threads.js';
+import { bulkText, clientInfo, connectSpread, sameTranscript, threadPool, threadsOf } from '../helpers/threads.js';
 
 const THREADS = 4;
 const MAIN = path.join(repoRoot(), 'dist', 'src', 'main.js');
@@ -37,20 +37,7 @@ function infoField(info: string, field: string): string {
 
 /** Runs a scenario on redis-server (threads = 1) then on Shoal; expects the same transcript. */
 async function same(redis: ServerHandle, shoal: ServerHandle, scenario: (port: number, threads: number, out: unknown[]) => Promise<void>): Promise<void> {
-  const run = async (server: ServerHandle, threads: number): Promise<unknown[]> => {
-    const out: unknown[] = [];
-    try {
-      await scenario(server.port, threads, out);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`${server.name}: ${msg}\ntranscript so far:\n${out.map((x) => JSON.stringify(x)).join('\n')}`, { cause: e });
-    }
-    return out;
-  };
-  const want = await run(redis, 1);
-  for (const c of opened.splice(0)) c.destroy();
-  const got = await run(shoal, THREADS);
-  expect(got).toEqual(want);
+  await sameTranscript(redis, shoal, THREADS, opened, scenario);
 }
 
 describe('maxclients counts the connections of every thread', () => {

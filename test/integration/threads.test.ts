@@ -16,7 +16,7 @@
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { type RawClient, type ServerHandle, resp, rawClient, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
 import { shardOf } from '../helpers/shards.js';
-import { type SpreadClient, type ThreadPool, bulkText, connectSpread, parseClientLine, threadOf, threadPool, threadsOf } from '../helpers/threads.js';
+import { type SpreadClient, type ThreadPool, bulkText, connectSpread, parseClientLine, sameTranscript, threadOf, threadPool, threadsOf } from '../helpers/threads.js';
 
 const THREADS = 4;
 
@@ -106,27 +106,9 @@ async function registered(waiter: SpreadClient, sibling: SpreadClient, key: stri
   await sibling.client.callText('EXISTS', key);
 }
 
-/**
- * Runs a scenario on redis-server (1 thread) and on Shoal (4 threads) and
- * expects the same transcript: what the scenario pushed to `out`. A failure
- * inside a scenario is reported with the transcript so far.
- */
+/** Runs a scenario on redis-server (1 thread) and on Shoal (4 threads); expects the same transcript. */
 async function same(scenario: (port: number, threads: number, out: unknown[]) => Promise<void>): Promise<unknown[]> {
-  const run = async (server: ServerHandle, threads: number): Promise<unknown[]> => {
-    const out: unknown[] = [];
-    try {
-      await scenario(server.port, threads, out);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      throw new Error(`${server.name}: ${msg}\ntranscript so far:\n${out.map((x) => JSON.stringify(x)).join('\n')}`, { cause: e });
-    }
-    return out;
-  };
-  const want = await run(redis, 1);
-  for (const c of opened.splice(0)) c.destroy();
-  const got = await run(shoal, THREADS);
-  expect(got).toEqual(want);
-  return want;
+  return sameTranscript(redis, shoal, THREADS, opened, scenario);
 }
 
 /** A key named prefix+i that lives on `shard` of 4 (its thread in Shoal). */
