@@ -38,6 +38,8 @@ export interface ThreadContext extends Hops {
   readonly config: Config;
   readonly log: Logger;
   readonly shared: SharedState;
+  /** The server's main script (INFO's executable). */
+  readonly executable: string;
   readonly stats: ThreadStats;
   readonly startedAt: number;
   /** The OS thread id (for INFO threads and per-thread CPU accounting). */

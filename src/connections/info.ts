@@ -95,7 +95,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `hz:${cfg.get('hz')}`,
           `configured_hz:${cfg.get('hz')}`,
           `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
-          `executable:${process.argv[1] ?? ''}`,
+          `executable:${thread.executable}`,
           `config_file:${process.env.SHOAL_CONFIG_FILE ?? ''}`,
           `shoal_version:${SHOAL_VERSION}`,
           `node_version:${process.version}`,

@@ -5,6 +5,7 @@
  * so that with port 0 the others bind the port it got), writes their log
  * lines, and stops them.
  */
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -60,7 +61,7 @@ export class Supervisor {
     const ready: ((port: number) => void)[] = [];
     const failed: ((err: Error) => void)[] = [];
     for (let index = 0; index < n; index++) {
-      const worker = new Worker(url, { workerData: { index, shared, config: values, unixSocket: index === 0, level }, name: `shoal-${index}` });
+      const worker = new Worker(url, { workerData: { index, shared, config: values, unixSocket: index === 0, executable: path.resolve(process.argv[1] ?? ''), level }, name: `shoal-${index}` });
       this.workers[index] = worker;
       loaded.push(
         new Promise((resolve, reject) => {

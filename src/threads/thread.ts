@@ -54,6 +54,8 @@ export interface ThreadOptions {
   config: [string, string][];
   /** Whether this thread also listens on the unix socket (one thread does: a path cannot be shared). */
   unixSocket: boolean;
+  /** The main script's path (INFO's executable): a worker's own process.argv names the worker script. */
+  executable: string;
 }
 
 /** Messages a thread posts to the supervisor. */
@@ -71,6 +73,7 @@ export class ThreadServer implements ThreadContext {
   readonly shards: number;
   readonly config = new Config();
   readonly shared: SharedState;
+  readonly executable: string;
   readonly shard: Shard;
   readonly stats: ThreadStats = newThreadStats();
   readonly startedAt = Date.now();
@@ -113,6 +116,7 @@ export class ThreadServer implements ThreadContext {
     this.shards = opts.shared.threads;
     for (const [k, v] of opts.config) this.config.set(k, v, false);
     this.shared = new SharedState(opts.shared);
+    this.executable = opts.executable;
     this.bells = new Doorbells(opts.shared.bells);
     const n = this.shards;
     for (let s = 0; s < 16384; s++) this.slotToShard[s] = Math.floor((s * n) / 16384);

@@ -149,6 +149,8 @@ describe('connection and server commands, redis-server vs Shoal', () => {
     await c.callText('EXPIRE', 'i:1', '1000');
     const info = (await c.call('INFO', 'all')).toString();
     expect(info).toMatch(/^\$\d+\r\n# Server\r\n/);
+    // The server's main script, as Redis names its binary (not the worker script threads run).
+    expect(info).toMatch(/\r\nexecutable:\/\S*dist\/src\/main\.js\r\n/);
     expect(info).toContain('db3:keys=200,expires=1,avg_ttl=0\r\n');
     expect(info).toMatch(/cmdstat_set:calls=2\d\d,/);
     expect([...info.matchAll(/\r\nshard_\d+:keys=(\d+),/g)].length).toBe(4);
