@@ -1,0 +1,57 @@
+/**
+ * A key's value as the RDB format sees it: the elements, whatever encoding
+ * Shoal or Redis keeps them in. The RDB writer picks Redis's compact
+ * encodings from these (listpack, intset, quicklist); the reader turns every
+ * encoding of every RDB version into them. The shards convert between these
+ * and their arena values (persistence/values.ts).
+ */
+export type RdbValue =
+  | { type: 'string'; value: Uint8Array }
+  | { type: 'list'; items: Uint8Array[] }
+  | { type: 'set'; members: Uint8Array[] }
+  | { type: 'hash'; pairs: Array<[field: Uint8Array, value: Uint8Array]> }
+  | { type: 'zset'; entries: Array<[member: Uint8Array, score: number]> };
+
+/** One key read from an RDB file. */
+export interface RdbEntry {
+  db: number;
+  key: Uint8Array;
+  value: RdbValue;
+  /** Absolute expiry in ms since the epoch, or -1. */
+  expireAt: number;
+  /** LRU idle time in seconds (RDB_OPCODE_IDLE), or -1. */
+  idle: number;
+  /** LFU frequency (RDB_OPCODE_FREQ), or -1. */
+  freq: number;
+}
+
+/** Thresholds that choose the compact encodings (Redis's *-max-listpack-* and set-max-intset-entries). */
+export interface EncodingLimits {
+  hashMaxListpackEntries: number;
+  hashMaxListpackValue: number;
+  zsetMaxListpackEntries: number;
+  zsetMaxListpackValue: number;
+  setMaxIntsetEntries: number;
+  /** list-max-listpack-size: negative -1..-5 = 4/8/16/32/64 KiB per node, positive = entries per node. */
+  listMaxListpackSize: number;
+}
+
+export const DEFAULT_LIMITS: EncodingLimits = {
+  hashMaxListpackEntries: 128,
+  hashMaxListpackValue: 64,
+  zsetMaxListpackEntries: 128,
+  zsetMaxListpackValue: 64,
+  setMaxIntsetEntries: 512,
+  listMaxListpackSize: -2,
+};
+
+/** A file or payload that cannot be read: where and why. */
+export class RdbError extends Error {
+  constructor(
+    message: string,
+    /** Byte offset in the input where reading failed. */
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
