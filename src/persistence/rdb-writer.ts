@@ -151,7 +151,8 @@ export class RdbWriter {
     const typeAt = this.pos;
     this.byte(0); // the type, known once the value is written
     this.string(key, 0, key.length);
-    this.buf[typeAt] = this.value(value);
+    const type = this.value(value); // may move buf: read it after
+    this.buf[typeAt] = type;
     return this;
   }
 
