@@ -150,6 +150,18 @@ describe('lzf', () => {
     expect(lzfCompress(u8(''), 0, 0)).toBeNull();
   });
 
+  it('uses references up to 8192 bytes back, and no further', () => {
+    for (const d of [8190, 8191, 8192, 8193, 8194]) {
+      const block = new Rng(d).bytes(d);
+      const input = new Uint8Array(Buffer.concat([block, block.subarray(0, 600)]));
+      const c = lzfCompress(input, 0, input.length, input.length + 1000)!;
+      expect(hex(lzfDecompress(c, 0, c.length, input.length))).toBe(hex(input));
+      // Within reach, the repeat costs a few references; beyond it, literals.
+      if (d <= 8192) expect(c.length).toBeLessThan(d + d / 32 + 30);
+      else expect(c.length).toBeGreaterThan(d + 600);
+    }
+  });
+
   it('decodes hand-made streams: literals, short and long references, overlapping copies', () => {
     // "abc" literal, then a reference 3 back of length 9 (7 + 0 + 2: long form), then literal "!".
     const s = new Uint8Array([0x02, 0x61, 0x62, 0x63, 0xe0, 0x00, 0x02, 0x00, 0x21]);
