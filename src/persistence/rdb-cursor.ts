@@ -10,6 +10,10 @@ import { ENC_INT16, ENC_INT32, ENC_INT8, ENC_LZF, LEN_32BIT, LEN_64BIT } from '.
 import { RdbError } from './rdb-value.js';
 import { sliceBytes } from '../util/bytes.js';
 
+// Scratch for binary doubles: one DataView for all of them, not one per score.
+const F64_BYTES = new Uint8Array(8);
+const F64_VIEW = new DataView(F64_BYTES.buffer);
+
 export class RdbCursor {
   constructor(
     readonly buf: Uint8Array,
@@ -61,9 +65,9 @@ export class RdbCursor {
   /** A little-endian IEEE double (ZSET_2 scores). */
   f64le(what: string): number {
     this.need(8, what);
-    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getFloat64(0, true);
+    for (let i = 0; i < 8; i++) F64_BYTES[i] = this.buf[this.pos + i];
     this.pos += 8;
-    return v;
+    return F64_VIEW.getFloat64(0, true);
   }
 
   /** Raw bytes, copied out. */

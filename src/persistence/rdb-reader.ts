@@ -58,6 +58,7 @@ import { RdbCursor } from './rdb-cursor.js';
 import { RdbError, type RdbEntry, type RdbValue } from './rdb-value.js';
 import { decodeZiplist } from './ziplist.js';
 import { decodeZipmap } from './zipmap.js';
+import { allDistinct } from './unique-bytes.js';
 import { bytesCompare } from '../util/bytes.js';
 import { parseDouble } from '../util/numbers.js';
 
@@ -225,16 +226,11 @@ function readValue(c: RdbCursor, t: number, at: number): RdbValue | null {
     }
 
     case TYPE_SET: {
+      const bat = c.pos;
       const n = c.count('set members', 1);
       const members: Uint8Array[] = [];
-      const seen = new Set<string>();
-      for (let i = 0; i < n; i++) {
-        const mat = c.pos;
-        const m = c.string('a set member');
-        if (!addUnique(seen, m)) throw c.error('Duplicate set members detected', mat);
-        members.push(m);
-      }
-      return members.length > 0 ? { type: 'set', members } : null;
+      for (let i = 0; i < n; i++) members.push(c.string('a set member'));
+      return setFromMembers(c, members, bat);
     }
     case TYPE_SET_INTSET: {
       const members = blob(c, 'intset', decodeIntset);
@@ -242,24 +238,18 @@ function readValue(c: RdbCursor, t: number, at: number): RdbValue | null {
     }
     case TYPE_SET_LISTPACK: {
       const bat = c.pos;
-      const members = blob(c, 'listpack', decodeListpack);
-      const seen = new Set<string>();
-      for (const m of members) if (!addUnique(seen, m)) throw c.error('Duplicate set members detected in a listpack', bat);
-      return members.length > 0 ? { type: 'set', members } : null;
+      return setFromMembers(c, blob(c, 'listpack', decodeListpack), bat);
     }
 
     case TYPE_HASH: {
+      const bat = c.pos;
       const n = c.count('hash fields', 2);
       const pairs: Array<[Uint8Array, Uint8Array]> = [];
-      const seen = new Set<string>();
       for (let i = 0; i < n; i++) {
-        const fat = c.pos;
         const f = c.string('a hash field');
-        const v = c.string('a hash value');
-        if (!addUnique(seen, f)) throw c.error('Duplicate hash fields detected', fat);
-        pairs.push([f, v]);
+        pairs.push([f, c.string('a hash value')]);
       }
-      return pairs.length > 0 ? { type: 'hash', pairs } : null;
+      return hashFromPairs(c, pairs, bat);
     }
     case TYPE_HASH_ZIPMAP: {
       const bat = c.pos;
@@ -342,16 +332,16 @@ function textScore(c: RdbCursor): number {
   return v;
 }
 
-function addUnique(seen: Set<string>, b: Uint8Array): boolean {
-  const k = Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
-  if (seen.has(k)) return false;
-  seen.add(k);
-  return true;
+const itself = (b: Uint8Array): Uint8Array => b;
+const first = <T>(t: [Uint8Array, T]): Uint8Array => t[0];
+
+function setFromMembers(c: RdbCursor, members: Uint8Array[], at: number): RdbValue | null {
+  if (!allDistinct(members, itself)) throw c.error('Duplicate set members detected', at);
+  return members.length > 0 ? { type: 'set', members } : null;
 }
 
 function hashFromPairs(c: RdbCursor, pairs: Array<[Uint8Array, Uint8Array]>, at: number): RdbValue | null {
-  const seen = new Set<string>();
-  for (const [f] of pairs) if (!addUnique(seen, f)) throw c.error('Duplicate hash fields detected', at);
+  if (!allDistinct(pairs, first)) throw c.error('Duplicate hash fields detected', at);
   return pairs.length > 0 ? { type: 'hash', pairs } : null;
 }
 
@@ -361,8 +351,7 @@ const byScore = (a: [Uint8Array, number], b: [Uint8Array, number]): number =>
 /** Checks members unique and puts the entries in ascending order (reversing a skiplist saved top down). */
 function zsetFromEntries(c: RdbCursor, entries: Array<[Uint8Array, number]>, at: number): RdbValue | null {
   if (entries.length === 0) return null;
-  const seen = new Set<string>();
-  for (const [m] of entries) if (!addUnique(seen, m)) throw c.error('Duplicate sorted set members detected', at);
+  if (!allDistinct(entries, first)) throw c.error('Duplicate sorted set members detected', at);
   let asc = true;
   let desc = true;
   for (let i = 1; i < entries.length && (asc || desc); i++) {

@@ -45,6 +45,7 @@ import {
   writeLength,
 } from './rdb-format.js';
 import type { EncodingLimits, RdbValue } from './rdb-value.js';
+import { ascii } from './rdb-cursor.js';
 import { copyBytes } from '../util/bytes.js';
 import { formatDouble17g, parseInt64 } from '../util/numbers.js';
 
@@ -67,6 +68,9 @@ const SAFETY_BYTES = 8192;
 const PACKED_THRESHOLD = 1 << 30;
 const INITIAL_CAPACITY = 64 * 1024;
 const EMPTY = new Uint8Array(0);
+// Scratch for binary doubles: one DataView for all of them, not one per score.
+const F64_BYTES = new Uint8Array(8);
+const F64_VIEW = new DataView(F64_BYTES.buffer);
 
 export class RdbWriter {
   private buf: Uint8Array;
@@ -266,10 +270,10 @@ export class RdbWriter {
       const lp = new ListpackBuilder();
       for (const [m, score] of entries) {
         lp.add(m);
-        // Redis puts d2string(score) in, which the listpack int-encodes when it can.
-        const s = formatDouble17g(score);
-        const sb = Buffer.from(s, 'latin1');
-        lp.add(sb);
+        // Redis puts d2string(score) in, which the listpack int-encodes when it can:
+        // integral scores of up to 2^53 as integers, "-0" and the rest as %.17g text.
+        if (Number.isSafeInteger(score) && !Object.is(score, -0)) lp.addInt(score);
+        else lp.add(ascii(formatDouble17g(score)));
       }
       const blob = lp.finish();
       this.string(blob, 0, blob.length);
@@ -280,7 +284,8 @@ export class RdbWriter {
       const [m, score] = entries[i];
       this.string(m, 0, m.length);
       this.reserve(8);
-      new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).setFloat64(0, score, true);
+      F64_VIEW.setFloat64(0, score, true);
+      copyBytes(this.buf, this.pos, F64_BYTES, 0, 8);
       this.pos += 8;
     }
     return TYPE_ZSET_2;
