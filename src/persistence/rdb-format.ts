@@ -99,18 +99,3 @@ function writeU32BE(dst: Uint8Array, off: number, v: number): void {
   dst[off + 2] = v >>> 8;
   dst[off + 3] = v;
 }
-
-/** What the name of a value type is, for error messages. */
-export function typeName(t: number): string {
-  switch (t) {
-    case TYPE_MODULE:
-    case TYPE_MODULE_2:
-      return 'a module value';
-    case TYPE_STREAM_LISTPACKS:
-    case TYPE_STREAM_LISTPACKS_2:
-    case TYPE_STREAM_LISTPACKS_3:
-      return 'a stream';
-    default:
-      return `a value of type ${t}`;
-  }
-}
