@@ -8,6 +8,9 @@
  *   // ... connect any Redis client to server.port ...
  *   await server.close();
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { Config } from './config/config.js';
 import { LOG_LEVELS, Supervisor } from './threads/supervisor.js';
@@ -33,7 +36,11 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const config = new Config();
-  const given: Record<string, string | number | undefined> = { port: 0, loglevel: 'nothing', ...options };
+  // A server inside a test process persists nothing unless asked: no save points, and its
+  // files go to a fresh temporary directory, so a dump.rdb in the working directory is
+  // not loaded (name a `dir` to load one).
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-'));
+  const given: Record<string, string | number | undefined> = { port: 0, loglevel: 'nothing', save: '', ...options, dir };
   for (const [name, value] of Object.entries(given)) {
     if (value === undefined) continue;
     const err = config.set(name, String(value), false);

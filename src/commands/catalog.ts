@@ -526,6 +526,23 @@ const GENERIC: CommandMeta[] = [
     complexity: O1, route: 'keys',
   }),
   def({
+    name: 'dump', arity: 2, flags: ['readonly'], keys: ONE_KEY,
+    acl: ['keyspace', 'read', 'slow'], keySpecs: [ks(['RO', 'access'], 1)], tips: ['nondeterministic_output'],
+    group: 'generic', since: '2.6.0',
+    summary: 'Returns a serialized representation of the value stored at a key',
+    complexity: 'O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).',
+    route: 'keys',
+  }),
+  def({
+    name: 'restore', arity: -4, flags: ['write', 'denyoom'], keys: ONE_KEY,
+    acl: ['keyspace', 'write', 'slow', 'dangerous'], keySpecs: [ks(['OW', 'update'], 1)],
+    group: 'generic', since: '2.6.0',
+    summary: 'Creates a key from the serialized representation of a value',
+    complexity: 'O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).',
+    route: 'keys',
+    history: [['3.0.0', 'Added the `REPLACE` modifier.'], ['5.0.0', 'Added the `ABSTTL` modifier.'], ['5.0.0', 'Added the `IDLETIME` and `FREQ` options.']],
+  }),
+  def({
     name: 'persist', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY,
     acl: ['keyspace', 'write', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
     group: 'generic', since: '2.2.0',
@@ -994,6 +1011,19 @@ const SERVER: CommandMeta[] = [
     group: 'server', since: '1.0.0',
     summary: 'Returns the Unix time of the last successful save to disk',
     complexity: O1, route: 'connection',
+  }),
+  def({
+    name: 'save', arity: 1, flags: ['admin', 'noscript', 'no_async_loading', 'no_multi'], acl: ['admin', 'slow', 'dangerous'],
+    group: 'server', since: '1.0.0',
+    summary: 'Synchronously saves the database(s) to disk',
+    complexity: 'O(N) where N is the total number of keys in all databases', route: 'connection',
+  }),
+  def({
+    name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], acl: ['admin', 'slow', 'dangerous'],
+    group: 'server', since: '1.0.0',
+    summary: 'Asynchronously saves the database(s) to disk',
+    complexity: 'O(N) where N is the total number of keys in all databases', route: 'connection',
+    history: [['3.2.2', 'Added the `SCHEDULE` option.']],
   }),
   def({
     name: 'shutdown', arity: -1,

@@ -16,6 +16,7 @@ import { hashHandlers } from './hashes.js';
 import { setHandlers } from './sets.js';
 import { sortedSetHandlers } from './sorted-sets.js';
 import { sortHandlers } from './sort.js';
+import { persistenceHandlers } from './persistence.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './catalog/meta.js';
 
@@ -29,6 +30,7 @@ const ALL: Record<string, ShardHandler> = {
   ...setHandlers,
   ...sortedSetHandlers,
   ...sortHandlers,
+  ...persistenceHandlers,
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();

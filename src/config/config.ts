@@ -3,7 +3,8 @@
  * file and from `--name value` command-line flags (as redis-server takes
  * them), and changed at run time by CONFIG SET where a parameter allows it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { parseSavePoints } from '../persistence/save-state.js';
 import os from 'node:os';
 import { TUNABLE_PARAMS, newTunables, storeTunable } from './tunables.js';
 
@@ -21,6 +22,25 @@ interface ParamDef {
   inert?: boolean;
   /** Redis's older name for the parameter (CONFIG GET lists both, either can be set). */
   alias?: string;
+  /** Refuses a value with the reason Redis gives, or null. */
+  check?: (value: string) => string | null;
+}
+
+function isDirectory(v: string): string | null {
+  try {
+    return statSync(v).isDirectory() ? null : 'Not a directory';
+  } catch {
+    return 'No such file or directory';
+  }
+}
+
+function savePoints(v: string): string | null {
+  try {
+    parseSavePoints(v);
+    return null;
+  } catch {
+    return 'Invalid save parameters';
+  }
 }
 
 const PARAMS: ParamDef[] = [
@@ -49,10 +69,14 @@ const PARAMS: ParamDef[] = [
   { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'int', default: '128', mutable: true, min: 0 },
   { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'memory', default: '64', mutable: true },
   { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'int', default: '-2', mutable: true, min: -5, inert: true },
-  { name: 'save', kind: 'string', default: '', mutable: true, inert: true },
+  // Snapshots (persistence/): Redis's default save points when no configuration names any.
+  { name: 'save', kind: 'string', default: '3600 1 300 100 60 10000', mutable: true, check: savePoints },
   { name: 'appendonly', kind: 'bool', default: 'no', mutable: true, inert: true },
-  { name: 'dir', kind: 'string', default: process.cwd(), mutable: true, inert: true },
-  { name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: true, inert: true },
+  { name: 'dir', kind: 'string', default: process.cwd(), mutable: true, check: isDirectory },
+  { name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: true },
+  { name: 'rdbcompression', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes', mutable: true },
   { name: 'maxmemory', kind: 'memory', default: '0', mutable: true, inert: true },
   {
     name: 'maxmemory-policy',
@@ -150,9 +174,11 @@ export class Config {
       default:
         break;
     }
+    const refused = def.check?.(v) ?? null;
+    if (refused !== null) return `CONFIG SET failed (possibly related to argument '${def.name}') - ${refused}`;
     this.values.set(def.name, v);
     const t = TUNABLE_PARAMS[def.name];
-    if (t !== undefined) storeTunable(this.tunables, t, Number(v));
+    if (t !== undefined) storeTunable(this.tunables, t, def.kind === 'bool' ? Number(v === 'yes') : Number(v));
     return null;
   }
 

@@ -14,9 +14,12 @@ export const enum Tunable {
   SetMaxListpackValue = 4,
   ZsetMaxListpackEntries = 5,
   ZsetMaxListpackValue = 6,
+  /** rdbcompression and rdbchecksum (1 = yes): how DUMP payloads and snapshot records are written. */
+  RdbCompression = 7,
+  RdbChecksum = 8,
 }
 
-export const TUNABLE_COUNT = 7;
+export const TUNABLE_COUNT = 9;
 
 /** Config parameter name → tunable word. */
 export const TUNABLE_PARAMS: Record<string, Tunable> = {
@@ -27,6 +30,8 @@ export const TUNABLE_PARAMS: Record<string, Tunable> = {
   'set-max-listpack-value': Tunable.SetMaxListpackValue,
   'zset-max-listpack-entries': Tunable.ZsetMaxListpackEntries,
   'zset-max-listpack-value': Tunable.ZsetMaxListpackValue,
+  rdbcompression: Tunable.RdbCompression,
+  rdbchecksum: Tunable.RdbChecksum,
 };
 
 /** A fresh tunables block with Redis's defaults (what `new Config()` holds too). */
@@ -39,6 +44,8 @@ export function newTunables(): Int32Array {
   t[Tunable.SetMaxListpackValue] = 64;
   t[Tunable.ZsetMaxListpackEntries] = 128;
   t[Tunable.ZsetMaxListpackValue] = 64;
+  t[Tunable.RdbCompression] = 1;
+  t[Tunable.RdbChecksum] = 1;
   return t;
 }
 

@@ -14,15 +14,16 @@ import type { CommandMeta } from '../commands/catalog/meta.js';
 import { shardHandlerId } from '../commands/registry.js';
 import { connectionHandlers } from './connection-family.js';
 import type { FrontHandler } from './front-call.js';
+import { persistenceFrontHandlers } from './persistence-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
 
 /**
  * Handlers of the commands that run on their connection's thread rather
- * than on a shard (the connection, server and transactions families), by
+ * than on a shard (the connection, server, persistence and transactions families), by
  * full name. They act on connections and the server, never on keys.
  */
-const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...transactionHandlers };
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...transactionHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;

@@ -7,7 +7,7 @@
 import type { FrontCall, FrontHandler } from './front-call.js';
 import type { Connection } from './connection.js';
 import { ReplyMode } from './reply-order.js';
-import { REDIS_COMPAT_VERSION } from './info.js';
+import { REDIS_COMPAT_VERSION } from '../config/version.js';
 import { askThreads, clientLine, type ClientFilter } from './clients-view.js';
 import { dbIndexError, parseDb } from '../commands/db-index.js';
 import { RespMap } from '../protocol/resp-value.js';

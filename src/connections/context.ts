@@ -10,6 +10,7 @@ import type { Hops } from '../scheduler/transaction.js';
 import type { FrameArgs } from '../transport/frames.js';
 import type { Shard } from '../shard/shard.js';
 import type { SharedState } from '../transport/shared.js';
+import type { SaveState } from '../persistence/save-state.js';
 import type { Connection } from './connection.js';
 
 /** Counters of one thread's connections, merged across threads for INFO. */
@@ -40,6 +41,8 @@ export interface ThreadContext extends Hops {
   readonly shared: SharedState;
   /** The server's main script (INFO's executable). */
   readonly executable: string;
+  /** Snapshots: the one running, the last one, the changes since (shared by all threads). */
+  readonly saves: SaveState;
   readonly stats: ThreadStats;
   readonly startedAt: number;
   /** The OS thread id (for INFO threads and per-thread CPU accounting). */

@@ -24,6 +24,9 @@ import { reject, replyError } from './replies.js';
 import { Router } from './routing.js';
 import { packView } from './args.js';
 
+const MISCONF =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
 /** Pause a client's reading while the queues for full rings exceed this. */
 const OVERFLOW_PAUSE_BYTES = 32 * 1024 * 1024;
 /** Pause a client's reading while its unsent output exceeds this. */
@@ -180,6 +183,10 @@ export class Dispatcher implements Session {
       reject(ctx, c, e.fullName, 'NOAUTH Authentication required.');
       return true;
     }
+    if (!ctx.saves.lastOk && (e.write || e.fullName === 'ping') && this.refusesWrites()) {
+      reject(ctx, c, e.fullName, MISCONF);
+      return true;
+    }
     // Set before a pause holds it: CLIENT LIST shows the held command, as Redis does.
     c.lastCommand = e.fullName;
     if (this.pausedFor(c, e)) {
@@ -197,6 +204,12 @@ export class Dispatcher implements Session {
     }
     this.run(c, p, e);
     return true;
+  }
+
+  /** After a failed snapshot, with save points and stop-writes-on-bgsave-error: Redis refuses writes (and PING). */
+  private refusesWrites(): boolean {
+    const cfg = this.ctx.config;
+    return cfg.get('stop-writes-on-bgsave-error') === 'yes' && cfg.get('save').trim() !== '';
   }
 
   /** Runs a command: here (connection and server commands), or on the shard(s) of its keys. */

@@ -5,6 +5,7 @@
  * sections "threads" and "shards" have one line per thread.
  */
 import os from 'node:os';
+import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 import type { ShardStats } from '../shard/shard.js';
 import type { ThreadContext, ThreadStats } from './context.js';
 
@@ -23,9 +24,6 @@ export interface ThreadReport {
   shard: ShardStats;
 }
 
-export const SHOAL_VERSION = '0.1.0';
-/** The Redis version whose behaviour Shoal follows (clients read it from INFO and HELLO). */
-export const REDIS_COMPAT_VERSION = '7.2.0';
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'threads', 'shards'];
 const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 9), 'commandstats', ...DEFAULT_SECTIONS.slice(9)];
@@ -130,18 +128,33 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           'mem_allocator:native-free-arena',
         );
         break;
-      case 'persistence':
+      case 'persistence': {
+        const saves = thread.saves;
         body.push(
           'loading:0',
           'async_loading:0',
-          'rdb_changes_since_last_save:0',
-          'rdb_bgsave_in_progress:0',
-          `rdb_last_save_time:${Math.floor(thread.startedAt / 1000)}`,
-          'rdb_last_bgsave_status:ok',
+          `rdb_changes_since_last_save:${saves.changesSinceSave}`,
+          `rdb_bgsave_in_progress:${saves.running ? 1 : 0}`,
+          `rdb_last_save_time:${saves.lastSave}`,
+          `rdb_last_bgsave_status:${saves.lastOk ? 'ok' : 'err'}`,
+          `rdb_last_bgsave_time_sec:${saves.lastDuration}`,
+          `rdb_current_bgsave_time_sec:${saves.running ? Math.round((now - saves.startedAt) / 1000) : -1}`,
+          `rdb_saves:${saves.saves}`,
+          // Snapshots copy no pages (there is no fork): what they hold is the serialized shares.
+          'rdb_last_cow_size:0',
+          `rdb_last_load_keys_expired:${saves.loadExpired}`,
+          `rdb_last_load_keys_loaded:${saves.loadedKeys}`,
           'aof_enabled:0',
           'aof_rewrite_in_progress:0',
+          'aof_rewrite_scheduled:0',
+          'aof_last_rewrite_time_sec:-1',
+          'aof_current_rewrite_time_sec:-1',
+          'aof_last_bgrewrite_status:ok',
+          'aof_rewrites:0',
+          'aof_last_write_status:ok',
         );
         break;
+      }
       case 'stats': {
         let errors = 0;
         for (const v of errorsByPrefix.values()) errors += v;

@@ -17,6 +17,7 @@ import {
   getKeysFromCommand,
 } from '../commands/introspection.js';
 import { helpReply } from './connection-family.js';
+import { runSave } from './persistence-family.js';
 
 function command(f: FrontCall): void {
   f.value(commandInfoReply([]));
@@ -162,20 +163,44 @@ function time(f: FrontCall): void {
   f.w.bulkString((us % 1000000n).toString());
 }
 
-function lastsave(f: FrontCall): void {
-  // Nothing is saved yet: the last save is the start, as for a fresh redis-server.
-  f.w.int(Math.floor(f.thread.startedAt / 1000));
-}
-
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: saves first when asked to,
+ * or when save points are configured and NOSAVE is not given; a failed save
+ * keeps the server running unless FORCE.
+ */
 function shutdown(f: FrontCall): void {
+  let nosave = false;
+  let save = false;
+  let force = false;
   for (let i = 1; i < f.argc; i++) {
-    if (!['nosave', 'save', 'now', 'force', 'abort'].includes(f.arg(i).toLowerCase())) return f.error('ERR syntax error');
+    const a = f.arg(i).toLowerCase();
+    if (a === 'nosave') nosave = true;
+    else if (a === 'save') save = true;
+    else if (a === 'force') force = true;
+    else if (a === 'abort') {
+      if (f.argc !== 2) return f.error('ERR syntax error');
+      return f.error('ERR No shutdown in progress.');
+    } else if (a !== 'now') return f.error('ERR syntax error');
   }
-  if (f.argc > 1 && f.argIs(1, 'abort')) return f.error('ERR No shutdown in progress.');
-  // Redis closes the connection without replying when it shuts down.
-  f.thread.log.warn('User requested shutdown...');
-  f.defer();
-  f.thread.requestShutdown();
+  if (nosave && save) return f.error('ERR syntax error');
+  const ctx = f.thread;
+  ctx.log.warn('User requested shutdown...');
+  const wantSave = save || (!nosave && ctx.config.get('save').trim() !== '');
+  if (!wantSave) {
+    // Redis closes the connection without replying when it shuts down.
+    f.defer();
+    return ctx.requestShutdown();
+  }
+  ctx.log.info('Saving the final RDB snapshot before exiting.');
+  const seq = f.defer();
+  const c = f.conn;
+  void runSave(ctx, 'shutdown').then((ok) => {
+    if (ok || force) return ctx.requestShutdown();
+    ctx.log.warn('Error trying to save the DB, can\'t exit.');
+    const err = new TextEncoder().encode('-ERR Errors trying to SHUTDOWN. Check logs.\r\n');
+    c.replyNow(seq, err, 0, err.length);
+    ctx.markDirty(c);
+  });
 }
 
 function debug(f: FrontCall): void {
@@ -233,7 +258,6 @@ export const serverHandlers: Record<string, FrontHandler> = {
   'config|resetstat': configResetstat,
   'config|help': (f) => helpReply(f, CONFIG_HELP),
   time,
-  lastsave,
   shutdown,
   debug,
   'object|help': (f) => helpReply(f, OBJECT_HELP),

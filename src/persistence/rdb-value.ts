@@ -37,7 +37,7 @@ export interface EncodingLimits {
 }
 
 export const DEFAULT_LIMITS: EncodingLimits = {
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   zsetMaxListpackEntries: 128,
   zsetMaxListpackValue: 64,

@@ -344,6 +344,12 @@ export class RdbWriter {
     this.buf[this.pos++] = b;
   }
 
+  /** Records encoded elsewhere (a shard's share of a snapshot), copied in and counted in the CRC. */
+  append(u8: Uint8Array): this {
+    this.raw(u8, 0, u8.length);
+    return this;
+  }
+
   private raw(u8: Uint8Array, off: number, len: number): void {
     this.reserve(len);
     copyBytes(this.buf, this.pos, u8, off, len);

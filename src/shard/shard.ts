@@ -106,6 +106,8 @@ export class Shard {
   private afterReply = false;
   private streamed = false;
   private squashable = false;
+  /** Write commands run since takeWrites (Redis's `dirty`, counted per command). */
+  private writes = 0;
 
   private argOff = new Int32Array(64);
   private argLen = new Int32Array(64);
@@ -125,6 +127,13 @@ export class Shard {
 
   get index(): number {
     return this.opts.index;
+  }
+
+  /** The write commands run since the last call (save points count them). */
+  takeWrites(): number {
+    const n = this.writes;
+    this.writes = 0;
+    return n;
   }
 
   /** Fixes the clock for a batch of commands, as Redis fixes the time per command. */
@@ -540,7 +549,9 @@ export class Shard {
     this.usec[id] += (performance.now() - t0) * 1000;
     this.calls[id]++;
     this.commands++;
-    if (!this.streamed && w.len > w.base && w.buf[w.base] === 45 /* '-' */) {
+    const failed = !this.streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
+    if (!failed && this.cmds.keys[id].write) this.writes++;
+    if (failed) {
       this.failed[id]++;
       const b = w.buf;
       let e = w.base + 1;

@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { SHOAL_VERSION } from '../connections/info.js';
+import { SHOAL_VERSION } from '../config/version.js';
 import { LOG_LEVELS, Supervisor } from './supervisor.js';
 
 const argv = process.argv.slice(2);
@@ -32,22 +32,39 @@ let sup: Supervisor;
 try {
   sup = await Supervisor.start(config, log, (line) => dest.write(line));
 } catch (err) {
-  log.fatal({ err }, `could not listen on port ${config.get('port')}`);
+  log.fatal({ err }, (err as Error).message);
   dest.flushSync?.();
   process.exit(1);
 }
 log.info({ port: sup.port, threads: sup.threads, version: SHOAL_VERSION }, 'Shoal is ready to accept connections');
 
 let stopping = false;
-const stop = (): void => {
-  if (stopping) return;
-  stopping = true;
+const exit = (): void => {
   log.info('shutting down');
   void sup.stop().then(() => {
     dest.flushSync?.();
     process.exit(0);
   });
 };
+/** SHUTDOWN saved already (or was told not to); nothing more to save. */
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  exit();
+};
+/** SIGTERM and SIGINT save first when save points are configured, as Redis does. */
+const onSignal = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  log.warn(`Received ${signal} scheduling shutdown...`);
+  if (config.get('save').trim() === '') return exit();
+  log.info('Saving the final RDB snapshot before exiting.');
+  void sup.save().then((ok) => {
+    if (ok) return exit();
+    log.warn("Error trying to save the DB, can't exit.");
+    stopping = false;
+  });
+};
 sup.onShutdownRequest = stop;
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+process.on('SIGINT', () => onSignal('SIGINT'));

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { createShared } from '../transport/shared.js';
+import { createSaveState } from '../persistence/save-state.js';
 import type { ThreadMessage } from './thread.js';
 import type { LifeMessage, SupervisorMessage } from './worker.js';
 
@@ -54,6 +55,7 @@ export class Supervisor {
   private async spawnAll(): Promise<void> {
     const n = this.config.int('threads');
     const shared = createShared(n);
+    const saves = createSaveState(n);
     const values = this.config.matching(() => true).filter(([name]) => name !== 'shards');
     const level = LOG_LEVELS[this.config.get('loglevel')] ?? 'info';
     const url = new URL('./worker.js', import.meta.url);
@@ -61,7 +63,7 @@ export class Supervisor {
     const ready: ((port: number) => void)[] = [];
     const failed: ((err: Error) => void)[] = [];
     for (let index = 0; index < n; index++) {
-      const worker = new Worker(url, { workerData: { index, shared, config: values, unixSocket: index === 0, executable: path.resolve(process.argv[1] ?? ''), level }, name: `shoal-${index}` });
+      const worker = new Worker(url, { workerData: { index, shared, saves, config: values, unixSocket: index === 0, executable: path.resolve(process.argv[1] ?? ''), level }, name: `shoal-${index}` });
       this.workers[index] = worker;
       loaded.push(
         new Promise((resolve, reject) => {
@@ -99,6 +101,20 @@ export class Supervisor {
     // With port 0 the kernel picks a port: thread 0 binds first, the others join it at once.
     this.port = await listen(0, this.config.int('port'));
     await Promise.all(Array.from({ length: n - 1 }, (_, i) => listen(i + 1, this.port)));
+  }
+
+  /** Has thread 0 save a snapshot (SIGTERM with save points); resolves whether it was written. */
+  save(): Promise<boolean> {
+    const w = this.workers[0];
+    return new Promise((resolve) => {
+      const onMessage = (m: LifeMessage): void => {
+        if (m.kind !== 'saved') return;
+        w.off('message', onMessage);
+        resolve(m.ok);
+      };
+      w.on('message', onMessage);
+      w.postMessage({ kind: 'save' } satisfies SupervisorMessage);
+    });
   }
 
   /** Stops every thread: they close their listeners and connections, then end. */

@@ -45,6 +45,9 @@ import { keyHashSlot } from '../util/crc16.js';
 import { SharedState, type SharedBuffers } from '../transport/shared.js';
 import { copyBytes, sliceBytes } from '../util/bytes.js';
 import { trimBuffers } from '../util/buffer-pool.js';
+import { SaveState } from '../persistence/save-state.js';
+import { loadRdbFile } from '../persistence/load.js';
+import { runSave, savePointDue } from '../connections/persistence-family.js';
 
 /** What the supervisor gives each thread. */
 export interface ThreadOptions {
@@ -56,6 +59,8 @@ export interface ThreadOptions {
   unixSocket: boolean;
   /** The main script's path (INFO's executable): a worker's own process.argv names the worker script. */
   executable: string;
+  /** Snapshot state shared by all threads (persistence/save-state.ts). */
+  saves: SharedArrayBuffer;
 }
 
 /** Messages a thread posts to the supervisor. */
@@ -74,6 +79,7 @@ export class ThreadServer implements ThreadContext {
   readonly config = new Config();
   readonly shared: SharedState;
   readonly executable: string;
+  readonly saves: SaveState;
   readonly shard: Shard;
   readonly stats: ThreadStats = newThreadStats();
   readonly startedAt = Date.now();
@@ -117,6 +123,7 @@ export class ThreadServer implements ThreadContext {
     for (const [k, v] of opts.config) this.config.set(k, v, false);
     this.shared = new SharedState(opts.shared);
     this.executable = opts.executable;
+    this.saves = new SaveState(opts.saves, opts.shared.threads);
     this.bells = new Doorbells(opts.shared.bells);
     const n = this.shards;
     for (let s = 0; s < 16384; s++) this.slotToShard[s] = Math.floor((s * n) / 16384);
@@ -189,8 +196,26 @@ export class ThreadServer implements ThreadContext {
     this.post({ kind: 'shutdown' });
   }
 
+  /**
+   * Loads this shard's keys from dir/dbfilename, before the thread listens.
+   * Throws (naming the file and offset) when the file cannot be read whole.
+   */
+  load(): void {
+    const cfg = this.config;
+    const t0 = Date.now();
+    const res = loadRdbFile(cfg.get('dir'), cfg.get('dbfilename'), this.shard.ks, this.config.tunables, (key) => this.shardOfArg(key, 0, key.length) === this.index, t0);
+    if (res === null) return;
+    this.saves.addLoaded(res.keys, res.expired);
+    this.log.info(
+      { keys: res.keys, total: res.total, expired: res.expired, rdbVersion: res.version, seconds: (Date.now() - t0) / 1000 },
+      `DB loaded from disk: ${res.keys} of ${res.total} keys are this thread's`,
+    );
+  }
+
   private cron(): void {
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
+    this.saves.addDirty(this.index, this.shard.takeWrites());
+    if (this.index === 0 && savePointDue(this, Date.now())) void runSave(this, 'save point');
     trimBuffers();
     const timeout = this.config.int('timeout');
     if (timeout > 0) closeIdle(this.liveConnections(), timeout, Date.now(), (c) => this.killConnection(c));

@@ -9,6 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { ThreadServer, type ThreadMessage, type ThreadOptions } from './thread.js';
+import { runSave } from '../connections/persistence-family.js';
 
 interface WorkerData extends ThreadOptions {
   /** pino level name ('silent' logs nothing). */
@@ -16,10 +17,10 @@ interface WorkerData extends ThreadOptions {
 }
 
 /** Messages the supervisor sends to a thread. */
-export type SupervisorMessage = { kind: 'listen'; port: number } | { kind: 'stop' };
+export type SupervisorMessage = { kind: 'listen'; port: number } | { kind: 'stop' } | { kind: 'save' };
 
 /** Messages a thread sends about its life. */
-export type LifeMessage = { kind: 'loaded' } | { kind: 'ready'; port: number; tid: number } | { kind: 'failed'; error: string } | { kind: 'stopped' };
+export type LifeMessage = { kind: 'loaded' } | { kind: 'saved'; ok: boolean } | { kind: 'ready'; port: number; tid: number } | { kind: 'failed'; error: string } | { kind: 'stopped' };
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -35,9 +36,17 @@ port.on('message', (m: SupervisorMessage) => {
       (p) => post({ kind: 'ready', port: p, tid: thread.tid }),
       (err: Error) => post({ kind: 'failed', error: err.message }),
     );
+  } else if (m.kind === 'save') {
+    void runSave(thread, 'shutdown').then((ok) => post({ kind: 'saved', ok }));
   } else if (m.kind === 'stop') {
     thread.stop();
     post({ kind: 'stopped' });
   }
 });
-post({ kind: 'loaded' });
+// Each thread loads its shard's keys from the dump before it may listen.
+try {
+  thread.load();
+  post({ kind: 'loaded' });
+} catch (err) {
+  post({ kind: 'failed', error: (err as Error).message });
+}

@@ -505,7 +505,7 @@ export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: num
 
 // ---- checks (tests) ----------------------------------------------------------------
 
-/** All pairs as copies, in the hash's own order (tests and debugging). */
+/** All pairs as copies, in the hash's own order (DUMP, snapshots, tests). */
 export function hashToArray(a: Arena, v: number): Array<[Uint8Array, Uint8Array]> {
   const out: Array<[Uint8Array, Uint8Array]> = [];
   hashForEach(a, v, (u8, fo, fn, vo, vn) => out.push([sliceBytes(u8, fo, fn), sliceBytes(u8, vo, vn)]));

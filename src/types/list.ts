@@ -36,7 +36,7 @@
 import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from '../shard/value-ops.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
-import { copyBytes, sameBytes } from '../util/bytes.js';
+import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 
 export const HEAD = 0;
 export const TAIL = 1;
@@ -904,13 +904,13 @@ export function listDeserialize(a: Arena, src: Uint8Array, off: number, end: num
 
 // ---- checks (tests) ----------------------------------------------------------------
 
-/** All elements, head to tail, as copies (for tests and debugging). */
+/** All elements, head to tail, as copies (DUMP, snapshots, tests). */
 export function listToArray(a: Arena, lh: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   const len = rd(a, lh, H_LEN);
   if (len === 0) return out;
   const it = new ListIter().seek(a, lh, 0, true);
-  while (it.next()) out.push(it.u8.slice(it.off, it.off + it.len));
+  while (it.next()) out.push(sliceBytes(it.u8, it.off, it.len));
   return out;
 }
 

@@ -378,7 +378,8 @@ export async function startShoal(opts: StartShoalOptions = {}): Promise<ServerHa
       name: 'shoal',
       waitThreads: true,
       command: process.execPath,
-      args: [main, '--port', String(port), '--threads', String(threads), '--save', '', '--loglevel', 'warning', ...extra],
+      // A fresh dir: no dump.rdb of the repository (or of another test) is loaded.
+      args: [main, '--port', String(port), '--threads', String(threads), '--save', '', '--dir', fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-test-')), '--loglevel', 'warning', ...extra],
       cwd: root,
     }),
     timeoutMs,

@@ -1,0 +1,76 @@
+/**
+ * The persistence commands that run on the client's thread: SAVE, BGSAVE,
+ * LASTSAVE, and the saving half of SHUTDOWN (persistence/snapshot.ts does
+ * the snapshot itself; one runs at a time, server-wide).
+ */
+import { saveSnapshot } from '../persistence/snapshot.js';
+import { parseSavePoints } from '../persistence/save-state.js';
+import type { ThreadContext } from './context.js';
+import type { FrontCall, FrontHandler } from './front-call.js';
+
+/**
+ * Runs one snapshot if none is running; resolves whether it was written.
+ * Failures are logged and recorded for INFO persistence and MISCONF.
+ */
+export async function runSave(ctx: ThreadContext, why: string): Promise<boolean> {
+  const st = ctx.saves;
+  if (!st.begin(Date.now())) return false;
+  const dirty = st.dirty;
+  try {
+    await saveSnapshot(ctx, dirty);
+    st.end(Date.now(), true, dirty);
+    ctx.log.info(`DB saved on disk (${why})`);
+    return true;
+  } catch (err) {
+    st.end(Date.now(), false, dirty);
+    ctx.log.warn(`Background saving error: ${(err as Error).message}`);
+    return false;
+  } finally {
+    if (st.takeScheduled()) void runSave(ctx, 'scheduled');
+  }
+}
+
+function save(f: FrontCall): void {
+  if (f.thread.saves.running) return f.error('ERR Background save already in progress');
+  f.later(runSave(f.thread, 'SAVE'), (w, ok) => (ok ? w.ok() : w.error('ERR')));
+}
+
+function bgsave(f: FrontCall): void {
+  let schedule = false;
+  if (f.argc > 2) return f.error('ERR syntax error');
+  if (f.argc === 2) {
+    if (!f.argIs(1, 'schedule')) return f.error('ERR syntax error');
+    schedule = true;
+  }
+  const st = f.thread.saves;
+  if (st.running) {
+    if (!schedule) return f.error('ERR Background save already in progress');
+    st.schedule();
+    return f.w.simple('Background saving scheduled');
+  }
+  void runSave(f.thread, 'BGSAVE');
+  f.w.simple('Background saving started');
+}
+
+function lastsave(f: FrontCall): void {
+  f.w.int(f.thread.saves.lastSave);
+}
+
+/** Whether a save point of the `save` parameter is due (thread 0's cron asks). */
+export function savePointDue(ctx: ThreadContext, now: number): boolean {
+  const st = ctx.saves;
+  if (st.running) return false;
+  let points: Array<[number, number]>;
+  try {
+    points = parseSavePoints(ctx.config.get('save'));
+  } catch {
+    return false;
+  }
+  const changes = st.changesSinceSave;
+  const elapsed = now / 1000 - st.lastSave;
+  // After a failed save, Redis waits 5 seconds before trying again.
+  if (!st.lastOk && now / 1000 - st.lastAttempt < 5) return false;
+  return points.some(([secs, n]) => changes >= n && elapsed > secs);
+}
+
+export const persistenceFrontHandlers: Record<string, FrontHandler> = { save, bgsave, lastsave };

@@ -1,0 +1,164 @@
+/**
+ * What every thread knows about snapshots, in shared memory: whether one is
+ * running (one at a time for the whole server, taken by compare-and-swap),
+ * when the last one ended and how, and each shard's count of writes (Redis's
+ * `dirty`), from which save points and INFO persistence count the changes
+ * since the last save. Each shard writes only its own counter.
+ */
+
+/** Int32 words. */
+const enum I {
+  Running = 0,
+  /** BGSAVE SCHEDULE asked while a save ran. */
+  Scheduled = 1,
+  /** Keys loaded from the dump at start, and keys skipped there as expired (every thread adds its own). */
+  Loaded = 2,
+  LoadExpired = 3,
+  Words = 4,
+}
+
+/** Float64 slots, after the Int32 words. */
+const enum F {
+  LastSave = 0,
+  LastOk = 1,
+  DirtyAtSave = 2,
+  LastDuration = 3,
+  StartedAt = 4,
+  LastAttempt = 5,
+  Saves = 6,
+  Shards = 8,
+}
+
+export function createSaveState(threads: number): SharedArrayBuffer {
+  const buf = new SharedArrayBuffer(I.Words * 4 + (F.Shards + threads) * 8);
+  const f = new Float64Array(buf, I.Words * 4);
+  f[F.LastSave] = Math.floor(Date.now() / 1000);
+  f[F.LastOk] = 1;
+  f[F.LastDuration] = -1;
+  return buf;
+}
+
+export class SaveState {
+  private readonly i: Int32Array;
+  private readonly f: Float64Array;
+
+  constructor(
+    buf: SharedArrayBuffer,
+    private readonly threads: number,
+  ) {
+    this.i = new Int32Array(buf, 0, I.Words);
+    this.f = new Float64Array(buf, I.Words * 4);
+  }
+
+  /** Claims the one running snapshot; false when one already runs. */
+  begin(now: number): boolean {
+    if (Atomics.compareExchange(this.i, I.Running, 0, 1) !== 0) return false;
+    this.f[F.StartedAt] = now;
+    return true;
+  }
+
+  /** Ends the running snapshot: `dirty` is the change count it captured (changes after it still count). */
+  end(now: number, ok: boolean, dirty: number): void {
+    const f = this.f;
+    f[F.LastOk] = ok ? 1 : 0;
+    f[F.LastAttempt] = Math.floor(now / 1000);
+    f[F.LastDuration] = Math.round((now - f[F.StartedAt]) / 1000);
+    if (ok) {
+      f[F.LastSave] = Math.floor(now / 1000);
+      f[F.DirtyAtSave] = dirty;
+      f[F.Saves]++;
+    }
+    Atomics.store(this.i, I.Running, 0);
+  }
+
+  get running(): boolean {
+    return Atomics.load(this.i, I.Running) !== 0;
+  }
+
+  /** When the running snapshot started (ms). */
+  get startedAt(): number {
+    return this.f[F.StartedAt];
+  }
+
+  /** BGSAVE SCHEDULE: run one when the current one ends. */
+  schedule(): void {
+    Atomics.store(this.i, I.Scheduled, 1);
+  }
+
+  /** Takes a pending BGSAVE SCHEDULE. */
+  takeScheduled(): boolean {
+    return Atomics.exchange(this.i, I.Scheduled, 0) === 1;
+  }
+
+  get lastSave(): number {
+    return this.f[F.LastSave];
+  }
+
+  get lastOk(): boolean {
+    return this.f[F.LastOk] === 1;
+  }
+
+  /** Seconds the last snapshot took, -1 before the first. */
+  get lastDuration(): number {
+    return this.f[F.LastDuration];
+  }
+
+  /** Unix time of the last attempt, ok or not (0 before the first). */
+  get lastAttempt(): number {
+    return this.f[F.LastAttempt];
+  }
+
+  /** Snapshots written since start. */
+  get saves(): number {
+    return this.f[F.Saves];
+  }
+
+  /** A thread loaded `keys` keys from the dump and skipped `expired` expired ones. */
+  addLoaded(keys: number, expired: number): void {
+    Atomics.add(this.i, I.Loaded, keys);
+    Atomics.add(this.i, I.LoadExpired, expired);
+  }
+
+  get loadedKeys(): number {
+    return Atomics.load(this.i, I.Loaded);
+  }
+
+  get loadExpired(): number {
+    return Atomics.load(this.i, I.LoadExpired);
+  }
+
+  /** Shard `shard` made `n` more changes. */
+  addDirty(shard: number, n: number): void {
+    this.f[F.Shards + shard] += n;
+  }
+
+  /** Every change made since the server started (sum of the shards' counters). */
+  get dirty(): number {
+    let n = 0;
+    for (let s = 0; s < this.threads; s++) n += this.f[F.Shards + s];
+    return n;
+  }
+
+  get changesSinceSave(): number {
+    return Math.max(0, this.dirty - this.f[F.DirtyAtSave]);
+  }
+
+  /** FLUSHALL resets the save state as Redis does: the dataset it leaves is what a save would hold. */
+  resetDirty(): void {
+    this.f[F.DirtyAtSave] = this.dirty;
+  }
+}
+
+/** The `save` parameter's points: [seconds, changes] pairs; throws on a malformed value. */
+export function parseSavePoints(value: string): Array<[number, number]> {
+  const words = value.trim().split(/\s+/).filter((w) => w !== '');
+  if (words.length % 2 !== 0) throw new Error('Invalid save parameters');
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < words.length; i += 2) {
+    const secs = Number(words[i]);
+    const changes = Number(words[i + 1]);
+    if (!Number.isInteger(secs) || !Number.isInteger(changes) || secs < 0 || changes < 0) throw new Error('Invalid save parameters');
+    out.push([secs, changes]);
+  }
+  return out;
+}

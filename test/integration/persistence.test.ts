@@ -1,0 +1,368 @@
+/**
+ * Snapshots and serialized values against redis-server 7.0:
+ *  - DUMP/RESTORE both ways (a payload from one server restores in the
+ *    other with the same contents) and RESTORE's errors and options;
+ *  - SAVE on Shoal (4 threads) loaded by redis-server, and redis-server's
+ *    SAVE loaded by Shoal, compared key by key (type, value, TTL);
+ *  - what survives a restart: SHUTDOWN saves with save points, SIGTERM
+ *    saves, SHUTDOWN NOSAVE does not, SIGKILL keeps what the last SAVE had;
+ *  - a corrupt or truncated dump stops Shoal from starting, naming the file.
+ * Random datasets print their seed on failure (SEED=<n> replays one).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../helpers/rng.js';
+import { type ServerHandle, startAll, startRedis, startShoal } from '../helpers/servers.js';
+
+const THREADS = 4;
+const clients: Redis[] = [];
+const servers: ServerHandle[] = [];
+
+function client(s: ServerHandle): Redis {
+  // No reconnecting: these tests stop servers under their clients on purpose.
+  const c = new Redis({ port: s.port, host: s.host, maxRetriesPerRequest: 1, commandTimeout: 20_000, retryStrategy: () => null });
+  c.on('error', () => {});
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-persist-'));
+}
+
+async function shoalIn(dir: string, args: string[] = []): Promise<ServerHandle> {
+  const s = await startShoal({ threads: THREADS, args: ['--dir', dir, ...args] });
+  servers.push(s);
+  return s;
+}
+
+async function redisIn(dir: string, args: string[] = []): Promise<ServerHandle> {
+  const s = await startRedis({ args: ['--dir', dir, ...args] });
+  servers.push(s);
+  return s;
+}
+
+/** Every key of every database: type, value in a comparable form, and whether it has a TTL. */
+async function snapshotOf(c: Redis): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (let db = 0; db < 16; db++) {
+    await c.select(db);
+    const keys = (await c.keysBuffer('*')).sort(Buffer.compare);
+    for (const k of keys) {
+      const type = await c.type(k);
+      let value: unknown;
+      if (type === 'string') value = (await c.getBuffer(k))!.toString('hex');
+      else if (type === 'list') value = (await c.lrangeBuffer(k, 0, -1)).map((b) => b.toString('hex'));
+      else if (type === 'set') value = (await c.smembersBuffer(k)).map((b) => b.toString('hex')).sort();
+      else if (type === 'hash') {
+        const flat = (await c.callBuffer('HGETALL', k)) as Buffer[];
+        const pairs: string[] = [];
+        for (let i = 0; i < flat.length; i += 2) pairs.push(`${flat[i].toString('hex')}=${flat[i + 1].toString('hex')}`);
+        value = pairs.sort();
+      } else if (type === 'zset') value = ((await c.callBuffer('ZRANGE', k, 0, -1, 'WITHSCORES')) as Buffer[]).map((b) => b.toString('latin1'));
+      const pttl = await c.pttl(k);
+      out[`${db}:${k.toString('hex')}`] = { type, value, ttl: pttl > 0 ? 'yes' : String(pttl) };
+    }
+  }
+  await c.select(0);
+  return out;
+}
+
+/** A random dataset of every type, crossing the compact encodings' limits, on several databases. */
+async function fill(c: Redis, rng: Rng, keys: number): Promise<void> {
+  const member = (): string | Buffer => {
+    const r = rng.int(6);
+    if (r === 0) return String(rng.int(1000) - 500);
+    if (r === 1) return String(rng.range(-(2 ** 40), 2 ** 40));
+    if (r === 2) return rng.bytes(rng.int(8));
+    if (r === 3) return 'x'.repeat(rng.int(100));
+    return rng.string(rng.int(20) + 1);
+  };
+  const big = (): number => (rng.chance(0.2) ? 130 + rng.int(600) : 1 + rng.int(20));
+  for (let i = 0; i < keys; i++) {
+    const db = rng.chance(0.7) ? 0 : rng.int(16);
+    if (db !== 0) await c.select(db);
+    const key = `k:${i}:${rng.string(4)}`;
+    const kind = rng.int(6);
+    if (kind === 0) await c.set(key, member());
+    else if (kind === 1) await c.set(key, rng.chance(0.5) ? 'abc'.repeat(100 + rng.int(1000)) : rng.bytes(rng.int(3000)));
+    else if (kind === 2) for (let n = big(), j = 0; j < n; j++) await c.rpush(key, member());
+    else if (kind === 3) {
+      const ints = rng.chance(0.4);
+      for (let n = big(), j = 0; j < n; j++) await c.sadd(key, ints ? String(rng.range(-1e6, 1e6)) : member());
+    } else if (kind === 4) for (let n = big(), j = 0; j < n; j++) await c.hset(key, `f${j}:${rng.string(3)}`, member());
+    else for (let n = big(), j = 0; j < n; j++) await c.zadd(key, rng.chance(0.1) ? 'inf' : String(rng.range(-1e6, 1e6) / 7), String(member()));
+    if (rng.chance(0.2)) await c.pexpire(key, 1_000_000 + rng.int(1_000_000));
+    if (db !== 0) await c.select(0);
+  }
+}
+
+function withSeed(name: string, body: (rng: Rng) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const seed = process.env.SEED !== undefined ? Number(process.env.SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
+    try {
+      await body(new Rng(seed));
+    } catch (e) {
+      (e as Error).message = `[${name}: seed ${seed}; SEED=${seed} npx vitest run test/integration/persistence.test.ts] ${(e as Error).message}`;
+      throw e;
+    }
+  };
+}
+
+describe('DUMP and RESTORE against redis-server', () => {
+  let redis: ServerHandle;
+  let shoal: ServerHandle;
+  let r: Redis;
+  let s: Redis;
+  beforeAll(async () => {
+    [redis, shoal] = await startAll(startRedis(), startShoal({ threads: THREADS }));
+    r = new Redis({ port: redis.port, maxRetriesPerRequest: 1 });
+    s = new Redis({ port: shoal.port, maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    r.disconnect();
+    s.disconnect();
+    await Promise.all([redis.stop(), shoal.stop()]);
+  });
+
+  it(
+    'payloads move both ways with the same contents',
+    withSeed('dump/restore', async (rng) => {
+      await r.flushall();
+      await s.flushall();
+      await fill(r, rng, 150);
+      const keys = (await r.keysBuffer('*')).sort(Buffer.compare);
+      for (const k of keys) {
+        const payload = await r.dumpBuffer(k);
+        expect(await s.restore(k, 0, payload)).toBe('OK');
+      }
+      const fromRedis = await snapshotOf(s);
+      await r.flushall();
+      for (const k of keys) {
+        const payload = (await s.callBuffer('DUMP', k)) as Buffer;
+        expect(await r.restore(k, 0, payload)).toBe('OK');
+      }
+      const backInRedis = await snapshotOf(r);
+      // Only db 0 moved (DUMP/RESTORE do not carry the database), TTLs neither.
+      const want: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(fromRedis)) want[k] = v;
+      expect(backInRedis).toEqual(want);
+      expect(Object.keys(want).length).toBe(keys.length);
+    }),
+  );
+
+  it('answers RESTORE errors and options as redis-server does', async () => {
+    const script = async (c: Redis): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      const call = async (...args: (string | Buffer | number)[]): Promise<void> => {
+        try {
+          const v = await c.callBuffer(String(args[0]), ...args.slice(1));
+          out.push(Buffer.isBuffer(v) ? v.toString('latin1') : v);
+        } catch (e) {
+          out.push(`ERR:${(e as Error).message}`);
+        }
+      };
+      await c.flushall();
+      await c.set('s', 'hello');
+      await c.rpush('l', 'a', 'b', '3');
+      const p = (await c.callBuffer('DUMP', 's')) as Buffer;
+      const lp = (await c.callBuffer('DUMP', 'l')) as Buffer;
+      await call('RESTORE', 's', '0', p);
+      await call('RESTORE', 's2', '-1', p);
+      await call('RESTORE', 's2', 'abc', p);
+      await call('RESTORE', 's2', '0', 'garbage');
+      const flipped = Buffer.from(p);
+      flipped[1] ^= 1;
+      await call('RESTORE', 's2', '0', flipped);
+      await call('RESTORE', 's2', '0', p, 'IDLETIME', '-1');
+      await call('RESTORE', 's2', '0', p, 'FREQ', '256');
+      await call('RESTORE', 's2', '0', p, 'IDLETIME', '1', 'FREQ', '2');
+      await call('RESTORE', 's2', '0', p, 'FREQ', '2', 'IDLETIME', '1');
+      await call('RESTORE', 's2', '0', p, 'BOGUS');
+      await call('RESTORE', 's', '0', lp, 'REPLACE');
+      await call('TYPE', 's');
+      await call('LRANGE', 's', '0', '-1');
+      await call('RESTORE', 's3', '1000', p, 'ABSTTL');
+      await call('EXISTS', 's3');
+      await call('RESTORE', 'l', '1000', p, 'ABSTTL', 'REPLACE');
+      await call('EXISTS', 'l');
+      await call('RESTORE', 's4', '100000', p);
+      const ttl = await c.pttl('s4');
+      out.push(ttl > 90_000 && ttl <= 100_000);
+      await call('RESTORE', 's5', '0', p, 'IDLETIME', '1000');
+      await call('OBJECT', 'IDLETIME', 's5');
+      await call('DUMP', 'missing');
+      await call('RESTORE', 'x');
+      return out;
+    };
+    expect(await script(s)).toEqual(await script(r));
+  });
+});
+
+describe('snapshots move between redis-server and Shoal', () => {
+  it(
+    "Shoal's SAVE loads in redis-server, and redis-server's in Shoal",
+    withSeed('rdb both ways', async (rng) => {
+      const dir = tempDir();
+      const shoal = await shoalIn(dir);
+      const s = client(shoal);
+      await fill(s, rng, 300);
+      const want = await snapshotOf(s);
+      expect(await s.save()).toBe('OK');
+      const checked = await new Promise<string>((resolve) =>
+        execFile('redis-check-rdb', [path.join(dir, 'dump.rdb')], (err, stdout) => resolve(err ? `failed: ${stdout}` : 'ok')),
+      );
+      expect(checked).toBe('ok');
+      // (CONFIG SET dir is a protected config in Redis 7.)
+      const redis = await redisIn(dir, ['--enable-protected-configs', 'yes']);
+      const r = client(redis);
+      expect(await snapshotOf(r)).toEqual(want);
+
+      // And back: redis-server writes its own file, Shoal loads it.
+      await r.flushall();
+      await fill(r, rng, 300);
+      const want2 = await snapshotOf(r);
+      const dir2 = tempDir();
+      await r.config('SET', 'dir', dir2);
+      expect(await r.save()).toBe('OK');
+      const shoal2 = await shoalIn(dir2);
+      expect(await snapshotOf(client(shoal2))).toEqual(want2);
+    }),
+    60_000,
+  );
+});
+
+describe('what survives a restart', () => {
+  it('SHUTDOWN saves when save points are set; NOSAVE does not; LASTSAVE and INFO follow', async () => {
+    const dir = tempDir();
+    let shoal = await shoalIn(dir, ['--save', '3600 1']);
+    let s = client(shoal);
+    const before = await s.lastsave();
+    expect(Number((await s.info('persistence')).match(/rdb_changes_since_last_save:(\d+)/)![1])).toBe(0);
+    await s.mset('a', '1', 'b', '2', '{a}c', '3');
+    await s.rpush('list', 'x', 'y');
+    await s.pexpire('b', 1_000_000);
+    // The change count is published by the threads' cron (10 times a second).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(Number((await s.info('persistence')).match(/rdb_changes_since_last_save:(\d+)/)![1])).toBeGreaterThan(0);
+    await s.call('SHUTDOWN').catch(() => {});
+    await waitExit(shoal);
+    servers.splice(servers.indexOf(shoal), 1);
+
+    shoal = await shoalIn(dir, ['--save', '3600 1']);
+    s = client(shoal);
+    expect(await s.mget('a', 'b', '{a}c')).toEqual(['1', '2', '3']);
+    expect(await s.lrange('list', 0, -1)).toEqual(['x', 'y']);
+    expect(await s.pttl('b')).toBeGreaterThan(900_000);
+    expect(await s.lastsave()).toBeGreaterThanOrEqual(before);
+    expect(await s.call('INFO', 'persistence')).toMatch(/rdb_last_load_keys_loaded:4\r\n/);
+
+    await s.set('a', 'changed');
+    await s.call('SHUTDOWN', 'NOSAVE').catch(() => {});
+    await waitExit(shoal);
+    servers.splice(servers.indexOf(shoal), 1);
+    shoal = await shoalIn(dir);
+    expect(await client(shoal).get('a')).toBe('1');
+  }, 60_000);
+
+  it('SIGTERM saves with save points; SIGKILL keeps what the last SAVE acknowledged', async () => {
+    const dir = tempDir();
+    let shoal = await shoalIn(dir, ['--save', '3600 1']);
+    let s = client(shoal);
+    for (let i = 0; i < 200; i++) await s.set(`key:${i}`, String(i));
+    process.kill(shoal.pid, 'SIGTERM');
+    await waitExit(shoal);
+    servers.splice(servers.indexOf(shoal), 1);
+    shoal = await shoalIn(dir, ['--save', '']);
+    s = client(shoal);
+    expect(await s.dbsize()).toBe(200);
+
+    for (let i = 200; i < 300; i++) await s.set(`key:${i}`, String(i));
+    expect(await s.save()).toBe('OK');
+    await s.set('after-save', 'lost');
+    process.kill(shoal.pid, 'SIGKILL');
+    await waitExit(shoal);
+    servers.splice(servers.indexOf(shoal), 1);
+    shoal = await shoalIn(dir, ['--save', '']);
+    s = client(shoal);
+    expect(await s.dbsize()).toBe(300);
+    expect(await s.exists('after-save')).toBe(0);
+  }, 60_000);
+
+  it('BGSAVE answers at once and the file appears; BGSAVE SCHEDULE and syntax as Redis', async () => {
+    const dir = tempDir();
+    const shoal = await shoalIn(dir);
+    const s = client(shoal);
+    const t0 = await s.lastsave();
+    for (let i = 0; i < 1000; i++) await s.hset(`h:${i}`, 'f', String(i));
+    expect(await s.bgsave()).toBe('Background saving started');
+    for (let i = 0; i < 100 && !fs.existsSync(path.join(dir, 'dump.rdb')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await s.info('persistence')).includes('rdb_bgsave_in_progress:1'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(fs.existsSync(path.join(dir, 'dump.rdb'))).toBe(true);
+    expect(await s.lastsave()).toBeGreaterThanOrEqual(t0);
+    expect(await s.call('INFO', 'persistence')).toMatch(/rdb_saves:1\r\n/);
+    await expect(s.call('BGSAVE', 'NOW')).rejects.toThrow('ERR syntax error');
+    await expect(s.call('BGSAVE', 'SCHEDULE', 'x')).rejects.toThrow('ERR syntax error');
+    expect(await s.call('BGSAVE', 'SCHEDULE')).toMatch(/^Background saving (started|scheduled)$/);
+  }, 60_000);
+});
+
+describe('a failed save', () => {
+  it('refuses writes and PING with MISCONF while save points are set, until a save succeeds', async () => {
+    const dir = tempDir();
+    const shoal = await shoalIn(dir, ['--save', '3600 1']);
+    const s = client(shoal);
+    await s.set('k', 'v');
+    fs.rmSync(dir, { recursive: true });
+    await expect(s.save()).rejects.toThrow(/^ERR$/);
+    expect(await s.call('INFO', 'persistence')).toMatch(/rdb_last_bgsave_status:err\r\n/);
+    await expect(s.set('k', 'w')).rejects.toThrow(/^MISCONF Redis is configured to save RDB snapshots/);
+    await expect(s.ping()).rejects.toThrow(/^MISCONF/);
+    expect(await s.get('k')).toBe('v');
+    await s.config('SET', 'stop-writes-on-bgsave-error', 'no');
+    expect(await s.set('k', 'w')).toBe('OK');
+    await s.config('SET', 'stop-writes-on-bgsave-error', 'yes');
+    fs.mkdirSync(dir);
+    expect(await s.save()).toBe('OK');
+    expect(await s.set('k', 'x')).toBe('OK');
+    expect(await s.call('INFO', 'persistence')).toMatch(/rdb_last_bgsave_status:ok\r\n/);
+  }, 30_000);
+});
+
+describe('a bad dump stops the server', () => {
+  it('a truncated or corrupted dump.rdb: Shoal does not start, and says which file', async () => {
+    const dir = tempDir();
+    const redis = await redisIn(dir);
+    const r = client(redis);
+    for (let i = 0; i < 100; i++) await r.rpush(`l:${i}`, 'a', 'b', String(i));
+    await r.save();
+    const file = path.join(dir, 'dump.rdb');
+    const good = fs.readFileSync(file);
+    for (const bad of [good.subarray(0, good.length - 20), Buffer.concat([good.subarray(0, 200), Buffer.from([0xff, 0x13]), good.subarray(202)])]) {
+      fs.writeFileSync(file, bad);
+      const err = await startShoal({ threads: THREADS, args: ['--dir', dir], startupTimeoutMs: 15_000 }).then(
+        (s) => {
+          servers.push(s);
+          return null;
+        },
+        (e: Error) => e,
+      );
+      expect(err).not.toBeNull();
+      expect(err!.message).toContain(file);
+    }
+  }, 60_000);
+});
+
+async function waitExit(s: ServerHandle): Promise<void> {
+  for (let i = 0; i < 200 && !s.exited; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(s.exited).toBe(true);
+}
