@@ -7,7 +7,9 @@
  *             longer than 20 bytes → LZF when compression is on and it saves
  *             at least 4 bytes; else raw (rdbSaveRawString)
  *   list      LIST_QUICKLIST_2: listpack nodes, split by list-max-listpack-size;
- *             an element too big for any node goes alone in a PLAIN node
+ *             an element too big for any node goes alone in a PLAIN node (the
+ *             rule of Redis 7.2: 7.0 keeps elements under 1 GiB packed, but
+ *             loads PLAIN nodes of any size)
  *   set       SET_INTSET when every member is an integer and there are few,
  *             else SET
  *   hash      HASH_LISTPACK within hash-max-listpack-*, else HASH
@@ -139,7 +141,12 @@ export class RdbWriter {
     return this;
   }
 
-  /** One key: its expiry (ms since the epoch, when >= 0), type, name and value. */
+  /**
+   * One key: its expiry (ms since the epoch, when >= 0), type, name and
+   * value. The value must be what Redis could hold: no duplicate set
+   * members or hash fields, sorted-set entries in ascending (score, member)
+   * order, and not an empty collection (Redis skips those on load).
+   */
   entry(key: Uint8Array, value: RdbValue, expireAt: number): this {
     if (expireAt >= 0) {
       this.byte(OP_EXPIRETIME_MS);
