@@ -1,8 +1,7 @@
 /**
  * Snapshots side by side: the same dataset in redis-server and Shoal, then
  *  - SAVE: wall time, file size, and the peak RSS while saving over the RSS
- *    before (Shoal holds the serialized shares; redis-server's SAVE does not
- *    fork);
+ *    before (redis-server's SAVE does not fork);
  *  - BGSAVE under writes: one client keeps SETting (pipelined) while BGSAVE
  *    runs; the writes completed per second during the snapshot, against the
  *    same client's rate before it, and the peak RSS (redis-server forks: its
@@ -103,6 +102,7 @@ async function main(): Promise<void> {
         const base0 = wr.count();
         await sleep(1000);
         const before = wr.count() - base0;
+        const rssBeforeBg = treeRss(server.pid);
         const b0 = Date.now();
         const startN = wr.count();
         const bg = peakRssDuring(
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
           fmtInt(before),
           fmtInt(during),
           (during / before).toFixed(2),
-          fmtBytes(bgPeak - rssBefore),
+          fmtBytes(bgPeak - rssBeforeBg),
         ]);
         files.push({ server, file, dir });
       } finally {

@@ -1,16 +1,16 @@
 /**
  * The persistence family on the shard: DUMP and RESTORE in Redis's
- * serialized format, and `rdb-part`, a shard's share of a snapshot (every
- * live key of every database as RDB records), which SAVE and BGSAVE gather
- * from all shards under one keyspace-wide lock (persistence/snapshot.ts).
+ * serialized format, and a shard's part in SAVE and BGSAVE: the barrier
+ * (`snapshot-begin`), its records chunk by chunk (`snapshot-chunk`), and
+ * giving up (`snapshot-abort`); persistence/snapshot.ts drives them.
  */
 import type { ShardHandler } from '../shard/exec.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
-import { DB_COUNT } from '../shard/keyspace.js';
 import { parseDumpPayload } from '../persistence/rdb-reader.js';
-import { RdbWriter, dumpPayload } from '../persistence/rdb-writer.js';
+import { dumpPayload } from '../persistence/rdb-writer.js';
 import { RdbError } from '../persistence/rdb-value.js';
 import { limitsOf, readValue, storeValue } from '../persistence/values.js';
+import { ShardSnapshot } from '../persistence/shard-snapshot.js';
 import { Tunable } from '../config/tunables.js';
 
 const ERR_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
@@ -81,52 +81,43 @@ function restore(x: Exec): void {
   x.r.ok();
 }
 
+/** A snapshot's barrier: this shard marks what the snapshot holds (persistence/shard-snapshot.ts). */
+function snapshotBegin(x: Exec): void {
+  const snap = new ShardSnapshot(x.ks, writerOptions(x), x.now);
+  x.snapshot = snap;
+  x.ks.onChanging = (db, h) => snap.preserve(db, h);
+  x.r.ok();
+}
+
 /**
- * This shard's share of a snapshot, as one bulk string: for each database
- * with live keys, a 16-byte header (u32 LE: db, keys, keys with an expiry,
- * byte length) and then the RDB records of its keys. The snapshot's writer
- * puts SELECTDB and RESIZEDB with the totals of all shards before them.
+ * The next chunk of this shard's snapshot (about argument 1 bytes) as a
+ * bulk string; once all is written, the bytes it wrote ahead of the walk
+ * (the copy-on-write analog) as an integer, and the snapshot ends here.
  */
-function rdbPart(x: Exec): void {
-  const opts = writerOptions(x);
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (let db = 0; db < DB_COUNT; db++) {
-    const table = x.ks.dbs[db].table;
-    if (table.size === 0) continue;
-    const w = new RdbWriter(opts);
-    let keys = 0;
-    let expires = 0;
-    table.forEach((h) => {
-      const exp = x.ks.expireAt(h);
-      if (exp !== 0 && exp <= x.now) return;
-      const key = x.bytesOf(h).subarray(x.ks.keyOffset(h), x.ks.keyOffset(h) + x.ks.keyLen(h));
-      w.entry(key, readValue(x.ks, h), exp === 0 ? -1 : exp);
-      keys++;
-      if (exp !== 0) expires++;
-    });
-    if (keys === 0) continue;
-    const body = w.take();
-    const head = new Uint8Array(16);
-    const dv = new DataView(head.buffer);
-    dv.setUint32(0, db, true);
-    dv.setUint32(4, keys, true);
-    dv.setUint32(8, expires, true);
-    dv.setUint32(12, body.length, true);
-    parts.push(head, body);
-    total += 16 + body.length;
-  }
-  const out = new Uint8Array(total);
-  let p = 0;
-  for (const part of parts) {
-    out.set(part, p);
-    p += part.length;
-  }
-  x.r.bulk(out, 0, out.length);
+function snapshotChunk(x: Exec): void {
+  const snap = x.snapshot;
+  if (snap === null) return x.r.error('ERR no snapshot in progress');
+  const chunk = snap.next(Number(x.argStr(1)));
+  if (chunk.length > 0) return x.r.bulk(chunk, 0, chunk.length);
+  endSnapshot(x);
+  x.r.int(snap.earlyBytes);
+}
+
+/** The saving thread gave up (a disk error): the shard forgets the snapshot. */
+function snapshotAbort(x: Exec): void {
+  endSnapshot(x);
+  x.r.ok();
+}
+
+function endSnapshot(x: Exec): void {
+  x.snapshot = null;
+  x.ks.onChanging = null;
 }
 
 export const persistenceHandlers: Record<string, ShardHandler> = {
   dump,
   restore,
-  'rdb-part': rdbPart,
+  'snapshot-begin': snapshotBegin,
+  'snapshot-chunk': snapshotChunk,
+  'snapshot-abort': snapshotAbort,
 };

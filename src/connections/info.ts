@@ -140,8 +140,8 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `rdb_last_bgsave_time_sec:${saves.lastDuration}`,
           `rdb_current_bgsave_time_sec:${saves.running ? Math.round((now - saves.startedAt) / 1000) : -1}`,
           `rdb_saves:${saves.saves}`,
-          // Snapshots copy no pages (there is no fork): what they hold is the serialized shares.
-          'rdb_last_cow_size:0',
+          // No fork copies pages: this is what BGSAVE's shards wrote ahead of their walk.
+          `rdb_last_cow_size:${saves.lastCow}`,
           `rdb_last_load_keys_expired:${saves.loadExpired}`,
           `rdb_last_load_keys_loaded:${saves.loadedKeys}`,
           'aof_enabled:0',

@@ -3,22 +3,24 @@
  * LASTSAVE, and the saving half of SHUTDOWN (persistence/snapshot.ts does
  * the snapshot itself; one runs at a time, server-wide).
  */
-import { saveSnapshot } from '../persistence/snapshot.js';
+import { writeSnapshot } from '../persistence/snapshot.js';
 import { parseSavePoints } from '../persistence/save-state.js';
 import type { ThreadContext } from './context.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 
 /**
  * Runs one snapshot if none is running; resolves whether it was written.
- * Failures are logged and recorded for INFO persistence and MISCONF.
+ * `background`: BGSAVE's walk, while the shards go on serving; otherwise
+ * SAVE's, which holds them. Failures are logged and recorded for INFO
+ * persistence and MISCONF.
  */
-export async function runSave(ctx: ThreadContext, why: string): Promise<boolean> {
+export async function runSave(ctx: ThreadContext, why: string, background = false): Promise<boolean> {
   const st = ctx.saves;
   if (!st.begin(Date.now())) return false;
   const dirty = st.dirty;
   try {
-    await saveSnapshot(ctx, dirty);
-    st.end(Date.now(), true, dirty);
+    const cow = await writeSnapshot(ctx, background);
+    st.end(Date.now(), true, dirty, cow);
     ctx.log.info(`DB saved on disk (${why})`);
     return true;
   } catch (err) {
@@ -26,7 +28,7 @@ export async function runSave(ctx: ThreadContext, why: string): Promise<boolean>
     ctx.log.warn(`Background saving error: ${(err as Error).message}`);
     return false;
   } finally {
-    if (st.takeScheduled()) void runSave(ctx, 'scheduled');
+    if (st.takeScheduled()) void runSave(ctx, 'scheduled', true);
   }
 }
 
@@ -48,7 +50,7 @@ function bgsave(f: FrontCall): void {
     st.schedule();
     return f.w.simple('Background saving scheduled');
   }
-  void runSave(f.thread, 'BGSAVE');
+  void runSave(f.thread, 'BGSAVE', true);
   f.w.simple('Background saving started');
 }
 

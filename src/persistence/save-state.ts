@@ -26,6 +26,7 @@ const enum F {
   StartedAt = 4,
   LastAttempt = 5,
   Saves = 6,
+  LastCow = 7,
   Shards = 8,
 }
 
@@ -58,8 +59,9 @@ export class SaveState {
   }
 
   /** Ends the running snapshot: `dirty` is the change count it captured (changes after it still count). */
-  end(now: number, ok: boolean, dirty: number): void {
+  end(now: number, ok: boolean, dirty: number, cowBytes = 0): void {
     const f = this.f;
+    f[F.LastCow] = cowBytes;
     f[F.LastOk] = ok ? 1 : 0;
     f[F.LastAttempt] = Math.floor(now / 1000);
     f[F.LastDuration] = Math.round((now - f[F.StartedAt]) / 1000);
@@ -106,6 +108,11 @@ export class SaveState {
   /** Unix time of the last attempt, ok or not (0 before the first). */
   get lastAttempt(): number {
     return this.f[F.LastAttempt];
+  }
+
+  /** Bytes the shards wrote ahead of their walk in the last BGSAVE (what fork's copy-on-write would copy). */
+  get lastCow(): number {
+    return this.f[F.LastCow];
   }
 
   /** Snapshots written since start. */

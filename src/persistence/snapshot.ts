@@ -2,23 +2,28 @@
  * SAVE and BGSAVE: one point-in-time snapshot of every shard, written as a
  * Redis RDB file (version 10).
  *
- * The thread that runs the command coordinates: under one keyspace-wide lock
- * (a single txid, so every shard stops at the same point in the global
- * order) it asks each shard for its share (`rdb-part`, commands/persistence
- * .ts), lets the lock go, and writes the file: header and aux fields, then
- * per database SELECTDB and RESIZEDB with the shards' totals followed by
- * their records, EOF and the CRC-64 of everything before it. The file is
- * written as temp-<pid>-<n>.rdb, fsynced, and renamed over `dbfilename`, so
- * a crash never leaves a half-written dump where the server loads from.
+ * The thread that runs the command coordinates. Under one keyspace-wide
+ * lock (a single txid, so every shard stops at the same point of the global
+ * order) each shard marks the entries the snapshot holds (the barrier,
+ * `snapshot-begin`). Then the thread pulls chunks of RDB records from all
+ * shards at once (`snapshot-chunk`) and appends them to the file as they
+ * come: header and aux fields first, EOF and the CRC-64 of everything before
+ * it last. Each chunk selects its database, so chunks of different shards
+ * may follow each other in any order.
  *
- * What this costs (docs/persistence.md): each shard is held for the time it
- * takes to serialize its keys, and the serialized shares are held in memory
- * until the file is written. The bucket-by-bucket walk that keeps writes
- * going during BGSAVE is the next step.
+ * BGSAVE lets the lock go after the barrier: the shards go on serving while
+ * they walk, and write an entry ahead of the walk when a command is about to
+ * change it (persistence/shard-snapshot.ts). SAVE (and the saves of SHUTDOWN
+ * and SIGTERM) keeps the lock until the end, holding every shard as Redis's
+ * SAVE holds the server.
+ *
+ * The file is written as temp-<pid>-<n>.rdb, fsynced, and renamed over
+ * `dbfilename`, so a crash never leaves a half-written dump where the server
+ * loads from.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { LockPlan, bulkOrNull, withLocks, type Hops } from '../scheduler/transaction.js';
+import { LockPlan, bulkOrNull, bytes, withLocks, type Hops } from '../scheduler/transaction.js';
 import { RdbWriter } from './rdb-writer.js';
 import { DEFAULT_LIMITS } from './rdb-value.js';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
@@ -31,46 +36,85 @@ export interface SnapshotHost extends Hops {
 let fileSeq = 0;
 
 /**
- * Takes a snapshot of every shard and writes it to dir/dbfilename. Resolves
- * with the change count it captured; rejects (with the file left untouched)
- * when a shard or the disk fails.
+ * Bytes per chunk. A BGSAVE chunk holds its shard while it is serialized
+ * (about 0.15 ms at 8 KiB), so commands queued behind it wait no longer than
+ * that; SAVE holds the shards anyway, and takes bigger ones.
  */
-export async function saveSnapshot(host: SnapshotHost, dirty: number): Promise<number> {
+const BACKGROUND_CHUNK = 8 * 1024;
+const FOREGROUND_CHUNK = 256 * 1024;
+
+/**
+ * Writes a snapshot of every shard to dir/dbfilename: in the background
+ * (BGSAVE) or holding the shards (SAVE). Resolves with the bytes the shards
+ * wrote ahead of their walk (entries about to change: the copy-on-write
+ * analog); rejects, with the file left untouched, when a shard or the disk
+ * fails.
+ */
+export async function writeSnapshot(host: SnapshotHost, background: boolean): Promise<number> {
   const plan = new LockPlan(host);
   plan.wide = true;
   const caller = { conn: 0, db: 0, resp3: false };
-  const parts = await withLocks(host, caller, plan, 0, (tx) =>
-    Promise.all(Array.from({ length: host.shards }, (_, s) => tx.call(s, 'rdb-part', [], 0))),
-  );
-  const shares = parts.map((reply, s) => {
-    const body = bulkOrNull(reply);
-    if (body === null) throw new Error(`shard ${s} could not serialize its keys: ${Buffer.from(reply).toString('latin1').trim()}`);
-    return body;
-  });
-  await writeRdbFile(host.config.get('dir'), host.config.get('dbfilename'), assemble(shares, host.config.get('rdbchecksum') === 'yes'));
-  return dirty;
+  const shards = Array.from({ length: host.shards }, (_, s) => s);
+  if (!background) {
+    return withLocks(host, caller, plan, 0, async (tx) => {
+      await Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', [], 0)));
+      return writeChunks(host, shards, tx.txid, FOREGROUND_CHUNK);
+    });
+  }
+  await withLocks(host, caller, plan, 0, (tx) => Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', [], 0))));
+  return writeChunks(host, shards, 0, BACKGROUND_CHUNK);
 }
 
-/** The whole file from the shards' shares (layout in commands/persistence.ts rdbPart). */
-function assemble(shares: Uint8Array[], checksum: boolean): Uint8Array[] {
-  const byDb = new Map<number, { keys: number; expires: number; bodies: Uint8Array[] }>();
-  for (const share of shares) {
-    const dv = new DataView(share.buffer, share.byteOffset, share.byteLength);
-    let p = 0;
-    while (p < share.length) {
-      const db = dv.getUint32(p, true);
-      const keys = dv.getUint32(p + 4, true);
-      const expires = dv.getUint32(p + 8, true);
-      const len = dv.getUint32(p + 12, true);
-      let d = byDb.get(db);
-      if (d === undefined) byDb.set(db, (d = { keys: 0, expires: 0, bodies: [] }));
-      d.keys += keys;
-      d.expires += expires;
-      d.bodies.push(share.subarray(p + 16, p + 16 + len));
-      p += 16 + len;
-    }
+/** Pulls every shard's chunks (frames carrying `txid`, about `chunkBytes` each) into the file; resolves with the shards' early bytes. */
+async function writeChunks(host: SnapshotHost, shards: number[], txid: number, chunkBytes: number): Promise<number> {
+  const dir = host.config.get('dir');
+  const tmp = path.join(dir, `temp-${process.pid}-${++fileSeq}.rdb`);
+  const w = new RdbWriter({ compress: false, checksum: host.config.get('rdbchecksum') === 'yes', limits: DEFAULT_LIMITS });
+  const budget = bytes(String(chunkBytes));
+  const request = (s: number, name: string) => host.request(s, host.handlerId(name), 0, [bytes(name), budget], txid, 0);
+  let fh: fs.FileHandle | null = null;
+  let early = 0;
+  try {
+    fh = await fs.open(tmp, 'w');
+    const file = fh;
+    writeHeader(w);
+    // Appends keep arrival order: one write at a time, each after the one before.
+    let tail: Promise<unknown> = file.write(w.take());
+    await Promise.all(
+      shards.map(async (s) => {
+        for (;;) {
+          const reply = await request(s, 'snapshot-chunk');
+          if (reply[0] === 58 /* ':' */) {
+            early += Number(Buffer.from(reply.subarray(1, reply.length - 2)).toString('latin1'));
+            return;
+          }
+          const body = bulkOrNull(reply);
+          if (body === null) throw new Error(`shard ${s} could not write its snapshot: ${Buffer.from(reply).toString('latin1').trim()}`);
+          w.append(body);
+          const chunk = w.take();
+          tail = tail.then(() => file.write(chunk));
+          // The disk sets the pace: the next chunk is asked for once this one is written.
+          await tail;
+        }
+      }),
+    );
+    w.finish();
+    await tail;
+    await file.write(w.take());
+    await file.sync();
+    await file.close();
+    fh = null;
+    await fs.rename(tmp, path.join(dir, host.config.get('dbfilename')));
+    return early;
+  } catch (err) {
+    await fh?.close();
+    await fs.rm(tmp, { force: true });
+    await Promise.all(shards.map((s) => request(s, 'snapshot-abort')));
+    throw err;
   }
-  const w = new RdbWriter({ compress: false, checksum, limits: DEFAULT_LIMITS });
+}
+
+function writeHeader(w: RdbWriter): void {
   w.header(10);
   w.aux('redis-ver', REDIS_COMPAT_VERSION);
   w.aux('redis-bits', 64);
@@ -78,32 +122,4 @@ function assemble(shares: Uint8Array[], checksum: boolean): Uint8Array[] {
   w.aux('used-mem', process.memoryUsage().rss);
   w.aux('aof-base', 0);
   w.aux('shoal-ver', SHOAL_VERSION);
-  const out: Uint8Array[] = [];
-  for (const db of [...byDb.keys()].sort((a, b) => a - b)) {
-    const d = byDb.get(db)!;
-    w.selectDb(db);
-    w.resizeDb(d.keys, d.expires);
-    for (const body of d.bodies) w.append(body);
-    out.push(w.take());
-  }
-  w.finish();
-  out.push(w.take());
-  return out;
 }
-
-/** Writes the chunks to a temporary file in dir, syncs it, and renames it over dir/name. */
-async function writeRdbFile(dir: string, name: string, chunks: Uint8Array[]): Promise<void> {
-  const tmp = path.join(dir, `temp-${process.pid}-${++fileSeq}.rdb`);
-  const fh = await fs.open(tmp, 'w');
-  try {
-    for (const c of chunks) await fh.write(c);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await fs.rename(tmp, path.join(dir, name));
-}
-

@@ -16,13 +16,19 @@ import { zsCreate, zsInsert, zsScore, zsToArray } from '../types/zset.js';
 import { sliceBytes } from '../util/bytes.js';
 import type { EncodingLimits, RdbValue } from './rdb-value.js';
 
-/** The value of entry h as elements (copies). */
-export function readValue(ks: Keyspace, h: number): RdbValue {
+/**
+ * The value of entry h as elements (copies). With `view`, a string's bytes
+ * are a view of the arena instead: for a caller that writes them out before
+ * anything else runs (a snapshot), without a copy per value.
+ */
+export function readValue(ks: Keyspace, h: number, view = false): RdbValue {
   const a = ks.arena;
   const v = ks.valueWord(h);
   switch (ks.type(h)) {
-    case ObjType.String:
-      return { type: 'string', value: sliceBytes(a.u8[segOf(h)], ks.valueOffset(h), v) };
+    case ObjType.String: {
+      const o = ks.valueOffset(h);
+      return { type: 'string', value: view ? a.u8[segOf(h)].subarray(o, o + v) : sliceBytes(a.u8[segOf(h)], o, v) };
+    }
     case ObjType.List:
       return { type: 'list', items: listToArray(a, v) };
     case ObjType.Set: {

@@ -7,6 +7,7 @@
  */
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { Keyspace, ObjType, lruClock } from './keyspace.js';
+import type { ShardSnapshot } from '../persistence/shard-snapshot.js';
 import { segOf } from 'native-free-arena';
 import type { TimeoutReply } from './blocking.js';
 import { parseBlockingTimeout } from '../util/timeout.js';
@@ -84,6 +85,8 @@ export class Exec {
   lru = 0;
   /** Full lower-case command name, for error messages ("set", "getex"). */
   name = '';
+  /** The BGSAVE this shard takes part in, between its barrier and its last chunk (persistence/shard-snapshot.ts). */
+  snapshot: ShardSnapshot | null = null;
   /** Large bulk replies stream through this instead of being copied into the writer. */
   streamBulk: BulkStreamer | null = null;
 

@@ -61,6 +61,11 @@ export class Keyspace {
   currentDb = 0;
   /** Called with every key that changes, while some connection WATCHes keys of this shard. */
   onModify: ((db: number, h: number) => void) | null = null;
+  /**
+   * Told before an entry is removed or overwritten in place, while a
+   * snapshot runs (persistence/shard-snapshot.ts writes it first).
+   */
+  onChanging: ((db: number, h: number) => void) | null = null;
   /** Called before databases are emptied or swapped, while something is watched (WATCH sees them as changes). */
   onWholeDb: ((dbs: number[]) => void) | null = null;
 
@@ -232,6 +237,7 @@ export class Keyspace {
 
   /** Removes an entry from its table and frees it (and its value). */
   removeEntry(db: number, h: number): void {
+    if (this.onChanging !== null) this.onChanging(db, h);
     if (this.onModify !== null) this.onModify(db, h);
     const hash = this.arena.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
     const d = this.dbs[db];

@@ -41,6 +41,7 @@ import { bytesEqual, sliceBytes } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
 import { Exec, type ShardCommands, type ShardInfo } from './exec.js';
+import type { ShardSnapshot } from '../persistence/shard-snapshot.js';
 import { DB_COUNT, Keyspace, SCRATCH_DB } from './keyspace.js';
 
 /** Where a shard's replies to one thread go: a ring to a peer, or the owning thread's own connections. */
@@ -538,6 +539,7 @@ export class Shard {
     const w = x.r;
     const handler = this.cmds.handlers[id];
     x.name = this.cmds.names[id];
+    if (x.snapshot !== null && this.cmds.keys[id].write) this.preserveKeys(x.snapshot, id);
     const t0 = performance.now();
     try {
       handler(x);
@@ -558,6 +560,24 @@ export class Shard {
       while (e < w.len && b[e] !== 32 && b[e] !== 13) e++;
       const prefix = Buffer.from(b.subarray(w.base + 1, e)).toString('latin1');
       this.errorstats[prefix] = (this.errorstats[prefix] ?? 0) + 1;
+    }
+  }
+
+  /**
+   * A write is about to run while BGSAVE walks this shard: the keys it names
+   * are written to the snapshot first, as they are (all of them, for the
+   * keyspace-wide writes: FLUSHALL, FLUSHDB, SWAPDB).
+   */
+  private preserveKeys(snap: ShardSnapshot, id: number): void {
+    const k = this.cmds.keys[id];
+    if (k.global) return snap.drain();
+    if (k.first <= 0) return;
+    const x = this.exec;
+    const ks = this.ks;
+    const last = k.last < 0 ? x.argc + k.last : Math.min(k.last, x.argc - 1);
+    for (let i = k.first; i <= last; i += k.step > 0 ? k.step : 1) {
+      const h = ks.findRaw(x.db, x.u8, x.off[i], x.len[i], ks.hashOf(x.u8, x.off[i], x.len[i]));
+      if (h !== 0) snap.preserve(x.db, h);
     }
   }
 

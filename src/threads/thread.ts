@@ -215,7 +215,7 @@ export class ThreadServer implements ThreadContext {
   private cron(): void {
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
     this.saves.addDirty(this.index, this.shard.takeWrites());
-    if (this.index === 0 && savePointDue(this, Date.now())) void runSave(this, 'save point');
+    if (this.index === 0 && savePointDue(this, Date.now())) void runSave(this, 'save point', true);
     trimBuffers();
     const timeout = this.config.int('timeout');
     if (timeout > 0) closeIdle(this.liveConnections(), timeout, Date.now(), (c) => this.killConnection(c));

@@ -54,6 +54,8 @@ export function setString(
   } else if (h === 0) {
     h = ks.insertNew(db, key, keyOff, keyLen, valLen, ObjType.String, enc, lru);
   } else {
+    // Overwritten in place: a running snapshot keeps what it held.
+    if (ks.onChanging !== null) ks.onChanging(db, h);
     ks.setMeta(h, ObjType.String, enc, lru);
     if (!keepTtl) ks.setExpire(db, h, 0);
   }

@@ -307,15 +307,15 @@ async function startOnFreePort(make: (port: number) => SpawnSpec, timeoutMs: num
 }
 
 /** Working directory of test redis-servers (nothing is written there with persistence off). */
+/** A fresh directory per server: no dump.rdb of another run (a SAVE in a test or a benchmark) is loaded. */
 function scratchDir(): string {
-  const dir = path.join(os.tmpdir(), 'shoal-test-redis');
-  fs.mkdirSync(dir, { recursive: true });
-  return dir;
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-test-redis-'));
 }
 
 /** Starts a reference redis-server with persistence off. */
 export function startRedis(opts: StartRedisOptions = {}): Promise<ServerHandle> {
   const bin = opts.bin ?? process.env.REDIS_SERVER ?? 'redis-server';
+  const dir = scratchDir();
   return startOnFreePort(
     (port) => ({
       name: 'redis',
@@ -326,11 +326,11 @@ export function startRedis(opts: StartRedisOptions = {}): Promise<ServerHandle> 
         '--save', '',
         '--appendonly', 'no',
         '--daemonize', 'no',
-        '--dir', scratchDir(),
+        '--dir', dir,
         '--loglevel', 'warning',
         ...(opts.args ?? []),
       ],
-      cwd: scratchDir(),
+      cwd: dir,
     }),
     opts.startupTimeoutMs ?? 10_000,
   );

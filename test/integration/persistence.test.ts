@@ -316,6 +316,75 @@ describe('what survives a restart', () => {
   }, 60_000);
 });
 
+describe('BGSAVE while clients write', () => {
+  it(
+    'every snapshot is one instant across shards: pairs written together stay equal, transfers keep the total',
+    withSeed('bgsave invariants', async (rng) => {
+      const dir = tempDir();
+      const shoal = await shoalIn(dir);
+      const admin = client(shoal);
+      const PAIRS = 3000;
+      const ACCOUNTS = 50;
+      // a:i and b:i hash to different slots (most land on different shards); so do the accounts.
+      const pipe = admin.pipeline();
+      for (let i = 0; i < PAIRS; i++) pipe.mset(`a:${i}`, '0', `b:${i}`, '0');
+      for (let i = 0; i < ACCOUNTS; i++) pipe.set(`acct:${i}`, '1000');
+      for (let i = 0; i < 2000; i++) pipe.rpush(`list:${i}`, 'x', 'y');
+      await pipe.exec();
+      let running = true;
+      const writers = Array.from({ length: 4 }, async (_, w) => {
+        const c = client(shoal);
+        let n = 0;
+        while (running) {
+          const i = rng.int(PAIRS);
+          const v = String(w * 1e9 + n++);
+          const from = rng.int(ACCOUNTS);
+          const to = rng.int(ACCOUNTS);
+          const amount = rng.int(100);
+          const p = c.pipeline();
+          p.mset(`a:${i}`, v, `b:${i}`, v);
+          // Keys that come and go during the snapshot.
+          p.del(`list:${rng.int(2000)}`);
+          p.rpush(`list:${rng.int(2000)}`, v);
+          p.set(`new:${w}:${n}`, v);
+          await p.exec();
+          await c.multi().decrby(`acct:${from}`, amount).incrby(`acct:${to}`, amount).exec();
+        }
+      });
+      const { readRdb } = await import('../../src/persistence/rdb-reader.js');
+      try {
+        for (let round = 0; round < 3; round++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const before = Number((await admin.call('INFO', 'persistence') as string).match(/rdb_saves:(\d+)/)![1]);
+          expect(await admin.bgsave()).toBe('Background saving started');
+          for (let i = 0; i < 400; i++) {
+            const info = (await admin.call('INFO', 'persistence')) as string;
+            if (info.includes('rdb_bgsave_in_progress:0')) break;
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          const info = (await admin.call('INFO', 'persistence')) as string;
+          expect(info).toMatch(/rdb_last_bgsave_status:ok/);
+          expect(Number(info.match(/rdb_saves:(\d+)/)![1])).toBe(before + 1);
+          const values = new Map<string, string>();
+          readRdb(fs.readFileSync(path.join(dir, 'dump.rdb')), (e) => {
+            const k = Buffer.from(e.key).toString('latin1');
+            if (values.has(k)) throw new Error(`key ${k} twice in the snapshot`);
+            values.set(k, e.value.type === 'string' ? Buffer.from(e.value.value).toString('latin1') : e.value.type);
+          });
+          for (let i = 0; i < PAIRS; i++) expect(values.get(`a:${i}`), `pair ${i}`).toBe(values.get(`b:${i}`));
+          let total = 0;
+          for (let i = 0; i < ACCOUNTS; i++) total += Number(values.get(`acct:${i}`));
+          expect(total).toBe(ACCOUNTS * 1000);
+        }
+      } finally {
+        running = false;
+        await Promise.all(writers);
+      }
+    }),
+    60_000,
+  );
+});
+
 describe('a failed save', () => {
   it('refuses writes and PING with MISCONF while save points are set, until a save succeeds', async () => {
     const dir = tempDir();

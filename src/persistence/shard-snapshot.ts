@@ -1,0 +1,133 @@
+/**
+ * A shard's side of BGSAVE without fork: the keys as they were at one
+ * instant, written while the shard goes on serving commands.
+ *
+ * At the barrier (every shard at the same point of the global order) the
+ * shard marks every entry it holds: one bit per arena granule, so the marks
+ * cost 1/64 of the arena (64 KiB per 4 MiB segment). Then:
+ *  - the walk (`next`, one chunk per request from the saving thread) goes
+ *    over each database's table with the dashtable's SCAN cursor and writes
+ *    every entry still marked, clearing its mark (a SCAN may report an entry
+ *    twice; the cleared mark makes the second report a no-op);
+ *  - before a write changes or removes a marked entry (`preserve`, called by
+ *    the shard for the keys of every write command and by the keyspace for
+ *    every removal), the entry is written first, as it still is, and its mark
+ *    cleared. These early records are what fork's copy-on-write pages are for
+ *    Redis; their bytes are reported as rdb_last_cow_size;
+ *  - an entry created after the barrier was never marked, so it is left out
+ *    (an arena block freed and reused gets no mark either: removal clears it);
+ *  - FLUSHALL, FLUSHDB and SWAPDB write everything still marked first (`drain`).
+ * Chunks are self-contained: each starts with SELECTDB (RDB allows a
+ * database to be selected again), so the saving thread can append chunks of
+ * all shards in any order.
+ */
+import { OFF_MASK, SEG_SHIFT, segOf } from 'native-free-arena';
+import type { Keyspace } from '../shard/keyspace.js';
+import { DB_COUNT } from '../shard/keyspace.js';
+import { RdbWriter, type RdbWriterOptions } from './rdb-writer.js';
+import { readValue } from './values.js';
+
+/** Granules per segment: one mark bit each. */
+const GRANULES = OFF_MASK + 1;
+
+export class ShardSnapshot {
+  private readonly marks: Array<Uint8Array | undefined> = [];
+  private db = 0;
+  private cursor = 0;
+  private finished = false;
+  /** Records written ahead of the walk (entries about to change). */
+  private readonly early: RdbWriter;
+  /** The walk's records of the current chunk. */
+  private readonly walker: RdbWriter;
+  private earlyDb = -1;
+  /** Bytes written ahead of the walk, in total. */
+  earlyBytes = 0;
+  /** Entries marked at the barrier and not yet written. */
+  pending = 0;
+
+  constructor(
+    private readonly ks: Keyspace,
+    private readonly opts: RdbWriterOptions,
+    /** The barrier's time: keys expired by then are left out. */
+    private readonly now: number,
+  ) {
+    this.early = new RdbWriter({ ...opts, checksum: false }, 4096);
+    this.walker = new RdbWriter({ ...opts, checksum: false }, 64 * 1024);
+    for (let db = 0; db < DB_COUNT; db++) this.ks.dbs[db].table.forEach((h) => this.mark(h));
+  }
+
+  private mark(h: number): void {
+    const s = segOf(h);
+    let m = this.marks[s];
+    if (m === undefined) this.marks[s] = m = new Uint8Array(GRANULES >>> 3);
+    const g = h & OFF_MASK;
+    m[g >>> 3] |= 1 << (g & 7);
+    this.pending++;
+  }
+
+  /** Clears h's mark; true when it was marked. */
+  private take(h: number): boolean {
+    const m = this.marks[h >>> SEG_SHIFT];
+    if (m === undefined) return false;
+    const g = h & OFF_MASK;
+    const bit = 1 << (g & 7);
+    if ((m[g >>> 3] & bit) === 0) return false;
+    m[g >>> 3] &= ~bit;
+    this.pending--;
+    return true;
+  }
+
+  /** Entry h of db is about to change or go: if the snapshot still needs it, it is written now. */
+  preserve(db: number, h: number): void {
+    if (!this.take(h)) return;
+    const before = this.early.pending;
+    if (this.write(this.early, db, h, this.earlyDb)) this.earlyDb = db;
+    this.earlyBytes += this.early.pending - before;
+  }
+
+  /** Writes every entry still marked (before FLUSHALL, FLUSHDB or SWAPDB). */
+  drain(): void {
+    while (this.pending > 0 && this.db < DB_COUNT) {
+      const db = this.db;
+      this.cursor = this.ks.dbs[db].table.scan(this.cursor, 1024, (h) => this.preserve(db, h));
+      if (this.cursor === 0) this.db++;
+    }
+  }
+
+  /**
+   * The next chunk of records, about `budget` bytes (early records first);
+   * an empty array once every marked entry has been written.
+   */
+  next(budget: number): Uint8Array {
+    const out = this.early.pending > 0 ? this.early.take() : null;
+    this.earlyDb = -1;
+    if (this.finished || (out !== null && out.length >= budget)) return out ?? new Uint8Array(0);
+    const w = this.walker;
+    let lastDb = -1;
+    while (w.pending < budget && this.db < DB_COUNT) {
+      const db = this.db;
+      this.cursor = this.ks.dbs[db].table.scan(this.cursor, 256, (h) => {
+        if (this.take(h) && this.write(w, db, h, lastDb)) lastDb = db;
+      });
+      if (this.cursor === 0) this.db++;
+    }
+    if (this.db >= DB_COUNT) this.finished = true;
+    const walked = w.take();
+    if (out === null) return walked;
+    const both = new Uint8Array(out.length + walked.length);
+    both.set(out, 0);
+    both.set(walked, out.length);
+    return both;
+  }
+
+  /** Writes entry h (unless expired at the barrier), with SELECTDB when db changes; true when written. */
+  private write(w: RdbWriter, db: number, h: number, currentDb: number): boolean {
+    const exp = this.ks.expireAt(h);
+    if (exp !== 0 && exp <= this.now) return false;
+    if (db !== currentDb) w.selectDb(db);
+    const ks = this.ks;
+    const o = ks.keyOffset(h);
+    w.entry(ks.arena.u8[segOf(h)].subarray(o, o + ks.keyLen(h)), readValue(ks, h, true), exp === 0 ? -1 : exp);
+    return true;
+  }
+}
