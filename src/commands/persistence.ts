@@ -96,7 +96,7 @@ function snapshotBegin(x: Exec): void {
  */
 function snapshotChunk(x: Exec): void {
   const snap = x.snapshot;
-  if (snap === null) return x.r.error('ERR no snapshot in progress');
+  if (!(snap instanceof ShardSnapshot)) return x.r.error('ERR no snapshot in progress');
   const chunk = snap.next(Number(x.argStr(1)));
   if (chunk.length > 0) return x.r.bulk(chunk, 0, chunk.length);
   endSnapshot(x);

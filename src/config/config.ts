@@ -4,7 +4,7 @@
  * them), and changed at run time by CONFIG SET where a parameter allows it.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { parseSavePoints } from '../persistence/save-state.js';
+import { parseSavePoints } from './save-points.js';
 import os from 'node:os';
 import { TUNABLE_PARAMS, newTunables, storeTunable } from './tunables.js';
 

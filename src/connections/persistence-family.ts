@@ -4,7 +4,7 @@
  * the snapshot itself; one runs at a time, server-wide).
  */
 import { writeSnapshot } from '../persistence/snapshot.js';
-import { parseSavePoints } from '../persistence/save-state.js';
+import { parseSavePoints } from '../config/save-points.js';
 import type { ThreadContext } from './context.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 

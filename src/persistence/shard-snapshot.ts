@@ -22,6 +22,7 @@
  * all shards in any order.
  */
 import { OFF_MASK, SEG_SHIFT, segOf } from 'native-free-arena';
+import type { SnapshotHooks } from '../shard/exec.js';
 import type { Keyspace } from '../shard/keyspace.js';
 import { DB_COUNT } from '../shard/keyspace.js';
 import { RdbWriter, type RdbWriterOptions } from './rdb-writer.js';
@@ -30,7 +31,7 @@ import { readValue } from './values.js';
 /** Granules per segment: one mark bit each. */
 const GRANULES = OFF_MASK + 1;
 
-export class ShardSnapshot {
+export class ShardSnapshot implements SnapshotHooks {
   private readonly marks: Array<Uint8Array | undefined> = [];
   private db = 0;
   private cursor = 0;

@@ -7,7 +7,6 @@
  */
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { Keyspace, ObjType, lruClock } from './keyspace.js';
-import type { ShardSnapshot } from '../persistence/shard-snapshot.js';
 import { segOf } from 'native-free-arena';
 import type { TimeoutReply } from './blocking.js';
 import { parseBlockingTimeout } from '../util/timeout.js';
@@ -58,6 +57,14 @@ export interface ShardInfo {
   tunables: Int32Array;
 }
 
+/** What the shard asks of a running snapshot before a write (persistence/shard-snapshot.ts implements it). */
+export interface SnapshotHooks {
+  /** Entry h of db is about to change or go. */
+  preserve(db: number, h: number): void;
+  /** A keyspace-wide write (FLUSHALL, FLUSHDB, SWAPDB) is about to run. */
+  drain(): void;
+}
+
 export class Exec {
   u8: Uint8Array = new Uint8Array(0);
   off: Int32Array = new Int32Array(0);
@@ -85,8 +92,8 @@ export class Exec {
   lru = 0;
   /** Full lower-case command name, for error messages ("set", "getex"). */
   name = '';
-  /** The BGSAVE this shard takes part in, between its barrier and its last chunk (persistence/shard-snapshot.ts). */
-  snapshot: ShardSnapshot | null = null;
+  /** The snapshot this shard takes part in, between its barrier and its last chunk (persistence/shard-snapshot.ts). */
+  snapshot: SnapshotHooks | null = null;
   /** Large bulk replies stream through this instead of being copied into the writer. */
   streamBulk: BulkStreamer | null = null;
 

@@ -40,8 +40,7 @@ import { BlockingRegistry, Retry, TimeoutReply, type Waiter } from './blocking.j
 import { bytesEqual, sliceBytes } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
-import { Exec, type ShardCommands, type ShardInfo } from './exec.js';
-import type { ShardSnapshot } from '../persistence/shard-snapshot.js';
+import { Exec, type ShardCommands, type ShardInfo, type SnapshotHooks } from './exec.js';
 import { DB_COUNT, Keyspace, SCRATCH_DB } from './keyspace.js';
 
 /** Where a shard's replies to one thread go: a ring to a peer, or the owning thread's own connections. */
@@ -568,7 +567,7 @@ export class Shard {
    * are written to the snapshot first, as they are (all of them, for the
    * keyspace-wide writes: FLUSHALL, FLUSHDB, SWAPDB).
    */
-  private preserveKeys(snap: ShardSnapshot, id: number): void {
+  private preserveKeys(snap: SnapshotHooks, id: number): void {
     const k = this.cmds.keys[id];
     if (k.global) return snap.drain();
     if (k.first <= 0) return;
