@@ -8,6 +8,7 @@
  * Property tests print FC_SEED=<n> on failure; FC_SEED=<n> replays one.
  */
 import { describe, expect, it } from 'vitest';
+import { onlyRdbError } from '../helpers/rdb.js';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/lzf.js';
@@ -55,16 +56,6 @@ function readAll(buf: Uint8Array): { entries: RdbEntry[]; aux: Map<string, strin
   return { entries, aux, version };
 }
 
-/** Runs f, which must either return or throw RdbError: returns the error or null. */
-function onlyRdbError(f: () => unknown): RdbError | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e instanceof RdbError) return e;
-    throw new Error(`expected RdbError, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.stack ?? e}`);
-  }
-}
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');

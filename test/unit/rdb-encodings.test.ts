@@ -8,6 +8,7 @@
  * Property tests print FC_SEED=<n> on failure; FC_SEED=<n> replays one.
  */
 import { describe, expect, it } from 'vitest';
+import { onlyRdbError } from '../helpers/rdb.js';
 import fc from 'fast-check';
 import { Crc64 } from '../../src/persistence/crc64.js';
 import { encodeIntset, intsetValues, decodeIntset } from '../../src/persistence/intset.js';
@@ -25,16 +26,6 @@ const hex = (b: Uint8Array | number[]): string => Buffer.from(b instanceof Uint8
 const le = (v: bigint, n: number): number[] => Array.from({ length: n }, (_, i) => Number((BigInt.asUintN(64, v) >> BigInt(8 * i)) & 0xffn));
 const be32 = (v: number): number[] => [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
 
-/** Calls f, which may return or throw RdbError, nothing else. */
-function onlyRdbError(f: () => unknown): RdbError | null {
-  try {
-    f();
-    return null;
-  } catch (e) {
-    if (e instanceof RdbError) return e;
-    throw new Error(`expected RdbError, got ${(e as Error)?.stack ?? e}`);
-  }
-}
 
 describe('listpack', () => {
   /** The entry (encoding + data + backlen) a single element becomes. */
