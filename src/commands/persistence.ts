@@ -11,6 +11,9 @@ import { dumpPayload } from '../persistence/rdb-writer.js';
 import { RdbError } from '../persistence/rdb-value.js';
 import { limitsOf, readValue, storeValue } from '../persistence/values.js';
 import { ShardSnapshot } from '../persistence/shard-snapshot.js';
+import { loadRdbFile } from '../persistence/load.js';
+import { DB_COUNT } from '../shard/keyspace.js';
+import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { Tunable } from '../config/tunables.js';
 
 const ERR_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
@@ -114,7 +117,25 @@ function endSnapshot(x: Exec): void {
   x.ks.onChanging = null;
 }
 
+/**
+ * DEBUG RELOAD's second half, under the lock its save took: the shard
+ * empties its databases and loads its keys from the file just written
+ * (arguments: dir, dbfilename).
+ */
+function reloadPart(x: Exec): void {
+  for (let db = 0; db < DB_COUNT; db++) x.ks.flushDb(db);
+  const { index, count } = x.shard;
+  const mine = (key: Uint8Array): boolean => slotOwner(keyHashSlot(key, 0, key.length), count) === index;
+  try {
+    const res = loadRdbFile(x.argStr(1), x.argStr(2), x.ks, x.shard.tunables, mine, x.now);
+    x.r.int(res === null ? 0 : res.keys);
+  } catch (err) {
+    x.r.error(`ERR ${(err as Error).message}`);
+  }
+}
+
 export const persistenceHandlers: Record<string, ShardHandler> = {
+  'debug-reload-part': reloadPart,
   dump,
   restore,
   'snapshot-begin': snapshotBegin,

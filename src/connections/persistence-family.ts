@@ -3,7 +3,7 @@
  * LASTSAVE, and the saving half of SHUTDOWN (persistence/snapshot.ts does
  * the snapshot itself; one runs at a time, server-wide).
  */
-import { writeSnapshot } from '../persistence/snapshot.js';
+import { reloadSnapshot, writeSnapshot } from '../persistence/snapshot.js';
 import { parseSavePoints } from '../config/save-points.js';
 import type { ThreadContext } from './context.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
@@ -29,6 +29,23 @@ export async function runSave(ctx: ThreadContext, why: string, background = fals
     return false;
   } finally {
     if (st.takeScheduled()) void runSave(ctx, 'scheduled', true);
+  }
+}
+
+/** DEBUG RELOAD: SAVE and load it back, as one step for every client; resolves whether it worked. */
+export async function reloadNow(ctx: ThreadContext): Promise<boolean> {
+  const st = ctx.saves;
+  if (!st.begin(Date.now())) return false;
+  const dirty = st.dirty;
+  try {
+    const keys = await reloadSnapshot(ctx);
+    st.end(Date.now(), true, dirty);
+    ctx.log.info(`DB reloaded by DEBUG RELOAD: ${keys} keys`);
+    return true;
+  } catch (err) {
+    st.end(Date.now(), false, dirty);
+    ctx.log.warn(`DEBUG RELOAD failed: ${(err as Error).message}`);
+    return false;
   }
 }
 

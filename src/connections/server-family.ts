@@ -17,7 +17,7 @@ import {
   getKeysFromCommand,
 } from '../commands/introspection.js';
 import { helpReply } from './connection-family.js';
-import { runSave } from './persistence-family.js';
+import { reloadNow, runSave } from './persistence-family.js';
 
 function command(f: FrontCall): void {
   f.value(commandInfoReply([]));
@@ -211,8 +211,20 @@ function debug(f: FrontCall): void {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, secs * 1000));
     return f.w.ok();
   }
+  if (f.argIs(1, 'reload')) {
+    if (f.argc > 2) return f.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+    return f.later(reloadNow(f.thread), (w, ok) => (ok ? w.ok() : w.error('ERR Error trying to save the DB, check the logs')));
+  }
   if (f.argIs(1, 'help')) {
-    return helpReply(f, ['DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:', 'SLEEP <seconds>', '    Stop the server for <seconds>. Decimals allowed.', 'HELP', '    Print this help.']);
+    return helpReply(f, [
+      'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'RELOAD',
+      '    Save the RDB on disk and reload it back to memory.',
+      'SLEEP <seconds>',
+      '    Stop the server for <seconds>. Decimals allowed.',
+      'HELP',
+      '    Print this help.',
+    ]);
   }
   f.error(`ERR unknown subcommand '${f.arg(1)}'. Try DEBUG HELP.`);
 }

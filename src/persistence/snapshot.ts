@@ -44,19 +44,43 @@ const BACKGROUND_CHUNK = 8 * 1024;
 const FOREGROUND_CHUNK = 256 * 1024;
 
 /**
+ * DEBUG RELOAD: under one keyspace-wide lock, a SAVE, then every shard
+ * empties itself and loads its keys back from the file. Resolves with the
+ * keys loaded.
+ */
+export async function reloadSnapshot(host: SnapshotHost): Promise<number> {
+  const plan = new LockPlan(host);
+  plan.wide = true;
+  const shards = Array.from({ length: host.shards }, (_, s) => s);
+  return withLocks(host, { conn: 0, db: 0, resp3: false }, plan, 0, async (tx) => {
+    await writeSnapshot(host, false, tx.txid);
+    const args = [bytes(host.config.get('dir')), bytes(host.config.get('dbfilename'))];
+    const replies = await Promise.all(shards.map((s) => tx.call(s, 'debug-reload-part', args, 0)));
+    let keys = 0;
+    for (const r of replies) {
+      const text = Buffer.from(r).toString('latin1');
+      if (r[0] !== 58 /* ':' */) throw new Error(text.slice(1).trim());
+      keys += Number(text.slice(1).trim());
+    }
+    return keys;
+  });
+}
+
+/**
  * Writes a snapshot of every shard to dir/dbfilename: in the background
  * (BGSAVE) or holding the shards (SAVE). Resolves with the bytes the shards
  * wrote ahead of their walk (entries about to change: the copy-on-write
  * analog); rejects, with the file left untouched, when a shard or the disk
  * fails.
  */
-export async function writeSnapshot(host: SnapshotHost, background: boolean): Promise<number> {
+export async function writeSnapshot(host: SnapshotHost, background: boolean, inside = 0): Promise<number> {
   const plan = new LockPlan(host);
   plan.wide = true;
   const caller = { conn: 0, db: 0, resp3: false };
   const shards = Array.from({ length: host.shards }, (_, s) => s);
   if (!background) {
-    return withLocks(host, caller, plan, 0, async (tx) => {
+    // `inside`: a transaction that holds every shard already (DEBUG RELOAD).
+    return withLocks(host, caller, plan, inside, async (tx) => {
       await Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', [], 0)));
       return writeChunks(host, shards, tx.txid, FOREGROUND_CHUNK);
     });

@@ -41,7 +41,7 @@ import {
   requestFrame,
 } from '../transport/frames.js';
 import { PeerLink } from '../transport/peer-link.js';
-import { keyHashSlot } from '../util/crc16.js';
+import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { SharedState, type SharedBuffers } from '../transport/shared.js';
 import { copyBytes, sliceBytes } from '../util/bytes.js';
 import { trimBuffers } from '../util/buffer-pool.js';
@@ -126,7 +126,7 @@ export class ThreadServer implements ThreadContext {
     this.saves = new SaveState(opts.saves, opts.shared.threads);
     this.bells = new Doorbells(opts.shared.bells);
     const n = this.shards;
-    for (let s = 0; s < 16384; s++) this.slotToShard[s] = Math.floor((s * n) / 16384);
+    for (let s = 0; s < 16384; s++) this.slotToShard[s] = slotOwner(s, n);
     for (let p = 0; p < n; p++) {
       if (p === this.index) this.peers.push(null);
       else this.peers.push(new PeerLink(p, opts.shared.rings[this.index][p]!, opts.shared.rings[p][this.index]!, this.bells, (d) => (this.overflowBytes += d)));

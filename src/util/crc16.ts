@@ -42,3 +42,8 @@ export function keyHashSlot(u8: Uint8Array, off: number, len: number): number {
   if (e === end || e === s + 1) return crc16(u8, off, len) & 0x3fff;
   return crc16(u8, s + 1, e - s - 1) & 0x3fff;
 }
+
+/** The shard that owns a slot: slots are dealt to shards in contiguous ranges. */
+export function slotOwner(slot: number, shards: number): number {
+  return Math.floor((slot * shards) / 16384);
+}

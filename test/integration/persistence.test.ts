@@ -385,6 +385,27 @@ describe('BGSAVE while clients write', () => {
   );
 });
 
+describe('DEBUG RELOAD', () => {
+  it('saves and loads back every shard: values, TTLs and encodings as a load makes them', async () => {
+    const shoal = await shoalIn(tempDir());
+    const s = client(shoal);
+    for (let i = 0; i < 200; i++) await s.set(`k:${i}`, String(i));
+    await s.rpush('list', 'a', 'b');
+    await s.zadd('z', 1, 'one', 2, 'two');
+    await s.sadd('ints', '1', '2', '3');
+    await s.pexpire('k:7', 500_000);
+    await s.select(5);
+    await s.hset('h', 'f', 'v');
+    await s.select(0);
+    const want = await snapshotOf(s);
+    expect(await s.call('DEBUG', 'RELOAD')).toBe('OK');
+    expect(await snapshotOf(s)).toEqual(want);
+    expect(await s.call('OBJECT', 'ENCODING', 'ints')).toBe('intset');
+    expect(await s.call('INFO', 'persistence')).toMatch(/rdb_saves:1\r\n/);
+    await expect(s.call('DEBUG', 'RELOAD', 'BOGUS')).rejects.toThrow('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }, 30_000);
+});
+
 describe('a failed save', () => {
   it('refuses writes and PING with MISCONF while save points are set, until a save succeeds', async () => {
     const dir = tempDir();
