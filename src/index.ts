@@ -52,6 +52,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const log = pino({ level, base: { pid: process.pid } }, dest);
   const sup = await Supervisor.start(config, log, (line) => dest.write(line));
   sup.onShutdownRequest = () => void sup.stop();
+  // A dump that does not load stops the server (its error is in the log).
+  sup.onFatal = () => void sup.stop();
   return {
     port: sup.port,
     threads: sup.threads,

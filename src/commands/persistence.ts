@@ -127,7 +127,7 @@ function reloadPart(x: Exec): void {
   const { index, count } = x.shard;
   const mine = (key: Uint8Array): boolean => slotOwner(keyHashSlot(key, 0, key.length), count) === index;
   try {
-    const res = loadRdbFile(x.argStr(1), x.argStr(2), x.ks, x.shard.tunables, mine, x.now);
+    const res = loadRdbFile(x.argStr(1), x.argStr(2), { ks: x.ks, tunables: x.shard.tunables, mine, now: x.now });
     x.r.int(res === null ? 0 : res.keys);
   } catch (err) {
     x.r.error(`ERR ${(err as Error).message}`);

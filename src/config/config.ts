@@ -76,6 +76,8 @@ const PARAMS: ParamDef[] = [
   { name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: true },
   { name: 'rdbcompression', kind: 'bool', default: 'yes', mutable: true },
   { name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: true },
+  // Redis's debug parameter: microseconds to wait per key loaded (tests watch LOADING with it).
+  { name: 'key-load-delay', kind: 'int', default: '0', mutable: true, min: 0 },
   { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes', mutable: true },
   { name: 'maxmemory', kind: 'memory', default: '0', mutable: true, inert: true },
   {

@@ -130,9 +130,22 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
         break;
       case 'persistence': {
         const saves = thread.saves;
+        body.push(`loading:${saves.loading ? 1 : 0}`, 'async_loading:0');
+        if (saves.loading) {
+          const { start, total, loaded } = saves.load;
+          const secs = (now - start) / 1000;
+          const perc = total > 0 ? (loaded / total) * 100 : 0;
+          const eta = loaded > 0 ? Math.round(((total - loaded) * secs) / loaded) : 1;
+          body.push(
+            `loading_start_time:${Math.floor(start / 1000)}`,
+            `loading_total_bytes:${total}`,
+            `loading_rdb_used_mem:0`,
+            `loading_loaded_bytes:${loaded}`,
+            `loading_loaded_perc:${perc.toFixed(2)}`,
+            `loading_eta_seconds:${eta}`,
+          );
+        }
         body.push(
-          'loading:0',
-          'async_loading:0',
           `rdb_changes_since_last_save:${saves.changesSinceSave}`,
           `rdb_bgsave_in_progress:${saves.running ? 1 : 0}`,
           `rdb_last_save_time:${saves.lastSave}`,

@@ -72,6 +72,29 @@ export function readRdb(
   onEntry: (e: RdbEntry) => void,
   onAux?: (key: string, value: Uint8Array) => void,
 ): { version: number } {
+  const it = rdbEntries(buf, onAux);
+  for (;;) {
+    const r = it.next();
+    if (r.done === true) return r.value;
+    onEntry(r.value);
+  }
+}
+
+/** Where rdbEntries has read up to (for progress reports). */
+export interface RdbProgress {
+  pos: number;
+}
+
+/**
+ * readRdb as a generator: the keys one at a time, so a caller can stop
+ * between them (loading yields to its event loop every few milliseconds).
+ * Returns the version once EOF and the checksum are read.
+ */
+export function* rdbEntries(
+  buf: Uint8Array,
+  onAux?: (key: string, value: Uint8Array) => void,
+  progress?: RdbProgress,
+): Generator<RdbEntry, { version: number }, void> {
   const c = new RdbCursor(buf, 0);
   c.need(9, 'the RDB header');
   if (!(buf[0] === 0x52 && buf[1] === 0x45 && buf[2] === 0x44 && buf[3] === 0x49 && buf[4] === 0x53)) {
@@ -146,7 +169,8 @@ export function readRdb(
       default: {
         const key = c.string('a key');
         const value = readValue(c, t, at);
-        if (value !== null) onEntry({ db, key, value, expireAt, idle, freq });
+        if (progress !== undefined) progress.pos = c.pos;
+        if (value !== null) yield { db, key, value, expireAt, idle, freq };
         expireAt = -1;
         idle = -1;
         freq = -1;

@@ -14,7 +14,9 @@ const enum I {
   /** Keys loaded from the dump at start, and keys skipped there as expired (every thread adds its own). */
   Loaded = 2,
   LoadExpired = 3,
-  Words = 4,
+  /** Threads still loading the dump at start: while any is, commands get LOADING. */
+  Loading = 4,
+  Words = 8,
 }
 
 /** Float64 slots, after the Int32 words. */
@@ -27,11 +29,16 @@ const enum F {
   LastAttempt = 5,
   Saves = 6,
   LastCow = 7,
-  Shards = 8,
+  LoadStart = 8,
+  LoadTotal = 9,
+  /** Then per shard: changes made (its `dirty`); then per thread: dump bytes read. */
+  Shards = 10,
 }
 
 export function createSaveState(threads: number): SharedArrayBuffer {
-  const buf = new SharedArrayBuffer(I.Words * 4 + (F.Shards + threads) * 8);
+  const buf = new SharedArrayBuffer(I.Words * 4 + (F.Shards + 2 * threads) * 8);
+  // Every thread counts as loading until it has looked for the dump.
+  new Int32Array(buf, 0, I.Words)[I.Loading] = threads;
   const f = new Float64Array(buf, I.Words * 4);
   f[F.LastSave] = Math.floor(Date.now() / 1000);
   f[F.LastOk] = 1;
@@ -132,6 +139,34 @@ export class SaveState {
 
   get loadExpired(): number {
     return Atomics.load(this.i, I.LoadExpired);
+  }
+
+  /** Whether some thread still loads the dump (commands get LOADING). */
+  get loading(): boolean {
+    return Atomics.load(this.i, I.Loading) > 0;
+  }
+
+  /** A thread starts loading a dump of `bytes` bytes at `now` (ms). */
+  loadStarted(now: number, bytes: number): void {
+    this.f[F.LoadStart] = now;
+    this.f[F.LoadTotal] = bytes;
+  }
+
+  /** Thread `thread` has read `bytes` of the dump. */
+  loadProgress(thread: number, bytes: number): void {
+    this.f[F.Shards + this.threads + thread] = bytes;
+  }
+
+  /** A thread is done loading (or found no dump). */
+  loadDone(): void {
+    Atomics.sub(this.i, I.Loading, 1);
+  }
+
+  /** Loading progress for INFO: start (ms), total bytes, and bytes read by the slowest thread. */
+  get load(): { start: number; total: number; loaded: number } {
+    let loaded = Infinity;
+    for (let t = 0; t < this.threads; t++) loaded = Math.min(loaded, this.f[F.Shards + this.threads + t]);
+    return { start: this.f[F.LoadStart], total: this.f[F.LoadTotal], loaded: this.threads === 0 ? 0 : loaded };
   }
 
   /** Shard `shard` made `n` more changes. */

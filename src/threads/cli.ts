@@ -66,5 +66,12 @@ const onSignal = (signal: string): void => {
   });
 };
 sup.onShutdownRequest = stop;
+sup.onFatal = () => {
+  stopping = true;
+  void sup.stop().then(() => {
+    dest.flushSync?.();
+    process.exit(1);
+  });
+};
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 process.on('SIGINT', () => onSignal('SIGINT'));

@@ -28,6 +28,8 @@ export class Supervisor {
   readonly tids: number[] = [];
   /** Called when a client asked for SHUTDOWN (the CLI exits the process). */
   onShutdownRequest: (() => void) | null = null;
+  /** Called when a thread cannot go on (a dump that does not load): the server must stop. */
+  onFatal: ((error: string) => void) | null = null;
 
   private constructor(
     readonly config: Config,
@@ -71,6 +73,10 @@ export class Supervisor {
           worker.on('message', (m: ThreadMessage | LifeMessage) => {
             if (m.kind === 'log') this.writeLog(m.line);
             else if (m.kind === 'shutdown') this.onShutdownRequest?.();
+            else if (m.kind === 'fatal') {
+              this.log.fatal({ thread: index }, m.error);
+              this.onFatal?.(m.error);
+            }
             else if (m.kind === 'loaded') resolve();
             else if (m.kind === 'ready') {
               this.tids[index] = m.tid;

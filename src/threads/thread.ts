@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import v8 from 'node:v8';
 import type { Logger } from 'pino';
 import { Config } from '../config/config.js';
@@ -46,7 +47,7 @@ import { SharedState, type SharedBuffers } from '../transport/shared.js';
 import { copyBytes, sliceBytes } from '../util/bytes.js';
 import { trimBuffers } from '../util/buffer-pool.js';
 import { SaveState } from '../persistence/save-state.js';
-import { loadRdbFile } from '../persistence/load.js';
+import { loadGradually, readDump } from '../persistence/load.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 
 /** What the supervisor gives each thread. */
@@ -161,18 +162,18 @@ export class ThreadServer implements ThreadContext {
     const tcp = net.createServer({ noDelay: true, pauseOnConnect: true }, (s) => this.accept(s));
     this.servers.push(tcp);
     const bound = await listen(tcp, { port, host: host === '*' ? undefined : host, reusePort: true });
-    const path = cfg.get('unixsocket');
-    if (this.opts.unixSocket && path !== '') {
+    const socketPath = cfg.get('unixsocket');
+    if (this.opts.unixSocket && socketPath !== '') {
       try {
-        fs.unlinkSync(path);
+        fs.unlinkSync(socketPath);
       } catch {
         /* not there */
       }
       const unix = net.createServer({ pauseOnConnect: true }, (s) => this.accept(s));
       this.servers.push(unix);
-      await listen(unix, { path });
+      await listen(unix, { path: socketPath });
       const perm = cfg.get('unixsocketperm');
-      if (perm !== '0') fs.chmodSync(path, parseInt(perm, 8));
+      if (perm !== '0') fs.chmodSync(socketPath, parseInt(perm, 8));
     }
     this.timers.push(setInterval(() => this.cron(), CRON_MS));
     this.scheduleTick();
@@ -197,19 +198,41 @@ export class ThreadServer implements ThreadContext {
   }
 
   /**
-   * Loads this shard's keys from dir/dbfilename, before the thread listens.
-   * Throws (naming the file and offset) when the file cannot be read whole.
+   * Reads dir/dbfilename before the thread listens (null: no dump, and this
+   * thread is not loading). Throws, naming the file, when it cannot be read.
    */
-  load(): void {
+  readDump(): Buffer | null {
     const cfg = this.config;
+    const buf = readDump(path.join(cfg.get('dir'), cfg.get('dbfilename')));
+    if (buf === null) this.saves.loadDone();
+    else this.saves.loadStarted(Date.now(), buf.length);
+    return buf;
+  }
+
+  /**
+   * Loads this shard's keys from the dump, after the thread listens: its
+   * clients get LOADING until every thread is done. Rejects (naming the
+   * file and offset) when the file cannot be read whole.
+   */
+  async loadDump(buf: Buffer): Promise<void> {
+    const cfg = this.config;
+    const file = path.join(cfg.get('dir'), cfg.get('dbfilename'));
     const t0 = Date.now();
-    const res = loadRdbFile(cfg.get('dir'), cfg.get('dbfilename'), this.shard.ks, this.config.tunables, (key) => this.shardOfArg(key, 0, key.length) === this.index, t0);
-    if (res === null) return;
-    this.saves.addLoaded(res.keys, res.expired);
-    this.log.info(
-      { keys: res.keys, total: res.total, expired: res.expired, rdbVersion: res.version, seconds: (Date.now() - t0) / 1000 },
-      `DB loaded from disk: ${res.keys} of ${res.total} keys are this thread's`,
-    );
+    const progress = { pos: 0 };
+    const report = setInterval(() => this.saves.loadProgress(this.index, progress.pos), 100);
+    try {
+      const target = { ks: this.shard.ks, tunables: this.config.tunables, mine: (key: Uint8Array) => this.shardOfArg(key, 0, key.length) === this.index, now: t0 };
+      const res = await loadGradually(file, buf, target, { sliceMs: 10, keyDelayUs: cfg.int('key-load-delay'), progress });
+      this.saves.loadProgress(this.index, buf.length);
+      this.saves.addLoaded(res.keys, res.expired);
+      this.log.info(
+        { keys: res.keys, total: res.total, expired: res.expired, rdbVersion: res.version, seconds: (Date.now() - t0) / 1000 },
+        `DB loaded from disk: ${res.keys} of ${res.total} keys are this thread's`,
+      );
+    } finally {
+      clearInterval(report);
+      this.saves.loadDone();
+    }
   }
 
   private cron(): void {

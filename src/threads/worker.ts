@@ -20,7 +20,7 @@ interface WorkerData extends ThreadOptions {
 export type SupervisorMessage = { kind: 'listen'; port: number } | { kind: 'stop' } | { kind: 'save' };
 
 /** Messages a thread sends about its life. */
-export type LifeMessage = { kind: 'loaded' } | { kind: 'saved'; ok: boolean } | { kind: 'ready'; port: number; tid: number } | { kind: 'failed'; error: string } | { kind: 'stopped' };
+export type LifeMessage = { kind: 'loaded' } | { kind: 'saved'; ok: boolean } | { kind: 'fatal'; error: string } | { kind: 'ready'; port: number; tid: number } | { kind: 'failed'; error: string } | { kind: 'stopped' };
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -33,7 +33,15 @@ const thread = new ThreadServer(data, log, post);
 port.on('message', (m: SupervisorMessage) => {
   if (m.kind === 'listen') {
     thread.start(m.port).then(
-      (p) => post({ kind: 'ready', port: p, tid: thread.tid }),
+      (p) => {
+        post({ kind: 'ready', port: p, tid: thread.tid });
+        // Listening first: clients get LOADING while the dump loads.
+        if (dump !== null) {
+          const buf = dump;
+          dump = null;
+          thread.loadDump(buf).catch((err: Error) => post({ kind: 'fatal', error: err.message }));
+        }
+      },
       (err: Error) => post({ kind: 'failed', error: err.message }),
     );
   } else if (m.kind === 'save') {
@@ -43,9 +51,10 @@ port.on('message', (m: SupervisorMessage) => {
     post({ kind: 'stopped' });
   }
 });
-// Each thread loads its shard's keys from the dump before it may listen.
+// The dump is read before listening (a missing or unreadable file is known at once) and loaded after.
+let dump: Buffer | null = null;
 try {
-  thread.load();
+  dump = thread.readDump();
   post({ kind: 'loaded' });
 } catch (err) {
   post({ kind: 'failed', error: (err as Error).message });

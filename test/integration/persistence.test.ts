@@ -9,14 +9,14 @@
  *  - a corrupt or truncated dump stops Shoal from starting, naming the file.
  * Random datasets print their seed on failure (SEED=<n> replays one).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../helpers/rng.js';
-import { type ServerHandle, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { type RawClient, type ServerHandle, freePort, rawClient, repoRoot, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
 
 const THREADS = 4;
 const clients: Redis[] = [];
@@ -383,6 +383,41 @@ describe('BGSAVE while clients write', () => {
     }),
     60_000,
   );
+});
+
+describe('loading at start', () => {
+  it('answers LOADING (INFO and other loading-flagged commands still work) until every thread has loaded', async () => {
+    const dir = tempDir();
+    const redis = await redisIn(dir);
+    const r = client(redis);
+    for (let i = 0; i < 1500; i++) await r.set(`k:${i}`, String(i));
+    await r.save();
+    const port = await freePort();
+    // key-load-delay (Redis's debug parameter) stretches the load to about 1.5 s.
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'src', 'main.js'), '--port', String(port), '--threads', String(THREADS), '--save', '', '--dir', dir, '--key-load-delay', '1000', '--loglevel', 'warning'], { stdio: 'ignore' });
+    try {
+      let c: RawClient | null = null;
+      for (let i = 0; i < 200 && c === null; i++) c = await rawClient(port).catch(() => sleep(25).then(() => null));
+      expect(c).not.toBeNull();
+      const replies = new Set<string>();
+      let sawLoadingInfo = false;
+      for (let i = 0; i < 400; i++) {
+        const pong = await c!.callText('PING');
+        replies.add(pong);
+        if (pong === '+PONG\r\n') break;
+        const info = (await c!.call('INFO', 'persistence')).toString();
+        if (/loading:1\r\n/.test(info) && /loading_loaded_perc:\d+\.\d\d\r\n/.test(info)) sawLoadingInfo = true;
+        await sleep(20);
+      }
+      expect([...replies].sort()).toEqual(['+PONG\r\n', '-LOADING Redis is loading the dataset in memory\r\n']);
+      expect(sawLoadingInfo).toBe(true);
+      expect(await c!.callText('DBSIZE')).toBe(':1500\r\n');
+      expect(await c!.callText('GET', 'k:77')).toBe('$2\r\n77\r\n');
+      c!.destroy();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
 });
 
 describe('DEBUG RELOAD', () => {
