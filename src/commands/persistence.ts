@@ -12,6 +12,7 @@ import { RdbError } from '../persistence/rdb-value.js';
 import { limitsOf, readValue, storeValue } from '../persistence/values.js';
 import { ShardSnapshot } from '../persistence/shard-snapshot.js';
 import { loadRdbFile } from '../persistence/load.js';
+import { encodeDigestPart, shardDigest, valueDigest } from '../persistence/digest.js';
 import { DB_COUNT } from '../shard/keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { Tunable } from '../config/tunables.js';
@@ -134,7 +135,23 @@ function reloadPart(x: Exec): void {
   }
 }
 
+/** DEBUG DIGEST's part: this shard's per-database digests (persistence/digest.ts). */
+function digestPart(x: Exec): void {
+  const b = encodeDigestPart(shardDigest(x.ks, x.now));
+  x.r.bulk(b, 0, b.length);
+}
+
+/** DEBUG DIGEST-VALUE for one key of this shard: its 20-byte digest, or nil when missing. */
+function digestValuePart(x: Exec): void {
+  const h = x.peek(1);
+  if (h === 0) return x.r.nullBulk();
+  const d = valueDigest(x.ks, h);
+  x.r.bulk(d, 0, d.length);
+}
+
 export const persistenceHandlers: Record<string, ShardHandler> = {
+  'digest-part': digestPart,
+  'digest-value-part': digestValuePart,
   'debug-reload-part': reloadPart,
   dump,
   restore,

@@ -18,6 +18,7 @@ import {
 } from '../commands/introspection.js';
 import { helpReply } from './connection-family.js';
 import { reloadNow, runSave } from './persistence-family.js';
+import { datasetDigest, valueDigests } from '../persistence/snapshot.js';
 
 function command(f: FrontCall): void {
   f.value(commandInfoReply([]));
@@ -211,6 +212,16 @@ function debug(f: FrontCall): void {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, secs * 1000));
     return f.w.ok();
   }
+  if (f.argIs(1, 'digest') && f.argc === 2) {
+    return f.later(datasetDigest(f.thread), (w, hex) => w.simple(hex));
+  }
+  if (f.argIs(1, 'digest-value')) {
+    const keys = f.allArgs().slice(2);
+    return f.later(valueDigests(f.thread, f.conn.db, keys), (w, hexes) => {
+      w.array(hexes.length);
+      for (const h of hexes) w.simple(h);
+    });
+  }
   if (f.argIs(1, 'reload')) {
     if (f.argc > 2) return f.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
     return f.later(reloadNow(f.thread), (w, ok) => (ok ? w.ok() : w.error('ERR Error trying to save the DB, check the logs')));
@@ -218,6 +229,10 @@ function debug(f: FrontCall): void {
   if (f.argIs(1, 'help')) {
     return helpReply(f, [
       'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'DIGEST',
+      '    Output a hex signature representing the current DB content.',
+      'DIGEST-VALUE <key> [<key> ...]',
+      '    Output a hex signature of the values of all the specified keys.',
       'RELOAD',
       '    Save the RDB on disk and reload it back to memory.',
       'SLEEP <seconds>',

@@ -26,6 +26,7 @@ import path from 'node:path';
 import { LockPlan, bulkOrNull, bytes, withLocks, type Hops } from '../scheduler/transaction.js';
 import { RdbWriter } from './rdb-writer.js';
 import { DEFAULT_LIMITS } from './rdb-value.js';
+import { combineDigests, decodeDigestPart } from './digest.js';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 
 /** What a snapshot needs from the thread that runs it. */
@@ -63,6 +64,31 @@ export async function reloadSnapshot(host: SnapshotHost): Promise<number> {
       keys += Number(text.slice(1).trim());
     }
     return keys;
+  });
+}
+
+/** DEBUG DIGEST: every shard's part under one keyspace-wide lock, combined as Redis computes it. */
+export async function datasetDigest(host: SnapshotHost): Promise<string> {
+  const plan = new LockPlan(host);
+  plan.wide = true;
+  const shards = Array.from({ length: host.shards }, (_, s) => s);
+  const replies = await withLocks(host, { conn: 0, db: 0, resp3: false }, plan, 0, (tx) => Promise.all(shards.map((s) => tx.call(s, 'digest-part', [], 0))));
+  return combineDigests(
+    replies.map((r) => {
+      const body = bulkOrNull(r);
+      if (body === null) throw new Error(Buffer.from(r).toString('latin1').trim());
+      return decodeDigestPart(body);
+    }),
+  );
+}
+
+/** DEBUG DIGEST-VALUE: each key's value digest as hex (40 zeros for a missing key). */
+export async function valueDigests(host: SnapshotHost, db: number, keys: Uint8Array[]): Promise<string[]> {
+  const id = host.handlerId('digest-value-part');
+  const replies = await Promise.all(keys.map((k) => host.request(host.shardOf(k), id, db, [bytes('digest-value-part'), k], 0, 0)));
+  return replies.map((r) => {
+    const body = bulkOrNull(r);
+    return body === null ? '0'.repeat(40) : Buffer.from(body).toString('hex');
   });
 }
 

@@ -420,6 +420,28 @@ describe('loading at start', () => {
   }, 60_000);
 });
 
+describe('DEBUG DIGEST', () => {
+  it(
+    "equals redis-server's for the same dataset, and DIGEST-VALUE per key",
+    withSeed('digest', async (rng) => {
+      const seed = rng.int(2 ** 31);
+      const redis = await redisIn(tempDir(), ['--enable-debug-command', 'yes']);
+      const shoal = await shoalIn(tempDir());
+      const digests: unknown[] = [];
+      for (const server of [redis, shoal]) {
+        const c = client(server);
+        expect(await c.call('DEBUG', 'DIGEST')).toBe('0'.repeat(40));
+        await fill(c, new Rng(seed), 300);
+        const keys = (await c.keys('*')).sort();
+        digests.push([await c.call('DEBUG', 'DIGEST'), await c.call('DEBUG', 'DIGEST-VALUE', ...keys, 'missing-key'), await c.call('DEBUG', 'DIGEST-VALUE')]);
+      }
+      expect(digests[1]).toEqual(digests[0]);
+      expect((digests[0] as string[])[0]).not.toBe('0'.repeat(40));
+    }),
+    60_000,
+  );
+});
+
 describe('DEBUG RELOAD', () => {
   it('saves and loads back every shard: values, TTLs and encodings as a load makes them', async () => {
     const shoal = await shoalIn(tempDir());
