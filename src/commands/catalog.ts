@@ -526,6 +526,24 @@ const GENERIC: CommandMeta[] = [
     complexity: O1, route: 'keys',
   }),
   def({
+    name: 'migrate', arity: -6, flags: ['write', 'movablekeys'], keys: [3, 3, 1],
+    acl: ['keyspace', 'write', 'slow', 'dangerous'], tips: ['nondeterministic_output'],
+    keySpecs: [
+      ks(['RW', 'access', 'delete'], 3),
+      {
+        flags: ['RW', 'access', 'delete', 'incomplete'],
+        beginSearch: { type: 'keyword', keyword: 'KEYS', startFrom: -2 },
+        findKeys: { type: 'range', lastKey: -1, step: 1, limit: 0 },
+      },
+    ],
+    group: 'generic', since: '2.6.0',
+    summary: 'Atomically transfers a key from one Redis instance to another.',
+    complexity: 'This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.',
+    // Always through migrate.ts: it talks to another server.
+    route: 'keys',
+    history: [['3.0.0', 'Added the `COPY` and `REPLACE` options.'], ['3.0.6', 'Added the `KEYS` option.'], ['4.0.7', 'Added the `AUTH` option.'], ['6.0.0', 'Added the `AUTH2` option.']],
+  }),
+  def({
     name: 'dump', arity: 2, flags: ['readonly'], keys: ONE_KEY,
     acl: ['keyspace', 'read', 'slow'], keySpecs: [ks(['RO', 'access'], 1)], tips: ['nondeterministic_output'],
     group: 'generic', since: '2.6.0',

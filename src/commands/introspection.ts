@@ -274,6 +274,7 @@ const ERR_INVALID_ARGS = 'ERR Invalid arguments specified for command';
  */
 export function keyPositions(meta: CommandMeta, args: Uint8Array[]): number[] | null {
   if (meta.name === 'sort' || meta.name === 'sort_ro') return sortKeys(args);
+  if (meta.name === 'migrate') return migrateKeys(args);
   const argc = args.length;
   const keys: number[] = [];
   for (const spec of meta.keySpecs) {
@@ -341,6 +342,20 @@ export function keyPositions(meta: CommandMeta, args: Uint8Array[]): number[] | 
  */
 export function routingKeys(meta: CommandMeta, args: Uint8Array[]): number[] {
   return keyPositions(meta, args) ?? [];
+}
+
+/**
+ * MIGRATE's keys, as Redis's migrateGetKeys finds them: after a KEYS option
+ * (skipping AUTH's and AUTH2's arguments), else the key argument.
+ */
+function migrateKeys(args: Uint8Array[]): number[] {
+  for (let i = 6; i < args.length; i++) {
+    const word = argText(args[i]!).toLowerCase();
+    if (word === 'auth') i += 1;
+    else if (word === 'auth2') i += 2;
+    else if (word === 'keys') return Array.from({ length: args.length - i - 1 }, (_, k) => i + 1 + k);
+  }
+  return args.length > 3 ? [3] : [];
 }
 
 /**

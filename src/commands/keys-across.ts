@@ -9,6 +9,7 @@ import { dbIndexError, parseDb } from './db-index.js';
 import { mergeAllOk, mergeConcat, mergeRandomKey, mergeSum } from './mergers.js';
 import { bytes } from '../scheduler/transaction.js';
 import type { FrameArgs } from '../transport/frames.js';
+import { migrateAcross } from './migrate.js';
 
 const OK = bytes('+OK\r\n');
 const ONE = bytes(':1\r\n');
@@ -88,7 +89,11 @@ const swapdbCheck = (args: FrameArgs): string | null => {
   return null;
 };
 
+/** MIGRATE always takes its hops, even with its keys on one shard: it talks to another server. */
+const migrate: CrossShard = { kind: 'hops', run: migrateAcross, hidden: { needed: () => true, lock: () => {} } };
+
 export const keysAcross: Record<string, CrossShard> = {
+  migrate,
   del: { kind: 'split', merge: mergeSum },
   unlink: { kind: 'split', merge: mergeSum },
   exists: { kind: 'split', merge: mergeSum },

@@ -117,7 +117,9 @@ export function buildCommandTable(catalog: CommandMeta[] = CATALOG): CommandTabl
       }
     }
     const e = entryFor(meta, meta.name, subs);
-    if (subs === null && e.id < 0 && e.front === null) throw new Error(`command '${meta.name}' has no handler`);
+    // A command without a shard handler must always take its hops (MIGRATE).
+    const alwaysHops = e.cross?.kind === 'hops' && e.cross.hidden !== undefined;
+    if (subs === null && e.id < 0 && e.front === null && !alwaysHops) throw new Error(`command '${meta.name}' has no handler`);
     table.add(meta.name, e);
   }
   return table;

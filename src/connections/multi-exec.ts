@@ -168,7 +168,7 @@ export class MultiExec {
       for (const k of keys) plan.add(db, args[k]);
       if (e.cross?.kind === 'hops' && e.cross.hidden !== undefined) {
         e.cross.hidden.lock(plan, db, args);
-        if (this.ctx.shards > 1 && e.cross.hidden.needed(args, (k) => this.ctx.shardOf(k))) hops = true;
+        if (e.cross.hidden.needed(args, (k) => this.ctx.shardOf(k))) hops = true;
       }
       const touched = new Set(keys.map((k) => this.ctx.shardOf(args[k])));
       if (touched.size > 1) hops = true;

@@ -73,7 +73,7 @@ export class Router {
           break;
         }
       }
-      if (!spans && !(cross?.kind === 'hops' && cross.hidden !== undefined && ctx.shards > 1 && cross.hidden.needed(copyArgs(p), (k) => ctx.shardOf(k)))) {
+      if (!spans && !(cross?.kind === 'hops' && cross.hidden !== undefined && cross.hidden.needed(copyArgs(p), (k) => ctx.shardOf(k)))) {
         return this.single(c, p, e, shard, word2);
       }
       return this.across(c, p, e, word2, null);
@@ -83,7 +83,7 @@ export class Router {
     const keys = routingKeys(e.meta, args);
     const shard = keys.length > 0 ? ctx.shardOf(args[keys[0]]) : ctx.index;
     let spans = keys.some((k) => ctx.shardOf(args[k]) !== shard);
-    if (!spans && cross?.kind === 'hops' && cross.hidden !== undefined && ctx.shards > 1) spans = cross.hidden.needed(args, (k) => ctx.shardOf(k));
+    if (!spans && cross?.kind === 'hops' && cross.hidden !== undefined) spans = cross.hidden.needed(args, (k) => ctx.shardOf(k));
     if (!spans) return this.single(c, p, e, shard, word2);
     this.across(c, p, e, word2, keys);
   }

@@ -442,6 +442,59 @@ describe('DEBUG DIGEST', () => {
   );
 });
 
+describe('MIGRATE', () => {
+  it('moves keys to a redis-server as redis-server does (same replies, same target contents), and back', async () => {
+    const target = await redisIn(tempDir());
+    const t = client(target);
+    const source = await redisIn(tempDir());
+    const shoal = await shoalIn(tempDir());
+    const script = async (c: Redis): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      const call = async (...args: (string | number)[]): Promise<void> => {
+        try {
+          out.push(await c.call(String(args[0]), ...args.slice(1)));
+        } catch (e) {
+          out.push(`ERR:${(e as Error).message}`);
+        }
+      };
+      await t.flushall();
+      await c.flushall();
+      await c.set('a', '1');
+      await c.pexpire('a', 100_000);
+      await c.rpush('l', 'x', 'y');
+      await c.sadd('{s}1', 'm');
+      await c.sadd('{s}2', 'n');
+      const port = String(target.port);
+      await call('MIGRATE', '127.0.0.1', port, 'a', '0', '1000');
+      await call('EXISTS', 'a');
+      await call('MIGRATE', '127.0.0.1', port, '', '3', '1000', 'KEYS', 'l', '{s}1', 'nokey', '{s}2');
+      await call('EXISTS', 'l', '{s}1', '{s}2');
+      await c.set('a', '2');
+      await call('MIGRATE', '127.0.0.1', port, 'a', '0', '1000');
+      await call('MIGRATE', '127.0.0.1', port, 'a', '0', '1000', 'COPY', 'REPLACE');
+      await call('GET', 'a');
+      await call('MIGRATE', '127.0.0.1', port, 'missing', '0', '1000');
+      await call('MIGRATE', '127.0.0.1', port, 'a', '0', '1000', 'KEYS', 'b');
+      await call('MIGRATE', '127.0.0.1', port, 'a', 'x', '1000');
+      await call('MIGRATE', '127.0.0.1', port, 'a', '0', '1000', 'BOGUS');
+      await call('MIGRATE', '127.0.0.1', port, 'a', '0', '1000', 'AUTH', 'pw');
+      await call('MIGRATE', '127.0.0.1', port, 'a', '0', '1000', 'AUTH2', 'u', 'pw');
+      await call('COMMAND', 'GETKEYS', 'MIGRATE', 'h', '1', '', '0', '5', 'AUTH', 'x', 'KEYS', 'k1', 'k2');
+      out.push(await t.get('a'), (await t.pttl('a')) > 90_000);
+      await t.select(3);
+      out.push(await t.lrange('l', 0, -1), await t.smembers('{s}1'), await t.smembers('{s}2'));
+      await t.select(0);
+      return out;
+    };
+    const want = await script(client(source));
+    expect(await script(client(shoal))).toEqual(want);
+    // And from redis-server into Shoal.
+    await t.set('back', 'v');
+    expect(await t.call('MIGRATE', '127.0.0.1', String(shoal.port), 'back', '0', '1000')).toBe('OK');
+    expect(await client(shoal).get('back')).toBe('v');
+  }, 30_000);
+});
+
 describe('DEBUG RELOAD', () => {
   it('saves and loads back every shard: values, TTLs and encodings as a load makes them', async () => {
     const shoal = await shoalIn(tempDir());
