@@ -82,10 +82,10 @@ export class AofBuffer {
 
   /**
    * Appends a command executed in `db`, preceded by SELECT when the last
-   * command went to another db. db -1 writes no SELECT (Redis writes the
-   * MULTI that opens a transaction so: the SELECT comes with the first
-   * command inside). `unixSeconds` is the time of the command, for the
-   * annotations.
+   * command went to another db (Redis 7.0 writes a transaction's MULTI
+   * with its db: the SELECT goes before the MULTI). db -1 writes no SELECT,
+   * for a command of no db. `unixSeconds` is the time of the command, for
+   * the annotations.
    */
   append(db: number, args: ReadonlyArray<Uint8Array | string>, unixSeconds?: number): void {
     if (this.timestamps && unixSeconds !== undefined && unixSeconds > this.lastTimestamp) {
