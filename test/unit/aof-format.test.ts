@@ -79,6 +79,24 @@ describe('manifest', () => {
     expect(parseManifest(u8(REDIS_WRITTEN))).toEqual(m);
   });
 
+  it('formats quoted names exactly as redis-server 7.0.15 wrote them', () => {
+    // Written by redis-server --appendfilename 'my file"x.aof' and "it's é.aof".
+    for (const sample of [
+      'file "my file\\"x.aof.1.base.rdb" seq 1 type b\nfile "my file\\"x.aof.1.incr.aof" seq 1 type i\n',
+      'file "it\'s \\xc3\\xa9.aof.1.base.rdb" seq 1 type b\nfile "it\'s \\xc3\\xa9.aof.1.incr.aof" seq 1 type i\n',
+    ]) {
+      const m = parseManifest(sample);
+      expect(formatManifest(m)).toBe(sample);
+    }
+    expect(parseManifest('file "my file\\"x.aof.1.base.rdb" seq 1 type b\n').base!.name).toBe('my file"x.aof.1.base.rdb');
+    expect(parseManifest('file "it\'s \\xc3\\xa9.aof.1.base.rdb" seq 1 type b\n').base!.name).toBe("it's é.aof.1.base.rdb");
+    // Redis writes "it's.aof.1.base.rdb" bare and then refuses its own manifest; it is quoted here.
+    expect(formatManifest({ base: { name: "it's.aof.1.base.rdb", seq: 1, type: 'b' }, incr: [], history: [] })).toBe(
+      'file "it\'s.aof.1.base.rdb" seq 1 type b\n',
+    );
+    expect(() => parseManifest("file it's.aof.1.base.rdb seq 1 type b\n")).toThrow(/unbalanced single quotes/);
+  });
+
   it('writes the base first, then history, then incr, whatever order it read them in', () => {
     const m = parseManifest('file a.1.incr.aof seq 1 type i\nfile old seq 1 type h\nfile a.1.base.rdb seq 1 type b\n');
     expect(formatManifest(m)).toBe('file a.1.base.rdb seq 1 type b\nfile old seq 1 type h\nfile a.1.incr.aof seq 1 type i\n');
