@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   const threads = intFlag(flags, 'threads');
   const writers = intFlag(flags, 'writers');
   const maxMs = intFlag(flags, 'max-ms');
+  // freePort's probe server is unref'd: something must keep this script's event loop alive.
+  const keepAlive = setInterval(() => {}, 1000);
   let checked = 0;
   let missing = 0;
   let phantom = 0;
@@ -54,10 +56,11 @@ async function main(): Promise<void> {
     const acked = new Array<number>(writers).fill(0);
     let durable = new Array<number>(writers).fill(0);
     let running = true;
+    // Every client is connected before the clock for the kill starts.
     const clients: RawClient[] = [];
+    for (let k = 0; k <= writers; k++) clients.push(await connect(port));
     const loops = Array.from({ length: writers }, async (_, w) => {
-      const c = await connect(port);
-      clients.push(c);
+      const c = clients[w];
       for (let i = 1; running; i++) {
         const key = `w${w}:${i}`;
         const ok = await c.callText('SET', key, String(i)).catch(() => '');
@@ -66,8 +69,7 @@ async function main(): Promise<void> {
       }
     });
     const saver = (async () => {
-      const c = await connect(port);
-      clients.push(c);
+      const c = clients[writers];
       while (running) {
         const before = [...acked];
         const ok = await c.callText('SAVE').catch(() => '');
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
     running = false;
     await Promise.all([...loops, saver]);
     for (const c of clients) c.destroy();
-    await new Promise((r) => (server.exitCode !== null ? r(null) : server.once('exit', r)));
+    await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.once('exit', r)));
 
     const again = start(port, dir, threads);
     try {
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
     }
     console.log(`trial ${t}: durable ${durable.map(fmtInt).join('/')} of acknowledged ${acked.map(fmtInt).join('/')}`);
   }
+  clearInterval(keepAlive);
   console.log(`\n${trials} trials, ${fmtInt(saves)} SAVEs acknowledged, ${fmtInt(checked)} keys checked: ${missing} missing, ${phantom} never written yet present`);
   if (missing > 0 || phantom > 0) process.exit(1);
 }
