@@ -52,7 +52,7 @@ export function loadRdbFile(dir: string, name: string, t: LoadTarget): LoadResul
   const buf = readDump(file);
   if (buf === null) return null;
   const res = newResult();
-  const it = rdbEntries(buf);
+  const it = rdbEntries(buf, undefined, undefined, t.mine);
   const lru = lruClock(t.now);
   try {
     for (;;) {
@@ -80,7 +80,7 @@ export interface GradualOptions {
 /** Loads the target's keys from the dump's bytes, yielding to the event loop between slices. */
 export async function loadGradually(file: string, buf: Uint8Array, t: LoadTarget, opts: GradualOptions): Promise<LoadResult> {
   const res = newResult();
-  const it = rdbEntries(buf, undefined, opts.progress);
+  const it = rdbEntries(buf, undefined, opts.progress, t.mine);
   const lru = lruClock(t.now);
   try {
     for (;;) {

@@ -133,6 +133,40 @@ export class RdbCursor {
     return n;
   }
 
+  /** Steps over a string (any encoding) without reading it out. */
+  skipString(what: string): void {
+    const at = this.pos;
+    const n = this.lengthOrEncoding(what, true);
+    if (n >= 0) {
+      if (n > this.end - this.pos) throw this.error(`Length ${n} of ${what} runs past the end of the input (${this.end - this.pos} bytes left)`, at);
+      this.pos += n;
+      return;
+    }
+    switch (-1 - n) {
+      case ENC_INT8:
+        this.need(1, what);
+        this.pos += 1;
+        return;
+      case ENC_INT16:
+        this.need(2, what);
+        this.pos += 2;
+        return;
+      case ENC_INT32:
+        this.need(4, what);
+        this.pos += 4;
+        return;
+      case ENC_LZF: {
+        const clen = this.length(`compressed length of ${what}`);
+        this.length(`length of ${what}`);
+        if (clen > this.end - this.pos) throw this.error(`Compressed length ${clen} of ${what} runs past the end of the input`, at);
+        this.pos += clen;
+        return;
+      }
+      default:
+        this.string(what);
+    }
+  }
+
   /** An RDB string: raw, an integer (as its decimal digits), or LZF-compressed. */
   string(what: string): Uint8Array {
     const at = this.pos;

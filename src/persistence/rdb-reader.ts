@@ -94,6 +94,8 @@ export function* rdbEntries(
   buf: Uint8Array,
   onAux?: (key: string, value: Uint8Array) => void,
   progress?: RdbProgress,
+  /** Keys it returns false for are stepped over without decoding their values (another thread's keys). */
+  want?: (key: Uint8Array) => boolean,
 ): Generator<RdbEntry, { version: number }, void> {
   const c = new RdbCursor(buf, 0);
   c.need(9, 'the RDB header');
@@ -168,6 +170,13 @@ export function* rdbEntries(
       }
       default: {
         const key = c.string('a key');
+        if (want !== undefined && !want(key) && skipValue(c, t)) {
+          if (progress !== undefined) progress.pos = c.pos;
+          expireAt = -1;
+          idle = -1;
+          freq = -1;
+          continue;
+        }
         const value = readValue(c, t, at);
         if (progress !== undefined) progress.pos = c.pos;
         if (value !== null) yield { db, key, value, expireAt, idle, freq };
@@ -210,6 +219,71 @@ export function parseDumpPayload(buf: Uint8Array): RdbValue {
 class UnsupportedError extends RdbError {}
 
 /** The value of type `t` at the cursor; null for an empty collection. `at` is where its type byte was. */
+/**
+ * Steps over a value of type t without decoding it; false for the types it
+ * does not know how to step over (those are read, and refused, by readValue).
+ * The thread that owns the key decodes it fully, so every value of a file
+ * is still checked by one thread.
+ */
+function skipValue(c: RdbCursor, t: number): boolean {
+  switch (t) {
+    case TYPE_STRING:
+    case TYPE_HASH_ZIPMAP:
+    case TYPE_LIST_ZIPLIST:
+    case TYPE_SET_INTSET:
+    case TYPE_ZSET_ZIPLIST:
+    case TYPE_HASH_ZIPLIST:
+    case TYPE_HASH_LISTPACK:
+    case TYPE_ZSET_LISTPACK:
+    case TYPE_SET_LISTPACK:
+      c.skipString('a value');
+      return true;
+    case TYPE_LIST:
+    case TYPE_SET:
+    case TYPE_LIST_QUICKLIST: {
+      const n = c.count('elements', 1);
+      for (let i = 0; i < n; i++) c.skipString('an element');
+      return true;
+    }
+    case TYPE_LIST_QUICKLIST_2: {
+      const n = c.count('quicklist nodes', 2);
+      for (let i = 0; i < n; i++) {
+        c.length('a quicklist node container');
+        c.skipString('a quicklist node');
+      }
+      return true;
+    }
+    case TYPE_HASH: {
+      const n = c.count('hash fields', 2);
+      for (let i = 0; i < 2 * n; i++) c.skipString('a hash field or value');
+      return true;
+    }
+    case TYPE_ZSET: {
+      const n = c.count('sorted set members', 2);
+      for (let i = 0; i < n; i++) {
+        c.skipString('a sorted set member');
+        const len = c.u8('a score length');
+        if (len < 253) {
+          c.need(len, 'a score');
+          c.pos += len;
+        }
+      }
+      return true;
+    }
+    case TYPE_ZSET_2: {
+      const n = c.count('sorted set members', 9);
+      for (let i = 0; i < n; i++) {
+        c.skipString('a sorted set member');
+        c.need(8, 'a score');
+        c.pos += 8;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 function readValue(c: RdbCursor, t: number, at: number): RdbValue | null {
   switch (t) {
     case TYPE_STRING:
