@@ -17,11 +17,44 @@ import type { FrontCall, FrontHandler } from './front-call.js';
 export async function runSave(ctx: ThreadContext, why: string, background = false): Promise<boolean> {
   const st = ctx.saves;
   if (!st.begin(Date.now())) return false;
+  return finishSave(ctx, why, background);
+}
+
+/**
+ * The final save of SHUTDOWN and SIGTERM: it waits for a snapshot that is
+ * running (Redis kills its BGSAVE child and saves anew; here the running
+ * one finishes first), then saves.
+ */
+export async function runFinalSave(ctx: ThreadContext): Promise<boolean> {
+  const st = ctx.saves;
+  while (!st.begin(Date.now())) await new Promise((r) => setTimeout(r, 20));
+  return finishSave(ctx, 'shutdown', false);
+}
+
+function finishSave(ctx: ThreadContext, why: string, background: boolean): Promise<boolean> {
+  return recorded(ctx, `DB saved on disk (${why})`, () => writeSnapshot(ctx, background));
+}
+
+/** DEBUG RELOAD: SAVE and load it back, as one step for every client; resolves whether it worked. */
+export async function reloadNow(ctx: ThreadContext): Promise<boolean> {
+  if (!ctx.saves.begin(Date.now())) return false;
+  return recorded(ctx, 'DB reloaded by DEBUG RELOAD', async () => {
+    await reloadSnapshot(ctx);
+    return 0;
+  });
+}
+
+/**
+ * Runs a snapshot the caller has begun (SaveState.begin) and records how it
+ * ended: `work` resolves with the bytes written ahead of the walk.
+ */
+async function recorded(ctx: ThreadContext, done: string, work: () => Promise<number>): Promise<boolean> {
+  const st = ctx.saves;
   const dirty = st.dirty;
   try {
-    const cow = await writeSnapshot(ctx, background);
+    const cow = await work();
     st.end(Date.now(), true, dirty, cow);
-    ctx.log.info(`DB saved on disk (${why})`);
+    ctx.log.info(done);
     return true;
   } catch (err) {
     st.end(Date.now(), false, dirty);
@@ -29,23 +62,6 @@ export async function runSave(ctx: ThreadContext, why: string, background = fals
     return false;
   } finally {
     if (st.takeScheduled()) void runSave(ctx, 'scheduled', true);
-  }
-}
-
-/** DEBUG RELOAD: SAVE and load it back, as one step for every client; resolves whether it worked. */
-export async function reloadNow(ctx: ThreadContext): Promise<boolean> {
-  const st = ctx.saves;
-  if (!st.begin(Date.now())) return false;
-  const dirty = st.dirty;
-  try {
-    const keys = await reloadSnapshot(ctx);
-    st.end(Date.now(), true, dirty);
-    ctx.log.info(`DB reloaded by DEBUG RELOAD: ${keys} keys`);
-    return true;
-  } catch (err) {
-    st.end(Date.now(), false, dirty);
-    ctx.log.warn(`DEBUG RELOAD failed: ${(err as Error).message}`);
-    return false;
   }
 }
 

@@ -17,7 +17,7 @@ import {
   getKeysFromCommand,
 } from '../commands/introspection.js';
 import { helpReply } from './connection-family.js';
-import { reloadNow, runSave } from './persistence-family.js';
+import { reloadNow, runFinalSave } from './persistence-family.js';
 import { datasetDigest, valueDigests } from '../persistence/snapshot.js';
 
 function command(f: FrontCall): void {
@@ -195,7 +195,7 @@ function shutdown(f: FrontCall): void {
   ctx.log.info('Saving the final RDB snapshot before exiting.');
   const seq = f.defer();
   const c = f.conn;
-  void runSave(ctx, 'shutdown').then((ok) => {
+  void runFinalSave(ctx).then((ok) => {
     if (ok || force) return ctx.requestShutdown();
     ctx.log.warn('Error trying to save the DB, can\'t exit.');
     const err = new TextEncoder().encode('-ERR Errors trying to SHUTDOWN. Check logs.\r\n');

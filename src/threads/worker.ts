@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { ThreadServer, type ThreadMessage, type ThreadOptions } from './thread.js';
-import { runSave } from '../connections/persistence-family.js';
+import { runFinalSave } from '../connections/persistence-family.js';
 
 interface WorkerData extends ThreadOptions {
   /** pino level name ('silent' logs nothing). */
@@ -45,7 +45,7 @@ port.on('message', (m: SupervisorMessage) => {
       (err: Error) => post({ kind: 'failed', error: err.message }),
     );
   } else if (m.kind === 'save') {
-    void runSave(thread, 'shutdown').then((ok) => post({ kind: 'saved', ok }));
+    void runFinalSave(thread).then((ok) => post({ kind: 'saved', ok }));
   } else if (m.kind === 'stop') {
     thread.stop();
     post({ kind: 'stopped' });
