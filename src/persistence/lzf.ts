@@ -44,11 +44,15 @@ export function lzfCompress(src: Uint8Array, off: number, len: number, maxOut: n
   let ip = off;
   let op = 1; // out[0] is the control byte of the first literal run
   let lit = 0;
-  while (ip + 2 < end) {
-    const h = hash3(src[ip], src[ip + 1], src[ip + 2]);
-    const ref = stamps[h] === gen ? table[h] : -1;
-    table[h] = ip;
-    stamps[h] = gen;
+  while (ip < end) {
+    // A reference needs three bytes: the last two bytes can only be literals.
+    let ref = -1;
+    if (ip + 2 < end) {
+      const h = hash3(src[ip], src[ip + 1], src[ip + 2]);
+      ref = stamps[h] === gen ? table[h] : -1;
+      table[h] = ip;
+      stamps[h] = gen;
+    }
     const dist = ip - ref;
     if (ref >= 0 && dist <= MAX_OFF && src[ref] === src[ip] && src[ref + 1] === src[ip + 1] && src[ref + 2] === src[ip + 2]) {
       const maxLen = Math.min(MAX_REF, end - ip);
@@ -85,15 +89,6 @@ export function lzfCompress(src: Uint8Array, off: number, len: number, maxOut: n
         lit = 0;
         op++;
       }
-    }
-  }
-  while (ip < end) {
-    if (op >= maxOut) return null;
-    out[op++] = src[ip++];
-    if (++lit === MAX_LIT) {
-      out[op - lit - 1] = MAX_LIT - 1;
-      lit = 0;
-      op++;
     }
   }
   if (lit > 0) out[op - lit - 1] = lit - 1;
