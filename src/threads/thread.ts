@@ -219,7 +219,12 @@ export class ThreadServer implements ThreadContext {
     const file = path.join(cfg.get('dir'), cfg.get('dbfilename'));
     const t0 = Date.now();
     const progress = { pos: 0 };
-    const report = setInterval(() => this.saves.loadProgress(this.index, progress.pos), 100);
+    let ticks = 0;
+    const report = setInterval(() => {
+      this.saves.loadProgress(this.index, progress.pos);
+      // Thread 0 tells the log how far the load is, every 2 seconds, for big dumps.
+      if (this.index === 0 && ++ticks % 20 === 0) this.log.info(`Loading the DB: ${((progress.pos / buf.length) * 100).toFixed(1)}% of ${buf.length} bytes read`);
+    }, 100);
     try {
       const target = { ks: this.shard.ks, tunables: this.config.tunables, mine: (key: Uint8Array) => this.shardOfArg(key, 0, key.length) === this.index, now: t0 };
       const res = await loadGradually(file, buf, target, { sliceMs: 10, keyDelayUs: cfg.int('key-load-delay'), progress });
