@@ -6,6 +6,9 @@
 import { reloadSnapshot, writeSnapshot } from '../persistence/snapshot.js';
 import { parseSavePoints } from '../config/save-points.js';
 import type { ThreadContext } from './context.js';
+import { type Caller, LockPlan, withLocks } from '../scheduler/transaction.js';
+
+const OK = new TextEncoder().encode('+OK\r\n');
 import type { FrontCall, FrontHandler } from './front-call.js';
 
 /**
@@ -48,12 +51,12 @@ export async function reloadNow(ctx: ThreadContext): Promise<boolean> {
  * Runs a snapshot the caller has begun (SaveState.begin) and records how it
  * ended: `work` resolves with the bytes written ahead of the walk.
  */
-async function recorded(ctx: ThreadContext, done: string, work: () => Promise<number>): Promise<boolean> {
+async function recorded(ctx: ThreadContext, done: string, work: () => Promise<number>, counted = true): Promise<boolean> {
   const st = ctx.saves;
   const dirty = st.dirty;
   try {
     const cow = await work();
-    st.end(Date.now(), true, dirty, cow);
+    st.end(Date.now(), true, dirty, cow, counted);
     ctx.log.info(done);
     return true;
   } catch (err) {
@@ -63,6 +66,34 @@ async function recorded(ctx: ThreadContext, done: string, work: () => Promise<nu
   } finally {
     if (st.takeScheduled()) void runSave(ctx, 'scheduled', true);
   }
+}
+
+/**
+ * FLUSHALL while save points are set: as Redis 7.0 does, the emptied
+ * dataset is saved before the reply (so a restart cannot bring the flushed
+ * keys back from an older dump), and the change count starts over. A
+ * running snapshot finishes first (Redis kills its BGSAVE child instead).
+ * Resolves with the reply.
+ */
+export async function flushAllAndSave(ctx: ThreadContext, caller: Caller, args: Uint8Array[]): Promise<Uint8Array> {
+  const st = ctx.saves;
+  while (!st.begin(Date.now())) await new Promise((r) => setTimeout(r, 20));
+  const plan = new LockPlan(ctx);
+  plan.wide = true;
+  let reply: Uint8Array = OK;
+  await recorded(ctx, 'DB saved on disk (FLUSHALL)', () =>
+    withLocks(ctx, caller, plan, 0, async (tx) => {
+      const replies = await Promise.all(plan.shards().map((s) => tx.call(s, 'flushall', args.slice(1))));
+      const failed = replies.find((r) => r[0] === 45 /* '-' */);
+      if (failed !== undefined) {
+        reply = failed;
+        return 0;
+      }
+      return writeSnapshot(ctx, false, tx.txid);
+    }),
+    false,
+  );
+  return reply;
 }
 
 function save(f: FrontCall): void {

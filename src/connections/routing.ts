@@ -26,6 +26,7 @@ import type { ArgView, Connection } from './connection.js';
 import type { ThreadContext } from './context.js';
 import { copyArgs, fixedKeys, packView } from './args.js';
 import { replyError } from './replies.js';
+import { flushAllAndSave } from './persistence-family.js';
 
 export class Router {
   /**
@@ -56,6 +57,7 @@ export class Router {
     let word2 = e.id | (((c.resp === 3 ? REQ_RESP3 : 0) | (c.noTouch ? REQ_NO_TOUCH : 0)) << 16);
     if (e.meta.route === 'keyspace') {
       if (cross?.kind === 'cursor') return this.scan(c, p, word2);
+      if (e.fullName === 'flushall' && this.txid === 0 && this.ctx.config.get('save').trim() !== '') return this.flushAllAndSave(c, p);
       if (this.ctx.shards === 1 || cross?.kind !== 'everyShard') return this.single(c, p, e, this.ctx.index, word2);
       return this.everyShard(c, p, cross.merge, word2);
     }
@@ -177,6 +179,19 @@ export class Router {
       send(txid, view);
       release(this.ctx, caller, shards, txid);
       c.busy = false;
+      this.resume(c);
+    });
+  }
+
+  /** FLUSHALL with save points: it saves before it answers (persistence-family.ts). */
+  private flushAllAndSave(c: Connection, p: ArgView): void {
+    const seq = c.takeSeq();
+    const caller: Caller = { conn: c.key, db: c.db, resp3: c.resp === 3 };
+    c.busy = true;
+    void flushAllAndSave(this.ctx, caller, copyArgs(p)).then((reply) => {
+      c.replyNow(seq, reply, 0, reply.length);
+      c.busy = false;
+      this.ctx.markDirty(c);
       this.resume(c);
     });
   }

@@ -66,7 +66,8 @@ export class SaveState {
   }
 
   /** Ends the running snapshot: `dirty` is the change count it captured (changes after it still count). */
-  end(now: number, ok: boolean, dirty: number, cowBytes = 0): void {
+  /** `counted`: whether INFO's rdb_saves counts it (FLUSHALL's save is not counted, as in Redis). */
+  end(now: number, ok: boolean, dirty: number, cowBytes = 0, counted = true): void {
     const f = this.f;
     f[F.LastCow] = cowBytes;
     f[F.LastOk] = ok ? 1 : 0;
@@ -75,7 +76,7 @@ export class SaveState {
     if (ok) {
       f[F.LastSave] = Math.floor(now / 1000);
       f[F.DirtyAtSave] = dirty;
-      f[F.Saves]++;
+      if (counted) f[F.Saves]++;
     }
     Atomics.store(this.i, I.Running, 0);
   }

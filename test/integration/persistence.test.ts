@@ -274,6 +274,26 @@ describe('what survives a restart', () => {
     expect(await client(shoal).get('a')).toBe('1');
   }, 60_000);
 
+  it('FLUSHALL with save points saves the empty dataset before it answers, as Redis 7.0 does; without them it does not', async () => {
+    for (const [save, keysAfterKill] of [['3600 1', 0], ['', 3]] as const) {
+      const dir = tempDir();
+      let shoal = await shoalIn(dir, ['--save', save]);
+      let s = client(shoal);
+      await s.mset('a', '1', 'b', '2', 'c', '3');
+      expect(await s.save()).toBe('OK');
+      await s.set('d', '4');
+      expect(await s.flushall()).toBe('OK');
+      await expect(s.flushall('BOGUS' as 'ASYNC')).rejects.toThrow('ERR syntax error');
+      expect(await s.call('INFO', 'persistence')).toMatch(/rdb_saves:1\r\n/);
+      process.kill(shoal.pid, 'SIGKILL');
+      await waitExit(shoal);
+      servers.splice(servers.indexOf(shoal), 1);
+      shoal = await shoalIn(dir, ['--save', '']);
+      s = client(shoal);
+      expect(await s.dbsize(), `save "${save}"`).toBe(keysAfterKill);
+    }
+  }, 60_000);
+
   it('SIGTERM saves with save points; SIGKILL keeps what the last SAVE acknowledged', async () => {
     const dir = tempDir();
     let shoal = await shoalIn(dir, ['--save', '3600 1']);
