@@ -295,23 +295,30 @@ function onObjectKey(fn: (x: Exec, h: number) => void): (x: Exec) => void {
   };
 }
 
-const objectEncoding = onObjectKey((x, h) => x.r.bulkString(ENCODING_NAMES[x.ks.encoding(h)]));
+/** OBJECT ENCODING's name for entry h. */
+export function encodingName(x: Exec, h: number): string {
+  return ENCODING_NAMES[x.ks.encoding(h)];
+}
 
-const objectRefcount = onObjectKey((x, h) => {
-  let rc = 1;
-  if (x.ks.encoding(h) === Enc.Int) {
-    const o = x.ks.valueOffset(h);
-    const n = Number(Buffer.from(x.bytesOf(h).subarray(o, o + x.ks.valueWord(h))).toString('latin1'));
-    if (n >= 0 && n < OBJ_SHARED_INTEGERS) rc = OBJ_SHARED_REFCOUNT;
-  }
-  x.r.int(rc);
-});
+/** OBJECT REFCOUNT of entry h: Redis's shared integers (0..9999) report its shared refcount. */
+export function refcountOf(x: Exec, h: number): number {
+  if (x.ks.encoding(h) !== Enc.Int) return 1;
+  const o = x.ks.valueOffset(h);
+  const n = Number(Buffer.from(x.bytesOf(h).subarray(o, o + x.ks.valueWord(h))).toString('latin1'));
+  return n >= 0 && n < OBJ_SHARED_INTEGERS ? OBJ_SHARED_REFCOUNT : 1;
+}
 
-const objectIdletime = onObjectKey((x, h) => {
-  let idle = x.lru - x.ks.lru(h);
-  if (idle < 0) idle += 1 << 24;
-  x.r.int(idle);
-});
+/** Seconds since entry h was last touched (OBJECT IDLETIME), on the 24-bit LRU clock. */
+export function idleSeconds(x: Exec, h: number): number {
+  const idle = x.lru - x.ks.lru(h);
+  return idle < 0 ? idle + (1 << 24) : idle;
+}
+
+const objectEncoding = onObjectKey((x, h) => x.r.bulkString(encodingName(x, h)));
+
+const objectRefcount = onObjectKey((x, h) => x.r.int(refcountOf(x, h)));
+
+const objectIdletime = onObjectKey((x, h) => x.r.int(idleSeconds(x, h)));
 
 const objectFreq = onObjectKey((x) =>
   x.r.error(

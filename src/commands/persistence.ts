@@ -7,7 +7,9 @@
 import type { ShardHandler } from '../shard/exec.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { parseDumpPayload } from '../persistence/rdb-reader.js';
-import { dumpPayload } from '../persistence/rdb-writer.js';
+import { dumpPayload, encodeValue } from '../persistence/rdb-writer.js';
+import { RdbCursor } from '../persistence/rdb-cursor.js';
+import { encodingName, idleSeconds, refcountOf } from './keys.js';
 import { RdbError } from '../persistence/rdb-value.js';
 import { limitsOf, readValue, storeValue } from '../persistence/values.js';
 import { ShardSnapshot } from '../persistence/shard-snapshot.js';
@@ -149,7 +151,41 @@ function digestValuePart(x: Exec): void {
   x.r.bulk(d, 0, d.length);
 }
 
+/**
+ * DEBUG OBJECT's line for one key of this shard (nil when missing): Redis's
+ * fields, serializedlength being the length of the value as RDB writes it,
+ * and for lists the quicklist figures of that RDB form.
+ */
+function debugObjectPart(x: Exec): void {
+  const h = x.peek(1);
+  if (h === 0) return x.r.nullBulk();
+  const value = readValue(x.ks, h);
+  const opts = writerOptions(x);
+  let line =
+    `Value at:0x${h.toString(16).padStart(12, '0')} refcount:${refcountOf(x, h)} encoding:${encodingName(x, h)} ` +
+    `serializedlength:${encodeValue(value, opts).body.length} lru:${x.ks.lru(h)} lru_seconds_idle:${idleSeconds(x, h)}`;
+  if (value.type === 'list') {
+    const nodes = quicklistNodes(encodeValue(value, { ...opts, compress: false }).body);
+    const total = nodes.reduce((a, n) => a + n, 0);
+    line += ` ql_nodes:${nodes.length} ql_avg_node:${(value.items.length / nodes.length).toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${total}`;
+  }
+  x.r.bulkString(line);
+}
+
+/** The byte sizes of a LIST_QUICKLIST_2 body's nodes (written uncompressed). */
+function quicklistNodes(body: Uint8Array): number[] {
+  const c = new RdbCursor(body, 0);
+  const n = c.length('quicklist nodes');
+  const sizes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    c.length('a node container');
+    sizes.push(c.string('a node').length);
+  }
+  return sizes;
+}
+
 export const persistenceHandlers: Record<string, ShardHandler> = {
+  'debug-object-part': debugObjectPart,
   'digest-part': digestPart,
   'digest-value-part': digestValuePart,
   'debug-reload-part': reloadPart,

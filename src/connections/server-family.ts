@@ -222,6 +222,15 @@ function debug(f: FrontCall): void {
       for (const h of hexes) w.simple(h);
     });
   }
+  if (f.argIs(1, 'object') && f.argc === 3) {
+    const key = f.argBytes(2);
+    const ctx = f.thread;
+    const id = ctx.handlerId('debug-object-part');
+    return f.later(ctx.request(ctx.shardOf(key), id, f.conn.db, [new TextEncoder().encode('debug-object-part'), key], 0, f.conn.key), (w, r) => {
+      if (r[0] === 36 /* $ */ && r[1] !== 45 /* - */) w.simple(Buffer.from(r.subarray(r.indexOf(10) + 1, r.length - 2)).toString('latin1'));
+      else w.error('ERR no such key');
+    });
+  }
   if (f.argIs(1, 'reload')) {
     if (f.argc > 2) return f.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
     return f.later(reloadNow(f.thread), (w, ok) => (ok ? w.ok() : w.error('ERR Error trying to save the DB, check the logs')));
@@ -229,6 +238,8 @@ function debug(f: FrontCall): void {
   if (f.argIs(1, 'help')) {
     return helpReply(f, [
       'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+      'OBJECT <key>',
+      '    Show low level info about the `key` and associated value.',
       'DIGEST',
       '    Output a hex signature representing the current DB content.',
       'DIGEST-VALUE <key> [<key> ...]',
