@@ -74,6 +74,12 @@ const EMPTY = new Uint8Array(0);
 const F64_BYTES = new Uint8Array(8);
 const F64_VIEW = new DataView(F64_BYTES.buffer);
 
+/** Where bigEntry's elements go. */
+export interface ElementSink {
+  element(u8: Uint8Array, off: number, len: number): void;
+  score(x: number): void;
+}
+
 export class RdbWriter {
   private buf: Uint8Array;
   private pos = 0;
@@ -148,23 +154,55 @@ export class RdbWriter {
    * order, and not an empty collection (Redis skips those on load).
    */
   entry(key: Uint8Array, value: RdbValue, expireAt: number): this {
-    if (expireAt >= 0) {
-      this.byte(OP_EXPIRETIME_MS);
-      this.reserve(8);
-      const lo = expireAt >>> 0;
-      const hi = Math.floor(expireAt / 0x100000000);
-      const b = this.buf;
-      const p = this.pos;
-      for (let i = 0; i < 4; i++) b[p + i] = lo >>> (8 * i);
-      for (let i = 0; i < 4; i++) b[p + 4 + i] = hi >>> (8 * i);
-      this.pos += 8;
-    }
+    this.expire(expireAt);
     const typeAt = this.pos;
     this.byte(0); // the type, known once the value is written
     this.string(key, 0, key.length);
     const type = this.value(value); // may move buf: read it after
     this.buf[typeAt] = type;
     return this;
+  }
+
+  /**
+   * An entry written element by element from wherever the elements live
+   * (no arrays of them), for a collection too big for the compact
+   * encodings — the caller checks the limits: `kind` 'set' writes SET,
+   * 'hash' HASH (field, value, field, value …), 'zset' ZSET_2 (member then
+   * score, from the highest score down, as Redis writes it). `each` must
+   * give exactly `count` elements (pairs for hashes and sorted sets).
+   */
+  bigEntry(key: Uint8Array, expireAt: number, kind: 'set' | 'hash' | 'zset', count: number, each: (sink: ElementSink) => void): this {
+    this.expire(expireAt);
+    this.byte(kind === 'set' ? TYPE_SET : kind === 'hash' ? TYPE_HASH : TYPE_ZSET_2);
+    this.string(key, 0, key.length);
+    this.length(count);
+    each(this.sink);
+    return this;
+  }
+
+  private readonly sink: ElementSink = {
+    element: (u8, off, len) => this.string(u8, off, len),
+    score: (x) => this.binaryDouble(x),
+  };
+
+  private expire(expireAt: number): void {
+    if (expireAt < 0) return;
+    this.byte(OP_EXPIRETIME_MS);
+    this.reserve(8);
+    const lo = expireAt >>> 0;
+    const hi = Math.floor(expireAt / 0x100000000);
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < 4; i++) b[p + i] = lo >>> (8 * i);
+    for (let i = 0; i < 4; i++) b[p + 4 + i] = hi >>> (8 * i);
+    this.pos += 8;
+  }
+
+  private binaryDouble(x: number): void {
+    this.reserve(8);
+    F64_VIEW.setFloat64(0, x, true);
+    copyBytes(this.buf, this.pos, F64_BYTES, 0, 8);
+    this.pos += 8;
   }
 
   /** EOF and the checksum: the file is complete. */
@@ -290,10 +328,7 @@ export class RdbWriter {
     for (let i = entries.length - 1; i >= 0; i--) {
       const [m, score] = entries[i];
       this.string(m, 0, m.length);
-      this.reserve(8);
-      F64_VIEW.setFloat64(0, score, true);
-      copyBytes(this.buf, this.pos, F64_BYTES, 0, 8);
-      this.pos += 8;
+      this.binaryDouble(score);
     }
     return TYPE_ZSET_2;
   }

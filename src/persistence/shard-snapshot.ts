@@ -24,6 +24,10 @@
 import { OFF_MASK, SEG_SHIFT, segOf } from 'native-free-arena';
 import type { SnapshotHooks } from '../shard/exec.js';
 import type { Keyspace } from '../shard/keyspace.js';
+import { ObjType } from '../shard/keyspace.js';
+import { hashForEach, hashLength } from '../types/hash.js';
+import { cur, setForEach, setSize } from '../types/set.js';
+import { ZIter, zsLength } from '../types/zset.js';
 import { DB_COUNT } from '../shard/keyspace.js';
 import { RdbWriter, type RdbWriterOptions } from './rdb-writer.js';
 import { readValue } from './values.js';
@@ -128,7 +132,55 @@ export class ShardSnapshot implements SnapshotHooks {
     if (db !== currentDb) w.selectDb(db);
     const ks = this.ks;
     const o = ks.keyOffset(h);
-    w.entry(ks.arena.u8[segOf(h)].subarray(o, o + ks.keyLen(h)), readValue(ks, h, true), exp === 0 ? -1 : exp);
+    const key = ks.arena.u8[segOf(h)].subarray(o, o + ks.keyLen(h));
+    if (!this.writeBig(w, key, h, exp === 0 ? -1 : exp)) w.entry(key, readValue(ks, h, true), exp === 0 ? -1 : exp);
     return true;
+  }
+
+  /**
+   * A collection beyond its compact encoding's limit goes straight from the
+   * arena to the writer, element by element (an array of a million elements
+   * would cost more than the snapshot's whole budget); false for the others.
+   */
+  private writeBig(w: RdbWriter, key: Uint8Array, h: number, expireAt: number): boolean {
+    const ks = this.ks;
+    const a = ks.arena;
+    const v = ks.valueWord(h);
+    const lim = this.opts.limits;
+    switch (ks.type(h)) {
+      case ObjType.Set: {
+        const n = setSize(a, v);
+        if (n <= lim.setMaxIntsetEntries) return false;
+        w.bigEntry(key, expireAt, 'set', n, (sink) => setForEach(a, v, () => sink.element(cur.u8, cur.off, cur.len)));
+        return true;
+      }
+      case ObjType.Hash: {
+        const n = hashLength(a, v);
+        if (n <= lim.hashMaxListpackEntries) return false;
+        w.bigEntry(key, expireAt, 'hash', n, (sink) =>
+          hashForEach(a, v, (u8, fo, fn, vo, vn) => {
+            sink.element(u8, fo, fn);
+            sink.element(u8, vo, vn);
+          }),
+        );
+        return true;
+      }
+      case ObjType.ZSet: {
+        const enc = ks.encoding(h);
+        const n = zsLength(a, enc, v);
+        if (n <= lim.zsetMaxListpackEntries) return false;
+        w.bigEntry(key, expireAt, 'zset', n, (sink) => {
+          const it = new ZIter().init(a, enc, v);
+          if (!it.last()) return;
+          do {
+            sink.element(it.u8, it.off, it.len);
+            sink.score(it.score);
+          } while (it.prev());
+        });
+        return true;
+      }
+      default:
+        return false;
+    }
   }
 }

@@ -550,3 +550,48 @@ describe('corrupt RDB files', () => {
     );
   });
 });
+
+describe('RdbWriter.bigEntry (snapshots of big collections, element by element)', () => {
+  it('writes the same bytes as entry() for sets, hashes and sorted sets beyond the compact limits', () => {
+    const rng = new Rng(Number(process.env.SEED ?? 7));
+    const bytesOf = (n: number) => u8(rng.string(1 + rng.int(n)));
+    const limits = { ...DEFAULT_LIMITS, setMaxIntsetEntries: 4, hashMaxListpackEntries: 4, zsetMaxListpackEntries: 4 };
+    for (let round = 0; round < 30; round++) {
+      const n = 5 + rng.int(300);
+      const members = [...new Set(Array.from({ length: n }, () => (rng.chance(0.3) ? String(rng.int(1000)) : rng.string(1 + rng.int(40)))))].map(u8);
+      const set: RdbValue = { type: 'set', members };
+      const hash: RdbValue = { type: 'hash', pairs: members.map((m) => [m, bytesOf(30)] as [Uint8Array, Uint8Array]) };
+      const entries = members.map((m) => [m, rng.chance(0.2) ? rng.int(10) : rng.next() * 1000 - 500] as [Uint8Array, number]);
+      entries.sort((p, q) => p[1] - q[1] || Buffer.compare(p[0], q[0]));
+      const zset: RdbValue = { type: 'zset', entries };
+      const key = u8(`k${round}`);
+      const expireAt = rng.chance(0.5) ? 1_800_000_000_000 + rng.int(1000) : -1;
+      for (const compress of [true, false]) {
+        const opts = { compress, checksum: true, limits };
+        const viaEntry = (v: RdbValue) => new RdbWriter(opts).entry(key, v, expireAt).take();
+        const big = (kind: 'set' | 'hash' | 'zset', count: number, each: Parameters<RdbWriter['bigEntry']>[4]) => new RdbWriter(opts).bigEntry(key, expireAt, kind, count, each).take();
+        expect(hex(big('set', members.length, (s) => members.forEach((m) => s.element(m, 0, m.length))))).toBe(hex(viaEntry(set)));
+        expect(
+          hex(
+            big('hash', members.length, (s) => {
+              for (const [f, v] of (hash as { pairs: Array<[Uint8Array, Uint8Array]> }).pairs) {
+                s.element(f, 0, f.length);
+                s.element(v, 0, v.length);
+              }
+            }),
+          ),
+        ).toBe(hex(viaEntry(hash)));
+        expect(
+          hex(
+            big('zset', entries.length, (s) => {
+              for (let i = entries.length - 1; i >= 0; i--) {
+                s.element(entries[i][0], 0, entries[i][0].length);
+                s.score(entries[i][1]);
+              }
+            }),
+          ),
+        ).toBe(hex(viaEntry(zset)));
+      }
+    }
+  });
+});
