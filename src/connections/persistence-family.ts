@@ -1,15 +1,16 @@
 /**
  * The persistence commands that run on the client's thread: SAVE, BGSAVE,
- * LASTSAVE, and the saving half of SHUTDOWN (persistence/snapshot.ts does
- * the snapshot itself; one runs at a time, server-wide).
+ * LASTSAVE, save points, and the saves of SHUTDOWN, SIGTERM, FLUSHALL and
+ * DEBUG RELOAD (persistence/snapshot.ts does the snapshot itself; one runs
+ * at a time, server-wide).
  */
 import { reloadSnapshot, writeSnapshot } from '../persistence/snapshot.js';
 import { parseSavePoints } from '../config/save-points.js';
-import type { ThreadContext } from './context.js';
 import { type Caller, LockPlan, withLocks } from '../scheduler/transaction.js';
+import type { ThreadContext } from './context.js';
+import type { FrontCall, FrontHandler } from './front-call.js';
 
 const OK = new TextEncoder().encode('+OK\r\n');
-import type { FrontCall, FrontHandler } from './front-call.js';
 
 /**
  * Runs one snapshot if none is running; resolves whether it was written.
