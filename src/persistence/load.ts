@@ -71,7 +71,7 @@ export function loadRdbFile(dir: string, name: string, t: LoadTarget): LoadResul
 export interface GradualOptions {
   /** Run at most this long before yielding to the event loop. */
   sliceMs: number;
-  /** Redis's key-load-delay: microseconds to wait per key (tests use it to watch a load happen). */
+  /** Redis's key-load-delay: microseconds to wait per key this thread keeps (tests use it to watch a load happen). */
   keyDelayUs: number;
   /** Updated as the file is read. */
   progress: RdbProgress;
