@@ -97,14 +97,21 @@ function snapshotBegin(x: Exec): void {
 
 /**
  * The next chunk of this shard's snapshot (about argument 1 bytes) as a
- * bulk string; once all is written, the bytes it wrote ahead of the walk
- * (the copy-on-write analog) as an integer, and the snapshot ends here.
+ * bulk string led by a continuation byte; once all is written, the bytes it
+ * wrote ahead of the walk (the copy-on-write analog) as an integer, and the
+ * snapshot ends here.
  */
 function snapshotChunk(x: Exec): void {
   const snap = x.snapshot;
   if (!(snap instanceof ShardSnapshot)) return x.r.error('ERR no snapshot in progress');
-  const chunk = snap.next(Number(x.argStr(1)));
-  if (chunk.length > 0) return x.r.bulk(chunk, 0, chunk.length);
+  const { bytes, more } = snap.next(Number(x.argStr(1)));
+  if (bytes.length > 0) {
+    // First byte: 1 when the next chunk continues this one (a big record in slices).
+    const out = new Uint8Array(bytes.length + 1);
+    out[0] = more ? 1 : 0;
+    out.set(bytes, 1);
+    return x.r.bulk(out, 0, out.length);
+  }
   endSnapshot(x);
   x.r.int(snap.earlyBytes);
 }

@@ -32,6 +32,9 @@ import { DB_COUNT } from '../shard/keyspace.js';
 import { RdbWriter, type RdbWriterOptions } from './rdb-writer.js';
 import { readValue } from './values.js';
 
+/** Chunks bigger than this cross the ring in slices of this size. */
+const SLICE_BYTES = 1 << 20;
+
 /** Granules per segment: one mark bit each. */
 const GRANULES = OFF_MASK + 1;
 
@@ -100,10 +103,35 @@ export class ShardSnapshot implements SnapshotHooks {
   }
 
   /**
-   * The next chunk of records, about `budget` bytes (early records first);
-   * an empty array once every marked entry has been written.
+   * The next chunk of records, about `budget` bytes (early records first),
+   * and whether it continues in the next one: a chunk over SLICE_BYTES (one
+   * big collection's record) goes out in slices, which the saving thread
+   * writes one after another with nothing in between. An empty chunk once
+   * every marked entry has been written.
    */
-  next(budget: number): Uint8Array {
+  next(budget: number): { bytes: Uint8Array; more: boolean } {
+    if (this.sliced !== null) return this.slice();
+    const chunk = this.walk(budget);
+    if (chunk.length <= SLICE_BYTES) return { bytes: chunk, more: false };
+    this.sliced = chunk;
+    this.slicedAt = 0;
+    return this.slice();
+  }
+
+  /** A chunk being handed out in slices, and how far. */
+  private sliced: Uint8Array | null = null;
+  private slicedAt = 0;
+
+  private slice(): { bytes: Uint8Array; more: boolean } {
+    const whole = this.sliced!;
+    const end = Math.min(whole.length, this.slicedAt + SLICE_BYTES);
+    const bytes = whole.subarray(this.slicedAt, end);
+    this.slicedAt = end;
+    if (end === whole.length) this.sliced = null;
+    return { bytes, more: this.sliced !== null };
+  }
+
+  private walk(budget: number): Uint8Array {
     const out = this.early.pending > 0 ? this.early.take() : null;
     this.earlyDb = -1;
     if (this.finished || (out !== null && out.length >= budget)) return out ?? new Uint8Array(0);

@@ -130,8 +130,19 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
     writeHeader(w);
     // Appends keep arrival order: one write at a time, each after the one before.
     let tail: Promise<unknown> = file.write(w.take());
+    // The slices of one chunk follow each other in the file: a shard holds the
+    // file from its first slice to its last.
+    let fileFree: Promise<void> = Promise.resolve();
+    const holdFile = async (): Promise<() => void> => {
+      let free!: () => void;
+      const prev = fileFree;
+      fileFree = new Promise((r) => (free = r));
+      await prev;
+      return free;
+    };
     await Promise.all(
       shards.map(async (s) => {
+        let release: (() => void) | null = null;
         for (;;) {
           const reply = await request(s, 'snapshot-chunk');
           if (reply[0] === 58 /* ':' */) {
@@ -139,10 +150,15 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
             return;
           }
           const body = bulkOrNull(reply);
-          if (body === null) throw new Error(`shard ${s} could not write its snapshot: ${Buffer.from(reply).toString('latin1').trim()}`);
-          w.append(body);
+          if (body === null || body.length === 0) throw new Error(`shard ${s} could not write its snapshot: ${Buffer.from(reply).toString('latin1').trim()}`);
+          release ??= await holdFile();
+          w.append(body.subarray(1));
           const chunk = w.take();
           tail = tail.then(() => file.write(chunk));
+          if (body[0] === 0) {
+            release();
+            release = null;
+          }
           // The disk sets the pace: the next chunk is asked for once this one is written.
           await tail;
         }

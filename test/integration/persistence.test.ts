@@ -566,6 +566,33 @@ describe('DEBUG RELOAD', () => {
   }, 30_000);
 });
 
+describe('big records', () => {
+  it('a collection whose record passes 1 MiB crosses in slices; SAVE and BGSAVE files hold it whole', async () => {
+    const dir = tempDir();
+    const shoal = await shoalIn(dir);
+    const s = client(shoal);
+    for (let part = 0; part < 10; part++) {
+      const p = s.pipeline();
+      p.sadd('big:set', ...Array.from({ length: 10_000 }, (_, i) => `member-${part}-${i}-${'x'.repeat(20)}`));
+      p.zadd('big:zset', ...Array.from({ length: 5_000 }, (_, i) => [String(part * 5000 + i + 0.5), `m${part}:${i}`]).flat());
+      for (let i = 0; i < 300; i++) p.set(`small:${part}:${i}`, String(i));
+      await p.exec();
+    }
+    const digest = await s.call('DEBUG', 'DIGEST');
+    for (const how of ['BGSAVE', 'SAVE'] as const) {
+      expect(await s.call(how)).toMatch(/^(OK|Background saving started)$/);
+      for (let i = 0; i < 400 && (await s.info('persistence')).includes('rdb_bgsave_in_progress:1'); i++) await sleep(25);
+      const checked = await new Promise<string>((resolve) =>
+        execFile('redis-check-rdb', [path.join(dir, 'dump.rdb')], (err, stdout) => resolve(err ? `failed: ${stdout}` : 'ok')),
+      );
+      expect(checked, how).toBe('ok');
+      expect(await s.call('DEBUG', 'RELOAD')).toBe('OK');
+      expect(await s.call('DEBUG', 'DIGEST'), how).toBe(digest);
+    }
+    expect(await s.scard('big:set')).toBe(100_000);
+  }, 60_000);
+});
+
 describe('a failed save', () => {
   it('refuses writes and PING with MISCONF while save points are set, until a save succeeds', async () => {
     const dir = tempDir();
