@@ -19,27 +19,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AofManifest, baseName, formatManifest, incrName, manifestName, parseManifest } from '../../src/persistence/aof-manifest.js';
 import { MultiTracker, hasRdbPreamble, loadableEnd, readAof } from '../../src/persistence/aof-reader.js';
 import { AofBuffer, encodeCommand } from '../../src/persistence/aof-writer.js';
 import { readRdb } from '../../src/persistence/rdb-reader.js';
 import { type RawClient, type Reply, type ServerHandle, parseOne, rawClient, respMany, sleep, startRedis } from '../helpers/servers.js';
+import { scratch } from '../helpers/scratch.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
 
 const REDIS_CHECK_AOF = process.env.REDIS_CHECK_AOF ?? '/usr/bin/redis-check-aof';
 const DBS = 3;
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-aof-'));
-const servers: ServerHandle[] = [];
-const clients: RawClient[] = [];
-afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await Promise.all(servers.map((s) => s.stop()));
-  fs.rmSync(tmpRoot, { recursive: true, force: true });
-});
+const { root: tmpRoot, servers, clients } = scratch('shoal-aof-');
 
 /** A write that Redis logs as it is sent: one command, or a transaction of two or more (wrapped in MULTI/EXEC). */
 interface Step {

@@ -16,9 +16,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeListpack } from '../../src/persistence/listpack.js';
 import { parseDumpPayload, readRdb } from '../../src/persistence/rdb-reader.js';
 import { DEFAULT_LIMITS, type EncodingLimits, type RdbEntry, type RdbValue } from '../../src/persistence/rdb-value.js';
@@ -26,6 +25,7 @@ import { type RdbWriterOptions, dumpPayload } from '../../src/persistence/rdb-wr
 import { formatDouble17g } from '../../src/util/numbers.js';
 import { type DatasetEntry, INT_EDGES, normalize, normalizeDataset, redisSizedDataset, str, u8, writeDataset } from '../fixtures/rdb/datasets.js';
 import { type Arg, type RawClient, type Reply, type ServerHandle, parseReply, rawClient, respMany, startRedis } from '../helpers/servers.js';
+import { scratch } from '../helpers/scratch.js';
 import { seedsFromEnv } from '../helpers/rng.js';
 
 const REDIS_CHECK_RDB = process.env.REDIS_CHECK_RDB ?? '/usr/bin/redis-check-rdb';
@@ -37,14 +37,7 @@ const CONFIGS: Array<{ name: string; args: string[]; opts: RdbWriterOptions }> =
   { name: 'rdbchecksum no', args: ['--rdbchecksum', 'no'], opts: { compress: true, checksum: false, limits: DEFAULT_LIMITS } },
 ];
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-rdb-'));
-const servers: ServerHandle[] = [];
-const clients: RawClient[] = [];
-afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await Promise.all(servers.map((s) => s.stop()));
-  fs.rmSync(tmpRoot, { recursive: true, force: true });
-});
+const { root: tmpRoot, servers, clients } = scratch('shoal-rdb-');
 
 /** redis-server's settings for the limits (its compiled-in defaults differ from redis.conf's: hash-max-listpack-entries is 512). */
 function limitArgs(l: EncodingLimits): string[] {
