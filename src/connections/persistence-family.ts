@@ -6,7 +6,7 @@
  */
 import { reloadSnapshot, writeSnapshot } from '../persistence/snapshot.js';
 import { parseSavePoints } from '../config/save-points.js';
-import { type Caller, LockPlan, withLocks } from '../scheduler/transaction.js';
+import { type Caller, withEveryShard } from '../scheduler/transaction.js';
 import type { ThreadContext } from './context.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 
@@ -79,12 +79,10 @@ async function recorded(ctx: ThreadContext, done: string, work: () => Promise<nu
 export async function flushAllAndSave(ctx: ThreadContext, caller: Caller, args: Uint8Array[]): Promise<Uint8Array> {
   const st = ctx.saves;
   while (!st.begin(Date.now())) await new Promise((r) => setTimeout(r, 20));
-  const plan = new LockPlan(ctx);
-  plan.wide = true;
   let reply: Uint8Array = OK;
   await recorded(ctx, 'DB saved on disk (FLUSHALL)', () =>
-    withLocks(ctx, caller, plan, 0, async (tx) => {
-      const replies = await Promise.all(plan.shards().map((s) => tx.call(s, 'flushall', args.slice(1))));
+    withEveryShard(ctx, caller, 0, async (tx, shards) => {
+      const replies = await Promise.all(shards.map((s) => tx.call(s, 'flushall', args.slice(1))));
       const failed = replies.find((r) => r[0] === 45 /* '-' */);
       if (failed !== undefined) {
         reply = failed;

@@ -18,7 +18,7 @@ import {
 } from '../commands/introspection.js';
 import { helpReply } from './connection-family.js';
 import { reloadNow, runFinalSave } from './persistence-family.js';
-import { datasetDigest, valueDigests } from '../persistence/snapshot.js';
+import { datasetDigest, valueDigests } from '../persistence/digest.js';
 
 function command(f: FrontCall): void {
   f.value(commandInfoReply([]));

@@ -21,6 +21,7 @@ import { ObjType, type Keyspace } from '../shard/keyspace.js';
 import { DB_COUNT } from '../shard/keyspace.js';
 import { formatDouble17g } from '../util/numbers.js';
 import { readValue } from './values.js';
+import { type Hops, bulkOrNull, bytes, withEveryShard } from '../scheduler/transaction.js';
 
 const enc = new TextEncoder();
 const EXPIRE_MARK = enc.encode('!!expire!!');
@@ -145,4 +146,28 @@ export function combineDigests(shards: Array<{ parts: Uint8Array[]; used: boolea
     for (const s of shards) for (let i = 0; i < 20; i++) final[i] ^= s.parts[db][i];
   }
   return Buffer.from(final).toString('hex');
+}
+
+// ---- the saving thread's side: asking the shards -------------------------------
+
+/** DEBUG DIGEST: every shard's part under one keyspace-wide lock, combined as Redis computes it. */
+export async function datasetDigest(host: Hops): Promise<string> {
+  const replies = await withEveryShard(host, { conn: 0, db: 0, resp3: false }, 0, (tx, shards) => Promise.all(shards.map((s) => tx.call(s, 'digest-part', [], 0))));
+  return combineDigests(
+    replies.map((r) => {
+      const body = bulkOrNull(r);
+      if (body === null) throw new Error(Buffer.from(r).toString('latin1').trim());
+      return decodeDigestPart(body);
+    }),
+  );
+}
+
+/** DEBUG DIGEST-VALUE: each key's value digest as hex (40 zeros for a missing key). */
+export async function valueDigests(host: Hops, db: number, keys: Uint8Array[]): Promise<string[]> {
+  const id = host.handlerId('digest-value-part');
+  const replies = await Promise.all(keys.map((k) => host.request(host.shardOf(k), id, db, [bytes('digest-value-part'), k], 0, 0)));
+  return replies.map((r) => {
+    const body = bulkOrNull(r);
+    return body === null ? '0'.repeat(40) : Buffer.from(body).toString('hex');
+  });
 }

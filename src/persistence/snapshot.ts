@@ -23,10 +23,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { LockPlan, bulkOrNull, bytes, withLocks, type Hops } from '../scheduler/transaction.js';
+import { type Hops, type Tx, bulkOrNull, bytes, withEveryShard } from '../scheduler/transaction.js';
 import { RdbWriter } from './rdb-writer.js';
 import { DEFAULT_LIMITS } from './rdb-value.js';
-import { combineDigests, decodeDigestPart } from './digest.js';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 
 /** What a snapshot needs from the thread that runs it. */
@@ -35,6 +34,9 @@ export interface SnapshotHost extends Hops {
 }
 
 let fileSeq = 0;
+
+/** Snapshots act for no client. */
+const NO_CLIENT = { conn: 0, db: 0, resp3: false };
 
 /**
  * Bytes per chunk. A BGSAVE chunk holds its shard while it is serialized
@@ -50,10 +52,7 @@ const FOREGROUND_CHUNK = 256 * 1024;
  * keys loaded.
  */
 export async function reloadSnapshot(host: SnapshotHost): Promise<number> {
-  const plan = new LockPlan(host);
-  plan.wide = true;
-  const shards = Array.from({ length: host.shards }, (_, s) => s);
-  return withLocks(host, { conn: 0, db: 0, resp3: false }, plan, 0, async (tx) => {
+  return withEveryShard(host, NO_CLIENT, 0, async (tx, shards) => {
     await writeSnapshot(host, false, tx.txid);
     const args = [bytes(host.config.get('dir')), bytes(host.config.get('dbfilename'))];
     const replies = await Promise.all(shards.map((s) => tx.call(s, 'debug-reload-part', args, 0)));
@@ -67,31 +66,6 @@ export async function reloadSnapshot(host: SnapshotHost): Promise<number> {
   });
 }
 
-/** DEBUG DIGEST: every shard's part under one keyspace-wide lock, combined as Redis computes it. */
-export async function datasetDigest(host: SnapshotHost): Promise<string> {
-  const plan = new LockPlan(host);
-  plan.wide = true;
-  const shards = Array.from({ length: host.shards }, (_, s) => s);
-  const replies = await withLocks(host, { conn: 0, db: 0, resp3: false }, plan, 0, (tx) => Promise.all(shards.map((s) => tx.call(s, 'digest-part', [], 0))));
-  return combineDigests(
-    replies.map((r) => {
-      const body = bulkOrNull(r);
-      if (body === null) throw new Error(Buffer.from(r).toString('latin1').trim());
-      return decodeDigestPart(body);
-    }),
-  );
-}
-
-/** DEBUG DIGEST-VALUE: each key's value digest as hex (40 zeros for a missing key). */
-export async function valueDigests(host: SnapshotHost, db: number, keys: Uint8Array[]): Promise<string[]> {
-  const id = host.handlerId('digest-value-part');
-  const replies = await Promise.all(keys.map((k) => host.request(host.shardOf(k), id, db, [bytes('digest-value-part'), k], 0, 0)));
-  return replies.map((r) => {
-    const body = bulkOrNull(r);
-    return body === null ? '0'.repeat(40) : Buffer.from(body).toString('hex');
-  });
-}
-
 /**
  * Writes a snapshot of every shard to dir/dbfilename: in the background
  * (BGSAVE) or holding the shards (SAVE). Resolves with the bytes the shards
@@ -100,18 +74,18 @@ export async function valueDigests(host: SnapshotHost, db: number, keys: Uint8Ar
  * fails.
  */
 export async function writeSnapshot(host: SnapshotHost, background: boolean, inside = 0): Promise<number> {
-  const plan = new LockPlan(host);
-  plan.wide = true;
-  const caller = { conn: 0, db: 0, resp3: false };
-  const shards = Array.from({ length: host.shards }, (_, s) => s);
+  const begin = (tx: Tx, shards: number[]) => Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', [], 0)));
   if (!background) {
-    // `inside`: a transaction that holds every shard already (DEBUG RELOAD).
-    return withLocks(host, caller, plan, inside, async (tx) => {
-      await Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', [], 0)));
+    // `inside`: a transaction that holds every shard already (DEBUG RELOAD, FLUSHALL).
+    return withEveryShard(host, NO_CLIENT, inside, async (tx, shards) => {
+      await begin(tx, shards);
       return writeChunks(host, shards, tx.txid, FOREGROUND_CHUNK);
     });
   }
-  await withLocks(host, caller, plan, 0, (tx) => Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', [], 0))));
+  const shards = await withEveryShard(host, NO_CLIENT, 0, async (tx, all) => {
+    await begin(tx, all);
+    return all;
+  });
   return writeChunks(host, shards, 0, BACKGROUND_CHUNK);
 }
 

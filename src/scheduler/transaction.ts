@@ -197,6 +197,18 @@ export async function withLocks<T>(hops: Hops, caller: Caller, plan: LockPlan, i
   }
 }
 
+/**
+ * withLocks over the whole keyspace: one txid holding every shard, so
+ * `body` sees every shard at the same point of the global order (snapshots,
+ * digests). `body` gets the shards' indexes.
+ */
+export function withEveryShard<T>(hops: Hops, caller: Caller, inside: number, body: (tx: Tx, shards: number[]) => Promise<T>): Promise<T> {
+  const plan = new LockPlan(hops);
+  plan.wide = true;
+  const shards = plan.shards();
+  return withLocks(hops, caller, plan, inside, (tx) => body(tx, shards));
+}
+
 /** The body of a bulk reply, or null for a nil reply. */
 export function bulkOrNull(reply: Uint8Array): Uint8Array | null {
   if (reply[0] !== 36 /* $ */ || reply[1] === 45 /* - */) return null;
