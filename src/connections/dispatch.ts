@@ -183,13 +183,15 @@ export class Dispatcher implements Session {
       reject(ctx, c, e.fullName, 'NOAUTH Authentication required.');
       return true;
     }
-    if (ctx.saves.loading && !e.meta.flags.includes('loading')) {
-      reject(ctx, c, e.fullName, 'LOADING Redis is loading the dataset in memory');
-      return true;
-    }
-    if (!ctx.saves.lastOk && (e.write || e.fullName === 'ping') && this.refusesWrites()) {
-      reject(ctx, c, e.fullName, MISCONF);
-      return true;
+    if (ctx.saves.mayRefuse) {
+      if (ctx.saves.loading && !e.meta.flags.includes('loading')) {
+        reject(ctx, c, e.fullName, 'LOADING Redis is loading the dataset in memory');
+        return true;
+      }
+      if (!ctx.saves.lastOk && (e.write || e.fullName === 'ping') && this.refusesWrites()) {
+        reject(ctx, c, e.fullName, MISCONF);
+        return true;
+      }
     }
     // Set before a pause holds it: CLIENT LIST shows the held command, as Redis does.
     c.lastCommand = e.fullName;

@@ -19,6 +19,7 @@ import {
 import { helpReply } from './connection-family.js';
 import { reloadNow, runFinalSave } from './persistence-family.js';
 import { datasetDigest, valueDigests } from '../persistence/digest.js';
+import { bytes } from '../scheduler/transaction.js';
 
 function command(f: FrontCall): void {
   f.value(commandInfoReply([]));
@@ -226,7 +227,7 @@ function debug(f: FrontCall): void {
     const key = f.argBytes(2);
     const ctx = f.thread;
     const id = ctx.handlerId('debug-object-part');
-    return f.later(ctx.request(ctx.shardOf(key), id, f.conn.db, [new TextEncoder().encode('debug-object-part'), key], 0, f.conn.key), (w, r) => {
+    return f.later(ctx.request(ctx.shardOf(key), id, f.conn.db, [bytes('debug-object-part'), key], 0, f.conn.key), (w, r) => {
       if (r[0] === 36 /* $ */ && r[1] !== 45 /* - */) w.simple(Buffer.from(r.subarray(r.indexOf(10) + 1, r.length - 2)).toString('latin1'));
       else w.error('ERR no such key');
     });

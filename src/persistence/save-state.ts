@@ -16,7 +16,18 @@ const enum I {
   LoadExpired = 3,
   /** Threads still loading the dump at start: while any is, commands get LOADING. */
   Loading = 4,
+  /**
+   * Nonzero while commands may be refused (Gate bits): the one word every
+   * command reads, so the common case costs a single load.
+   */
+  Gate = 5,
   Words = 8,
+}
+
+/** Bits of the Gate word. */
+const enum Gate {
+  Loading = 1,
+  SaveFailed = 2,
 }
 
 /** Float64 slots, after the Int32 words. */
@@ -38,7 +49,9 @@ const enum F {
 export function createSaveState(threads: number): SharedArrayBuffer {
   const buf = new SharedArrayBuffer(I.Words * 4 + (F.Shards + 2 * threads) * 8);
   // Every thread counts as loading until it has looked for the dump.
-  new Int32Array(buf, 0, I.Words)[I.Loading] = threads;
+  const words = new Int32Array(buf, 0, I.Words);
+  words[I.Loading] = threads;
+  words[I.Gate] = Gate.Loading;
   const f = new Float64Array(buf, I.Words * 4);
   f[F.LastSave] = Math.floor(Date.now() / 1000);
   f[F.LastOk] = 1;
@@ -71,6 +84,8 @@ export class SaveState {
     const f = this.f;
     f[F.LastCow] = cowBytes;
     f[F.LastOk] = ok ? 1 : 0;
+    if (ok) Atomics.and(this.i, I.Gate, ~Gate.SaveFailed);
+    else Atomics.or(this.i, I.Gate, Gate.SaveFailed);
     f[F.LastAttempt] = Math.floor(now / 1000);
     f[F.LastDuration] = Math.round((now - f[F.StartedAt]) / 1000);
     if (ok) {
@@ -142,6 +157,11 @@ export class SaveState {
     return Atomics.load(this.i, I.LoadExpired);
   }
 
+  /** False in the common case: nothing is loading and the last save worked (then `loading` and `lastOk` need no look). */
+  get mayRefuse(): boolean {
+    return Atomics.load(this.i, I.Gate) !== 0;
+  }
+
   /** Whether some thread still loads the dump (commands get LOADING). */
   get loading(): boolean {
     return Atomics.load(this.i, I.Loading) > 0;
@@ -160,7 +180,7 @@ export class SaveState {
 
   /** A thread is done loading (or found no dump). */
   loadDone(): void {
-    Atomics.sub(this.i, I.Loading, 1);
+    if (Atomics.sub(this.i, I.Loading, 1) === 1) Atomics.and(this.i, I.Gate, ~Gate.Loading);
   }
 
   /** Loading progress for INFO: start (ms), total bytes, and bytes read by the slowest thread. */
