@@ -307,6 +307,8 @@ function hincrbyfloat(x: Exec): void {
   const text = Buffer.from(ldFormatHuman(next), 'latin1');
   setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length);
   x.ks.modified(h);
+  // The sum as written, so a replay does not depend on float formatting.
+  x.propagate('HSET', x.arg(1), x.arg(2), text);
   x.r.bulk(text, 0, text.length);
 }
 

@@ -112,6 +112,7 @@ function expireGeneric(x: Exec, relative: boolean, seconds: boolean): void {
   }
   const h = x.lookup(1);
   if (h === 0) {
+    x.propagateNothing();
     x.r.int(0);
     return;
   }
@@ -120,14 +121,19 @@ function expireGeneric(x: Exec, relative: boolean, seconds: boolean): void {
     const cur = x.ks.expireAt(h);
     const has = cur !== 0;
     if ((flags & X_NX && has) || (flags & X_XX && !has) || (flags & X_GT && (!has || at <= cur)) || (flags & X_LT && has && at >= cur)) {
-      x.r.int(0);
+      x.propagateNothing();
+    x.r.int(0);
       return;
     }
   }
-  if (at <= x.now) {
+  // A time already past deletes the key, except while the AOF loads (Redis's checkAlreadyExpired).
+  if (at <= x.now && !x.ks.expireSuspended) {
     x.ks.removeEntry(x.db, h);
+    x.propagate('DEL', x.arg(1));
   } else {
     x.ks.setExpire(x.db, h, at);
+    // Replayed later, a relative time would mean a later deadline: the AOF gets the absolute one.
+    x.propagate('PEXPIREAT', x.arg(1), String(at));
   }
   x.r.int(1);
 }

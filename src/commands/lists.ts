@@ -371,7 +371,7 @@ function mpopList(x: Exec, h: number, left: boolean, count: number): void {
 function bpop(x: Exec, where: Where): void {
   const timeout = x.timeoutArg(x.argc - 1);
   if (timeout === null) return;
-  const h = startPopReply(x, 1, x.argc - 1, ObjType.List, 2);
+  const h = startPopReply(x, 1, x.argc - 1, ObjType.List, 2, where === HEAD ? 'LPOP' : 'RPOP', null);
   if (h > 0) {
     const value = listPopCopy(x.ks.arena, x.ks.valueWord(h), where)!;
     changed(x, h);
@@ -389,8 +389,11 @@ function bmove(x: Exec, from: Where, to: Where, timeoutIdx: number): void {
     else x.r.error(WRONGTYPE);
     return;
   }
-  if (src !== 0) moveGeneric(x, from, to);
-  else if (!x.mayBlock) x.r.nullBulk();
+  if (src !== 0) {
+    moveGeneric(x, from, to);
+    // As Redis: the AOF gets the move it made, which cannot block on replay.
+    x.propagate('LMOVE', x.arg(1), x.arg(2), from === HEAD ? 'LEFT' : 'RIGHT', to === HEAD ? 'LEFT' : 'RIGHT');
+  } else if (!x.mayBlock) x.r.nullBulk();
   else x.block([1], timeout, TimeoutReply.NullArray);
 }
 

@@ -15,8 +15,12 @@ import { type MpopCommand, parseMpopArgs } from './mpop-args.js';
  * name first. Returns the key's entry; 0 when none of the keys exists; -1
  * when the command is answered already: WRONGTYPE, or (a command registered
  * on several shards) another shard took the claim and served it.
+ *
+ * The AOF gets the pop it performs, on the key it chose (`aofPop`: LPOP,
+ * ZPOPMIN ..., with `count` when given), as Redis propagates these commands:
+ * replayed as they were, they could choose another key, or block.
  */
-export function startPopReply(x: Exec, from: number, to: number, type: ObjType, replyLen: number): number {
+export function startPopReply(x: Exec, from: number, to: number, type: ObjType, replyLen: number, aofPop: string, count: number | null): number {
   for (let k = from; k < to; k++) {
     const h = x.lookup(k);
     if (h === 0) continue;
@@ -31,6 +35,8 @@ export function startPopReply(x: Exec, from: number, to: number, type: ObjType, 
     }
     x.r.array(replyLen);
     x.r.bulk(x.u8, x.off[k], x.len[k]);
+    if (count === null) x.propagate(aofPop, x.arg(k));
+    else x.propagate(aofPop, x.arg(k), String(count));
     return h;
   }
   return 0;
@@ -66,7 +72,9 @@ export function mpopCommand(x: Exec, command: MpopCommand, type: ObjType, pop: P
     if (timeoutMs === null) return;
   }
   const end = args.firstKey + args.numkeys;
-  const h = startPopReply(x, args.firstKey, end, type, 2);
+  const list = command === 'lmpop' || command === 'blmpop';
+  const aofPop = list ? (args.left ? 'LPOP' : 'RPOP') : args.left ? 'ZPOPMIN' : 'ZPOPMAX';
+  const h = startPopReply(x, args.firstKey, end, type, 2, aofPop, args.count);
   if (h > 0) pop(x, h, args.left, args.count);
   else if (h === 0) noKeyToPop(x, args.firstKey, end, timeoutMs);
 }

@@ -15,7 +15,7 @@ import { limitsOf, readValue, storeValue } from '../persistence/values.js';
 import { ShardSnapshot } from '../persistence/shard-snapshot.js';
 import { loadRdbFile } from '../persistence/load.js';
 import { encodeDigestPart, shardDigest, valueDigest } from '../persistence/digest.js';
-import { DB_COUNT } from '../shard/keyspace.js';
+import { DB_COUNT, type Keyspace } from '../shard/keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { Tunable } from '../config/tunables.js';
 
@@ -25,6 +25,12 @@ const ERR_BAD_FORMAT = 'ERR Bad data format';
 function writerOptions(x: Exec): { compress: boolean; checksum: boolean; limits: ReturnType<typeof limitsOf> } {
   const t = x.shard.tunables;
   return { compress: t[Tunable.RdbCompression] !== 0, checksum: t[Tunable.RdbChecksum] !== 0, limits: limitsOf(t) };
+}
+
+/** RESTORE key <expire-at or 0> <payload> REPLACE ABSTTL: entry h made again (ShardCommands.restoreCommand). */
+export function restoreCommand(ks: Keyspace, h: number, key: Uint8Array, tunables: Int32Array): (Uint8Array | string)[] {
+  const payload = dumpPayload(readValue(ks, h), { compress: tunables[Tunable.RdbCompression] !== 0, limits: limitsOf(tunables) });
+  return ['RESTORE', key, String(ks.expireAt(h)), payload, 'REPLACE', 'ABSTTL'];
 }
 
 function dump(x: Exec): void {
@@ -70,8 +76,11 @@ function restore(x: Exec): void {
   let ttl = Number(ttlArg);
   if (ttl !== 0 && !absttl) ttl += x.now;
   // Already expired: Redis deletes what REPLACE would have replaced and answers OK.
-  if (ttl !== 0 && ttl <= x.now) {
-    if (existing !== 0) x.ks.removeEntry(x.db, existing);
+  if (ttl !== 0 && ttl <= x.now && !x.ks.expireSuspended) {
+    if (existing !== 0) {
+      x.ks.removeEntry(x.db, existing);
+      x.propagate('DEL', x.arg(1));
+    } else x.propagateNothing();
     return x.r.ok();
   }
   let h: number;
@@ -84,6 +93,8 @@ function restore(x: Exec): void {
   if (ttl !== 0) x.ks.setExpire(x.db, h, ttl);
   if (idle >= 0) x.ks.touch(h, (x.lru - idle) & 0xffffff);
   x.ks.modified(h);
+  // The TTL as an absolute time: replayed later, a relative one would last longer.
+  if (ttl !== 0 && !absttl) x.propagate('RESTORE', x.arg(1), String(ttl), x.arg(3), 'REPLACE', 'ABSTTL');
   x.r.ok();
 }
 

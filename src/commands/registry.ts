@@ -16,7 +16,7 @@ import { hashHandlers } from './hashes.js';
 import { setHandlers } from './sets.js';
 import { sortedSetHandlers } from './sorted-sets.js';
 import { sortHandlers } from './sort.js';
-import { persistenceHandlers } from './persistence.js';
+import { persistenceHandlers, restoreCommand } from './persistence.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './catalog/meta.js';
 
@@ -74,4 +74,4 @@ const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
 );
 
 /** What every shard is built with: the handlers, their names and their keys, by id. */
-export const SHARD_COMMANDS: ShardCommands = { handlers: SHARD_HANDLERS, names: SHARD_HANDLER_NAMES, keys: SHARD_HANDLER_KEYS, exportEntry, importEntry };
+export const SHARD_COMMANDS: ShardCommands = { handlers: SHARD_HANDLERS, names: SHARD_HANDLER_NAMES, keys: SHARD_HANDLER_KEYS, exportEntry, importEntry, restoreCommand };

@@ -221,7 +221,14 @@ function spop(x: Exec): void {
   const m = sliceBytes(cur.u8, cur.off, cur.len);
   x.r.bulkBytes(m);
   setRemove(a, v, m, 0, m.length);
+  // A replay must remove the member this pop chose, not pick again.
+  x.propagate('SREM', x.arg(1), m);
   changed(x, h);
+}
+
+/** The AOF gets an SPOP's choice as SREMs of what it removed, 1024 members per command (as Redis 7). */
+function propagateRemoved(x: Exec, members: Uint8Array[]): void {
+  for (let i = 0; i < members.length; i += 1024) x.propagate('SREM', x.arg(1), ...members.slice(i, i + 1024));
 }
 
 function spopCount(x: Exec): void {
@@ -233,6 +240,7 @@ function spopCount(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.Set);
   if (h < 0) return;
   if (h === 0 || count === 0) {
+    x.propagateNothing();
     x.r.set(0);
     return;
   }
@@ -242,6 +250,7 @@ function spopCount(x: Exec): void {
   if (count >= size) {
     replyMembers(x, v);
     x.ks.removeEntry(x.db, h);
+    x.propagate('DEL', x.arg(1));
     return;
   }
   const remaining = size - count;
@@ -261,6 +270,7 @@ function spopCount(x: Exec): void {
     x.r.bulkBytes(m);
     setRemove(a, v, m, 0, m.length);
   }
+  if (x.propagating) propagateRemoved(x, picked);
   changed(x, h);
 }
 
@@ -286,6 +296,11 @@ function spopMostOf(x: Exec, h: number, v: number, remaining: number): void {
     setRemove(a, v, m, 0, m.length);
   }
   replyMembers(x, v);
+  if (x.propagating) {
+    const popped: Uint8Array[] = [];
+    setForEach(a, v, () => void popped.push(sliceBytes(cur.u8, cur.off, cur.len)));
+    propagateRemoved(x, popped);
+  }
   setFree(a, v);
   x.ks.setValueWord(h, nv);
   syncEncoding(x, h);

@@ -696,7 +696,7 @@ function zmpopSet(x: Exec, h: number, min: boolean, count: number): void {
 function bzpop(x: Exec, max: boolean): void {
   const timeout = x.timeoutArg(x.argc - 1);
   if (timeout === null) return;
-  const h = startPopReply(x, 1, x.argc - 1, ObjType.ZSet, 3);
+  const h = startPopReply(x, 1, x.argc - 1, ObjType.ZSet, 3, max ? 'ZPOPMAX' : 'ZPOPMIN', null);
   if (h > 0) {
     const iter = iterOf(x, h);
     if (max) iter.last();

@@ -115,13 +115,18 @@ function setGeneric(x: Exec, valArg: number, flags: number, expireArg: number, o
     } else replyString(x, h);
   }
   if (((flags & F_NX) && h !== 0) || ((flags & F_XX) && h === 0)) {
+    x.propagateNothing();
     if (!(flags & F_GET)) abortReply();
     return;
   }
   const vo = x.off[valArg];
   const vl = x.len[valArg];
   h = setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), (flags & F_KEEPTTL) !== 0, x.lru);
-  if (expireAt !== 0) x.ks.setExpire(x.db, h, expireAt);
+  if (expireAt !== 0) {
+    x.ks.setExpire(x.db, h, expireAt);
+    // As Redis 7: a relative expiry (EX, PX, EXAT, SETEX, PSETEX) goes to the AOF as SET key value PXAT <ms>.
+    if (!(flags & F_PXAT)) x.propagate('SET', x.arg(1), x.arg(valArg), 'PXAT', String(expireAt));
+  }
   if (!(flags & F_GET)) okReply();
 }
 
@@ -202,6 +207,7 @@ function getex(x: Exec): void {
   if (o === null) return;
   const h = x.lookupTyped(1, ObjType.String);
   if (h === 0) {
+    x.propagateNothing();
     x.r.nullBulk();
     return;
   }
@@ -213,9 +219,16 @@ function getex(x: Exec): void {
     at = ms;
   }
   replyString(x, h);
-  if (o.flags & (F_EXAT | F_PXAT) && at <= x.now) x.ks.removeEntry(x.db, h);
-  else if (at !== 0) x.ks.setExpire(x.db, h, at);
-  else if (o.flags & F_PERSIST) x.ks.setExpire(x.db, h, 0);
+  if (o.flags & (F_EXAT | F_PXAT) && at <= x.now && !x.ks.expireSuspended) {
+    x.ks.removeEntry(x.db, h);
+    x.propagate('DEL', x.arg(1));
+  } else if (at !== 0) {
+    x.ks.setExpire(x.db, h, at);
+    x.propagate('PEXPIREAT', x.arg(1), String(at));
+  } else if (o.flags & F_PERSIST) {
+    x.ks.setExpire(x.db, h, 0);
+    x.propagate('PERSIST', x.arg(1));
+  } else x.propagateNothing();
 }
 
 function strlen(x: Exec): void {
@@ -314,6 +327,8 @@ function incrbyfloat(x: Exec): void {
   }
   const text = Buffer.from(ldFormatHuman(next), 'latin1');
   setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, text, 0, text.length, encodingForCreated(text.length), true, x.lru);
+  // The sum as written, so a replay does not depend on float formatting.
+  x.propagate('SET', x.arg(1), text, 'KEEPTTL');
   x.r.bulk(text, 0, text.length);
 }
 

@@ -34,6 +34,11 @@ function isDirectory(v: string): string | null {
   }
 }
 
+/** appendfilename and appenddirname name an entry of `dir`, never a path (Redis's check). */
+function plainName(v: string): string | null {
+  return v === '' || v.includes('/') || v === '.' || v === '..' ? "can't be a path, just a filename" : null;
+}
+
 function savePoints(v: string): string | null {
   try {
     parseSavePoints(v);
@@ -71,7 +76,18 @@ const PARAMS: ParamDef[] = [
   { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'int', default: '-2', mutable: true, min: -5, inert: true },
   // Snapshots (persistence/): Redis's default save points when no configuration names any.
   { name: 'save', kind: 'string', default: '3600 1 300 100 60 10000', mutable: true, check: savePoints },
-  { name: 'appendonly', kind: 'bool', default: 'no', mutable: true, inert: true },
+  { name: 'appendonly', kind: 'bool', default: 'no', mutable: true },
+  // The AOF (persistence/aof-*.ts): Redis 7's multi-part files in dir/appenddirname.
+  { name: 'appendfsync', kind: 'enum', default: 'everysec', mutable: true, values: ['always', 'everysec', 'no'] },
+  { name: 'appenddirname', kind: 'string', default: 'appendonlydir', mutable: false, check: plainName },
+  { name: 'appendfilename', kind: 'string', default: 'appendonly.aof', mutable: false, check: plainName },
+  { name: 'aof-load-truncated', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'aof-use-rdb-preamble', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'aof-timestamp-enabled', kind: 'bool', default: 'no', mutable: true },
+  { name: 'auto-aof-rewrite-percentage', kind: 'int', default: '100', mutable: true, min: 0 },
+  { name: 'auto-aof-rewrite-min-size', kind: 'memory', default: '64mb', mutable: true },
+  { name: 'no-appendfsync-on-rewrite', kind: 'bool', default: 'no', mutable: true, inert: true },
+  { name: 'aof-rewrite-incremental-fsync', kind: 'bool', default: 'yes', mutable: true, inert: true },
   { name: 'dir', kind: 'string', default: process.cwd(), mutable: true, check: isDirectory },
   { name: 'dbfilename', kind: 'string', default: 'dump.rdb', mutable: true },
   { name: 'rdbcompression', kind: 'bool', default: 'yes', mutable: true },
@@ -93,7 +109,6 @@ const PARAMS: ParamDef[] = [
   { name: 'lazyfree-lazy-expire', kind: 'bool', default: 'no', mutable: true, inert: true },
   { name: 'lazyfree-lazy-user-del', kind: 'bool', default: 'no', mutable: true, inert: true },
   { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no', mutable: true, inert: true },
-  { name: 'appendfsync', kind: 'enum', default: 'everysec', mutable: true, inert: true, values: ['always', 'everysec', 'no'] },
 ];
 
 const DEFS = new Map(PARAMS.map((p) => [p.name, p]));

@@ -27,6 +27,11 @@ export class Connection extends ReplyOrder {
   lastInteraction = Date.now();
   lastCommand = 'NULL';
   closed = false;
+  /**
+   * The AOF's loader (connections/aof-replay.ts), not a client: it runs
+   * while others get LOADING, never blocks, and no client view lists it.
+   */
+  loader = false;
   /** Close once the output is written (QUIT, protocol errors, CLIENT KILL). */
   closeAfterWrite = false;
   /** Parsing stopped (backpressure, or a command the next ones must wait for); resumes later. */
@@ -85,7 +90,11 @@ export class Connection extends ReplyOrder {
 
   /** Sends what accumulated this turn with one socket write. */
   flush(): number {
-    const out = this.takeOutput();
+    return this.send(this.takeOutput());
+  }
+
+  /** Writes output taken earlier (takeOutput): held replies, with appendfsync always. */
+  send(out: { bytes: Buffer; whole: Uint8Array | null } | null): number {
     if (out === null || this.closed) return 0;
     const whole = out.whole;
     if (whole === null) this.socket.write(out.bytes);

@@ -10,6 +10,7 @@ import type { Hops } from '../scheduler/transaction.js';
 import type { FrameArgs } from '../transport/frames.js';
 import type { Shard } from '../shard/shard.js';
 import type { SharedState } from '../transport/shared.js';
+import type { AofState } from '../persistence/aof-state.js';
 import type { SaveState } from '../persistence/save-state.js';
 import type { Connection } from './connection.js';
 
@@ -43,6 +44,8 @@ export interface ThreadContext extends Hops {
   readonly executable: string;
   /** Snapshots: the one running, the last one, the changes since (shared by all threads). */
   readonly saves: SaveState;
+  /** AOF state shared with every thread and the writer (persistence/aof-state.ts). */
+  readonly aofState: AofState;
   readonly stats: ThreadStats;
   readonly startedAt: number;
   /** The OS thread id (for INFO threads and per-thread CPU accounting). */

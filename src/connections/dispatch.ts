@@ -184,7 +184,7 @@ export class Dispatcher implements Session {
       return true;
     }
     if (ctx.saves.mayRefuse) {
-      if (ctx.saves.loading && !e.meta.flags.includes('loading')) {
+      if (ctx.saves.loading && !e.meta.flags.includes('loading') && !c.loader) {
         reject(ctx, c, e.fullName, 'LOADING Redis is loading the dataset in memory');
         return true;
       }

@@ -4,6 +4,7 @@
  * into Redis's INFO text. Totals appear in the usual sections; the Shoal
  * sections "threads" and "shards" have one line per thread.
  */
+import { AofMode } from '../persistence/aof-state.js';
 import os from 'node:os';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 import type { ShardStats } from '../shard/shard.js';
@@ -157,15 +158,31 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `rdb_last_cow_size:${saves.lastCow}`,
           `rdb_last_load_keys_expired:${saves.loadExpired}`,
           `rdb_last_load_keys_loaded:${saves.loadedKeys}`,
-          'aof_enabled:0',
-          'aof_rewrite_in_progress:0',
-          'aof_rewrite_scheduled:0',
-          'aof_last_rewrite_time_sec:-1',
-          'aof_current_rewrite_time_sec:-1',
-          'aof_last_bgrewrite_status:ok',
-          'aof_rewrites:0',
-          'aof_last_write_status:ok',
         );
+        const aof = thread.aofState;
+        const on = aof.mode !== AofMode.Off;
+        body.push(
+          `aof_enabled:${on ? 1 : 0}`,
+          `aof_rewrite_in_progress:${aof.rewriting ? 1 : 0}`,
+          `aof_rewrite_scheduled:${aof.rewriteScheduled ? 1 : 0}`,
+          `aof_last_rewrite_time_sec:${aof.lastRewriteSeconds}`,
+          `aof_current_rewrite_time_sec:${aof.rewriting ? Math.round((now - aof.rewriteStarted) / 1000) : -1}`,
+          `aof_last_bgrewrite_status:${aof.lastRewriteOk ? 'ok' : 'err'}`,
+          `aof_rewrites:${aof.rewrites}`,
+          `aof_rewrites_consecutive_failures:${aof.consecutiveFailures}`,
+          `aof_last_write_status:${aof.lastWriteOk ? 'ok' : 'err'}`,
+          'aof_last_cow_size:0',
+        );
+        if (on) {
+          body.push(
+            `aof_current_size:${aof.currentSize}`,
+            `aof_base_size:${aof.baseSize}`,
+            'aof_pending_rewrite:0',
+            'aof_buffer_length:0',
+            'aof_pending_bio_fsync:0',
+            `aof_delayed_fsync:${aof.delayedFsync}`,
+          );
+        }
         break;
       }
       case 'stats': {

@@ -95,7 +95,7 @@ export class Router {
     const ctx = this.ctx;
     const seq = c.takeSeq();
     if (e.blocking) {
-      if (this.replaying) word2 |= REQ_NOBLOCK << 16;
+      if (this.replaying || c.loader) word2 |= REQ_NOBLOCK << 16;
       else this.blocked.blocking(c, seq, [shard]);
     } else if (c.sendsAll) word2 |= REQ_SQUASH << 16;
     c.inFlight++;
@@ -219,7 +219,7 @@ export class Router {
   private startJob(c: Connection, args: Uint8Array[], keys: number[], run: Across, blocking: boolean): void {
     const seq = c.takeSeq();
     c.inFlight++;
-    const blocks = blocking && !this.replaying;
+    const blocks = blocking && !this.replaying && !c.loader;
     if (blocks) this.blocked.blocking(c, seq, []);
     let held = this.txid === 0;
     if (held) c.busy = true;
@@ -230,7 +230,7 @@ export class Router {
       c.busy = false;
       this.resume(c);
     };
-    const job = new Job(this.ctx, c, args, keys, seq, this.txid, !this.replaying, unhold, () => this.blocked.registered(c));
+    const job = new Job(this.ctx, c, args, keys, seq, this.txid, !this.replaying && !c.loader, unhold, () => this.blocked.registered(c));
     const done = run(job).then(
       (reply) => {
         unhold();

@@ -3,6 +3,7 @@
  * TIME, LASTSAVE, SHUTDOWN, DEBUG and the HELP of containers. INFO, CONFIG
  * SET and CONFIG RESETSTAT reach every thread.
  */
+import { AofMode, aofMode } from '../persistence/aof-state.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 import { askThreads } from './clients-view.js';
 import { buildInfo, selectSections, type ThreadReport } from './info.js';
@@ -130,6 +131,8 @@ function configSet(f: FrontCall): void {
     // At once here, so that a CONFIG SET pipelined right behind builds on this one.
     cfg.set(f.arg(i), f.arg(i + 1), true);
   }
+  // The fsync policy is one shared word: every thread and the writer follow it at once.
+  if (names.has('appendfsync') && f.thread.aofState.mode !== AofMode.Off) f.thread.aofState.mode = aofMode('yes', cfg.get('appendfsync'));
   // Every thread takes the new values; every shard learns new thresholds in ring
   // order, after everything this client sent before (OP_CONFIG waits behind parked frames).
   const t = cfg.tunables;

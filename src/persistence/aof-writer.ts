@@ -8,7 +8,8 @@ import { copyBytes } from '../util/bytes.js';
 
 const utf8 = new TextEncoder();
 
-function digits(n: number): number {
+/** Decimal digits of a non-negative integer. */
+export function digits(n: number): number {
   let d = 1;
   while (n >= 10) {
     n = Math.floor(n / 10);
@@ -17,7 +18,8 @@ function digits(n: number): number {
   return d;
 }
 
-function writeHeader(out: Uint8Array, p: number, mark: number, n: number): number {
+/** `<mark><n>\r\n` at p (mark '*' or '$'); returns the offset past it. */
+export function writeHeader(out: Uint8Array, p: number, mark: number, n: number): number {
   out[p++] = mark;
   const d = digits(n);
   for (let i = d - 1; i >= 0; i--) {
@@ -88,6 +90,11 @@ export class AofBuffer {
    * the annotations.
    */
   append(db: number, args: ReadonlyArray<Uint8Array | string>, unixSeconds?: number): void {
+    this.appendEncoded(db, encodeCommand(args), unixSeconds);
+  }
+
+  /** append() of a command already encoded (a RESP array of bulk strings). */
+  appendEncoded(db: number, command: Uint8Array, unixSeconds?: number): void {
     if (this.timestamps && unixSeconds !== undefined && unixSeconds > this.lastTimestamp) {
       this.push(timestampAnnotation(unixSeconds));
       this.lastTimestamp = unixSeconds;
@@ -96,7 +103,7 @@ export class AofBuffer {
       this.push(encodeCommand(['SELECT', String(db)]));
       this.selectedDb = db;
     }
-    this.push(encodeCommand(args));
+    this.push(command);
   }
 
   /**

@@ -46,11 +46,12 @@ const enum F {
   Shards = 10,
 }
 
-export function createSaveState(threads: number): SharedArrayBuffer {
+/** `aof`: the AOF's commands are played after every thread has loaded its base (one more step before loading ends). */
+export function createSaveState(threads: number, aof = false): SharedArrayBuffer {
   const buf = new SharedArrayBuffer(I.Words * 4 + (F.Shards + 2 * threads) * 8);
   // Every thread counts as loading until it has looked for the dump.
   const words = new Int32Array(buf, 0, I.Words);
-  words[I.Loading] = threads;
+  words[I.Loading] = threads + (aof ? 1 : 0);
   words[I.Gate] = Gate.Loading;
   const f = new Float64Array(buf, I.Words * 4);
   f[F.LastSave] = Math.floor(Date.now() / 1000);
@@ -165,6 +166,11 @@ export class SaveState {
   /** Whether some thread still loads the dump (commands get LOADING). */
   get loading(): boolean {
     return Atomics.load(this.i, I.Loading) > 0;
+  }
+
+  /** Steps of loading not done yet (threads loading the dump, and the AOF's commands). */
+  get loadingSteps(): number {
+    return Atomics.load(this.i, I.Loading);
   }
 
   /** A thread starts loading a dump of `bytes` bytes at `now` (ms). */

@@ -101,7 +101,7 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
   try {
     fh = await fs.open(tmp, 'w');
     const file = fh;
-    writeHeader(w);
+    writeRdbHeader(w);
     // Appends keep arrival order: one write at a time, each after the one before.
     let tail: Promise<unknown> = file.write(w.take());
     // The slices of one chunk follow each other in the file: a shard holds the
@@ -154,12 +154,13 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
   }
 }
 
-function writeHeader(w: RdbWriter): void {
+/** REDIS0010 and the aux fields Redis 7.0 writes (`aof-base` 1 in an AOF's base file). */
+export function writeRdbHeader(w: RdbWriter, aofBase = false): void {
   w.header(10);
   w.aux('redis-ver', REDIS_COMPAT_VERSION);
   w.aux('redis-bits', 64);
   w.aux('ctime', Math.floor(Date.now() / 1000));
   w.aux('used-mem', process.memoryUsage().rss);
-  w.aux('aof-base', 0);
+  w.aux('aof-base', aofBase ? 1 : 0);
   w.aux('shoal-ver', SHOAL_VERSION);
 }

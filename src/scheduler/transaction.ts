@@ -166,13 +166,15 @@ export async function acquire(hops: Hops, caller: Caller, plan: LockPlan, shards
  */
 export function release(hops: Hops, caller: Caller, shards: number[], txid: number, unwatch = false): void {
   const word2 = OP_UNLOCK | ((unwatch ? REQ_WIDE : 0) << 16);
+  // The count of shards tells the AOF writer when it has every shard's part of the transaction.
+  const parts = [bytes(String(shards.length))];
   if (shards.length > 1 && hops.claimWaitersOn(shards)) {
     void (async () => {
-      for (const s of shards) await hops.request(s, word2, 0, [], txid, caller.conn);
+      for (const s of shards) await hops.request(s, word2, 0, parts, txid, caller.conn);
     })();
     return;
   }
-  for (const s of shards) void hops.request(s, word2, 0, [], txid, caller.conn);
+  for (const s of shards) void hops.request(s, word2, 0, parts, txid, caller.conn);
 }
 
 /**

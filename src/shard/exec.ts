@@ -47,6 +47,8 @@ export interface ShardCommands {
   exportEntry(ks: Keyspace, h: number): Uint8Array;
   /** Writes key [keyOff, keyOff + keyLen) of `key` in `db` from exported bytes, replacing `existing` (0: none); returns the entry. */
   importEntry(ks: Keyspace, db: number, key: Uint8Array, keyOff: number, keyLen: number, existing: number, blob: Uint8Array, lru: number): number;
+  /** The command that makes entry h again (RESTORE ... ABSTTL with its DUMP payload): how the AOF records a key that came from another shard. */
+  restoreCommand(ks: Keyspace, h: number, key: Uint8Array, tunables: Int32Array): (Uint8Array | string)[];
 }
 
 export interface ShardInfo {
@@ -63,6 +65,20 @@ export interface SnapshotHooks {
   preserve(db: number, h: number): void;
   /** A keyspace-wide write (FLUSHALL, FLUSHDB, SWAPDB) is about to run. */
   drain(): void;
+}
+
+/**
+ * Where a shard writes the effects of its writes for the AOF (persistence/
+ * aof-feed.ts implements it): each record is the command as Redis
+ * propagates it, with the transaction it ran in (0: none).
+ */
+export interface EffectLog {
+  /** The command as it ran (its arguments in `u8`). */
+  asRun(db: number, txid: number, u8: Uint8Array, off: Int32Array, len: Int32Array, argc: number): void;
+  /** Commands that stand for it (Redis's rewrites: absolute expiries, the SREM an SPOP made ...). */
+  rewritten(db: number, txid: number, commands: ReadonlyArray<ReadonlyArray<Uint8Array | string>>): void;
+  /** Transaction txid let this shard go; it held `parts` shards. */
+  unlocked(txid: number, parts: number): void;
 }
 
 export class Exec {
@@ -96,6 +112,10 @@ export class Exec {
   snapshot: SnapshotHooks | null = null;
   /** Large bulk replies stream through this instead of being copied into the writer. */
   streamBulk: BulkStreamer | null = null;
+  /** The AOF's record of this shard's writes, or null when appendonly is off (or the AOF is loading). */
+  effects: EffectLog | null = null;
+  /** What the current command propagates instead of itself (propagate()), or null: itself. */
+  rewrites: (Uint8Array | string)[][] | null = null;
 
   constructor(
     readonly ks: Keyspace,
@@ -135,6 +155,32 @@ export class Exec {
   claim(): boolean {
     if (this.claimIdx < 0 || this.claims === null) return true;
     return Atomics.compareExchange(this.claims, this.claimIdx, this.claimGen, this.claimGen + 1) === this.claimGen;
+  }
+
+  /**
+   * The AOF records `args` for this command instead of the command itself
+   * (called once per command it stands for; a handler that calls
+   * propagateNothing() records none). Redis's rewriteClientCommandVector
+   * and alsoPropagate. Costs nothing while appendonly is off.
+   */
+  propagate(...args: (Uint8Array | string)[]): void {
+    if (this.effects === null) return;
+    (this.rewrites ??= []).push(args);
+  }
+
+  /** This write changed nothing worth replaying. */
+  propagateNothing(): void {
+    if (this.effects !== null) this.rewrites ??= [];
+  }
+
+  /** Whether the AOF records this shard's writes (handlers skip building rewrites otherwise). */
+  get propagating(): boolean {
+    return this.effects !== null;
+  }
+
+  /** Argument i as the bytes it is (a view: valid while the command runs). */
+  arg(i: number): Uint8Array {
+    return this.u8.subarray(this.off[i], this.off[i] + this.len[i]);
   }
 
   // ---- arguments -----------------------------------------------------------

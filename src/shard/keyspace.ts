@@ -57,6 +57,12 @@ export class Keyspace {
   readonly dbs: Database[] = [];
   /** Expired keys reclaimed, lazily or by the cycle (INFO stats expired_keys). */
   expiredKeys = 0;
+  /**
+   * While the AOF loads, keys do not expire (as in Redis: the file's
+   * commands must see the keys they saw when they ran); they go once it is
+   * loaded.
+   */
+  expireSuspended = false;
   /** Database of the running command (for changes made through entry handles). */
   currentDb = 0;
   /** Called with every key that changes, while some connection WATCHes keys of this shard. */
@@ -169,7 +175,7 @@ export class Keyspace {
     const h = this.findRaw(db, u8, off, len, hash);
     if (h === 0) return 0;
     const exp = this.expireAt(h);
-    if (exp !== 0 && exp <= now) {
+    if (exp !== 0 && exp <= now && !this.expireSuspended) {
       this.expiredKeys++;
       this.removeEntry(db, h);
       return 0;
@@ -321,7 +327,7 @@ export class Keyspace {
    */
   expireStep(db: number, now: number, budget: number): number {
     const d = this.dbs[db];
-    if (d.volatile === 0) return 0;
+    if (d.volatile === 0 || this.expireSuspended) return 0;
     let visited = 0;
     const doomed: number[] = [];
     d.expireCursor = d.table.scan(d.expireCursor, budget, (h) => {

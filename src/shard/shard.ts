@@ -539,6 +539,7 @@ export class Shard {
     const handler = this.cmds.handlers[id];
     x.name = this.cmds.names[id];
     if (x.snapshot !== null && this.cmds.keys[id].write) this.preserveKeys(x.snapshot, id);
+    x.rewrites = null;
     const t0 = performance.now();
     try {
       handler(x);
@@ -551,7 +552,10 @@ export class Shard {
     this.calls[id]++;
     this.commands++;
     const failed = !this.streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
-    if (!failed && this.cmds.keys[id].write) this.writes++;
+    if (!failed && this.cmds.keys[id].write) {
+      this.writes++;
+      if (x.effects !== null) this.recordEffects(id);
+    }
     if (failed) {
       this.failed[id]++;
       const b = w.buf;
@@ -560,6 +564,23 @@ export class Shard {
       const prefix = Buffer.from(b.subarray(w.base + 1, e)).toString('latin1');
       this.errorstats[prefix] = (this.errorstats[prefix] ?? 0) + 1;
     }
+  }
+
+  /**
+   * The AOF's record of a write that did not fail: the command as it ran,
+   * or what its handler propagated instead. A command that waits (blocked)
+   * or was answered elsewhere has done nothing yet; a keyspace-wide write
+   * runs on every shard and is recorded once, by shard 0.
+   */
+  private recordEffects(id: number): void {
+    const x = this.exec;
+    const rewrites = x.rewrites;
+    x.rewrites = null;
+    if (x.blockOn !== null || x.dropped) return;
+    if (this.cmds.keys[id].global && this.opts.index !== 0) return;
+    if (rewrites !== null) {
+      if (rewrites.length > 0) x.effects!.rewritten(x.db, this.txid, rewrites);
+    } else x.effects!.asRun(x.db, this.txid, x.u8, x.off, x.len, x.argc);
   }
 
   /**
@@ -605,6 +626,8 @@ export class Shard {
       }
       case OP_UNLOCK:
         locks.unlock(this.txid);
+        // The transaction's end, for the AOF (its argument: how many shards it held; none when it let go to try again).
+        if (x.effects !== null && x.argc > 0) x.effects.unlocked(this.txid, Number(x.argStr(0)));
         if (flags & REQ_WIDE) {
           locks.unwatch(this.conn);
           this.syncWatchHook();
@@ -654,7 +677,10 @@ export class Shard {
         if (h === 0) w.nullBulk();
         else {
           w.bulkBytes(this.cmds.exportEntry(this.ks, h));
-          if (flags & REQ_WIDE) this.ks.removeEntry(x.db, h);
+          if (flags & REQ_WIDE) {
+            this.ks.removeEntry(x.db, h);
+            x.effects?.rewritten(x.db, this.txid, [['DEL', x.arg(1)]]);
+          }
         }
         break;
       }
@@ -664,7 +690,9 @@ export class Shard {
           w.int(0);
           break;
         }
-        this.cmds.importEntry(this.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8.subarray(x.off[2], x.off[2] + x.len[2]), x.lru);
+        const made = this.cmds.importEntry(this.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8.subarray(x.off[2], x.off[2] + x.len[2]), x.lru);
+        // The key came from another shard (RENAME, COPY, MOVE across shards): the AOF gets it whole.
+        if (x.effects !== null) x.effects.rewritten(x.db, this.txid, [this.cmds.restoreCommand(this.ks, made, x.arg(1), x.shard.tunables)]);
         w.int(1);
         break;
       }

@@ -11,6 +11,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { createShared } from '../transport/shared.js';
 import { createSaveState } from '../persistence/save-state.js';
+import { AofMode, AofState, aofMode, createAofState } from '../persistence/aof-state.js';
+import { AofLog, aofSettings, openAofDir, type AofLoadPlan } from '../persistence/aof-log.js';
 import type { ThreadMessage } from './thread.js';
 import type { LifeMessage, SupervisorMessage } from './worker.js';
 
@@ -22,6 +24,8 @@ export const LOG_LEVELS: Record<string, string> = { debug: 'debug', verbose: 'de
 export class Supervisor {
   private readonly workers: Worker[] = [];
   private stopping: Promise<void> | null = null;
+  /** The AOF writer, while appendonly is on. */
+  private aof: AofLog | null = null;
   /** The TCP port every thread listens on. */
   port = 0;
   /** OS thread ids of the threads, by index. */
@@ -57,7 +61,17 @@ export class Supervisor {
   private async spawnAll(): Promise<void> {
     const n = this.config.int('threads');
     const shared = createShared(n);
-    const saves = createSaveState(n);
+    const mode = aofMode(this.config.get('appendonly'), this.config.get('appendfsync'));
+    const aofBuf = createAofState(n, mode);
+    let aofPlan: AofLoadPlan | null = null;
+    if (mode !== AofMode.Off) {
+      // Made (or read) before any thread starts: a manifest that cannot be read stops the start.
+      const settings = aofSettings((name) => this.config.get(name));
+      const opened = openAofDir(settings, this.log);
+      aofPlan = opened.plan;
+      this.aof = new AofLog(new AofState(aofBuf, n), settings, opened.manifest, this.log);
+    }
+    const saves = createSaveState(n, aofPlan !== null);
     const values = this.config.matching(() => true).filter(([name]) => name !== 'shards');
     const level = LOG_LEVELS[this.config.get('loglevel')] ?? 'info';
     const url = new URL('./worker.js', import.meta.url);
@@ -65,13 +79,14 @@ export class Supervisor {
     const ready: ((port: number) => void)[] = [];
     const failed: ((err: Error) => void)[] = [];
     for (let index = 0; index < n; index++) {
-      const worker = new Worker(url, { workerData: { index, shared, saves, config: values, unixSocket: index === 0, executable: path.resolve(process.argv[1] ?? ''), level }, name: `shoal-${index}` });
+      const worker = new Worker(url, { workerData: { index, shared, saves, aof: aofBuf, aofPlan, config: values, unixSocket: index === 0, executable: path.resolve(process.argv[1] ?? ''), level }, name: `shoal-${index}` });
       this.workers[index] = worker;
       loaded.push(
         new Promise((resolve, reject) => {
           failed[index] = reject;
           worker.on('message', (m: ThreadMessage | LifeMessage) => {
-            if (m.kind === 'log') this.writeLog(m.line);
+            if (m.kind === 'aof') this.aof?.onBatch(index, m.records);
+            else if (m.kind === 'log') this.writeLog(m.line);
             else if (m.kind === 'shutdown') this.onShutdownRequest?.();
             else if (m.kind === 'fatal') {
               this.log.fatal({ thread: index }, m.error);
@@ -146,6 +161,8 @@ export class Supervisor {
             }),
         ),
       );
+      // Every thread has stopped (their last batches came before their 'stopped'): the file gets them.
+      this.aof?.close();
     })();
     return this.stopping;
   }

@@ -48,6 +48,12 @@ import { copyBytes, sliceBytes } from '../util/bytes.js';
 import { trimBuffers } from '../util/buffer-pool.js';
 import { SaveState } from '../persistence/save-state.js';
 import { loadGradually, readDump } from '../persistence/load.js';
+import type { AofBatch } from '../persistence/aof-feed.js';
+import type { AofState } from '../persistence/aof-state.js';
+import type { AofLoadPlan } from '../persistence/aof-log.js';
+import { replayAof } from '../connections/aof-replay.js';
+import { askThreads } from '../connections/clients-view.js';
+import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 
 /** What the supervisor gives each thread. */
@@ -62,13 +68,27 @@ export interface ThreadOptions {
   executable: string;
   /** Snapshot state shared by all threads (persistence/save-state.ts). */
   saves: SharedArrayBuffer;
+  /** AOF state shared by all threads and the writer (persistence/aof-state.ts). */
+  aof: SharedArrayBuffer;
+  /** With appendonly yes: the files to load at start. */
+  aofPlan: AofLoadPlan | null;
 }
 
 /** Messages a thread posts to the supervisor. */
-export type ThreadMessage = { kind: 'log'; line: string } | { kind: 'shutdown' };
+export type ThreadMessage = { kind: 'log'; line: string } | { kind: 'shutdown' } | AofBatch;
 
 /** A connection's ready replies wait for the ones its shards still owe up to this size (then they are written). */
 const HOLD_OUTPUT_MAX = 64 * 1024;
+
+/** The AOF loader's connection has no socket: what it writes goes nowhere. */
+const NO_SOCKET = {
+  write: () => true,
+  end: () => {},
+  destroy: () => {},
+  pause: () => {},
+  resume: () => {},
+  writableLength: 0,
+} as unknown as net.Socket;
 
 /** Active expiry runs every 100 ms (Redis's hz 10), within this budget. */
 const CRON_MS = 100;
@@ -81,6 +101,10 @@ export class ThreadServer implements ThreadContext {
   readonly shared: SharedState;
   readonly executable: string;
   readonly saves: SaveState;
+  readonly aof: ThreadAof;
+  get aofState(): AofState {
+    return this.aof.state;
+  }
   readonly shard: Shard;
   readonly stats: ThreadStats = newThreadStats();
   readonly startedAt = Date.now();
@@ -117,7 +141,7 @@ export class ThreadServer implements ThreadContext {
   constructor(
     private readonly opts: ThreadOptions,
     readonly log: Logger,
-    private readonly post: (m: ThreadMessage) => void,
+    private readonly post: (m: ThreadMessage, transfer?: ArrayBuffer[]) => void,
   ) {
     this.index = opts.index;
     this.shards = opts.shared.threads;
@@ -146,6 +170,9 @@ export class ThreadServer implements ThreadContext {
     const sinks: ReplySink[] = this.peers.map((p) => p ?? this.localSink);
     this.shard.sinks = sinks;
     this.dispatcher = new Dispatcher(this);
+    this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
+    // Until the AOF is loaded keys do not expire and nothing is recorded ('aof-ready' turns both on).
+    if (this.aof.on) this.shard.ks.expireSuspended = true;
   }
 
   // ---- start and stop ----------------------------------------------------------------
@@ -202,8 +229,8 @@ export class ThreadServer implements ThreadContext {
    * thread is not loading). Throws, naming the file, when it cannot be read.
    */
   readDump(): Buffer | null {
-    const cfg = this.config;
-    const buf = readDump(path.join(cfg.get('dir'), cfg.get('dbfilename')));
+    const file = this.dumpFile();
+    const buf = file === null ? null : readDump(file);
     if (buf === null) this.saves.loadDone();
     else this.saves.loadStarted(Date.now(), buf.length);
     return buf;
@@ -216,7 +243,7 @@ export class ThreadServer implements ThreadContext {
    */
   async loadDump(buf: Buffer): Promise<void> {
     const cfg = this.config;
-    const file = path.join(cfg.get('dir'), cfg.get('dbfilename'));
+    const file = this.dumpFile()!;
     const t0 = Date.now();
     const progress = { pos: 0 };
     let ticks = 0;
@@ -226,7 +253,9 @@ export class ThreadServer implements ThreadContext {
       if (this.index === 0 && ++ticks % 20 === 0) this.log.info(`Loading the DB: ${((progress.pos / buf.length) * 100).toFixed(1)}% of ${buf.length} bytes read`);
     }, 100);
     try {
-      const target = { ks: this.shard.ks, tunables: this.config.tunables, mine: (key: Uint8Array) => this.shardOfArg(key, 0, key.length) === this.index, now: t0 };
+      // An AOF's base keeps its expired keys, as Redis loads it: the commands after it may touch them.
+      const now = this.opts.aofPlan !== null ? 0 : t0;
+      const target = { ks: this.shard.ks, tunables: this.config.tunables, mine: (key: Uint8Array) => this.shardOfArg(key, 0, key.length) === this.index, now };
       const res = await loadGradually(file, buf, target, { sliceMs: 10, keyDelayUs: cfg.int('key-load-delay'), progress });
       this.saves.loadProgress(this.index, buf.length);
       this.saves.addLoaded(res.keys, res.expired);
@@ -238,6 +267,50 @@ export class ThreadServer implements ThreadContext {
       clearInterval(report);
       this.saves.loadDone();
     }
+  }
+
+  /** The RDB this thread loads at start: the AOF's base when appendonly is on (null: none, or a base of commands), else dir/dbfilename. */
+  private dumpFile(): string | null {
+    const plan = this.opts.aofPlan;
+    if (plan === null) return path.join(this.config.get('dir'), this.config.get('dbfilename'));
+    return plan.base !== null && plan.base.rdb ? path.join(plan.dir, plan.base.file) : null;
+  }
+
+  /**
+   * Thread 0, with appendonly yes: once every thread has loaded its part of
+   * the base, plays the AOF's commands (connections/aof-replay.ts), then has
+   * every thread start recording and expiring, and ends the loading.
+   */
+  async loadAof(): Promise<void> {
+    const plan = this.opts.aofPlan!;
+    try {
+      while (this.saves.loadingSteps > 1) await new Promise((r) => setTimeout(r, 5));
+      const t0 = Date.now();
+      const commands = await replayAof(
+        {
+          log: this.log,
+          openLoader: () => this.openLoader(),
+          closeLoader: (c) => this.onClose(c),
+          feed: (c, bytes) => this.dispatcher.onData(c, bytes),
+          knows: (name) => this.dispatcher.table.lookup(name, 0, name.length) !== undefined,
+        },
+        plan,
+        this.config.get('aof-load-truncated') === 'yes',
+      );
+      await askThreads(this, 'aof-ready', {});
+      this.log.info({ commands, seconds: (Date.now() - t0) / 1000 }, `DB loaded from append only file: ${commands} commands played`);
+    } finally {
+      this.saves.loadDone();
+    }
+  }
+
+  /** The AOF loader's connection: a slot for its replies to come back to, no socket. */
+  private openLoader(): Connection {
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.conns.length;
+    const c = new Connection(this.shared.newClientId(), slot, connKey(this.index, slot), NO_SOCKET, { protoMaxBulkLen: 0x7fffffff, queryBufferLimit: Number.MAX_SAFE_INTEGER }, false, 'aof', 'aof');
+    c.loader = true;
+    this.conns[slot] = c;
+    return c;
   }
 
   private cron(): void {
@@ -322,7 +395,7 @@ export class ThreadServer implements ThreadContext {
   private onClose(c: Connection): void {
     if (c.closed) return;
     c.closed = true;
-    this.shared.removeConnection();
+    if (!c.loader) this.shared.removeConnection();
     this.dispatcher.onClose(c);
     this.releaseSlotWhenIdle(c);
   }
@@ -337,7 +410,7 @@ export class ThreadServer implements ThreadContext {
   }
 
   liveConnections(): Connection[] {
-    return this.conns.filter((c): c is Connection => c !== undefined && !c.closed);
+    return this.conns.filter((c): c is Connection => c !== undefined && !c.closed && !c.loader);
   }
 
   killConnection(c: Connection): void {
@@ -460,7 +533,9 @@ export class ThreadServer implements ThreadContext {
     for (const p of this.peers) if (p !== null) this.drainPeer(p);
     this.armBlockedDeadline();
     for (const p of this.peers) if (p !== null) p.publish();
-    this.flushDirty();
+    // With appendfsync always, replies wait until the file holds the writes made before them.
+    if (this.aof.endOfTurn()) this.aof.hold(this.dirty);
+    else this.flushDirty();
     this.dispatcher.wakeOverflowWaiters();
     this.maybeSleep();
   };
@@ -534,18 +609,23 @@ export class ThreadServer implements ThreadContext {
       // (and it is not waiting on a blocking command or a transaction), the replies
       // ready so far wait for them, up to a size. The owed reply marks it again.
       if (c.inFlight > 0 && c.out.len < HOLD_OUTPUT_MAX && c.blockedSeq < 0 && !c.busy && !c.closeAfterWrite) continue;
-      this.stats.netOutput += c.flush();
-      if (c.closeAfterWrite && c.idle && !c.closed) {
-        c.closed = true;
-        this.shared.removeConnection();
-        this.dispatcher.onClose(c);
-        // Closed once written, as Redis closes: a client still writing then gets a reset.
-        const socket = c.socket;
-        socket.end(() => socket.destroy());
-        this.releaseSlotWhenIdle(c);
-      }
+      this.sendOutput(c, c.takeOutput());
     }
     list.length = 0;
+  }
+
+  /** Writes a connection's output; closes it when it asked to be closed once written. */
+  private sendOutput(c: Connection, out: ReturnType<Connection['takeOutput']>): void {
+    this.stats.netOutput += c.send(out);
+    if (c.closeAfterWrite && c.idle && !c.closed) {
+      c.closed = true;
+      this.shared.removeConnection();
+      this.dispatcher.onClose(c);
+      // Closed once written, as Redis closes: a client still writing then gets a reset.
+      const socket = c.socket;
+      socket.end(() => socket.destroy());
+      this.releaseSlotWhenIdle(c);
+    }
   }
 
   /** Sleeps on the doorbell unless records or queued frames wait. */
@@ -640,6 +720,11 @@ export class ThreadServer implements ThreadContext {
         return answer(true);
       case 'info':
         return answer(this.report());
+      case 'aof-ready':
+        // The AOF is loaded: this shard's writes are recorded from now on, and keys expire again.
+        this.shard.exec.effects = this.aof.feed;
+        this.shard.ks.expireSuspended = false;
+        return answer(true);
       case 'resetstat':
         this.stats.rejected = {};
         this.stats.errors = {};

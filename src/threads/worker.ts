@@ -24,7 +24,7 @@ export type LifeMessage = { kind: 'loaded' } | { kind: 'saved'; ok: boolean } | 
 
 const data = workerData as WorkerData;
 const port = parentPort!;
-const post = (m: ThreadMessage | LifeMessage): void => port.postMessage(m);
+const post = (m: ThreadMessage | LifeMessage, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 
 // Log lines go to the supervisor, which owns the log's destination.
 const log = pino({ level: data.level, base: { pid: process.pid, thread: data.index } }, { write: (line: string) => post({ kind: 'log', line }) });
@@ -35,12 +35,13 @@ port.on('message', (m: SupervisorMessage) => {
     thread.start(m.port).then(
       (p) => {
         post({ kind: 'ready', port: p, tid: thread.tid });
-        // Listening first: clients get LOADING while the dump loads.
-        if (dump !== null) {
-          const buf = dump;
-          dump = null;
-          thread.loadDump(buf).catch((err: Error) => post({ kind: 'fatal', error: err.message }));
-        }
+        // Listening first: clients get LOADING while the dump (or the AOF) loads.
+        const buf = dump;
+        dump = null;
+        void (async () => {
+          if (buf !== null) await thread.loadDump(buf);
+          if (data.aofPlan !== null && data.index === 0) await thread.loadAof();
+        })().catch((err: Error) => post({ kind: 'fatal', error: err.message }));
       },
       (err: Error) => post({ kind: 'failed', error: err.message }),
     );
