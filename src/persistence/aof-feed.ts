@@ -77,8 +77,9 @@ export class AofFeed implements EffectLog {
     copyBytes(out, 0, this.buf, 0, this.len);
     this.len = 0;
     this.count = 0;
-    this.post({ kind: 'aof', thread: this.thread, records: out }, [out.buffer]);
+    // Counted as sent before it goes: the writer, seeing more sent than received, waits for it.
     this.state.sent(this.thread);
+    this.post({ kind: 'aof', thread: this.thread, records: out }, [out.buffer]);
     if (this.buf.length > 1 << 20) this.grow(64 * 1024, true);
   }
 

@@ -117,7 +117,11 @@ export class AofState {
     return Number(Atomics.add(this.big, B.Counter, 1n) + 1n);
   }
 
-  /** A thread posted its batch: it holds no record now. */
+  /**
+   * A thread is about to post its batch: it holds no record now. Counted
+   * before the post, so a writer that sees the low mark gone also sees a
+   * batch it has not received, and waits for it.
+   */
   sent(thread: number): void {
     Atomics.add(this.ints, I.Sent + thread, 1);
     Atomics.store(this.big, B.Low + thread, 0n);

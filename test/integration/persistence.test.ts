@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fill, snapshotOf, withSeed } from '../helpers/dataset.js';
 import { Rng } from '../helpers/rng.js';
 import { type RawClient, type ServerHandle, freePort, rawClient, repoRoot, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
 
@@ -51,73 +52,6 @@ async function redisIn(dir: string, args: string[] = []): Promise<ServerHandle> 
   return s;
 }
 
-/** Every key of every database: type, value in a comparable form, and whether it has a TTL. */
-async function snapshotOf(c: Redis): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (let db = 0; db < 16; db++) {
-    await c.select(db);
-    const keys = (await c.keysBuffer('*')).sort(Buffer.compare);
-    for (const k of keys) {
-      const type = await c.type(k);
-      let value: unknown;
-      if (type === 'string') value = (await c.getBuffer(k))!.toString('hex');
-      else if (type === 'list') value = (await c.lrangeBuffer(k, 0, -1)).map((b) => b.toString('hex'));
-      else if (type === 'set') value = (await c.smembersBuffer(k)).map((b) => b.toString('hex')).sort();
-      else if (type === 'hash') {
-        const flat = (await c.callBuffer('HGETALL', k)) as Buffer[];
-        const pairs: string[] = [];
-        for (let i = 0; i < flat.length; i += 2) pairs.push(`${flat[i].toString('hex')}=${flat[i + 1].toString('hex')}`);
-        value = pairs.sort();
-      } else if (type === 'zset') value = ((await c.callBuffer('ZRANGE', k, 0, -1, 'WITHSCORES')) as Buffer[]).map((b) => b.toString('latin1'));
-      const pttl = await c.pttl(k);
-      out[`${db}:${k.toString('hex')}`] = { type, value, ttl: pttl > 0 ? 'yes' : String(pttl) };
-    }
-  }
-  await c.select(0);
-  return out;
-}
-
-/** A random dataset of every type, crossing the compact encodings' limits, on several databases. */
-async function fill(c: Redis, rng: Rng, keys: number): Promise<void> {
-  const member = (): string | Buffer => {
-    const r = rng.int(6);
-    if (r === 0) return String(rng.int(1000) - 500);
-    if (r === 1) return String(rng.range(-(2 ** 40), 2 ** 40));
-    if (r === 2) return rng.bytes(rng.int(8));
-    if (r === 3) return 'x'.repeat(rng.int(100));
-    return rng.string(rng.int(20) + 1);
-  };
-  const big = (): number => (rng.chance(0.2) ? 130 + rng.int(600) : 1 + rng.int(20));
-  for (let i = 0; i < keys; i++) {
-    const db = rng.chance(0.7) ? 0 : rng.int(16);
-    if (db !== 0) await c.select(db);
-    const key = `k:${i}:${rng.string(4)}`;
-    const kind = rng.int(6);
-    if (kind === 0) await c.set(key, member());
-    else if (kind === 1) await c.set(key, rng.chance(0.5) ? 'abc'.repeat(100 + rng.int(1000)) : rng.bytes(rng.int(3000)));
-    else if (kind === 2) for (let n = big(), j = 0; j < n; j++) await c.rpush(key, member());
-    else if (kind === 3) {
-      const ints = rng.chance(0.4);
-      for (let n = big(), j = 0; j < n; j++) await c.sadd(key, ints ? String(rng.range(-1e6, 1e6)) : member());
-    } else if (kind === 4) for (let n = big(), j = 0; j < n; j++) await c.hset(key, `f${j}:${rng.string(3)}`, member());
-    else for (let n = big(), j = 0; j < n; j++) await c.zadd(key, rng.chance(0.1) ? 'inf' : String(rng.range(-1e6, 1e6) / 7), String(member()));
-    if (rng.chance(0.2)) await c.pexpire(key, 1_000_000 + rng.int(1_000_000));
-    if (db !== 0) await c.select(0);
-  }
-}
-
-function withSeed(name: string, body: (rng: Rng) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const seed = process.env.SEED !== undefined ? Number(process.env.SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) >>> 0;
-    try {
-      await body(new Rng(seed));
-    } catch (e) {
-      (e as Error).message = `[${name}: seed ${seed}; SEED=${seed} npx vitest run test/integration/persistence.test.ts] ${(e as Error).message}`;
-      throw e;
-    }
-  };
-}
-
 describe('DUMP and RESTORE against redis-server', () => {
   let redis: ServerHandle;
   let shoal: ServerHandle;
@@ -136,7 +70,7 @@ describe('DUMP and RESTORE against redis-server', () => {
 
   it(
     'payloads move both ways with the same contents',
-    withSeed('dump/restore', async (rng) => {
+    withSeed('test/integration/persistence.test.ts', 'dump/restore', async (rng) => {
       await r.flushall();
       await s.flushall();
       await fill(r, rng, 150);
@@ -211,7 +145,7 @@ describe('DUMP and RESTORE against redis-server', () => {
 describe('snapshots move between redis-server and Shoal', () => {
   it(
     "Shoal's SAVE loads in redis-server, and redis-server's in Shoal",
-    withSeed('rdb both ways', async (rng) => {
+    withSeed('test/integration/persistence.test.ts', 'rdb both ways', async (rng) => {
       const dir = tempDir();
       const shoal = await shoalIn(dir);
       const s = client(shoal);
@@ -339,7 +273,7 @@ describe('what survives a restart', () => {
 describe('BGSAVE while clients write', () => {
   it(
     'every snapshot is one instant across shards: pairs written together stay equal, transfers keep the total',
-    withSeed('bgsave invariants', async (rng) => {
+    withSeed('test/integration/persistence.test.ts', 'bgsave invariants', async (rng) => {
       const dir = tempDir();
       const shoal = await shoalIn(dir);
       const admin = client(shoal);
@@ -445,7 +379,7 @@ describe('loading at start', () => {
 describe('DEBUG DIGEST', () => {
   it(
     "equals redis-server's for the same dataset, and DIGEST-VALUE per key",
-    withSeed('digest', async (rng) => {
+    withSeed('test/integration/persistence.test.ts', 'digest', async (rng) => {
       const seed = rng.int(2 ** 31);
       const redis = await redisIn(tempDir(), ['--enable-debug-command', 'yes']);
       const shoal = await shoalIn(tempDir());

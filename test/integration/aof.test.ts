@@ -1,0 +1,312 @@
+/**
+ * The AOF against redis-server 7.0, with Shoal on 4 threads:
+ *  - Shoal's appendonlydir, written by clients on every thread (random data
+ *    of every type, and the commands Redis rewrites when it propagates:
+ *    relative expiries, SPOP, INCRBYFLOAT, blocking pops, transactions and
+ *    commands across shards), is accepted by redis-check-aof and loads in
+ *    redis-server with the same dataset and digest; Shoal loads it back the
+ *    same;
+ *  - redis-server's appendonlydir loads in Shoal with the same dataset;
+ *  - kill -9 under writes from several clients: with appendfsync always no
+ *    acknowledged write is missing, and transfers made by MULTI/EXEC across
+ *    shards keep their total;
+ *  - a truncated file loads up to its last whole command with
+ *    aof-load-truncated yes (and is cut there), and stops the start with
+ *    the file's name otherwise; bytes that are not a command stop it too.
+ * Random datasets print their seed on failure (SEED=<n> replays one).
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fill, snapshotOf, withSeed } from '../helpers/dataset.js';
+import type { Rng } from '../helpers/rng.js';
+import { scratch } from '../helpers/scratch.js';
+import { type ServerHandle, freePort, repoRoot, startRedis, startShoal } from '../helpers/servers.js';
+
+const FILE = 'test/integration/aof.test.ts';
+const THREADS = 4;
+const box = scratch('shoal-aof-');
+const clients: Redis[] = [];
+const servers: ServerHandle[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+
+let dirs = 0;
+function newDir(): string {
+  const d = path.join(box.root, `d${++dirs}`);
+  fs.mkdirSync(d);
+  return d;
+}
+
+function client(s: ServerHandle): Redis {
+  const c = new Redis({ port: s.port, host: s.host, maxRetriesPerRequest: 1, commandTimeout: 20_000, retryStrategy: () => null });
+  c.on('error', () => {});
+  clients.push(c);
+  return c;
+}
+
+async function shoalIn(dir: string, args: string[] = []): Promise<ServerHandle> {
+  const s = await startShoal({ threads: THREADS, args: ['--dir', dir, '--save', '', '--appendonly', 'yes', ...args] });
+  servers.push(s);
+  return s;
+}
+
+async function redisIn(dir: string, args: string[] = []): Promise<ServerHandle> {
+  const s = await startRedis({ args: ['--dir', dir, '--save', '', '--appendonly', 'yes', '--enable-debug-command', 'yes', ...args] });
+  servers.push(s);
+  return s;
+}
+
+async function stop(s: ServerHandle, signal: NodeJS.Signals | null = null): Promise<void> {
+  if (signal === null) await s.stop();
+  else {
+    try {
+      process.kill(s.pid, signal);
+    } catch {
+      // already gone (killed by the test)
+    }
+  }
+  for (let i = 0; i < 200 && !s.exited; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(s.exited).toBe(true);
+  servers.splice(servers.indexOf(s), 1);
+}
+
+function copyDir(from: string): string {
+  const to = newDir();
+  fs.cpSync(path.join(from, 'appendonlydir'), path.join(to, 'appendonlydir'), { recursive: true });
+  return to;
+}
+
+function checkAof(dir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('redis-check-aof', [path.join(dir, 'appendonlydir', 'appendonly.aof.manifest')], (err, stdout, stderr) => (err ? reject(new Error(stdout + stderr)) : resolve(stdout)));
+  });
+}
+
+/** Writes that Redis propagates as other commands, from clients on different threads, on keys of every shard. */
+async function rewrittenWrites(cs: Redis[], rng: Rng): Promise<void> {
+  const c = (i: number): Redis => cs[i % cs.length];
+  for (let i = 0; i < 40; i++) {
+    const k = `w:${i}:${rng.string(3)}`;
+    await c(i).set(`${k}:ex`, 'v', 'EX', 1000 + rng.int(1000));
+    await c(i + 1).setex(`${k}:setex`, 500, 'v');
+    await c(i + 2).set(`${k}:px`, 'v', 'PX', 900_000);
+    await c(i + 3).set(`${k}:e`, 'v');
+    await c(i).expire(`${k}:e`, 700);
+    await c(i + 1).getex(`${k}:ex`, 'PX', 800_000);
+    await c(i + 2).sadd(`${k}:s`, 'a', 'b', 'c', 'd', 'e', '1', '2');
+    await c(i + 3).spop(`${k}:s`);
+    await c(i).spop(`${k}:s`, 2);
+    await c(i + 1).incrbyfloat(`${k}:f`, '1.1');
+    await c(i + 2).incrbyfloat(`${k}:f`, '2.25');
+    await c(i + 3).hincrbyfloat(`${k}:h`, 'x', '0.5');
+    await c(i).rpush(`${k}:l`, '1', '2', '3', '4');
+    await c(i + 1).blpop(`${k}:l`, 0);
+    await c(i + 2).blmove(`${k}:l`, `${k}:l2`, 'LEFT', 'RIGHT', 0);
+    await c(i + 3).zadd(`${k}:z`, 1, 'a', 2, 'b', 3, 'c');
+    await c(i).bzpopmin(`${k}:z`, 0);
+    await c(i + 1).call('BZMPOP', '0', '2', 'nokey', `${k}:z`, 'MAX', 'COUNT', '5');
+    await c(i + 2).mset(`${k}:m1`, '1', `${k}:m2`, '2', `${k}:m3`, '3');
+    await c(i + 3).rename(`${k}:m1`, `${k}:renamed`);
+    await c(i).copy(`${k}:m2`, `${k}:copied`);
+    await c(i + 1).multi().set(`${k}:t1`, 'a').incr(`${k}:t2`).sadd(`${k}:t3`, 'x').expire(`${k}:t1`, 900).exec();
+    await c(i + 2).restore(`${k}:r`, 600_000, (await c(i + 3).dumpBuffer(`${k}:m3`))!);
+    if (rng.chance(0.3)) await c(i + 3).del(`${k}:m3`, `${k}:e`, `${k}:nothing`);
+  }
+  await c(0).select(5);
+  await c(0).set('in5', 'x');
+  await c(0).select(0);
+  await c(1).swapdb(5, 6);
+  await c(2).select(7);
+  await c(2).set('gone', 'x');
+  await c(2).flushdb();
+  await c(2).select(0);
+}
+
+describe('AOF against redis-server 7.0', () => {
+  it(
+    "Shoal's AOF passes redis-check-aof and loads in redis-server and in Shoal with the same data",
+    withSeed(FILE, 'shoal→redis', async (rng) => {
+      const dir = newDir();
+      const shoal = await shoalIn(dir);
+      const cs = [client(shoal), client(shoal), client(shoal), client(shoal)];
+      await fill(cs[0], rng, 150);
+      await rewrittenWrites(cs, rng);
+      const want = await snapshotOf(cs[0]);
+      const digest = await cs[0].call('DEBUG', 'DIGEST');
+      await stop(shoal);
+      expect(await checkAof(dir)).toContain('valid');
+      const redis = await redisIn(copyDir(dir));
+      const r = client(redis);
+      expect(await snapshotOf(r)).toEqual(want);
+      expect(await r.call('DEBUG', 'DIGEST')).toBe(digest);
+      const again = await shoalIn(dir);
+      const s = client(again);
+      expect(await snapshotOf(s)).toEqual(want);
+      expect(await s.call('DEBUG', 'DIGEST')).toBe(digest);
+      // Relative expiries went to the file as absolute times: the TTLs kept running while it was down.
+      const setex = (await s.keys('w:*:setex'))[0];
+      const ttl = await s.pttl(setex);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThan(500_000);
+    }),
+    120_000,
+  );
+
+  it(
+    "redis-server's AOF loads in Shoal with the same data",
+    withSeed(FILE, 'redis→shoal', async (rng) => {
+      const dir = newDir();
+      const redis = await redisIn(dir, ['--aof-timestamp-enabled', 'yes']);
+      const r = client(redis);
+      await fill(r, rng, 150);
+      await rewrittenWrites([r], rng);
+      await r.bgrewriteaof();
+      for (let i = 0; i < 100 && (await r.info('persistence')).includes('aof_rewrite_in_progress:1'); i++) await new Promise((res) => setTimeout(res, 50));
+      await r.set('after-rewrite', '1');
+      await r.multi().incr('after-rewrite').rpush('list-after', 'x').exec();
+      const want = await snapshotOf(r);
+      const digest = await r.call('DEBUG', 'DIGEST');
+      await stop(redis);
+      const shoal = await shoalIn(copyDir(dir));
+      const s = client(shoal);
+      expect(await snapshotOf(s)).toEqual(want);
+      expect(await s.call('DEBUG', 'DIGEST')).toBe(digest);
+      expect(await s.info('persistence')).toMatch(/aof_enabled:1\r\n/);
+    }),
+    120_000,
+  );
+});
+
+describe('AOF faults', () => {
+  async function startFails(dir: string, args: string[] = []): Promise<string> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'dist', 'src', 'main.js'), '--port', String(port), '--threads', String(THREADS), '--save', '', '--dir', dir, '--appendonly', 'yes', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    expect(code, out).not.toBe(0);
+    expect(code, out).not.toBeNull();
+    return out;
+  }
+
+  async function aofWith(commands: number): Promise<{ dir: string; incr: string }> {
+    const dir = newDir();
+    const shoal = await shoalIn(dir);
+    const c = client(shoal);
+    for (let i = 0; i < commands; i++) await c.set(`k${i}`, `v${i}`);
+    await c.multi().set('m1', '1').set('m2', '2').exec();
+    await stop(shoal);
+    return { dir, incr: path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof') };
+  }
+
+  it('a file cut inside a command loads up to it with aof-load-truncated yes, and is cut there; with no it stops the start', async () => {
+    const { dir, incr } = await aofWith(20);
+    fs.appendFileSync(incr, '*3\r\n$3\r\nSET\r\n$2\r\nk9');
+    const whole = fs.statSync(incr).size;
+    const out = await startFails(dir, ['--aof-load-truncated', 'no']);
+    expect(out).toContain('Unexpected end of file reading the append only file appendonly.aof.1.incr.aof');
+    const shoal = await shoalIn(dir);
+    const c = client(shoal);
+    expect(await c.dbsize()).toBe(22);
+    expect(fs.statSync(incr).size).toBe(whole - '*3\r\n$3\r\nSET\r\n$2\r\nk9'.length);
+    await c.set('after', '1');
+    await stop(shoal);
+    const again = await shoalIn(dir);
+    expect(await client(again).dbsize()).toBe(23);
+  }, 60_000);
+
+  it('a transaction cut before its EXEC is left out whole', async () => {
+    const { dir, incr } = await aofWith(5);
+    fs.appendFileSync(incr, '*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$2\r\nt1\r\n$1\r\n1\r\n*3\r\n$3\r\nSET\r\n$2\r\nt2\r\n$1\r\n2\r\n');
+    const shoal = await shoalIn(dir);
+    const c = client(shoal);
+    expect(await c.dbsize()).toBe(7);
+    expect(await c.exists('t1', 't2')).toBe(0);
+  }, 60_000);
+
+  it('bytes that are not a command, or an unknown command, stop the start naming the file', async () => {
+    const { dir, incr } = await aofWith(5);
+    fs.appendFileSync(incr, 'garbage\r\n');
+    expect(await startFails(dir)).toContain('Bad file format reading the append only file appendonly.aof.1.incr.aof');
+    fs.truncateSync(incr, fs.statSync(incr).size - 'garbage\r\n'.length);
+    fs.appendFileSync(incr, '*1\r\n$7\r\nNOSUCHX\r\n');
+    expect(await startFails(dir)).toContain("Unknown command 'NOSUCHX' reading the append only file appendonly.aof.1.incr.aof");
+    fs.rmSync(incr);
+    expect(await startFails(dir)).toContain("doesn't exist");
+  }, 60_000);
+});
+
+describe('AOF under kill -9', () => {
+  /** Clients on several threads write until the kill; returns what was acknowledged. */
+  async function writeUntilKilled(shoal: ServerHandle, ms: number): Promise<{ acked: Set<string>; transfers: number }> {
+    const acked = new Set<string>();
+    let transfers = 0;
+    let stop = false;
+    const writer = async (w: number): Promise<void> => {
+      const c = client(shoal);
+      for (let i = 0; !stop; i++) {
+        try {
+          if (i % 5 === 4) {
+            // A transfer between accounts that live on different shards: the total must survive.
+            const a = `acct:${(w + i) % 8}`;
+            const b = `acct:${(w + i + 3) % 8}`;
+            await c.multi().decrby(a, 7).incrby(b, 7).exec();
+            transfers++;
+          } else {
+            await c.set(`w${w}:${i}`, String(i));
+            acked.add(`w${w}:${i}`);
+          }
+        } catch {
+          return;
+        }
+      }
+    };
+    const runs = [0, 1, 2, 3].map(writer);
+    await new Promise((r) => setTimeout(r, ms));
+    process.kill(shoal.pid, 'SIGKILL');
+    stop = true;
+    await Promise.all(runs);
+    return { acked, transfers };
+  }
+
+  it('appendfsync always: every acknowledged write survives, and transfers across shards keep their total', async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const dir = newDir();
+      const shoal = await shoalIn(dir, ['--appendfsync', 'always']);
+      const c = client(shoal);
+      for (let a = 0; a < 8; a++) await c.set(`acct:${a}`, '1000');
+      const { acked, transfers } = await writeUntilKilled(shoal, 300 + trial * 200);
+      await stop(shoal, 'SIGKILL');
+      const again = await shoalIn(dir);
+      const s = client(again);
+      const missing: string[] = [];
+      const keys = [...acked];
+      for (let i = 0; i < keys.length; i += 500) {
+        const got = await s.exists(...keys.slice(i, i + 500));
+        if (got !== Math.min(500, keys.length - i)) for (const k of keys.slice(i, i + 500)) if ((await s.exists(k)) === 0) missing.push(k);
+      }
+      expect(missing, `trial ${trial}: ${acked.size} acknowledged, ${transfers} transfers`).toEqual([]);
+      const total = (await s.mget(...Array.from({ length: 8 }, (_, a) => `acct:${a}`))).reduce((sum, v) => sum + Number(v), 0);
+      expect(total).toBe(8000);
+      expect(acked.size).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});
