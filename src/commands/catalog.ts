@@ -1037,6 +1037,12 @@ const SERVER: CommandMeta[] = [
     complexity: 'O(N) where N is the total number of keys in all databases', route: 'connection',
   }),
   def({
+    name: 'bgrewriteaof', arity: 1, flags: ['admin', 'noscript', 'no_async_loading'], acl: ['admin', 'slow', 'dangerous'],
+    group: 'server', since: '1.0.0',
+    summary: 'Asynchronously rewrite the append-only file',
+    complexity: 'O(1)', route: 'connection',
+  }),
+  def({
     name: 'bgsave', arity: -1, flags: ['admin', 'noscript', 'no_async_loading'], acl: ['admin', 'slow', 'dangerous'],
     group: 'server', since: '1.0.0',
     summary: 'Asynchronously saves the database(s) to disk',

@@ -99,10 +99,21 @@ function restore(x: Exec): void {
 }
 
 /** A snapshot's barrier: this shard marks what the snapshot holds (persistence/shard-snapshot.ts). */
+/**
+ * Options say what else happens at the barrier of an AOF rewrite (every
+ * shard is held there, so nothing runs between the snapshot's instant and
+ * these): `rotate`, shard 0 records that the writes after it go to the new
+ * incr file; `attach`, every shard starts recording its writes (CONFIG SET
+ * appendonly yes: the new base holds everything before).
+ */
 function snapshotBegin(x: Exec): void {
   const snap = new ShardSnapshot(x.ks, writerOptions(x), x.now);
   x.snapshot = snap;
   x.ks.onChanging = (db, h) => snap.preserve(db, h);
+  for (let i = 1; i < x.argc; i++) {
+    if (x.argIs(i, 'attach')) x.effects = x.feed;
+    else if (x.argIs(i, 'rotate') && x.shard.index === 0) x.effects?.rotate();
+  }
   x.r.ok();
 }
 

@@ -15,6 +15,7 @@ import { shardHandlerId } from '../commands/registry.js';
 import { connectionHandlers } from './connection-family.js';
 import type { FrontHandler } from './front-call.js';
 import { persistenceFrontHandlers } from './persistence-family.js';
+import { aofFrontHandlers } from './aof-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
 
@@ -23,7 +24,7 @@ import { transactionHandlers } from './transactions-family.js';
  * than on a shard (the connection, server, persistence and transactions families), by
  * full name. They act on connections and the server, never on keys.
  */
-const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...transactionHandlers };
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...transactionHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;

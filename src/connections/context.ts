@@ -46,6 +46,8 @@ export interface ThreadContext extends Hops {
   readonly saves: SaveState;
   /** AOF state shared with every thread and the writer (persistence/aof-state.ts). */
   readonly aofState: AofState;
+  /** Asks the AOF writer (the supervisor) to turn the AOF on or off, or to take part in a rewrite. */
+  aofControl(op: 'on' | 'off' | 'rewrite-start' | 'rewrite-done' | 'rewrite-failed', temp?: string): Promise<void>;
   readonly stats: ThreadStats;
   readonly startedAt: number;
   /** The OS thread id (for INFO threads and per-thread CPU accounting). */

@@ -29,10 +29,10 @@ export async function runSave(ctx: ThreadContext, why: string, background = fals
  * running (Redis kills its BGSAVE child and saves anew; here the running
  * one finishes first), then saves.
  */
-export async function runFinalSave(ctx: ThreadContext): Promise<boolean> {
+export async function runFinalSave(ctx: ThreadContext, why = 'shutdown'): Promise<boolean> {
   const st = ctx.saves;
   while (!st.begin(Date.now())) await new Promise((r) => setTimeout(r, 20));
-  return finishSave(ctx, 'shutdown', false);
+  return finishSave(ctx, why, false);
 }
 
 function finishSave(ctx: ThreadContext, why: string, background: boolean): Promise<boolean> {
@@ -96,8 +96,10 @@ export async function flushAllAndSave(ctx: ThreadContext, caller: Caller, args: 
 }
 
 function save(f: FrontCall): void {
-  if (f.thread.saves.running) return f.error('ERR Background save already in progress');
-  f.later(runSave(f.thread, 'SAVE'), (w, ok) => (ok ? w.ok() : w.error('ERR')));
+  const st = f.thread.saves;
+  if (st.running) return f.error('ERR Background save already in progress');
+  // An AOF rewrite has the one snapshot: SAVE follows it (Redis saves beside its rewrite child).
+  f.later(st.rewriting ? runFinalSave(f.thread, 'SAVE') : runSave(f.thread, 'SAVE'), (w, ok) => (ok ? w.ok() : w.error('ERR')));
 }
 
 function bgsave(f: FrontCall): void {
@@ -108,8 +110,11 @@ function bgsave(f: FrontCall): void {
     schedule = true;
   }
   const st = f.thread.saves;
-  if (st.running) {
-    if (!schedule) return f.error('ERR Background save already in progress');
+  if (st.running || st.rewriting) {
+    if (!schedule) {
+      if (st.running) return f.error('ERR Background save already in progress');
+      return f.error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+    }
     st.schedule();
     return f.w.simple('Background saving scheduled');
   }
@@ -124,7 +129,7 @@ function lastsave(f: FrontCall): void {
 /** Whether a save point of the `save` parameter is due (thread 0's cron asks). */
 export function savePointDue(ctx: ThreadContext, now: number): boolean {
   const st = ctx.saves;
-  if (st.running) return false;
+  if (st.running || st.rewriting) return false;
   let points: Array<[number, number]>;
   try {
     points = parseSavePoints(ctx.config.get('save'));

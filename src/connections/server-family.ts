@@ -4,6 +4,7 @@
  * SET and CONFIG RESETSTAT reach every thread.
  */
 import { AofMode, aofMode } from '../persistence/aof-state.js';
+import { setAppendonly } from './aof-family.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 import { askThreads } from './clients-view.js';
 import { buildInfo, selectSections, type ThreadReport } from './info.js';
@@ -140,7 +141,10 @@ function configSet(f: FrontCall): void {
   for (let i = 0; i < t.length; i++) new DataView(words.buffer).setInt32(4 * i, t[i], true);
   const thread = f.thread;
   const shards = Array.from({ length: thread.shards }, (_, s) => thread.request(s, OP_CONFIG, 0, [CONFIG_NAME, words], 0, 0));
-  f.later(Promise.all([askThreads(thread, 'config', pairs), ...shards]), (w) => w.ok());
+  const aof = names.has('appendonly') ? setAppendonly(thread, cfg.get('appendonly') === 'yes') : Promise.resolve(null);
+  f.later(Promise.all([aof, askThreads(thread, 'config', pairs), ...shards]), (w, [aofError]) =>
+    aofError === null ? w.ok() : w.error(`ERR CONFIG SET failed (possibly related to argument 'appendonly') - ${aofError}`),
+  );
 }
 
 const CONFIG_NAME = new TextEncoder().encode('config');

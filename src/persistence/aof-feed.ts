@@ -17,6 +17,8 @@ export const enum RecordKind {
   Command = 0,
   /** A transaction let this shard go: the writer has the shard's whole part of it. */
   Unlock = 1,
+  /** A rewrite's instant: the records after it go to the new incr file. */
+  Rotate = 2,
 }
 
 export const RECORD_HEADER = 24;
@@ -65,6 +67,10 @@ export class AofFeed implements EffectLog {
     this.header(RecordKind.Unlock, -1, txid, 0, parts);
   }
 
+  rotate(): void {
+    this.header(RecordKind.Rotate, -1, 0, 0);
+  }
+
   /** Whether records wait to be posted. */
   get pending(): boolean {
     return this.count > 0;
@@ -94,7 +100,7 @@ export class AofFeed implements EffectLog {
     v.setInt32(p + 8, txid, true);
     v.setInt32(p + 12, db, true);
     v.setInt32(p + 16, kind, true);
-    v.setInt32(p + 20, kind === RecordKind.Unlock ? parts : size, true);
+    v.setInt32(p + 20, kind === RecordKind.Command ? size : parts, true);
     this.len = p + RECORD_HEADER + size;
     return p + RECORD_HEADER;
   }

@@ -17,7 +17,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { type AofManifest, baseName, formatManifest, incrName, manifestName, parseManifest } from './aof-manifest.js';
+import {
+  type AofFile,
+  type AofManifest,
+  formatManifest,
+  incrName,
+  baseName,
+  manifestName,
+  manifestWithoutHistory,
+  nextManifestAfterRewrite,
+  nextManifestWithNewIncr,
+  parseManifest,
+} from './aof-manifest.js';
+import { rdbEntries } from './rdb-reader.js';
+import type { RdbEntry } from './rdb-value.js';
+import { formatDouble17g } from '../util/numbers.js';
 import { AofMerge } from './aof-merge.js';
 import { hasRdbPreamble } from './aof-reader.js';
 import { AofMode, type AofState } from './aof-state.js';
@@ -144,6 +158,59 @@ function startsAsRdb(file: string): boolean {
   }
 }
 
+/**
+ * An AOF rewrite's new base (the snapshot at `temp`, an RDB) installed in
+ * the manifest: with aof-use-rdb-preamble no it is written as commands
+ * first. The old base and the incr files it covers become history, are
+ * deleted, and the manifest is written again without them, as Redis does.
+ * Returns the new manifest and the base's size.
+ */
+export function installBase(s: AofSettings, m: AofManifest, temp: string, aofOn: boolean): { manifest: AofManifest; baseBytes: number } {
+  const dir = path.join(s.dir, s.appenddirname);
+  const next = nextManifestAfterRewrite(m, s.appendfilename, s.rdbPreamble, aofOn);
+  const file = path.join(dir, next.file.name);
+  if (s.rdbPreamble) fs.renameSync(temp, file);
+  else {
+    writeFileSynced(file, rdbAsCommands(fs.readFileSync(temp)));
+    fs.rmSync(temp, { force: true });
+  }
+  persistManifest(dir, s.appendfilename, next.manifest);
+  for (const h of next.manifest.history) fs.rmSync(path.join(dir, h.name), { force: true });
+  const clean = manifestWithoutHistory(next.manifest);
+  persistManifest(dir, s.appendfilename, clean);
+  return { manifest: clean, baseBytes: fs.statSync(file).size };
+}
+
+/** The manifest of `dir` (a fresh one when there is none), for a rewrite while appendonly is off. */
+export function readManifest(s: AofSettings): AofManifest {
+  const mfile = path.join(s.dir, s.appenddirname, manifestName(s.appendfilename));
+  fs.mkdirSync(path.join(s.dir, s.appenddirname), { recursive: true });
+  return fs.existsSync(mfile) ? parseManifest(fs.readFileSync(mfile)) : { base: null, incr: [], history: [] };
+}
+
+/** Items per command when a base is written as commands (Redis's AOF_REWRITE_ITEMS_PER_CMD). */
+const ITEMS_PER_COMMAND = 64;
+
+/** A snapshot (RDB) as the commands that make its keys, as Redis's rewrite writes them without the RDB preamble. */
+function rdbAsCommands(rdb: Uint8Array): Uint8Array {
+  const out = new AofBuffer();
+  const it = rdbEntries(rdb);
+  for (let r = it.next(); !r.done; r = it.next()) {
+    const e: RdbEntry = r.value;
+    const v = e.value;
+    const batched = (cmd: string, items: (Uint8Array | string)[], per: number): void => {
+      for (let i = 0; i < items.length; i += ITEMS_PER_COMMAND * per) out.append(e.db, [cmd, e.key, ...items.slice(i, i + ITEMS_PER_COMMAND * per)]);
+    };
+    if (v.type === 'string') out.append(e.db, ['SET', e.key, v.value]);
+    else if (v.type === 'list') batched('RPUSH', v.items, 1);
+    else if (v.type === 'set') batched('SADD', v.members, 1);
+    else if (v.type === 'hash') batched('HMSET', v.pairs.flat(), 2);
+    else batched('ZADD', v.entries.flatMap(([m, score]) => [formatDouble17g(score), m]), 2);
+    if (e.expireAt !== -1) out.append(e.db, ['PEXPIREAT', e.key, String(e.expireAt)]);
+  }
+  return out.take();
+}
+
 const EVERYSEC_MS = 1000;
 
 export class AofLog {
@@ -158,15 +225,19 @@ export class AofLog {
   private fsyncRunning = false;
   private incrBytes: number;
   private closed = false;
+  /** The incr file a rewrite opened, until its instant comes through the merge (then appends go there). */
+  private nextIncr: AofFile | null = null;
 
   constructor(
     private readonly state: AofState,
     private readonly settings: AofSettings,
+    /** The manifest as it is on disk. */
     private manifest: AofManifest,
     private readonly log: Logger,
   ) {
     this.merge = new AofMerge(state.threads);
-    this.received = new Array<number>(state.threads).fill(0);
+    // Batches sent while an earlier writer ran (before CONFIG SET appendonly no) were its own.
+    this.received = Array.from({ length: state.threads }, (_, t) => state.sentCount(t));
     this.out = new AofBuffer({ timestamps: settings.timestamps });
     this.dir = path.join(settings.dir, settings.appenddirname);
     const last = manifest.incr[manifest.incr.length - 1];
@@ -175,6 +246,7 @@ export class AofLog {
     this.incrBytes = fs.fstatSync(this.fd).size;
     this.state.baseSize = manifest.base ? fs.statSync(path.join(this.dir, manifest.base.name)).size : 0;
     this.updateSize();
+    this.state.rewriteBaseSize = this.state.currentSize;
     this.timer = setInterval(() => this.everySecond(), EVERYSEC_MS);
     this.timer.unref();
   }
@@ -202,7 +274,7 @@ export class AofLog {
         if (low !== 0n) bound = Math.min(bound, Number(low) - 1);
       }
     }
-    const done = this.merge.drain(bound, this.out, Math.floor(Date.now() / 1000));
+    const done = this.merge.drain(bound, this.out, Math.floor(Date.now() / 1000), this.rotate);
     if (this.out.pending > 0) this.unwritten.push(this.out.take());
     if (!this.write()) return;
     const mode = st.mode;
@@ -262,6 +334,59 @@ export class AofLog {
 
   private updateSize(): void {
     this.state.currentSize = this.state.baseSize + this.incrBytes;
+  }
+
+  /**
+   * A rewrite starts: a new incr file joins the manifest (on disk before
+   * the rewrite's instant), and the writes after that instant will go there.
+   */
+  startRewrite(): void {
+    const next = nextManifestWithNewIncr(this.manifest, this.settings.appendfilename);
+    writeFileSynced(path.join(this.dir, next.file.name), new Uint8Array(0));
+    persistManifest(this.dir, this.settings.appendfilename, next.manifest);
+    this.manifest = next.manifest;
+    this.nextIncr = next.file;
+    this.log.info(`Creating AOF incr file ${next.file.name} on background rewrite`);
+  }
+
+  /** The rewrite's base is written: once the writes before its instant are in the old incr file, it is installed. */
+  async finishRewrite(temp: string): Promise<void> {
+    for (let i = 0; this.nextIncr !== null; i++) {
+      if (i >= 1000) throw new Error('the rewrite instant never reached the AOF writer');
+      this.pump();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const { manifest, baseBytes } = installBase(this.settings, this.manifest, temp, true);
+    this.manifest = manifest;
+    this.state.baseSize = baseBytes;
+    this.incrBytes = fs.fstatSync(this.fd).size;
+    this.updateSize();
+    this.state.rewriteBaseSize = this.state.currentSize;
+  }
+
+  /** The merge reached a rewrite's instant: what came before is in the old file; appends go to the new one. */
+  private readonly rotate = (): void => {
+    const next = this.nextIncr;
+    if (next === null) return;
+    if (this.out.pending > 0) this.unwritten.push(this.out.take());
+    if (!this.write()) return;
+    try {
+      fs.fdatasyncSync(this.fd);
+    } catch (err) {
+      this.failed(err as Error, 'fsync');
+    }
+    fs.closeSync(this.fd);
+    this.fd = fs.openSync(path.join(this.dir, next.name), 'a');
+    this.incrBytes = 0;
+    this.out.startNewFile();
+    this.nextIncr = null;
+  };
+
+  /** Whether every batch the threads sent is here and none holds records (turning the AOF off waits for it). */
+  idle(): boolean {
+    const st = this.state;
+    for (let t = 0; t < st.threads; t++) if (st.low(t) !== 0n || st.sentCount(t) !== this.received[t]) return false;
+    return true;
   }
 
   /** The threads have stopped: writes what they sent, syncs and closes the file. */

@@ -32,6 +32,7 @@ interface Group {
   parts: number;
 }
 
+const EMPTY = new Uint8Array(0);
 const MULTI = encodeCommand(['MULTI']);
 const EXEC = encodeCommand(['EXEC']);
 
@@ -55,6 +56,11 @@ export class AofMerge {
       const db = v.getInt32(p + 12, true);
       const kind = v.getInt32(p + 16, true) as RecordKind;
       const n = v.getInt32(p + 20, true);
+      if (kind === RecordKind.Rotate) {
+        q.push({ seq, txid: 0, db: -1, kind, bytes: EMPTY, done: false });
+        p += RECORD_HEADER;
+        continue;
+      }
       if (kind === RecordKind.Unlock) {
         const g = this.group(txid);
         g.unlocks++;
@@ -84,7 +90,7 @@ export class AofMerge {
    * which everything is written: `bound`, or less when a transaction's
    * first record is there and its last shard has not reported yet.
    */
-  drain(bound: number, out: AofBuffer, unixSeconds: number): number {
+  drain(bound: number, out: AofBuffer, unixSeconds: number, onRotate: () => void): number {
     for (;;) {
       let best = -1;
       let bestSeq = Infinity;
@@ -103,6 +109,11 @@ export class AofMerge {
         return bound;
       }
       const r = this.queues[best][this.heads[best]];
+      if (r.kind === RecordKind.Rotate) {
+        r.done = true;
+        onRotate();
+        continue;
+      }
       const g = r.txid === 0 ? undefined : this.groups.get(r.txid);
       if (g === undefined) {
         r.done = true;

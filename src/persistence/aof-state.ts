@@ -41,6 +41,8 @@ const enum F {
   RewriteStarted = 4,
   DelayedFsync = 5,
   ConsecutiveFailures = 6,
+  /** The size after the last rewrite (or at start): auto-aof-rewrite-percentage measures growth from it. */
+  RewriteBaseSize = 7,
   Words = 8,
 }
 
@@ -233,6 +235,14 @@ export class AofState {
 
   set baseSize(n: number) {
     this.floats[F.BaseSize] = n;
+  }
+
+  get rewriteBaseSize(): number {
+    return this.floats[F.RewriteBaseSize];
+  }
+
+  set rewriteBaseSize(n: number) {
+    this.floats[F.RewriteBaseSize] = n;
   }
 
   get delayedFsync(): number {

@@ -72,7 +72,7 @@ export class SaveState {
     this.f = new Float64Array(buf, I.Words * 4);
   }
 
-  /** Claims the one running snapshot; false when one already runs. */
+  /** Claims the one running snapshot; false when one already runs (a BGSAVE, or an AOF rewrite: both walk the shards). */
   begin(now: number): boolean {
     if (Atomics.compareExchange(this.i, I.Running, 0, 1) !== 0) return false;
     this.f[F.StartedAt] = now;
@@ -97,8 +97,23 @@ export class SaveState {
     Atomics.store(this.i, I.Running, 0);
   }
 
+  /** Whether a snapshot for the dump (SAVE, BGSAVE) runs. */
   get running(): boolean {
-    return Atomics.load(this.i, I.Running) !== 0;
+    return Atomics.load(this.i, I.Running) === 1;
+  }
+
+  /** Whether an AOF rewrite has the one snapshot. */
+  get rewriting(): boolean {
+    return Atomics.load(this.i, I.Running) === 2;
+  }
+
+  /** Claims the one snapshot for an AOF rewrite (its state and figures are the AOF's: aof-state.ts); false when one runs. */
+  beginRewrite(): boolean {
+    return Atomics.compareExchange(this.i, I.Running, 0, 2) === 0;
+  }
+
+  endRewrite(): void {
+    Atomics.store(this.i, I.Running, 0);
   }
 
   /** When the running snapshot started (ms). */

@@ -73,25 +73,38 @@ export async function reloadSnapshot(host: SnapshotHost): Promise<number> {
  * analog); rejects, with the file left untouched, when a shard or the disk
  * fails.
  */
-export async function writeSnapshot(host: SnapshotHost, background: boolean, inside = 0): Promise<number> {
-  const begin = (tx: Tx, shards: number[]) => Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', [], 0)));
+export async function writeSnapshot(host: SnapshotHost, background: boolean, inside = 0, target: SnapshotTarget = dumpTarget(host)): Promise<number> {
+  const begin = (tx: Tx, shards: number[]) => Promise.all(shards.map((s) => tx.call(s, 'snapshot-begin', target.barrier, 0)));
   if (!background) {
     // `inside`: a transaction that holds every shard already (DEBUG RELOAD, FLUSHALL).
     return withEveryShard(host, NO_CLIENT, inside, async (tx, shards) => {
       await begin(tx, shards);
-      return writeChunks(host, shards, tx.txid, FOREGROUND_CHUNK);
+      return writeChunks(host, shards, tx.txid, FOREGROUND_CHUNK, target);
     });
   }
   const shards = await withEveryShard(host, NO_CLIENT, 0, async (tx, all) => {
     await begin(tx, all);
     return all;
   });
-  return writeChunks(host, shards, 0, BACKGROUND_CHUNK);
+  return writeChunks(host, shards, 0, BACKGROUND_CHUNK, target);
+}
+
+/** Where a snapshot goes: dir/dbfilename for the dump; an AOF rewrite's base file is an RDB with `aof-base` set. */
+export interface SnapshotTarget {
+  dir: string;
+  name: string;
+  aofBase: boolean;
+  /** Arguments of `snapshot-begin`: what the shards also do at the barrier (commands/persistence.ts). */
+  barrier: Uint8Array[];
+}
+
+function dumpTarget(host: SnapshotHost): SnapshotTarget {
+  return { dir: host.config.get('dir'), name: host.config.get('dbfilename'), aofBase: false, barrier: [] };
 }
 
 /** Pulls every shard's chunks (frames carrying `txid`, about `chunkBytes` each) into the file; resolves with the shards' early bytes. */
-async function writeChunks(host: SnapshotHost, shards: number[], txid: number, chunkBytes: number): Promise<number> {
-  const dir = host.config.get('dir');
+async function writeChunks(host: SnapshotHost, shards: number[], txid: number, chunkBytes: number, target: SnapshotTarget): Promise<number> {
+  const dir = target.dir;
   const tmp = path.join(dir, `temp-${process.pid}-${++fileSeq}.rdb`);
   const w = new RdbWriter({ compress: false, checksum: host.config.get('rdbchecksum') === 'yes', limits: DEFAULT_LIMITS });
   const budget = bytes(String(chunkBytes));
@@ -101,7 +114,7 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
   try {
     fh = await fs.open(tmp, 'w');
     const file = fh;
-    writeRdbHeader(w);
+    writeRdbHeader(w, target.aofBase);
     // Appends keep arrival order: one write at a time, each after the one before.
     let tail: Promise<unknown> = file.write(w.take());
     // The slices of one chunk follow each other in the file: a shard holds the
@@ -144,7 +157,7 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
     await file.sync();
     await file.close();
     fh = null;
-    await fs.rename(tmp, path.join(dir, host.config.get('dbfilename')));
+    await fs.rename(tmp, path.join(dir, target.name));
     return early;
   } catch (err) {
     await fh?.close();

@@ -79,6 +79,8 @@ export interface EffectLog {
   rewritten(db: number, txid: number, commands: ReadonlyArray<ReadonlyArray<Uint8Array | string>>): void;
   /** Transaction txid let this shard go; it held `parts` shards. */
   unlocked(txid: number, parts: number): void;
+  /** An AOF rewrite's instant (every shard held): what follows goes to the new incr file. */
+  rotate(): void;
 }
 
 export class Exec {
@@ -114,6 +116,8 @@ export class Exec {
   streamBulk: BulkStreamer | null = null;
   /** The AOF's record of this shard's writes, or null when appendonly is off (or the AOF is loading). */
   effects: EffectLog | null = null;
+  /** The thread's AOF feed, which `effects` is set to while the AOF records. */
+  feed: EffectLog | null = null;
   /** What the current command propagates instead of itself (propagate()), or null: itself. */
   rewrites: (Uint8Array | string)[][] | null = null;
 

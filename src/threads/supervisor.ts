@@ -12,7 +12,10 @@ import type { Config } from '../config/config.js';
 import { createShared } from '../transport/shared.js';
 import { createSaveState } from '../persistence/save-state.js';
 import { AofMode, AofState, aofMode, createAofState } from '../persistence/aof-state.js';
-import { AofLog, aofSettings, openAofDir, type AofLoadPlan } from '../persistence/aof-log.js';
+import { AofLog, aofSettings, installBase, openAofDir, persistManifest, readManifest, type AofLoadPlan } from '../persistence/aof-log.js';
+import { nextManifestWithNewIncr } from '../persistence/aof-manifest.js';
+import fs from 'node:fs';
+import type { AofControl } from './thread.js';
 import type { ThreadMessage } from './thread.js';
 import type { LifeMessage, SupervisorMessage } from './worker.js';
 
@@ -26,6 +29,7 @@ export class Supervisor {
   private stopping: Promise<void> | null = null;
   /** The AOF writer, while appendonly is on. */
   private aof: AofLog | null = null;
+  private aofState: AofState | null = null;
   /** The TCP port every thread listens on. */
   port = 0;
   /** OS thread ids of the threads, by index. */
@@ -63,13 +67,14 @@ export class Supervisor {
     const shared = createShared(n);
     const mode = aofMode(this.config.get('appendonly'), this.config.get('appendfsync'));
     const aofBuf = createAofState(n, mode);
+    this.aofState = new AofState(aofBuf, n);
     let aofPlan: AofLoadPlan | null = null;
     if (mode !== AofMode.Off) {
       // Made (or read) before any thread starts: a manifest that cannot be read stops the start.
       const settings = aofSettings((name) => this.config.get(name));
       const opened = openAofDir(settings, this.log);
       aofPlan = opened.plan;
-      this.aof = new AofLog(new AofState(aofBuf, n), settings, opened.manifest, this.log);
+      this.aof = new AofLog(this.aofState, settings, opened.manifest, this.log);
     }
     const saves = createSaveState(n, aofPlan !== null);
     const values = this.config.matching(() => true).filter(([name]) => name !== 'shards');
@@ -86,6 +91,7 @@ export class Supervisor {
           failed[index] = reject;
           worker.on('message', (m: ThreadMessage | LifeMessage) => {
             if (m.kind === 'aof') this.aof?.onBatch(index, m.records);
+            else if (m.kind === 'aof-control') void this.aofControl(worker, m);
             else if (m.kind === 'log') this.writeLog(m.line);
             else if (m.kind === 'shutdown') this.onShutdownRequest?.();
             else if (m.kind === 'fatal') {
@@ -122,6 +128,53 @@ export class Supervisor {
     // With port 0 the kernel picks a port: thread 0 binds first, the others join it at once.
     this.port = await listen(0, this.config.int('port'));
     await Promise.all(Array.from({ length: n - 1 }, (_, i) => listen(i + 1, this.port)));
+  }
+
+  /**
+   * A thread's request to the AOF writer: turn the AOF on (a new incr file,
+   * written from the rewrite's instant on) or off, or a rewrite's steps (a
+   * new incr file at its start, its base installed at its end).
+   */
+  private async aofControl(worker: Worker, m: AofControl): Promise<void> {
+    let error: string | null = null;
+    try {
+      const settings = aofSettings((name) => this.config.get(name));
+      const state = this.aofState!;
+      switch (m.op) {
+        case 'on': {
+          if (this.aof !== null) break;
+          const dir = path.join(settings.dir, settings.appenddirname);
+          const next = nextManifestWithNewIncr(readManifest(settings), settings.appendfilename);
+          fs.writeFileSync(path.join(dir, next.file.name), '');
+          persistManifest(dir, settings.appendfilename, next.manifest);
+          this.aof = new AofLog(state, settings, next.manifest, this.log);
+          state.mode = aofMode('yes', this.config.get('appendfsync'));
+          break;
+        }
+        case 'off': {
+          state.mode = AofMode.Off;
+          const log = this.aof;
+          this.aof = null;
+          // The threads' last batches are on their way: wait for them, then close.
+          for (let i = 0; i < 100 && log !== null && !log.idle(); i++) await new Promise((r) => setTimeout(r, 10));
+          log?.close();
+          break;
+        }
+        case 'rewrite-start':
+          this.aof?.startRewrite();
+          break;
+        case 'rewrite-done':
+          if (this.aof !== null) await this.aof.finishRewrite(m.temp!);
+          else installBase(settings, readManifest(settings), m.temp!, false);
+          break;
+        case 'rewrite-failed':
+          if (m.temp !== undefined) fs.rmSync(m.temp, { force: true });
+          break;
+      }
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    worker.postMessage({ kind: 'aof-control-reply', id: m.id, error } satisfies SupervisorMessage);
   }
 
   /** Has thread 0 save a snapshot (SIGTERM with save points); resolves whether it was written. */

@@ -55,6 +55,7 @@ import { replayAof } from '../connections/aof-replay.js';
 import { askThreads } from '../connections/clients-view.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
+import { aofCron } from '../connections/aof-family.js';
 
 /** What the supervisor gives each thread. */
 export interface ThreadOptions {
@@ -75,7 +76,22 @@ export interface ThreadOptions {
 }
 
 /** Messages a thread posts to the supervisor. */
-export type ThreadMessage = { kind: 'log'; line: string } | { kind: 'shutdown' } | AofBatch;
+export type ThreadMessage = { kind: 'log'; line: string } | { kind: 'shutdown' } | AofBatch | AofControl;
+
+/** A request to the AOF writer (the supervisor): answered by an AofControlReply with the same id. */
+export interface AofControl {
+  kind: 'aof-control';
+  id: number;
+  op: AofControlOp;
+  /** rewrite-done, rewrite-failed: the new base's temporary file. */
+  temp?: string;
+}
+export type AofControlOp = 'on' | 'off' | 'rewrite-start' | 'rewrite-done' | 'rewrite-failed';
+export interface AofControlReply {
+  kind: 'aof-control-reply';
+  id: number;
+  error: string | null;
+}
 
 /** A connection's ready replies wait for the ones its shards still owe up to this size (then they are written). */
 const HOLD_OUTPUT_MAX = 64 * 1024;
@@ -171,6 +187,7 @@ export class ThreadServer implements ThreadContext {
     this.shard.sinks = sinks;
     this.dispatcher = new Dispatcher(this);
     this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
+    this.shard.exec.feed = this.aof.feed;
     // Until the AOF is loaded keys do not expire and nothing is recorded ('aof-ready' turns both on).
     if (this.aof.on) this.shard.ks.expireSuspended = true;
   }
@@ -304,6 +321,27 @@ export class ThreadServer implements ThreadContext {
     }
   }
 
+  private readonly controls = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private nextControl = 1;
+
+  /** Asks the AOF writer (the supervisor) to act on the files; resolves when it has. */
+  aofControl(op: AofControlOp, temp?: string): Promise<void> {
+    const id = this.nextControl++;
+    return new Promise((resolve, reject) => {
+      this.controls.set(id, { resolve, reject });
+      this.post({ kind: 'aof-control', id, op, temp });
+    });
+  }
+
+  /** The writer's answer to aofControl. */
+  aofControlReply(m: AofControlReply): void {
+    const p = this.controls.get(m.id);
+    if (p === undefined) return;
+    this.controls.delete(m.id);
+    if (m.error === null) p.resolve();
+    else p.reject(new Error(m.error));
+  }
+
   /** The AOF loader's connection: a slot for its replies to come back to, no socket. */
   private openLoader(): Connection {
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.conns.length;
@@ -316,7 +354,10 @@ export class ThreadServer implements ThreadContext {
   private cron(): void {
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
     this.saves.addDirty(this.index, this.shard.takeWrites());
-    if (this.index === 0 && savePointDue(this, Date.now())) void runSave(this, 'save point', true);
+    if (this.index === 0) {
+      if (savePointDue(this, Date.now())) void runSave(this, 'save point', true);
+      aofCron(this);
+    }
     trimBuffers();
     const timeout = this.config.int('timeout');
     if (timeout > 0) closeIdle(this.liveConnections(), timeout, Date.now(), (c) => this.killConnection(c));
@@ -724,6 +765,10 @@ export class ThreadServer implements ThreadContext {
         // The AOF is loaded: this shard's writes are recorded from now on, and keys expire again.
         this.shard.exec.effects = this.aof.feed;
         this.shard.ks.expireSuspended = false;
+        return answer(true);
+      case 'aof-off':
+        // CONFIG SET appendonly no: this shard stops recording (what it recorded goes out at the end of this turn).
+        this.shard.exec.effects = null;
         return answer(true);
       case 'resetstat':
         this.stats.rejected = {};

@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
-import { ThreadServer, type ThreadMessage, type ThreadOptions } from './thread.js';
+import { type AofControlReply, ThreadServer, type ThreadMessage, type ThreadOptions } from './thread.js';
 import { runFinalSave } from '../connections/persistence-family.js';
 
 interface WorkerData extends ThreadOptions {
@@ -17,7 +17,7 @@ interface WorkerData extends ThreadOptions {
 }
 
 /** Messages the supervisor sends to a thread. */
-export type SupervisorMessage = { kind: 'listen'; port: number } | { kind: 'stop' } | { kind: 'save' };
+export type SupervisorMessage = { kind: 'listen'; port: number } | { kind: 'stop' } | { kind: 'save' } | AofControlReply;
 
 /** Messages a thread sends about its life. */
 export type LifeMessage = { kind: 'loaded' } | { kind: 'saved'; ok: boolean } | { kind: 'fatal'; error: string } | { kind: 'ready'; port: number; tid: number } | { kind: 'failed'; error: string } | { kind: 'stopped' };
@@ -45,6 +45,8 @@ port.on('message', (m: SupervisorMessage) => {
       },
       (err: Error) => post({ kind: 'failed', error: err.message }),
     );
+  } else if (m.kind === 'aof-control-reply') {
+    thread.aofControlReply(m);
   } else if (m.kind === 'save') {
     void runFinalSave(thread).then((ok) => post({ kind: 'saved', ok }));
   } else if (m.kind === 'stop') {
