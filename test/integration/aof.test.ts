@@ -310,3 +310,99 @@ describe('AOF under kill -9', () => {
     }
   }, 120_000);
 });
+
+describe('AOF rewrites', () => {
+  /** Clients on several threads write (transfers across shards by MULTI/EXEC among them) until `done` resolves. */
+  async function writeDuring(shoal: ServerHandle, done: Promise<unknown>): Promise<number> {
+    let stop = false;
+    let n = 0;
+    const writer = async (w: number): Promise<void> => {
+      const c = client(shoal);
+      for (let i = 0; !stop; i++) {
+        if (i % 3 === 2) await c.multi().decrby(`acct:${(w + i) % 8}`, 3).incrby(`acct:${(w + i + 5) % 8}`, 3).exec();
+        else await c.hset(`h:${w}:${i % 200}`, `f${i}`, String(i));
+        n++;
+      }
+    };
+    const runs = [0, 1, 2, 3].map(writer);
+    await done;
+    stop = true;
+    await Promise.all(runs);
+    return n;
+  }
+
+  async function rewritten(c: Redis, count: number): Promise<void> {
+    for (let i = 0; i < 400; i++) {
+      const info = await c.info('persistence');
+      if (info.includes('aof_rewrite_in_progress:0') && info.includes(`aof_rewrites:${count}\r\n`)) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`no rewrite finished: ${await c.info('persistence')}`);
+  }
+
+  for (const preamble of ['yes', 'no']) {
+    it(`BGREWRITEAOF under writes across shards keeps every write and the totals (aof-use-rdb-preamble ${preamble})`, async () => {
+      const dir = newDir();
+      const shoal = await shoalIn(dir, ['--aof-use-rdb-preamble', preamble]);
+      const c = client(shoal);
+      for (let a = 0; a < 8; a++) await c.set(`acct:${a}`, '1000');
+      for (let i = 0; i < 2000; i++) await c.set(`pre:${i}`, String(i));
+      const writes = writeDuring(
+        shoal,
+        (async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          expect(await c.bgrewriteaof()).toBe('Background append only file rewriting started');
+          await rewritten(c, 1);
+          await new Promise((r) => setTimeout(r, 100));
+        })(),
+      );
+      expect(await writes).toBeGreaterThan(0);
+      const digest = await c.call('DEBUG', 'DIGEST');
+      const files = fs.readdirSync(path.join(dir, 'appendonlydir')).sort();
+      expect(files).toEqual([`appendonly.aof.2.base.${preamble === 'yes' ? 'rdb' : 'aof'}`, 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+      await stop(shoal);
+      expect(await checkAof(dir)).toContain('valid');
+      const redis = await redisIn(copyDir(dir));
+      expect(await client(redis).call('DEBUG', 'DIGEST')).toBe(digest);
+      const again = await shoalIn(dir);
+      const s = client(again);
+      expect(await s.call('DEBUG', 'DIGEST')).toBe(digest);
+      const total = (await s.mget(...Array.from({ length: 8 }, (_, a) => `acct:${a}`))).reduce((sum, v) => sum + Number(v), 0);
+      expect(total).toBe(8000);
+    }, 60_000);
+  }
+
+  it('CONFIG SET appendonly yes writes the dataset as the base and records from then on; no stops recording', async () => {
+    const dir = newDir();
+    const shoal = await startShoal({ threads: THREADS, args: ['--dir', dir, '--save', ''] });
+    servers.push(shoal);
+    const c = client(shoal);
+    for (let i = 0; i < 500; i++) await c.rpush(`l:${i % 50}`, String(i));
+    expect(await c.info('persistence')).toMatch(/aof_enabled:0\r\n/);
+    expect(await c.config('SET', 'appendonly', 'yes')).toBe('OK');
+    await rewritten(c, 1);
+    expect(await c.info('persistence')).toMatch(/aof_enabled:1\r\n/);
+    await c.set('after-on', '1');
+    await c.expire('l:0', 1000);
+    const digest = await c.call('DEBUG', 'DIGEST');
+    expect(await c.config('SET', 'appendonly', 'no')).toBe('OK');
+    await c.set('after-off', '1');
+    await stop(shoal);
+    const again = await shoalIn(dir);
+    const s = client(again);
+    expect(await s.call('DEBUG', 'DIGEST')).toBe(digest);
+    expect(await s.exists('after-off')).toBe(0);
+    expect(await s.ttl('l:0')).toBeGreaterThan(900);
+  }, 60_000);
+
+  it('an AOF grown past auto-aof-rewrite-percentage of its last size (and past the minimum) is rewritten', async () => {
+    const dir = newDir();
+    const shoal = await shoalIn(dir, ['--auto-aof-rewrite-min-size', '20kb', '--auto-aof-rewrite-percentage', '100']);
+    const c = client(shoal);
+    for (let i = 0; i < 50; i++) await c.set('same-key', 'x'.repeat(1000));
+    await rewritten(c, 1);
+    const info = await c.info('persistence');
+    expect(Number(/aof_current_size:(\d+)/.exec(info)![1])).toBeLessThan(20_000);
+    expect(await c.get('same-key')).toBe('x'.repeat(1000));
+  }, 60_000);
+});
