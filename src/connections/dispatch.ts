@@ -192,6 +192,10 @@ export class Dispatcher implements Session {
         reject(ctx, c, e.fullName, MISCONF);
         return true;
       }
+      if (ctx.saves.aofFailed && (e.write || e.fullName === 'ping')) {
+        reject(ctx, c, e.fullName, `MISCONF Errors writing to the AOF file: ${ctx.aofState.writeError}`);
+        return true;
+      }
     }
     // Set before a pause holds it: CLIENT LIST shows the held command, as Redis does.
     c.lastCommand = e.fullName;

@@ -234,6 +234,8 @@ export class AofLog {
     /** The manifest as it is on disk. */
     private manifest: AofManifest,
     private readonly log: Logger,
+    /** Told when writes start or stop failing (clients' writes get MISCONF meanwhile), and when one fails with appendfsync always (Redis exits then). */
+    private readonly events: { writeStatus(ok: boolean): void; fatal(why: string): void },
   ) {
     this.merge = new AofMerge(state.threads);
     // Batches sent while an earlier writer ran (before CONFIG SET appendonly no) were its own.
@@ -306,6 +308,7 @@ export class AofLog {
     }
     if (!this.state.lastWriteOk) {
       this.state.lastWriteOk = true;
+      this.events.writeStatus(true);
       this.log.warn('AOF write error looks solved, Redis can write again.');
     }
     this.updateSize();
@@ -313,8 +316,13 @@ export class AofLog {
   }
 
   private failed(err: Error, what: string): void {
-    if (this.state.lastWriteOk) this.log.warn(`Error ${what === 'fsync' ? 'syncing' : 'writing to'} the AOF file: ${err.message}`);
-    this.state.lastWriteOk = false;
+    const st = this.state;
+    st.setWriteError((err as NodeJS.ErrnoException).code);
+    if (st.lastWriteOk) this.log.warn(`Error ${what === 'fsync' ? 'syncing' : 'writing to'} the AOF file: ${err.message}`);
+    st.lastWriteOk = false;
+    this.events.writeStatus(false);
+    // Replies wait for the disk with appendfsync always: as Redis, the server cannot go on.
+    if (st.mode === AofMode.Always) this.events.fatal(`Can't recover from AOF write error when the AOF fsync policy is 'always': ${err.message}. Exiting...`);
   }
 
   private everySecond(): void {

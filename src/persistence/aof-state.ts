@@ -26,6 +26,8 @@ const enum B {
 const enum I {
   Mode = 0,
   LastWriteOk = 1,
+  /** Why the last write failed: an index of WRITE_ERRORS. */
+  WriteError = 5,
   Rewriting = 2,
   RewriteScheduled = 3,
   LastRewriteOk = 4,
@@ -45,6 +47,17 @@ const enum F {
   RewriteBaseSize = 7,
   Words = 8,
 }
+
+/** Error codes a write to the AOF may fail with, and their strerror text. */
+const WRITE_ERRORS: [string, string][] = [
+  ['EIO', 'Input/output error'],
+  ['ENOSPC', 'No space left on device'],
+  ['EDQUOT', 'Disk quota exceeded'],
+  ['EACCES', 'Permission denied'],
+  ['EROFS', 'Read-only file system'],
+  ['EFBIG', 'File too large'],
+  ['EBADF', 'Bad file descriptor'],
+];
 
 /** appendonly and appendfsync in one word: off, or the fsync policy. */
 export const enum AofMode {
@@ -168,6 +181,17 @@ export class AofState {
 
   set lastWriteOk(ok: boolean) {
     Atomics.store(this.ints, I.LastWriteOk, ok ? 1 : 0);
+  }
+
+  /** The last write error as strerror says it (Redis's MISCONF for the AOF quotes it). */
+  get writeError(): string {
+    return WRITE_ERRORS[Atomics.load(this.ints, I.WriteError)]?.[1] ?? 'Input/output error';
+  }
+
+  /** Records a failed write's error code (Node's err.code: ENOSPC ...). */
+  setWriteError(code: string | undefined): void {
+    const i = WRITE_ERRORS.findIndex(([c]) => c === code);
+    Atomics.store(this.ints, I.WriteError, i < 0 ? 0 : i);
   }
 
   get rewriting(): boolean {

@@ -28,6 +28,8 @@ const enum I {
 const enum Gate {
   Loading = 1,
   SaveFailed = 2,
+  /** The AOF writer cannot write: writes get MISCONF until it can (aof-state.ts says why). */
+  AofFailed = 4,
 }
 
 /** Float64 slots, after the Int32 words. */
@@ -163,6 +165,16 @@ export class SaveState {
   addLoaded(keys: number, expired: number): void {
     Atomics.add(this.i, I.Loaded, keys);
     Atomics.add(this.i, I.LoadExpired, expired);
+  }
+
+  /** Whether the AOF writer's last write failed (set by the supervisor). */
+  get aofFailed(): boolean {
+    return (Atomics.load(this.i, I.Gate) & Gate.AofFailed) !== 0;
+  }
+
+  set aofFailed(on: boolean) {
+    if (on) Atomics.or(this.i, I.Gate, Gate.AofFailed);
+    else Atomics.and(this.i, I.Gate, ~Gate.AofFailed);
   }
 
   get loadedKeys(): number {

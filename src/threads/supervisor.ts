@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { createShared } from '../transport/shared.js';
-import { createSaveState } from '../persistence/save-state.js';
+import { SaveState, createSaveState } from '../persistence/save-state.js';
 import { AofMode, AofState, aofMode, createAofState } from '../persistence/aof-state.js';
 import { AofLog, aofSettings, installBase, openAofDir, persistManifest, readManifest, type AofLoadPlan } from '../persistence/aof-log.js';
 import { nextManifestWithNewIncr } from '../persistence/aof-manifest.js';
@@ -30,6 +30,7 @@ export class Supervisor {
   /** The AOF writer, while appendonly is on. */
   private aof: AofLog | null = null;
   private aofState: AofState | null = null;
+  private saveState: SaveState | null = null;
   /** The TCP port every thread listens on. */
   port = 0;
   /** OS thread ids of the threads, by index. */
@@ -74,9 +75,10 @@ export class Supervisor {
       const settings = aofSettings((name) => this.config.get(name));
       const opened = openAofDir(settings, this.log);
       aofPlan = opened.plan;
-      this.aof = new AofLog(this.aofState, settings, opened.manifest, this.log);
+      this.aof = new AofLog(this.aofState, settings, opened.manifest, this.log, this.aofEvents);
     }
     const saves = createSaveState(n, aofPlan !== null);
+    this.saveState = new SaveState(saves, n);
     const values = this.config.matching(() => true).filter(([name]) => name !== 'shards');
     const level = LOG_LEVELS[this.config.get('loglevel')] ?? 'info';
     const url = new URL('./worker.js', import.meta.url);
@@ -147,7 +149,7 @@ export class Supervisor {
           const next = nextManifestWithNewIncr(readManifest(settings), settings.appendfilename);
           fs.writeFileSync(path.join(dir, next.file.name), '');
           persistManifest(dir, settings.appendfilename, next.manifest);
-          this.aof = new AofLog(state, settings, next.manifest, this.log);
+          this.aof = new AofLog(state, settings, next.manifest, this.log, this.aofEvents);
           state.mode = aofMode('yes', this.config.get('appendfsync'));
           break;
         }
@@ -176,6 +178,16 @@ export class Supervisor {
     }
     worker.postMessage({ kind: 'aof-control-reply', id: m.id, error } satisfies SupervisorMessage);
   }
+
+  private readonly aofEvents = {
+    writeStatus: (ok: boolean): void => {
+      if (this.saveState !== null) this.saveState.aofFailed = !ok;
+    },
+    fatal: (why: string): void => {
+      this.log.fatal(why);
+      this.onFatal?.(why);
+    },
+  };
 
   /** Has thread 0 save a snapshot (SIGTERM with save points); resolves whether it was written. */
   save(): Promise<boolean> {
