@@ -63,6 +63,8 @@ export class Keyspace {
    * loaded.
    */
   expireSuspended = false;
+  /** Told before an expired key is reclaimed (the AOF records its deletion, as Redis propagates one). */
+  onExpire: ((db: number, h: number) => void) | null = null;
   /** Database of the running command (for changes made through entry handles). */
   currentDb = 0;
   /** Called with every key that changes, while some connection WATCHes keys of this shard. */
@@ -177,6 +179,7 @@ export class Keyspace {
     const exp = this.expireAt(h);
     if (exp !== 0 && exp <= now && !this.expireSuspended) {
       this.expiredKeys++;
+      this.onExpire?.(db, h);
       this.removeEntry(db, h);
       return 0;
     }
@@ -337,6 +340,7 @@ export class Keyspace {
     });
     for (const h of doomed) {
       this.expiredKeys++;
+      this.onExpire?.(db, h);
       this.removeEntry(db, h);
     }
     return visited;

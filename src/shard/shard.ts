@@ -123,6 +123,7 @@ export class Shard {
     this.exec.claims = new Int32Array(opts.claims);
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
+    this.ks.onExpire = this.onExpire;
   }
 
   get index(): number {
@@ -154,6 +155,20 @@ export class Shard {
   private readonly onWholeDb = (dbs: number[]): void => {
     const exists = (key: Uint8Array): boolean => dbs.some((db) => this.ks.lookup(db, key, 0, key.length, this.exec.now) !== 0);
     for (const db of dbs) this.locks.touchedDb(db, exists);
+  };
+
+  /**
+   * An expired key is reclaimed: the AOF gets its DEL, as Redis propagates
+   * one. Replayed, the file must not depend on when keys expired: a command
+   * that found the key gone (SET NX ...) would find it there while loading,
+   * where keys do not expire.
+   */
+  private readonly onExpire = (db: number, h: number): void => {
+    const log = this.exec.effects;
+    if (log === null) return;
+    const ks = this.ks;
+    const off = ks.keyOffset(h);
+    log.rewritten(db, this.txid, [['DEL', ks.arena.u8[h >>> 19].subarray(off, off + ks.keyLen(h))]]);
   };
 
   private syncWatchHook(): void {
@@ -756,6 +771,8 @@ export class Shard {
   activeExpire(budgetMs: number): void {
     const deadline = performance.now() + budgetMs;
     const now = Date.now();
+    // The deletions it records belong to no transaction.
+    this.txid = 0;
     for (let db = 0; db < DB_COUNT; db++) {
       while (this.ks.expireStep(db, now, 256) > 0) {
         if (performance.now() > deadline) return;
