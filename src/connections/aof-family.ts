@@ -22,18 +22,20 @@ import { runSave } from './persistence-family.js';
 
 /**
  * Runs a rewrite in the snapshot slot the caller took (SaveState.
- * beginRewrite); resolves whether the new base was installed. `attach`:
- * the AOF is being turned on, and the shards start recording at the
- * barrier (no incr file to leave: the writer opened a new one already).
+ * beginRewrite); resolves whether the new base was installed. `turningOn`:
+ * CONFIG SET appendonly yes, whose new incr file the writer opened already.
+ * While the AOF is on the barrier also has every shard recording (a no-op
+ * where it records already; what starts it when the AOF is turned on).
  */
-export async function rewriteAof(ctx: ThreadContext, attach = false): Promise<boolean> {
+export async function rewriteAof(ctx: ThreadContext, turningOn = false): Promise<boolean> {
   const aof = ctx.aofState;
   aof.beginRewrite(Date.now());
   const dir = path.join(ctx.config.get('dir'), ctx.config.get('appenddirname'));
   const name = `temp-rewriteaof-bg-${process.pid}.rdb`;
+  const barrier = [bytes('rotate'), ...(aof.mode !== AofMode.Off ? [bytes('attach')] : [])];
   try {
-    if (!attach) await ctx.aofControl('rewrite-start');
-    await writeSnapshot(ctx, true, 0, { dir, name, aofBase: true, barrier: [bytes(attach ? 'attach' : 'rotate')] });
+    if (!turningOn) await ctx.aofControl('rewrite-start');
+    await writeSnapshot(ctx, true, 0, { dir, name, aofBase: true, barrier });
     await ctx.aofControl('rewrite-done', path.join(dir, name));
     aof.endRewrite(Date.now(), true);
     ctx.log.info('Background AOF rewrite finished successfully');
@@ -50,10 +52,10 @@ export async function rewriteAof(ctx: ThreadContext, attach = false): Promise<bo
 }
 
 /** Starts a rewrite when the snapshot slot is free; false when it is taken. */
-export function startRewrite(ctx: ThreadContext, attach = false): boolean {
+export function startRewrite(ctx: ThreadContext): boolean {
   if (!ctx.saves.beginRewrite()) return false;
   ctx.aofState.rewriteScheduled = false;
-  void rewriteAof(ctx, attach);
+  void rewriteAof(ctx);
   return true;
 }
 
@@ -75,12 +77,12 @@ function bgrewriteaof(f: FrontCall): void {
  */
 export function aofCron(ctx: ThreadContext): void {
   const aof = ctx.aofState;
-  if (aof.rewriting) return;
+  if (aof.rewriting || ctx.saves.loading) return;
   if (aof.rewriteScheduled) {
     startRewrite(ctx);
     return;
   }
-  if (aof.mode === AofMode.Off || ctx.saves.loading) return;
+  if (aof.mode === AofMode.Off) return;
   const perc = ctx.config.int('auto-aof-rewrite-percentage');
   const size = aof.currentSize;
   if (perc === 0 || size <= ctx.config.int('auto-aof-rewrite-min-size')) return;
@@ -114,7 +116,8 @@ export async function setAppendonly(ctx: ThreadContext, on: boolean): Promise<st
   // The base must be the dataset at the instant recording starts: wait for the slot if a BGSAVE has it.
   void (async () => {
     while (!ctx.saves.beginRewrite()) await new Promise((r) => setTimeout(r, 20));
-    await rewriteAof(ctx, true);
+    // Until a base is written the AOF does not hold the dataset: a failed one is tried again (as Redis does).
+    if (!(await rewriteAof(ctx, true))) aof.rewriteScheduled = true;
   })();
   return null;
 }
