@@ -76,6 +76,11 @@ export class AofFeed implements EffectLog {
     return this.count > 0;
   }
 
+  /** Bytes waiting to be posted. */
+  get bytes(): number {
+    return this.len;
+  }
+
   /** Posts the batch (once per turn). */
   flush(): void {
     if (this.count === 0) return;

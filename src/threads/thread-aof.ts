@@ -1,8 +1,9 @@
 /**
  * A thread's part in the AOF (docs/persistence.md, "AOF"): its shard's
  * record of writes (persistence/aof-feed.ts), posted to the writer at the
- * end of every turn, and, with appendfsync always, the replies held until
- * the writer has synced every record made before them.
+ * end of every turn with appendfsync always (and the replies held until
+ * the writer has synced every record made before them), otherwise once
+ * 256 KiB or 2 ms of records have gathered.
  *
  * A held reply waits for the effect counter's value at the end of the turn
  * that made it: whatever command it answers (run here or on another
@@ -16,11 +17,16 @@ import { AofMode, AofState } from '../persistence/aof-state.js';
 
 type Output = ReturnType<Connection['takeOutput']>;
 
+/** Without appendfsync always, a thread posts its records once this many bytes or this many ms have gathered. */
+const BATCH_BYTES = 256 * 1024;
+const BATCH_MS = 2;
+
 export class ThreadAof {
   readonly state: AofState;
   readonly feed: AofFeed;
   private held: { c: Connection; out: Output; need: bigint }[] = [];
   private waiting = false;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
     buf: SharedArrayBuffer,
@@ -39,18 +45,32 @@ export class ThreadAof {
   }
 
   /**
-   * The end of a turn: posts the turn's records, then says whether the
+   * The end of a turn: posts the turn's records (with appendfsync always;
+   * otherwise once enough have gathered), then says whether the
    * connections' output must wait (appendfsync always, and the file is
    * behind the counter, or earlier output waits already).
    */
   endOfTurn(): boolean {
-    this.feed.flush();
     if (this.state.mode !== AofMode.Always) {
+      // No reply waits for the file: records travel in bigger batches (a post costs
+      // about as much as a few commands), at least every BATCH_MS.
+      if (this.feed.bytes >= BATCH_BYTES) this.flush();
+      else if (this.feed.pending && this.flushTimer === null) this.flushTimer = setTimeout(this.flush, BATCH_MS);
       if (this.held.length > 0) this.release(true);
       return false;
     }
+    this.flush();
     return this.held.length > 0 || this.state.synced < this.state.counter();
   }
+
+  /** Posts the records gathered so far. */
+  readonly flush = (): void => {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    this.feed.flush();
+  };
 
   /** Takes the output of `dirty` connections to write once the file has caught up. */
   hold(dirty: Connection[]): void {

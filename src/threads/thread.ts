@@ -228,6 +228,8 @@ export class ThreadServer implements ThreadContext {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    // The writer gets this thread's last records before it hears the thread has stopped.
+    this.aof.flush();
     for (const s of this.servers) s.close();
     for (const t of this.timers) clearInterval(t);
     if (this.blockedTimer !== null) clearTimeout(this.blockedTimer);
