@@ -334,9 +334,11 @@ export class AofLog {
       return;
     }
     this.fsyncRunning = true;
-    fs.fdatasync(this.fd, (err) => {
+    const fd = this.fd;
+    fs.fdatasync(fd, (err) => {
       this.fsyncRunning = false;
-      if (err) this.failed(err, 'fsync');
+      // A rewrite may have synced and closed that file meanwhile: only the current file's failure counts.
+      if (err && fd === this.fd && !this.closed) this.failed(err, 'fsync');
     });
   }
 
