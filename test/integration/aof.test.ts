@@ -183,6 +183,23 @@ describe('AOF against redis-server 7.0', () => {
   );
 });
 
+describe('AOF annotations', () => {
+  it('aof-timestamp-enabled writes #TS lines that redis-check-aof, redis-server and Shoal accept', async () => {
+    const dir = newDir();
+    const shoal = await shoalIn(dir, ['--aof-timestamp-enabled', 'yes']);
+    const c = client(shoal);
+    await c.set('a', '1');
+    await c.multi().incr('n').rpush('l', 'x').exec();
+    const want = await snapshotOf(c);
+    await stop(shoal);
+    const text = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1');
+    expect(text).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n/);
+    expect(await checkAof(dir)).toContain('valid');
+    expect(await snapshotOf(client(await redisIn(copyDir(dir))))).toEqual(want);
+    expect(await snapshotOf(client(await shoalIn(dir)))).toEqual(want);
+  }, 60_000);
+});
+
 describe('AOF faults', () => {
   async function startFails(dir: string, args: string[] = []): Promise<string> {
     const port = await freePort();
@@ -256,8 +273,9 @@ describe('AOF faults', () => {
 
 describe('AOF under kill -9', () => {
   /** Clients on several threads write until the kill; returns what was acknowledged. */
-  async function writeUntilKilled(shoal: ServerHandle, ms: number): Promise<{ acked: Set<string>; transfers: number }> {
+  async function writeUntilKilled(shoal: ServerHandle, ms: number): Promise<{ acked: Set<string>; ackedAt: Map<string, number>; transfers: number; killedAt: number }> {
     const acked = new Set<string>();
+    const ackedAt = new Map<string, number>();
     let transfers = 0;
     let stop = false;
     const writer = async (w: number): Promise<void> => {
@@ -273,6 +291,7 @@ describe('AOF under kill -9', () => {
           } else {
             await c.set(`w${w}:${i}`, String(i));
             acked.add(`w${w}:${i}`);
+            ackedAt.set(`w${w}:${i}`, Date.now());
           }
         } catch {
           return;
@@ -281,11 +300,29 @@ describe('AOF under kill -9', () => {
     };
     const runs = [0, 1, 2, 3].map(writer);
     await new Promise((r) => setTimeout(r, ms));
+    const killedAt = Date.now();
     process.kill(shoal.pid, 'SIGKILL');
     stop = true;
     await Promise.all(runs);
-    return { acked, transfers };
+    return { acked, ackedAt, transfers, killedAt };
   }
+
+  it('appendfsync everysec: every write acknowledged a second before the kill survives, and the totals', async () => {
+    const dir = newDir();
+    const shoal = await shoalIn(dir, ['--appendfsync', 'everysec']);
+    const c = client(shoal);
+    for (let a = 0; a < 8; a++) await c.set(`acct:${a}`, '1000');
+    const { ackedAt, killedAt } = await writeUntilKilled(shoal, 1800);
+    await stop(shoal, 'SIGKILL');
+    const old = [...ackedAt].filter(([, t]) => t <= killedAt - 1000).map(([k]) => k);
+    const s = client(await shoalIn(dir));
+    let present = 0;
+    for (let i = 0; i < old.length; i += 500) present += await s.exists(...old.slice(i, i + 500));
+    expect(old.length).toBeGreaterThan(0);
+    expect(present).toBe(old.length);
+    const total = (await s.mget(...Array.from({ length: 8 }, (_, a) => `acct:${a}`))).reduce((sum, v) => sum + Number(v), 0);
+    expect(total).toBe(8000);
+  }, 60_000);
 
   it('appendfsync always: every acknowledged write survives, and transfers across shards keep their total', async () => {
     for (let trial = 0; trial < 3; trial++) {
