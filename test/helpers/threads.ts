@@ -191,6 +191,21 @@ export async function threadPool(port: number, threads: number, perThread: numbe
 }
 
 /**
+ * A client of any library (`make`) that landed on thread `want`: connects
+ * again until the kernel puts one there (`info` answers CLIENT INFO; a
+ * server without `io-thread` counts as one thread).
+ */
+export async function connectOnThread<C>(make: () => C, info: (c: C) => Promise<string>, close: (c: C) => void, want: number, maxAttempts = 200): Promise<C> {
+  for (let attempt = 1; ; attempt++) {
+    const c = make();
+    const thread = parseClientLine((await info(c)).trim())['io-thread'];
+    if (thread === undefined || Number(thread) === want) return c;
+    close(c);
+    if (attempt >= maxAttempts) throw new Error(`connectOnThread: no connection landed on thread ${want} in ${maxAttempts} attempts`);
+  }
+}
+
+/**
  * A connect function that puts each new connection on the next of
  * `threads` threads, round robin (opening and closing connections until the
  * kernel places one there), so that a test's clients — waiters, writers,

@@ -23,6 +23,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fill, snapshotOf, withSeed } from '../helpers/dataset.js';
 import type { Rng } from '../helpers/rng.js';
 import { scratch } from '../helpers/scratch.js';
+import { connectOnThread } from '../helpers/threads.js';
 import { type ServerHandle, freePort, repoRoot, startRedis, startShoal } from '../helpers/servers.js';
 
 const FILE = 'test/integration/aof.test.ts';
@@ -48,6 +49,15 @@ function client(s: ServerHandle): Redis {
   c.on('error', () => {});
   clients.push(c);
   return c;
+}
+
+/** One client on each of Shoal's threads: bugs of routing and ordering show only across threads. */
+function clientsOnEveryThread(s: ServerHandle): Promise<Redis[]> {
+  const drop = (c: Redis): void => {
+    c.disconnect();
+    clients.splice(clients.indexOf(c), 1);
+  };
+  return Promise.all(Array.from({ length: THREADS }, (_, t) => connectOnThread(() => client(s), (c) => c.call('CLIENT', 'INFO') as Promise<string>, drop, t)));
 }
 
 async function shoalIn(dir: string, args: string[] = []): Promise<ServerHandle> {
@@ -134,7 +144,7 @@ describe('AOF against redis-server 7.0', () => {
     withSeed(FILE, 'shoal→redis', async (rng) => {
       const dir = newDir();
       const shoal = await shoalIn(dir);
-      const cs = [client(shoal), client(shoal), client(shoal), client(shoal)];
+      const cs = await clientsOnEveryThread(shoal);
       await fill(cs[0], rng, 150);
       await rewrittenWrites(cs, rng);
       const want = await snapshotOf(cs[0]);
@@ -278,8 +288,9 @@ describe('AOF under kill -9', () => {
     const ackedAt = new Map<string, number>();
     let transfers = 0;
     let stop = false;
+    const cs = await clientsOnEveryThread(shoal);
     const writer = async (w: number): Promise<void> => {
-      const c = client(shoal);
+      const c = cs[w];
       for (let i = 0; !stop; i++) {
         try {
           if (i % 5 === 4) {
@@ -353,8 +364,9 @@ describe('AOF rewrites', () => {
   async function writeDuring(shoal: ServerHandle, done: Promise<unknown>): Promise<number> {
     let stop = false;
     let n = 0;
+    const cs = await clientsOnEveryThread(shoal);
     const writer = async (w: number): Promise<void> => {
-      const c = client(shoal);
+      const c = cs[w];
       for (let i = 0; !stop; i++) {
         if (i % 3 === 2) await c.multi().decrby(`acct:${(w + i) % 8}`, 3).incrby(`acct:${(w + i + 5) % 8}`, 3).exec();
         else await c.hset(`h:${w}:${i % 200}`, `f${i}`, String(i));

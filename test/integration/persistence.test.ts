@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fill, snapshotOf, withSeed } from '../helpers/dataset.js';
 import { Rng } from '../helpers/rng.js';
+import { connectOnThread } from '../helpers/threads.js';
 import { type RawClient, type ServerHandle, freePort, rawClient, repoRoot, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
 
 const THREADS = 4;
@@ -286,8 +287,14 @@ describe('BGSAVE while clients write', () => {
       for (let i = 0; i < 2000; i++) pipe.rpush(`list:${i}`, 'x', 'y');
       await pipe.exec();
       let running = true;
+      // One writer on each thread: the snapshot must be one instant whichever thread a write came through.
+      const drop = (c: Redis): void => {
+        c.disconnect();
+        clients.splice(clients.indexOf(c), 1);
+      };
+      const cs = await Promise.all([0, 1, 2, 3].map((t) => connectOnThread(() => client(shoal), (c) => c.call('CLIENT', 'INFO') as Promise<string>, drop, t)));
       const writers = Array.from({ length: 4 }, async (_, w) => {
-        const c = client(shoal);
+        const c = cs[w];
         let n = 0;
         while (running) {
           const i = rng.int(PAIRS);
