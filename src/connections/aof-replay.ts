@@ -71,6 +71,7 @@ async function replayFile(host: ReplayHost, c: Connection, file: string, name: s
         },
         {
           start: pos,
+          views: true,
           onAnnotation: (_text, at) => {
             // Annotations (#TS:...) are not RESP: the commands around them are fed apart.
             if (at > segStart) segments.push([segStart, at]);

@@ -63,6 +63,11 @@ export class ReplyOrder {
   private pending = new Map<number, Pending>();
   /** Sequence numbers whose replies are dropped (CLIENT REPLY OFF/SKIP). */
   private silent: Set<number> | null = null;
+  /**
+   * Every reply is dropped as it arrives, in whatever order (the AOF
+   * loader, which reads none): no reply waits for its turn or is copied.
+   */
+  discardAll = false;
 
   /** Whether every reply is sent (no CLIENT REPLY OFF/SKIP pending): replies may then be squashed. */
   get sendsAll(): boolean {
@@ -71,7 +76,7 @@ export class ReplyOrder {
 
   /** Whether a reply for the next command could be written straight into `out` (nothing due before it). */
   get atHead(): boolean {
-    return this.outSeq === this.nextSeq && this.sendsAll;
+    return this.outSeq === this.nextSeq && this.sendsAll && !this.discardAll;
   }
 
   /** Takes the sequence number of a new command. */
@@ -114,6 +119,7 @@ export class ReplyOrder {
    * keeps them without a copy.
    */
   replyNow(seq: number, bytes: Uint8Array, off: number, len: number, stable = false): void {
+    if (this.discardAll) return;
     if (seq === this.outSeq) {
       this.write(bytes, off, len);
       this.advance(1);
@@ -128,6 +134,7 @@ export class ReplyOrder {
 
   /** Registers a command answered by several shards, merged when `due` parts are in. */
   expectParts(seq: number, shardCount: number, due: number, merge: Merger): void {
+    if (this.discardAll) return;
     this.pending.set(seq, {
       chunks: [],
       complete: false,
@@ -140,6 +147,7 @@ export class ReplyOrder {
   /** A reply record from shard `shard`: a whole reply, a part of a merged one, or a piece of a streamed one (`partial`). */
   deliver(seq: number, shard: number, u8: Uint8Array, off: number, len: number, partial: boolean, span = 1): void {
     if (!partial) this.inFlight -= span;
+    if (this.discardAll) return;
     const slot = this.pending.size === 0 ? undefined : this.pending.get(seq);
     if (slot === undefined) {
       if (seq === this.outSeq) {

@@ -100,7 +100,7 @@ export class Router {
     } else if (c.sendsAll) word2 |= REQ_SQUASH << 16;
     c.inFlight++;
     if (shard === ctx.index && this.txid === 0 && !ctx.localBacklog) {
-      const out = c.outSeq === seq && c.sendsAll ? c.out : null;
+      const out = c.outSeq === seq && c.sendsAll && !c.discardAll ? c.out : null;
       const r = ctx.shard.runInline(c.key, seq, word2, c.db, p, out);
       if (r === Inline.Replied) {
         c.inFlight--;

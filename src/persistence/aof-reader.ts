@@ -36,6 +36,8 @@ export interface AofReadOptions {
   start?: number;
   /** Gets each annotation's text (between '#' and CRLF) and the offset of its '#'. */
   onAnnotation?: (text: string, offset: number) => void;
+  /** Arguments as views of `buf`, valid during the callback only (no copy). Default: fresh copies. */
+  views?: boolean;
 }
 
 export interface AofReadResult {
@@ -65,7 +67,8 @@ const TRUNCATED = Symbol('truncated');
 
 /**
  * Reads the commands of `buf` from `opts.start`, calling onCommand with
- * each command's arguments (fresh copies) and the offset just past it.
+ * each command's arguments (fresh copies, or views with `opts.views`) and
+ * the offset just past it.
  */
 export function readAof(
   buf: Uint8Array,
@@ -76,6 +79,7 @@ export function readAof(
   if (!Number.isInteger(start) || start < 0 || start > buf.length) throw new AofError(`Start offset ${start} is outside the input`, 0);
   if (hasRdbPreamble(buf, start)) return { rdbPreamble: true, end: start, truncatedAt: null };
   const len = buf.length;
+  const views = opts.views ?? false;
   let pos = start;
 
   // A decimal number ending in CRLF at p; returns [value, offset past the CRLF].
@@ -135,7 +139,7 @@ export function readAof(
           const bad = buf[dataAt + n] !== 0x0d ? dataAt + n : dataAt + n + 1;
           throw new AofError(`Expected CRLF after a bulk of ${n} bytes, found ${byteName(buf[bad]!)} (at offset ${bad})`, bad);
         }
-        args.push(sliceBytes(buf, dataAt, n));
+        args.push(views ? buf.subarray(dataAt, dataAt + n) : sliceBytes(buf, dataAt, n));
         p = dataAt + n + 2;
       }
       pos = p;

@@ -349,6 +349,7 @@ export class ThreadServer implements ThreadContext {
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.conns.length;
     const c = new Connection(this.shared.newClientId(), slot, connKey(this.index, slot), NO_SOCKET, { protoMaxBulkLen: 0x7fffffff, queryBufferLimit: Number.MAX_SAFE_INTEGER }, false, 'aof', 'aof');
     c.loader = true;
+    c.discardAll = true;
     this.conns[slot] = c;
     return c;
   }
