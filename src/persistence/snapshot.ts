@@ -22,6 +22,7 @@
  * loads from.
  */
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import path from 'node:path';
 import { type Hops, type Tx, bulkOrNull, bytes, withEveryShard } from '../scheduler/transaction.js';
 import { RdbWriter } from './rdb-writer.js';
@@ -164,6 +165,35 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
     await fs.rm(tmp, { force: true });
     await Promise.all(shards.map((s) => request(s, 'snapshot-abort')));
     throw err;
+  }
+}
+
+/**
+ * Removes the temporary files of snapshots a stopped server left in `dir`
+ * (a SIGKILL or SHUTDOWN during a BGSAVE or an AOF rewrite): Shoal's
+ * `temp-<pid>-<n>.rdb` and `temp-rewriteaof-bg-<pid>.rdb` of processes that
+ * are gone, never another file.
+ */
+export function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = fsSync.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^temp-(?:rewriteaof-bg-(\d+)|(\d+)-\d+)\.rdb$/.exec(n);
+    // A live process's file (another server sharing the directory) is not stale.
+    if (m !== null && !alive(Number(m[1] ?? m[2]))) fsSync.rmSync(path.join(dir, n), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

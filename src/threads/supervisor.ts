@@ -14,6 +14,7 @@ import { SaveState, createSaveState } from '../persistence/save-state.js';
 import { AofMode, AofState, aofMode, createAofState } from '../persistence/aof-state.js';
 import { AofLog, aofSettings, installBase, openAofDir, persistManifest, readManifest, type AofLoadPlan } from '../persistence/aof-log.js';
 import { nextManifestWithNewIncr } from '../persistence/aof-manifest.js';
+import { removeStaleTemps } from '../persistence/snapshot.js';
 import fs from 'node:fs';
 import type { AofControl } from './thread.js';
 import type { ThreadMessage } from './thread.js';
@@ -68,6 +69,9 @@ export class Supervisor {
     const shared = createShared(n);
     const mode = aofMode(this.config.get('appendonly'), this.config.get('appendfsync'));
     const aofBuf = createAofState(n, mode);
+    // What a stopped server's BGSAVE or rewrite left behind.
+    removeStaleTemps(this.config.get('dir'));
+    removeStaleTemps(path.join(this.config.get('dir'), this.config.get('appenddirname')));
     this.aofState = new AofState(aofBuf, n);
     let aofPlan: AofLoadPlan | null = null;
     if (mode !== AofMode.Off) {

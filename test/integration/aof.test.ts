@@ -478,3 +478,22 @@ describe('AOF and expiry', () => {
     }
   }, 60_000);
 });
+
+describe('AOF leftovers', () => {
+  it("a rewrite's temporary files left by a server that was killed are removed at start; other files stay", async () => {
+    const dir = newDir();
+    const shoal = await shoalIn(dir);
+    await client(shoal).set('a', '1');
+    await stop(shoal);
+    const aofDir = path.join(dir, 'appendonlydir');
+    // pid 2^22+1 is above Linux's pid_max: no process has it.
+    const stale = ['temp-4194305-1.rdb', 'temp-rewriteaof-bg-4194305.rdb'];
+    for (const f of [...stale, 'temp-mine.rdb']) fs.writeFileSync(path.join(aofDir, f), 'x');
+    fs.writeFileSync(path.join(dir, stale[0]), 'x');
+    const again = await shoalIn(dir);
+    expect(await client(again).get('a')).toBe('1');
+    for (const f of stale) expect(fs.existsSync(path.join(aofDir, f)), f).toBe(false);
+    expect(fs.existsSync(path.join(dir, stale[0]))).toBe(false);
+    expect(fs.existsSync(path.join(aofDir, 'temp-mine.rdb'))).toBe(true);
+  }, 60_000);
+});
