@@ -19,6 +19,7 @@ import { HASH } from './catalog/hash.js';
 import { SET } from './catalog/set.js';
 import { SORTED_SET } from './catalog/sorted-set.js';
 import { GENERIC_SORT } from './catalog/generic-sort.js';
+import { SCRIPTING } from './catalog/scripting.js';
 
 export { type DocExtras, docExtras } from './catalog/define.js';
 
@@ -1093,7 +1094,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

@@ -17,6 +17,7 @@ import { setHandlers } from './sets.js';
 import { sortedSetHandlers } from './sorted-sets.js';
 import { sortHandlers } from './sort.js';
 import { persistenceHandlers, restoreCommand } from './persistence.js';
+import { scriptingHandlers } from './scripting.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './catalog/meta.js';
 
@@ -31,6 +32,7 @@ const ALL: Record<string, ShardHandler> = {
   ...sortedSetHandlers,
   ...sortHandlers,
   ...persistenceHandlers,
+  ...scriptingHandlers,
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();

@@ -16,6 +16,7 @@ import { connectionHandlers } from './connection-family.js';
 import type { FrontHandler } from './front-call.js';
 import { persistenceFrontHandlers } from './persistence-family.js';
 import { aofFrontHandlers } from './aof-family.js';
+import { scriptingFrontHandlers } from './scripting-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
 
@@ -24,7 +25,7 @@ import { transactionHandlers } from './transactions-family.js';
  * than on a shard (the connection, server, persistence and transactions families), by
  * full name. They act on connections and the server, never on keys.
  */
-const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...transactionHandlers };
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...transactionHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;
@@ -43,6 +44,8 @@ export interface CommandEntry {
   movable: boolean;
   /** Writes (CLIENT PAUSE WRITE holds it). */
   write: boolean;
+  /** EVAL and EVAL_RO: argument 1 is a script body (every thread caches it before it runs). */
+  scriptBody: boolean;
   /** Subcommands of a container command (CLIENT, CONFIG ...), or null. */
   subs: CommandTable | null;
 }
@@ -98,6 +101,7 @@ function entryFor(meta: CommandMeta, fullName: string, subs: CommandTable | null
     noAuth: meta.flags.includes('no_auth'),
     blocking: meta.flags.includes('blocking'),
     movable: meta.flags.includes('movablekeys'),
+    scriptBody: fullName === 'eval' || fullName === 'eval_ro',
     write: meta.flags.includes('write'),
     subs,
   };

@@ -24,7 +24,11 @@ import type { BlockedClients } from './blocking.js';
 import type { CommandEntry } from './command-table.js';
 import type { ArgView, Connection } from './connection.js';
 import type { ThreadContext } from './context.js';
-import { copyArgs, fixedKeys, packView } from './args.js';
+import { argAt, copyArgs, fixedKeys, packView } from './args.js';
+import { scriptCache } from '../scripting/cache.js';
+import { scriptSha } from '../scripting/engine.js';
+import { cacheEverywhere } from './scripting-family.js';
+import { sliceBytes } from '../util/bytes.js';
 import { replyError } from './replies.js';
 import { flushAllAndSave } from './persistence-family.js';
 
@@ -49,6 +53,12 @@ export class Router {
 
   /** Sends a keyspace command on its way (connection-side commands never get here). */
   route(c: Connection, p: ArgView, e: CommandEntry): void {
+    if (e.scriptBody && this.txid === 0) {
+      // A script's first EVAL: every thread caches it first, so an EVALSHA finds it on any shard.
+      const body = argAt(p, 1);
+      const sha = scriptSha(body);
+      if (!scriptCache.has(sha)) return this.cacheThenRoute(c, p, e, sha, sliceBytes(body, 0, body.length));
+    }
     const cross = e.cross;
     if (cross !== null && cross.kind !== 'cursor' && cross.check !== undefined) {
       const err = cross.check(p);
@@ -88,6 +98,18 @@ export class Router {
     if (!spans && cross?.kind === 'hops' && cross.hidden !== undefined) spans = cross.hidden.needed(args, (k) => ctx.shardOf(k));
     if (!spans) return this.single(c, p, e, shard, word2);
     this.across(c, p, e, word2, keys);
+  }
+
+  /** Holds the connection while every thread caches the script, then routes its EVAL. */
+  private cacheThenRoute(c: Connection, p: ArgView, e: CommandEntry, sha: string, body: Uint8Array): void {
+    const view = packView(p);
+    c.busy = true;
+    void cacheEverywhere(this.ctx, sha, body).then(() => {
+      c.busy = false;
+      if (!c.closed) this.route(c, view, e);
+      this.ctx.markDirty(c);
+      this.resume(c);
+    });
   }
 
   /** A command whose keys all live on `shard`: inline when it is this thread's own, else one frame. */

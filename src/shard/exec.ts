@@ -83,6 +83,27 @@ export interface EffectLog {
   rotate(): void;
 }
 
+/** How a command a script called ended: its reply (RESP), or why it was refused before running. */
+export type NestedResult = { reply: Uint8Array } | { refused: string };
+
+/** What a script's call runs in. */
+export interface NestedCall {
+  db: number;
+  resp3: boolean;
+  readonly: boolean;
+  /** The script's AOF transaction. */
+  txid: number;
+}
+
+/** Runs the commands a script calls on the script's shard (shard/nested.ts). */
+export interface ScriptCalls {
+  /** The shard command's id by name (and subcommand), or -1. */
+  idOf(args: readonly Uint8Array[]): number;
+  call(id: number, args: readonly Uint8Array[], call: NestedCall): NestedResult;
+  /** A fresh transaction id for a script's AOF records. */
+  newTxid(): number;
+}
+
 export class Exec {
   u8: Uint8Array = new Uint8Array(0);
   off: Int32Array = new Int32Array(0);
@@ -118,6 +139,10 @@ export class Exec {
   effects: EffectLog | null = null;
   /** The thread's AOF feed, which `effects` is set to while the AOF records. */
   feed: EffectLog | null = null;
+  /** Where a script's redis.call runs (the shard's NestedRunner). */
+  scriptCalls: ScriptCalls | null = null;
+  /** The AOF transaction of the frame being run (0: none). */
+  txid = 0;
   /** What the current command propagates instead of itself (propagate()), or null: itself. */
   rewrites: (Uint8Array | string)[][] | null = null;
 

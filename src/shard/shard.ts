@@ -40,6 +40,7 @@ import { BlockingRegistry, Retry, TimeoutReply, type Waiter } from './blocking.j
 import { bytesEqual, sliceBytes } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
+import { NestedRunner } from './nested.js';
 import { Exec, type ShardCommands, type ShardInfo, type SnapshotHooks } from './exec.js';
 import { DB_COUNT, Keyspace, SCRATCH_DB } from './keyspace.js';
 
@@ -55,6 +56,8 @@ export interface ShardOptions extends ShardInfo {
   claimWaiters: SharedArrayBuffer;
   /** The commands it runs (commands/registry.ts). */
   commands: ShardCommands;
+  /** A txid from the counter every thread shares (a script's AOF transaction). */
+  newTxid(): number;
 }
 
 /** Per-shard statistics merged into INFO. */
@@ -124,6 +127,7 @@ export class Shard {
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
     this.ks.onExpire = this.onExpire;
+    this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid });
   }
 
   get index(): number {
@@ -307,6 +311,7 @@ export class Shard {
     const x = this.exec;
     const w = x.r;
     x.db = db;
+    x.txid = this.txid;
     this.ks.currentDb = db;
     x.resp3 = (flags & REQ_RESP3) !== 0;
     x.noTouch = (flags & REQ_NO_TOUCH) !== 0;
@@ -363,7 +368,7 @@ export class Shard {
       this.emit(false);
       this.squashable = false;
     }
-    if (id < OP_BASE && this.blocked.size > 0 && this.cmds.keys[id].write) this.signalWritten(id, db);
+    if (id < OP_BASE && this.blocked.size > 0 && this.cmds.keys[id].write) this.signalWritten(x, id, db);
     return Retry.Served;
   }
 
@@ -475,10 +480,9 @@ export class Shard {
   }
 
   /** A write touched these keys: clients blocked on them get a chance to be served. */
-  private signalWritten(id: number, db: number): void {
+  private signalWritten(x: Exec, id: number, db: number): void {
     const spec = this.cmds.keys[id];
     if (spec.first <= 0) return;
-    const x = this.exec;
     const last = spec.last < 0 ? x.argc + spec.last : Math.min(spec.last, x.argc - 1);
     for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.blocked.signal(fingerprint(db, x.u8, x.off[k], x.len[k]));
   }
@@ -549,11 +553,25 @@ export class Shard {
   }
 
   private runCommand(id: number): void {
-    const x = this.exec;
+    this.runHandler(this.exec, id, this.txid, this.streamed);
+  }
+
+  /**
+   * A command a script called (shard/nested.ts): run as a client's, its
+   * AOF record in the script's transaction, and clients blocked on what it
+   * wrote served once the script is done.
+   */
+  private readonly runNested = (x: Exec, id: number, txid: number): void => {
+    const wrote = this.runHandler(x, id, txid, false);
+    if (wrote && this.blocked.size > 0) this.signalWritten(x, id, x.db);
+  };
+
+  /** Runs handler `id` in `x`; whether it was a write that did not fail. */
+  private runHandler(x: Exec, id: number, txid: number, streamed: boolean): boolean {
     const w = x.r;
     const handler = this.cmds.handlers[id];
     x.name = this.cmds.names[id];
-    if (x.snapshot !== null && this.cmds.keys[id].write) this.preserveKeys(x.snapshot, id);
+    if (x.snapshot !== null && this.cmds.keys[id].write) this.preserveKeys(x, x.snapshot, id);
     x.rewrites = null;
     const t0 = performance.now();
     try {
@@ -566,10 +584,11 @@ export class Shard {
     this.usec[id] += (performance.now() - t0) * 1000;
     this.calls[id]++;
     this.commands++;
-    const failed = !this.streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
-    if (!failed && this.cmds.keys[id].write) {
+    const failed = !streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
+    const wrote = !failed && this.cmds.keys[id].write;
+    if (wrote) {
       this.writes++;
-      if (x.effects !== null) this.recordEffects(id);
+      if (x.effects !== null) this.recordEffects(x, id, txid);
     }
     if (failed) {
       this.failed[id]++;
@@ -579,6 +598,7 @@ export class Shard {
       const prefix = Buffer.from(b.subarray(w.base + 1, e)).toString('latin1');
       this.errorstats[prefix] = (this.errorstats[prefix] ?? 0) + 1;
     }
+    return wrote;
   }
 
   /**
@@ -587,15 +607,14 @@ export class Shard {
    * or was answered elsewhere has done nothing yet; a keyspace-wide write
    * runs on every shard and is recorded once, by shard 0.
    */
-  private recordEffects(id: number): void {
-    const x = this.exec;
+  private recordEffects(x: Exec, id: number, txid: number): void {
     const rewrites = x.rewrites;
     x.rewrites = null;
     if (x.blockOn !== null || x.dropped) return;
     if (this.cmds.keys[id].global && this.opts.index !== 0) return;
     if (rewrites !== null) {
-      if (rewrites.length > 0) x.effects!.rewritten(x.db, this.txid, rewrites);
-    } else x.effects!.asRun(x.db, this.txid, x.u8, x.off, x.len, x.argc);
+      if (rewrites.length > 0) x.effects!.rewritten(x.db, txid, rewrites);
+    } else x.effects!.asRun(x.db, txid, x.u8, x.off, x.len, x.argc);
   }
 
   /**
@@ -603,11 +622,10 @@ export class Shard {
    * are written to the snapshot first, as they are (all of them, for the
    * keyspace-wide writes: FLUSHALL, FLUSHDB, SWAPDB).
    */
-  private preserveKeys(snap: SnapshotHooks, id: number): void {
+  private preserveKeys(x: Exec, snap: SnapshotHooks, id: number): void {
     const k = this.cmds.keys[id];
     if (k.global) return snap.drain();
     if (k.first <= 0) return;
-    const x = this.exec;
     const ks = this.ks;
     const last = k.last < 0 ? x.argc + k.last : Math.min(k.last, x.argc - 1);
     for (let i = k.first; i <= last; i += k.step > 0 ? k.step : 1) {

@@ -56,6 +56,7 @@ import { askThreads } from '../connections/clients-view.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
+import { scriptThreadOp } from '../connections/scripting-family.js';
 
 /** What the supervisor gives each thread. */
 export interface ThreadOptions {
@@ -182,6 +183,7 @@ export class ThreadServer implements ThreadContext {
       claims: opts.shared.claims,
       claimWaiters: opts.shared.claimWaiters,
       commands: SHARD_COMMANDS,
+      newTxid: () => this.newTxid(),
     });
     const sinks: ReplySink[] = this.peers.map((p) => p ?? this.localSink);
     this.shard.sinks = sinks;
@@ -764,6 +766,9 @@ export class ThreadServer implements ThreadContext {
         return answer(true);
       case 'info':
         return answer(this.report());
+      case 'script-load':
+      case 'script-flush':
+        return answer(scriptThreadOp(text(args[0]), payload as { sha?: string; body?: string }));
       case 'aof-ready':
         // The AOF is loaded: this shard's writes are recorded from now on, and keys expire again.
         this.shard.exec.effects = this.aof.feed;

@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { type AofControlReply, ThreadServer, type ThreadMessage, type ThreadOptions } from './thread.js';
 import { runFinalSave } from '../connections/persistence-family.js';
+import { startScripting } from '../scripting/engine.js';
 
 interface WorkerData extends ThreadOptions {
   /** pino level name ('silent' logs nothing). */
@@ -58,7 +59,11 @@ port.on('message', (m: SupervisorMessage) => {
 let dump: Buffer | null = null;
 try {
   dump = thread.readDump();
-  post({ kind: 'loaded' });
+  // The Lua engine is made before the thread serves anyone: scripts run synchronously.
+  startScripting().then(
+    () => post({ kind: 'loaded' }),
+    (err: Error) => post({ kind: 'failed', error: `the Lua engine did not start: ${err.message}` }),
+  );
 } catch (err) {
   post({ kind: 'failed', error: (err as Error).message });
 }
