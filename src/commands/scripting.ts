@@ -21,14 +21,15 @@ function evalGeneric(x: Exec, bySha: boolean, readonly: boolean): void {
   if (n < 0) return x.r.error("ERR Number of keys can't be negative");
   if (n > x.argc - 3) return x.r.error("ERR Number of keys can't be greater than number of args");
   let body: Uint8Array;
+  let sha: string;
   if (bySha) {
-    const sha = x.argStr(1).toLowerCase();
+    sha = x.argStr(1).toLowerCase();
     const known = sha.length === 40 ? scriptCache.get(sha) : undefined;
     if (known === undefined) return x.r.error(NOSCRIPT);
     body = known;
   } else {
     body = x.argCopy(1);
-    const sha = scriptSha(body);
+    sha = scriptSha(body);
     if (!scriptCache.has(sha)) scriptCache.set(sha, body);
   }
   const keys: Uint8Array[] = [];
@@ -38,7 +39,7 @@ function evalGeneric(x: Exec, bySha: boolean, readonly: boolean): void {
   // The script's writes go to the AOF as one transaction: its own, unless it runs inside one (MULTI/EXEC).
   const txid = x.effects === null ? 0 : x.txid !== 0 ? x.txid : calls.newTxid();
   const call = { db: x.db, resp3: false, readonly, txid };
-  const result = runScript(body, keys, argv, { call: (args) => scriptCall(x, args, call), log: () => {} });
+  const result = runScript(body, keys, argv, { call: (args) => scriptCall(x, args, call), log: () => {} }, sha);
   // The script's own transaction ends here (EXEC's ends with EXEC).
   if (txid !== 0 && txid !== x.txid) x.effects?.unlocked(txid, 1);
   // What the script wrote is in the AOF already, as the commands it ran.

@@ -29,8 +29,15 @@ import { scriptCache } from '../scripting/cache.js';
 import { scriptSha } from '../scripting/engine.js';
 import { cacheEverywhere } from './scripting-family.js';
 import { sliceBytes } from '../util/bytes.js';
+import { parseInt64 } from '../util/numbers.js';
 import { replyError } from './replies.js';
 import { flushAllAndSave } from './persistence-family.js';
+
+/** EVAL's numkeys is an integer from 0 to the arguments there are (otherwise the shard answers the error, and nothing is cached, as in Redis). */
+function validNumkeys(p: ArgView): boolean {
+  const n = parseInt64(p.argBuf, p.argOff[2], p.argLen[2]);
+  return typeof n === 'number' && n >= 0 && n <= p.argc - 3;
+}
 
 export class Router {
   /**
@@ -53,7 +60,7 @@ export class Router {
 
   /** Sends a keyspace command on its way (connection-side commands never get here). */
   route(c: Connection, p: ArgView, e: CommandEntry): void {
-    if (e.scriptBody && this.txid === 0) {
+    if (e.scriptBody && this.txid === 0 && validNumkeys(p)) {
       // A script's first EVAL: every thread caches it first, so an EVALSHA finds it on any shard.
       const body = argAt(p, 1);
       const sha = scriptSha(body);

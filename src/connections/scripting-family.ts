@@ -38,6 +38,8 @@ function scriptExists(f: FrontCall): void {
 
 function scriptFlush(f: FrontCall): void {
   if (f.argc > 3 || (f.argc === 3 && !f.argIs(2, 'sync') && !f.argIs(2, 'async'))) return f.error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+  // This thread's cache at once: the client's next command (SCRIPT EXISTS) already finds it empty.
+  scriptCache.clear();
   f.later(askThreads(f.thread, 'script-flush', {}), (w) => w.ok());
 }
 
