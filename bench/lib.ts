@@ -189,7 +189,8 @@ export interface BenchRow {
 /** Runs redis-benchmark once and parses its --csv output. */
 export function redisBenchmark(bin: string, port: number, args: string[]): Promise<BenchRow[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(port), ...args, '--csv'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // --csv before the arguments: a custom command (EVALSHA ...) takes everything after it.
+    const child = spawn(bin, ['-h', '127.0.0.1', '-p', String(port), '--csv', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

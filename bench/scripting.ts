@@ -1,0 +1,59 @@
+/**
+ * EVALSHA side by side: redis-server and Shoal in the same run, through
+ * redis-benchmark, at pipeline 1 and 16:
+ *  - one key: INCR and EXPIRE of a random key (issue 10's target: 0.7× Redis
+ *    at pipeline 1);
+ *  - three keys: a script reading two keys and writing a third, keys that
+ *    share a hash tag (a script's keys share a shard in Shoal).
+ *
+ *   npm run build && node dist/bench/scripting.js [--pipelines 1,16] [--clients 50] [--requests 200000] [--threads 2] [--rounds 2]
+ */
+import { rawClient } from '../test/helpers/raw-client.js';
+import { commandLine, intFlag, listFlag, machineDescription, parseFlags, printRatioTable, redisBenchmark, samplesFor, startPair, type Samples } from './lib.js';
+
+const SCRIPTS = {
+  'one key': { body: "local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 100) return n", keys: ['key:__rand_int__'] },
+  'three keys': {
+    body: "local a = tonumber(redis.call('GET', KEYS[1]) or '0') local b = tonumber(redis.call('GET', KEYS[2]) or '0') redis.call('SET', KEYS[3], a + b + 1) return a + b",
+    keys: ['{s}a:__rand_int__', '{s}b:__rand_int__', '{s}c:__rand_int__'],
+  },
+};
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), { pipelines: '1,16', clients: '50', requests: '200000', threads: '2', rounds: '2' });
+  const bin = process.env.REDIS_BENCHMARK ?? 'redis-benchmark';
+  console.log(machineDescription());
+  console.log(commandLine());
+  const pair = await startPair(intFlag(flags, 'threads'));
+  const samples = new Map<string, Samples>();
+  try {
+    const shas: Record<string, string> = {};
+    for (const server of [pair.redis, pair.shoal]) {
+      const c = await rawClient(server.port);
+      for (const [name, s] of Object.entries(SCRIPTS)) shas[name] = (await c.callText('SCRIPT', 'LOAD', s.body)).split('\r\n')[1];
+      c.destroy();
+    }
+    for (let round = 0; round < intFlag(flags, 'rounds'); round++) {
+      for (const P of listFlag(flags, 'pipelines')) {
+        for (const [name, s] of Object.entries(SCRIPTS)) {
+          const args = ['-n', flags.get('requests')!, '-c', flags.get('clients')!, '-P', P, '-r', '100000', 'EVALSHA', shas[name], String(s.keys.length), ...s.keys];
+          const order = round % 2 === 0 ? [pair.redis, pair.shoal] : [pair.shoal, pair.redis];
+          for (const server of order) {
+            const [row] = await redisBenchmark(bin, server.port, args);
+            const smp = samplesFor(samples, `${name}\t${P}`);
+            (server === pair.redis ? smp.redis : smp.shoal).push(row.rps);
+            (server === pair.redis ? smp.p50r : smp.p50s).push(row.p50);
+          }
+        }
+      }
+    }
+  } finally {
+    await pair.stop();
+  }
+  printRatioTable(samples, 'shoal', 'req/s');
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});
