@@ -11,6 +11,7 @@ import { ERR_NOT_INT } from '../shard/exec.js';
 import { findCommand, findSubcommand } from './catalog.js';
 import { type ReplyValue, runScript, scriptSha } from '../scripting/engine.js';
 import { scriptCache } from '../scripting/cache.js';
+import type { Script } from '../scripting/script.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
@@ -20,26 +21,28 @@ function evalGeneric(x: Exec, bySha: boolean, readonly: boolean): void {
   if (n === null) return x.r.error(ERR_NOT_INT);
   if (n < 0) return x.r.error("ERR Number of keys can't be negative");
   if (n > x.argc - 3) return x.r.error("ERR Number of keys can't be greater than number of args");
-  let body: Uint8Array;
-  let sha: string;
+  let script: Script;
   if (bySha) {
-    sha = x.argStr(1).toLowerCase();
+    const sha = x.argStr(1).toLowerCase();
     const known = sha.length === 40 ? scriptCache.get(sha) : undefined;
     if (known === undefined) return x.r.error(NOSCRIPT);
-    body = known;
+    script = known;
   } else {
-    body = x.argCopy(1);
-    sha = scriptSha(body);
-    if (!scriptCache.has(sha)) scriptCache.set(sha, body);
+    const body = x.arg(1);
+    const sha = scriptSha(body);
+    script = scriptCache.get(sha) ?? scriptCache.set(sha, x.argCopy(1));
   }
+  if (script.error !== null) return x.r.error(script.error);
+  if (readonly && script.shebang && !script.noWrites) return x.r.error('ERR Can not execute a script with write flag using *_ro command.');
+  // Views of the arguments: the engine copies them in before anything else runs.
   const keys: Uint8Array[] = [];
   const argv: Uint8Array[] = [];
-  for (let i = 3; i < x.argc; i++) (i < 3 + Number(n) ? keys : argv).push(x.argCopy(i));
+  for (let i = 3; i < x.argc; i++) (i < 3 + Number(n) ? keys : argv).push(x.arg(i));
   const calls = x.scriptCalls!;
   // The script's writes go to the AOF as one transaction: its own, unless it runs inside one (MULTI/EXEC).
   const txid = x.effects === null ? 0 : x.txid !== 0 ? x.txid : calls.newTxid();
-  const call = { db: x.db, resp3: false, readonly, txid };
-  const result = runScript(body, keys, argv, { call: (args) => scriptCall(x, args, call), log: () => {} }, sha);
+  const call = { db: x.db, resp3: false, readonly: readonly || script.noWrites, txid };
+  const result = runScript(script, keys, argv, { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
   // The script's own transaction ends here (EXEC's ends with EXEC).
   if (txid !== 0 && txid !== x.txid) x.effects?.unlocked(txid, 1);
   // What the script wrote is in the AOF already, as the commands it ran.

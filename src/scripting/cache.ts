@@ -4,17 +4,22 @@
  * thread's cache before answering, so an EVALSHA finds it whichever shard
  * it runs on.
  */
-const scripts = new Map<string, Uint8Array>();
+import { type Script, prepareScript } from './script.js';
+
+const scripts = new Map<string, Script>();
 
 export const scriptCache = {
-  get(sha: string): Uint8Array | undefined {
+  get(sha: string): Script | undefined {
     return scripts.get(sha);
   },
   has(sha: string): boolean {
     return scripts.has(sha);
   },
-  set(sha: string, body: Uint8Array): void {
-    scripts.set(sha, body);
+  /** Keeps a script (prepared once); returns it. */
+  set(sha: string, body: Uint8Array): Script {
+    let s = scripts.get(sha);
+    if (s === undefined) scripts.set(sha, (s = prepareScript(sha, body)));
+    return s;
   },
   clear(): void {
     scripts.clear();

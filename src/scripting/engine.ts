@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { LuaWasmEngine, type ReplyValue } from 'lua-redis-wasm';
 import { REDIS_COMPAT_VERSION } from '../config/version.js';
+import type { Script } from './script.js';
 
 export type { ReplyValue };
 
@@ -55,23 +56,19 @@ export async function startScripting(): Promise<void> {
   });
 }
 
-const WRAP_HEAD = Buffer.from('return ((function(...) ');
-const WRAP_TAIL = Buffer.from('\nend)())');
-
 /**
- * Runs a script body with KEYS and ARGV; `host` answers its calls while it
- * runs. The body runs as a function whose first result is the script's
- * (Redis calls it with one result; the engine alone would keep the last of
- * `return a, b`); the wrapper adds nothing to line 1's numbering, and an
- * error names the body's own SHA1.
+ * Runs a script with KEYS and ARGV; `host` answers its calls while it
+ * runs. Its code (script.ts) is a function whose first result is the
+ * script's (Redis calls it with one result; the engine alone would keep
+ * the last of `return a, b`); an error names the body's own SHA1.
  */
-export function runScript(body: Uint8Array, keys: Uint8Array[], argv: Uint8Array[], host: ScriptHost, sha: string): ReplyValue {
+export function runScript(script: Script, keys: Uint8Array[], argv: Uint8Array[], host: ScriptHost): ReplyValue {
   if (engine === null) throw new Error('the Lua engine is not started');
   const before = current;
   current = host;
   try {
-    const r = engine.evalWithArgs(Buffer.concat([WRAP_HEAD, body, WRAP_TAIL]), keys, argv);
-    if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) r.meta.sha = sha;
+    const r = engine.evalWithArgs(script.code, keys, argv);
+    if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) r.meta.sha = script.sha;
     return r;
   } finally {
     current = before;

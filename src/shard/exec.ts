@@ -102,6 +102,8 @@ export interface ScriptCalls {
   call(id: number, args: readonly Uint8Array[], call: NestedCall): NestedResult;
   /** A fresh transaction id for a script's AOF records. */
   newTxid(): number;
+  /** redis.log: a line in the server's log (level: Redis's 0 debug … 3 warning). */
+  log(level: number, message: Uint8Array): void;
 }
 
 export class Exec {

@@ -19,6 +19,7 @@ export interface NestedHost {
   /** Runs a prepared nested command (the Shard's part: snapshot, stats, AOF, wake-ups); the reply is in x.r. */
   run(x: Exec, id: number, txid: number): void;
   newTxid(): number;
+  log(level: number, message: Uint8Array): void;
 }
 
 /** Runs scripts' commands for one shard. */
@@ -100,5 +101,9 @@ export class NestedRunner implements ScriptCalls {
 
   newTxid(): number {
     return this.host.newTxid();
+  }
+
+  log(level: number, message: Uint8Array): void {
+    this.host.log(level, message);
   }
 }

@@ -58,6 +58,8 @@ export interface ShardOptions extends ShardInfo {
   commands: ShardCommands;
   /** A txid from the counter every thread shares (a script's AOF transaction). */
   newTxid(): number;
+  /** A script's redis.log line (Redis's levels: 0 debug … 3 warning). */
+  log(level: number, message: Uint8Array): void;
 }
 
 /** Per-shard statistics merged into INFO. */
@@ -127,7 +129,7 @@ export class Shard {
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
     this.ks.onExpire = this.onExpire;
-    this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid });
+    this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid, log: opts.log });
   }
 
   get index(): number {

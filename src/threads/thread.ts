@@ -184,6 +184,12 @@ export class ThreadServer implements ThreadContext {
       claimWaiters: opts.shared.claimWaiters,
       commands: SHARD_COMMANDS,
       newTxid: () => this.newTxid(),
+      log: (level, message) => {
+        const text = Buffer.from(message).toString('utf8');
+        if (level >= 3) this.log.warn(text);
+        else if (level === 2) this.log.info(text);
+        else this.log.debug(text);
+      },
     });
     const sinks: ReplySink[] = this.peers.map((p) => p ?? this.localSink);
     this.shard.sinks = sinks;

@@ -124,6 +124,18 @@ const CORPUS: DiffCommand[] = [
   { args: ['SCRIPT', 'HELP'], compare: bothNonError },
   { args: ['SCRIPT', 'FLUSH'] },
   { args: ['SCRIPT', 'EXISTS', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db'] },
+  // Shebangs (Redis 7): flags, errors, line numbers.
+  ev('#!lua flags=no-writes\nreturn redis.call("set",KEYS[1],"1")', [K('x')]),
+  ev('#!lua flags=no-writes\nreturn redis.call("get",KEYS[1])', [K('x')]),
+  ev('#!lua\nreturn 1'),
+  ev('#!lua flags=bogus\nreturn 1'),
+  ev('#!python\nreturn 1'),
+  ev('#!lua flags=no-writes,allow-oom\nreturn x'),
+  ev('#!lua name=foo\nreturn 1'),
+  ev('#!lua flags=no-writes\nerror("e")'),
+  { args: ['EVAL_RO', '#!lua\nreturn redis.call("set",KEYS[1],"1")', '1', K('x')] },
+  { args: ['EVAL_RO', '#!lua flags=no-writes\nreturn redis.call("get",KEYS[1])', '1', K('x')] },
+  ev("redis.log(redis.LOG_WARNING, 'from a script') return 1"),
   // Inside MULTI/EXEC.
   { args: ['MULTI'] },
   ev("return redis.call('INCR', KEYS[1])", [K('m')]),
