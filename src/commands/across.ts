@@ -19,6 +19,7 @@
 import type { Caller, Hops, LockPlan, Tx } from '../scheduler/transaction.js';
 import type { Merger } from './mergers.js';
 import type { FrameArgs } from '../transport/frames.js';
+import type { NestedCall, NestedResult, ScriptCalls } from '../shard/exec.js';
 
 /** What a multi-hop strategy gets: the command, its client, and the scheduler. */
 export interface AcrossJob extends Caller {
@@ -35,6 +36,16 @@ export interface AcrossJob extends Caller {
   plan(): LockPlan;
   /** Runs `body` under the locks of `plan`, or inside the running transaction. */
   locked<T>(plan: LockPlan, body: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * A script's call on shard `shard`, synchronously (this thread's shard
+   * directly, another's through its mailbox): only while the job holds
+   * every shard.
+   */
+  scriptCall(shard: number, id: number, args: Uint8Array[], call: NestedCall): NestedResult;
+  /** This thread's shard's script calls: command ids and the shard of a call's keys. */
+  readonly scriptCalls: ScriptCalls;
+  /** This thread's shard. */
+  readonly localShard: number;
 
   // ---- for blocking commands -----------------------------------------------
   /** The client's reply number (frames registered with it are answered to the client directly). */

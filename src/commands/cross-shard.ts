@@ -11,6 +11,7 @@ import { setsAcross } from './sets-across.js';
 import { sortAcrossTable } from './sort-across.js';
 import { sortedSetsAcross } from './sorted-sets-across.js';
 import { stringsAcross } from './strings-across.js';
+import { scriptingAcross } from './scripting-across.js';
 
 export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...keysAcross,
@@ -19,4 +20,5 @@ export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...setsAcross,
   ...sortedSetsAcross,
   ...sortAcrossTable,
+  ...scriptingAcross,
 };

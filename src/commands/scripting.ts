@@ -8,6 +8,7 @@
  */
 import type { Exec, NestedCall, ShardHandler } from '../shard/exec.js';
 import { ERR_NOT_INT } from '../shard/exec.js';
+import { parseInt64 } from '../util/numbers.js';
 import { findCommand, findSubcommand } from './catalog.js';
 import { type ReplyValue, runScript, scriptSha } from '../scripting/engine.js';
 import { scriptCache } from '../scripting/cache.js';
@@ -16,33 +17,38 @@ import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
-function evalGeneric(x: Exec, bySha: boolean, readonly: boolean): void {
-  const n = x.argInt64(2);
-  if (n === null) return x.r.error(ERR_NOT_INT);
-  if (n < 0) return x.r.error("ERR Number of keys can't be negative");
-  if (n > x.argc - 3) return x.r.error("ERR Number of keys can't be greater than number of args");
-  let script: Script;
+/** EVAL's arguments checked as Redis checks them: the script to run and how many keys, or an error text. */
+export function evalArgs(args: readonly Uint8Array[], bySha: boolean, readonly: boolean): { script: Script; numkeys: number } | string {
+  const n = parseInt64(args[2], 0, args[2].length);
+  if (n === null) return ERR_NOT_INT;
+  if (n < 0) return "ERR Number of keys can't be negative";
+  if (n > args.length - 3) return "ERR Number of keys can't be greater than number of args";
+  let script: Script | undefined;
   if (bySha) {
-    const sha = x.argStr(1).toLowerCase();
-    const known = sha.length === 40 ? scriptCache.get(sha) : undefined;
-    if (known === undefined) return x.r.error(NOSCRIPT);
-    script = known;
+    const sha = Buffer.from(args[1]).toString('latin1').toLowerCase();
+    script = sha.length === 40 ? scriptCache.get(sha) : undefined;
+    if (script === undefined) return NOSCRIPT;
   } else {
-    const body = x.arg(1);
-    const sha = scriptSha(body);
-    script = scriptCache.get(sha) ?? scriptCache.set(sha, x.argCopy(1));
+    const sha = scriptSha(args[1]);
+    script = scriptCache.get(sha) ?? scriptCache.set(sha, args[1].slice());
   }
-  if (script.error !== null) return x.r.error(script.error);
-  if (readonly && script.shebang && !script.noWrites) return x.r.error('ERR Can not execute a script with write flag using *_ro command.');
+  if (script.error !== null) return script.error;
+  if (readonly && script.shebang && !script.noWrites) return 'ERR Can not execute a script with write flag using *_ro command.';
+  return { script, numkeys: Number(n) };
+}
+
+function evalGeneric(x: Exec, bySha: boolean, readonly: boolean): void {
   // Views of the arguments: the engine copies them in before anything else runs.
-  const keys: Uint8Array[] = [];
-  const argv: Uint8Array[] = [];
-  for (let i = 3; i < x.argc; i++) (i < 3 + Number(n) ? keys : argv).push(x.arg(i));
+  const all: Uint8Array[] = [];
+  for (let i = 0; i < x.argc; i++) all.push(x.arg(i));
+  const parsed = evalArgs(all, bySha, readonly);
+  if (typeof parsed === 'string') return x.r.error(parsed);
+  const { script, numkeys } = parsed;
   const calls = x.scriptCalls!;
   // The script's writes go to the AOF as one transaction: its own, unless it runs inside one (MULTI/EXEC).
   const txid = x.effects === null ? 0 : x.txid !== 0 ? x.txid : calls.newTxid();
   const call = { db: x.db, resp3: false, readonly: readonly || script.noWrites, txid };
-  const result = runScript(script, keys, argv, { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
+  const result = runScript(script, all.slice(3, 3 + numkeys), all.slice(3 + numkeys), { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
   // The script's own transaction ends here (EXEC's ends with EXEC).
   if (txid !== 0 && txid !== x.txid) x.effects?.unlocked(txid, 1);
   // What the script wrote is in the AOF already, as the commands it ran.
@@ -51,11 +57,13 @@ function evalGeneric(x: Exec, bySha: boolean, readonly: boolean): void {
 }
 
 /**
- * One redis.call / redis.pcall: refused as Redis refuses it from scripts,
- * or run on this shard. An error value makes redis.call raise and
- * redis.pcall return it (the engine tells them apart).
+ * What every redis.call / redis.pcall goes through first: refused as Redis
+ * refuses it from scripts (unknown, wrong arity, noscript), or answered
+ * here (PING, ECHO, TIME, SELECT); otherwise null: a shard command to run.
+ * An error value makes redis.call raise and redis.pcall return it (the
+ * engine tells them apart).
  */
-function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
+export function callPrelude(args: Buffer[], call: NestedCall): ReplyValue | null {
   if (args.length === 0) return luaError('ERR Please specify at least one argument for this redis lib call');
   const name = args[0].toString('latin1').toLowerCase();
   let meta = findCommand(name);
@@ -76,10 +84,19 @@ function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
     const ms = Date.now();
     return [Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))];
   }
+  return null;
+}
+
+/** Connection and server commands (CLIENT, INFO, CONFIG ...) run on a client's thread, not a shard. */
+export const NOT_FROM_SCRIPT = 'ERR This Redis command is not allowed from script';
+
+/** One call of a script running on its keys' shard: this shard's command, or a refusal. */
+function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
+  const early = callPrelude(args, call);
+  if (early !== null) return early;
   const calls = x.scriptCalls!;
   const id = calls.idOf(args);
-  // Connection and server commands (CLIENT, INFO, CONFIG ...) run on a client's thread, not a shard.
-  if (id < 0) return luaError('ERR This Redis command is not allowed from script');
+  if (id < 0) return luaError(NOT_FROM_SCRIPT);
   const r = calls.call(id, args, call);
   return 'refused' in r ? luaError(r.refused) : respToLua(r.reply);
 }

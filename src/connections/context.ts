@@ -9,6 +9,7 @@ import type { Config } from '../config/config.js';
 import type { Hops } from '../scheduler/transaction.js';
 import type { FrameArgs } from '../transport/frames.js';
 import type { Shard } from '../shard/shard.js';
+import type { NestedCall, NestedResult } from '../shard/exec.js';
 import type { SharedState } from '../transport/shared.js';
 import type { AofState } from '../persistence/aof-state.js';
 import type { SaveState } from '../persistence/save-state.js';
@@ -46,6 +47,8 @@ export interface ThreadContext extends Hops {
   readonly saves: SaveState;
   /** AOF state shared with every thread and the writer (persistence/aof-state.ts). */
   readonly aofState: AofState;
+  /** A script's call on `shard`, synchronously: this thread's shard directly, another's through its mailbox. */
+  scriptCallOn(shard: number, id: number, args: Uint8Array[], call: NestedCall): NestedResult;
   /** Asks the AOF writer (the supervisor) to turn the AOF on or off, or to take part in a rewrite. */
   aofControl(op: 'on' | 'off' | 'rewrite-start' | 'rewrite-done' | 'rewrite-failed', temp?: string): Promise<void>;
   readonly stats: ThreadStats;

@@ -163,6 +163,8 @@ export class MultiExec {
         if (e.cross?.kind === 'everyShard') plan.wide = true;
         continue;
       }
+      // A script may touch keys it did not declare: the transaction holds every shard.
+      if (e.meta.group === 'scripting' && e.id >= 0) plan.wide = true;
       const args = copyArgs(view);
       const keys = e.movable ? routingKeys(e.meta, args) : fixedKeys(e, view.argc);
       for (const k of keys) plan.add(db, args[k]);

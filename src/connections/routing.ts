@@ -25,6 +25,7 @@ import type { CommandEntry } from './command-table.js';
 import type { ArgView, Connection } from './connection.js';
 import type { ThreadContext } from './context.js';
 import { argAt, copyArgs, fixedKeys, packView } from './args.js';
+import type { NestedCall, NestedResult, ScriptCalls } from '../shard/exec.js';
 import { scriptCache } from '../scripting/cache.js';
 import { scriptSha } from '../scripting/engine.js';
 import { cacheEverywhere } from './scripting-family.js';
@@ -315,6 +316,18 @@ class Job implements AcrossJob {
 
   locked<T>(plan: LockPlan, body: (tx: Tx) => Promise<T>): Promise<T> {
     return withLocks(this.hops, { conn: this.conn, db: this.db, resp3: this.resp3, onLocked: this.locksTaken }, plan, this.inside, body);
+  }
+
+  scriptCall(shard: number, id: number, args: Uint8Array[], call: NestedCall): NestedResult {
+    return this.hops.scriptCallOn(shard, id, args, call);
+  }
+
+  get localShard(): number {
+    return this.hops.index;
+  }
+
+  get scriptCalls(): ScriptCalls {
+    return this.hops.shard.exec.scriptCalls!;
   }
 
   newClaim(): number {

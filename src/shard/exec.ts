@@ -99,6 +99,8 @@ export interface NestedCall {
 export interface ScriptCalls {
   /** The shard command's id by name (and subcommand), or -1. */
   idOf(args: readonly Uint8Array[]): number;
+  /** The shard every key of a call lives on: -2 without keys, -1 when they span shards. */
+  shardOf(id: number, args: readonly Uint8Array[]): number;
   call(id: number, args: readonly Uint8Array[], call: NestedCall): NestedResult;
   /** A fresh transaction id for a script's AOF records. */
   newTxid(): number;

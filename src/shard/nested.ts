@@ -43,6 +43,11 @@ export class NestedRunner implements ScriptCalls {
     return -1;
   }
 
+  /** The shard every key of a call lives on (-2: no keys; -1: several). */
+  shardOf(id: number, args: readonly Uint8Array[]): number {
+    return callShard(this.host.cmds, id, args, this.host.outer.shard.count);
+  }
+
   /** Runs shard command `id` with `args`; refuses one whose keys live on another shard, or that spans the keyspace of several shards. */
   call(id: number, args: readonly Uint8Array[], call: NestedCall): NestedResult {
     const spec = this.host.cmds.keys[id];
@@ -106,4 +111,64 @@ export class NestedRunner implements ScriptCalls {
   log(level: number, message: Uint8Array): void {
     this.host.log(level, message);
   }
+}
+
+/** A script's call as it crosses to another thread (transport/mailbox.ts): db, txid, flags, argc, then each argument as length + bytes. */
+export function encodeCall(args: readonly Uint8Array[], call: NestedCall): Uint8Array {
+  let size = 16;
+  for (const a of args) size += 4 + a.length;
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, call.db, true);
+  v.setInt32(4, call.txid, true);
+  v.setInt32(8, (call.readonly ? 1 : 0) | (call.resp3 ? 2 : 0), true);
+  v.setInt32(12, args.length, true);
+  let p = 16;
+  for (const a of args) {
+    v.setInt32(p, a.length, true);
+    out.set(a, p + 4);
+    p += 4 + a.length;
+  }
+  return out;
+}
+
+export function decodeCall(b: Uint8Array): { args: Uint8Array[]; call: NestedCall } {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const flags = v.getInt32(8, true);
+  const call: NestedCall = { db: v.getInt32(0, true), txid: v.getInt32(4, true), readonly: (flags & 1) !== 0, resp3: (flags & 2) !== 0 };
+  const args: Uint8Array[] = [];
+  let p = 16;
+  for (let i = v.getInt32(12, true); i > 0; i--) {
+    const n = v.getInt32(p, true);
+    args.push(b.slice(p + 4, p + 4 + n));
+    p += 4 + n;
+  }
+  return { args, call };
+}
+
+/** A call's result on its way back: a kind byte (0 reply, 1 refused), then the RESP reply or the error text. */
+export function encodeResult(r: NestedResult): Uint8Array {
+  const body = 'reply' in r ? r.reply : new TextEncoder().encode(r.refused);
+  const out = new Uint8Array(body.length + 1);
+  out[0] = 'reply' in r ? 0 : 1;
+  out.set(body, 1);
+  return out;
+}
+
+export function decodeResult(b: Uint8Array): NestedResult {
+  return b[0] === 0 ? { reply: b.subarray(1) } : { refused: new TextDecoder().decode(b.subarray(1)) };
+}
+
+/** The shard every key of a call lives on: -2 for a call without keys, -1 when its keys span shards. */
+export function callShard(cmds: ShardCommands, id: number, args: readonly Uint8Array[], shards: number): number {
+  const spec = cmds.keys[id];
+  if (spec.first <= 0) return -2;
+  const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
+  let owner = -2;
+  for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) {
+    const s = slotOwner(keyHashSlot(args[k], 0, args[k].length), shards);
+    if (owner === -2) owner = s;
+    else if (owner !== s) return -1;
+  }
+  return owner;
 }

@@ -42,6 +42,9 @@ import {
   requestFrame,
 } from '../transport/frames.js';
 import { PeerLink } from '../transport/peer-link.js';
+import { Mailboxes } from '../transport/mailbox.js';
+import { decodeCall, decodeResult, encodeCall, encodeResult } from '../shard/nested.js';
+import type { NestedCall, NestedResult } from '../shard/exec.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { SharedState, type SharedBuffers } from '../transport/shared.js';
 import { copyBytes, sliceBytes } from '../util/bytes.js';
@@ -119,6 +122,7 @@ export class ThreadServer implements ThreadContext {
   readonly executable: string;
   readonly saves: SaveState;
   readonly aof: ThreadAof;
+  private readonly mailboxes: Mailboxes;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -196,6 +200,7 @@ export class ThreadServer implements ThreadContext {
     this.dispatcher = new Dispatcher(this);
     this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
     this.shard.exec.feed = this.aof.feed;
+    this.mailboxes = new Mailboxes(opts.shared.mailboxes, n, this.index, this.bells);
     // Until the AOF is loaded keys do not expire and nothing is recorded ('aof-ready' turns both on).
     if (this.aof.on) this.shard.ks.expireSuspended = true;
   }
@@ -351,6 +356,17 @@ export class ThreadServer implements ThreadContext {
     if (m.error === null) p.resolve();
     else p.reject(new Error(m.error));
   }
+
+  scriptCallOn(shard: number, id: number, args: Uint8Array[], call: NestedCall): NestedResult {
+    if (shard === this.index) return this.shard.exec.scriptCalls!.call(id, args, call);
+    return decodeResult(this.mailboxes.call(shard, encodeCall(args, call)));
+  }
+
+  private readonly serveScriptCall = (payload: Uint8Array): Uint8Array => {
+    const { args, call } = decodeCall(payload);
+    const calls = this.shard.exec.scriptCalls!;
+    return encodeResult(calls.call(calls.idOf(args), args, call));
+  };
 
   /** The AOF loader's connection: a slot for its replies to come back to, no socket. */
   private openLoader(): Connection {
@@ -581,6 +597,8 @@ export class ThreadServer implements ThreadContext {
     this.tickScheduled = false;
     this.bells.disarm(this.index);
     this.shard.setClock(Date.now());
+    // A script holding every shard waits, blocked, for its call on this one.
+    this.mailboxes.serve(this.serveScriptCall);
     this.runLocalQueue();
     for (const p of this.peers) if (p !== null) this.drainPeer(p);
     this.armBlockedDeadline();
@@ -685,11 +703,11 @@ export class ThreadServer implements ThreadContext {
     if (this.tickScheduled || this.stopped) return;
     this.bells.arm(this.index);
     // Look again after arming: a record published before the bell was armed would be missed.
-    let ready = this.localQueue.length > 0;
+    let ready = this.localQueue.length > 0 || this.mailboxes.waiting;
     for (const p of this.peers) if (p !== null && (p.in.hasData() || p.hasOverflow())) ready = true;
     if (ready) {
       // Queued records for a full ring wait for its consumer, which rings when it frees space.
-      let data = this.localQueue.length > 0;
+      let data = this.localQueue.length > 0 || this.mailboxes.waiting;
       for (const p of this.peers) if (p !== null && p.in.hasData()) data = true;
       if (data) {
         this.bells.disarm(this.index);

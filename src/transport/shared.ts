@@ -6,6 +6,7 @@
  * threads.
  */
 import { createBells } from './doorbell.js';
+import { createMailboxes } from './mailbox.js';
 import { createRingBuffer } from './ring.js';
 
 const enum Word {
@@ -48,6 +49,8 @@ export interface SharedBuffers {
   bells: SharedArrayBuffer;
   /** rings[from][to]: the ring thread `from` writes and thread `to` reads (null on the diagonal). */
   rings: (SharedArrayBuffer | null)[][];
+  /** Each thread's box for scripts' calls across threads (mailbox.ts). */
+  mailboxes: SharedArrayBuffer;
 }
 
 export function createShared(threads: number): SharedBuffers {
@@ -66,6 +69,7 @@ export function createShared(threads: number): SharedBuffers {
     claimWaiters: new SharedArrayBuffer(4 * threads),
     bells: createBells(threads),
     rings,
+    mailboxes: createMailboxes(threads),
   };
 }
 

@@ -221,8 +221,13 @@ describe('scripts on Shoal across threads', () => {
       for (const c of cs) expect(await c.callText('EVALSHA', '1fa00e76656cc152ad327c13fe365858fd7be306', '0')).toBe(':42\r\n');
       expect(await cs[2].callText('SCRIPT', 'FLUSH')).toBe('+OK\r\n');
       for (const c of cs) expect(await c.callText('EVALSHA', sha, '0')).toMatch(/^-NOSCRIPT/);
-      // A script whose keys live on different shards is refused (for now), naming the way out.
+      // A script whose keys live on different shards holds every shard and reaches each key's shard.
       const keys = Array.from({ length: 16 }, (_, i) => `x${i}`);
+      const sum = "local t = 0 for i, k in ipairs(KEYS) do t = t + redis.call('INCRBY', k, i) end redis.call('SET', 'undeclared', t) return t";
+      expect(await cs[0].callText('EVAL', sum, String(keys.length), ...keys)).toBe(':136\r\n');
+      expect(await cs[1].callText('GET', 'undeclared')).toBe('$3\r\n136\r\n');
+      expect(await cs[2].callText('GET', 'x15')).toBe('$2\r\n16\r\n');
+      // One command of a script whose own keys span shards is refused, naming the way out.
       expect(await cs[0].callText('EVAL', "return redis.call('MGET', unpack(KEYS))", String(keys.length), ...keys)).toMatch(/^-ERR .*shard/);
     } finally {
       for (const c of opened.splice(0)) c.destroy();
@@ -230,23 +235,23 @@ describe('scripts on Shoal across threads', () => {
     }
   }, 60_000);
 
-  it('script transfers and MULTI/EXEC transfers from every thread keep the total', async () => {
+  it('script transfers between accounts of different shards and MULTI/EXEC transfers from every thread keep the total', async () => {
     shoal = await startShoal({ threads: 4 });
     try {
       const cs = await onEveryThread();
       const ACCOUNTS = 10;
-      for (let a = 0; a < ACCOUNTS; a++) await cs[0].callText('SET', `{bank}${a}`, '100');
+      for (let a = 0; a < ACCOUNTS; a++) await cs[0].callText('SET', `bank:${a}`, '100');
       const move = "local n = tonumber(redis.call('GET', KEYS[1])) if n < tonumber(ARGV[1]) then return 0 end redis.call('DECRBY', KEYS[1], ARGV[1]) redis.call('INCRBY', KEYS[2], ARGV[1]) return 1";
       const sha = (await cs[0].callText('SCRIPT', 'LOAD', move)).split('\r\n')[1];
       const sum = "local t = 0 for i, k in ipairs(KEYS) do t = t + tonumber(redis.call('GET', k)) end return t";
-      const all = Array.from({ length: ACCOUNTS }, (_, a) => `{bank}${a}`);
+      const all = Array.from({ length: ACCOUNTS }, (_, a) => `bank:${a}`);
       const rng = new Rng(seedsFromEnv(1)[0]);
       let bad = 0;
       await Promise.all(
         cs.map(async (c, w) => {
           for (let i = 0; i < 300; i++) {
-            const a = `{bank}${rng.int(ACCOUNTS)}`;
-            const b = `{bank}${rng.int(ACCOUNTS)}`;
+            const a = `bank:${rng.int(ACCOUNTS)}`;
+            const b = `bank:${rng.int(ACCOUNTS)}`;
             if (w % 2 === 0) await c.callText('EVALSHA', sha, '2', a, b, String(1 + rng.int(5)));
             else {
               await c.callText('MULTI');
@@ -272,6 +277,8 @@ describe('scripts on Shoal across threads', () => {
       shoal = await startShoal({ threads: 4, args: ['--dir', dir, '--save', '', '--appendonly', 'yes'] });
       const [c] = await onEveryThread();
       await c.callText('EVAL', "redis.call('SET', KEYS[1], 'a') redis.call('INCR', KEYS[2]) redis.call('EXPIRE', KEYS[1], 100) return redis.call('SPOP', KEYS[3])", '3', '{t}1', '{t}2', '{t}3');
+      // Keys of several shards, and one it did not declare.
+      await c.callText('EVAL', "for i, k in ipairs(KEYS) do redis.call('RPUSH', k, i) end redis.call('SET', 'free', 'x') return 1", '4', 'l1', 'l2', 'l3', 'l4');
       await c.callText('EVAL', "redis.call('SADD', KEYS[1], 'x', 'y') return redis.call('SPOP', KEYS[1])", '1', '{t}3');
       const digest = await c.callText('DEBUG', 'DIGEST');
       for (const x of opened.splice(0)) x.destroy();

@@ -1,0 +1,56 @@
+/**
+ * A script whose declared keys live on several shards: it runs on the
+ * client's thread holding every shard (one keyspace-wide lock: nothing else
+ * runs anywhere meanwhile, which is what makes it atomic, and only one
+ * such script runs at a time), and each redis.call goes to the shard of its
+ * keys synchronously — this thread's directly, another's through that
+ * thread's mailbox (transport/mailbox.ts). Keys it did not declare may live
+ * anywhere, as in Redis. Its writes reach the AOF as the commands it ran,
+ * in the lock's transaction: one MULTI/EXEC.
+ */
+import type { Across, CrossShard } from './across.js';
+import { ReplyWriter } from '../protocol/reply-writer.js';
+import { runScript } from '../scripting/engine.js';
+import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
+import { NOT_FROM_SCRIPT, callPrelude, evalArgs } from './scripting.js';
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+function across(bySha: boolean, readonly: boolean): Across {
+  return (job) => {
+    const parsed = evalArgs(job.args, bySha, readonly);
+    if (typeof parsed === 'string') return Promise.resolve(bytes(`-${parsed}\r\n`));
+    const { script, numkeys } = parsed;
+    const plan = job.plan();
+    plan.wide = true;
+    return job.locked(plan, async (tx) => {
+      const calls = job.scriptCalls;
+      const call = { db: job.db, resp3: false, readonly: readonly || script.noWrites, txid: tx.txid };
+      const result = runScript(script, job.args.slice(3, 3 + numkeys), job.args.slice(3 + numkeys), {
+        call: (args) => {
+          const early = callPrelude(args, call);
+          if (early !== null) return early;
+          const id = calls.idOf(args);
+          if (id < 0) return luaError(NOT_FROM_SCRIPT);
+          let shard = calls.shardOf(id, args);
+          if (shard === -1) return luaError("ERR Shoal runs each command a script calls on one shard: that command's keys must share one ({hash tags})");
+          // Without keys: this thread's shard (a keyspace-wide command is refused there).
+          if (shard === -2) shard = job.localShard;
+          const r = job.scriptCall(shard, id, args, call);
+          return 'refused' in r ? luaError(r.refused) : respToLua(r.reply);
+        },
+        log: (level, msg) => calls.log(level, msg),
+      });
+      const w = new ReplyWriter(256);
+      writeLuaReply(result, w, job.resp3);
+      return w.buf.slice(0, w.len);
+    });
+  };
+}
+
+export const scriptingAcross: Record<string, CrossShard> = {
+  eval: { kind: 'hops', run: across(false, false) },
+  evalsha: { kind: 'hops', run: across(true, false) },
+  eval_ro: { kind: 'hops', run: across(false, true) },
+  evalsha_ro: { kind: 'hops', run: across(true, true) },
+};
