@@ -4,7 +4,8 @@
  *  - one key: INCR and EXPIRE of a random key (issue 10's target: 0.7× Redis
  *    at pipeline 1);
  *  - three keys: a script reading two keys and writing a third, keys that
- *    share a hash tag (a script's keys share a shard in Shoal).
+ *    share a hash tag (one shard), then keys of any shards (Shoal holds
+ *    every shard for such a script).
  *
  *   npm run build && node dist/bench/scripting.js [--pipelines 1,16] [--clients 50] [--requests 200000] [--threads 2] [--rounds 2]
  */
@@ -16,6 +17,11 @@ const SCRIPTS = {
   'three keys': {
     body: "local a = tonumber(redis.call('GET', KEYS[1]) or '0') local b = tonumber(redis.call('GET', KEYS[2]) or '0') redis.call('SET', KEYS[3], a + b + 1) return a + b",
     keys: ['{s}a:__rand_int__', '{s}b:__rand_int__', '{s}c:__rand_int__'],
+  },
+  // The same script over keys of (mostly) different shards: Shoal holds every shard for it.
+  'three keys, any shards': {
+    body: "local a = tonumber(redis.call('GET', KEYS[1]) or '0') local b = tonumber(redis.call('GET', KEYS[2]) or '0') redis.call('SET', KEYS[3], a + b + 1) return a + b",
+    keys: ['a:__rand_int__', 'b:__rand_int__', 'c:__rand_int__'],
   },
 };
 
