@@ -10,23 +10,21 @@
  */
 import type { Across, CrossShard } from './across.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { runScript } from '../scripting/engine.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
-import { NOT_FROM_SCRIPT, callPrelude, evalArgs } from './scripting.js';
+import { NOT_FROM_SCRIPT, RunKind, callPrelude, runPrepared, toRun } from './scripting.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function across(bySha: boolean, readonly: boolean): Across {
+function across(kind: RunKind, readonly: boolean): Across {
   return (job) => {
-    const parsed = evalArgs(job.args, bySha, readonly);
-    if (typeof parsed === 'string') return Promise.resolve(bytes(`-${parsed}\r\n`));
-    const { script, numkeys } = parsed;
+    const r = toRun(job.args, kind, readonly);
+    if (typeof r === 'string') return Promise.resolve(bytes(`-${r}\r\n`));
     const plan = job.plan();
     plan.wide = true;
     return job.locked(plan, async (tx) => {
       const calls = job.scriptCalls;
-      const call = { db: job.db, resp3: false, readonly: readonly || script.noWrites, txid: tx.txid };
-      const result = runScript(script, job.args.slice(3, 3 + numkeys), job.args.slice(3 + numkeys), {
+      const call = { db: job.db, resp3: false, readonly: readonly || r.noWrites, txid: tx.txid };
+      const result = runPrepared(r, job.args, {
         call: (args) => {
           const early = callPrelude(args, call);
           if (early !== null) return early;
@@ -42,15 +40,17 @@ function across(bySha: boolean, readonly: boolean): Across {
         log: (level, msg) => calls.log(level, msg),
       });
       const w = new ReplyWriter(256);
-      writeLuaReply(result, w, job.resp3);
+      writeLuaReply(result, w, job.resp3, r.chunk);
       return w.buf.slice(0, w.len);
     });
   };
 }
 
 export const scriptingAcross: Record<string, CrossShard> = {
-  eval: { kind: 'hops', run: across(false, false) },
-  evalsha: { kind: 'hops', run: across(true, false) },
-  eval_ro: { kind: 'hops', run: across(false, true) },
-  evalsha_ro: { kind: 'hops', run: across(true, true) },
+  eval: { kind: 'hops', run: across(RunKind.Eval, false) },
+  evalsha: { kind: 'hops', run: across(RunKind.EvalSha, false) },
+  eval_ro: { kind: 'hops', run: across(RunKind.Eval, true) },
+  evalsha_ro: { kind: 'hops', run: across(RunKind.EvalSha, true) },
+  fcall: { kind: 'hops', run: across(RunKind.Fcall, false) },
+  fcall_ro: { kind: 'hops', run: across(RunKind.Fcall, true) },
 };

@@ -10,21 +10,47 @@ import type { Exec, NestedCall, ShardHandler } from '../shard/exec.js';
 import { ERR_NOT_INT } from '../shard/exec.js';
 import { parseInt64 } from '../util/numbers.js';
 import { findCommand, findSubcommand } from './catalog.js';
-import { type ReplyValue, runScript, scriptSha } from '../scripting/engine.js';
+import { type ReplyValue, type ScriptHost, runCode, scriptSha } from '../scripting/engine.js';
+import { callCode, functionRegistry } from '../scripting/functions.js';
 import { scriptCache } from '../scripting/cache.js';
 import type { Script } from '../scripting/script.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
-/** EVAL's arguments checked as Redis checks them: the script to run and how many keys, or an error text. */
-export function evalArgs(args: readonly Uint8Array[], bySha: boolean, readonly: boolean): { script: Script; numkeys: number } | string {
+/** What EVAL, EVALSHA and FCALL (and their _RO forms) run. */
+export const enum RunKind {
+  Eval,
+  EvalSha,
+  Fcall,
+}
+
+/** A script or function ready to run: its code, how errors name it, and how many of the arguments are keys. */
+export interface ToRun {
+  code: Uint8Array;
+  /** Errors say `script: <name>, on @<chunk>:<line>.` (a script's SHA1, or a function's name). */
+  name: string;
+  chunk: 'user_script' | 'user_function';
+  numkeys: number;
+  /** Flagged no-writes: runs as a read-only script. */
+  noWrites: boolean;
+}
+
+/** The command's arguments checked as Redis checks them: what to run, or an error text. */
+export function toRun(args: readonly Uint8Array[], kind: RunKind, readonly: boolean): ToRun | string {
   const n = parseInt64(args[2], 0, args[2].length);
   if (n === null) return ERR_NOT_INT;
   if (n < 0) return "ERR Number of keys can't be negative";
   if (n > args.length - 3) return "ERR Number of keys can't be greater than number of args";
+  if (kind === RunKind.Fcall) {
+    const found = functionRegistry.find(Buffer.from(args[1]).toString('latin1'));
+    if (found === undefined) return 'ERR Function not found';
+    const noWrites = found.fn.flags.includes('no-writes');
+    if (readonly && !noWrites) return 'ERR Can not execute a script with write flag using *_ro command.';
+    return { code: callCode(found.lib, found.fn.name), name: found.fn.name, chunk: 'user_function', numkeys: Number(n), noWrites };
+  }
   let script: Script | undefined;
-  if (bySha) {
+  if (kind === RunKind.EvalSha) {
     const sha = Buffer.from(args[1]).toString('latin1').toLowerCase();
     script = sha.length === 40 ? scriptCache.get(sha) : undefined;
     if (script === undefined) return NOSCRIPT;
@@ -34,26 +60,32 @@ export function evalArgs(args: readonly Uint8Array[], bySha: boolean, readonly: 
   }
   if (script.error !== null) return script.error;
   if (readonly && script.shebang && !script.noWrites) return 'ERR Can not execute a script with write flag using *_ro command.';
-  return { script, numkeys: Number(n) };
+  return { code: script.code, name: script.sha, chunk: 'user_script', numkeys: Number(n), noWrites: script.noWrites };
 }
 
-function evalGeneric(x: Exec, bySha: boolean, readonly: boolean): void {
+/** Runs what toRun prepared; `call` answers its redis.call. */
+export function runPrepared(r: ToRun, args: readonly Uint8Array[], host: ScriptHost): ReplyValue {
+  const result = runCode(r.code, args.slice(3, 3 + r.numkeys), args.slice(3 + r.numkeys), host);
+  if (result !== null && typeof result === 'object' && 'err' in result && result.meta !== undefined) result.meta.sha = r.name;
+  return result;
+}
+
+function runGeneric(x: Exec, kind: RunKind, readonly: boolean): void {
   // Views of the arguments: the engine copies them in before anything else runs.
   const all: Uint8Array[] = [];
   for (let i = 0; i < x.argc; i++) all.push(x.arg(i));
-  const parsed = evalArgs(all, bySha, readonly);
-  if (typeof parsed === 'string') return x.r.error(parsed);
-  const { script, numkeys } = parsed;
+  const r = toRun(all, kind, readonly);
+  if (typeof r === 'string') return x.r.error(r);
   const calls = x.scriptCalls!;
   // The script's writes go to the AOF as one transaction: its own, unless it runs inside one (MULTI/EXEC).
   const txid = x.effects === null ? 0 : x.txid !== 0 ? x.txid : calls.newTxid();
-  const call = { db: x.db, resp3: false, readonly: readonly || script.noWrites, txid };
-  const result = runScript(script, all.slice(3, 3 + numkeys), all.slice(3 + numkeys), { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
+  const call = { db: x.db, resp3: false, readonly: readonly || r.noWrites, txid };
+  const result = runPrepared(r, all, { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
   // The script's own transaction ends here (EXEC's ends with EXEC).
   if (txid !== 0 && txid !== x.txid) x.effects?.unlocked(txid, 1);
   // What the script wrote is in the AOF already, as the commands it ran.
   x.propagateNothing();
-  writeLuaReply(result, x.r, x.resp3);
+  writeLuaReply(result, x.r, x.resp3, r.chunk);
 }
 
 /**
@@ -102,9 +134,11 @@ function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
 }
 
 export const scriptingHandlers: Record<string, ShardHandler> = {
-  eval: (x) => evalGeneric(x, false, false),
-  evalsha: (x) => evalGeneric(x, true, false),
-  eval_ro: (x) => evalGeneric(x, false, true),
-  evalsha_ro: (x) => evalGeneric(x, true, true),
+  eval: (x) => runGeneric(x, RunKind.Eval, false),
+  evalsha: (x) => runGeneric(x, RunKind.EvalSha, false),
+  eval_ro: (x) => runGeneric(x, RunKind.Eval, true),
+  evalsha_ro: (x) => runGeneric(x, RunKind.EvalSha, true),
+  fcall: (x) => runGeneric(x, RunKind.Fcall, false),
+  fcall_ro: (x) => runGeneric(x, RunKind.Fcall, true),
 };
 

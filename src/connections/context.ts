@@ -47,6 +47,10 @@ export interface ThreadContext extends Hops {
   readonly saves: SaveState;
   /** AOF state shared with every thread and the writer (persistence/aof-state.ts). */
   readonly aofState: AofState;
+  /** The function libraries' code (snapshots save them). */
+  functionCodes(): Uint8Array[];
+  /** The AOF records this command as it was run on this thread (FUNCTION LOAD, DELETE, FLUSH), when the AOF is on. */
+  propagate(args: (Uint8Array | string)[]): void;
   /** A script's call on `shard`, synchronously: this thread's shard directly, another's through its mailbox. */
   scriptCallOn(shard: number, id: number, args: Uint8Array[], call: NestedCall): NestedResult;
   /** Asks the AOF writer (the supervisor) to turn the AOF on or off, or to take part in a rewrite. */

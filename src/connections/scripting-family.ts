@@ -5,7 +5,9 @@
  * script runs, only once every thread has it.
  */
 import { scriptCache } from '../scripting/cache.js';
-import { scriptSha } from '../scripting/engine.js';
+import { runCode, scriptSha } from '../scripting/engine.js';
+import { functionRegistry } from '../scripting/functions.js';
+import { globMatch } from '../util/glob.js';
 import { askThreads } from './clients-view.js';
 import type { ThreadContext } from './context.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
@@ -17,10 +19,13 @@ export async function cacheEverywhere(ctx: ThreadContext, sha: string, body: Uin
   await askThreads(ctx, 'script-load', { sha, body: Buffer.from(body).toString('base64') });
 }
 
-/** A thread's part of cacheEverywhere and SCRIPT FLUSH (threads/thread.ts calls it for OP_THREAD 'script-*'). */
-export function scriptThreadOp(action: string, payload: { sha?: string; body?: string }): boolean {
+/** A thread's part of cacheEverywhere, SCRIPT FLUSH and FUNCTION LOAD/DELETE/FLUSH (threads/thread.ts calls it for OP_THREAD 'script-*', 'function-*'). */
+export function scriptThreadOp(action: string, payload: { sha?: string; body?: string; code?: string; replace?: boolean; name?: string }): boolean {
   if (action === 'script-load') scriptCache.set(payload.sha!, Buffer.from(payload.body!, 'base64'));
   else if (action === 'script-flush') scriptCache.clear();
+  else if (action === 'function-load') loadLibrary(Buffer.from(payload.code!, 'base64'), payload.replace ?? false);
+  else if (action === 'function-delete') functionRegistry.delete(payload.name!);
+  else if (action === 'function-flush') functionRegistry.flush();
   else return false;
   return true;
 }
@@ -72,4 +77,146 @@ export const scriptingFrontHandlers: Record<string, FrontHandler> = {
   'script|flush': scriptFlush,
   'script|kill': scriptKill,
   'script|help': (f) => helpReply(f, SCRIPT_HELP),
+};
+
+// ---- FUNCTION -------------------------------------------------------------------------
+
+/** Loads a library's code on this thread: its name, or an error text (the code never calls Redis while it loads). */
+export function loadLibrary(code: Uint8Array, replace: boolean): string | { error: string } {
+  return functionRegistry.load(code, replace, (c) => runCode(c, [], [], LOAD_HOST));
+}
+
+const LOAD_HOST = {
+  call: () => ({ err: Buffer.from('redis.call is not available while a library loads'), code: Buffer.from('ERR') }),
+  log: () => {},
+};
+
+function functionLoad(f: FrontCall): void {
+  let replace = false;
+  let i = 2;
+  for (; i < f.argc - 1; i++) {
+    if (f.argIs(i, 'replace')) replace = true;
+    else return f.error(`ERR Unknown option given: ${f.arg(i)}`);
+  }
+  const code = f.argBytes(f.argc - 1);
+  const loaded = loadLibrary(code, replace);
+  if (typeof loaded !== 'string') return f.error(loaded.error);
+  f.thread.propagate(['FUNCTION', 'LOAD', ...(replace ? ['REPLACE'] : []), code]);
+  const payload = { code: Buffer.from(code).toString('base64'), replace: true };
+  f.later(askThreads(f.thread, 'function-load', payload), (w) => w.bulkString(loaded));
+}
+
+function functionDelete(f: FrontCall): void {
+  const name = f.arg(2);
+  if (!functionRegistry.delete(name)) return f.error('ERR Library not found');
+  f.thread.propagate(['FUNCTION', 'DELETE', name]);
+  f.later(askThreads(f.thread, 'function-delete', { name }), (w) => w.ok());
+}
+
+function functionFlush(f: FrontCall): void {
+  if (f.argc > 3 || (f.argc === 3 && !f.argIs(2, 'sync') && !f.argIs(2, 'async'))) return f.error('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
+  functionRegistry.flush();
+  f.thread.propagate(['FUNCTION', 'FLUSH']);
+  f.later(askThreads(f.thread, 'function-flush', {}), (w) => w.ok());
+}
+
+function functionList(f: FrontCall): void {
+  let pattern: Uint8Array | null = null;
+  let withCode = false;
+  for (let i = 2; i < f.argc; i++) {
+    if (f.argIs(i, 'withcode') && !withCode) withCode = true;
+    else if (f.argIs(i, 'libraryname') && pattern === null) {
+      if (i + 1 >= f.argc) return f.error('ERR library name argument was not given');
+      pattern = f.argBytes(++i);
+    } else return f.error(`ERR Unknown argument ${f.arg(i)}`);
+  }
+  const libs = functionRegistry.list().filter((l) => {
+    if (pattern === null) return true;
+    const n = Buffer.from(l.name);
+    return globMatch(pattern, 0, pattern.length, n, 0, n.length, false);
+  });
+  const w = f.w;
+  w.array(libs.length);
+  for (const lib of libs) {
+    w.map(withCode ? 4 : 3);
+    w.bulkString('library_name');
+    w.bulkString(lib.name);
+    w.bulkString('engine');
+    w.bulkString('LUA');
+    w.bulkString('functions');
+    w.array(lib.functions.length);
+    for (const fn of lib.functions) {
+      w.map(3);
+      w.bulkString('name');
+      w.bulkString(fn.name);
+      w.bulkString('description');
+      if (fn.description === null) w.nullBulk();
+      else w.bulkString(fn.description);
+      w.bulkString('flags');
+      w.set(fn.flags.length);
+      for (const flag of fn.flags) w.bulkString(flag);
+    }
+    if (withCode) {
+      w.bulkString('library_code');
+      w.bulk(lib.code, 0, lib.code.length);
+    }
+  }
+}
+
+function functionStats(f: FrontCall): void {
+  const w = f.w;
+  w.map(2);
+  w.bulkString('running_script');
+  w.nullBulk();
+  w.bulkString('engines');
+  w.map(1);
+  w.bulkString('LUA');
+  w.map(2);
+  w.bulkString('libraries_count');
+  w.int(functionRegistry.libraryCount);
+  w.bulkString('functions_count');
+  w.int(functionRegistry.functionCount);
+}
+
+const FUNCTION_HELP = [
+  'FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'LOAD [REPLACE] <FUNCTION CODE>',
+  '    Create a new library with the given library name and code.',
+  'DELETE <LIBRARY NAME>',
+  '    Delete the given library.',
+  'LIST [LIBRARYNAME PATTERN] [WITHCODE]',
+  '    Return general information on all the libraries:',
+  '    * Library name',
+  '    * The engine used to run the Library',
+  '    * Library description',
+  '    * Functions list',
+  '    * Library code (if WITHCODE is given)',
+  '    It also possible to get only function that matches a pattern using LIBRARYNAME argument.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Delete all the libraries.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the libraries.',
+  '    * SYNC: Synchronously flush the libraries.',
+  'KILL',
+  '    Kill the current running function.',
+  'STATS',
+  '    Return information about the current function running:',
+  '    * Function name',
+  '    * Command used to run the function',
+  '    * Duration in MS that the function is running',
+  '    If no function is running, return nil',
+  '    In addition, returns a list of available engines.',
+  'HELP',
+  '    Prints this help.',
+];
+
+export const functionFrontHandlers: Record<string, FrontHandler> = {
+  'function|load': functionLoad,
+  'function|delete': functionDelete,
+  'function|flush': functionFlush,
+  'function|list': functionList,
+  'function|stats': functionStats,
+  'function|kill': (f) => f.error('NOTBUSY No scripts in execution right now.'),
+  'function|help': (f) => helpReply(f, FUNCTION_HELP),
 };

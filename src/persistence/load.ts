@@ -34,6 +34,8 @@ export interface LoadTarget {
   tunables: Int32Array;
   mine: (key: Uint8Array) => boolean;
   now: number;
+  /** Each function library in the file (every thread keeps them all). */
+  onFunction?: (code: Uint8Array) => void;
 }
 
 /** The dump's bytes, or null when there is no file. Throws an Error naming the file when it cannot be read. */
@@ -52,7 +54,7 @@ export function loadRdbFile(dir: string, name: string, t: LoadTarget): LoadResul
   const buf = readDump(file);
   if (buf === null) return null;
   const res = newResult();
-  const it = rdbEntries(buf, undefined, undefined, t.mine);
+  const it = rdbEntries(buf, undefined, undefined, t.mine, t.onFunction);
   const lru = lruClock(t.now);
   try {
     for (;;) {
@@ -80,7 +82,7 @@ export interface GradualOptions {
 /** Loads the target's keys from the dump's bytes, yielding to the event loop between slices. */
 export async function loadGradually(file: string, buf: Uint8Array, t: LoadTarget, opts: GradualOptions): Promise<LoadResult> {
   const res = newResult();
-  const it = rdbEntries(buf, undefined, opts.progress, t.mine);
+  const it = rdbEntries(buf, undefined, opts.progress, t.mine, t.onFunction);
   const lru = lruClock(t.now);
   try {
     for (;;) {

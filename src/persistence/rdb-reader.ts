@@ -96,6 +96,8 @@ export function* rdbEntries(
   progress?: RdbProgress,
   /** Keys it returns false for are stepped over without decoding their values (another thread's keys). */
   want?: (key: Uint8Array) => boolean,
+  /** Each function library's code (RDB_OPCODE_FUNCTION2, Redis 7). */
+  onFunction?: (code: Uint8Array) => void,
 ): Generator<RdbEntry, { version: number }, void> {
   const c = new RdbCursor(buf, 0);
   c.need(9, 'the RDB header');
@@ -152,9 +154,12 @@ export function* rdbEntries(
       }
       case OP_MODULE_AUX:
         throw new RdbError(`The RDB file holds module data (MODULE_AUX), which Shoal does not support (at offset ${at})`, at);
-      case OP_FUNCTION:
       case OP_FUNCTION2:
-        throw new RdbError(`The RDB file holds functions (Redis Functions libraries), which Shoal does not support yet (at offset ${at})`, at);
+        onFunction?.(c.string('a function library'));
+        break;
+      case OP_FUNCTION:
+        // The format of Redis 7.0's release candidates, never in a released file.
+        throw new RdbError(`The RDB file holds functions in the pre-release format (RDB_OPCODE_FUNCTION), which Shoal does not read (at offset ${at})`, at);
       case OP_EOF: {
         if (version >= 5) {
           c.need(8, 'the checksum');

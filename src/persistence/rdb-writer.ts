@@ -30,6 +30,7 @@ import {
   ENC_LZF,
   OP_AUX,
   OP_EOF,
+  OP_FUNCTION2,
   OP_EXPIRETIME_MS,
   OP_RESIZEDB,
   OP_SELECTDB,
@@ -130,6 +131,13 @@ export class RdbWriter {
     this.string(k, 0, k.length);
     const v = Buffer.from(typeof value === 'number' ? String(value) : value, 'utf8');
     this.string(v, 0, v.length);
+    return this;
+  }
+
+  /** A function library (RDB_OPCODE_FUNCTION2 and its code), as Redis 7 writes it before the keys. */
+  functionLibrary(code: Uint8Array): this {
+    this.byte(OP_FUNCTION2);
+    this.string(code, 0, code.length);
     return this;
   }
 

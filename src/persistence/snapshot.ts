@@ -32,6 +32,8 @@ import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 /** What a snapshot needs from the thread that runs it. */
 export interface SnapshotHost extends Hops {
   readonly config: { get(name: string): string };
+  /** The function libraries' code, saved before the keys (every thread holds them all). */
+  functionCodes(): Uint8Array[];
 }
 
 let fileSeq = 0;
@@ -116,6 +118,7 @@ async function writeChunks(host: SnapshotHost, shards: number[], txid: number, c
     fh = await fs.open(tmp, 'w');
     const file = fh;
     writeRdbHeader(w, target.aofBase);
+    for (const code of host.functionCodes()) w.functionLibrary(code);
     // Appends keep arrival order: one write at a time, each after the one before.
     let tail: Promise<unknown> = file.write(w.take());
     // The slices of one chunk follow each other in the file: a shard holds the

@@ -82,7 +82,7 @@ export function respToLua(buf: Uint8Array): ReplyValue {
 }
 
 /** The client's error text for a script that stopped on an error (engine metadata: line, sha, kind). */
-export function scriptErrorText(e: { err: Buffer; code?: Buffer; meta?: { line?: number; sha?: string; kind?: string; name?: string } }): string {
+export function scriptErrorText(e: { err: Buffer; code?: Buffer; meta?: { line?: number; sha?: string; kind?: string; name?: string } }, chunk = 'user_script'): string {
   const code = e.code?.toString('latin1');
   const meta = e.meta;
   let msg = e.err.toString('utf8');
@@ -90,18 +90,20 @@ export function scriptErrorText(e: { err: Buffer; code?: Buffer; meta?: { line?:
     const line = meta.line ?? 1;
     if (meta.kind === 'global-read') msg = `user_script:${line}: Script attempted to access nonexistent global variable '${meta.name ?? ''}'`;
     else if (meta.kind === 'command-arg-type') msg = 'Lua redis lib command arguments must be strings or integers';
-    return `${code ?? 'ERR'} ${msg} script: ${meta.sha ?? ''}, on @user_script:${line}.`;
+    // The engine names every chunk user_script; a function's is user_function.
+    if (chunk !== 'user_script') msg = msg.replace(/user_script:/g, `${chunk}:`);
+    return `${code ?? 'ERR'} ${msg} script: ${meta.sha ?? ''}, on @${chunk}:${line}.`;
   }
   return code === undefined ? msg : `${code} ${msg}`;
 }
 
 /** Writes a script's result as the client's reply. */
-export function writeLuaReply(v: ReplyValue, w: ReplyWriter, resp3: boolean): void {
+export function writeLuaReply(v: ReplyValue, w: ReplyWriter, resp3: boolean, chunk = 'user_script'): void {
   w.resp3 = resp3;
-  write(v, w);
+  write(v, w, chunk);
 }
 
-function write(v: ReplyValue, w: ReplyWriter): void {
+function write(v: ReplyValue, w: ReplyWriter, chunk: string): void {
   if (v === null) return w.nullBulk();
   if (typeof v === 'number' || typeof v === 'bigint') return w.int(v);
   if (typeof v === 'boolean') {
@@ -111,27 +113,27 @@ function write(v: ReplyValue, w: ReplyWriter): void {
   if (Buffer.isBuffer(v) || v instanceof Uint8Array) return w.bulk(v, 0, v.length);
   if (Array.isArray(v)) {
     w.array(v.length);
-    for (const item of v) write(item, w);
+    for (const item of v) write(item, w, chunk);
     return;
   }
   if ('ok' in v) return w.simple(v.ok.toString('latin1'));
   if ('err' in v) {
     // A function, userdata … returned: Redis replies nil.
     if (v.meta === undefined && v.code?.toString() === 'ERR' && v.err.toString().startsWith('unsupported Lua return type')) return w.nullBulk();
-    return w.error(scriptErrorText(v));
+    return w.error(scriptErrorText(v, chunk));
   }
   if ('double' in v) return w.double(v.double);
   if ('map' in v) {
     w.map(v.map.length);
     for (const [k, x] of v.map) {
-      write(k, w);
-      write(x, w);
+      write(k, w, chunk);
+      write(x, w, chunk);
     }
     return;
   }
   if ('set' in v) {
     w.set(v.set.length);
-    for (const item of v.set) write(item, w);
+    for (const item of v.set) write(item, w, chunk);
     return;
   }
   if ('big_number' in v) {

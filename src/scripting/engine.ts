@@ -63,13 +63,18 @@ export async function startScripting(): Promise<void> {
  * the last of `return a, b`); an error names the body's own SHA1.
  */
 export function runScript(script: Script, keys: Uint8Array[], argv: Uint8Array[], host: ScriptHost): ReplyValue {
+  const r = runCode(script.code, keys, argv, host);
+  if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) r.meta.sha = script.sha;
+  return r;
+}
+
+/** Runs Lua code as it is (function libraries build their own, functions.ts). */
+export function runCode(code: Uint8Array, keys: Uint8Array[], argv: Uint8Array[], host: ScriptHost): ReplyValue {
   if (engine === null) throw new Error('the Lua engine is not started');
   const before = current;
   current = host;
   try {
-    const r = engine.evalWithArgs(script.code, keys, argv);
-    if (r !== null && typeof r === 'object' && 'err' in r && r.meta !== undefined) r.meta.sha = script.sha;
-    return r;
+    return engine.evalWithArgs(code, keys, argv);
   } finally {
     current = before;
   }

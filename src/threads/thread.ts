@@ -59,7 +59,8 @@ import { askThreads } from '../connections/clients-view.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
-import { scriptThreadOp } from '../connections/scripting-family.js';
+import { loadLibrary, scriptThreadOp } from '../connections/scripting-family.js';
+import { functionRegistry } from '../scripting/functions.js';
 
 /** What the supervisor gives each thread. */
 export interface ThreadOptions {
@@ -287,7 +288,16 @@ export class ThreadServer implements ThreadContext {
     try {
       // An AOF's base keeps its expired keys, as Redis loads it: the commands after it may touch them.
       const now = this.opts.aofPlan !== null ? 0 : t0;
-      const target = { ks: this.shard.ks, tunables: this.config.tunables, mine: (key: Uint8Array) => this.shardOfArg(key, 0, key.length) === this.index, now };
+      const target = {
+        ks: this.shard.ks,
+        tunables: this.config.tunables,
+        mine: (key: Uint8Array) => this.shardOfArg(key, 0, key.length) === this.index,
+        now,
+        onFunction: (code: Uint8Array) => {
+          const r = loadLibrary(code, true);
+          if (typeof r !== 'string') throw new Error(`a function library in ${file} does not load: ${r.error}`);
+        },
+      };
       const res = await loadGradually(file, buf, target, { sliceMs: 10, keyDelayUs: cfg.int('key-load-delay'), progress });
       this.saves.loadProgress(this.index, buf.length);
       this.saves.addLoaded(res.keys, res.expired);
@@ -355,6 +365,15 @@ export class ThreadServer implements ThreadContext {
     this.controls.delete(m.id);
     if (m.error === null) p.resolve();
     else p.reject(new Error(m.error));
+  }
+
+  functionCodes(): Uint8Array[] {
+    return functionRegistry.list().map((l) => l.code);
+  }
+
+  propagate(args: (Uint8Array | string)[]): void {
+    this.shard.exec.effects?.rewritten(-1, 0, [args]);
+    this.scheduleTick();
   }
 
   scriptCallOn(shard: number, id: number, args: Uint8Array[], call: NestedCall): NestedResult {
@@ -792,6 +811,9 @@ export class ThreadServer implements ThreadContext {
         return answer(this.report());
       case 'script-load':
       case 'script-flush':
+      case 'function-load':
+      case 'function-delete':
+      case 'function-flush':
         return answer(scriptThreadOp(text(args[0]), payload as { sha?: string; body?: string }));
       case 'aof-ready':
         // The AOF is loaded: this shard's writes are recorded from now on, and keys expire again.
