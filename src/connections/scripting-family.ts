@@ -154,7 +154,7 @@ function functionList(f: FrontCall): void {
       else w.bulkString(fn.description);
       w.bulkString('flags');
       w.set(fn.flags.length);
-      for (const flag of fn.flags) w.bulkString(flag);
+      for (const flag of fn.flags) w.simple(flag);
     }
     if (withCode) {
       w.bulkString('library_code');

@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { type DiffCommand, bothNonError } from '../helpers/differential.js';
 import { useDifferentialServers } from '../helpers/differential-suite.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
-import { type RawClient, rawClient, startShoal, type ServerHandle } from '../helpers/servers.js';
+import { type RawClient, rawClient, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
 import { spreadConnector } from '../helpers/threads.js';
 
 const FILE = 'test/integration/scripting.test.ts';
@@ -143,6 +143,49 @@ const CORPUS: DiffCommand[] = [
   { args: ['EXEC'] },
 ];
 
+const lib = (name: string, body: string): string => `#!lua name=${name}\n${body}`;
+
+/** FUNCTION and FCALL: libraries, their errors, calls and their errors. */
+const FUNCTIONS: DiffCommand[] = [
+  { args: ['FUNCTION', 'FLUSH'] },
+  { args: ['FUNCTION', 'LOAD', lib('mylib', "redis.register_function('hello', function(keys, args) return redis.call('GET', keys[1]) end)")] },
+  { args: ['FUNCTION', 'LOAD', lib('mylib', "redis.register_function('x', function() return 1 end)")] },
+  { args: ['FUNCTION', 'LOAD', 'return 1'] },
+  { args: ['FUNCTION', 'LOAD', lib('empty', 'local a = 1')] },
+  { args: ['FUNCTION', 'LOAD', lib('bad-name', "redis.register_function('x', function() return 1 end)")] },
+  { args: ['FUNCTION', 'LOAD', '#!lua name=lib2 foo=bar\nredis.register_function(\'y\', function() return 1 end)'] },
+  { args: ['FUNCTION', 'LOAD', lib('lib3', "redis.register_function('hello', function() return 1 end)")] },
+  { args: ['FUNCTION', 'LOAD', lib('lib4', "redis.call('set','x','1')")] },
+  { args: ['FUNCTION', 'LOAD', 'BOGUS', lib('lib5', "redis.register_function('f5', function() return 1 end)")] },
+  { args: ['FUNCTION', 'LOAD', lib('ro', "redis.register_function{function_name='ro', callback=function(keys, args) return #keys + #args end, flags={'no-writes'}, description='counts'}")] },
+  { args: ['FUNCTION', 'LOAD', lib('w', "redis.register_function('w', function(keys, args) redis.call('SET', keys[1], args[1]) return redis.call('GET', keys[1]) end)\nredis.register_function('boom', function(keys, args) error('bad') end)\nredis.register_function('callbad', function(keys, args) return redis.call('INCR', keys[1]) end)")] },
+  { args: ['FCALL', 'hello', '1', K('fk')] },
+  { args: ['FCALL', 'w', '1', K('fk'), 'value'] },
+  { args: ['FCALL', 'hello', '1', K('fk')] },
+  { args: ['FCALL', 'ro', '2', K('a'), K('b'), 'x'] },
+  { args: ['FCALL_RO', 'ro', '1', K('a')] },
+  { args: ['FCALL_RO', 'w', '1', K('fk'), 'v'] },
+  { args: ['FCALL', 'nope', '0'] },
+  { args: ['FCALL', 'boom', '0'] },
+  { args: ['FCALL', 'callbad', '1', K('fk')] },
+  { args: ['FCALL', 'hello', '-1'] },
+  { args: ['FCALL', 'hello', '3', K('a')] },
+  { args: ['FUNCTION', 'STATS'] },
+  { args: ['FUNCTION', 'LIST', 'LIBRARYNAME', 'ro'] },
+  { args: ['FUNCTION', 'LIST', 'LIBRARYNAME', 'ro', 'WITHCODE'] },
+  { args: ['FUNCTION', 'LIST'], compare: bothNonError },
+  { args: ['FUNCTION', 'LIST', 'bogus'] },
+  { args: ['FUNCTION', 'LIST', 'LIBRARYNAME'] },
+  { args: ['FUNCTION', 'DELETE', 'nope'] },
+  { args: ['FUNCTION', 'DELETE', 'mylib'] },
+  { args: ['FCALL', 'hello', '1', K('fk')] },
+  { args: ['FUNCTION', 'KILL'] },
+  { args: ['FUNCTION', 'FLUSH', 'BOGUS'] },
+  { args: ['FUNCTION', 'FLUSH', 'ASYNC'] },
+  { args: ['FUNCTION', 'STATS'] },
+  { args: ['FCALL', 'ro', '0'] },
+];
+
 /** A random script: a sequence of redis.call/pcall over keys of one shard, returning every reply. */
 function randomScript(rng: Rng): DiffCommand {
   const keys = [K('a'), K('b'), K('c')];
@@ -181,6 +224,14 @@ describe('scripts against redis-server 7.0', () => {
       const [ref, tgt] = await suite.connectPair();
       const hello: DiffCommand[] = proto === 3 ? [{ args: ['HELLO', '3'], compare: () => true }] : [];
       await suite.run(ref, tgt, [...hello, ...CORPUS], `corpus RESP${proto}`, 0);
+    }
+  });
+
+  it('FUNCTION and FCALL give the same replies in RESP2 and RESP3', async () => {
+    for (const proto of [2, 3]) {
+      const [ref, tgt] = await suite.connectPair();
+      const hello: DiffCommand[] = proto === 3 ? [{ args: ['HELLO', '3'], compare: () => true }] : [];
+      await suite.run(ref, tgt, [...hello, ...FUNCTIONS], `functions RESP${proto}`, 0);
     }
   });
 
@@ -294,6 +345,50 @@ describe('scripts on Shoal across threads', () => {
     } finally {
       for (const c of opened.splice(0)) c.destroy();
       await shoal.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('function libraries survive restarts', () => {
+  const LIB = "#!lua name=keep\nredis.register_function('bump', function(keys, args) return redis.call('INCRBY', keys[1], args[1]) end)";
+
+  async function withServer<T>(start: () => Promise<ServerHandle>, body: (c: RawClient) => Promise<T>): Promise<T> {
+    const s = await start();
+    const c = await rawClient(s.port);
+    try {
+      return await body(c);
+    } finally {
+      c.destroy();
+      await s.stop();
+    }
+  }
+
+  it("in the RDB (Shoal's dump loads in redis-server and the other way round) and in the AOF (both ways)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-functions-'));
+    try {
+      for (const aof of [false, true]) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir);
+        const args = ['--dir', dir, '--save', '', ...(aof ? ['--appendonly', 'yes'] : [])];
+        const shoal = () => startShoal({ threads: 4, args });
+        const redis = () => startRedis({ args });
+        await withServer(shoal, async (c) => {
+          expect(await c.callText('FUNCTION', 'LOAD', LIB)).toBe('$4\r\nkeep\r\n');
+          expect(await c.callText('FCALL', 'bump', '1', 'n', '5')).toBe(':5\r\n');
+          if (!aof) expect(await c.callText('SAVE')).toBe('+OK\r\n');
+        });
+        await withServer(redis, async (c) => {
+          expect(await c.callText('FCALL', 'bump', '1', 'n', '1')).toBe(':6\r\n');
+          expect(await c.callText('FUNCTION', 'LOAD', "#!lua name=fromredis\nredis.register_function('r42', function() return 42 end)")).toBe('$9\r\nfromredis\r\n');
+          if (!aof) expect(await c.callText('SAVE')).toBe('+OK\r\n');
+        });
+        await withServer(shoal, async (c) => {
+          expect(await c.callText('FCALL', 'bump', '1', 'n', '1')).toBe(':7\r\n');
+          expect(await c.callText('FCALL', 'r42', '0')).toBe(':42\r\n');
+        });
+      }
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
