@@ -6,7 +6,9 @@
  */
 import { scriptCache } from '../scripting/cache.js';
 import { runCode, scriptSha } from '../scripting/engine.js';
-import { functionRegistry } from '../scripting/functions.js';
+import { FunctionRegistry, functionRegistry } from '../scripting/functions.js';
+import { functionsPayload } from '../persistence/rdb-writer.js';
+import { parseFunctionsPayload } from '../persistence/rdb-reader.js';
 import { globMatch } from '../util/glob.js';
 import { askThreads } from './clients-view.js';
 import type { ThreadContext } from './context.js';
@@ -26,6 +28,7 @@ export function scriptThreadOp(action: string, payload: { sha?: string; body?: s
   else if (action === 'function-load') loadLibrary(Buffer.from(payload.code!, 'base64'), payload.replace ?? false);
   else if (action === 'function-delete') functionRegistry.delete(payload.name!);
   else if (action === 'function-flush') functionRegistry.flush();
+  else if (action === 'function-restore') restoreLibraries(Buffer.from(payload.code!, 'base64'), payload.name!);
   else return false;
   return true;
 }
@@ -82,8 +85,30 @@ export const scriptingFrontHandlers: Record<string, FrontHandler> = {
 // ---- FUNCTION -------------------------------------------------------------------------
 
 /** Loads a library's code on this thread: its name, or an error text (the code never calls Redis while it loads). */
-export function loadLibrary(code: Uint8Array, replace: boolean): string | { error: string } {
-  return functionRegistry.load(code, replace, (c) => runCode(c, [], [], LOAD_HOST));
+export function loadLibrary(code: Uint8Array, replace: boolean, into: FunctionRegistry = functionRegistry): string | { error: string } {
+  return into.load(code, replace, (c) => runCode(c, [], [], LOAD_HOST));
+}
+
+/**
+ * FUNCTION RESTORE on this thread: the payload's libraries with a policy
+ * (FLUSH first, APPEND only new libraries, REPLACE libraries of the same
+ * name), all or nothing; an error text, or null.
+ */
+export function restoreLibraries(payload: Uint8Array, policy: string): string | null {
+  let codes: Uint8Array[];
+  try {
+    codes = parseFunctionsPayload(payload);
+  } catch (err) {
+    return `ERR ${(err as Error).message}`;
+  }
+  const trial = policy === 'flush' ? new FunctionRegistry() : functionRegistry.clone();
+  for (const code of codes) {
+    const r = loadLibrary(code, policy === 'replace', trial);
+    // RESTORE words a library that is there without FUNCTION LOAD's quotes.
+    if (typeof r !== 'string') return r.error.replace(/^ERR Library '(.*)' already exists$/s, 'ERR Library $1 already exists');
+  }
+  functionRegistry.adopt(trial);
+  return null;
 }
 
 const LOAD_HOST = {
@@ -178,6 +203,22 @@ function functionStats(f: FrontCall): void {
   w.int(functionRegistry.functionCount);
 }
 
+function functionDump(f: FrontCall): void {
+  const payload = functionsPayload(functionRegistry.list().map((l) => l.code));
+  f.w.bulk(payload, 0, payload.length);
+}
+
+function functionRestore(f: FrontCall): void {
+  if (f.argc > 4) return f.error('ERR syntax error');
+  const policy = f.argc === 4 ? f.arg(3).toLowerCase() : 'append';
+  if (policy !== 'flush' && policy !== 'append' && policy !== 'replace') return f.error('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
+  const payload = f.argBytes(2);
+  const err = restoreLibraries(payload, policy);
+  if (err !== null) return f.error(err);
+  f.thread.propagate(['FUNCTION', 'RESTORE', payload, policy.toUpperCase()]);
+  f.later(askThreads(f.thread, 'function-restore', { code: Buffer.from(payload).toString('base64'), name: policy }), (w) => w.ok());
+}
+
 const FUNCTION_HELP = [
   'FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'LOAD [REPLACE] <FUNCTION CODE>',
@@ -192,14 +233,6 @@ const FUNCTION_HELP = [
   '    * Functions list',
   '    * Library code (if WITHCODE is given)',
   '    It also possible to get only function that matches a pattern using LIBRARYNAME argument.',
-  'FLUSH [ASYNC|SYNC]',
-  '    Delete all the libraries.',
-  '    When called without the optional mode argument, the behavior is determined by the',
-  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
-  '    * ASYNC: Asynchronously flush the libraries.',
-  '    * SYNC: Synchronously flush the libraries.',
-  'KILL',
-  '    Kill the current running function.',
   'STATS',
   '    Return information about the current function running:',
   '    * Function name',
@@ -207,6 +240,24 @@ const FUNCTION_HELP = [
   '    * Duration in MS that the function is running',
   '    If no function is running, return nil',
   '    In addition, returns a list of available engines.',
+  'KILL',
+  '    Kill the current running function.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Delete all the libraries.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the libraries.',
+  '    * SYNC: Synchronously flush the libraries.',
+  'DUMP',
+  '    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command',
+  'RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]',
+  '    Restore the libraries represented by the given payload, it is possible to give a restore policy to',
+  '    control how to handle existing libraries (default APPEND):',
+  '    * FLUSH: delete all existing libraries.',
+  '    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.',
+  '    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old',
+  '      libraries with the new libraries (notice that even on this option there is a chance of failure',
+  '      in case of functions name collision with another library).',
   'HELP',
   '    Prints this help.',
 ];
@@ -218,5 +269,7 @@ export const functionFrontHandlers: Record<string, FrontHandler> = {
   'function|list': functionList,
   'function|stats': functionStats,
   'function|kill': (f) => f.error('NOTBUSY No scripts in execution right now.'),
+  'function|dump': functionDump,
+  'function|restore': functionRestore,
   'function|help': (f) => helpReply(f, FUNCTION_HELP),
 };

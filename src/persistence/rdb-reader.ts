@@ -200,13 +200,29 @@ const DUMP_FOOTER_ERROR = 'DUMP payload version or checksum are wrong';
  * an RDB version this reader knows and hold the CRC-64 of the rest, and
  * the body must parse exactly up to the footer.
  */
-export function parseDumpPayload(buf: Uint8Array): RdbValue {
+/** Checks a DUMP-style payload's footer (version, CRC-64); the length of its body. */
+function payloadBody(buf: Uint8Array): number {
   const len = buf.length;
   if (len < 10) throw new RdbError(DUMP_FOOTER_ERROR, 0);
   const version = buf[len - 10] | (buf[len - 9] << 8);
   if (version > RDB_MAX_READ_VERSION) throw new RdbError(DUMP_FOOTER_ERROR, len - 10);
   if (!new Crc64().update(buf, 0, len - 8).matchesLE(buf, len - 8)) throw new RdbError(DUMP_FOOTER_ERROR, len - 8);
-  const c = new RdbCursor(buf, 0, len - 10);
+  return len - 10;
+}
+
+/** FUNCTION RESTORE's payload: the libraries' code, in order. */
+export function parseFunctionsPayload(buf: Uint8Array): Uint8Array[] {
+  const c = new RdbCursor(buf, 0, payloadBody(buf));
+  const codes: Uint8Array[] = [];
+  while (c.pos < c.end) {
+    if (c.u8('an opcode') !== OP_FUNCTION2) throw new RdbError('given type is not a function', c.pos - 1);
+    codes.push(c.string('a function library'));
+  }
+  return codes;
+}
+
+export function parseDumpPayload(buf: Uint8Array): RdbValue {
+  const c = new RdbCursor(buf, 0, payloadBody(buf));
   let value: RdbValue | null;
   try {
     const t = c.u8('the value type');

@@ -47,7 +47,7 @@ import {
   TYPE_ZSET_LISTPACK,
   writeLength,
 } from './rdb-format.js';
-import type { EncodingLimits, RdbValue } from './rdb-value.js';
+import { DEFAULT_LIMITS, type EncodingLimits, type RdbValue } from './rdb-value.js';
 import { ascii } from './rdb-cursor.js';
 import { copyBytes } from '../util/bytes.js';
 import { formatDouble17g, parseInt64 } from '../util/numbers.js';
@@ -429,12 +429,26 @@ export function encodeValue(value: RdbValue, opts: ValueEncodingOptions): { type
 /** A DUMP payload: type byte, body, RDB version (u16 LE), CRC-64 of all that (u64 LE). */
 export function dumpPayload(value: RdbValue, opts: ValueEncodingOptions): Uint8Array {
   const { type, body } = encodeValue(value, opts);
-  const out = new Uint8Array(1 + body.length + 10);
+  const out = new Uint8Array(1 + body.length);
   out[0] = type;
   copyBytes(out, 1, body, 0, body.length);
-  let p = 1 + body.length;
+  return withPayloadFooter(out);
+}
+
+/** A DUMP-style payload: the body, the RDB version (2 bytes) and the CRC-64 of both. */
+export function withPayloadFooter(body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 10);
+  copyBytes(out, 0, body, 0, body.length);
+  let p = body.length;
   out[p++] = RDB_VERSION & 0xff;
   out[p++] = RDB_VERSION >>> 8;
   new Crc64().update(out, 0, p).writeLE(out, p);
   return out;
+}
+
+/** FUNCTION DUMP's payload: each library as in an RDB file (RDB_OPCODE_FUNCTION2 and its code), then the footer. */
+export function functionsPayload(codes: Uint8Array[]): Uint8Array {
+  const w = new RdbWriter({ compress: false, checksum: false, limits: DEFAULT_LIMITS });
+  for (const code of codes) w.functionLibrary(code);
+  return withPayloadFooter(w.take());
 }

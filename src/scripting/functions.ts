@@ -125,6 +125,22 @@ export class FunctionRegistry {
     return lib.name;
   }
 
+  /** A copy (FUNCTION RESTORE tries the payload on it first: all or nothing). */
+  clone(): FunctionRegistry {
+    const r = new FunctionRegistry();
+    for (const [k, v] of this.libraries) r.libraries.set(k, v);
+    for (const [k, v] of this.functions) r.functions.set(k, v);
+    return r;
+  }
+
+  /** Takes over another registry's libraries (a restore that worked on a copy). */
+  adopt(other: FunctionRegistry): void {
+    this.libraries.clear();
+    this.functions.clear();
+    for (const [k, v] of other.libraries) this.libraries.set(k, v);
+    for (const [k, v] of other.functions) this.functions.set(k, v);
+  }
+
   /** FUNCTION DELETE: whether the library was there. */
   delete(name: string): boolean {
     const lib = this.libraries.get(name);

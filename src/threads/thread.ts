@@ -814,6 +814,7 @@ export class ThreadServer implements ThreadContext {
       case 'function-load':
       case 'function-delete':
       case 'function-flush':
+      case 'function-restore':
         return answer(scriptThreadOp(text(args[0]), payload as { sha?: string; body?: string }));
       case 'aof-ready':
         // The AOF is loaded: this shard's writes are recorded from now on, and keys expire again.

@@ -176,6 +176,9 @@ const FUNCTIONS: DiffCommand[] = [
   { args: ['FUNCTION', 'LIST'], compare: bothNonError },
   { args: ['FUNCTION', 'LIST', 'bogus'] },
   { args: ['FUNCTION', 'LIST', 'LIBRARYNAME'] },
+  { args: ['FUNCTION', 'DUMP'], compare: bothNonError },
+  { args: ['FUNCTION', 'RESTORE', 'garbage'] },
+  { args: ['FUNCTION', 'RESTORE', 'garbage', 'BOGUS'] },
   { args: ['FUNCTION', 'DELETE', 'nope'] },
   { args: ['FUNCTION', 'DELETE', 'mylib'] },
   { args: ['FCALL', 'hello', '1', K('fk')] },
@@ -363,6 +366,35 @@ describe('function libraries survive restarts', () => {
       await s.stop();
     }
   }
+
+  it('FUNCTION DUMP payloads restore in the other server, with FLUSH, APPEND and REPLACE as Redis applies them', async () => {
+    const redis = await startRedis();
+    const shoal = await startShoal({ threads: 4 });
+    const [r, s] = await Promise.all([rawClient(redis.port), rawClient(shoal.port)]);
+    try {
+      for (const [from, to] of [
+        [r, s],
+        [s, r],
+      ]) {
+        for (const c of [from, to]) expect(await c.callText('FUNCTION', 'FLUSH')).toBe('+OK\r\n');
+        expect(await from.callText('FUNCTION', 'LOAD', LIB)).toBe('$4\r\nkeep\r\n');
+        const payload = (await from.call('FUNCTION', 'DUMP')) as Buffer;
+        const body = payload.subarray(payload.indexOf(10) + 1, payload.length - 2);
+        expect(await to.callText('FUNCTION', 'RESTORE', body)).toBe('+OK\r\n');
+        expect(await to.callText('FCALL', 'bump', '1', 'n', '2')).toMatch(/^:\d+\r\n$/);
+        // APPEND (the default) refuses a library that is there, and changes nothing; REPLACE and FLUSH take it.
+        const again = await to.callText('FUNCTION', 'RESTORE', body);
+        expect(again).toBe(await from.callText('FUNCTION', 'RESTORE', body));
+        expect(await to.callText('FUNCTION', 'RESTORE', body, 'REPLACE')).toBe('+OK\r\n');
+        expect(await to.callText('FUNCTION', 'RESTORE', body, 'FLUSH')).toBe('+OK\r\n');
+        expect(await to.callText('FUNCTION', 'STATS')).toBe(await from.callText('FUNCTION', 'STATS'));
+      }
+    } finally {
+      r.destroy();
+      s.destroy();
+      await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 60_000);
 
   it("in the RDB (Shoal's dump loads in redis-server and the other way round) and in the AOF (both ways)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-functions-'));

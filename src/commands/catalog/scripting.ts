@@ -59,6 +59,8 @@ export const SCRIPTING: CommandMeta[] = [
       functionSub('kill', 2, ['noscript', 'allow_busy'], ['request_policy:all_shards', 'response_policy:one_succeeded'], 'Stops the function that is running, if it has not written'),
       functionSub('delete', 3, ['write', 'noscript'], ['request_policy:all_shards', 'response_policy:all_succeeded'], 'Deletes a library and its functions'),
       functionSub('stats', 2, ['noscript', 'allow_busy'], ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], 'Says which function runs, and how many libraries and functions there are'),
+      functionSub('dump', 2, ['noscript'], [], 'Serializes every library into a payload FUNCTION RESTORE takes', 'O(N) where N is the number of functions'),
+      functionSub('restore', -3, ['write', 'denyoom', 'noscript'], ['request_policy:all_shards', 'response_policy:all_succeeded'], 'Loads the libraries of a FUNCTION DUMP payload', 'O(N) where N is the number of functions on the payload'),
       functionSub('help', 2, ['loading', 'stale'], [], 'Describes the FUNCTION subcommands'),
       functionSub('flush', -2, ['write', 'noscript'], ['request_policy:all_shards', 'response_policy:all_succeeded'], 'Deletes every library', 'O(N) where N is the number of functions deleted'),
       functionSub('list', -2, ['noscript'], ['nondeterministic_output_order'], 'Lists the libraries and their functions', 'O(N) where N is the number of functions'),
