@@ -497,6 +497,16 @@ describe('readRdb: every value type and opcode', () => {
     expect(Object.fromEntries(aux)).toEqual({ 'redis-bits': '64', x: 'y' });
   });
 
+  it('hands over function libraries (RDB_OPCODE_FUNCTION2) in file order, among the keys', () => {
+    const file = new RawRdb(10).push(245).str('#!lua name=a').push(245).str('#!lua name=b').key(0, 'k').str('v').end();
+    const codes: string[] = [];
+    const keys: string[] = [];
+    const it = rdbEntries(file, undefined, undefined, undefined, (code) => codes.push(Buffer.from(code).toString()));
+    for (let r = it.next(); !r.done; r = it.next()) keys.push(Buffer.from(r.value.key).toString());
+    expect(codes).toEqual(['#!lua name=a', '#!lua name=b']);
+    expect(keys).toEqual(['k']);
+  });
+
   it('refuses what it cannot or will not read, with a clear RdbError', () => {
     const refuse = (file: Uint8Array, message: RegExp | string) => {
       const err = onlyRdbError(() => readRdb(file, () => {}));
@@ -516,7 +526,7 @@ describe('readRdb: every value type and opcode', () => {
     for (const t of [15, 19, 21]) refuse(new RawRdb(10).key(t, 's').len(0).end(), new RegExp(`stream \\(type ${t}\\)`));
     for (const t of [6, 7]) refuse(new RawRdb(10).key(t, 'm').len(0).end(), /module value/);
     refuse(new RawRdb(10).push(247).len(1).end(), /module data/);
-    for (const op of [245, 246]) refuse(new RawRdb(10).push(op).str('code').end(), /functions/);
+    refuse(new RawRdb(10).push(246).str('code').end(), /functions in the pre-release format/);
     for (const t of [8, 22, 100, 244]) refuse(new RawRdb(10).key(t, 'k').end(), `Unknown RDB value type ${t}`);
     refuse(new RawRdb(10).key(2, 's').len(2).str('a').str('a').end(), /Duplicate set members/);
     refuse(new RawRdb(10).key(20, 's').str(lp(['a', 'a'])).end(), /Duplicate set members/);
