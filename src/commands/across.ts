@@ -46,6 +46,8 @@ export interface AcrossJob extends Caller {
   readonly scriptCalls: ScriptCalls;
   /** This thread's shard. */
   readonly localShard: number;
+  /** How a command crosses shards (from the command table), by full name; null for none. */
+  crossOf(fullName: string): CrossShard | null;
 
   // ---- for blocking commands -----------------------------------------------
   /** The client's reply number (frames registered with it are answered to the client directly). */

@@ -10,6 +10,7 @@ import type { Hops } from '../scheduler/transaction.js';
 import type { FrameArgs } from '../transport/frames.js';
 import type { Shard } from '../shard/shard.js';
 import type { NestedCall, NestedResult } from '../shard/exec.js';
+import type { CrossShard } from '../commands/across.js';
 import type { SharedState } from '../transport/shared.js';
 import type { AofState } from '../persistence/aof-state.js';
 import type { SaveState } from '../persistence/save-state.js';
@@ -47,6 +48,8 @@ export interface ThreadContext extends Hops {
   readonly saves: SaveState;
   /** AOF state shared with every thread and the writer (persistence/aof-state.ts). */
   readonly aofState: AofState;
+  /** How a command crosses shards (the command table's strategy), by full name; null for none. */
+  crossOf(fullName: string): CrossShard | null;
   /** The function libraries' code (snapshots save them). */
   functionCodes(): Uint8Array[];
   /** The AOF records this command as it was run on this thread (FUNCTION LOAD, DELETE, FLUSH), when the AOF is on. */

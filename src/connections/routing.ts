@@ -13,7 +13,7 @@
  * it has its locks: a transaction refused by wait-die lets go and tries
  * again, and the client's next commands must not overtake it meanwhile.
  */
-import type { Across, AcrossJob } from '../commands/across.js';
+import type { Across, AcrossJob, CrossShard } from '../commands/across.js';
 import { parseScanCursor } from '../commands/scan-args.js';
 import { routingKeys } from '../commands/introspection.js';
 import { type Merger, mergeInterleave } from '../commands/mergers.js';
@@ -324,6 +324,10 @@ class Job implements AcrossJob {
 
   get localShard(): number {
     return this.hops.index;
+  }
+
+  crossOf(fullName: string): CrossShard | null {
+    return this.hops.crossOf(fullName);
   }
 
   get scriptCalls(): ScriptCalls {

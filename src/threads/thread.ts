@@ -45,6 +45,7 @@ import { PeerLink } from '../transport/peer-link.js';
 import { Mailboxes } from '../transport/mailbox.js';
 import { decodeCall, decodeResult, encodeCall, encodeResult } from '../shard/nested.js';
 import type { NestedCall, NestedResult } from '../shard/exec.js';
+import type { CrossShard } from '../commands/across.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { SharedState, type SharedBuffers } from '../transport/shared.js';
 import { copyBytes, sliceBytes } from '../util/bytes.js';
@@ -365,6 +366,14 @@ export class ThreadServer implements ThreadContext {
     this.controls.delete(m.id);
     if (m.error === null) p.resolve();
     else p.reject(new Error(m.error));
+  }
+
+  crossOf(fullName: string): CrossShard | null {
+    const name = Buffer.from(fullName.split('|')[0]);
+    let e = this.dispatcher.table.lookup(name, 0, name.length);
+    const sub = fullName.split('|')[1];
+    if (e !== undefined && sub !== undefined && e.subs !== null) e = e.subs.lookup(Buffer.from(sub), 0, sub.length);
+    return e?.cross ?? null;
   }
 
   functionCodes(): Uint8Array[] {

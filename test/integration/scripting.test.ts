@@ -281,8 +281,11 @@ describe('scripts on Shoal across threads', () => {
       expect(await cs[0].callText('EVAL', sum, String(keys.length), ...keys)).toBe(':136\r\n');
       expect(await cs[1].callText('GET', 'undeclared')).toBe('$3\r\n136\r\n');
       expect(await cs[2].callText('GET', 'x15')).toBe('$2\r\n16\r\n');
-      // One command of a script whose own keys span shards is refused, naming the way out.
-      expect(await cs[0].callText('EVAL', "return redis.call('MGET', unpack(KEYS))", String(keys.length), ...keys)).toMatch(/^-ERR .*shard/);
+      // A command whose own keys span shards splits as a client's would (DEL, MGET, MSET, EXISTS …).
+      const split = "redis.call('MSET', KEYS[1], 'a', KEYS[2], 'b', KEYS[3], 'c') return {redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], 'none'), redis.call('EXISTS', KEYS[1], KEYS[2], 'none'), redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], 'none')}";
+      expect(await cs[3].callText('EVAL', split, '3', 'p1', 'p2', 'p3')).toBe('*3\r\n*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$-1\r\n:2\r\n:3\r\n');
+      // Others (a command that does not split) are refused, naming the way out.
+      expect(await cs[0].callText('EVAL', "return redis.call('RENAME', KEYS[1], KEYS[2])", '2', 'x0', 'x1')).toMatch(/^-ERR .*shard/);
     } finally {
       for (const c of opened.splice(0)) c.destroy();
       await shoal.stop();
