@@ -97,6 +97,11 @@ function runGeneric(x: Exec, kind: RunKind, readonly: boolean): void {
  */
 export function callPrelude(args: Buffer[], call: NestedCall): ReplyValue | null {
   if (args.length === 0) return luaError('ERR Please specify at least one argument for this redis lib call');
+  // redis.setresp (script.ts): the script's calls reply in RESP3 from now on, or RESP2 again.
+  if (args[0].length === 8 && args[0][0] === 0 && args[0].toString('latin1', 1) === 'setresp') {
+    call.resp3 = args[1]?.toString() === '3';
+    return { ok: Buffer.from('OK') };
+  }
   const name = args[0].toString('latin1').toLowerCase();
   let meta = findCommand(name);
   if (meta === undefined) return luaError('ERR Unknown Redis command called from script');

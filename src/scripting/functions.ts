@@ -33,7 +33,9 @@ const NAME = /^[A-Za-z0-9_]+$/;
 // On the shebang's line: register_function collects (name, callback, flags, description) into __fns.
 const PRELUDE =
   'local __fns, __order = {}, {} local __real = redis ' +
-  'local redis = setmetatable({register_function = function(a, b) ' +
+  // redis.setresp also tells Shoal (script.ts RESP_SHADOW).
+  "local __setresp = function(v) local n = tonumber(v) if n ~= 2 and n ~= 3 then error('ERR RESP version must be 2 or 3.', 0) end __real.setresp(n) __real.call('\\0setresp', n) end " +
+  'local redis = setmetatable({setresp = __setresp, register_function = function(a, b) ' +
   "local name, cb, flags, desc if type(a) == 'table' then name, cb, flags, desc = a.function_name, a.callback, a.flags or {}, a.description else name, cb, flags = a, b, {} end " +
   "if type(name) ~= 'string' then error('wrong argument function_name given to redis.register_function') end " +
   "if type(cb) ~= 'function' then error('wrong argument callback given to redis.register_function') end " +

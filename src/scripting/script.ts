@@ -19,7 +19,15 @@ export interface Script {
   readonly error: string | null;
 }
 
-const WRAP_HEAD = Buffer.from('return ((function(...) ');
+/**
+ * On the script's first line: a `redis` of the script's own whose setresp
+ * also tells Shoal (a call the host recognizes), so the script's calls
+ * reply in RESP3 after redis.setresp(3), as in Redis; then the body as a
+ * function whose first result is the reply.
+ */
+export const RESP_SHADOW =
+  "local __r = redis local redis = setmetatable({setresp = function(v) local n = tonumber(v) if n ~= 2 and n ~= 3 then error('ERR RESP version must be 2 or 3.', 0) end __r.setresp(n) __r.call('\\0setresp', n) end}, {__index = __r}) ";
+const WRAP_HEAD = Buffer.from(RESP_SHADOW + 'return ((function(...) ');
 const WRAP_TAIL = Buffer.from('\nend)())');
 
 export function prepareScript(sha: string, body: Uint8Array): Script {

@@ -124,6 +124,14 @@ const CORPUS: DiffCommand[] = [
   { args: ['SCRIPT', 'HELP'], compare: bothNonError },
   { args: ['SCRIPT', 'FLUSH'] },
   { args: ['SCRIPT', 'EXISTS', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db'] },
+  // redis.setresp: the script's calls reply in RESP3 (maps, sets, doubles, nulls as Lua sees them).
+  ev("redis.call('HSET', KEYS[1], 'a', '1') redis.setresp(3) local t = redis.call('HGETALL', KEYS[1]) return {type(t.map), t.map and t.map.a}", [K('h3')]),
+  ev("redis.setresp(3) return redis.call('HGETALL', KEYS[1])", [K('h3')]),
+  // (A null reply after setresp(3) reads as false here, where Redis gives nil: the engine maps every null to false.)
+  ev("redis.call('ZADD', KEYS[1], 1.5, 'm') redis.setresp(3) return redis.call('ZSCORE', KEYS[1], 'm')", [K('z3')]),
+  ev("redis.setresp(3) redis.setresp(2) return redis.call('HGETALL', KEYS[1])", [K('h3')]),
+  ev('redis.setresp(4)'),
+  ev("redis.setresp('x')"),
   // Shebangs (Redis 7): flags, errors, line numbers.
   ev('#!lua flags=no-writes\nreturn redis.call("set",KEYS[1],"1")', [K('x')]),
   ev('#!lua flags=no-writes\nreturn redis.call("get",KEYS[1])', [K('x')]),
