@@ -281,7 +281,7 @@ function finish(sc: Scenario): void {
 }
 
 describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`, () => {
-  it('bank transfers keep the total balance constant (WATCH/MULTI/EXEC and MULTI/EXEC)', async () => {
+  it('bank transfers keep the total balance constant (WATCH/MULTI/EXEC, MULTI/EXEC and scripts)', async () => {
     const sc = new Scenario('bank', BUDGET);
     const accounts = keysOnEveryShard('acct:', 24, SHARDS);
     expect(shardsTouched(accounts, SHARDS)).toBe(SHARDS);
@@ -396,8 +396,28 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
       };
     };
 
+    /** A script that moves an amount between two accounts (on any shards): refuses to overdraw, so the total is its invariant. */
+    const MOVE = "local n = tonumber(redis.call('GET', KEYS[1])) local x = tonumber(ARGV[1]) if n < x then return 0 end redis.call('DECRBY', KEYS[1], x) redis.call('INCRBY', KEYS[2], x) return 1";
+    const scriptTransfer = async (name: string, evalsha: boolean): Promise<Worker> => {
+      const c = await conn(sc);
+      const rng = new Rng(seed++);
+      const sha = text(await c.call('SCRIPT', 'LOAD', MOVE));
+      return {
+        name,
+        step: async () => {
+          const [a, b] = pair(rng);
+          const x = 1 + rng.int(50);
+          const r = evalsha ? await c.call('EVALSHA', sha, 2, a, b, x) : await c.call('EVAL', MOVE, 2, a, b, x);
+          if (int(r) !== 0 && int(r) !== 1) sc.violation(`${name}: ${evalsha ? 'EVALSHA' : 'EVAL'} → ${show(r)}`);
+          sc.event('bank: transfers by script');
+          crossShard(a, b);
+        },
+      };
+    };
+
     const sumOf = (vals: Reply[] | undefined): number => (vals ? vals.reduce((s, v) => s + Number(text(v)), 0) : NaN);
-    const checker = async (name: string, how: 'MGET' | 'MULTI MGET' | 'MULTI GETs', resp3 = false): Promise<Worker> => {
+    const SUM = "local t = 0 for i, k in ipairs(KEYS) do t = t + tonumber(redis.call('GET', k)) end return t";
+    const checker = async (name: string, how: 'MGET' | 'MULTI MGET' | 'MULTI GETs' | 'script', resp3 = false): Promise<Worker> => {
       const c = await conn(sc, resp3);
       return {
         name,
@@ -407,6 +427,11 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
           if (how === 'MGET') {
             const r = await c.call('MGET', ...accounts);
             sum = sumOf(items(r));
+            shown = show(r);
+          } else if (how === 'script') {
+            // A script over every account: it holds every shard, so it sees one instant.
+            const r = await c.call('EVAL', SUM, accounts.length, ...accounts);
+            sum = Number(int(r));
             shown = show(r);
           } else {
             const tx: Arg[][] = how === 'MULTI MGET' ? [['MULTI'], ['MGET', ...accounts], ['EXEC']] : [['MULTI'], ...accounts.map((a) => ['GET', a]), ['EXEC']];
@@ -437,6 +462,9 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
       checker('check-3', 'MULTI MGET'),
       checker('check-4', 'MULTI MGET', true),
       checker('check-5', 'MULTI GETs'),
+      scriptTransfer('script-1 (EVALSHA)', true),
+      scriptTransfer('script-2 (EVAL)', false),
+      checker('check-6', 'script'),
     ]);
     await runWorkers(sc, workers);
     const final = sumOf(items(await admin.call('MGET', ...accounts)));
