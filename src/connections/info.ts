@@ -5,6 +5,8 @@
  * sections "threads" and "shards" have one line per thread.
  */
 import { AofMode } from '../persistence/aof-state.js';
+import { scriptCache } from '../scripting/cache.js';
+import { functionRegistry } from '../scripting/functions.js';
 import os from 'node:os';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 import type { ShardStats } from '../shard/shard.js';
@@ -127,6 +129,11 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `maxmemory_policy:${cfg.get('maxmemory-policy')}`,
           `mem_fragmentation_ratio:${usedMemory > 0 ? (rss / usedMemory).toFixed(2) : '0.00'}`,
           'mem_allocator:native-free-arena',
+          // Every thread holds every script and library: these are one thread's (the same on all).
+          `used_memory_scripts_eval:${scriptCache.bytes}`,
+          `number_of_cached_scripts:${scriptCache.size}`,
+          `number_of_functions:${functionRegistry.functionCount}`,
+          `used_memory_functions:${functionRegistry.list().reduce((n, l) => n + l.code.length, 0)}`,
         );
         break;
       case 'persistence': {

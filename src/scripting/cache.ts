@@ -27,4 +27,10 @@ export const scriptCache = {
   get size(): number {
     return scripts.size;
   },
+  /** The scripts' bodies, in bytes (INFO's used_memory_scripts_eval). */
+  get bytes(): number {
+    let n = 0;
+    for (const s of scripts.values()) n += s.body.length;
+    return n;
+  },
 };

@@ -281,7 +281,10 @@ describe('scripts on Shoal across threads', () => {
       }
       await cs[1].callText('EVAL', 'return 42', '0');
       for (const c of cs) expect(await c.callText('EVALSHA', '1fa00e76656cc152ad327c13fe365858fd7be306', '0')).toBe(':42\r\n');
+      // INFO counts them on any thread (every thread holds every script).
+      expect(await cs[3].callText('INFO', 'memory')).toMatch(/number_of_cached_scripts:2\r\n/);
       expect(await cs[2].callText('SCRIPT', 'FLUSH')).toBe('+OK\r\n');
+      expect(await cs[2].callText('INFO', 'memory')).toMatch(/number_of_cached_scripts:0\r\n/);
       for (const c of cs) expect(await c.callText('EVALSHA', sha, '0')).toMatch(/^-NOSCRIPT/);
       // A script whose keys live on different shards holds every shard and reaches each key's shard.
       const keys = Array.from({ length: 16 }, (_, i) => `x${i}`);
