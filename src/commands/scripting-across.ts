@@ -15,7 +15,7 @@ import { findCommand } from './catalog.js';
 import { mergeInterleave } from './mergers.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
-import { NOT_FROM_SCRIPT, RunKind, callPrelude, runPrepared, toRun } from './scripting.js';
+import { KILLED, NOT_FROM_SCRIPT, RunKind, callPrelude, runPrepared, toRun, writes } from './scripting.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -59,21 +59,29 @@ function across(kind: RunKind, readonly: boolean): Across {
     return job.locked(plan, async (tx) => {
       const calls = job.scriptCalls;
       const call = { db: job.db, resp3: false, readonly: readonly || r.noWrites, txid: tx.txid };
-      const result = runPrepared(r, job.args, {
-        call: (args) => {
-          const early = callPrelude(args, call);
-          if (early !== null) return early;
-          const id = calls.idOf(args);
-          if (id < 0) return luaError(NOT_FROM_SCRIPT);
-          let shard = calls.shardOf(id, args);
-          if (shard === -1) return splitCall(job, id, args, call);
-          // Without keys: this thread's shard (a keyspace-wide command is refused there).
-          if (shard === -2) shard = job.localShard;
-          const r = job.scriptCall(shard, id, args, call);
-          return 'refused' in r ? luaError(r.refused) : respToLua(r.reply);
-        },
-        log: (level, msg) => calls.log(level, msg),
-      });
+      calls.scriptStarted();
+      let result: ReplyValue;
+      try {
+        result = runPrepared(r, job.args, {
+          call: (args) => {
+            if (calls.killRequested()) return luaError(KILLED);
+            const early = callPrelude(args, call);
+            if (early !== null) return early;
+            const id = calls.idOf(args);
+            if (id < 0) return luaError(NOT_FROM_SCRIPT);
+            if (!call.readonly && writes(args)) calls.scriptWrote();
+            let shard = calls.shardOf(id, args);
+            if (shard === -1) return splitCall(job, id, args, call);
+            // Without keys: this thread's shard (a keyspace-wide command is refused there).
+            if (shard === -2) shard = job.localShard;
+            const r = job.scriptCall(shard, id, args, call);
+            return 'refused' in r ? luaError(r.refused) : respToLua(r.reply);
+          },
+          log: (level, msg) => calls.log(level, msg),
+        });
+      } finally {
+        calls.scriptEnded();
+      }
       const w = new ReplyWriter(256);
       writeLuaReply(result, w, job.resp3, r.chunk);
       return w.buf.slice(0, w.len);

@@ -80,7 +80,13 @@ function runGeneric(x: Exec, kind: RunKind, readonly: boolean): void {
   // The script's writes go to the AOF as one transaction: its own, unless it runs inside one (MULTI/EXEC).
   const txid = x.effects === null ? 0 : x.txid !== 0 ? x.txid : calls.newTxid();
   const call = { db: x.db, resp3: false, readonly: readonly || r.noWrites, txid };
-  const result = runPrepared(r, all, { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
+  calls.scriptStarted();
+  let result: ReplyValue;
+  try {
+    result = runPrepared(r, all, { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
+  } finally {
+    calls.scriptEnded();
+  }
   // The script's own transaction ends here (EXEC's ends with EXEC).
   if (txid !== 0 && txid !== x.txid) x.effects?.unlocked(txid, 1);
   // What the script wrote is in the AOF already, as the commands it ran.
@@ -127,13 +133,23 @@ export function callPrelude(args: Buffer[], call: NestedCall): ReplyValue | null
 /** Connection and server commands (CLIENT, INFO, CONFIG ...) run on a client's thread, not a shard. */
 export const NOT_FROM_SCRIPT = 'ERR This Redis command is not allowed from script';
 
+/** SCRIPT KILL reached the script: its next call fails with this (a pcall that catches it finds the next one failing too). */
+export const KILLED = 'ERR Script killed by user with SCRIPT KILL...';
+
+/** Whether a command a script calls writes (SCRIPT KILL cannot stop a script that did). */
+export function writes(args: Buffer[]): boolean {
+  return findCommand(args[0].toString('latin1').toLowerCase())?.flags.includes('write') ?? false;
+}
+
 /** One call of a script running on its keys' shard: this shard's command, or a refusal. */
 function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
+  const calls = x.scriptCalls!;
+  if (calls.killRequested()) return luaError(KILLED);
   const early = callPrelude(args, call);
   if (early !== null) return early;
-  const calls = x.scriptCalls!;
   const id = calls.idOf(args);
   if (id < 0) return luaError(NOT_FROM_SCRIPT);
+  if (!call.readonly && writes(args)) calls.scriptWrote();
   const r = calls.call(id, args, call);
   return 'refused' in r ? luaError(r.refused) : respToLua(r.reply);
 }

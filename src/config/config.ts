@@ -94,6 +94,8 @@ const PARAMS: ParamDef[] = [
   { name: 'rdbchecksum', kind: 'bool', default: 'yes', mutable: true },
   // Redis's debug parameter: microseconds to wait per key loaded (tests watch LOADING with it).
   { name: 'key-load-delay', kind: 'int', default: '0', mutable: true, min: 0 },
+  // Scripts (docs/scripting.md): after this many ms a running script's shard answers BUSY.
+  { name: 'busy-reply-threshold', alias: 'lua-time-limit', kind: 'int', default: '5000', mutable: true, min: 0 },
   { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes', mutable: true },
   { name: 'maxmemory', kind: 'memory', default: '0', mutable: true, inert: true },
   {

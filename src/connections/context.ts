@@ -11,6 +11,7 @@ import type { FrameArgs } from '../transport/frames.js';
 import type { Shard } from '../shard/shard.js';
 import type { NestedCall, NestedResult } from '../shard/exec.js';
 import type { CrossShard } from '../commands/across.js';
+import type { ScriptWatch } from '../transport/script-watch.js';
 import type { SharedState } from '../transport/shared.js';
 import type { AofState } from '../persistence/aof-state.js';
 import type { SaveState } from '../persistence/save-state.js';
@@ -48,6 +49,8 @@ export interface ThreadContext extends Hops {
   readonly saves: SaveState;
   /** AOF state shared with every thread and the writer (persistence/aof-state.ts). */
   readonly aofState: AofState;
+  /** The scripts running on every thread (SCRIPT KILL, BUSY). */
+  readonly scriptWatch: ScriptWatch;
   /** How a command crosses shards (the command table's strategy), by full name; null for none. */
   crossOf(fullName: string): CrossShard | null;
   /** The function libraries' code (snapshots save them). */

@@ -51,8 +51,21 @@ function scriptFlush(f: FrontCall): void {
   f.later(askThreads(f.thread, 'script-flush', {}), (w) => w.ok());
 }
 
-/** A script runs within one turn of its shard's thread, so none is ever running when SCRIPT KILL is read. */
-function scriptKill(f: FrontCall): void {
+/**
+ * SCRIPT KILL and FUNCTION KILL: a script runs synchronously on its thread,
+ * so it is another thread that reads the KILL: it asks the script to stop
+ * (the script fails at its next call), unless the script has written.
+ */
+function killScript(f: FrontCall): void {
+  const watch = f.thread.scriptWatch;
+  for (let t = 0; t < watch.threads; t++) {
+    if (watch.startedAt(t) === 0) continue;
+    if (watch.hasWritten(t)) {
+      return f.error('UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.');
+    }
+    watch.kill(t);
+    return f.w.ok();
+  }
   f.error('NOTBUSY No scripts in execution right now.');
 }
 
@@ -78,7 +91,7 @@ export const scriptingFrontHandlers: Record<string, FrontHandler> = {
   'script|load': scriptLoad,
   'script|exists': scriptExists,
   'script|flush': scriptFlush,
-  'script|kill': scriptKill,
+  'script|kill': killScript,
   'script|help': (f) => helpReply(f, SCRIPT_HELP),
 };
 
@@ -268,7 +281,7 @@ export const functionFrontHandlers: Record<string, FrontHandler> = {
   'function|flush': functionFlush,
   'function|list': functionList,
   'function|stats': functionStats,
-  'function|kill': (f) => f.error('NOTBUSY No scripts in execution right now.'),
+  'function|kill': killScript,
   'function|dump': functionDump,
   'function|restore': functionRestore,
   'function|help': (f) => helpReply(f, FUNCTION_HELP),

@@ -34,6 +34,9 @@ function versionNum(v: string): number {
 export async function startScripting(): Promise<void> {
   engine ??= await LuaWasmEngine.create({
     profile: 'redis-7.0',
+    // The engine's own default stops a script after a few million instructions; Redis never does.
+    // This is the most it takes (an int32): a script past ~2e9 instructions (seconds of pure Lua) is stopped.
+    limits: { maxFuel: 2 ** 31 - 1 },
     host: {
       redisCall: (args) => (current === null ? NO_HOST() : current.call(args, false)),
       redisPcall: (args) => (current === null ? NO_HOST() : current.call(args, true)),

@@ -106,6 +106,13 @@ export interface ScriptCalls {
   newTxid(): number;
   /** redis.log: a line in the server's log (level: Redis's 0 debug … 3 warning). */
   log(level: number, message: Uint8Array): void;
+  /** A script starts / ends on this thread (SCRIPT KILL and BUSY replies watch it from other threads). */
+  scriptStarted(): void;
+  scriptEnded(): void;
+  /** The running script wrote: SCRIPT KILL may no longer stop it. */
+  scriptWrote(): void;
+  /** SCRIPT KILL asked to stop the running script. */
+  killRequested(): boolean;
 }
 
 export class Exec {

@@ -20,6 +20,8 @@ export interface NestedHost {
   run(x: Exec, id: number, txid: number): void;
   newTxid(): number;
   log(level: number, message: Uint8Array): void;
+  /** This thread's slot in the script watch (transport/script-watch.ts). */
+  watch: { start(): void; end(): void; wrote(): void; killed(): boolean };
 }
 
 /** Runs scripts' commands for one shard. */
@@ -110,6 +112,22 @@ export class NestedRunner implements ScriptCalls {
 
   log(level: number, message: Uint8Array): void {
     this.host.log(level, message);
+  }
+
+  scriptStarted(): void {
+    this.host.watch.start();
+  }
+
+  scriptEnded(): void {
+    this.host.watch.end();
+  }
+
+  scriptWrote(): void {
+    this.host.watch.wrote();
+  }
+
+  killRequested(): boolean {
+    return this.host.watch.killed();
   }
 }
 

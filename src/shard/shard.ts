@@ -60,6 +60,8 @@ export interface ShardOptions extends ShardInfo {
   newTxid(): number;
   /** A script's redis.log line (Redis's levels: 0 debug … 3 warning). */
   log(level: number, message: Uint8Array): void;
+  /** This thread's slot in the script watch. */
+  scriptWatch: { start(): void; end(): void; wrote(): void; killed(): boolean };
 }
 
 /** Per-shard statistics merged into INFO. */
@@ -129,7 +131,7 @@ export class Shard {
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
     this.ks.onExpire = this.onExpire;
-    this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid, log: opts.log });
+    this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid, log: opts.log, watch: opts.scriptWatch });
   }
 
   get index(): number {

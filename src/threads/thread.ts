@@ -43,6 +43,7 @@ import {
 } from '../transport/frames.js';
 import { PeerLink } from '../transport/peer-link.js';
 import { Mailboxes } from '../transport/mailbox.js';
+import { ScriptWatch } from '../transport/script-watch.js';
 import { decodeCall, decodeResult, encodeCall, encodeResult } from '../shard/nested.js';
 import type { NestedCall, NestedResult } from '../shard/exec.js';
 import type { CrossShard } from '../commands/across.js';
@@ -125,6 +126,7 @@ export class ThreadServer implements ThreadContext {
   readonly saves: SaveState;
   readonly aof: ThreadAof;
   private readonly mailboxes: Mailboxes;
+  readonly scriptWatch: ScriptWatch;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -167,6 +169,7 @@ export class ThreadServer implements ThreadContext {
     private readonly post: (m: ThreadMessage, transfer?: ArrayBuffer[]) => void,
   ) {
     this.index = opts.index;
+    this.scriptWatch = new ScriptWatch(opts.shared.scriptWatch);
     this.shards = opts.shared.threads;
     for (const [k, v] of opts.config) this.config.set(k, v, false);
     this.shared = new SharedState(opts.shared);
@@ -190,6 +193,12 @@ export class ThreadServer implements ThreadContext {
       claimWaiters: opts.shared.claimWaiters,
       commands: SHARD_COMMANDS,
       newTxid: () => this.newTxid(),
+      scriptWatch: {
+        start: () => this.scriptWatch.start(this.index, Date.now()),
+        end: () => this.scriptWatch.end(this.index),
+        wrote: () => this.scriptWatch.wrote(this.index),
+        killed: () => this.scriptWatch.killed(this.index),
+      },
       log: (level, message) => {
         const text = Buffer.from(message).toString('utf8');
         if (level >= 3) this.log.warn(text);

@@ -7,6 +7,7 @@
  */
 import { createBells } from './doorbell.js';
 import { createMailboxes } from './mailbox.js';
+import { createScriptWatch } from './script-watch.js';
 import { createRingBuffer } from './ring.js';
 
 const enum Word {
@@ -51,6 +52,8 @@ export interface SharedBuffers {
   rings: (SharedArrayBuffer | null)[][];
   /** Each thread's box for scripts' calls across threads (mailbox.ts). */
   mailboxes: SharedArrayBuffer;
+  /** The scripts running on each thread (script-watch.ts). */
+  scriptWatch: SharedArrayBuffer;
 }
 
 export function createShared(threads: number): SharedBuffers {
@@ -70,6 +73,7 @@ export function createShared(threads: number): SharedBuffers {
     bells: createBells(threads),
     rings,
     mailboxes: createMailboxes(threads),
+    scriptWatch: createScriptWatch(threads),
   };
 }
 

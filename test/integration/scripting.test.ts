@@ -17,8 +17,9 @@ import { describe, expect, it } from 'vitest';
 import { type DiffCommand, bothNonError } from '../helpers/differential.js';
 import { useDifferentialServers } from '../helpers/differential-suite.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
-import { type RawClient, rawClient, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
+import { type RawClient, rawClient, resp, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
 import { spreadConnector } from '../helpers/threads.js';
+import { shardOf } from '../helpers/shards.js';
 
 const FILE = 'test/integration/scripting.test.ts';
 
@@ -436,6 +437,43 @@ describe('function libraries survive restarts', () => {
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('long scripts', () => {
+  it('run as long as they need; past busy-reply-threshold their shard answers BUSY; SCRIPT KILL stops one that has not written; SHUTDOWN NOSAVE works while one runs', async () => {
+    const shoal = await startShoal({ threads: 4, args: ['--busy-reply-threshold', '200'] });
+    const connect = spreadConnector(4);
+    const cs: RawClient[] = [];
+    for (let t = 0; t < 4; t++) cs.push(await connect(shoal.port));
+    try {
+      // Tens of millions of Lua instructions: Redis never stops a script for its length.
+      expect(await cs[0].callText('EVAL', 'local i = 0 while i < 30000000 do i = i + 1 end return i', '0')).toBe(':30000000\r\n');
+      // A script that only reads, forever, on the shard of `k`.
+      // The script runs on k's thread: clients there wait for it (their socket is not read); clients of the other threads go on.
+      const busy = shardOf('k');
+      const others = cs.filter((_, t) => t !== busy);
+      await cs[busy].write(resp('EVAL', "while true do redis.call('GET', KEYS[1]) end", '1', 'k'));
+      const looping = cs[busy].readReply(30_000).then((b) => b.toString('latin1'));
+      await new Promise((r) => setTimeout(r, 400));
+      for (const c of others) expect(await c.callText('GET', 'k')).toBe('-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n');
+      // Other shards serve as usual.
+      const elsewhere = Array.from({ length: 50 }, (_, i) => `e${i}`).find((key) => shardOf(key) !== busy)!;
+      expect(await others[0].callText('SET', elsewhere, '1')).toBe('+OK\r\n');
+      expect(await others[0].callText('SCRIPT', 'KILL')).toBe('+OK\r\n');
+      expect(await looping).toMatch(/^-ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.\r\n$/);
+      expect(await others[1].callText('SCRIPT', 'KILL')).toBe('-NOTBUSY No scripts in execution right now.\r\n');
+      // One that wrote cannot be killed; SHUTDOWN NOSAVE still stops the server.
+      void cs[busy].callText('EVAL', "redis.call('SET', KEYS[1], 'x') while true do redis.call('GET', KEYS[1]) end", '1', 'k').catch(() => '');
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await others[2].callText('FUNCTION', 'KILL')).toMatch(/^-UNKILLABLE Sorry the script already executed write commands/);
+      await others[2].callText('SHUTDOWN', 'NOSAVE').catch(() => '');
+      for (let i = 0; i < 200 && !shoal.exited; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(shoal.exited).toBe(true);
+    } finally {
+      for (const c of cs) c.destroy();
+      await shoal.stop();
     }
   }, 60_000);
 });
