@@ -15,7 +15,7 @@ import { findCommand } from './catalog.js';
 import { mergeInterleave } from './mergers.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
-import { KILLED, NOT_FROM_SCRIPT, RunKind, callPrelude, runPrepared, toRun, writes } from './scripting.js';
+import { RunKind, resolveCall, runPrepared, toRun } from './scripting.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -64,12 +64,8 @@ function across(kind: RunKind, readonly: boolean): Across {
       try {
         result = runPrepared(r, job.args, {
           call: (args) => {
-            if (calls.killRequested()) return luaError(KILLED);
-            const early = callPrelude(args, call);
-            if (early !== null) return early;
-            const id = calls.idOf(args);
-            if (id < 0) return luaError(NOT_FROM_SCRIPT);
-            if (!call.readonly && writes(args)) calls.scriptWrote();
+            const id = resolveCall(calls, args, call);
+            if (typeof id !== 'number') return id;
             let shard = calls.shardOf(id, args);
             if (shard === -1) return splitCall(job, id, args, call);
             // Without keys: this thread's shard (a keyspace-wide command is refused there).

@@ -6,7 +6,7 @@
  * commands it ran, one MULTI/EXEC for the script. Conversions between Lua
  * and RESP follow Redis (src/scripting/convert.ts), and so do the errors.
  */
-import type { Exec, NestedCall, ShardHandler } from '../shard/exec.js';
+import type { Exec, NestedCall, ScriptCalls, ShardHandler } from '../shard/exec.js';
 import { ERR_NOT_INT } from '../shard/exec.js';
 import { parseInt64 } from '../util/numbers.js';
 import { findCommand, findSubcommand } from './catalog.js';
@@ -141,15 +141,26 @@ export function writes(args: Buffer[]): boolean {
   return findCommand(args[0].toString('latin1').toLowerCase())?.flags.includes('write') ?? false;
 }
 
-/** One call of a script running on its keys' shard: this shard's command, or a refusal. */
-function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
-  const calls = x.scriptCalls!;
+/**
+ * The part of every call that does not depend on where the script runs: a
+ * kill asked, the prelude's refusals and answers; otherwise the shard
+ * command's id (and a write marks the script unkillable).
+ */
+export function resolveCall(calls: ScriptCalls, args: Buffer[], call: NestedCall): ReplyValue | number {
   if (calls.killRequested()) return luaError(KILLED);
   const early = callPrelude(args, call);
   if (early !== null) return early;
   const id = calls.idOf(args);
   if (id < 0) return luaError(NOT_FROM_SCRIPT);
   if (!call.readonly && writes(args)) calls.scriptWrote();
+  return id;
+}
+
+/** One call of a script running on its keys' shard: this shard's command, or a refusal. */
+function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
+  const calls = x.scriptCalls!;
+  const id = resolveCall(calls, args, call);
+  if (typeof id !== 'number') return id;
   const r = calls.call(id, args, call);
   return 'refused' in r ? luaError(r.refused) : respToLua(r.reply);
 }
