@@ -136,11 +136,6 @@ export const NOT_FROM_SCRIPT = 'ERR This Redis command is not allowed from scrip
 /** SCRIPT KILL reached the script: its next call fails with this (a pcall that catches it finds the next one failing too). */
 export const KILLED = 'ERR Script killed by user with SCRIPT KILL...';
 
-/** Whether a command a script calls writes (SCRIPT KILL cannot stop a script that did). */
-export function writes(args: Buffer[]): boolean {
-  return findCommand(args[0].toString('latin1').toLowerCase())?.flags.includes('write') ?? false;
-}
-
 /**
  * The part of every call that does not depend on where the script runs: a
  * kill asked, the prelude's refusals and answers; otherwise the shard
@@ -152,7 +147,7 @@ export function resolveCall(calls: ScriptCalls, args: Buffer[], call: NestedCall
   if (early !== null) return early;
   const id = calls.idOf(args);
   if (id < 0) return luaError(NOT_FROM_SCRIPT);
-  if (!call.readonly && writes(args)) calls.scriptWrote();
+  if (!call.readonly && calls.writes(id)) calls.scriptWrote();
   return id;
 }
 

@@ -61,7 +61,7 @@ export function startRewrite(ctx: ThreadContext): boolean {
 
 function bgrewriteaof(f: FrontCall): void {
   const ctx = f.thread;
-  if (ctx.aofState.rewriting) return f.error('ERR Background append only file rewriting already in progress');
+  if (ctx.saves.rewriting) return f.error('ERR Background append only file rewriting already in progress');
   if (!startRewrite(ctx)) {
     // A BGSAVE walks the shards: the rewrite follows it (thread 0's cron starts it).
     ctx.aofState.rewriteScheduled = true;
@@ -77,7 +77,7 @@ function bgrewriteaof(f: FrontCall): void {
  */
 export function aofCron(ctx: ThreadContext): void {
   const aof = ctx.aofState;
-  if (aof.rewriting || ctx.saves.loading) return;
+  if (ctx.saves.rewriting || ctx.saves.loading) return;
   if (aof.rewriteScheduled) {
     startRewrite(ctx);
     return;

@@ -170,10 +170,10 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
         const on = aof.mode !== AofMode.Off;
         body.push(
           `aof_enabled:${on ? 1 : 0}`,
-          `aof_rewrite_in_progress:${aof.rewriting ? 1 : 0}`,
+          `aof_rewrite_in_progress:${saves.rewriting ? 1 : 0}`,
           `aof_rewrite_scheduled:${aof.rewriteScheduled ? 1 : 0}`,
           `aof_last_rewrite_time_sec:${aof.lastRewriteSeconds}`,
-          `aof_current_rewrite_time_sec:${aof.rewriting ? Math.round((now - aof.rewriteStarted) / 1000) : -1}`,
+          `aof_current_rewrite_time_sec:${saves.rewriting ? Math.round((now - aof.rewriteStarted) / 1000) : -1}`,
           `aof_last_bgrewrite_status:${aof.lastRewriteOk ? 'ok' : 'err'}`,
           `aof_rewrites:${aof.rewrites}`,
           `aof_rewrites_consecutive_failures:${aof.consecutiveFailures}`,

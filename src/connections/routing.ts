@@ -124,8 +124,7 @@ export class Router {
   private single(c: Connection, p: ArgView, e: CommandEntry, shard: number, word2: number): void {
     const ctx = this.ctx;
     // A script has held that shard's thread past busy-reply-threshold: BUSY, as Redis answers while one runs long.
-    const since = ctx.scriptWatch.startedAt(shard);
-    if (since !== 0 && shard !== ctx.index && Date.now() - since > ctx.config.int('busy-reply-threshold')) {
+    if (shard !== ctx.index && ctx.scriptWatch.startedAt(shard) !== 0 && Date.now() - ctx.scriptWatch.startedAt(shard) > ctx.config.int('busy-reply-threshold')) {
       return replyError(ctx, c, 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
     }
     const seq = c.takeSeq();

@@ -28,7 +28,6 @@ const enum I {
   LastWriteOk = 1,
   /** Why the last write failed: an index of WRITE_ERRORS. */
   WriteError = 5,
-  Rewriting = 2,
   RewriteScheduled = 3,
   LastRewriteOk = 4,
   Sent = 8,
@@ -194,15 +193,9 @@ export class AofState {
     Atomics.store(this.ints, I.WriteError, i < 0 ? 0 : i);
   }
 
-  get rewriting(): boolean {
-    return Atomics.load(this.ints, I.Rewriting) !== 0;
-  }
-
-  /** Claims the one running rewrite; false when one runs. */
-  beginRewrite(now: number): boolean {
-    if (Atomics.compareExchange(this.ints, I.Rewriting, 0, 1) !== 0) return false;
+  /** A rewrite starts (it holds SaveState's snapshot slot, which says whether one runs): its figures. */
+  beginRewrite(now: number): void {
     this.floats[F.RewriteStarted] = now;
-    return true;
   }
 
   endRewrite(now: number, ok: boolean): void {
@@ -214,7 +207,6 @@ export class AofState {
       this.floats[F.ConsecutiveFailures] = 0;
     } else this.floats[F.ConsecutiveFailures]++;
     Atomics.store(this.ints, I.LastRewriteOk, ok ? 1 : 0);
-    Atomics.store(this.ints, I.Rewriting, 0);
   }
 
   get rewriteScheduled(): boolean {

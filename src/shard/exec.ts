@@ -99,6 +99,8 @@ export interface NestedCall {
 export interface ScriptCalls {
   /** The shard command's id by name (and subcommand), or -1. */
   idOf(args: readonly Uint8Array[]): number;
+  /** Whether shard command `id` writes. */
+  writes(id: number): boolean;
   /** The shard every key of a call lives on: -2 without keys, -1 when they span shards. */
   shardOf(id: number, args: readonly Uint8Array[]): number;
   call(id: number, args: readonly Uint8Array[], call: NestedCall): NestedResult;
@@ -163,6 +165,20 @@ export class Exec {
     public r: ReplyWriter,
     readonly shard: ShardInfo,
   ) {}
+
+  /** Sets up for the next command: its database, reply protocol and flags, nothing waiting. */
+  prepare(db: number, resp3: boolean, noTouch: boolean, foreignValue: boolean, mayBlock: boolean, retrying: boolean): void {
+    this.db = db;
+    this.ks.currentDb = db;
+    this.resp3 = resp3;
+    this.noTouch = noTouch;
+    this.foreignValue = foreignValue;
+    this.mayBlock = mayBlock;
+    this.retrying = retrying;
+    this.blockOn = null;
+    this.r.resp3 = resp3;
+    this.r.reset();
+  }
 
   setClock(now: number): void {
     this.now = now;

@@ -10,6 +10,7 @@ import { ReplyWriter } from '../protocol/reply-writer.js';
 import { Exec, type NestedCall, type NestedResult, type ScriptCalls, type ShardCommands } from './exec.js';
 import type { Keyspace } from './keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
+import { packArgs } from '../transport/frames.js';
 
 export interface NestedHost {
   readonly cmds: ShardCommands;
@@ -28,8 +29,6 @@ export interface NestedHost {
 export class NestedRunner implements ScriptCalls {
   private readonly x: Exec;
   private readonly ids = new Map<string, number>();
-  private off = new Int32Array(16);
-  private len = new Int32Array(16);
 
   constructor(private readonly host: NestedHost) {
     this.x = new Exec(host.ks, new ReplyWriter(4096), host.outer.shard);
@@ -45,6 +44,10 @@ export class NestedRunner implements ScriptCalls {
     return -1;
   }
 
+  writes(id: number): boolean {
+    return this.host.cmds.keys[id].write;
+  }
+
   /** The shard every key of a call lives on (-2: no keys; -1: several). */
   shardOf(id: number, args: readonly Uint8Array[]): number {
     return callShard(this.host.cmds, id, args, this.host.outer.shard.count);
@@ -56,52 +59,28 @@ export class NestedRunner implements ScriptCalls {
     const shard = this.host.outer.shard;
     if (spec.global && shard.count > 1) return { refused: 'ERR Shoal does not run keyspace-wide commands from scripts yet (they need every shard)' };
     if (call.readonly && spec.write) return { refused: 'ERR Write commands are not allowed from read-only scripts.' };
-    // One buffer for the arguments: the handlers read them through offsets.
-    let size = 0;
-    for (const a of args) size += a.length;
-    const u8 = new Uint8Array(size);
-    if (args.length > this.off.length) {
-      this.off = new Int32Array(args.length * 2);
-      this.len = new Int32Array(args.length * 2);
+    const owner = callShard(this.host.cmds, id, args, shard.count);
+    if (owner !== -2 && owner !== shard.index) {
+      const spec = this.host.cmds.keys[id];
+      let k = spec.first;
+      while (slotOwner(keyHashSlot(args[k], 0, args[k].length), shard.count) === shard.index) k += spec.step > 0 ? spec.step : 1;
+      return { refused: `ERR Script attempted to access a key of another shard ('${Buffer.from(args[k]).toString('latin1')}'): Shoal runs a script on the shard of its keys, so they must share one ({hash tags})` };
     }
-    let p = 0;
-    for (let i = 0; i < args.length; i++) {
-      u8.set(args[i], p);
-      this.off[i] = p;
-      this.len[i] = args[i].length;
-      p += args[i].length;
-    }
-    if (spec.first > 0) {
-      const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
-      for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) {
-        if (slotOwner(keyHashSlot(u8, this.off[k], this.len[k]), shard.count) !== shard.index) {
-          return { refused: `ERR Script attempted to access a key of another shard ('${Buffer.from(args[k]).toString('latin1')}'): Shoal runs a script on the shard of its keys, so they must share one ({hash tags})` };
-        }
-      }
-    }
+    const packed = packArgs(args as Uint8Array[]);
     const x = this.x;
     const outer = this.host.outer;
-    x.u8 = u8;
-    x.off = this.off;
-    x.len = this.len;
-    x.argc = args.length;
-    x.db = call.db;
-    x.resp3 = call.resp3;
-    x.r.resp3 = call.resp3;
-    x.r.reset();
-    x.noTouch = false;
-    x.foreignValue = false;
-    x.mayBlock = false;
-    x.retrying = false;
+    x.u8 = packed.argBuf;
+    x.off = packed.argOff;
+    x.len = packed.argLen;
+    x.argc = packed.argc;
+    x.prepare(call.db, call.resp3, false, false, false, false);
     x.claimIdx = -1;
     x.dropped = false;
-    x.blockOn = null;
     x.now = outer.now;
     x.lru = outer.lru;
     x.snapshot = outer.snapshot;
     x.effects = outer.effects;
     x.feed = outer.feed;
-    this.host.ks.currentDb = call.db;
     this.host.run(x, id, call.txid);
     return { reply: x.r.buf.slice(0, x.r.len) };
   }

@@ -314,17 +314,8 @@ export class Shard {
   private execute(id: number, flags: number, db: number, retry: Waiter | null): Retry {
     const x = this.exec;
     const w = x.r;
-    x.db = db;
     x.txid = this.txid;
-    this.ks.currentDb = db;
-    x.resp3 = (flags & REQ_RESP3) !== 0;
-    x.noTouch = (flags & REQ_NO_TOUCH) !== 0;
-    x.foreignValue = (flags & REQ_FOREIGN_VALUE) !== 0;
-    x.mayBlock = (flags & REQ_NOBLOCK) === 0;
-    x.retrying = retry !== null;
-    x.blockOn = null;
-    w.resp3 = x.resp3;
-    w.reset();
+    x.prepare(db, (flags & REQ_RESP3) !== 0, (flags & REQ_NO_TOUCH) !== 0, (flags & REQ_FOREIGN_VALUE) !== 0, (flags & REQ_NOBLOCK) === 0, retry !== null);
     this.streamed = false;
     if ((flags & REQ_FOREIGN_KEYS) !== 0 && !this.importForeign()) {
       w.error('ERR malformed foreign keys');

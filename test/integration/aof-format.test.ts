@@ -92,19 +92,22 @@ async function send(c: RawClient, steps: Step[], state: { db: number }): Promise
   }
 }
 
+/** One step as Redis 7.0 appends it: a transaction of several commands as MULTI … EXEC. */
+function appendStep(buf: AofBuffer, s: Step, now?: number): void {
+  if (s.cmds.length > 1) {
+    buf.append(s.db, ['MULTI'], now);
+    for (const c of s.cmds) buf.append(s.db, c, now);
+    buf.append(s.db, ['EXEC'], now);
+  } else {
+    buf.append(s.db, s.cmds[0]!, now);
+  }
+}
+
 /** What Redis 7.0 appends for the steps to a fresh incr file (a SELECT goes before the MULTI of a transaction). */
 function expectedAof(steps: Step[], timestamps = false, now?: number): AofBuffer {
   const buf = new AofBuffer({ timestamps });
   buf.startNewFile();
-  for (const s of steps) {
-    if (s.cmds.length > 1) {
-      buf.append(s.db, ['MULTI'], now);
-      for (const c of s.cmds) buf.append(s.db, c, now);
-      buf.append(s.db, ['EXEC'], now);
-    } else {
-      buf.append(s.db, s.cmds[0]!, now);
-    }
-  }
+  for (const s of steps) appendStep(buf, s, now);
   return buf;
 }
 
@@ -260,13 +263,7 @@ describe('AOF format against redis-server 7.0', () => {
     const fd = fs.openSync(path.join(aofDir, incrFile), 'w');
     let now = 1_700_000_000;
     for (const [i, s] of incrSteps.entries()) {
-      if (s.cmds.length > 1) {
-        buf.append(s.db, ['MULTI'], now);
-        for (const c of s.cmds) buf.append(s.db, c, now);
-        buf.append(s.db, ['EXEC'], now);
-      } else {
-        buf.append(s.db, s.cmds[0]!, now);
-      }
+      appendStep(buf, s, now);
       if (i % 7 === 0) now++;
       if (buf.pending > 4096) fs.writeSync(fd, buf.take());
     }

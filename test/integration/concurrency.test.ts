@@ -401,7 +401,7 @@ describe(`concurrent transactions on ${SHARDS} shards (16 clients per scenario)`
     const scriptTransfer = async (name: string, evalsha: boolean): Promise<Worker> => {
       const c = await conn(sc);
       const rng = new Rng(seed++);
-      const sha = text(await c.call('SCRIPT', 'LOAD', MOVE));
+      const sha = text(await c.call('SCRIPT', 'LOAD', MOVE)) ?? '';
       return {
         name,
         step: async () => {
