@@ -124,7 +124,9 @@ export class Router {
   private single(c: Connection, p: ArgView, e: CommandEntry, shard: number, word2: number): void {
     const ctx = this.ctx;
     // A script has held that shard's thread past busy-reply-threshold: BUSY, as Redis answers while one runs long.
-    if (shard !== ctx.index && ctx.scriptWatch.startedAt(shard) !== 0 && Date.now() - ctx.scriptWatch.startedAt(shard) > ctx.config.int('busy-reply-threshold')) {
+    // Read once: that thread may end its script between two reads (and a 0 would look very old).
+    const scriptStarted = shard === ctx.index ? 0 : ctx.scriptWatch.startedAt(shard);
+    if (scriptStarted !== 0 && Date.now() - scriptStarted > ctx.config.int('busy-reply-threshold')) {
       return replyError(ctx, c, 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
     }
     const seq = c.takeSeq();

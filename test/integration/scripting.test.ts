@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { type DiffCommand, bothNonError } from '../helpers/differential.js';
 import { useDifferentialServers } from '../helpers/differential-suite.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
-import { type RawClient, rawClient, resp, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
+import { type RawClient, rawClient, resp, respMany, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
 import { spreadConnector } from '../helpers/threads.js';
 import { shardOf } from '../helpers/shards.js';
 
@@ -334,6 +334,33 @@ describe('scripts on Shoal across threads', () => {
       );
       expect(bad).toBe(0);
       expect(await cs[3].callText('EVAL', sum, String(ACCOUNTS), ...all)).toBe(`:${ACCOUNTS * 100}\r\n`);
+    } finally {
+      for (const c of opened.splice(0)) c.destroy();
+      await shoal.stop();
+    }
+  }, 60_000);
+
+  it('short scripts from every thread on keys of every shard never answer BUSY', async () => {
+    // Regression: a thread read another's running-script start twice; a script ending between the reads looked 0 ms old… from 1970.
+    shoal = await startShoal({ threads: 4 });
+    try {
+      const cs = await onEveryThread();
+      const sha = (await cs[0].callText('SCRIPT', 'LOAD', "local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 100) return n")).split('\r\n')[1];
+      const PER_CLIENT = 4000;
+      const DEPTH = 16;
+      const replies = await Promise.all(
+        cs.map(async (c, w) => {
+          const seen: string[] = [];
+          for (let i = 0; i < PER_CLIENT; i += DEPTH) {
+            await c.write(respMany(Array.from({ length: DEPTH }, (_, j) => ['EVALSHA', sha, '1', `n:${(w * 7919 + i + j) % 512}`])));
+            for (const r of await c.readReplies(DEPTH)) seen.push(r.toString('latin1'));
+          }
+          return seen;
+        }),
+      );
+      const all = replies.flat();
+      expect(all.filter((r) => !r.startsWith(':'))).toEqual([]);
+      expect(all).toHaveLength(4 * PER_CLIENT);
     } finally {
       for (const c of opened.splice(0)) c.destroy();
       await shoal.stop();
