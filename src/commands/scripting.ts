@@ -65,9 +65,7 @@ export function toRun(args: readonly Uint8Array[], kind: RunKind, readonly: bool
 
 /** Runs what toRun prepared; `call` answers its redis.call. */
 export function runPrepared(r: ToRun, args: readonly Uint8Array[], host: ScriptHost): ReplyValue {
-  const result = runCode(r.code, args.slice(3, 3 + r.numkeys), args.slice(3 + r.numkeys), host);
-  if (result !== null && typeof result === 'object' && 'err' in result && result.meta !== undefined) result.meta.sha = r.name;
-  return result;
+  return runCode(r.code, args.slice(3, 3 + r.numkeys), args.slice(3 + r.numkeys), host, r.name);
 }
 
 function runGeneric(x: Exec, kind: RunKind, readonly: boolean): void {
