@@ -20,6 +20,7 @@ import { SET } from './catalog/set.js';
 import { SORTED_SET } from './catalog/sorted-set.js';
 import { GENERIC_SORT } from './catalog/generic-sort.js';
 import { SCRIPTING } from './catalog/scripting.js';
+import { PUBSUB } from './catalog/pubsub.js';
 
 export { type DocExtras, docExtras } from './catalog/define.js';
 
@@ -1094,7 +1095,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

@@ -18,6 +18,7 @@ import { sortedSetHandlers } from './sorted-sets.js';
 import { sortHandlers } from './sort.js';
 import { persistenceHandlers, restoreCommand } from './persistence.js';
 import { scriptingHandlers } from './scripting.js';
+import { pubsubHandlers } from './pubsub.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './catalog/meta.js';
 
@@ -33,6 +34,7 @@ const ALL: Record<string, ShardHandler> = {
   ...sortHandlers,
   ...persistenceHandlers,
   ...scriptingHandlers,
+  ...pubsubHandlers,
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();

@@ -5,6 +5,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parseSavePoints } from './save-points.js';
+import { parseMemory } from './memory-units.js';
+import { OUTPUT_LIMITS_DEFAULT, mergeOutputLimits } from './output-limits.js';
 import os from 'node:os';
 import { TUNABLE_PARAMS, newTunables, storeTunable } from './tunables.js';
 
@@ -24,6 +26,8 @@ interface ParamDef {
   alias?: string;
   /** Refuses a value with the reason Redis gives, or null. */
   check?: (value: string) => string | null;
+  /** A value that sets part of the parameter: the whole value it makes from the current one, or the reason it is refused. */
+  merge?: (value: string, current: string) => { value: string } | { error: string };
 }
 
 function isDirectory(v: string): string | null {
@@ -96,6 +100,8 @@ const PARAMS: ParamDef[] = [
   { name: 'key-load-delay', kind: 'int', default: '0', mutable: true, min: 0 },
   // Scripts (docs/scripting.md): after this many ms a running script's shard answers BUSY.
   { name: 'busy-reply-threshold', alias: 'lua-time-limit', kind: 'int', default: '5000', mutable: true, min: 0 },
+  // Hard and soft output limits per client class (docs/configuration.md); enforced for pub/sub clients.
+  { name: 'client-output-buffer-limit', kind: 'string', default: OUTPUT_LIMITS_DEFAULT, mutable: true, merge: mergeOutputLimits },
   { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes', mutable: true },
   { name: 'maxmemory', kind: 'memory', default: '0', mutable: true, inert: true },
   {
@@ -118,15 +124,7 @@ for (const p of PARAMS) if (p.alias !== undefined) DEFS.set(p.alias, p);
 
 export class ConfigError extends Error {}
 
-/** Parses Redis memory units: 1k = 1000, 1kb = 1024, and m/mb, g/gb likewise. */
-export function parseMemory(s: string): number | null {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb)?$/i.exec(s.trim());
-  if (!m) return null;
-  const n = Number(m[1]);
-  const unit = (m[2] ?? '').toLowerCase();
-  const mul: Record<string, number> = { '': 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
-  return n * mul[unit];
-}
+export { parseMemory };
 
 export class Config {
   private readonly values = new Map<string, string>();
@@ -192,6 +190,11 @@ export class Config {
       }
       default:
         break;
+    }
+    if (def.merge !== undefined) {
+      const merged = def.merge(v, this.values.get(def.name)!);
+      if ('error' in merged) return `CONFIG SET failed (possibly related to argument '${def.name}') - ${merged.error}`;
+      v = merged.value;
     }
     const refused = def.check?.(v) ?? null;
     if (refused !== null) return `CONFIG SET failed (possibly related to argument '${def.name}') - ${refused}`;

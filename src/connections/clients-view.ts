@@ -3,6 +3,7 @@
  * CLIENT UNBLOCK reach every thread (frames.ts OP_THREAD), and each thread
  * answers for the connections it owns. These are that answer's pieces.
  */
+import { isSubscribed } from '../pubsub/hub.js';
 import { bulkText } from '../commands/mergers.js';
 import { OP_THREAD } from '../transport/frames.js';
 import type { Connection } from './connection.js';
@@ -35,7 +36,7 @@ export function matches(c: Connection, f: ClientFilter, now: number): boolean {
   if (f.addr !== undefined && c.addr !== f.addr) return false;
   if (f.laddr !== undefined && c.laddr !== f.laddr) return false;
   if (f.user !== undefined && c.user !== f.user) return false;
-  if (f.type !== undefined && f.type !== 'normal') return false;
+  if (f.type !== undefined && f.type !== (isSubscribed(c) ? 'pubsub' : 'normal')) return false;
   if (f.maxAgeMs !== undefined && now - c.createdAt < f.maxAgeMs) return false;
   if (f.skipId !== undefined && c.id === f.skipId) return false;
   return true;
@@ -47,13 +48,16 @@ export function matches(c: Connection, f: ClientFilter, now: number): boolean {
  * asking client, the last one for others.
  */
 export function clientLine(c: Connection, thread: number, cmd: string, now: number): string {
-  const flags = (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') + (c.blockedSeq >= 0 || c.pauseHeld ? 'b' : '') || 'N';
+  // In Redis's order of flags.
+  const flags =
+    (isSubscribed(c) ? 'P' : '') + (c.multi !== null ? 'x' : '') + (c.blockedSeq >= 0 || c.pauseHeld ? 'b' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+  const subs = c.subs;
   const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
   const multi = c.multi === null ? -1 : c.multi.length;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fd} ` +
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${flags} db=${c.db} sub=0 psub=0 ssub=0 multi=${multi} qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
+    `flags=${flags} db=${c.db} sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${multi} qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
     `rbs=0 rbp=0 obl=0 oll=0 omem=${c.socket.writableLength} tot-mem=0 events=r cmd=${cmd} ` +
     `user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer} io-thread=${thread}`
   );

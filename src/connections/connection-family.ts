@@ -4,6 +4,7 @@
  * connections and never touch the keyspace. CLIENT LIST, KILL, UNBLOCK,
  * PAUSE and UNPAUSE reach the connections of every thread.
  */
+import { isSubscribed } from '../pubsub/hub.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 import type { Connection } from './connection.js';
 import { ReplyMode } from './reply-order.js';
@@ -26,7 +27,13 @@ const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.
 
 function ping(f: FrontCall): void {
   if (f.argc > 2) return f.error("ERR wrong number of arguments for 'ping' command");
-  if (f.argc === 2) f.w.bulkBytes(f.argBytes(1));
+  if (f.conn.resp === 2 && isSubscribed(f.conn)) {
+    // Subscribed (RESP2): the reply is shaped like the messages, as Redis answers.
+    f.w.array(2);
+    f.w.bulkString('pong');
+    if (f.argc === 2) f.w.bulkBytes(f.argBytes(1));
+    else f.w.bulkString('');
+  } else if (f.argc === 2) f.w.bulkBytes(f.argBytes(1));
   else f.w.simple('PONG');
 }
 
@@ -142,6 +149,7 @@ function reset(f: FrontCall): void {
   c.multi = null;
   c.multiDirty = false;
   f.session.unwatchAll(c);
+  void f.thread.pubsub.dropAll(c);
   c.authenticated = f.thread.config.get('requirepass') === '';
   c.parser.authenticated = c.authenticated;
   f.w.simple('RESET');

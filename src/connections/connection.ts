@@ -40,6 +40,10 @@ export class Connection extends ReplyOrder {
   dirty = false;
   /** Its next command is held by CLIENT PAUSE (Redis shows such a client blocked: flags=b). */
   pauseHeld = false;
+  /** Its channels, patterns and shard channels (pubsub/hub.ts), or null before its first subscription. */
+  subs: [Set<string>, Set<string>, Set<string>] | null = null;
+  /** Since when its output has been over the soft limit of its class (client-output-buffer-limit), or 0. */
+  overSoftSince = 0;
   /** Commands seen (CLIENT LIST's `cmd`, stats). */
   commands = 0;
   /** Commands queued since MULTI (arguments packed, command resolved), or null outside MULTI. */

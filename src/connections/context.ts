@@ -16,6 +16,7 @@ import type { SharedState } from '../transport/shared.js';
 import type { AofState } from '../persistence/aof-state.js';
 import type { SaveState } from '../persistence/save-state.js';
 import type { Connection } from './connection.js';
+import type { PubSubHub } from '../pubsub/hub.js';
 
 /** Counters of one thread's connections, merged across threads for INFO. */
 export interface ThreadStats {
@@ -30,10 +31,12 @@ export interface ThreadStats {
   commandStats: Record<string, [calls: number, usec: number]>;
   netInput: number;
   netOutput: number;
+  /** Clients disconnected for passing their output limits (INFO client_output_buffer_limit_disconnections). */
+  outputLimitDisconnections: number;
 }
 
 export function newThreadStats(): ThreadStats {
-  return { totalConnections: 0, rejectedConnections: 0, totalCommands: 0, rejected: {}, errors: {}, commandStats: {}, netInput: 0, netOutput: 0 };
+  return { totalConnections: 0, rejectedConnections: 0, totalCommands: 0, rejected: {}, errors: {}, commandStats: {}, netInput: 0, netOutput: 0, outputLimitDisconnections: 0 };
 }
 
 export interface ThreadContext extends Hops {
@@ -49,6 +52,8 @@ export interface ThreadContext extends Hops {
   readonly saves: SaveState;
   /** AOF state shared with every thread and the writer (persistence/aof-state.ts). */
   readonly aofState: AofState;
+  /** This thread's subscribers and the directory of every other thread's (pubsub/hub.ts). */
+  readonly pubsub: PubSubHub;
   /** The scripts running on every thread (SCRIPT KILL, BUSY). */
   readonly scriptWatch: ScriptWatch;
   /** How a command crosses shards (the command table's strategy), by full name; null for none. */

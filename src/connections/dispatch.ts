@@ -23,6 +23,7 @@ import { MultiExec } from './multi-exec.js';
 import { reject, replyError } from './replies.js';
 import { Router } from './routing.js';
 import { packView } from './args.js';
+import { isSubscribed } from '../pubsub/hub.js';
 
 const MISCONF =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
@@ -34,6 +35,8 @@ const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 
 /** Commands that run at once inside MULTI instead of being queued. */
 const TX_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+/** What a RESP2 connection may send while subscribed. */
+const SUBSCRIBED_MODE = new Set(['subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'ping', 'quit', 'reset']);
 const QUEUED_REPLY = new TextEncoder().encode('+QUEUED\r\n');
 
 export class Dispatcher implements Session {
@@ -44,6 +47,10 @@ export class Dispatcher implements Session {
   private readonly call: FrontCall;
   /** The connection whose bytes are being parsed. */
   private current: Connection | null = null;
+  /** The connection whose command runs right now, synchronously (null between commands). */
+  get running(): Connection | null {
+    return this.current;
+  }
   /** Connections waiting for backpressure to ease. */
   private readonly overflowWaiters = new Set<Connection>();
   /** Connections held by CLIENT PAUSE, and the timer that resumes them. */
@@ -133,6 +140,7 @@ export class Dispatcher implements Session {
 
   onClose(c: Connection): void {
     this.unwatchAll(c);
+    void this.ctx.pubsub.dropAll(c);
     this.blocked.closed(c);
     this.overflowWaiters.delete(c);
     this.paused.delete(c);
@@ -196,6 +204,10 @@ export class Dispatcher implements Session {
         reject(ctx, c, e.fullName, `MISCONF Errors writing to the AOF file: ${ctx.aofState.writeError}`);
         return true;
       }
+    }
+    if (c.subs !== null && c.resp === 2 && !SUBSCRIBED_MODE.has(e.fullName) && isSubscribed(c)) {
+      reject(ctx, c, e.fullName, `ERR Can't execute '${e.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+      return true;
     }
     // Set before a pause holds it: CLIENT LIST shows the held command, as Redis does.
     c.lastCommand = e.fullName;

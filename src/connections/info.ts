@@ -8,6 +8,7 @@ import { AofMode } from '../persistence/aof-state.js';
 import { scriptCache } from '../scripting/cache.js';
 import { functionRegistry } from '../scripting/functions.js';
 import os from 'node:os';
+import { SubKind } from '../pubsub/hub.js';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 import type { ShardStats } from '../shard/shard.js';
 import type { ThreadContext, ThreadStats } from './context.js';
@@ -203,7 +204,12 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `rejected_connections:${total((r) => r.stats.rejectedConnections)}`,
           `expired_keys:${expiredKeys}`,
           'evicted_keys:0',
+          // The hub's directory covers every thread's subscriptions.
+          `pubsub_channels:${thread.pubsub.names(SubKind.Channel, null).length}`,
+          `pubsub_patterns:${thread.pubsub.names(SubKind.Pattern, null).length}`,
+          `pubsubshard_channels:${thread.pubsub.names(SubKind.Shard, null).length}`,
           `total_error_replies:${errors}`,
+          `client_output_buffer_limit_disconnections:${total((r) => r.stats.outputLimitDisconnections)}`,
         );
         break;
       }

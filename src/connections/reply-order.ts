@@ -61,6 +61,14 @@ export class ReplyOrder {
   /** Shard replies (parts) still due, so the connection's slot is not reused while frames are in flight. */
   inFlight = 0;
   private pending = new Map<number, Pending>();
+  /**
+   * Messages pushed (pub/sub) while replies were still due: each goes out
+   * right after the reply of the last command sent before it, so a message
+   * never overtakes the confirmation of the SUBSCRIBE that asked for it.
+   */
+  private pushes: { after: number; bytes: Uint8Array }[] | null = null;
+  /** Bytes waiting in `pushes`. */
+  pushedBytes = 0;
   /** Sequence numbers whose replies are dropped (CLIENT REPLY OFF/SKIP). */
   private silent: Set<number> | null = null;
   /**
@@ -100,7 +108,35 @@ export class ReplyOrder {
     for (let i = 0; i < n; i++) {
       if (this.silent !== null) this.silent.delete(this.outSeq);
       this.outSeq = (this.outSeq + 1) & SEQ_MASK;
+      if (this.pushes !== null) this.writePushes();
     }
+  }
+
+  /**
+   * An out-of-band message: written now when no reply is due (or `now`),
+   * else after the reply of the last command sent so far.
+   */
+  push(bytes: Uint8Array, off: number, len: number, now = false): void {
+    if (this.discardAll) return;
+    if (now || this.outSeq === this.nextSeq) {
+      this.out.raw(bytes, off, len);
+      return;
+    }
+    (this.pushes ??= []).push({ after: (this.nextSeq - 1) & SEQ_MASK, bytes: sliceBytes(bytes, off, len) });
+    this.pushedBytes += len;
+  }
+
+  /** Writes the pushes whose command's reply is now out. */
+  private writePushes(): void {
+    const q = this.pushes!;
+    let i = 0;
+    while (i < q.length && ((q[i].after + 1) & SEQ_MASK) === this.outSeq) {
+      this.out.raw(q[i].bytes);
+      this.pushedBytes -= q[i].bytes.length;
+      i++;
+    }
+    if (i === q.length) this.pushes = null;
+    else if (i > 0) q.splice(0, i);
   }
 
   /** Drops the reply of the command being run (CLIENT REPLY OFF/SKIP answer nothing). */

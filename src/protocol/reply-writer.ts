@@ -177,6 +177,11 @@ export class ReplyWriter {
     this.header(42, n);
   }
 
+  /** An out-of-band message of `n` items (pub/sub, invalidations): `>n` in RESP3, an array in RESP2. */
+  push(n: number): void {
+    this.header(this.resp3 ? 62 : 42, n);
+  }
+
   /** A map of `n` pairs: `%n` in RESP3, a flat array of 2n items in RESP2. */
   map(n: number): void {
     if (this.resp3) this.header(37, n);

@@ -83,6 +83,12 @@ export interface EffectLog {
   rotate(): void;
 }
 
+/** Where PUBLISH and keyspace events go: the thread's pub/sub hub (pubsub/hub.ts). */
+export interface MessageBus {
+  /** Delivers to the channel's (or shard channel's) subscribers on every thread; returns how many receive it. */
+  publish(channel: Uint8Array, message: Uint8Array, shard: boolean): number;
+}
+
 /** How a command a script called ended: its reply (RESP), or why it was refused before running. */
 export type NestedResult = { reply: Uint8Array } | { refused: string };
 
@@ -152,6 +158,8 @@ export class Exec {
   effects: EffectLog | null = null;
   /** The thread's AOF feed, which `effects` is set to while the AOF records. */
   feed: EffectLog | null = null;
+  /** Where PUBLISH sends messages (set by the thread; null in a shard without one, such as a unit test's). */
+  bus: MessageBus | null = null;
   /** Where a script's redis.call runs (the shard's NestedRunner). */
   scriptCalls: ScriptCalls | null = null;
   /** The AOF transaction of the frame being run (0: none). */

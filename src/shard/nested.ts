@@ -81,6 +81,7 @@ export class NestedRunner implements ScriptCalls {
     x.snapshot = outer.snapshot;
     x.effects = outer.effects;
     x.feed = outer.feed;
+    x.bus = outer.bus;
     this.host.run(x, id, call.txid);
     return { reply: x.r.buf.slice(0, x.r.len) };
   }

@@ -32,6 +32,7 @@ import {
   type FrameArgs,
   MAX_SLOTS_PER_THREAD,
   OP_THREAD,
+  OP_PUBLISH,
   REPLY_PARTIAL,
   REPLY_SPAN_SHIFT,
   SEQ_NONE,
@@ -58,6 +59,8 @@ import type { AofState } from '../persistence/aof-state.js';
 import type { AofLoadPlan } from '../persistence/aof-log.js';
 import { replayAof } from '../connections/aof-replay.js';
 import { askThreads } from '../connections/clients-view.js';
+import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js';
+import { outputLimit } from '../config/output-limits.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
@@ -127,6 +130,7 @@ export class ThreadServer implements ThreadContext {
   readonly aof: ThreadAof;
   private readonly mailboxes: Mailboxes;
   readonly scriptWatch: ScriptWatch;
+  readonly pubsub: PubSubHub;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -208,6 +212,14 @@ export class ThreadServer implements ThreadContext {
     });
     const sinks: ReplySink[] = this.peers.map((p) => p ?? this.localSink);
     this.shard.sinks = sinks;
+    this.pubsub = new PubSubHub({
+      index: this.index,
+      threads: n,
+      sendMessage: (t, kind, channel, message) => this.send(t, 0, 0, OP_PUBLISH, 0, 0, packArgs([Uint8Array.of(kind), channel, message]), null),
+      announce: (change) => askThreads(this, 'pubsub', change).then(() => undefined),
+      deliver: (c, bytes, len) => this.deliverMessage(c as Connection, bytes, len),
+    });
+    this.shard.exec.bus = this.pubsub;
     this.dispatcher = new Dispatcher(this);
     this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
     this.shard.exec.feed = this.aof.feed;
@@ -703,6 +715,7 @@ export class ThreadServer implements ThreadContext {
   private runRequest(u8: Uint8Array, i32: Int32Array, p: number, bytes: number, from: number): void {
     const id = i32[(p >> 2) + 2] & 0xffff;
     if (id === OP_THREAD) this.threadOp(u8, i32, p, from);
+    else if (id === OP_PUBLISH) this.receiveMessage(u8, i32, p);
     else this.shard.runFrame(u8, i32, p, bytes, from);
   }
 
@@ -780,20 +793,52 @@ export class ThreadServer implements ThreadContext {
     }, Math.max(0, next - Date.now()));
   }
 
+  // ---- pub/sub ----------------------------------------------------------------------------------
+
+  /** A message another thread published, for this thread's subscribers. */
+  private receiveMessage(u8: Uint8Array, i32: Int32Array, p: number): void {
+    const args = frameArgs(u8, i32, p);
+    this.pubsub.receive(args[0][0] as SubKind, args[1], args[2]);
+  }
+
+  /**
+   * Writes a message to a subscriber: after the replies it is owed (at
+   * once while it waits in a blocking command or runs the PUBLISH, as Redis
+   * writes it), and
+   * disconnects it past its output limits (client-output-buffer-limit
+   * pubsub), as Redis does, so a subscriber that does not read cannot make
+   * the server's memory grow.
+   */
+  private deliverMessage(c: Connection, bytes: Uint8Array, len: number): void {
+    if (c.closed || c.closeAfterWrite) return;
+    // Now, ahead of the reply being made, when its own command published it (Redis writes the message first).
+    const ownCommand = c === this.dispatcher.running && c.outSeq === ((c.nextSeq - 1) & 0x7fffffff);
+    c.push(bytes, 0, len, ownCommand || (c.blockedSeq >= 0 && c.blockedSeq === c.outSeq));
+    const limit = outputLimit(this.config.get('client-output-buffer-limit'), 'pubsub');
+    const size = c.socket.writableLength + c.out.len + c.pushedBytes;
+    let over = limit.hard > 0 && size >= limit.hard;
+    if (!over && limit.soft > 0 && size >= limit.soft) {
+      const now = Date.now();
+      if (c.overSoftSince === 0) c.overSoftSince = now;
+      else if (now - c.overSoftSince >= limit.softSeconds * 1000) over = true;
+    } else if (!over) c.overSoftSince = 0;
+    if (over) {
+      this.log.warn({ client: c.id, addr: c.addr, bytes: size }, 'Client scheduled to be closed ASAP for overcoming of output buffer limits.');
+      this.stats.outputLimitDisconnections++;
+      c.closeAfterWrite = true;
+      c.socket.destroy();
+      return;
+    }
+    this.markDirty(c);
+  }
+
   // ---- thread operations (connection-wide views) ------------------------------------------------
 
   private threadOp(u8: Uint8Array, i32: Int32Array, p: number, from: number): void {
     const b = p >> 2;
     const conn = i32[b];
     const seq = i32[b + 1];
-    const argc = i32[b + 5];
-    const args: Uint8Array[] = [];
-    let pos = p + 24;
-    for (let i = 0; i < argc; i++) {
-      const len = i32[pos >> 2];
-      args.push(u8.slice(pos + 4, pos + 4 + len));
-      pos += 4 + pad4(len);
-    }
+    const args = frameArgs(u8, i32, p);
     const answer = (value: unknown): void => {
       const w = new ReplyWriter(256);
       w.bulkString(JSON.stringify(value));
@@ -843,6 +888,9 @@ export class ThreadServer implements ThreadContext {
         // CONFIG SET appendonly no: this shard stops recording (what it recorded goes out at the end of this turn).
         this.shard.exec.effects = null;
         return answer(true);
+      case 'pubsub':
+        this.pubsub.apply(payload as unknown as DirectoryChange);
+        return answer(true);
       case 'resetstat':
         this.stats.rejected = {};
         this.stats.errors = {};
@@ -866,6 +914,19 @@ export class ThreadServer implements ThreadContext {
       shard: this.shard.stats(),
     };
   }
+}
+
+/** The arguments of a request frame at p, copied out of the ring. */
+function frameArgs(u8: Uint8Array, i32: Int32Array, p: number): Uint8Array[] {
+  const argc = i32[(p >> 2) + 5];
+  const args: Uint8Array[] = [];
+  let pos = p + 24;
+  for (let i = 0; i < argc; i++) {
+    const len = i32[pos >> 2];
+    args.push(u8.slice(pos + 4, pos + 4 + len));
+    pos += 4 + pad4(len);
+  }
+  return args;
 }
 
 /** This thread's OS thread id, from /proc/thread-self (0 where there is none). */

@@ -122,6 +122,12 @@ export const OP_UNBLOCK = 0x800a;
  * info, resetstat, config), arg 1 is its JSON argument; the answer is JSON.
  */
 export const OP_THREAD = 0x8100;
+/**
+ * A message for the receiving thread's subscribers (pubsub/hub.ts): arg 0
+ * is the kind (one byte: 0 channel, 2 shard channel), then the channel and
+ * the message. Nothing is answered.
+ */
+export const OP_PUBLISH = 0x8101;
 
 // ---- encoding -------------------------------------------------------------------
 
