@@ -13,6 +13,7 @@ import { findCommand, findSubcommand } from './catalog.js';
 import { type ReplyValue, type ScriptHost, runCode, scriptSha } from '../scripting/engine.js';
 import { callCode, functionRegistry } from '../scripting/functions.js';
 import { scriptCache } from '../scripting/cache.js';
+import { KeyUse } from '../scripting/key-use.js';
 import type { Script } from '../scripting/script.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
 
@@ -34,6 +35,49 @@ export interface ToRun {
   numkeys: number;
   /** Flagged no-writes: runs as a read-only script. */
   noWrites: boolean;
+  /** Its name where what is known of its keys is kept (scripting/key-use.ts). */
+  keyUse: string;
+}
+
+/** Which of EVAL, EVALSHA and FCALL a command of the family is (their _RO forms alike). */
+export function runKindOf(fullName: string): RunKind {
+  return fullName.startsWith('fcall') ? RunKind.Fcall : fullName.startsWith('evalsha') ? RunKind.EvalSha : RunKind.Eval;
+}
+
+/** The name a script or function has in the key-use marks: its SHA1, or `fcall:` and its name. */
+export function keyUseName(kind: RunKind, args: readonly Uint8Array[]): string {
+  const a = Buffer.from(args[1]).toString('latin1');
+  if (kind === RunKind.Fcall) return `fcall:${a}`;
+  return kind === RunKind.EvalSha ? a.toLowerCase() : scriptSha(args[1]);
+}
+
+/**
+ * Watches whether a run's calls keep to the keys it declared, and tells
+ * the key-use marks: Undeclared at the first other key, DeclaredOnly at
+ * the end of a run that kept to them.
+ */
+export class DeclaredKeys {
+  private undeclared = false;
+
+  constructor(
+    private readonly calls: ScriptCalls,
+    private readonly name: string,
+    private readonly declared: readonly Uint8Array[],
+  ) {}
+
+  check(id: number, args: readonly Uint8Array[]): void {
+    if (this.undeclared) return;
+    for (const k of this.calls.keysOf(id, args)) {
+      if (this.declared.some((d) => Buffer.compare(d, k) === 0)) continue;
+      this.undeclared = true;
+      this.calls.keyUse.learn(this.name, KeyUse.Undeclared);
+      return;
+    }
+  }
+
+  done(): void {
+    if (!this.undeclared) this.calls.keyUse.learn(this.name, KeyUse.DeclaredOnly);
+  }
 }
 
 /** The command's arguments checked as Redis checks them: what to run, or an error text. */
@@ -47,7 +91,7 @@ export function toRun(args: readonly Uint8Array[], kind: RunKind, readonly: bool
     if (found === undefined) return 'ERR Function not found';
     const noWrites = found.fn.flags.includes('no-writes');
     if (readonly && !noWrites) return 'ERR Can not execute a script with write flag using *_ro command.';
-    return { code: callCode(found.lib, found.fn.name), name: found.fn.name, chunk: 'user_function', numkeys: Number(n), noWrites };
+    return { code: callCode(found.lib, found.fn.name), name: found.fn.name, chunk: 'user_function', numkeys: Number(n), noWrites, keyUse: `fcall:${found.fn.name}` };
   }
   let script: Script | undefined;
   if (kind === RunKind.EvalSha) {
@@ -60,7 +104,7 @@ export function toRun(args: readonly Uint8Array[], kind: RunKind, readonly: bool
   }
   if (script.error !== null) return script.error;
   if (readonly && script.shebang && !script.noWrites) return 'ERR Can not execute a script with write flag using *_ro command.';
-  return { code: script.code, name: script.sha, chunk: 'user_script', numkeys: Number(n), noWrites: script.noWrites };
+  return { code: script.code, name: script.sha, chunk: 'user_script', numkeys: Number(n), noWrites: script.noWrites, keyUse: script.sha };
 }
 
 /** Runs what toRun prepared; `call` answers its redis.call. */
@@ -78,13 +122,15 @@ function runGeneric(x: Exec, kind: RunKind, readonly: boolean): void {
   // The script's writes go to the AOF as one transaction: its own, unless it runs inside one (MULTI/EXEC).
   const txid = x.effects === null ? 0 : x.txid !== 0 ? x.txid : calls.newTxid();
   const call = { db: x.db, resp3: false, readonly: readonly || r.noWrites, txid };
-  calls.scriptStarted();
+  const declared = new DeclaredKeys(calls, r.keyUse, all.slice(3, 3 + r.numkeys));
+  calls.scriptStarted(false);
   let result: ReplyValue;
   try {
-    result = runPrepared(r, all, { call: (args) => scriptCall(x, args, call), log: (level, msg) => calls.log(level, msg) });
+    result = runPrepared(r, all, { call: (args) => scriptCall(x, args, call, declared), log: (level, msg) => calls.log(level, msg) });
   } finally {
     calls.scriptEnded();
   }
+  declared.done();
   // The script's own transaction ends here (EXEC's ends with EXEC).
   if (txid !== 0 && txid !== x.txid) x.effects?.unlocked(txid, 1);
   // What the script wrote is in the AOF already, as the commands it ran.
@@ -139,20 +185,21 @@ export const KILLED = 'ERR Script killed by user with SCRIPT KILL...';
  * kill asked, the prelude's refusals and answers; otherwise the shard
  * command's id (and a write marks the script unkillable).
  */
-export function resolveCall(calls: ScriptCalls, args: Buffer[], call: NestedCall): ReplyValue | number {
+export function resolveCall(calls: ScriptCalls, args: Buffer[], call: NestedCall, declared: DeclaredKeys): ReplyValue | number {
   if (calls.killRequested()) return luaError(KILLED);
   const early = callPrelude(args, call);
   if (early !== null) return early;
   const id = calls.idOf(args);
   if (id < 0) return luaError(NOT_FROM_SCRIPT);
+  declared.check(id, args);
   if (!call.readonly && calls.writes(id)) calls.scriptWrote();
   return id;
 }
 
 /** One call of a script running on its keys' shard: this shard's command, or a refusal. */
-function scriptCall(x: Exec, args: Buffer[], call: NestedCall): ReplyValue {
+function scriptCall(x: Exec, args: Buffer[], call: NestedCall, declared: DeclaredKeys): ReplyValue {
   const calls = x.scriptCalls!;
-  const id = resolveCall(calls, args, call);
+  const id = resolveCall(calls, args, call, declared);
   if (typeof id !== 'number') return id;
   const r = calls.call(id, args, call);
   return 'refused' in r ? luaError(r.refused) : respToLua(r.reply);

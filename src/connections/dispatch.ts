@@ -21,7 +21,8 @@ import type { ThreadContext } from './context.js';
 import { FrontCall, type Session } from './front-call.js';
 import { MultiExec } from './multi-exec.js';
 import { reject, replyError } from './replies.js';
-import { Router } from './routing.js';
+import { Router, uncachedScript } from './routing.js';
+import { cacheEverywhere } from './scripting-family.js';
 import { packView } from './args.js';
 import { isSubscribed } from '../pubsub/hub.js';
 
@@ -219,8 +220,24 @@ export class Dispatcher implements Session {
     }
     if (c.multi !== null && !TX_CONTROL.has(e.fullName)) {
       // Packed once here; EXEC runs the stored view with the entry already resolved.
-      c.multi.push({ view: packView(p), entry: e });
-      c.replyNow(c.takeSeq(), QUEUED_REPLY, 0, QUEUED_REPLY.length, true);
+      const queued = { view: packView(p), entry: e };
+      const seq = c.takeSeq();
+      const script = uncachedScript(p, e);
+      if (script !== null) {
+        // An EVAL's script is cached on every thread before it is queued (EXEC runs it where no await may
+        // happen), so the EVALSHA a client sends after EXEC finds it on any shard; the next commands wait.
+        c.busy = true;
+        void cacheEverywhere(ctx, script.sha, script.body).then(() => {
+          c.busy = false;
+          c.multi?.push(queued);
+          c.replyNow(seq, QUEUED_REPLY, 0, QUEUED_REPLY.length, true);
+          ctx.markDirty(c);
+          this.resume(c);
+        });
+        return true;
+      }
+      c.multi.push(queued);
+      c.replyNow(seq, QUEUED_REPLY, 0, QUEUED_REPLY.length, true);
       ctx.markDirty(c);
       return true;
     }

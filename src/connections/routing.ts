@@ -27,6 +27,8 @@ import type { ThreadContext } from './context.js';
 import { argAt, copyArgs, fixedKeys, packView } from './args.js';
 import type { NestedCall, NestedResult, ScriptCalls } from '../shard/exec.js';
 import { scriptCache } from '../scripting/cache.js';
+import { KeyUse } from '../scripting/key-use.js';
+import { keyUseName, runKindOf } from '../commands/scripting.js';
 import { scriptSha } from '../scripting/engine.js';
 import { cacheEverywhere } from './scripting-family.js';
 import { sliceBytes } from '../util/bytes.js';
@@ -34,10 +36,18 @@ import { parseInt64 } from '../util/numbers.js';
 import { replyError } from './replies.js';
 import { flushAllAndSave } from './persistence-family.js';
 
-/** EVAL's numkeys is an integer from 0 to the arguments there are (otherwise the shard answers the error, and nothing is cached, as in Redis). */
-function validNumkeys(p: ArgView): boolean {
+/**
+ * The script of an EVAL that no thread has cached yet (its SHA1 and a copy
+ * of its body), or null. Redis caches a script whatever its numkeys says
+ * only when numkeys is valid (otherwise the shard answers the error).
+ */
+export function uncachedScript(p: ArgView, e: CommandEntry): { sha: string; body: Uint8Array } | null {
+  if (!e.scriptBody) return null;
   const n = parseInt64(p.argBuf, p.argOff[2], p.argLen[2]);
-  return typeof n === 'number' && n >= 0 && n <= p.argc - 3;
+  if (typeof n !== 'number' || n < 0 || n > p.argc - 3) return null;
+  const body = argAt(p, 1);
+  const sha = scriptSha(body);
+  return scriptCache.has(sha) ? null : { sha, body: sliceBytes(body, 0, body.length) };
 }
 
 export class Router {
@@ -61,11 +71,10 @@ export class Router {
 
   /** Sends a keyspace command on its way (connection-side commands never get here). */
   route(c: Connection, p: ArgView, e: CommandEntry): void {
-    if (e.scriptBody && this.txid === 0 && validNumkeys(p)) {
-      // A script's first EVAL: every thread caches it first, so an EVALSHA finds it on any shard.
-      const body = argAt(p, 1);
-      const sha = scriptSha(body);
-      if (!scriptCache.has(sha)) return this.cacheThenRoute(c, p, e, sha, sliceBytes(body, 0, body.length));
+    if (e.scriptBody && this.txid === 0) {
+      // A script's first EVAL: every thread caches it first, so an EVALSHA finds it on any shard (inside MULTI it was cached when queued).
+      const script = uncachedScript(p, e);
+      if (script !== null) return this.cacheThenRoute(c, p, e, script.sha, script.body);
     }
     const cross = e.cross;
     if (cross !== null && cross.kind !== 'cursor' && cross.check !== undefined) {
@@ -103,6 +112,8 @@ export class Router {
     const keys = routingKeys(e.meta, args);
     const shard = keys.length > 0 ? ctx.shardOf(args[keys[0]]) : ctx.index;
     let spans = keys.some((k) => ctx.shardOf(args[k]) !== shard);
+    // A script not yet known to keep to its declared keys holds every shard (scripting/key-use.ts).
+    if (!spans && e.meta.group === 'scripting' && e.id >= 0 && ctx.scriptKeyUse.get(keyUseName(runKindOf(e.fullName), args)) !== KeyUse.DeclaredOnly) spans = true;
     if (!spans && cross?.kind === 'hops' && cross.hidden !== undefined) spans = cross.hidden.needed(args, (k) => ctx.shardOf(k));
     if (!spans) return this.single(c, p, e, shard, word2);
     this.across(c, p, e, word2, keys);
@@ -125,7 +136,9 @@ export class Router {
     const ctx = this.ctx;
     // A script has held that shard's thread past busy-reply-threshold: BUSY, as Redis answers while one runs long.
     // Read once: that thread may end its script between two reads (and a 0 would look very old).
-    const scriptStarted = shard === ctx.index ? 0 : ctx.scriptWatch.startedAt(shard);
+    // A script holding every shard makes every shard busy.
+    const wide = ctx.scriptWatch.wideStartedAt();
+    const scriptStarted = wide !== 0 ? wide : shard === ctx.index ? 0 : ctx.scriptWatch.startedAt(shard);
     if (scriptStarted !== 0 && Date.now() - scriptStarted > ctx.config.int('busy-reply-threshold')) {
       return replyError(ctx, c, 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.');
     }

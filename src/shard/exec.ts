@@ -12,6 +12,7 @@ import type { TimeoutReply } from './blocking.js';
 import { parseBlockingTimeout } from '../util/timeout.js';
 import { parseInt64 } from '../util/numbers.js';
 import { sliceBytes } from '../util/bytes.js';
+import type { ScriptKeyUse } from '../scripting/key-use.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -107,6 +108,10 @@ export interface ScriptCalls {
   idOf(args: readonly Uint8Array[]): number;
   /** Whether shard command `id` writes. */
   writes(id: number): boolean;
+  /** The keys a call names. */
+  keysOf(id: number, args: readonly Uint8Array[]): Uint8Array[];
+  /** What is known of each script's keys (scripting/key-use.ts). */
+  readonly keyUse: ScriptKeyUse;
   /** The shard every key of a call lives on: -2 without keys, -1 when they span shards. */
   shardOf(id: number, args: readonly Uint8Array[]): number;
   call(id: number, args: readonly Uint8Array[], call: NestedCall): NestedResult;
@@ -115,7 +120,7 @@ export interface ScriptCalls {
   /** redis.log: a line in the server's log (level: Redis's 0 debug … 3 warning). */
   log(level: number, message: Uint8Array): void;
   /** A script starts / ends on this thread (SCRIPT KILL and BUSY replies watch it from other threads). */
-  scriptStarted(): void;
+  scriptStarted(wide: boolean): void;
   scriptEnded(): void;
   /** The running script wrote: SCRIPT KILL may no longer stop it. */
   scriptWrote(): void;

@@ -11,6 +11,7 @@ import { Exec, type NestedCall, type NestedResult, type ScriptCalls, type ShardC
 import type { Keyspace } from './keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { packArgs } from '../transport/frames.js';
+import type { ScriptKeyUse } from '../scripting/key-use.js';
 
 export interface NestedHost {
   readonly cmds: ShardCommands;
@@ -22,7 +23,8 @@ export interface NestedHost {
   newTxid(): number;
   log(level: number, message: Uint8Array): void;
   /** This thread's slot in the script watch (transport/script-watch.ts). */
-  watch: { start(): void; end(): void; wrote(): void; killed(): boolean };
+  watch: { start(wide: boolean): void; end(): void; wrote(): void; killed(): boolean };
+  readonly keyUse: ScriptKeyUse;
 }
 
 /** Runs scripts' commands for one shard. */
@@ -42,6 +44,20 @@ export class NestedRunner implements ScriptCalls {
     if (id !== undefined) return id;
     if (args.length > 1) return this.ids.get(`${name}|${Buffer.from(args[1]).toString('latin1').toLowerCase()}`) ?? -1;
     return -1;
+  }
+
+  get keyUse(): ScriptKeyUse {
+    return this.host.keyUse;
+  }
+
+  /** The keys a call names (every argument from the first key on, for commands whose keys move). */
+  keysOf(id: number, args: readonly Uint8Array[]): Uint8Array[] {
+    const spec = this.host.cmds.keys[id];
+    const out: Uint8Array[] = [];
+    if (spec.first <= 0) return out;
+    const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
+    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) out.push(args[k]);
+    return out;
   }
 
   writes(id: number): boolean {
@@ -64,7 +80,7 @@ export class NestedRunner implements ScriptCalls {
       const spec = this.host.cmds.keys[id];
       let k = spec.first;
       while (slotOwner(keyHashSlot(args[k], 0, args[k].length), shard.count) === shard.index) k += spec.step > 0 ? spec.step : 1;
-      return { refused: `ERR Script attempted to access a key of another shard ('${Buffer.from(args[k]).toString('latin1')}'): Shoal runs a script on the shard of its keys, so they must share one ({hash tags})` };
+      return { refused: `ERR Script attempted to access a key of another shard ('${Buffer.from(args[k]).toString('latin1')}'): this script kept to its declared keys before, so it ran on their shard alone; from now on it holds every shard` };
     }
     const packed = packArgs(args as Uint8Array[]);
     const x = this.x;
@@ -94,8 +110,8 @@ export class NestedRunner implements ScriptCalls {
     this.host.log(level, message);
   }
 
-  scriptStarted(): void {
-    this.host.watch.start();
+  scriptStarted(wide: boolean): void {
+    this.host.watch.start(wide);
   }
 
   scriptEnded(): void {

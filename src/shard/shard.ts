@@ -9,6 +9,7 @@
  * Frames that must wait for a transaction's intent locks are parked
  * (scheduler/lock-table.ts); blocked clients wait in `blocked`.
  */
+import type { ScriptKeyUse } from '../scripting/key-use.js';
 import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
@@ -61,7 +62,9 @@ export interface ShardOptions extends ShardInfo {
   /** A script's redis.log line (Redis's levels: 0 debug … 3 warning). */
   log(level: number, message: Uint8Array): void;
   /** This thread's slot in the script watch. */
-  scriptWatch: { start(): void; end(): void; wrote(): void; killed(): boolean };
+  scriptWatch: { start(wide: boolean): void; end(): void; wrote(): void; killed(): boolean };
+  /** What is known of each script's keys, shared by every thread. */
+  scriptKeyUse: ScriptKeyUse;
 }
 
 /** Per-shard statistics merged into INFO. */
@@ -131,7 +134,7 @@ export class Shard {
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
     this.ks.onExpire = this.onExpire;
-    this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid, log: opts.log, watch: opts.scriptWatch });
+    this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid, log: opts.log, watch: opts.scriptWatch, keyUse: opts.scriptKeyUse });
   }
 
   get index(): number {

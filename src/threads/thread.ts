@@ -61,6 +61,7 @@ import { replayAof } from '../connections/aof-replay.js';
 import { askThreads } from '../connections/clients-view.js';
 import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js';
 import { outputLimit } from '../config/output-limits.js';
+import { ScriptKeyUse } from '../scripting/key-use.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
@@ -131,6 +132,7 @@ export class ThreadServer implements ThreadContext {
   private readonly mailboxes: Mailboxes;
   readonly scriptWatch: ScriptWatch;
   readonly pubsub: PubSubHub;
+  readonly scriptKeyUse: ScriptKeyUse;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -174,6 +176,7 @@ export class ThreadServer implements ThreadContext {
   ) {
     this.index = opts.index;
     this.scriptWatch = new ScriptWatch(opts.shared.scriptWatch);
+    this.scriptKeyUse = new ScriptKeyUse(opts.shared.scriptKeyUse);
     this.shards = opts.shared.threads;
     for (const [k, v] of opts.config) this.config.set(k, v, false);
     this.shared = new SharedState(opts.shared);
@@ -198,11 +201,12 @@ export class ThreadServer implements ThreadContext {
       commands: SHARD_COMMANDS,
       newTxid: () => this.newTxid(),
       scriptWatch: {
-        start: () => this.scriptWatch.start(this.index, Date.now()),
+        start: (wide) => this.scriptWatch.start(this.index, Date.now(), wide),
         end: () => this.scriptWatch.end(this.index),
         wrote: () => this.scriptWatch.wrote(this.index),
         killed: () => this.scriptWatch.killed(this.index),
       },
+      scriptKeyUse: this.scriptKeyUse,
       log: (level, message) => {
         const text = Buffer.from(message).toString('utf8');
         if (level >= 3) this.log.warn(text);

@@ -8,6 +8,7 @@
 import { createBells } from './doorbell.js';
 import { createMailboxes } from './mailbox.js';
 import { createScriptWatch } from './script-watch.js';
+import { createScriptKeyUse } from '../scripting/key-use.js';
 import { createRingBuffer } from './ring.js';
 
 const enum Word {
@@ -54,6 +55,8 @@ export interface SharedBuffers {
   mailboxes: SharedArrayBuffer;
   /** The scripts running on each thread (script-watch.ts). */
   scriptWatch: SharedArrayBuffer;
+  /** What is known of each script's keys (scripting/key-use.ts). */
+  scriptKeyUse: SharedArrayBuffer;
 }
 
 export function createShared(threads: number): SharedBuffers {
@@ -74,6 +77,7 @@ export function createShared(threads: number): SharedBuffers {
     rings,
     mailboxes: createMailboxes(threads),
     scriptWatch: createScriptWatch(threads),
+    scriptKeyUse: createScriptKeyUse(),
   };
 }
 

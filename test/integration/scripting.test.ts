@@ -296,8 +296,20 @@ describe('scripts on Shoal across threads', () => {
       // A command whose own keys span shards splits as a client's would (DEL, MGET, MSET, EXISTS …).
       const split = "redis.call('MSET', KEYS[1], 'a', KEYS[2], 'b', KEYS[3], 'c') return {redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], 'none'), redis.call('EXISTS', KEYS[1], KEYS[2], 'none'), redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], 'none')}";
       expect(await cs[3].callText('EVAL', split, '3', 'p1', 'p2', 'p3')).toBe('*3\r\n*4\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$-1\r\n:2\r\n:3\r\n');
-      // Others (a command that does not split) are refused, naming the way out.
-      expect(await cs[0].callText('EVAL', "return redis.call('RENAME', KEYS[1], KEYS[2])", '2', 'x0', 'x1')).toMatch(/^-ERR .*shard/);
+      // Commands that move a value between two shards run as steps on each (every shard is held): RENAME, RPOPLPUSH, LMOVE, SMOVE.
+      expect(shardOf('x0')).not.toBe(shardOf('x1'));
+      expect(await cs[0].callText('EVAL', "return redis.call('RENAME', KEYS[1], KEYS[2])", '2', 'x0', 'x1')).toBe('+OK\r\n');
+      expect(await cs[1].callText('MGET', 'x0', 'x1')).toBe('*2\r\n$-1\r\n$1\r\n1\r\n');
+      const lists = "redis.call('RPUSH', KEYS[1], 'a', 'b', 'c') return {redis.call('RPOPLPUSH', KEYS[1], KEYS[2]), redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT'), redis.call('LRANGE', KEYS[2], 0, -1), redis.pcall('SMOVE', KEYS[1], KEYS[2], 'b')}";
+      // A script may touch keys it did not declare, on any shard, as in Redis: not yet known to keep to its
+      // declared keys, it runs holding every shard (scripting/key-use.ts).
+      const b = Array.from({ length: 20 }, (_, i) => `u${i}`).find((k) => shardOf(k) !== shardOf('u0'))!;
+      const touch = "redis.call('SET', KEYS[1], 'declared') return redis.call('SET', ARGV[1], 'undeclared')";
+      for (let i = 0; i < 3; i++) expect(await cs[i].callText('EVAL', touch, '1', 'u0', b)).toBe('+OK\r\n');
+      expect(await cs[3].callText('MGET', 'u0', b)).toBe('*2\r\n$8\r\ndeclared\r\n$10\r\nundeclared\r\n');
+      const l1 = 'list0';
+      const l2 = Array.from({ length: 20 }, (_, i) => `list${i}`).find((k) => shardOf(k) !== shardOf(l1))!;
+      expect(await cs[2].callText('EVAL', lists, '2', l1, l2)).toBe('*4\r\n$1\r\nc\r\n$1\r\na\r\n*2\r\n$1\r\nc\r\n$1\r\na\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n');
     } finally {
       for (const c of opened.splice(0)) c.destroy();
       await shoal.stop();
@@ -477,11 +489,14 @@ describe('long scripts', () => {
     try {
       // Tens of millions of Lua instructions: Redis never stops a script for its length.
       expect(await cs[0].callText('EVAL', 'local i = 0 while i < 30000000 do i = i + 1 end return i', '0')).toBe(':30000000\r\n');
-      // A script that only reads, forever, on the shard of `k`.
-      // The script runs on k's thread: clients there wait for it (their socket is not read); clients of the other threads go on.
+      // A script that only reads, forever, on the shard of `k`: its first run (short) shows it keeps to its
+      // declared key, so this one runs on k's thread alone. Clients there wait for it (their socket is not
+      // read); clients of the other threads get BUSY for k's shard and are served elsewhere.
       const busy = shardOf('k');
       const others = cs.filter((_, t) => t !== busy);
-      await cs[busy].write(resp('EVAL', "while true do redis.call('GET', KEYS[1]) end", '1', 'k'));
+      const reader = "local i = 0 while i < tonumber(ARGV[1]) do redis.call('GET', KEYS[1]) i = i + 1 end return i";
+      expect(await cs[busy].callText('EVAL', reader, '1', 'k', '3')).toBe(':3\r\n');
+      await cs[busy].write(resp('EVAL', reader, '1', 'k', '1e15'));
       const looping = cs[busy].readReply(30_000).then((b) => b.toString('latin1'));
       await new Promise((r) => setTimeout(r, 400));
       for (const c of others) expect(await c.callText('GET', 'k')).toBe('-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n');
@@ -491,6 +506,14 @@ describe('long scripts', () => {
       expect(await others[0].callText('SCRIPT', 'KILL')).toBe('+OK\r\n');
       expect(await looping).toMatch(/^-ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.\r\n$/);
       expect(await others[1].callText('SCRIPT', 'KILL')).toBe('-NOTBUSY No scripts in execution right now.\r\n');
+      // A script that touches a key it did not declare holds every shard: past the threshold every shard is busy.
+      await cs[busy].write(resp('EVAL', "redis.call('GET', 'undeclared') while true do redis.call('GET', KEYS[1]) end", '1', 'k'));
+      const wide = cs[busy].readReply(30_000).then((b) => b.toString('latin1'));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await others[0].callText('SET', elsewhere, '2')).toMatch(/^-BUSY /);
+      expect(await others[1].callText('SCRIPT', 'KILL')).toBe('+OK\r\n');
+      expect(await wide).toMatch(/^-ERR Script killed by user with SCRIPT KILL/);
+      expect(await others[0].callText('GET', elsewhere)).toBe('$1\r\n1\r\n');
       // One that wrote cannot be killed; SHUTDOWN NOSAVE still stops the server.
       void cs[busy].callText('EVAL', "redis.call('SET', KEYS[1], 'x') while true do redis.call('GET', KEYS[1]) end", '1', 'k').catch(() => '');
       await new Promise((r) => setTimeout(r, 400));

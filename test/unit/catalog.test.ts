@@ -92,10 +92,18 @@ describe('catalog (no server)', () => {
   });
 
   it('routes commands by their keys', () => {
-    /** Commands with keys that run on the connection's thread (WATCH registers them on their shards itself). */
-    const CONNECTION_WITH_KEYS = new Set(['watch']);
+    /**
+     * Commands with keys that run on the connection's thread (WATCH registers them on their shards itself;
+     * SSUBSCRIBE's "keys" are shard channels, flagged not_key).
+     */
+    const CONNECTION_WITH_KEYS = new Set(['watch', 'ssubscribe', 'sunsubscribe']);
+    /** Keyless commands that run on the shard of the client's thread, so that MULTI/EXEC and scripts run them too. */
+    const KEYLESS_ON_SHARD = new Set(['publish']);
     for (const [fullName, meta] of ENTRIES) {
-      if (CONNECTION_WITH_KEYS.has(fullName)) {
+      if (KEYLESS_ON_SHARD.has(fullName)) {
+        expect(meta.keySpecs, fullName).toEqual([]);
+        expect(meta.route, fullName).toBe('keys');
+      } else if (CONNECTION_WITH_KEYS.has(fullName)) {
         expect(meta.keySpecs.length, fullName).toBeGreaterThan(0);
         expect(meta.route, fullName).toBe('connection');
       } else if (meta.keySpecs.length > 0) {

@@ -80,7 +80,7 @@ export const PUBSUB: CommandMeta[] = [
       pubsubSub('numpat', 2, 'Returns the count of unique pattern subscriptions', O1),
       pubsubSub('shardchannels', -2, 'Returns the active shard channels', 'O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).'),
       pubsubSub('shardnumsub', -2, 'Returns the count of subscribers of shard channels', 'O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels'),
-      pubsubSub('help', 2, 'Returns helpful text about the different subcommands', 'O(1)', ['loading', 'stale'], ['slow']),
+      { ...pubsubSub('help', 2, 'Returns helpful text about the different subcommands', 'O(1)', ['loading', 'stale'], ['slow']), since: '6.2.0' },
     ],
   }),
 ];
