@@ -13,7 +13,7 @@ import { findCommand, findSubcommand } from './catalog.js';
 import { type ReplyValue, type ScriptHost, runCode, scriptSha } from '../scripting/engine.js';
 import { callCode, functionRegistry } from '../scripting/functions.js';
 import { scriptCache } from '../scripting/cache.js';
-import { KeyUse } from '../scripting/key-use.js';
+import { KeyUse } from '../transport/script-key-use.js';
 import type { Script } from '../scripting/script.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
 
@@ -35,7 +35,7 @@ export interface ToRun {
   numkeys: number;
   /** Flagged no-writes: runs as a read-only script. */
   noWrites: boolean;
-  /** Its name where what is known of its keys is kept (scripting/key-use.ts). */
+  /** Its name where what is known of its keys is kept (transport/script-key-use.ts). */
   keyUse: string;
 }
 

@@ -50,8 +50,15 @@ export function mergeOutputLimits(value: string, previous: string): { value: str
   return { value: format(all) };
 }
 
-/** One class's limits from the setting. */
+let lastSetting = '';
+let lastParsed: Map<ClientClass, OutputLimit> | null = null;
+
+/** One class's limits from the setting (parsed once per value: this runs for every message a subscriber gets). */
 export function outputLimit(setting: string, cls: ClientClass): OutputLimit {
-  const all = parse(setting);
-  return typeof all === 'string' ? { hard: 0, soft: 0, softSeconds: 0 } : all.get(cls)!;
+  if (setting !== lastSetting || lastParsed === null) {
+    const all = parse(setting);
+    lastParsed = typeof all === 'string' ? null : all;
+    lastSetting = setting;
+  }
+  return lastParsed?.get(cls) ?? { hard: 0, soft: 0, softSeconds: 0 };
 }

@@ -17,7 +17,7 @@ import type { AofState } from '../persistence/aof-state.js';
 import type { SaveState } from '../persistence/save-state.js';
 import type { Connection } from './connection.js';
 import type { PubSubHub } from '../pubsub/hub.js';
-import type { ScriptKeyUse } from '../scripting/key-use.js';
+import type { ScriptKeyUse } from '../transport/script-key-use.js';
 
 /** Counters of one thread's connections, merged across threads for INFO. */
 export interface ThreadStats {
@@ -55,7 +55,7 @@ export interface ThreadContext extends Hops {
   readonly aofState: AofState;
   /** This thread's subscribers and the directory of every other thread's (pubsub/hub.ts). */
   readonly pubsub: PubSubHub;
-  /** What is known of each script's keys: whether it may run on its keys' shard alone (scripting/key-use.ts). */
+  /** What is known of each script's keys: whether it may run on its keys' shard alone (transport/script-key-use.ts). */
   readonly scriptKeyUse: ScriptKeyUse;
   /** The scripts running on every thread (SCRIPT KILL, BUSY). */
   readonly scriptWatch: ScriptWatch;

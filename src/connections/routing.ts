@@ -27,7 +27,7 @@ import type { ThreadContext } from './context.js';
 import { argAt, copyArgs, fixedKeys, packView } from './args.js';
 import type { NestedCall, NestedResult, ScriptCalls } from '../shard/exec.js';
 import { scriptCache } from '../scripting/cache.js';
-import { KeyUse } from '../scripting/key-use.js';
+import { KeyUse } from '../transport/script-key-use.js';
 import { keyUseName, runKindOf } from '../commands/scripting.js';
 import { scriptSha } from '../scripting/engine.js';
 import { cacheEverywhere } from './scripting-family.js';
@@ -112,7 +112,7 @@ export class Router {
     const keys = routingKeys(e.meta, args);
     const shard = keys.length > 0 ? ctx.shardOf(args[keys[0]]) : ctx.index;
     let spans = keys.some((k) => ctx.shardOf(args[k]) !== shard);
-    // A script not yet known to keep to its declared keys holds every shard (scripting/key-use.ts).
+    // A script not yet known to keep to its declared keys holds every shard (transport/script-key-use.ts).
     if (!spans && e.meta.group === 'scripting' && e.id >= 0 && ctx.scriptKeyUse.get(keyUseName(runKindOf(e.fullName), args)) !== KeyUse.DeclaredOnly) spans = true;
     if (!spans && cross?.kind === 'hops' && cross.hidden !== undefined) spans = cross.hidden.needed(args, (k) => ctx.shardOf(k));
     if (!spans) return this.single(c, p, e, shard, word2);

@@ -12,7 +12,7 @@ import type { TimeoutReply } from './blocking.js';
 import { parseBlockingTimeout } from '../util/timeout.js';
 import { parseInt64 } from '../util/numbers.js';
 import { sliceBytes } from '../util/bytes.js';
-import type { ScriptKeyUse } from '../scripting/key-use.js';
+import type { ScriptKeyUse } from '../transport/script-key-use.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -110,7 +110,7 @@ export interface ScriptCalls {
   writes(id: number): boolean;
   /** The keys a call names. */
   keysOf(id: number, args: readonly Uint8Array[]): Uint8Array[];
-  /** What is known of each script's keys (scripting/key-use.ts). */
+  /** What is known of each script's keys (transport/script-key-use.ts). */
   readonly keyUse: ScriptKeyUse;
   /** The shard every key of a call lives on: -2 without keys, -1 when they span shards. */
   shardOf(id: number, args: readonly Uint8Array[]): number;

@@ -11,7 +11,7 @@ import { Exec, type NestedCall, type NestedResult, type ScriptCalls, type ShardC
 import type { Keyspace } from './keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { packArgs } from '../transport/frames.js';
-import type { ScriptKeyUse } from '../scripting/key-use.js';
+import type { ScriptKeyUse } from '../transport/script-key-use.js';
 
 export interface NestedHost {
   readonly cmds: ShardCommands;

@@ -9,7 +9,7 @@
  * Frames that must wait for a transaction's intent locks are parked
  * (scheduler/lock-table.ts); blocked clients wait in `blocked`.
  */
-import type { ScriptKeyUse } from '../scripting/key-use.js';
+import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';

@@ -61,7 +61,7 @@ import { replayAof } from '../connections/aof-replay.js';
 import { askThreads } from '../connections/clients-view.js';
 import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js';
 import { outputLimit } from '../config/output-limits.js';
-import { ScriptKeyUse } from '../scripting/key-use.js';
+import { ScriptKeyUse } from '../transport/script-key-use.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';

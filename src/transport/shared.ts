@@ -8,7 +8,7 @@
 import { createBells } from './doorbell.js';
 import { createMailboxes } from './mailbox.js';
 import { createScriptWatch } from './script-watch.js';
-import { createScriptKeyUse } from '../scripting/key-use.js';
+import { createScriptKeyUse } from './script-key-use.js';
 import { createRingBuffer } from './ring.js';
 
 const enum Word {
@@ -55,7 +55,7 @@ export interface SharedBuffers {
   mailboxes: SharedArrayBuffer;
   /** The scripts running on each thread (script-watch.ts). */
   scriptWatch: SharedArrayBuffer;
-  /** What is known of each script's keys (scripting/key-use.ts). */
+  /** What is known of each script's keys (transport/script-key-use.ts). */
   scriptKeyUse: SharedArrayBuffer;
 }
 

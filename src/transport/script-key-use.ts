@@ -53,9 +53,4 @@ export class ScriptKeyUse {
     if (use === KeyUse.Undeclared) Atomics.store(this.marks, i, KeyUse.Undeclared);
     else Atomics.compareExchange(this.marks, i, KeyUse.Unknown, KeyUse.DeclaredOnly);
   }
-
-  /** SCRIPT FLUSH / FUNCTION FLUSH: forget everything learned. */
-  clear(): void {
-    this.marks.fill(0);
-  }
 }
