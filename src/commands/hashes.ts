@@ -5,6 +5,7 @@
  * than hash-max-listpack-value or it has more than hash-max-listpack-entries
  * fields, and never goes back). An emptied hash is deleted.
  */
+import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { replyBulk } from './bulk-reply.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
@@ -211,6 +212,7 @@ function hset(x: Exec): void {
     if (setField(x, h, x.u8, x.off[i], x.len[i], x.u8, x.off[i + 1], x.len[i + 1])) created++;
   }
   x.ks.modified(h);
+  x.notifyArg(Notify.Hash, 'hset', 1);
   if (x.name === 'hmset') x.r.ok();
   else x.r.int(created);
 }
@@ -225,6 +227,7 @@ function hsetnx(x: Exec): void {
   tryConversion(x, h, 2, 3);
   setField(x, h, x.u8, x.off[2], x.len[2], x.u8, x.off[3], x.len[3]);
   x.ks.modified(h);
+  x.notifyArg(Notify.Hash, 'hset', 1);
   x.r.int(1);
 }
 
@@ -237,7 +240,7 @@ function hdel(x: Exec): void {
   }
   const a = x.ks.arena;
   let n = 0;
-  let removed = false;
+  let emptied = false;
   for (let i = 2; i < x.argc; i++) {
     const v0 = x.ks.valueWord(h);
     const v1 = hashDelete(a, v0, x.u8, x.off[i], x.len[i]);
@@ -245,12 +248,11 @@ function hdel(x: Exec): void {
     if (!deleted) continue;
     n++;
     if (hashLength(a, v1) === 0) {
-      x.ks.removeEntry(x.db, h);
-      removed = true;
+      emptied = true;
       break;
     }
   }
-  if (n > 0 && !removed) x.ks.modified(h);
+  if (n > 0) x.collectionChanged(h, Notify.Hash, 'hdel', emptied);
   x.r.int(n);
 }
 
@@ -276,6 +278,7 @@ function hincrby(x: Exec): void {
   const text = Buffer.from(next.toString(), 'latin1');
   setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length);
   x.ks.modified(h);
+  x.notifyArg(Notify.Hash, 'hincrby', 1);
   x.r.int(next);
 }
 
@@ -307,6 +310,7 @@ function hincrbyfloat(x: Exec): void {
   const text = Buffer.from(ldFormatHuman(next), 'latin1');
   setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length);
   x.ks.modified(h);
+  x.notifyArg(Notify.Hash, 'hincrbyfloat', 1);
   // The sum as written, so a replay does not depend on float formatting.
   x.propagate('HSET', x.arg(1), x.arg(2), text);
   x.r.bulk(text, 0, text.length);

@@ -31,8 +31,8 @@ function renameAcross(nx: boolean): Across {
     return job.locked(job.plan().add(job.db, src).add(job.db, dst), async (tx) => {
       const blob = await tx.exportKey(a, src, false);
       if (blob === null) return NO_SUCH_KEY;
-      if (!(await tx.importKey(b, dst, blob, nx))) return ZERO;
-      await tx.call(a, 'del', [src]);
+      if (!(await tx.importKey(b, dst, blob, nx, job.db, 'rename_to'))) return ZERO;
+      await tx.exportKey(a, src, true, job.db, 'rename_from');
       return nx ? ONE : OK;
     });
   };
@@ -64,7 +64,7 @@ const copyAcross: Across = async (job: AcrossJob) => {
   return job.locked(job.plan().add(job.db, src).add(opts.db, dst), async (tx) => {
     const blob = await tx.exportKey(a, src, false);
     if (blob === null) return ZERO;
-    return (await tx.importKey(b, dst, blob, !opts.replace, opts.db)) ? ONE : ZERO;
+    return (await tx.importKey(b, dst, blob, !opts.replace, opts.db, 'copy_to')) ? ONE : ZERO;
   });
 };
 

@@ -3,6 +3,7 @@
  * introspection of keys. Commands routed to every shard (KEYS, SCAN, DBSIZE,
  * FLUSHDB ...) run here once per shard; the front merges the parts.
  */
+import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { parseScanCursor } from './scan-args.js';
 import { ERR_NOT_INT, ERR_SYNTAX, Exec } from '../shard/exec.js';
@@ -42,7 +43,11 @@ const OBJ_SHARED_REFCOUNT = 2147483647;
 /** DEL and UNLINK: keys of this shard; replies the count removed. */
 function del(x: Exec): void {
   let n = 0;
-  for (let i = 1; i < x.argc; i++) if (x.ks.delete(x.db, x.u8, x.off[i], x.len[i], x.now)) n++;
+  for (let i = 1; i < x.argc; i++) {
+    if (!x.ks.delete(x.db, x.u8, x.off[i], x.len[i], x.now)) continue;
+    n++;
+    x.notifyArg(Notify.Generic, 'del', i);
+  }
   x.r.int(n);
 }
 
@@ -130,10 +135,12 @@ function expireGeneric(x: Exec, relative: boolean, seconds: boolean): void {
   if (at <= x.now && !x.ks.expireSuspended) {
     x.ks.removeEntry(x.db, h);
     x.propagate('DEL', x.arg(1));
+    x.notifyArg(Notify.Generic, 'del', 1);
   } else {
     x.ks.setExpire(x.db, h, at);
     // Replayed later, a relative time would mean a later deadline: the AOF gets the absolute one.
     x.propagate('PEXPIREAT', x.arg(1), String(at));
+    x.notifyArg(Notify.Generic, 'expire', 1);
   }
   x.r.int(1);
 }
@@ -160,6 +167,7 @@ function persist(x: Exec): void {
   if (h === 0 || x.ks.expireAt(h) === 0) x.r.int(0);
   else {
     x.ks.setExpire(x.db, h, 0);
+    x.notifyArg(Notify.Generic, 'persist', 1);
     x.r.int(1);
   }
 }
@@ -387,6 +395,8 @@ function renameGeneric(x: Exec, nx: boolean): void {
   }
   // The value changes hands without being copied.
   transferEntry(x.ks, x.db, h, x.db, x.u8, x.off[2], x.len[2], dst, x.lru);
+  x.notifyArg(Notify.Generic, 'rename_from', 1);
+  x.notifyArg(Notify.Generic, 'rename_to', 2);
   if (nx) x.r.int(1);
   else x.r.ok();
 }
@@ -446,6 +456,7 @@ function copy(x: Exec): void {
     return;
   }
   copyEntry(x, h, 2, o.db, dst);
+  x.notify(Notify.Generic, 'copy_to', x.arg(2), o.db);
   x.r.int(1);
 }
 
@@ -467,6 +478,8 @@ function move(x: Exec): void {
     return;
   }
   transferEntry(x.ks, x.db, h, db, x.u8, x.off[1], x.len[1], 0, x.lru);
+  x.notifyArg(Notify.Generic, 'move_from', 1);
+  x.notify(Notify.Generic, 'move_to', x.arg(1), db);
   x.r.int(1);
 }
 

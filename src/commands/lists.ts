@@ -7,6 +7,7 @@
 import type { ShardHandler } from '../shard/exec.js';
 import { replyBulk } from './bulk-reply.js';
 import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
+import { Notify } from '../util/keyspace-events.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { TimeoutReply } from '../shard/blocking.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
@@ -56,11 +57,13 @@ function newList(x: Exec, i: number): number {
   return h;
 }
 
-/** After a change to list entry h: deletes it when empty, tells WATCH otherwise. */
-function changed(x: Exec, h: number): void {
-  if (listLength(x.ks.arena, x.ks.valueWord(h)) === 0) x.ks.removeEntry(x.db, h);
-  else x.ks.modified(h);
+/** After a change to list entry h: its event; deletes it when empty, tells WATCH otherwise. */
+function changed(x: Exec, h: number, event: string): void {
+  x.collectionChanged(h, Notify.List, event, listLength(x.ks.arena, x.ks.valueWord(h)) === 0);
 }
+
+const popEvent = (where: Where): string => (where === HEAD ? 'lpop' : 'rpop');
+const pushEvent = (where: Where): string => (where === HEAD ? 'lpush' : 'rpush');
 
 /** Replies `n` elements from element `start`, towards the tail or the head. */
 function replyRange(x: Exec, lh: number, start: number, n: number, forward: boolean): void {
@@ -81,7 +84,7 @@ function popRange(x: Exec, h: number, where: Where, count: number): void {
   const n = count > len ? len : count;
   replyRange(x, lh, where === HEAD ? 0 : len - 1, n, where === HEAD);
   listDelRange(a, lh, where === HEAD ? 0 : len - n, n);
-  changed(x, h);
+  changed(x, h, popEvent(where));
 }
 
 // ---- commands --------------------------------------------------------------------
@@ -100,6 +103,7 @@ function pushGeneric(x: Exec, where: Where, onlyExisting: boolean): void {
   const lh = x.ks.valueWord(h);
   for (let i = 2; i < x.argc; i++) listPush(a, lh, where, x.u8, x.off[i], x.len[i]);
   x.ks.modified(h);
+  x.notifyArg(Notify.List, pushEvent(where), 1);
   x.r.int(listLength(a, lh));
 }
 
@@ -132,7 +136,7 @@ function popGeneric(x: Exec, where: Where): void {
   listPeek(a, lh, where);
   replyBulk(x, elem.u8, elem.off, elem.len);
   listPop(a, lh, where);
-  changed(x, h);
+  changed(x, h, popEvent(where));
 }
 
 function llen(x: Exec): void {
@@ -177,6 +181,7 @@ function lset(x: Exec): void {
     return;
   }
   x.ks.modified(h);
+  x.notifyArg(Notify.List, 'lset', 1);
   x.r.ok();
 }
 
@@ -198,6 +203,7 @@ function linsert(x: Exec): void {
   const lh = x.ks.valueWord(h);
   if (listInsert(a, lh, where, x.u8, x.off[3], x.len[3], x.u8, x.off[4], x.len[4])) {
     x.ks.modified(h);
+    x.notifyArg(Notify.List, 'linsert', 1);
     x.r.int(listLength(a, lh));
   } else {
     x.r.int(-1);
@@ -255,7 +261,7 @@ function ltrim(x: Exec): void {
     listDelRange(a, lh, r[1] + 1, len - r[1] - 1);
     listDelRange(a, lh, 0, r[0]);
   }
-  changed(x, h);
+  changed(x, h, 'ltrim');
   x.r.ok();
 }
 
@@ -272,7 +278,7 @@ function lrem(x: Exec): void {
     return;
   }
   const removed = listRemove(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[3], x.len[3], count);
-  if (removed > 0) changed(x, h);
+  if (removed > 0) changed(x, h, 'lrem');
   x.r.int(removed);
 }
 
@@ -350,7 +356,10 @@ function moveGeneric(x: Exec, from: Where, to: Where): void {
   if (dst === 0) dst = newList(x, 2);
   listPush(a, x.ks.valueWord(dst), to, value, 0, value.length);
   x.ks.modified(dst);
-  if (dst !== src) changed(x, src);
+  // Redis's order: the push on the destination, then the pop on the source (and its del).
+  x.notifyArg(Notify.List, pushEvent(to), 2);
+  if (dst !== src) changed(x, src, popEvent(from));
+  else x.notifyArg(Notify.List, popEvent(from), 1);
   replyBulk(x, value, 0, value.length);
 }
 
@@ -374,7 +383,7 @@ function bpop(x: Exec, where: Where): void {
   const h = startPopReply(x, 1, x.argc - 1, ObjType.List, 2, where === HEAD ? 'LPOP' : 'RPOP', null);
   if (h > 0) {
     const value = listPopCopy(x.ks.arena, x.ks.valueWord(h), where)!;
-    changed(x, h);
+    changed(x, h, popEvent(where));
     replyBulk(x, value, 0, value.length);
   } else if (h === 0) noKeyToPop(x, 1, x.argc - 1, timeout);
 }

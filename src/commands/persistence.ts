@@ -4,6 +4,7 @@
  * (`snapshot-begin`), its records chunk by chunk (`snapshot-chunk`), and
  * giving up (`snapshot-abort`); persistence/snapshot.ts drives them.
  */
+import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { parseDumpPayload } from '../persistence/rdb-reader.js';
@@ -80,6 +81,7 @@ function restore(x: Exec): void {
     if (existing !== 0) {
       x.ks.removeEntry(x.db, existing);
       x.propagate('DEL', x.arg(1));
+      x.notifyArg(Notify.Generic, 'del', 1);
     } else x.propagateNothing();
     return x.r.ok();
   }
@@ -93,6 +95,7 @@ function restore(x: Exec): void {
   if (ttl !== 0) x.ks.setExpire(x.db, h, ttl);
   if (idle >= 0) x.ks.touch(h, (x.lru - idle) & 0xffffff);
   x.ks.modified(h);
+  x.notifyArg(Notify.Generic, 'restore', 1);
   // The TTL as an absolute time: replayed later, a relative one would last longer.
   if (ttl !== 0 && !absttl) x.propagate('RESTORE', x.arg(1), String(ttl), x.arg(3), 'REPLACE', 'ABSTTL');
   x.r.ok();

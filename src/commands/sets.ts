@@ -6,6 +6,7 @@
  * Redis 7.0's t_set.c; encodings follow Redis 7.2 (types/set.ts). An emptied
  * set is deleted.
  */
+import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
@@ -65,9 +66,8 @@ function syncEncoding(x: Exec, h: number): void {
 }
 
 /** After removals from set entry h: deletes it when empty, tells WATCH otherwise. */
-function changed(x: Exec, h: number): void {
-  if (setSize(x.ks.arena, x.ks.valueWord(h)) === 0) x.ks.removeEntry(x.db, h);
-  else x.ks.modified(h);
+function changed(x: Exec, h: number, event: string): void {
+  x.collectionChanged(h, Notify.Set, event, setSize(x.ks.arena, x.ks.valueWord(h)) === 0);
 }
 
 /** Creates key argument i holding set v (the caller made sure the key is absent). */
@@ -105,7 +105,10 @@ function sadd(x: Exec): void {
   let added = 0;
   for (let i = 2; i < x.argc; i++) if (setAdd(a, v, x.u8, x.off[i], x.len[i], l)) added++;
   syncEncoding(x, h);
-  if (added > 0) x.ks.modified(h);
+  if (added > 0) {
+    x.ks.modified(h);
+    x.notifyArg(Notify.Set, 'sadd', 1);
+  }
   x.r.int(added);
 }
 
@@ -125,7 +128,7 @@ function srem(x: Exec): void {
       if (setSize(a, v) === 0) break;
     }
   }
-  if (removed > 0) changed(x, h);
+  if (removed > 0) changed(x, h, 'srem');
   x.r.int(removed);
 }
 
@@ -179,13 +182,14 @@ function smove(x: Exec): void {
     x.r.int(0);
     return;
   }
-  changed(x, src);
+  changed(x, src, 'srem');
   const l = limits(x);
   let d = dst;
   if (d === 0) d = storeNew(x, 2, setCreate(a, kindForNew(x.u8, x.off[3], x.len[3], 1, l)));
   if (setAdd(a, x.ks.valueWord(d), x.u8, x.off[3], x.len[3], l)) {
     syncEncoding(x, d);
     x.ks.modified(d);
+    x.notifyArg(Notify.Set, 'sadd', 2);
   }
   x.r.int(1);
 }
@@ -223,7 +227,7 @@ function spop(x: Exec): void {
   setRemove(a, v, m, 0, m.length);
   // A replay must remove the member this pop chose, not pick again.
   x.propagate('SREM', x.arg(1), m);
-  changed(x, h);
+  changed(x, h, 'spop');
 }
 
 /** The AOF gets an SPOP's choice as SREMs of what it removed, 1024 members per command (as Redis 7). */
@@ -249,8 +253,8 @@ function spopCount(x: Exec): void {
   const size = setSize(a, v);
   if (count >= size) {
     replyMembers(x, v);
-    x.ks.removeEntry(x.db, h);
     x.propagate('DEL', x.arg(1));
+    x.collectionChanged(h, Notify.Set, 'spop', true);
     return;
   }
   const remaining = size - count;
@@ -271,7 +275,7 @@ function spopCount(x: Exec): void {
     setRemove(a, v, m, 0, m.length);
   }
   if (x.propagating) propagateRemoved(x, picked);
-  changed(x, h);
+  changed(x, h, 'spop');
 }
 
 /**
@@ -305,6 +309,7 @@ function spopMostOf(x: Exec, h: number, v: number, remaining: number): void {
   x.ks.setValueWord(h, nv);
   syncEncoding(x, h);
   x.ks.modified(h);
+  x.notifyArg(Notify.Set, 'spop', 1);
 }
 
 /** Estimated RESP bytes of one member of v in a reply, from a small random sample. */
@@ -432,7 +437,7 @@ function sscan(x: Exec): void {
 function lookupSets(x: Exec, first: number, end: number, out: number[]): boolean {
   out.length = 0;
   for (let i = first; i < end; i++) {
-    const h = x.lookupTyped(i, ObjType.Set);
+    const h = x.lookupTyped(i, ObjType.Set, true);
     if (h < 0) return false;
     out.push(h === 0 ? 0 : x.ks.valueWord(h));
   }
@@ -447,8 +452,15 @@ function storeResult(x: Exec, v: number): void {
   const n = setSize(a, v);
   const old = x.peek(1);
   if (old !== 0) x.ks.removeEntry(x.db, old);
-  if (n === 0) setFree(a, v);
-  else storeNew(x, 1, v);
+  if (n === 0) {
+    setFree(a, v);
+    if (old !== 0) x.notifyArg(Notify.Generic, 'del', 1);
+  } else {
+    x.ks.replacing = old !== 0;
+    storeNew(x, 1, v);
+    // The command's own name: sinterstore, sunionstore, sdiffstore.
+    x.notifyArg(Notify.Set, x.name, 1);
+  }
   x.r.int(n);
 }
 
@@ -459,7 +471,10 @@ function sinterGeneric(x: Exec, first: number, store: boolean): void {
   if (sets.includes(0)) {
     if (store) {
       const old = x.peek(1);
-      if (old !== 0) x.ks.removeEntry(x.db, old);
+      if (old !== 0) {
+        x.ks.removeEntry(x.db, old);
+        x.notifyArg(Notify.Generic, 'del', 1);
+      }
       x.r.int(0);
     } else x.r.set(0);
     return;

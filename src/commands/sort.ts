@@ -8,6 +8,7 @@
  * commands, not in the catalog, so no client can call them).
  * The logic shared with the front is in sort-core.ts.
  */
+import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { type Exec, WRONGTYPE } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
@@ -54,7 +55,7 @@ interface Loaded {
  * converted to a skiplist first, as Redis 7.0 does (OBJECT ENCODING shows it).
  */
 function load(x: Exec, o: SortOptions): Loaded | null {
-  const h = x.lookup(1);
+  const h = x.lookup(1, true);
   const a = x.ks.arena;
   let kind = SortKind.List;
   let len = 0;
@@ -198,13 +199,18 @@ const EMPTY = new Uint8Array(0);
 function storeList(x: Exec, i: number, values: Uint8Array[]): void {
   const old = x.peek(i);
   if (old !== 0) x.ks.removeEntry(x.db, old);
-  if (values.length === 0) return;
+  if (values.length === 0) {
+    if (old !== 0) x.notifyArg(Notify.Generic, 'del', i);
+    return;
+  }
+  x.ks.replacing = old !== 0;
   const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.List, Enc.QuickList, x.lru);
   const a = x.ks.arena;
   const lh = listCreate(a);
   x.ks.setValueWord(h, lh);
   for (const v of values) listPush(a, lh, TAIL, v, 0, v.length);
   x.ks.modified(h);
+  x.notifyArg(Notify.List, 'sortstore', i);
 }
 
 /**

@@ -7,6 +7,7 @@
  * zset-max-listpack-entries / -value and never back, except that a
  * ZUNIONSTORE-style result is built in whichever encoding fits it.
  */
+import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { mpopCommand, noKeyToPop, startPopReply } from './multi-pop.js';
@@ -62,9 +63,8 @@ function newZset(x: Exec, i: number, sizeHint: number, maxLen: number): number {
 }
 
 /** After a change: deletes the key when empty, tells WATCH otherwise. */
-function changed(x: Exec, h: number): void {
-  if (zsLength(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h)) === 0) x.ks.removeEntry(x.db, h);
-  else x.ks.modified(h);
+function changed(x: Exec, h: number, event: string): void {
+  x.collectionChanged(h, Notify.Zset, event, zsLength(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h)) === 0);
 }
 
 function lenOf(x: Exec, h: number): number {
@@ -190,7 +190,11 @@ function zaddGeneric(x: Exec, flags: number): void {
     for (let k = 0; k < pairs; k++) {
       const mi = j + 2 * k + 1;
       if (!zsetAdd(x, h, scores[k], x.u8, x.off[mi], x.len[mi], flags)) {
-        if (added + updated > 0) x.ks.modified(h);
+        // As Redis: what was added before the NaN stays, and is announced.
+        if (added + updated > 0) {
+          x.ks.modified(h);
+          x.notifyArg(Notify.Zset, incr ? 'zincr' : 'zadd', 1);
+        }
         x.r.error('ERR resulting score is not a number (NaN)');
         return;
       }
@@ -199,7 +203,10 @@ function zaddGeneric(x: Exec, flags: number): void {
       if (!(addOut & ADD_NOP)) processed++;
       score = addScore;
     }
-    if (added + updated > 0) x.ks.modified(h);
+    if (added + updated > 0) {
+      x.ks.modified(h);
+      x.notifyArg(Notify.Zset, incr ? 'zincr' : 'zadd', 1);
+    }
   }
   if (incr) {
     if (processed > 0) x.r.double(score);
@@ -490,7 +497,7 @@ function zrangeGeneric(x: Exec, store: boolean, type: RangeType, dir: Dir): void
     if (!parseScoreRange(x, minIdx, maxIdx)) return;
   } else if (!parseLexRange(x, minIdx, maxIdx)) return;
 
-  const h = store ? x.lookup(keyIdx) : x.lookup(keyIdx);
+  const h = x.lookup(keyIdx, true);
   if (h !== 0 && x.ks.type(h) !== ObjType.ZSet) {
     x.r.error(WRONGTYPE);
     return;
@@ -538,9 +545,13 @@ function storeResult(x: Exec, dst: number, members: Uint8Array[], scores: number
   const old = x.lookup(dst);
   if (old !== 0) x.ks.removeEntry(x.db, old);
   const n = members.length;
-  if (n === 0) return 0;
+  if (n === 0) {
+    if (old !== 0) x.notifyArg(Notify.Generic, 'del', dst);
+    return 0;
+  }
   let maxLen = 0;
   for (const m of members) if (m.length > maxLen) maxLen = m.length;
+  x.ks.replacing = old !== 0;
   const h = newZset(x, dst, n, maxLen);
   const a = x.ks.arena;
   const enc = x.ks.encoding(h);
@@ -554,6 +565,8 @@ function storeResult(x: Exec, dst: number, members: Uint8Array[], scores: number
   }
   x.ks.setValueWord(h, v);
   x.ks.modified(h);
+  // The command's own name: zunionstore, zinterstore, zdiffstore, zrangestore.
+  x.notifyArg(Notify.Zset, x.name, dst);
   return n;
 }
 
@@ -612,7 +625,8 @@ function zremrange(x: Exec, type: RangeType): void {
     count = walkRange(x, h, type, false, 0, -1, null);
   }
   x.ks.setValueWord(h, zsDeleteRange(a, x.ks.encoding(h), x.ks.valueWord(h), start, count));
-  changed(x, h);
+  // zremrangebyrank, zremrangebyscore, zremrangebylex.
+  if (count > 0) changed(x, h, x.name);
   x.r.int(count);
 }
 
@@ -635,7 +649,7 @@ function zrem(x: Exec): void {
       if (lenOf(x, h) === 0) break;
     }
   }
-  if (deleted > 0) changed(x, h);
+  if (deleted > 0) changed(x, h, 'zrem');
   x.r.int(deleted);
 }
 
@@ -663,7 +677,7 @@ function popReply(x: Exec, h: number, max: boolean, count: number, withCount: bo
     else iter.next();
   }
   x.ks.setValueWord(h, zsDeleteRange(a, x.ks.encoding(h), x.ks.valueWord(h), max ? llen - n : 0, n));
-  changed(x, h);
+  if (n > 0) changed(x, h, max ? 'zpopmax' : 'zpopmin');
 }
 
 function zpop(x: Exec, max: boolean): void {
@@ -705,7 +719,7 @@ function bzpop(x: Exec, max: boolean): void {
     x.r.double(iter.score);
     const llen = lenOf(x, h);
     x.ks.setValueWord(h, zsDeleteRange(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h), max ? llen - 1 : 0, 1));
-    changed(x, h);
+    changed(x, h, max ? 'zpopmax' : 'zpopmin');
   } else if (h === 0) noKeyToPop(x, 1, x.argc - 1, timeout);
 }
 
@@ -896,7 +910,7 @@ function setOpGeneric(x: Exec, dst: number, numIdx: number, op: SetOp, cardOnly:
   }
   const keys: number[] = [];
   for (let k = 0; k < nk; k++) {
-    const h = x.lookup(numIdx + 1 + k);
+    const h = x.lookup(numIdx + 1 + k, true);
     // Plain sets are inputs too, every member with score 1.
     if (h !== 0 && x.ks.type(h) !== ObjType.ZSet && x.ks.type(h) !== ObjType.Set) {
       x.r.error(WRONGTYPE);
@@ -1058,6 +1072,7 @@ export const sortedSetHandlers: Record<string, ShardHandler> = {
       return;
     }
     x.ks.modified(h);
+    x.notifyArg(Notify.Zset, 'zincr', 1);
     x.r.double(addScore);
   },
   zcard,

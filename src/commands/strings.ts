@@ -12,6 +12,7 @@ import { LD_ZERO, ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/long
 import { lcs, lcsTableBytes } from '../util/lcs.js';
 import { INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
 import { copyBytes } from '../util/bytes.js';
+import { Notify } from '../util/keyspace-events.js';
 
 const ERR_STRING_SIZE = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 
@@ -122,10 +123,12 @@ function setGeneric(x: Exec, valArg: number, flags: number, expireArg: number, o
   const vo = x.off[valArg];
   const vl = x.len[valArg];
   h = setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), (flags & F_KEEPTTL) !== 0, x.lru);
+  x.notifyArg(Notify.String, 'set', 1);
   if (expireAt !== 0) {
     x.ks.setExpire(x.db, h, expireAt);
     // As Redis 7: a relative expiry (EX, PX, EXAT, SETEX, PSETEX) goes to the AOF as SET key value PXAT <ms>.
     if (!(flags & F_PXAT)) x.propagate('SET', x.arg(1), x.arg(valArg), 'PXAT', String(expireAt));
+    x.notifyArg(Notify.Generic, 'expire', 1);
   }
   if (!(flags & F_GET)) okReply();
 }
@@ -199,6 +202,7 @@ function getdel(x: Exec): void {
   else if (h > 0) {
     replyString(x, h);
     x.ks.removeEntry(x.db, h);
+    x.notifyArg(Notify.Generic, 'del', 1);
   }
 }
 
@@ -222,12 +226,16 @@ function getex(x: Exec): void {
   if (o.flags & (F_EXAT | F_PXAT) && at <= x.now && !x.ks.expireSuspended) {
     x.ks.removeEntry(x.db, h);
     x.propagate('DEL', x.arg(1));
+    x.notifyArg(Notify.Generic, 'del', 1);
   } else if (at !== 0) {
     x.ks.setExpire(x.db, h, at);
     x.propagate('PEXPIREAT', x.arg(1), String(at));
+    x.notifyArg(Notify.Generic, 'expire', 1);
   } else if (o.flags & F_PERSIST) {
+    const had = x.ks.expireAt(h) !== 0;
     x.ks.setExpire(x.db, h, 0);
     x.propagate('PERSIST', x.arg(1));
+    if (had) x.notifyArg(Notify.Generic, 'persist', 1);
   } else x.propagateNothing();
 }
 
@@ -243,6 +251,7 @@ function append(x: Exec): void {
   const al = x.len[2];
   if (h0 === 0) {
     setString(x.ks, x.db, x.u8, x.off[1], x.len[1], 0, x.u8, ao, al, encodingForValue(x.u8, ao, al), false, x.lru);
+    x.notifyArg(Notify.String, 'append', 1);
     x.r.int(al);
     return;
   }
@@ -256,6 +265,7 @@ function append(x: Exec): void {
   copyBytes(dst, x.ks.valueOffset(h) + old, x.u8, ao, al);
   x.ks.setValueWord(h, old + al);
   x.ks.setEncoding(h, Enc.Raw);
+  x.notifyArg(Notify.String, 'append', 1);
   x.r.int(old + al);
 }
 
@@ -279,6 +289,7 @@ function incrBy(x: Exec, by: number | bigint): void {
   }
   const digits = Buffer.from(String(next), 'latin1');
   setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, digits, 0, digits.length, Enc.Int, true, x.lru);
+  x.notifyArg(Notify.String, 'incrby', 1);
   x.r.int(next);
 }
 
@@ -329,6 +340,7 @@ function incrbyfloat(x: Exec): void {
   setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, text, 0, text.length, encodingForCreated(text.length), true, x.lru);
   // The sum as written, so a replay does not depend on float formatting.
   x.propagate('SET', x.arg(1), text, 'KEEPTTL');
+  x.notifyArg(Notify.String, 'incrbyfloat', 1);
   x.r.bulk(text, 0, text.length);
 }
 
@@ -390,6 +402,7 @@ function setrange(x: Exec): void {
     dst.fill(0, vOff, vOff + Number(offset));
     copyBytes(dst, vOff + Number(offset), x.u8, vo, vl);
     x.ks.setValueWord(h, total);
+    x.notifyArg(Notify.String, 'setrange', 1);
     x.r.int(total);
     return;
   }
@@ -411,6 +424,7 @@ function setrange(x: Exec): void {
   copyBytes(dst, vOff + off, x.u8, vo, vl);
   x.ks.setValueWord(h, total);
   x.ks.setEncoding(h, Enc.Raw);
+  x.notifyArg(Notify.String, 'setrange', 1);
   x.r.int(total);
 }
 
@@ -427,6 +441,7 @@ function setPairs(x: Exec): void {
     const vo = x.off[i + 1];
     const vl = x.len[i + 1];
     setString(x.ks, x.db, x.u8, x.off[i], x.len[i], h, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), false, x.lru);
+    x.notifyArg(Notify.String, 'set', i);
   }
 }
 

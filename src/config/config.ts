@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseSavePoints } from './save-points.js';
 import { parseMemory } from './memory-units.js';
 import { OUTPUT_LIMITS_DEFAULT, mergeOutputLimits } from './output-limits.js';
+import { formatKeyspaceEvents, parseKeyspaceEvents } from '../util/keyspace-events.js';
 import os from 'node:os';
 import { TUNABLE_PARAMS, newTunables, storeTunable } from './tunables.js';
 
@@ -26,6 +27,8 @@ interface ParamDef {
   alias?: string;
   /** Refuses a value with the reason Redis gives, or null. */
   check?: (value: string) => string | null;
+  /** How CONFIG GET shows the stored value, when not as it is. */
+  show?: (stored: string) => string;
   /** A value that sets part of the parameter: the whole value it makes from the current one, or the reason it is refused. */
   merge?: (value: string, current: string) => { value: string } | { error: string };
 }
@@ -41,6 +44,12 @@ function isDirectory(v: string): string | null {
 /** appendfilename and appenddirname name an entry of `dir`, never a path (Redis's check). */
 function plainName(v: string): string | null {
   return v === '' || v.includes('/') || v === '.' || v === '..' ? "can't be a path, just a filename" : null;
+}
+
+/** notify-keyspace-events: Redis's letters, shown back as Redis shows them. */
+function keyspaceEvents(v: string): { value: string } | { error: string } {
+  const flags = parseKeyspaceEvents(v);
+  return flags < 0 ? { error: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." } : { value: formatKeyspaceEvents(flags, true) };
 }
 
 function savePoints(v: string): string | null {
@@ -102,6 +111,8 @@ const PARAMS: ParamDef[] = [
   { name: 'busy-reply-threshold', alias: 'lua-time-limit', kind: 'int', default: '5000', mutable: true, min: 0 },
   // Hard and soft output limits per client class (docs/configuration.md); enforced for pub/sub clients.
   { name: 'client-output-buffer-limit', kind: 'string', default: OUTPUT_LIMITS_DEFAULT, mutable: true, merge: mergeOutputLimits },
+  // Keyspace notifications: which events are published (docs/configuration.md).
+  { name: 'notify-keyspace-events', kind: 'string', default: '', mutable: true, merge: keyspaceEvents, show: (v) => formatKeyspaceEvents(parseKeyspaceEvents(v)) },
   { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes', mutable: true },
   { name: 'maxmemory', kind: 'memory', default: '0', mutable: true, inert: true },
   {
@@ -204,12 +215,19 @@ export class Config {
     return null;
   }
 
+  /** Every parameter's stored value (what a thread's configuration starts from). */
+  entries(): [string, string][] {
+    return PARAMS.map((p) => [p.name, this.values.get(p.name)!]);
+  }
+
   /** Parameters matching a glob, for CONFIG GET. */
   matching(pattern: (name: string) => boolean): [string, string][] {
     const out: [string, string][] = [];
     for (const p of PARAMS) {
-      if (pattern(p.name)) out.push([p.name, this.values.get(p.name)!]);
-      if (p.alias !== undefined && pattern(p.alias)) out.push([p.alias, this.values.get(p.name)!]);
+      const v = this.values.get(p.name)!;
+      const shown = p.show === undefined ? v : p.show(v);
+      if (pattern(p.name)) out.push([p.name, shown]);
+      if (p.alias !== undefined && pattern(p.alias)) out.push([p.alias, shown]);
     }
     return out;
   }

@@ -20,6 +20,7 @@
 import { globMatch } from '../util/glob.js';
 import type { MessageBus } from '../shard/exec.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
+import { Notify } from '../util/keyspace-events.js';
 
 export const enum SubKind {
   Channel = 0,
@@ -102,13 +103,14 @@ export class PubSubHub implements MessageBus {
     return total;
   }
 
-  /** Whether anyone anywhere listens on a channel (keyspace events skip their work otherwise). */
-  get anySubscribers(): boolean {
-    for (const kind of [SubKind.Channel, SubKind.Pattern]) {
-      if (this.local[kind].size > 0) return true;
-      for (const m of this.remote[kind]) if (m.size > 0) return true;
-    }
-    return false;
+  /** The classes notify-keyspace-events publishes (the thread sets it from its configuration). */
+  notifyFlags = 0;
+
+  /** A keyspace event: published as Redis publishes it (keyspace channel, then keyevent channel). */
+  notify(event: string, key: Uint8Array, db: number): void {
+    const eventBytes = Buffer.from(event);
+    if (this.notifyFlags & Notify.Keyspace) this.publish(Buffer.concat([Buffer.from(`__keyspace@${db}__:`), key]), eventBytes, false);
+    if (this.notifyFlags & Notify.Keyevent) this.publish(Buffer.from(`__keyevent@${db}__:${event}`), key, false);
   }
 
   /** A message another thread published: to this thread's subscribers. */

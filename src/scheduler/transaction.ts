@@ -98,14 +98,20 @@ export class Tx {
   }
 
   /** Reads a whole key as bytes (null when missing); `del` removes it in the same step. */
-  async exportKey(shard: number, key: Uint8Array, del: boolean, db = this.db): Promise<Uint8Array | null> {
-    const r = await this.hops.request(shard, this.word2(OP_EXPORT, del ? REQ_WIDE : 0), db, [bytes('export'), key], this.txid, this.caller.conn);
+  async exportKey(shard: number, key: Uint8Array, del: boolean, db = this.db, event?: string): Promise<Uint8Array | null> {
+    const args = [bytes('export'), key];
+    // The keyspace event the shard publishes for a deleted key (RENAME's rename_from).
+    if (event !== undefined) args.push(bytes(event));
+    const r = await this.hops.request(shard, this.word2(OP_EXPORT, del ? REQ_WIDE : 0), db, args, this.txid, this.caller.conn);
     return bulkOrNull(r);
   }
 
   /** Writes a key from exported bytes; `nx` keeps an existing key. Resolves whether it wrote. */
-  async importKey(shard: number, key: Uint8Array, blob: Uint8Array, nx: boolean, db = this.db): Promise<boolean> {
-    const r = await this.hops.request(shard, this.word2(OP_IMPORT), db, [bytes('import'), key, blob, bytes(nx ? 'nx' : 'replace')], this.txid, this.caller.conn);
+  async importKey(shard: number, key: Uint8Array, blob: Uint8Array, nx: boolean, db = this.db, event?: string): Promise<boolean> {
+    const args = [bytes('import'), key, blob, bytes(nx ? 'nx' : 'replace')];
+    // The keyspace event the shard publishes for the written key (rename_to, copy_to).
+    if (event !== undefined) args.push(bytes(event));
+    const r = await this.hops.request(shard, this.word2(OP_IMPORT), db, args, this.txid, this.caller.conn);
     return r[1] === 49; // ":1"
   }
 

@@ -13,6 +13,7 @@ import { parseBlockingTimeout } from '../util/timeout.js';
 import { parseInt64 } from '../util/numbers.js';
 import { sliceBytes } from '../util/bytes.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
+import { Notify } from '../util/keyspace-events.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -88,6 +89,10 @@ export interface EffectLog {
 export interface MessageBus {
   /** Delivers to the channel's (or shard channel's) subscribers on every thread; returns how many receive it. */
   publish(channel: Uint8Array, message: Uint8Array, shard: boolean): number;
+  /** The event classes notify-keyspace-events publishes (util/keyspace-events.ts), 0 for none. */
+  readonly notifyFlags: number;
+  /** Publishes a keyspace event: on __keyspace@<db>__:<key> and/or __keyevent@<db>__:<event>. */
+  notify(event: string, key: Uint8Array, db: number): void;
 }
 
 /** How a command a script called ended: its reply (RESP), or why it was refused before running. */
@@ -155,6 +160,8 @@ export class Exec {
   lru = 0;
   /** Full lower-case command name, for error messages ("set", "getex"). */
   name = '';
+  /** The command only reads: a key it does not find is a `keymiss` keyspace event. */
+  reads = false;
   /** The snapshot this shard takes part in, between its barrier and its last chunk (persistence/shard-snapshot.ts). */
   snapshot: SnapshotHooks | null = null;
   /** Large bulk replies stream through this instead of being copied into the writer. */
@@ -189,6 +196,7 @@ export class Exec {
     this.mayBlock = mayBlock;
     this.retrying = retrying;
     this.blockOn = null;
+    this.reads = false;
     this.r.resp3 = resp3;
     this.r.reset();
   }
@@ -235,6 +243,43 @@ export class Exec {
   propagate(...args: (Uint8Array | string)[]): void {
     if (this.effects === null) return;
     (this.rewrites ??= []).push(args);
+  }
+
+  /**
+   * A keyspace event of class `cls` (util/keyspace-events.ts) on `key`, as
+   * Redis's notifyKeyspaceEvent; costs one test while notifications are off.
+   */
+  notify(cls: number, event: string, key: Uint8Array, db = this.db): void {
+    const bus = this.bus;
+    if (bus !== null && (bus.notifyFlags & cls) !== 0) bus.notify(event, key, db);
+  }
+
+  /** The same, for the key that is argument i. */
+  notifyArg(cls: number, event: string, i: number): void {
+    const bus = this.bus;
+    if (bus !== null && (bus.notifyFlags & cls) !== 0) bus.notify(event, this.arg(i), this.db);
+  }
+
+  /** Entry h's key (a view into the arena: use it before the entry changes). */
+  keyOf(h: number): Uint8Array {
+    const off = this.ks.keyOffset(h);
+    return this.bytesOf(h).subarray(off, off + this.ks.keyLen(h));
+  }
+
+  /**
+   * After a change to a collection: its keyspace event, then, when the
+   * change emptied it, `del` and the key's removal (Redis's order);
+   * otherwise WATCH hears of the change.
+   */
+  collectionChanged(h: number, cls: number, event: string, empty: boolean): void {
+    const bus = this.bus;
+    const notify = bus !== null && (bus.notifyFlags & (cls | Notify.Generic)) !== 0;
+    const key = notify ? this.keyOf(h) : null;
+    if (key !== null) this.notify(cls, event, key);
+    if (empty) {
+      if (key !== null) this.notify(Notify.Generic, 'del', key);
+      this.ks.removeEntry(this.db, h);
+    } else this.ks.modified(h);
   }
 
   /** This write changed nothing worth replaying. */
@@ -332,14 +377,19 @@ export class Exec {
     return -1;
   }
 
-  /** Looks up argument i as a key of the current database (lazy expiry included). */
-  lookup(i: number): number {
+  /**
+   * Looks up argument i as a key of the current database (lazy expiry
+   * included). `read`: a missing key is a `keymiss` event (Redis's
+   * lookupKeyRead; by default, when the command only reads).
+   */
+  lookup(i: number, read = this.reads): number {
     if (this.foreignIdx.length !== 0) {
       const f = this.foreign(i);
       if (f >= 0) return f;
     }
     const h = this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
     if (h !== 0 && !this.noTouch) this.ks.touch(h, this.lru);
+    else if (h === 0 && read) this.notifyArg(Notify.KeyMiss, 'keymiss', i);
     return h;
   }
 
@@ -349,12 +399,14 @@ export class Exec {
       const f = this.foreign(i);
       if (f >= 0) return f;
     }
-    return this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
+    const h = this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
+    if (h === 0 && this.reads) this.notifyArg(Notify.KeyMiss, 'keymiss', i);
+    return h;
   }
 
   /** Looks up a key that must hold `type`: replies WRONGTYPE and returns -1 otherwise. */
-  lookupTyped(i: number, type: ObjType): number {
-    const h = this.lookup(i);
+  lookupTyped(i: number, type: ObjType, read = this.reads): number {
+    const h = this.lookup(i, read);
     if (h !== 0 && this.ks.type(h) !== type) {
       this.r.error(WRONGTYPE);
       return -1;

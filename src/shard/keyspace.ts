@@ -65,6 +65,13 @@ export class Keyspace {
   expireSuspended = false;
   /** Told before an expired key is reclaimed (the AOF records its deletion, as Redis propagates one). */
   onExpire: ((db: number, h: number) => void) | null = null;
+  /** Called when a key is created (keyspace notifications' `new` event). */
+  onNew: ((db: number, h: number) => void) | null = null;
+  /**
+   * The next insertNew replaces a key that was just removed (a STORE
+   * command's destination, as Redis's setKey): no `new` event.
+   */
+  replacing = false;
   /** Database of the running command (for changes made through entry handles). */
   currentDb = 0;
   /** Called with every key that changes, while some connection WATCHes keys of this shard. */
@@ -209,6 +216,8 @@ export class Keyspace {
     for (let i = 0; i < len; i++) dst[k + i] = u8[off + i];
     this.dbs[db].table.insert(hash, h);
     if (this.onModify !== null) this.onModify(db, h);
+    if (this.onNew !== null && !this.replacing) this.onNew(db, h);
+    this.replacing = false;
     return h;
   }
 

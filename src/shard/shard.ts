@@ -9,6 +9,7 @@
  * Frames that must wait for a transaction's intent locks are parked
  * (scheduler/lock-table.ts); blocked clients wait in `blocked`.
  */
+import { Notify } from '../util/keyspace-events.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Arena } from 'native-free-arena';
 import v8 from 'node:v8';
@@ -134,6 +135,7 @@ export class Shard {
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
     this.ks.onExpire = this.onExpire;
+    this.ks.onNew = this.onNew;
     this.exec.scriptCalls = new NestedRunner({ cmds: this.cmds, ks: this.ks, outer: this.exec, run: this.runNested, newTxid: opts.newTxid, log: opts.log, watch: opts.scriptWatch, keyUse: opts.scriptKeyUse });
   }
 
@@ -174,13 +176,28 @@ export class Shard {
    * that found the key gone (SET NX ...) would find it there while loading,
    * where keys do not expire.
    */
+  /** A key expired (lazily or actively): the AOF records a DEL, subscribers hear `expired`. */
   private readonly onExpire = (db: number, h: number): void => {
     const log = this.exec.effects;
-    if (log === null) return;
-    const ks = this.ks;
-    const off = ks.keyOffset(h);
-    log.rewritten(db, this.txid, [['DEL', ks.arena.u8[h >>> 19].subarray(off, off + ks.keyLen(h))]]);
+    const bus = this.exec.bus;
+    const notify = bus !== null && (bus.notifyFlags & Notify.Expired) !== 0;
+    if (log === null && !notify) return;
+    const key = this.keyOf(h);
+    log?.rewritten(db, this.txid, [['DEL', key]]);
+    if (notify) bus.notify('expired', key, db);
   };
+
+  /** A key was created: subscribers of `new` events hear it. */
+  private readonly onNew = (db: number, h: number): void => {
+    const bus = this.exec.bus;
+    if (bus !== null && (bus.notifyFlags & Notify.New) !== 0) bus.notify('new', this.keyOf(h), db);
+  };
+
+  /** Entry h's key bytes (a view into the arena). */
+  private keyOf(h: number): Uint8Array {
+    const off = this.ks.keyOffset(h);
+    return this.ks.arena.u8[h >>> 19].subarray(off, off + this.ks.keyLen(h));
+  }
 
   private syncWatchHook(): void {
     const on = this.locks.hasWatches;
@@ -569,6 +586,7 @@ export class Shard {
     const w = x.r;
     const handler = this.cmds.handlers[id];
     x.name = this.cmds.names[id];
+    x.reads = !this.cmds.keys[id].write;
     if (x.snapshot !== null && this.cmds.keys[id].write) this.preserveKeys(x, x.snapshot, id);
     x.rewrites = null;
     const t0 = performance.now();
@@ -711,6 +729,7 @@ export class Shard {
           if (flags & REQ_WIDE) {
             this.ks.removeEntry(x.db, h);
             x.effects?.rewritten(x.db, this.txid, [['DEL', x.arg(1)]]);
+            if (x.argc > 2) x.notifyArg(Notify.Generic, x.argStr(2), 1);
           }
         }
         break;
@@ -724,6 +743,7 @@ export class Shard {
         const made = this.cmds.importEntry(this.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8.subarray(x.off[2], x.off[2] + x.len[2]), x.lru);
         // The key came from another shard (RENAME, COPY, MOVE across shards): the AOF gets it whole.
         if (x.effects !== null) x.effects.rewritten(x.db, this.txid, [this.cmds.restoreCommand(this.ks, made, x.arg(1), x.shard.tunables)]);
+        if (x.argc > 4) x.notifyArg(Notify.Generic, x.argStr(4), 1);
         w.int(1);
         break;
       }

@@ -83,7 +83,7 @@ export class Supervisor {
     }
     const saves = createSaveState(n, aofPlan !== null);
     this.saveState = new SaveState(saves, n);
-    const values = this.config.matching(() => true).filter(([name]) => name !== 'shards');
+    const values = this.config.entries();
     const level = LOG_LEVELS[this.config.get('loglevel')] ?? 'info';
     const url = new URL('./worker.js', import.meta.url);
     const loaded: Promise<void>[] = [];

@@ -62,6 +62,7 @@ import { askThreads } from '../connections/clients-view.js';
 import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js';
 import { outputLimit } from '../config/output-limits.js';
 import { ScriptKeyUse } from '../transport/script-key-use.js';
+import { parseKeyspaceEvents } from '../util/keyspace-events.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
@@ -224,6 +225,7 @@ export class ThreadServer implements ThreadContext {
       deliver: (c, bytes, len) => this.deliverMessage(c as Connection, bytes, len),
     });
     this.shard.exec.bus = this.pubsub;
+    this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
     this.dispatcher = new Dispatcher(this);
     this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
     this.shard.exec.feed = this.aof.feed;
@@ -854,6 +856,7 @@ export class ThreadServer implements ThreadContext {
     switch (text(args[0])) {
       case 'config':
         for (const [k, v] of payload as unknown as [string, string][]) this.config.set(k, v, true);
+        this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
         return answer(true);
       case 'list': {
         const me = payload.me as { id: number; cmd: string };
