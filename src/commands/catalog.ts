@@ -21,6 +21,7 @@ import { SORTED_SET } from './catalog/sorted-set.js';
 import { GENERIC_SORT } from './catalog/generic-sort.js';
 import { SCRIPTING } from './catalog/scripting.js';
 import { PUBSUB } from './catalog/pubsub.js';
+import { OBSERVABILITY } from './catalog/observability.js';
 
 export { type DocExtras, docExtras } from './catalog/define.js';
 
@@ -1095,7 +1096,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

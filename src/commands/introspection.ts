@@ -120,8 +120,9 @@ export function commandDocsEntry(meta: CommandMeta, fullName: string = meta.name
     ['summary', meta.summary],
     ['since', meta.since],
     ['group', meta.group],
-    ['complexity', meta.complexity],
   ];
+  // A command without a complexity (MONITOR) has none in Redis's docs either.
+  if (meta.complexity !== '') entries.push(['complexity', meta.complexity]);
   const x = docExtras(meta);
   if (x?.docFlags) entries.push(['doc_flags', new RespSet(x.docFlags.map((f) => new Simple(f)))]);
   if (x?.deprecatedSince) entries.push(['deprecated_since', x.deprecatedSince]);

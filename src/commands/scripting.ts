@@ -189,6 +189,7 @@ export function resolveCall(calls: ScriptCalls, args: Buffer[], call: NestedCall
   if (calls.killRequested()) return luaError(KILLED);
   const early = callPrelude(args, call);
   if (early !== null) return early;
+  calls.monitor(args, call.db);
   const id = calls.idOf(args);
   if (id < 0) return luaError(NOT_FROM_SCRIPT);
   declared.check(id, args);

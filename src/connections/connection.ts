@@ -42,6 +42,8 @@ export class Connection extends ReplyOrder {
   pauseHeld = false;
   /** Its channels, patterns and shard channels (pubsub/hub.ts), or null before its first subscription. */
   subs: [Set<string>, Set<string>, Set<string>] | null = null;
+  /** It ran MONITOR: it gets every command's line. */
+  monitor = false;
   /** Since when its output has been over the soft limit of its class (client-output-buffer-limit), or 0. */
   overSoftSince = 0;
   /** Commands seen (CLIENT LIST's `cmd`, stats). */

@@ -18,6 +18,7 @@ import type { SaveState } from '../persistence/save-state.js';
 import type { Connection } from './connection.js';
 import type { PubSubHub } from '../pubsub/hub.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
+import type { SlowLog } from './slowlog.js';
 
 /** Counters of one thread's connections, merged across threads for INFO. */
 export interface ThreadStats {
@@ -57,6 +58,8 @@ export interface ThreadContext extends Hops {
   readonly pubsub: PubSubHub;
   /** What is known of each script's keys: whether it may run on its keys' shard alone (transport/script-key-use.ts). */
   readonly scriptKeyUse: ScriptKeyUse;
+  /** The commands this thread (and its shard) ran slowly (SLOWLOG). */
+  readonly slowlog: SlowLog;
   /** The scripts running on every thread (SCRIPT KILL, BUSY). */
   readonly scriptWatch: ScriptWatch;
   /** How a command crosses shards (the command table's strategy), by full name; null for none. */

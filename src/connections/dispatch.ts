@@ -23,7 +23,8 @@ import { MultiExec } from './multi-exec.js';
 import { reject, replyError } from './replies.js';
 import { Router, uncachedScript } from './routing.js';
 import { cacheEverywhere } from './scripting-family.js';
-import { packView } from './args.js';
+import { copyArgs, packView } from './args.js';
+import { monitorLine } from '../util/monitor-line.js';
 import { isSubscribed } from '../pubsub/hub.js';
 
 const MISCONF =
@@ -251,10 +252,24 @@ export class Dispatcher implements Session {
     return cfg.get('stop-writes-on-bgsave-error') === 'yes' && cfg.get('save').trim() !== '';
   }
 
-  /** Runs a command: here (connection and server commands), or on the shard(s) of its keys. */
+  /**
+   * Runs a command: here (connection and server commands), or on the
+   * shard(s) of its keys. MONITOR shows it once run (with the database it
+   * left, as Redis shows SELECT), a script before its calls; never the
+   * admin commands (CONFIG, DEBUG, MONITOR …).
+   */
   private run(c: Connection, p: ArgView, e: CommandEntry): void {
+    const monitored = this.ctx.pubsub.monitoring && !c.loader && !e.meta.flags.includes('admin');
+    const script = monitored && e.meta.group === 'scripting' && e.id >= 0;
+    if (script) this.monitor(c, p);
     if (e.front !== null) this.call.run(c, p, e.front, e.meta, e.fullName);
     else this.router.route(c, p, e);
+    if (monitored && !script) this.monitor(c, p);
+  }
+
+  private monitor(c: Connection, p: ArgView): void {
+    const client = c.socket.remoteAddress === undefined ? `unix:${this.ctx.config.get('unixsocket')}` : c.addr;
+    this.ctx.pubsub.monitorLine(monitorLine(c.db, client, copyArgs(p)));
   }
 
   private rejectUnknown(c: Connection, p: ArgView): void {

@@ -32,6 +32,10 @@ export class FrontCall {
   readonly w = new ReplyWriter(16 * 1024);
   /** Set when the handler answers later itself. */
   private deferred = false;
+  /** SLOWLOG entries of commands answered later (by connection id and reply number), added by `later` once they answer. */
+  private readonly logWhenAnswered = new Map<string, () => void>();
+  /** The running command answers through `later`. */
+  private answersLater = false;
 
   constructor(
     readonly thread: ThreadContext,
@@ -44,6 +48,7 @@ export class FrontCall {
     this.meta = meta;
     this.fullName = fullName;
     this.deferred = false;
+    this.answersLater = false;
     const w = this.w;
     w.reset();
     w.resp3 = c.resp === 3;
@@ -57,8 +62,16 @@ export class FrontCall {
     }
     const stats = this.thread.stats;
     const st = (stats.commandStats[fullName] ??= [0, 0]);
+    const usec = (performance.now() - t0) * 1000;
     st[0]++;
-    st[1] += (performance.now() - t0) * 1000;
+    st[1] += usec;
+    if (this.thread.slowlog.isSlow(usec) && !meta.flags.includes('skip_slowlog')) {
+      const args = this.allArgs();
+      const log = () => this.thread.slowlog.add(args, usec, c.key, c.addr, c.name);
+      // A command answered later is logged once answered, as Redis logs a command once it has run.
+      if (this.answersLater) this.logWhenAnswered.set(`${c.id}:${seq}`, log);
+      else log();
+    }
     if (this.deferred) return;
     if (w.len > 0 && w.buf[0] === 45) {
       let e = 1;
@@ -114,11 +127,19 @@ export class FrontCall {
    */
   later<T>(work: Promise<T>, write: (w: ReplyWriter, result: T) => void): void {
     const seq = this.defer();
+    this.answersLater = true;
     const c = this.conn;
     const thread = this.thread;
     const fullName = this.fullName;
+    const logged = (): void => {
+      // run() has decided on the SLOWLOG entry by now (it does once the handler returns, before any promise settles).
+      const key = `${c.id}:${seq}`;
+      this.logWhenAnswered.get(key)?.();
+      this.logWhenAnswered.delete(key);
+    };
     void work.then(
       (result) => {
+        logged();
         const w = new ReplyWriter(256);
         w.resp3 = c.resp === 3;
         write(w, result);
@@ -126,6 +147,7 @@ export class FrontCall {
         thread.markDirty(c);
       },
       (err: Error) => {
+        logged();
         const w = new ReplyWriter(256);
         w.error(`ERR internal error in '${fullName}': ${err.message}`);
         c.replyNow(seq, w.buf, 0, w.len);

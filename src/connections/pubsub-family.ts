@@ -5,11 +5,11 @@
  * covers every thread. PUBLISH and SPUBLISH run on shards
  * (commands/pubsub.ts).
  */
-import { SubKind } from '../pubsub/hub.js';
+import { SubKind, type SubscriptionKind } from '../pubsub/hub.js';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 
-function change(f: FrontCall, kind: SubKind, subscribe: boolean): void {
+function change(f: FrontCall, kind: SubscriptionKind, subscribe: boolean): void {
   const hub = f.thread.pubsub;
   const c = f.conn;
   const names: Uint8Array[] = [];

@@ -26,7 +26,12 @@ export const enum SubKind {
   Channel = 0,
   Pattern = 1,
   Shard = 2,
+  /** MONITOR: one unnamed channel whose messages are the lines, written as they are. */
+  Monitor = 3,
 }
+
+/** The kinds a client subscribes to with (P|S)SUBSCRIBE. */
+export type SubscriptionKind = SubKind.Channel | SubKind.Pattern | SubKind.Shard;
 
 /** The confirmations' names, by kind: [subscribe, unsubscribe]. */
 export const KIND_NAMES: readonly (readonly [string, string])[] = [
@@ -42,6 +47,8 @@ export interface Subscriber {
   closed: boolean;
   /** Its channels, patterns and shard channels (latin1 names), or null before its first subscription. */
   subs: [Set<string>, Set<string>, Set<string>] | null;
+  /** It ran MONITOR. */
+  monitor: boolean;
 }
 
 /** What the hub needs of its thread. */
@@ -64,12 +71,13 @@ export interface DirectoryChange {
   remove: string[];
 }
 
+const EMPTY = new Uint8Array(0);
 const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 const bytesOf = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 export class PubSubHub implements MessageBus {
   /** This thread's subscribers, by kind and name. */
-  private readonly local: Map<string, Set<Subscriber>>[] = [new Map(), new Map(), new Map()];
+  private readonly local: Map<string, Set<Subscriber>>[] = [new Map(), new Map(), new Map(), new Map()];
   /** Other threads' subscriber counts: [kind][thread] name → count. */
   private readonly remote: Map<string, number>[][];
   /** Patterns as bytes, for matching (this thread's and the others'). */
@@ -79,7 +87,7 @@ export class PubSubHub implements MessageBus {
   private readonly w3 = new ReplyWriter(1024);
 
   constructor(private readonly host: HubHost) {
-    this.remote = [0, 1, 2].map(() => Array.from({ length: host.threads }, () => new Map<string, number>()));
+    this.remote = [0, 1, 2, 3].map(() => Array.from({ length: host.threads }, () => new Map<string, number>()));
   }
 
   // ---- publishing -------------------------------------------------------------------
@@ -119,6 +127,11 @@ export class PubSubHub implements MessageBus {
   }
 
   private deliverHere(kind: SubKind, channel: Uint8Array, message: Uint8Array): number {
+    if (kind === SubKind.Monitor) {
+      const monitors = this.local[SubKind.Monitor].get('');
+      if (monitors !== undefined) for (const c of monitors) this.host.deliver(c, message, message.length);
+      return 0;
+    }
     let n = 0;
     const exact = this.local[kind].get(latin1(channel));
     if (exact !== undefined && exact.size > 0) {
@@ -165,7 +178,7 @@ export class PubSubHub implements MessageBus {
    * SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE: the confirmations (written into `w`)
    * and a promise that resolves once every thread knows.
    */
-  subscribe(c: Subscriber, kind: SubKind, names: Uint8Array[], w: ReplyWriter): Promise<void> {
+  subscribe(c: Subscriber, kind: SubscriptionKind, names: Uint8Array[], w: ReplyWriter): Promise<void> {
     const subs = (c.subs ??= [new Set(), new Set(), new Set()]);
     const add: string[] = [];
     for (const b of names) {
@@ -186,7 +199,7 @@ export class PubSubHub implements MessageBus {
   }
 
   /** UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE (`names` null: all of that kind). */
-  unsubscribe(c: Subscriber, kind: SubKind, names: Uint8Array[] | null, w: ReplyWriter): Promise<void> {
+  unsubscribe(c: Subscriber, kind: SubscriptionKind, names: Uint8Array[] | null, w: ReplyWriter): Promise<void> {
     const mine = c.subs?.[kind];
     const list = names ?? [...(mine ?? [])].map(bytesOf);
     if (list.length === 0) {
@@ -209,13 +222,50 @@ export class PubSubHub implements MessageBus {
     return remove.length === 0 ? Promise.resolve() : this.host.announce({ from: this.host.index, kind, add: [], remove });
   }
 
+  // ---- MONITOR --------------------------------------------------------------------------
+
+  /** Monitors on any thread (every command then makes its line). */
+  monitoring = false;
+
+  /** MONITOR: the connection gets every command's line from now on (once every thread knows). */
+  addMonitor(c: Subscriber): Promise<void> {
+    if (c.monitor) return Promise.resolve();
+    c.monitor = true;
+    return this.joinLocal(c, SubKind.Monitor, '');
+  }
+
+  /** A command's MONITOR line, for the monitors of every thread. */
+  monitorLine(line: Uint8Array): void {
+    this.deliverHere(SubKind.Monitor, EMPTY, line);
+    for (let t = 0; t < this.host.threads; t++) {
+      if (t !== this.host.index && this.remote[SubKind.Monitor][t].size > 0) this.host.sendMessage(t, SubKind.Monitor, EMPTY, line);
+    }
+  }
+
+  private updateMonitoring(): void {
+    this.monitoring = this.local[SubKind.Monitor].size > 0 || this.remote[SubKind.Monitor].some((m) => m.size > 0);
+  }
+
+  private joinLocal(c: Subscriber, kind: SubKind, name: string): Promise<void> {
+    let set = this.local[kind].get(name);
+    if (set === undefined) this.local[kind].set(name, (set = new Set()));
+    set.add(c);
+    if (kind === SubKind.Monitor) this.updateMonitoring();
+    return this.host.announce({ from: this.host.index, kind, add: [name], remove: [] });
+  }
+
   /** A connection closed or was RESET: every subscription goes (RESET waits for the announcements). */
   dropAll(c: Subscriber): Promise<void> {
+    if (c.monitor) {
+      c.monitor = false;
+      this.leaveLocal(c, SubKind.Monitor, '');
+      void this.host.announce({ from: this.host.index, kind: SubKind.Monitor, add: [], remove: [''] });
+    }
     const subs = c.subs;
     if (subs === null) return Promise.resolve();
     c.subs = null;
     const done: Promise<void>[] = [];
-    for (const kind of [SubKind.Channel, SubKind.Pattern, SubKind.Shard]) {
+    for (const kind of [SubKind.Channel, SubKind.Pattern, SubKind.Shard] as const) {
       const remove = [...subs[kind]];
       if (remove.length === 0) continue;
       for (const name of remove) this.leaveLocal(c, kind, name);
@@ -231,6 +281,7 @@ export class PubSubHub implements MessageBus {
     if (set.size === 0) {
       this.local[kind].delete(name);
       if (kind === SubKind.Pattern) this.forgetPattern(name);
+      if (kind === SubKind.Monitor) this.updateMonitoring();
     }
   }
 
@@ -258,6 +309,7 @@ export class PubSubHub implements MessageBus {
         if (change.kind === SubKind.Pattern) this.forgetPattern(name);
       }
     }
+    if (change.kind === SubKind.Monitor) this.updateMonitoring();
   }
 
   private notePattern(name: string): void {
@@ -299,7 +351,7 @@ export class PubSubHub implements MessageBus {
 }
 
 /** The count a confirmation carries: channels and patterns together, shard channels apart (Redis 7). */
-export function countFor(c: Subscriber, kind: SubKind): number {
+export function countFor(c: Subscriber, kind: SubscriptionKind): number {
   const s = c.subs;
   if (s === null) return 0;
   return kind === SubKind.Shard ? s[2].size : s[0].size + s[1].size;

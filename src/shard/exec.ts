@@ -93,6 +93,10 @@ export interface MessageBus {
   readonly notifyFlags: number;
   /** Publishes a keyspace event: on __keyspace@<db>__:<key> and/or __keyevent@<db>__:<event>. */
   notify(event: string, key: Uint8Array, db: number): void;
+  /** Monitors exist on some thread (MONITOR). */
+  readonly monitoring: boolean;
+  /** A MONITOR line (util/monitor-line.ts), for the monitors of every thread. */
+  monitorLine(line: Uint8Array): void;
 }
 
 /** How a command a script called ended: its reply (RESP), or why it was refused before running. */
@@ -115,6 +119,8 @@ export interface ScriptCalls {
   writes(id: number): boolean;
   /** The keys a call names. */
   keysOf(id: number, args: readonly Uint8Array[]): Uint8Array[];
+  /** MONITOR shows the call (as `[<db> lua]`). */
+  monitor(args: readonly Uint8Array[], db: number): void;
   /** What is known of each script's keys (transport/script-key-use.ts). */
   readonly keyUse: ScriptKeyUse;
   /** The shard every key of a call lives on: -2 without keys, -1 when they span shards. */

@@ -12,6 +12,7 @@ import type { Keyspace } from './keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { packArgs } from '../transport/frames.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
+import { monitorLine } from '../util/monitor-line.js';
 
 export interface NestedHost {
   readonly cmds: ShardCommands;
@@ -67,6 +68,12 @@ export class NestedRunner implements ScriptCalls {
   /** The shard every key of a call lives on (-2: no keys; -1: several). */
   shardOf(id: number, args: readonly Uint8Array[]): number {
     return callShard(this.host.cmds, id, args, this.host.outer.shard.count);
+  }
+
+  /** MONITOR shows a script's calls as `[<db> lua]`. */
+  monitor(args: readonly Uint8Array[], db: number): void {
+    const bus = this.host.outer.bus;
+    if (bus !== null && bus.monitoring) bus.monitorLine(monitorLine(db, 'lua', args));
   }
 
   /** Runs shard command `id` with `args`; refuses one whose keys live on another shard, or that spans the keyspace of several shards. */

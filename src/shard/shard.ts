@@ -66,6 +66,8 @@ export interface ShardOptions extends ShardInfo {
   scriptWatch: { start(wide: boolean): void; end(): void; wrote(): void; killed(): boolean };
   /** What is known of each script's keys, shared by every thread. */
   scriptKeyUse: ScriptKeyUse;
+  /** This thread's SLOWLOG (connections/slowlog.ts): the shard logs the client commands it ran slowly. */
+  slowlog: { isSlow(usec: number): boolean; add(args: readonly Uint8Array[], usec: number, conn: number): void };
 }
 
 /** Per-shard statistics merged into INFO. */
@@ -568,7 +570,14 @@ export class Shard {
   }
 
   private runCommand(id: number): void {
-    this.runHandler(this.exec, id, this.txid, this.streamed);
+    const x = this.exec;
+    const usec = this.runHandler(x, id, this.txid, this.streamed);
+    // A client's command that took long enough goes in this thread's SLOWLOG (a script's calls do not).
+    if (this.opts.slowlog.isSlow(usec)) {
+      const args: Uint8Array[] = [];
+      for (let i = 0; i < x.argc; i++) args.push(x.arg(i));
+      this.opts.slowlog.add(args, usec, this.conn);
+    }
   }
 
   /**
@@ -577,12 +586,15 @@ export class Shard {
    * wrote served once the script is done.
    */
   private readonly runNested = (x: Exec, id: number, txid: number): void => {
-    const wrote = this.runHandler(x, id, txid, false);
-    if (wrote && this.blocked.size > 0) this.signalWritten(x, id, x.db);
+    this.runHandler(x, id, txid, false);
+    if (this.wrote && this.blocked.size > 0) this.signalWritten(x, id, x.db);
   };
 
-  /** Runs handler `id` in `x`; whether it was a write that did not fail. */
-  private runHandler(x: Exec, id: number, txid: number, streamed: boolean): boolean {
+  /** Whether the last handler run was a write that did not fail. */
+  private wrote = false;
+
+  /** Runs handler `id` in `x`; the µs it took (`wrote` says whether it was a write that did not fail). */
+  private runHandler(x: Exec, id: number, txid: number, streamed: boolean): number {
     const w = x.r;
     const handler = this.cmds.handlers[id];
     x.name = this.cmds.names[id];
@@ -597,7 +609,8 @@ export class Shard {
       w.reset();
       w.error(`ERR internal error in '${x.name}': ${(err as Error).message}`);
     }
-    this.usec[id] += (performance.now() - t0) * 1000;
+    const usec = (performance.now() - t0) * 1000;
+    this.usec[id] += usec;
     this.calls[id]++;
     this.commands++;
     const failed = !streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
@@ -614,7 +627,8 @@ export class Shard {
       const prefix = Buffer.from(b.subarray(w.base + 1, e)).toString('latin1');
       this.errorstats[prefix] = (this.errorstats[prefix] ?? 0) + 1;
     }
-    return wrote;
+    this.wrote = wrote;
+    return usec;
   }
 
   /**

@@ -38,6 +38,7 @@ import {
   SEQ_NONE,
   connKey,
   connSlot,
+  connThread,
   pad4,
   packArgs,
   requestFrame,
@@ -62,6 +63,7 @@ import { askThreads } from '../connections/clients-view.js';
 import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js';
 import { outputLimit } from '../config/output-limits.js';
 import { ScriptKeyUse } from '../transport/script-key-use.js';
+import { SlowLog } from '../connections/slowlog.js';
 import { parseKeyspaceEvents } from '../util/keyspace-events.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
@@ -134,6 +136,7 @@ export class ThreadServer implements ThreadContext {
   readonly scriptWatch: ScriptWatch;
   readonly pubsub: PubSubHub;
   readonly scriptKeyUse: ScriptKeyUse;
+  readonly slowlog: SlowLog;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -178,6 +181,7 @@ export class ThreadServer implements ThreadContext {
     this.index = opts.index;
     this.scriptWatch = new ScriptWatch(opts.shared.scriptWatch);
     this.scriptKeyUse = new ScriptKeyUse(opts.shared.scriptKeyUse);
+    this.slowlog = new SlowLog(this.config, () => this.shared.newSlowlogId());
     this.shards = opts.shared.threads;
     for (const [k, v] of opts.config) this.config.set(k, v, false);
     this.shared = new SharedState(opts.shared);
@@ -208,6 +212,7 @@ export class ThreadServer implements ThreadContext {
         killed: () => this.scriptWatch.killed(this.index),
       },
       scriptKeyUse: this.scriptKeyUse,
+      slowlog: this.slowlog,
       log: (level, message) => {
         const text = Buffer.from(message).toString('utf8');
         if (level >= 3) this.log.warn(text);
@@ -897,6 +902,28 @@ export class ThreadServer implements ThreadContext {
         return answer(true);
       case 'pubsub':
         this.pubsub.apply(payload as unknown as DirectoryChange);
+        return answer(true);
+      case 'slowlog-get': {
+        const entries = this.slowlog.newest(payload.count as number);
+        // Clients of this thread are named here; the asking thread asks the others for theirs.
+        for (const e of entries) {
+          const c = e.addr === '' && connThread(e.conn) === this.index ? this.conns[connSlot(e.conn)] : undefined;
+          if (c !== undefined && c.key === e.conn) [e.addr, e.name] = [c.addr, c.name];
+        }
+        return answer(entries);
+      }
+      case 'slowlog-clients': {
+        const found: Record<string, [string, string]> = {};
+        for (const key of payload.conns as number[]) {
+          const c = connThread(key) === this.index ? this.conns[connSlot(key)] : undefined;
+          if (c !== undefined && c.key === key) found[String(key)] = [c.addr, c.name];
+        }
+        return answer(found);
+      }
+      case 'slowlog-len':
+        return answer(this.slowlog.length);
+      case 'slowlog-reset':
+        this.slowlog.reset();
         return answer(true);
       case 'resetstat':
         this.stats.rejected = {};

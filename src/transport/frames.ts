@@ -90,6 +90,11 @@ export function connSlot(key: number): number {
   return key & (MAX_SLOTS_PER_THREAD - 1);
 }
 
+/** The thread that owns a connection key. */
+export function connThread(key: number): number {
+  return key >>> CONN_THREAD_SHIFT;
+}
+
 // ---- internal operations ----------------------------------------------------
 
 /** Handler ids from here up are internal operations, not commands. */

@@ -20,6 +20,8 @@ const enum Word {
   PauseMode = 4,
   /** Bumped by every CLIENT PAUSE / UNPAUSE, so threads notice a change. */
   PauseEpoch = 5,
+  /** The id of the next SLOWLOG entry (one order for every thread's entries). */
+  SlowlogId = 6,
   Words = 16,
 }
 
@@ -117,6 +119,11 @@ export class SharedState {
   /** A client id, unique across threads and increasing, as Redis's are. */
   newClientId(): number {
     return Atomics.add(this.w, Word.ClientId, 1) + 1;
+  }
+
+  /** The next SLOWLOG entry id (0, 1, 2 … as Redis numbers them; SLOWLOG RESET does not restart them). */
+  newSlowlogId(): number {
+    return Atomics.add(this.w, Word.SlowlogId, 1);
   }
 
   /** Counts a new connection if the total stays within `max`; false when it would not. */

@@ -1,0 +1,131 @@
+/**
+ * MONITOR and SLOWLOG against redis-server 7.0, with the monitor, the
+ * clients and the keys' shards on different threads of Shoal:
+ *  - MONITOR shows every command of every thread in Redis's line format
+ *    (escapes, redactions, the database after SELECT, a script's calls as
+ *    `lua`, MULTI/EXEC order), admin commands left out;
+ *  - SLOWLOG keeps every thread's slow commands as one log: ids newest
+ *    first, arguments cut as Redis cuts them, each client's address and
+ *    name, LEN, RESET, slowlog-max-len, the count's errors.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RawClient, rawClient, respMany, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
+import { connectSpread, threadsOf } from '../helpers/threads.js';
+import { type Reply, parseOne } from '../helpers/resp.js';
+
+/** A reply as plain values: strings, numbers, arrays. */
+function plain(r: Reply): unknown {
+  if (r.type === 'array') return r.value === null ? null : r.value.map(plain);
+  if (r.type === 'bulk') return r.value === null ? null : r.value.toString('latin1');
+  if (r.type === 'integer') return Number(r.value);
+  return 'value' in r ? r.value : null;
+}
+
+/** What a client sends while a monitor watches. */
+const SESSION: string[][] = [
+  ['SET', 'a', 'x y'],
+  ['AUTH', 'foo', 'bar'],
+  ['HELLO', '2', 'AUTH', 'default', 'pw'],
+  ['MULTI'],
+  ['SET', 'k', 'v'],
+  ['GET', 'k'],
+  ['EXEC'],
+  ['EVAL', "redis.call('SET', KEYS[1], 'w') return redis.call('GET', KEYS[1])", '1', 'k'],
+  ['CONFIG', 'GET', 'maxmemory'],
+  ['SELECT', '3'],
+  ['GET', 'zz'],
+  ['PING'],
+  ['SET', 'bin', '\x01"\\\n\t\x7f'],
+  ['SELECT', '0'],
+];
+
+/** The monitor's lines without their time and client address (which differ between runs). */
+function normalized(raw: string): string[] {
+  return raw
+    .split('\r\n')
+    .filter((l) => l !== '' && l !== '+OK')
+    .map((l) => l.replace(/^\+\d+\.\d{6} \[(\d+) [^\]]+\]/, (_, db: string) => `[${db} ${l.includes(' lua]') ? 'lua' : 'client'}]`));
+}
+
+async function monitorSession(server: ServerHandle, monitor: RawClient, clients: RawClient[]): Promise<string[]> {
+  await monitor.write(respMany([['MONITOR']]));
+  expect((await monitor.readReply()).toString()).toBe('+OK\r\n');
+  for (const c of clients) for (const cmd of SESSION) await c.call(...cmd);
+  await clients[0].call('SET', 'last', 'line');
+  let raw = '';
+  while (!raw.includes('"last" "line"')) {
+    raw += (await monitor.readBytes(1, 5000)).toString('latin1');
+    const more = monitor.peek().length;
+    if (more > 0) raw += (await monitor.readBytes(more)).toString('latin1');
+  }
+  return normalized(raw);
+}
+
+describe('MONITOR and SLOWLOG against redis-server 7.0', () => {
+  let redis: ServerHandle;
+  let shoal: ServerHandle;
+  const opened: RawClient[] = [];
+  beforeAll(async () => {
+    [redis, shoal] = await Promise.all([startRedis(), startShoal({ threads: 4 })]);
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of opened) c.destroy();
+    await Promise.all([redis?.stop(), shoal?.stop()]);
+  });
+
+  it('MONITOR shows the commands of clients on every thread as redis-server shows them', async () => {
+    const rc = [await rawClient(redis.port), await rawClient(redis.port), await rawClient(redis.port)];
+    const spread = await connectSpread(shoal.port, 3, 4);
+    expect(threadsOf(spread)).toHaveLength(3);
+    const sc = spread.map((s) => s.client);
+    opened.push(...rc, ...sc);
+    const expected = await monitorSession(redis, rc[0], rc.slice(1));
+    expect(expected.length).toBeGreaterThan(20);
+    expect(await monitorSession(shoal, sc[0], sc.slice(1))).toEqual(expected);
+  });
+
+  it('SLOWLOG keeps what every thread ran, newest first, as one log', async () => {
+    const spread = await connectSpread(shoal.port, 4, 4);
+    const cs = spread.map((s) => s.client);
+    opened.push(...cs);
+    const rs = [await rawClient(redis.port), await rawClient(redis.port), await rawClient(redis.port), await rawClient(redis.port)];
+    opened.push(...rs);
+    const long = 'x'.repeat(200);
+    const many = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    const results: Record<string, unknown[]> = { redis: [], shoal: [] };
+    for (const [name, clients] of [
+      ['redis', rs],
+      ['shoal', cs],
+    ] as const) {
+      const out = results[name];
+      const admin = clients[3];
+      expect(await admin.callText('CONFIG', 'SET', 'slowlog-log-slower-than', '0')).toBe('+OK\r\n');
+      expect(await admin.callText('SLOWLOG', 'RESET')).toBe('+OK\r\n');
+      await clients[0].call('CLIENT', 'SETNAME', 'first');
+      await clients[0].call('SET', 'key:a', long);
+      await clients[1].call('SADD', 'key:b', ...many);
+      await clients[2].call('GET', 'key:c');
+      const got = plain(parseOne(await admin.call('SLOWLOG', 'GET', '4'))) as unknown[][];
+      const ids = got.map((e) => Number(e[0]));
+      out.push({
+        // Newest first: GET, SADD, SET, CLIENT SETNAME, with consecutive ids.
+        consecutive: ids.every((id, i) => i === 0 || id === ids[i - 1] - 1),
+        args: got.map((e) => e[3]),
+        names: got.map((e) => String(e[5])),
+        addrs: got.map((e) => /^127\.0\.0\.1:\d+$/.test(String(e[4]))),
+      });
+      out.push(await admin.callText('SLOWLOG', 'LEN'));
+      out.push(await admin.callText('SLOWLOG', 'GET', '-2'), await admin.callText('SLOWLOG', 'GET', 'x'), await admin.callText('SLOWLOG', 'GET', '1', '2'));
+      expect(await admin.callText('CONFIG', 'SET', 'slowlog-max-len', '2')).toBe('+OK\r\n');
+      out.push(await admin.callText('SLOWLOG', 'LEN'), (plain(parseOne(await admin.call('SLOWLOG', 'GET', '-1'))) as unknown[]).length);
+      expect(await admin.callText('SLOWLOG', 'RESET')).toBe('+OK\r\n');
+      expect(await admin.callText('CONFIG', 'SET', 'slowlog-log-slower-than', '-1')).toBe('+OK\r\n');
+      await clients[0].call('GET', 'key:a');
+      out.push(await admin.callText('SLOWLOG', 'LEN'));
+      await admin.call('CONFIG', 'SET', 'slowlog-max-len', '128');
+      await admin.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+      await clients[0].call('CLIENT', 'SETNAME', '');
+    }
+    expect(results.shoal).toEqual(results.redis);
+  });
+});
