@@ -16,7 +16,7 @@ const readForeignKeys: Across = (job) => {
   const home = hops.shardOf(args[keys[0]]);
   const foreign = keys.filter((k) => hops.shardOf(args[k]) !== home);
   return job.locked(plan, async (tx) => {
-    const blobs = await Promise.all(foreign.map((k) => tx.exportKey(hops.shardOf(args[k]), args[k], false)));
+    const blobs = await Promise.all(foreign.map((k) => tx.exportKey(hops.shardOf(args[k]), args[k], { read: true })));
     const index = new Uint8Array(foreign.length * 2);
     foreign.forEach((k, j) => {
       index[2 * j] = k & 255;

@@ -29,10 +29,10 @@ function renameAcross(nx: boolean): Across {
     const a = job.hops.shardOf(src);
     const b = job.hops.shardOf(dst);
     return job.locked(job.plan().add(job.db, src).add(job.db, dst), async (tx) => {
-      const blob = await tx.exportKey(a, src, false);
+      const blob = await tx.exportKey(a, src);
       if (blob === null) return NO_SUCH_KEY;
       if (!(await tx.importKey(b, dst, blob, nx, job.db, 'rename_to'))) return ZERO;
-      await tx.exportKey(a, src, true, job.db, 'rename_from');
+      await tx.exportKey(a, src, { del: true, event: 'rename_from' });
       return nx ? ONE : OK;
     });
   };
@@ -62,7 +62,7 @@ const copyAcross: Across = async (job: AcrossJob) => {
   const a = job.hops.shardOf(src);
   const b = job.hops.shardOf(dst);
   return job.locked(job.plan().add(job.db, src).add(opts.db, dst), async (tx) => {
-    const blob = await tx.exportKey(a, src, false);
+    const blob = await tx.exportKey(a, src, { read: true });
     if (blob === null) return ZERO;
     return (await tx.importKey(b, dst, blob, !opts.replace, opts.db, 'copy_to')) ? ONE : ZERO;
   });

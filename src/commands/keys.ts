@@ -445,7 +445,8 @@ function copy(x: Exec): void {
     x.r.error('ERR source and destination objects are the same');
     return;
   }
-  const h = x.lookup(1);
+  // Redis reads COPY's source as a read (keyspace_hits / keyspace_misses).
+  const h = x.lookup(1, true);
   if (h === 0) {
     x.r.int(0);
     return;

@@ -209,7 +209,8 @@ function getdel(x: Exec): void {
 function getex(x: Exec): void {
   const o = parseStringOptions(x, 2, false);
   if (o === null) return;
-  const h = x.lookupTyped(1, ObjType.String);
+  // A read, as Redis's GETEX looks its key up (keyspace_hits / keyspace_misses).
+  const h = x.lookupTyped(1, ObjType.String, true);
   if (h === 0) {
     x.propagateNothing();
     x.r.nullBulk();

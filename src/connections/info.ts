@@ -26,6 +26,8 @@ export interface ThreadReport {
   heapUsed: number;
   stats: ThreadStats;
   shard: ShardStats;
+  /** Commands per second and network KB/s over the last 1.6 s (INFO instantaneous_*). */
+  instantaneous: { ops: number; inputKbps: number; outputKbps: number };
 }
 
 
@@ -201,9 +203,14 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `total_commands_processed:${total((r) => r.stats.totalCommands)}`,
           `total_net_input_bytes:${total((r) => r.stats.netInput)}`,
           `total_net_output_bytes:${total((r) => r.stats.netOutput)}`,
+          `instantaneous_ops_per_sec:${Math.round(total((r) => r.instantaneous.ops))}`,
+          `instantaneous_input_kbps:${total((r) => r.instantaneous.inputKbps).toFixed(2)}`,
+          `instantaneous_output_kbps:${total((r) => r.instantaneous.outputKbps).toFixed(2)}`,
           `rejected_connections:${total((r) => r.stats.rejectedConnections)}`,
           `expired_keys:${expiredKeys}`,
           'evicted_keys:0',
+          `keyspace_hits:${sum((s) => s.hits)}`,
+          `keyspace_misses:${sum((s) => s.misses)}`,
           // The hub's directory covers every thread's subscriptions.
           `pubsub_channels:${thread.pubsub.names(SubKind.Channel, null).length}`,
           `pubsub_patterns:${thread.pubsub.names(SubKind.Pattern, null).length}`,

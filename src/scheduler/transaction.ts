@@ -15,7 +15,7 @@
  * runs one step and returns the shard's RESP reply, which is all a family
  * needs to make a command work across shards.
  */
-import { OP_EXPORT, OP_IMPORT, OP_LOCK, OP_UNLOCK, REQ_FOREIGN_VALUE, REQ_LOCK_ONE, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
+import { OP_EXPORT, OP_IMPORT, OP_LOCK, OP_UNLOCK, REQ_FOREIGN_VALUE, REQ_LOCK_ONE, REQ_READ, REQ_RESP3, REQ_WIDE } from '../transport/frames.js';
 
 const enc = new TextEncoder();
 export const bytes = (s: string): Uint8Array => enc.encode(s);
@@ -98,11 +98,12 @@ export class Tx {
   }
 
   /** Reads a whole key as bytes (null when missing); `del` removes it in the same step. */
-  async exportKey(shard: number, key: Uint8Array, del: boolean, db = this.db, event?: string): Promise<Uint8Array | null> {
+  async exportKey(shard: number, key: Uint8Array, opts: { del?: boolean; db?: number; event?: string; read?: boolean } = {}): Promise<Uint8Array | null> {
     const args = [bytes('export'), key];
     // The keyspace event the shard publishes for a deleted key (RENAME's rename_from).
-    if (event !== undefined) args.push(bytes(event));
-    const r = await this.hops.request(shard, this.word2(OP_EXPORT, del ? REQ_WIDE : 0), db, args, this.txid, this.caller.conn);
+    if (opts.event !== undefined) args.push(bytes(opts.event));
+    const flags = (opts.del === true ? REQ_WIDE : 0) | (opts.read === true ? REQ_READ : 0);
+    const r = await this.hops.request(shard, this.word2(OP_EXPORT, flags), opts.db ?? this.db, args, this.txid, this.caller.conn);
     return bulkOrNull(r);
   }
 

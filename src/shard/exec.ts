@@ -395,7 +395,7 @@ export class Exec {
     }
     const h = this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
     if (h !== 0 && !this.noTouch) this.ks.touch(h, this.lru);
-    else if (h === 0 && read) this.notifyArg(Notify.KeyMiss, 'keymiss', i);
+    if (read) this.counted(h, i);
     return h;
   }
 
@@ -406,8 +406,17 @@ export class Exec {
       if (f >= 0) return f;
     }
     const h = this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
-    if (h === 0 && this.reads) this.notifyArg(Notify.KeyMiss, 'keymiss', i);
+    if (this.reads) this.counted(h, i);
     return h;
+  }
+
+  /** A read's lookup: a hit or a miss in INFO, and a miss is a `keymiss` event. */
+  private counted(h: number, i: number): void {
+    if (h !== 0) this.ks.hits++;
+    else {
+      this.ks.misses++;
+      this.notifyArg(Notify.KeyMiss, 'keymiss', i);
+    }
   }
 
   /** Looks up a key that must hold `type`: replies WRONGTYPE and returns -1 otherwise. */

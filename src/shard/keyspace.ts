@@ -57,6 +57,9 @@ export class Keyspace {
   readonly dbs: Database[] = [];
   /** Expired keys reclaimed, lazily or by the cycle (INFO stats expired_keys). */
   expiredKeys = 0;
+  /** Reads that found their key, and that did not (INFO keyspace_hits / keyspace_misses). */
+  hits = 0;
+  misses = 0;
   /**
    * While the AOF loads, keys do not expire (as in Redis: the file's
    * commands must see the keys they saw when they ran); they go once it is

@@ -30,6 +30,7 @@ import {
   REQ_LOCK_ONE,
   REQ_NOBLOCK,
   REQ_NO_TOUCH,
+  REQ_READ,
   REQ_RESP3,
   REQ_SQUASH,
   REQ_WIDE,
@@ -80,6 +81,8 @@ export interface ShardStats {
   heapUsed: number;
   commands: number;
   expiredKeys: number;
+  hits: number;
+  misses: number;
   cmdstats: Record<string, [calls: number, usec: number, failed: number]>;
   errorstats: Record<string, number>;
 }
@@ -736,6 +739,7 @@ export class Shard {
         break;
       }
       case OP_EXPORT: {
+        x.reads = (flags & REQ_READ) !== 0;
         const h = x.peek(1);
         if (h === 0) w.nullBulk();
         else {
@@ -772,6 +776,9 @@ export class Shard {
     this.usec.fill(0);
     this.failed.fill(0);
     this.errorstats = {};
+    this.ks.hits = 0;
+    this.ks.misses = 0;
+    this.ks.expiredKeys = 0;
   }
 
   stats(): ShardStats {
@@ -796,6 +803,8 @@ export class Shard {
       heapUsed: v8.getHeapStatistics().used_heap_size,
       commands: this.commands,
       expiredKeys: this.ks.expiredKeys,
+      hits: this.ks.hits,
+      misses: this.ks.misses,
       cmdstats,
       errorstats: this.errorstats,
     };

@@ -438,7 +438,27 @@ export class ThreadServer implements ThreadContext {
     return c;
   }
 
+  /** The last 16 samples (one per cron) of commands and bytes per second: INFO's instantaneous_* (Redis keeps 16 too). */
+  private readonly rateSamples: [ops: number, inBytes: number, outBytes: number][] = [];
+  private lastSample = { at: Date.now(), ops: 0, in: 0, out: 0 };
+
+  private sampleRates(): void {
+    const now = Date.now();
+    const s = this.stats;
+    const secs = Math.max(0.001, (now - this.lastSample.at) / 1000);
+    this.rateSamples.push([(s.totalCommands - this.lastSample.ops) / secs, (s.netInput - this.lastSample.in) / secs, (s.netOutput - this.lastSample.out) / secs]);
+    if (this.rateSamples.length > 16) this.rateSamples.shift();
+    this.lastSample = { at: now, ops: s.totalCommands, in: s.netInput, out: s.netOutput };
+  }
+
+  private instantaneous(): ThreadReport['instantaneous'] {
+    const n = Math.max(1, this.rateSamples.length);
+    const avg = (k: number) => this.rateSamples.reduce((a, r) => a + r[k], 0) / n;
+    return { ops: avg(0), inputKbps: avg(1) / 1024, outputKbps: avg(2) / 1024 };
+  }
+
   private cron(): void {
+    this.sampleRates();
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
     this.saves.addDirty(this.index, this.shard.takeWrites());
     if (this.index === 0) {
@@ -946,6 +966,7 @@ export class ThreadServer implements ThreadContext {
       heapUsed: v8.getHeapStatistics().used_heap_size,
       stats: this.stats,
       shard: this.shard.stats(),
+      instantaneous: this.instantaneous(),
     };
   }
 }

@@ -63,6 +63,12 @@ export const REQ_SQUASH = 256;
  * elsewhere, so it may always wait (wait-die never applies to it).
  */
 export const REQ_LOCK_ONE = 512;
+/**
+ * OP_EXPORT for a command that reads the key (a COPY's source, a STORE
+ * command's inputs): it counts in keyspace_hits / keyspace_misses, and a
+ * missing key is a keymiss event, as Redis's lookupKeyRead.
+ */
+export const REQ_READ = 1024;
 
 /** Reply sequence number of a record that answers nothing (a dropped waiter), kept for in-flight accounting. */
 export const SEQ_NONE = -1;

@@ -129,3 +129,36 @@ describe('MONITOR and SLOWLOG against redis-server 7.0', () => {
     expect(results.shoal).toEqual(results.redis);
   });
 });
+
+describe('INFO stats against redis-server 7.0', () => {
+  it('keyspace_hits and keyspace_misses count the reads that found their key and those that did not', async () => {
+    const [redis, shoal] = await Promise.all([startRedis(), startShoal({ threads: 4 })]);
+    const opened: RawClient[] = [];
+    try {
+      const counts: Record<string, string[]> = {};
+      for (const [name, server] of [
+        ['redis', redis],
+        ['shoal', shoal],
+      ] as const) {
+        const cs = name === 'redis' ? [await rawClient(server.port), await rawClient(server.port)] : (await connectSpread(server.port, 2, 4)).map((s) => s.client);
+        opened.push(...cs);
+        await cs[0].call('MSET', 'a', '1', 'b', '2');
+        await cs[0].call('HSET', 'h', 'f', 'v');
+        await cs[0].call('RPUSH', 'l', 'x');
+        await cs[0].call('CONFIG', 'RESETSTAT');
+        const reads = [
+          ['GET', 'a'], ['GET', 'nope'], ['MGET', 'a', 'b', 'c'], ['EXISTS', 'a', 'zz'], ['TYPE', 'h'], ['TTL', 'nope'],
+          ['HGET', 'h', 'f'], ['HGET', 'hh', 'f'], ['LRANGE', 'l', '0', '-1'], ['STRLEN', 'a'], ['SET', 'c', '1'], ['INCR', 'n'],
+          ['SUNIONSTORE', 'd', 'nos1', 'nos2'], ['GETEX', 'a'], ['DUMP', 'a'], ['OBJECT', 'ENCODING', 'a'],
+        ];
+        for (const [i, cmd] of reads.entries()) await cs[i % 2].call(...cmd);
+        const info = await cs[1].callText('INFO', 'stats');
+        counts[name] = ['keyspace_hits', 'keyspace_misses'].map((f) => new RegExp(`${f}:(\\d+)`).exec(info)![0]);
+      }
+      expect(counts.shoal).toEqual(counts.redis);
+    } finally {
+      for (const c of opened) c.destroy();
+      await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 60_000);
+});
