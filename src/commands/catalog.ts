@@ -815,6 +815,30 @@ const CONNECTION: CommandMeta[] = [
         summary: 'Returns the name of the current connection',
         complexity: O1, route: 'connection',
       }),
+      def({
+        name: 'tracking', arity: -3, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '6.0.0',
+        summary: 'Turns server-assisted client-side caching (invalidation messages) on or off',
+        complexity: 'O(1). Some options may introduce additional complexity.', route: 'connection',
+      }),
+      def({
+        name: 'caching', arity: 3, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '6.0.0',
+        summary: 'Says whether the keys of the next command are tracked (OPTIN and OPTOUT modes)',
+        complexity: O1, route: 'connection',
+      }),
+      def({
+        name: 'getredir', arity: 2, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '6.0.0',
+        summary: 'Returns the id of the client that receives this connection\'s invalidation messages',
+        complexity: O1, route: 'connection',
+      }),
+      def({
+        name: 'trackinginfo', arity: 2, flags: CLIENT_FLAGS(), acl: CLIENT_ACL(),
+        group: 'connection', since: '6.2.0',
+        summary: 'Describes the client-side caching settings of the connection',
+        complexity: O1, route: 'connection',
+      }),
       // Redis 7.2 addition, absent from the 7.0 oracle: written after the 7.2
       // definition (CLIENT SETINFO LIB-NAME name | LIB-VER version), not checked.
       def({

@@ -113,6 +113,8 @@ const PARAMS: ParamDef[] = [
   { name: 'client-output-buffer-limit', kind: 'string', default: OUTPUT_LIMITS_DEFAULT, mutable: true, merge: mergeOutputLimits },
   // Keyspace notifications: which events are published (docs/configuration.md).
   { name: 'notify-keyspace-events', kind: 'string', default: '', mutable: true, merge: keyspaceEvents, show: (v) => formatKeyspaceEvents(parseKeyspaceEvents(v)) },
+  // Client-side caching: keys the tracking table keeps at most (0: no limit), shared out among the shards.
+  { name: 'tracking-table-max-keys', kind: 'int', default: '1000000', mutable: true, min: 0 },
   // SLOWLOG: commands taking at least this many µs are logged (negative: none), and how many entries are kept.
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', mutable: true },
   { name: 'slowlog-max-len', kind: 'int', default: '128', mutable: true, min: 0 },

@@ -49,8 +49,16 @@ export function matches(c: Connection, f: ClientFilter, now: number): boolean {
  */
 export function clientLine(c: Connection, thread: number, cmd: string, now: number): string {
   // In Redis's order of flags.
+  const t = c.tracking;
   const flags =
-    (isSubscribed(c) ? 'P' : '') + (c.multi !== null ? 'x' : '') + (c.blockedSeq >= 0 || c.pauseHeld ? 'b' : '') + (c.noEvict ? 'e' : '') + (c.noTouch ? 'T' : '') || 'N';
+    (isSubscribed(c) ? 'P' : '') +
+      (c.multi !== null ? 'x' : '') +
+      (c.blockedSeq >= 0 || c.pauseHeld ? 'b' : '') +
+      (t !== null ? 't' : '') +
+      (t?.broken === true ? 'R' : '') +
+      (t?.bcast === true ? 'B' : '') +
+      (c.noEvict ? 'e' : '') +
+      (c.noTouch ? 'T' : '') || 'N';
   const subs = c.subs;
   const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
   const multi = c.multi === null ? -1 : c.multi.length;
@@ -59,6 +67,6 @@ export function clientLine(c: Connection, thread: number, cmd: string, now: numb
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
     `flags=${flags} db=${c.db} sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${multi} qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
     `rbs=0 rbp=0 obl=0 oll=0 omem=${c.socket.writableLength} tot-mem=0 events=r cmd=${cmd} ` +
-    `user=${c.user} redir=-1 resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer} io-thread=${thread}`
+    `user=${c.user} redir=${t === null ? -1 : t.redirect} resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer} io-thread=${thread}`
   );
 }

@@ -5,6 +5,7 @@
  * PAUSE and UNPAUSE reach the connections of every thread.
  */
 import { isSubscribed } from '../pubsub/hub.js';
+import { trackingOff } from './tracking-family.js';
 import type { FrontCall, FrontHandler } from './front-call.js';
 import type { Connection } from './connection.js';
 import { ReplyMode } from './reply-order.js';
@@ -150,6 +151,7 @@ function reset(f: FrontCall): void {
   c.multiDirty = false;
   f.session.unwatchAll(c);
   void f.thread.pubsub.dropAll(c);
+  void trackingOff(f.thread, c);
   c.authenticated = f.thread.config.get('requirepass') === '';
   c.parser.authenticated = c.authenticated;
   f.w.simple('RESET');

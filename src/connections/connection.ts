@@ -10,6 +10,23 @@ import type { CommandEntry } from './command-table.js';
 import { ReplyOrder } from './reply-order.js';
 import { giveBuffer } from '../util/buffer-pool.js';
 
+/** CLIENT TRACKING's settings of a connection (connections/tracking-family.ts). */
+export interface TrackingState {
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  /** The client its invalidations go to (0: itself) and that client's connection key. */
+  redirect: number;
+  redirectKey: number;
+  /** BCAST prefixes (latin1). */
+  prefixes: string[];
+  /** CLIENT CACHING for the next command. */
+  caching: 'yes' | 'no' | null;
+  /** The redirect target is gone (told once, in RESP3). */
+  broken: boolean;
+}
+
 /** The arguments of one command: what the parser hands over, or a queued command replayed by EXEC. */
 export type ArgView = FrameArgs;
 
@@ -44,6 +61,8 @@ export class Connection extends ReplyOrder {
   subs: [Set<string>, Set<string>, Set<string>] | null = null;
   /** It ran MONITOR: it gets every command's line. */
   monitor = false;
+  /** CLIENT TRACKING ON: its settings; null when off. */
+  tracking: TrackingState | null = null;
   /** Since when its output has been over the soft limit of its class (client-output-buffer-limit), or 0. */
   overSoftSince = 0;
   /** Commands seen (CLIENT LIST's `cmd`, stats). */

@@ -26,6 +26,7 @@ import { cacheEverywhere } from './scripting-family.js';
 import { copyArgs, packView } from './args.js';
 import { monitorLine } from '../util/monitor-line.js';
 import { isSubscribed } from '../pubsub/hub.js';
+import { trackingOff } from './tracking-family.js';
 
 const MISCONF =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
@@ -143,6 +144,7 @@ export class Dispatcher implements Session {
   onClose(c: Connection): void {
     this.unwatchAll(c);
     void this.ctx.pubsub.dropAll(c);
+    void trackingOff(this.ctx, c);
     this.blocked.closed(c);
     this.overflowWaiters.delete(c);
     this.paused.delete(c);
@@ -265,6 +267,8 @@ export class Dispatcher implements Session {
     if (e.front !== null) this.call.run(c, p, e.front, e.meta, e.fullName);
     else this.router.route(c, p, e);
     if (monitored && !script) this.monitor(c, p);
+    // CLIENT CACHING applies to the next command only (CLIENT commands and MULTI keep it, as in Redis).
+    if (c.tracking !== null && c.tracking.caching !== null && c.multi === null && !e.fullName.startsWith('client|')) c.tracking.caching = null;
   }
 
   private monitor(c: Connection, p: ArgView): void {

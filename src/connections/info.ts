@@ -26,6 +26,10 @@ export interface ThreadReport {
   heapUsed: number;
   stats: ThreadStats;
   shard: ShardStats;
+  /** Connections with CLIENT TRACKING on. */
+  trackingClients: number;
+  /** The shard's tracking table: keys, (key, client) items, BCAST prefixes (every shard has them all). */
+  tracking: { keys: number; items: number; prefixes: number };
   /** Commands per second and network KB/s over the last 1.6 s (INFO instantaneous_*). */
   instantaneous: { ops: number; inputKbps: number; outputKbps: number };
 }
@@ -112,7 +116,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           'cluster_connections:0',
           `maxclients:${cfg.get('maxclients')}`,
           `blocked_clients:${new Set(reports.flatMap((r) => r.blockedHere)).size + total((r) => r.paused)}`,
-          'tracking_clients:0',
+          `tracking_clients:${total((r) => r.trackingClients)}`,
           'clients_in_timeout_table:0',
         );
         break;
@@ -215,6 +219,9 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `pubsub_channels:${thread.pubsub.names(SubKind.Channel, null).length}`,
           `pubsub_patterns:${thread.pubsub.names(SubKind.Pattern, null).length}`,
           `pubsubshard_channels:${thread.pubsub.names(SubKind.Shard, null).length}`,
+          `tracking_total_keys:${total((r) => r.tracking.keys)}`,
+          `tracking_total_items:${total((r) => r.tracking.items)}`,
+          `tracking_total_prefixes:${reports[0]?.tracking.prefixes ?? 0}`,
           `total_error_replies:${errors}`,
           `client_output_buffer_limit_disconnections:${total((r) => r.stats.outputLimitDisconnections)}`,
         );

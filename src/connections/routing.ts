@@ -18,7 +18,8 @@ import { parseScanCursor } from '../commands/scan-args.js';
 import { routingKeys } from '../commands/introspection.js';
 import { type Merger, mergeInterleave } from '../commands/mergers.js';
 import { Inline } from '../shard/shard.js';
-import { REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_SQUASH, packArgs } from '../transport/frames.js';
+import { REQ_NOBLOCK, REQ_NO_TOUCH, REQ_RESP3, REQ_SQUASH, REQ_TRACK, REQ_TRACK_NOLOOP, packArgs } from '../transport/frames.js';
+import { tracksReads } from './tracking-family.js';
 import { type Caller, LockPlan, type Tx, acquire, bytes, release, withLocks } from '../scheduler/transaction.js';
 import type { BlockedClients } from './blocking.js';
 import type { CommandEntry } from './command-table.js';
@@ -82,6 +83,9 @@ export class Router {
       if (err !== null) return replyError(this.ctx, c, err);
     }
     let word2 = e.id | (((c.resp === 3 ? REQ_RESP3 : 0) | (c.noTouch ? REQ_NO_TOUCH : 0)) << 16);
+    // A tracking client's reads are remembered by their shard (and a script's, by the shard its calls run on).
+    const t = c.tracking;
+    if (t !== null && (!e.write || e.meta.group === 'scripting') && tracksReads(t)) word2 |= (REQ_TRACK | (t.noloop ? REQ_TRACK_NOLOOP : 0)) << 16;
     if (e.meta.route === 'keyspace') {
       if (cross?.kind === 'cursor') return this.scan(c, p, word2);
       if (e.fullName === 'flushall' && this.txid === 0 && this.ctx.config.get('save').trim() !== '') return this.flushAllAndSave(c, p);

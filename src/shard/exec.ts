@@ -168,6 +168,8 @@ export class Exec {
   name = '';
   /** The command only reads: a key it does not find is a `keymiss` keyspace event. */
   reads = false;
+  /** The client tracks the keys it reads: 0, or REQ_TRACK (| REQ_TRACK_NOLOOP) from the frame's flags. */
+  track = 0;
   /** The snapshot this shard takes part in, between its barrier and its last chunk (persistence/shard-snapshot.ts). */
   snapshot: SnapshotHooks | null = null;
   /** Large bulk replies stream through this instead of being copied into the writer. */

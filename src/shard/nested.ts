@@ -105,6 +105,7 @@ export class NestedRunner implements ScriptCalls {
     x.effects = outer.effects;
     x.feed = outer.feed;
     x.bus = outer.bus;
+    x.track = outer.track;
     this.host.run(x, id, call.txid);
     return { reply: x.r.buf.slice(0, x.r.len) };
   }

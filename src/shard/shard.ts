@@ -9,6 +9,7 @@
  * Frames that must wait for a transaction's intent locks are parked
  * (scheduler/lock-table.ts); blocked clients wait in `blocked`.
  */
+import { TrackingTable, type TrackingSink } from './tracking.js';
 import { Notify } from '../util/keyspace-events.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Arena } from 'native-free-arena';
@@ -31,6 +32,8 @@ import {
   REQ_NOBLOCK,
   REQ_NO_TOUCH,
   REQ_READ,
+  REQ_TRACK,
+  REQ_TRACK_NOLOOP,
   REQ_RESP3,
   REQ_SQUASH,
   REQ_WIDE,
@@ -67,6 +70,8 @@ export interface ShardOptions extends ShardInfo {
   scriptWatch: { start(wide: boolean): void; end(): void; wrote(): void; killed(): boolean };
   /** What is known of each script's keys, shared by every thread. */
   scriptKeyUse: ScriptKeyUse;
+  /** Where this shard's invalidations go (client-side caching), and FLUSHALL / FLUSHDB for every tracking client. */
+  tracking: TrackingSink & { flushed(): void };
   /** This thread's SLOWLOG (connections/slowlog.ts): the shard logs the client commands it ran slowly. */
   slowlog: { isSlow(usec: number): boolean; add(args: readonly Uint8Array[], usec: number, conn: number): void };
 }
@@ -102,6 +107,8 @@ export class Shard {
   readonly writer = new ReplyWriter(64 * 1024);
   readonly exec: Exec;
   readonly locks = new LockTable();
+  /** Client-side caching: who read which keys of this shard, who wants which prefixes. */
+  private readonly tracking: TrackingTable;
   readonly blocked: BlockingRegistry;
   /** Reply sinks by thread index (set by the owning thread before the first frame). */
   sinks: ReplySink[] = [];
@@ -136,6 +143,7 @@ export class Shard {
     // A private copy: thresholds change only when an OP_CONFIG frame arrives, in
     // ring order, so commands sent before a CONFIG SET still run under the old values.
     this.exec = new Exec(this.ks, this.writer, { ...opts, tunables: new Int32Array(opts.tunables) });
+    this.tracking = new TrackingTable(opts.tracking);
     this.exec.claims = new Int32Array(opts.claims);
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
@@ -160,10 +168,11 @@ export class Shard {
     this.exec.setClock(now);
   }
 
-  /** Keeps WATCH informed of changed keys, only while something is watched. */
+  /** Keeps WATCH and client-side caching informed of changed keys, only while something is watched or tracked. */
   private readonly onModify = (db: number, h: number): void => {
     const ks = this.ks;
-    this.locks.touched(fingerprint(db, ks.arena.u8[h >>> 19], ks.keyOffset(h), ks.keyLen(h)));
+    if (this.locks.hasWatches) this.locks.touched(fingerprint(db, ks.arena.u8[h >>> 19], ks.keyOffset(h), ks.keyLen(h)));
+    if (this.tracking.active) this.tracking.keyChanged(this.keyOf(h));
   };
 
   /**
@@ -206,7 +215,7 @@ export class Shard {
 
   private syncWatchHook(): void {
     const on = this.locks.hasWatches;
-    this.ks.onModify = on ? this.onModify : null;
+    this.ks.onModify = on || this.tracking.active ? this.onModify : null;
     this.ks.onWholeDb = on ? this.onWholeDb : null;
   }
 
@@ -341,6 +350,7 @@ export class Shard {
     const w = x.r;
     x.txid = this.txid;
     x.prepare(db, (flags & REQ_RESP3) !== 0, (flags & REQ_NO_TOUCH) !== 0, (flags & REQ_FOREIGN_VALUE) !== 0, (flags & REQ_NOBLOCK) === 0, retry !== null);
+    x.track = flags & (REQ_TRACK | REQ_TRACK_NOLOOP);
     this.streamed = false;
     if ((flags & REQ_FOREIGN_KEYS) !== 0 && !this.importForeign()) {
       w.error('ERR malformed foreign keys');
@@ -614,6 +624,7 @@ export class Shard {
     }
     const usec = (performance.now() - t0) * 1000;
     this.usec[id] += usec;
+    this.afterCommandTracking(x, id, w.len > w.base && w.buf[w.base] === 45);
     this.calls[id]++;
     this.commands++;
     const failed = !streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
@@ -832,12 +843,59 @@ export class Shard {
     const now = Date.now();
     // The deletions it records belong to no transaction.
     this.txid = 0;
-    for (let db = 0; db < DB_COUNT; db++) {
-      while (this.ks.expireStep(db, now, 256) > 0) {
-        if (performance.now() > deadline) return;
-        if (this.ks.dbs[db].expireCursor === 0) break;
+    try {
+      for (let db = 0; db < DB_COUNT; db++) {
+        while (this.ks.expireStep(db, now, 256) > 0) {
+          if (performance.now() > deadline) return;
+          if (this.ks.dbs[db].expireCursor === 0) break;
+        }
       }
+    } finally {
+      // Clients that cached the keys that expired hear of it.
+      if (this.tracking.active) this.tracking.flushChanged(0);
     }
+  }
+
+  /**
+   * After a command: the keys a tracking client read are remembered, the
+   * keys the command changed are invalidated (its client's own, with
+   * NOLOOP, excepted), and FLUSHALL / FLUSHDB forgets every key and has
+   * every tracking client told (once: by shard 0).
+   */
+  private afterCommandTracking(x: Exec, id: number, failed: boolean): void {
+    const spec = this.cmds.keys[id];
+    if (x.track !== 0 && !failed && !spec.write && x.blockOn === null) this.rememberKeys(x, id);
+    if (this.tracking.active) this.tracking.flushChanged(this.conn);
+    if (spec.global && spec.write && !failed && (x.name === 'flushall' || x.name === 'flushdb')) {
+      this.tracking.flushed();
+      if (this.opts.index === 0) this.opts.tracking.flushed();
+    }
+  }
+
+  /** A tracking client's command read keys: this shard remembers them for it (not a script's own keys: its calls'). */
+  private rememberKeys(x: Exec, id: number): void {
+    const spec = this.cmds.keys[id];
+    if (spec.first <= 0 || x.name.startsWith('eval') || x.name.startsWith('fcall')) return;
+    const last = spec.last < 0 ? x.argc + spec.last : Math.min(spec.last, x.argc - 1);
+    const noloop = (x.track & REQ_TRACK_NOLOOP) !== 0;
+    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.tracking.remember(x.arg(k), this.conn, noloop);
+    this.syncWatchHook();
+  }
+
+  /** BCAST prefixes of a client turned on or off (CLIENT TRACKING … BCAST, from its thread). */
+  trackPrefixes(conn: number, prefixes: string[], noloop: boolean, on: boolean): void {
+    this.tracking.broadcast(conn, prefixes, noloop, on);
+    this.syncWatchHook();
+  }
+
+  /** tracking-table-max-keys: this shard's share of the whole table. */
+  setTrackingMaxKeys(total: number): void {
+    this.tracking.maxKeys = total === 0 ? 0 : Math.max(1, Math.ceil(total / this.opts.count));
+  }
+
+  /** What INFO reports of this shard's tracking table. */
+  trackingStats(): { keys: number; items: number; prefixes: number } {
+    return { keys: this.tracking.keys, items: this.tracking.items, prefixes: this.tracking.prefixCount };
   }
 }
 

@@ -33,6 +33,7 @@ import {
   MAX_SLOTS_PER_THREAD,
   OP_THREAD,
   OP_PUBLISH,
+  OP_TRACKING,
   REPLY_PARTIAL,
   REPLY_SPAN_SHIFT,
   SEQ_NONE,
@@ -64,6 +65,7 @@ import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js'
 import { outputLimit } from '../config/output-limits.js';
 import { ScriptKeyUse } from '../transport/script-key-use.js';
 import { SlowLog } from '../connections/slowlog.js';
+import { writeInvalidation, writeRedirectBroken } from '../connections/tracking-family.js';
 import { parseKeyspaceEvents } from '../util/keyspace-events.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
@@ -213,6 +215,10 @@ export class ThreadServer implements ThreadContext {
       },
       scriptKeyUse: this.scriptKeyUse,
       slowlog: this.slowlog,
+      tracking: {
+        invalidate: (conn, keys) => this.sendInvalidation(conn, keys),
+        flushed: () => void askThreads(this, 'tracking-flush', {}),
+      },
       log: (level, message) => {
         const text = Buffer.from(message).toString('utf8');
         if (level >= 3) this.log.warn(text);
@@ -231,6 +237,7 @@ export class ThreadServer implements ThreadContext {
     });
     this.shard.exec.bus = this.pubsub;
     this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
+    this.shard.setTrackingMaxKeys(this.config.int('tracking-table-max-keys'));
     this.dispatcher = new Dispatcher(this);
     this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
     this.shard.exec.feed = this.aof.feed;
@@ -747,6 +754,7 @@ export class ThreadServer implements ThreadContext {
     const id = i32[(p >> 2) + 2] & 0xffff;
     if (id === OP_THREAD) this.threadOp(u8, i32, p, from);
     else if (id === OP_PUBLISH) this.receiveMessage(u8, i32, p);
+    else if (id === OP_TRACKING) this.trackingStep(frameArgs(u8, i32, p));
     else this.shard.runFrame(u8, i32, p, bytes, from);
   }
 
@@ -863,6 +871,59 @@ export class ThreadServer implements ThreadContext {
     this.markDirty(c);
   }
 
+  // ---- client-side caching ----------------------------------------------------------------------
+
+  /** A shard's invalidation for connection `conn` (of any thread): keys, or null for everything. */
+  private sendInvalidation(conn: number, keys: Uint8Array[] | null): void {
+    const t = connThread(conn);
+    if (t === this.index) return this.deliverInvalidation(conn, keys);
+    const args = keys === null ? [bytesOf('inv-all'), bytesOf(String(conn))] : [bytesOf('inv'), bytesOf(String(conn)), ...keys];
+    this.send(t, 0, 0, OP_TRACKING, 0, 0, packArgs(args), null);
+  }
+
+  /** An invalidation for one of this thread's connections: to it, or to its REDIRECT target (maybe on another thread). */
+  private deliverInvalidation(conn: number, keys: Uint8Array[] | null): void {
+    const c = this.conns[connSlot(conn)];
+    if (c === undefined || c.key !== conn || c.closed || c.tracking === null) return;
+    const t = c.tracking;
+    if (t.redirect === 0 || t.redirectKey === c.key) {
+      if (writeInvalidation(c, keys)) this.markDirty(c);
+      return;
+    }
+    const target = connThread(t.redirectKey);
+    if (target === this.index) return this.redirectInvalidation(t.redirectKey, t.redirect, conn, keys);
+    const head = [bytesOf(keys === null ? 'redir-all' : 'redir'), bytesOf(String(t.redirectKey)), bytesOf(String(t.redirect)), bytesOf(String(conn))];
+    this.send(target, 0, 0, OP_TRACKING, 0, 0, packArgs([...head, ...(keys ?? [])]), null);
+  }
+
+  /** An invalidation of client `origin` for its redirect target here; a target gone is reported back. */
+  private redirectInvalidation(targetKey: number, targetId: number, origin: number, keys: Uint8Array[] | null): void {
+    const tc = this.conns[connSlot(targetKey)];
+    if (tc !== undefined && tc.key === targetKey && tc.id === targetId && !tc.closed) {
+      if (writeInvalidation(tc, keys)) this.markDirty(tc);
+      return;
+    }
+    const back = connThread(origin);
+    if (back === this.index) this.redirectBroken(origin);
+    else this.send(back, 0, 0, OP_TRACKING, 0, 0, packArgs([bytesOf('broken'), bytesOf(String(origin))]), null);
+  }
+
+  private redirectBroken(conn: number): void {
+    const c = this.conns[connSlot(conn)];
+    if (c === undefined || c.key !== conn || c.closed) return;
+    writeRedirectBroken(c);
+    this.markDirty(c);
+  }
+
+  /** OP_TRACKING from another thread (frames.ts). */
+  private trackingStep(args: Uint8Array[]): void {
+    const step = Buffer.from(args[0]).toString('latin1');
+    const num = (i: number) => Number(Buffer.from(args[i]).toString('latin1'));
+    if (step === 'inv' || step === 'inv-all') this.deliverInvalidation(num(1), step === 'inv' ? args.slice(2) : null);
+    else if (step === 'redir' || step === 'redir-all') this.redirectInvalidation(num(1), num(2), num(3), step === 'redir' ? args.slice(4) : null);
+    else if (step === 'broken') this.redirectBroken(num(1));
+  }
+
   // ---- thread operations (connection-wide views) ------------------------------------------------
 
   private threadOp(u8: Uint8Array, i32: Int32Array, p: number, from: number): void {
@@ -882,6 +943,7 @@ export class ThreadServer implements ThreadContext {
       case 'config':
         for (const [k, v] of payload as unknown as [string, string][]) this.config.set(k, v, true);
         this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
+        this.shard.setTrackingMaxKeys(this.config.int('tracking-table-max-keys'));
         return answer(true);
       case 'list': {
         const me = payload.me as { id: number; cmd: string };
@@ -940,6 +1002,17 @@ export class ThreadServer implements ThreadContext {
         }
         return answer(found);
       }
+      case 'tracking-bcast':
+        this.shard.trackPrefixes(payload.conn as number, payload.prefixes as string[], payload.noloop as boolean, payload.on as boolean);
+        return answer(true);
+      case 'tracking-flush':
+        // FLUSHALL / FLUSHDB: every tracking client hears that everything changed.
+        for (const c of this.liveConnections()) if (c.tracking !== null) this.deliverInvalidation(c.key, null);
+        return answer(true);
+      case 'client-key': {
+        const c = this.liveConnections().find((x) => x.id === payload.id);
+        return answer(c === undefined ? null : c.key);
+      }
       case 'slowlog-len':
         return answer(this.slowlog.length);
       case 'slowlog-reset':
@@ -967,9 +1040,13 @@ export class ThreadServer implements ThreadContext {
       stats: this.stats,
       shard: this.shard.stats(),
       instantaneous: this.instantaneous(),
+      trackingClients: this.liveConnections().filter((c) => c.tracking !== null).length,
+      tracking: this.shard.trackingStats(),
     };
   }
 }
+
+const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
 /** The arguments of a request frame at p, copied out of the ring. */
 function frameArgs(u8: Uint8Array, i32: Int32Array, p: number): Uint8Array[] {

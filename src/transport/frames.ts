@@ -69,6 +69,10 @@ export const REQ_LOCK_ONE = 512;
  * missing key is a keymiss event, as Redis's lookupKeyRead.
  */
 export const REQ_READ = 1024;
+/** The client tracks the keys it reads (CLIENT TRACKING): the shard remembers them for it. */
+export const REQ_TRACK = 2048;
+/** …and it asked NOLOOP: its own writes do not invalidate them for it. */
+export const REQ_TRACK_NOLOOP = 4096;
 
 /** Reply sequence number of a record that answers nothing (a dropped waiter), kept for in-flight accounting. */
 export const SEQ_NONE = -1;
@@ -139,6 +143,14 @@ export const OP_THREAD = 0x8100;
  * the message. Nothing is answered.
  */
 export const OP_PUBLISH = 0x8101;
+/**
+ * Client-side caching between threads: arg 0 names the step — `inv` (a
+ * shard tells the thread of connection arg 1 that the keys that follow
+ * changed; none: everything), `redir` (the invalidation of client arg 3
+ * for its redirect target, connection arg 1 with id arg 2), `broken` (the
+ * redirect target of connection arg 1 is gone). Nothing is answered.
+ */
+export const OP_TRACKING = 0x8102;
 
 // ---- encoding -------------------------------------------------------------------
 
