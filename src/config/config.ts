@@ -52,6 +52,14 @@ function keyspaceEvents(v: string): { value: string } | { error: string } {
   return flags < 0 ? { error: "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." } : { value: formatKeyspaceEvents(flags, true) };
 }
 
+/** latency-tracking-info-percentiles: numbers from 0 to 100. */
+function percentiles(v: string): string | null {
+  const values = v.split(' ').filter((p) => p !== '');
+  if (!values.every((p) => /^-?\d+(\.\d+)?$/.test(p))) return 'Invalid latency-tracking-info-percentiles parameters';
+  if (!values.every((p) => Number(p) >= 0 && Number(p) <= 100)) return 'latency-tracking-info-percentiles parameters should sit between [0.0,100.0]';
+  return null;
+}
+
 function savePoints(v: string): string | null {
   try {
     parseSavePoints(v);
@@ -115,6 +123,11 @@ const PARAMS: ParamDef[] = [
   { name: 'notify-keyspace-events', kind: 'string', default: '', mutable: true, merge: keyspaceEvents, show: (v) => formatKeyspaceEvents(parseKeyspaceEvents(v)) },
   // Client-side caching: keys the tracking table keeps at most (0: no limit), shared out among the shards.
   { name: 'tracking-table-max-keys', kind: 'int', default: '1000000', mutable: true, min: 0 },
+  // The latency monitor: commands taking at least this many ms are latency events (0: off).
+  { name: 'latency-monitor-threshold', kind: 'int', default: '0', mutable: true, min: 0 },
+  // Per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM) and the percentiles INFO shows.
+  { name: 'latency-tracking', kind: 'bool', default: 'yes', mutable: true },
+  { name: 'latency-tracking-info-percentiles', kind: 'string', default: '50 99 99.9', mutable: true, check: percentiles },
   // SLOWLOG: commands taking at least this many µs are logged (negative: none), and how many entries are kept.
   { name: 'slowlog-log-slower-than', kind: 'int', default: '10000', mutable: true },
   { name: 'slowlog-max-len', kind: 'int', default: '128', mutable: true, min: 0 },

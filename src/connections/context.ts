@@ -19,6 +19,7 @@ import type { Connection } from './connection.js';
 import type { PubSubHub } from '../pubsub/hub.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import type { SlowLog } from './slowlog.js';
+import type { LatencyMonitor } from './latency-monitor.js';
 
 /** Counters of one thread's connections, merged across threads for INFO. */
 export interface ThreadStats {
@@ -35,10 +36,12 @@ export interface ThreadStats {
   netOutput: number;
   /** Clients disconnected for passing their output limits (INFO client_output_buffer_limit_disconnections). */
   outputLimitDisconnections: number;
+  /** Latency histograms of the connection commands run here, by name: [lowest value (ns), count] pairs (util/latency-histogram.ts). */
+  latency: Record<string, [number, number][]>;
 }
 
 export function newThreadStats(): ThreadStats {
-  return { totalConnections: 0, rejectedConnections: 0, totalCommands: 0, rejected: {}, errors: {}, commandStats: {}, netInput: 0, netOutput: 0, outputLimitDisconnections: 0 };
+  return { totalConnections: 0, rejectedConnections: 0, totalCommands: 0, rejected: {}, errors: {}, commandStats: {}, netInput: 0, netOutput: 0, outputLimitDisconnections: 0, latency: {} };
 }
 
 export interface ThreadContext extends Hops {
@@ -58,6 +61,13 @@ export interface ThreadContext extends Hops {
   readonly pubsub: PubSubHub;
   /** What is known of each script's keys: whether it may run on its keys' shard alone (transport/script-key-use.ts). */
   readonly scriptKeyUse: ScriptKeyUse;
+  /** latency-tracking is on: commands' latencies go in histograms. */
+  readonly latencyTracking: boolean;
+  /** Counts a connection command's latency (µs) in this thread's histograms. */
+  recordLatency(fullName: string, usec: number): void;
+  /** latency-monitor-threshold (ms; 0: off). */
+  readonly latencyThreshold: number;
+  readonly latencyMonitor: LatencyMonitor;
   /** The commands this thread (and its shard) ran slowly (SLOWLOG). */
   readonly slowlog: SlowLog;
   /** The scripts running on every thread (SCRIPT KILL, BUSY). */

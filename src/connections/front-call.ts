@@ -65,6 +65,9 @@ export class FrontCall {
     const usec = (performance.now() - t0) * 1000;
     st[0]++;
     st[1] += usec;
+    if (this.thread.latencyTracking) this.thread.recordLatency(fullName, usec);
+    const threshold = this.thread.latencyThreshold;
+    if (threshold > 0 && usec >= threshold * 1000) this.thread.latencyMonitor.add(meta.flags.includes('fast') ? 'fast-command' : 'command', Math.floor(usec / 1000));
     if (this.thread.slowlog.isSlow(usec) && !meta.flags.includes('skip_slowlog')) {
       const args = this.allArgs();
       const log = () => this.thread.slowlog.add(args, usec, c.key, c.addr, c.name);

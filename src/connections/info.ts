@@ -9,6 +9,7 @@ import { scriptCache } from '../scripting/cache.js';
 import { functionRegistry } from '../scripting/functions.js';
 import os from 'node:os';
 import { SubKind } from '../pubsub/hub.js';
+import { type Histogram, merge, valueAtPercentile } from '../util/latency-histogram.js';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 import type { ShardStats } from '../shard/shard.js';
 import type { ThreadContext, ThreadStats } from './context.js';
@@ -36,7 +37,7 @@ export interface ThreadReport {
 
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'threads', 'shards'];
-const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 9), 'commandstats', ...DEFAULT_SECTIONS.slice(9)];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 8), 'commandstats', 'errorstats', 'latencystats', ...DEFAULT_SECTIONS.slice(9)];
 
 const runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
 
@@ -61,6 +62,21 @@ export function selectSections(args: string[]): string[] {
     else out.add(a);
   }
   return ALL_SECTIONS.filter((s) => out.has(s)).concat([...out].filter((s) => !ALL_SECTIONS.includes(s)));
+}
+
+/** Every command's latency histogram, merged over the threads and shards that ran it. */
+export function mergedLatency(reports: ThreadReport[]): Map<string, Histogram> {
+  const out = new Map<string, Histogram>();
+  for (const r of reports) {
+    for (const source of [r.stats.latency, r.shard.latency]) {
+      for (const [name, buckets] of Object.entries(source)) {
+        let h = out.get(name);
+        if (h === undefined) out.set(name, (h = new Map()));
+        merge(h, buckets);
+      }
+    }
+  }
+  return out;
 }
 
 export function buildInfo(thread: ThreadContext, sections: string[], reports: ThreadReport[]): string {
@@ -275,6 +291,13 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
       case 'errorstats':
         for (const [k, v] of [...errorsByPrefix].sort()) body.push(`errorstat_${k}:count=${v}`);
         break;
+      case 'latencystats': {
+        const percentiles = cfg.get('latency-tracking-info-percentiles').split(' ').filter((p) => p !== '').map(Number);
+        for (const [name, h] of [...mergedLatency(reports)].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+          body.push(`latency_percentiles_usec_${name}:${percentiles.map((p) => `p${p}=${(valueAtPercentile(h, p) / 1000).toFixed(3)}`).join(',')}`);
+        }
+        break;
+      }
       case 'keyspace':
         for (let db = 0; db < 16; db++) {
           const keys = sum((s) => s.keys[db]);

@@ -38,6 +38,8 @@ export interface HandlerKeys {
   step: number;
   global: boolean;
   write: boolean;
+  /** Redis's `fast` flag: a slow run is a "fast-command" latency event. */
+  fast: boolean;
 }
 
 /** The commands a shard runs, by the ids frames carry (the command table's half that shards need), and how keys move between shards. */

@@ -9,6 +9,7 @@
  * Frames that must wait for a transaction's intent locks are parked
  * (scheduler/lock-table.ts); blocked clients wait in `blocked`.
  */
+import { type Histogram, record } from '../util/latency-histogram.js';
 import { TrackingTable, type TrackingSink } from './tracking.js';
 import { Notify } from '../util/keyspace-events.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
@@ -72,6 +73,8 @@ export interface ShardOptions extends ShardInfo {
   scriptKeyUse: ScriptKeyUse;
   /** Where this shard's invalidations go (client-side caching), and FLUSHALL / FLUSHDB for every tracking client. */
   tracking: TrackingSink & { flushed(): void };
+  /** A latency event of this shard's (connections/latency-monitor.ts), for this thread's monitor. */
+  latencyEvent(event: string, ms: number): void;
   /** This thread's SLOWLOG (connections/slowlog.ts): the shard logs the client commands it ran slowly. */
   slowlog: { isSlow(usec: number): boolean; add(args: readonly Uint8Array[], usec: number, conn: number): void };
 }
@@ -88,6 +91,8 @@ export interface ShardStats {
   expiredKeys: number;
   hits: number;
   misses: number;
+  /** Latency histograms by command name (util/latency-histogram.ts). */
+  latency: Record<string, [number, number][]>;
   cmdstats: Record<string, [calls: number, usec: number, failed: number]>;
   errorstats: Record<string, number>;
 }
@@ -107,6 +112,11 @@ export class Shard {
   readonly writer = new ReplyWriter(64 * 1024);
   readonly exec: Exec;
   readonly locks = new LockTable();
+  /** latency-tracking: each command's latency histogram (util/latency-histogram.ts), by id. */
+  latencyTracking = true;
+  private latency: (Histogram | undefined)[] = [];
+  /** latency-monitor-threshold (ms; 0: off): slower commands are latency events. */
+  latencyThreshold = 0;
   /** Client-side caching: who read which keys of this shard, who wants which prefixes. */
   private readonly tracking: TrackingTable;
   readonly blocked: BlockingRegistry;
@@ -624,6 +634,8 @@ export class Shard {
     }
     const usec = (performance.now() - t0) * 1000;
     this.usec[id] += usec;
+    if (this.latencyTracking) record((this.latency[id] ??= new Map()), usec * 1000);
+    if (this.latencyThreshold > 0 && usec >= this.latencyThreshold * 1000) this.opts.latencyEvent(this.cmds.keys[id].fast ? 'fast-command' : 'command', Math.floor(usec / 1000));
     this.afterCommandTracking(x, id, w.len > w.base && w.buf[w.base] === 45);
     this.calls[id]++;
     this.commands++;
@@ -787,6 +799,7 @@ export class Shard {
     this.usec.fill(0);
     this.failed.fill(0);
     this.errorstats = {};
+    this.latency = [];
     this.ks.hits = 0;
     this.ks.misses = 0;
     this.ks.expiredKeys = 0;
@@ -818,6 +831,7 @@ export class Shard {
       misses: this.ks.misses,
       cmdstats,
       errorstats: this.errorstats,
+      latency: Object.fromEntries(this.latency.flatMap((h, id) => (h === undefined ? [] : [[this.cmds.names[id], [...h]]]))),
     };
   }
 

@@ -67,6 +67,8 @@ import { ScriptKeyUse } from '../transport/script-key-use.js';
 import { SlowLog } from '../connections/slowlog.js';
 import { writeInvalidation, writeRedirectBroken } from '../connections/tracking-family.js';
 import { parseKeyspaceEvents } from '../util/keyspace-events.js';
+import { type Histogram, record } from '../util/latency-histogram.js';
+import { LatencyMonitor } from '../connections/latency-monitor.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
@@ -215,6 +217,7 @@ export class ThreadServer implements ThreadContext {
       },
       scriptKeyUse: this.scriptKeyUse,
       slowlog: this.slowlog,
+      latencyEvent: (event, ms) => this.latencyMonitor.add(event, ms),
       tracking: {
         invalidate: (conn, keys) => this.sendInvalidation(conn, keys),
         flushed: () => void askThreads(this, 'tracking-flush', {}),
@@ -238,6 +241,7 @@ export class ThreadServer implements ThreadContext {
     this.shard.exec.bus = this.pubsub;
     this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
     this.shard.setTrackingMaxKeys(this.config.int('tracking-table-max-keys'));
+    this.applyLatencyTracking();
     this.dispatcher = new Dispatcher(this);
     this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
     this.shard.exec.feed = this.aof.feed;
@@ -871,6 +875,28 @@ export class ThreadServer implements ThreadContext {
     this.markDirty(c);
   }
 
+  // ---- latency tracking ----------------------------------------------------------------------------
+
+  latencyTracking = true;
+  private readonly latency = new Map<string, Histogram>();
+  /** latency-monitor-threshold in ms (0: off). */
+  latencyThreshold = 0;
+  readonly latencyMonitor = new LatencyMonitor();
+
+  recordLatency(fullName: string, usec: number): void {
+    let h = this.latency.get(fullName);
+    if (h === undefined) this.latency.set(fullName, (h = new Map()));
+    record(h, usec * 1000);
+  }
+
+  /** latency-tracking changed (CONFIG SET, start). */
+  private applyLatencyTracking(): void {
+    this.latencyTracking = this.config.get('latency-tracking') === 'yes';
+    this.shard.latencyTracking = this.latencyTracking;
+    this.latencyThreshold = this.config.int('latency-monitor-threshold');
+    this.shard.latencyThreshold = this.latencyThreshold;
+  }
+
   // ---- client-side caching ----------------------------------------------------------------------
 
   /** A shard's invalidation for connection `conn` (of any thread): keys, or null for everything. */
@@ -944,6 +970,7 @@ export class ThreadServer implements ThreadContext {
         for (const [k, v] of payload as unknown as [string, string][]) this.config.set(k, v, true);
         this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
         this.shard.setTrackingMaxKeys(this.config.int('tracking-table-max-keys'));
+        this.applyLatencyTracking();
         return answer(true);
       case 'list': {
         const me = payload.me as { id: number; cmd: string };
@@ -1013,6 +1040,10 @@ export class ThreadServer implements ThreadContext {
         const c = this.liveConnections().find((x) => x.id === payload.id);
         return answer(c === undefined ? null : c.key);
       }
+      case 'latency-get':
+        return answer(this.latencyMonitor.snapshot());
+      case 'latency-reset':
+        return answer(this.latencyMonitor.reset(payload.events as string[]));
       case 'slowlog-len':
         return answer(this.slowlog.length);
       case 'slowlog-reset':
@@ -1022,6 +1053,7 @@ export class ThreadServer implements ThreadContext {
         this.stats.rejected = {};
         this.stats.errors = {};
         this.stats.commandStats = {};
+        this.latency.clear();
         this.shard.resetStats();
         return answer(true);
       default:
@@ -1037,7 +1069,7 @@ export class ThreadServer implements ThreadContext {
       blockedHere: this.shard.blocked.connections(),
       paused: this.dispatcher.pausedClients(),
       heapUsed: v8.getHeapStatistics().used_heap_size,
-      stats: this.stats,
+      stats: { ...this.stats, latency: Object.fromEntries([...this.latency].map(([name, h]) => [name, [...h]])) },
       shard: this.shard.stats(),
       instantaneous: this.instantaneous(),
       trackingClients: this.liveConnections().filter((c) => c.tracking !== null).length,

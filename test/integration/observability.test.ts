@@ -162,3 +162,60 @@ describe('INFO stats against redis-server 7.0', () => {
     }
   }, 60_000);
 });
+
+describe('LATENCY and INFO latencystats against redis-server 7.0', () => {
+  it('histograms, percentiles, the latency monitor and their errors, with clients on every thread', async () => {
+    const [redis, shoal] = await Promise.all([startRedis({ args: ['--enable-debug-command', 'yes'] }), startShoal({ threads: 4 })]);
+    const opened: RawClient[] = [];
+    try {
+      const same: Record<string, unknown[]> = { redis: [], shoal: [] };
+      for (const [name, server] of [
+        ['redis', redis],
+        ['shoal', shoal],
+      ] as const) {
+        const out = same[name];
+        const cs = name === 'redis' ? [await rawClient(server.port), await rawClient(server.port)] : (await connectSpread(server.port, 2, 4)).map((s) => s.client);
+        opened.push(...cs);
+        const [a, b] = cs;
+        await a.call('CONFIG', 'RESETSTAT');
+        for (let i = 0; i < 20; i++) await cs[i % 2].call('SET', `k${i}`, 'v');
+        // A histogram of 20 calls: cumulative counts up to 20, at Redis's bucket labels.
+        const h = plain(parseOne(await b.call('LATENCY', 'HISTOGRAM', 'set', 'nosuchcommand'))) as unknown[];
+        const buckets = (h[1] as unknown[])[3] as number[];
+        const labels = Array.from({ length: 30 }, (_, i) => Math.floor((1024 * 2 ** i + 2 ** Math.max(0, 10 + i - 7) - 1) / 1000));
+        out.push(h[0], (h[1] as unknown[]).slice(0, 3), buckets[buckets.length - 1]);
+        expect(buckets.filter((_, i) => i % 2 === 0).every((usec) => labels.includes(usec))).toBe(true);
+        expect(buckets.filter((_, i) => i % 2 === 1).every((n, i, all) => i === 0 || n > all[i - 1])).toBe(true);
+        out.push(await a.callText('LATENCY', 'HISTOGRAM', 'nosuchcommand'));
+        // INFO latencystats: the configured percentiles, in µs with three decimals.
+        expect(await a.callText('INFO', 'latencystats')).toMatch(/latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}\r\n/);
+        out.push(await a.callText('CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 abc'), await a.callText('CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 101'));
+        expect(await a.callText('CONFIG', 'SET', 'latency-tracking-info-percentiles', '90')).toBe('+OK\r\n');
+        expect(await b.callText('INFO', 'latencystats')).toMatch(/latency_percentiles_usec_set:p90=\d+\.\d{3}\r\n/);
+        await a.call('CONFIG', 'SET', 'latency-tracking-info-percentiles', '50 99 99.9');
+        // latency-tracking no: nothing more is counted.
+        await a.call('CONFIG', 'SET', 'latency-tracking', 'no');
+        await a.call('CONFIG', 'RESETSTAT');
+        await b.call('GET', 'k1');
+        out.push(await b.callText('LATENCY', 'HISTOGRAM'));
+        await a.call('CONFIG', 'SET', 'latency-tracking', 'yes');
+        // The latency monitor: a command of another thread past the threshold is an event.
+        await a.call('CONFIG', 'SET', 'latency-monitor-threshold', '5');
+        await b.call('DEBUG', 'SLEEP', '0.02');
+        const latest = plain(parseOne(await a.call('LATENCY', 'LATEST'))) as unknown[][];
+        out.push(latest.length, latest[0][0], Number(latest[0][2]) >= 20, Number(latest[0][3]) >= 20);
+        const hist = plain(parseOne(await a.call('LATENCY', 'HISTORY', 'command'))) as unknown[][];
+        out.push(hist.length, Number(hist[0][1]) >= 20);
+        expect(await a.callText('LATENCY', 'GRAPH', 'command')).toMatch(/^[$=]\d+\r\n(txt:)?command - high \d+ ms, low \d+ ms \(all time high \d+ ms\)\n-{80}\n/);
+        out.push(await a.callText('LATENCY', 'GRAPH', 'nope'), await a.callText('LATENCY', 'HISTORY', 'nope'));
+        out.push(await a.callText('LATENCY', 'RESET'), await a.callText('LATENCY', 'RESET'), await a.callText('LATENCY', 'LATEST'));
+        out.push(await a.callText('LATENCY', 'HELP'));
+        await a.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
+      }
+      expect(same.shoal).toEqual(same.redis);
+    } finally {
+      for (const c of opened) c.destroy();
+      await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 60_000);
+});

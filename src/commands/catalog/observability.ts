@@ -41,4 +41,26 @@ export const OBSERVABILITY: CommandMeta[] = [
       }),
     ],
   }),
+  def({
+    name: 'latency', arity: -2, flags: [], acl: ['slow'],
+    group: 'server', since: '2.8.13',
+    summary: 'Groups the commands of the latency monitor and the latency histograms',
+    complexity: BY_SUB, route: 'connection',
+    subcommands: [
+      latencySub('history', 3, 'Returns the samples of one latency event', 'O(1)', ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special']),
+      latencySub('reset', -2, 'Forgets the samples of some latency events, or of all', 'O(1)', ['request_policy:all_nodes', 'response_policy:all_succeeded']),
+      latencySub('doctor', 2, 'Describes the latency events in words', 'O(1)', ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special']),
+      latencySub('latest', 2, 'Returns the latest sample of every latency event', 'O(1)', ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special']),
+      { ...latencySub('histogram', -2, 'Returns the cumulative latency distribution of some commands, or of all', 'O(N) where N is the number of commands with latency information being retrieved.', ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special']), since: '7.0.0' },
+      latencySub('graph', 3, 'Draws the samples of one latency event', 'O(1)', ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special']),
+      def({
+        name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'],
+        group: 'server', since: '2.8.13', summary: 'Returns helpful text about the different subcommands', complexity: O1, route: 'connection',
+      }),
+    ],
+  }),
 ];
+
+function latencySub(name: string, arity: number, summary: string, complexity: string, tips: string[]): CommandMeta {
+  return def({ name, arity, flags: ['admin', 'noscript', 'loading', 'stale'], acl: ADMIN(), tips, group: 'server', since: '2.8.13', summary, complexity, route: 'connection' });
+}
