@@ -76,6 +76,8 @@ const PARAMS: ParamDef[] = [
   { name: 'threads', alias: 'shards', kind: 'int', default: String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)), mutable: false, min: 1, max: 256 },
   { name: 'unixsocket', kind: 'string', default: '', mutable: false },
   { name: 'unixsocketperm', kind: 'string', default: '0', mutable: false },
+  // Prometheus metrics over HTTP on this port (0: off), served by thread 0.
+  { name: 'metrics-port', kind: 'int', default: '0', mutable: false, min: 0, max: 65535 },
   { name: 'requirepass', kind: 'string', default: '', mutable: true },
   { name: 'loglevel', kind: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
   { name: 'logfile', kind: 'string', default: '', mutable: false },

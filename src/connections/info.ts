@@ -27,6 +27,8 @@ export interface ThreadReport {
   heapUsed: number;
   stats: ThreadStats;
   shard: ShardStats;
+  /** Bytes queued for peers whose rings are full. */
+  overflowBytes: number;
   /** Connections with CLIENT TRACKING on. */
   trackingClients: number;
   /** The shard's tracking table: keys, (key, client) items, BCAST prefixes (every shard has them all). */

@@ -69,6 +69,7 @@ import { writeInvalidation, writeRedirectBroken } from '../connections/tracking-
 import { parseKeyspaceEvents } from '../util/keyspace-events.js';
 import { type Histogram, record } from '../util/latency-histogram.js';
 import { LatencyMonitor } from '../connections/latency-monitor.js';
+import { serveMetrics } from '../connections/metrics.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
@@ -278,6 +279,8 @@ export class ThreadServer implements ThreadContext {
       if (perm !== '0') fs.chmodSync(socketPath, parseInt(perm, 8));
     }
     this.timers.push(setInterval(() => this.cron(), CRON_MS));
+    const metricsPort = cfg.int('metrics-port');
+    if (this.index === 0 && metricsPort > 0) this.servers.push(serveMetrics(this, metricsPort, host === '*' ? '0.0.0.0' : host));
     this.scheduleTick();
     return bound;
   }
@@ -1073,6 +1076,7 @@ export class ThreadServer implements ThreadContext {
       shard: this.shard.stats(),
       instantaneous: this.instantaneous(),
       trackingClients: this.liveConnections().filter((c) => c.tracking !== null).length,
+      overflowBytes: this.overflowBytes,
       tracking: this.shard.trackingStats(),
     };
   }

@@ -9,7 +9,7 @@
  *    name, LEN, RESET, slowlog-max-len, the count's errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawClient, rawClient, respMany, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
+import { type RawClient, freePort, rawClient, respMany, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
 import { connectSpread, threadsOf } from '../helpers/threads.js';
 import { type Reply, parseOne } from '../helpers/resp.js';
 
@@ -216,6 +216,41 @@ describe('LATENCY and INFO latencystats against redis-server 7.0', () => {
     } finally {
       for (const c of opened) c.destroy();
       await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 60_000);
+});
+
+describe('the Prometheus endpoint', () => {
+  it('serves /metrics with redis_exporter names and per-thread figures that agree with INFO', async () => {
+    const port = await freePort();
+    const shoal = await startShoal({ threads: 4, args: ['--metrics-port', String(port)] });
+    const opened: RawClient[] = [];
+    try {
+      const cs = (await connectSpread(shoal.port, 4, 4)).map((s) => s.client);
+      opened.push(...cs);
+      for (let i = 0; i < 40; i++) await cs[i % 4].call('SET', `m${i}`, 'v');
+      await cs[0].call('GET', 'm1');
+      await cs[1].call('GET', 'nope');
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const value = (line: string): number => Number(new RegExp(`^${line.replace(/[{}"|]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+      expect(value('redis_up')).toBe(1);
+      expect(value('redis_connected_clients')).toBe(4);
+      expect(value('redis_db_keys{db="db0"}')).toBe(40);
+      expect(value('redis_commands_total{cmd="set"}')).toBe(40);
+      expect(value('redis_keyspace_hits_total')).toBe(1);
+      expect(value('redis_keyspace_misses_total')).toBe(1);
+      for (let t = 0; t < 4; t++) {
+        expect(value(`shoal_thread_connections{thread="${t}"}`)).toBe(1);
+        expect(value(`shoal_thread_cpu_seconds_total{thread="${t}"}`)).toBeGreaterThan(0);
+        expect(value(`shoal_shard_arena_bytes{thread="${t}"}`)).toBeGreaterThan(0);
+      }
+      expect(text).toMatch(/^# TYPE redis_commands_processed_total gauge$/m);
+      expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    } finally {
+      for (const c of opened) c.destroy();
+      await shoal.stop();
     }
   }, 60_000);
 });
