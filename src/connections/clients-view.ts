@@ -47,7 +47,7 @@ export function matches(c: Connection, f: ClientFilter, now: number): boolean {
  * thread that owns the connection). `cmd` is the command running now for the
  * asking client, the last one for others.
  */
-export function clientLine(c: Connection, thread: number, cmd: string, now: number): string {
+export function clientLine(c: Connection, thread: number, cmd: string, now: number, argvMem = 0): string {
   // In Redis's order of flags.
   const t = c.tracking;
   const flags =
@@ -62,11 +62,17 @@ export function clientLine(c: Connection, thread: number, cmd: string, now: numb
   const subs = c.subs;
   const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
   const multi = c.multi === null ? -1 : c.multi.length;
+  let multiMem = 0;
+  for (const q of c.multi ?? []) for (let i = 0; i < q.view.argc; i++) multiMem += q.view.argLen[i] + 16;
+  const obl = c.out.len;
+  const omem = c.socket.writableLength + c.queuedBytes;
+  const totMem = c.parser.capacity + argvMem + multiMem + c.out.buf.length + omem;
+  const events = c.socket.writableLength > 0 ? 'rw' : 'r';
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fd} ` +
     `name=${c.name} age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
-    `flags=${flags} db=${c.db} sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${multi} qbuf=${c.parser.buffered} qbuf-free=0 argv-mem=0 multi-mem=0 ` +
-    `rbs=0 rbp=0 obl=0 oll=0 omem=${c.socket.writableLength} tot-mem=0 events=r cmd=${cmd} ` +
+    `flags=${flags} db=${c.db} sub=${subs?.[0].size ?? 0} psub=${subs?.[1].size ?? 0} ssub=${subs?.[2].size ?? 0} multi=${multi} watch=${c.watchCount} qbuf=${c.parser.buffered} qbuf-free=${c.parser.free} argv-mem=${argvMem} multi-mem=${multiMem} ` +
+    `rbs=${c.parser.capacity} rbp=${c.parser.buffered} obl=${obl} oll=${c.queuedCount} omem=${omem} tot-mem=${totMem} events=${events} cmd=${cmd} ` +
     `user=${c.user} redir=${t === null ? -1 : t.redirect} resp=${c.resp} lib-name=${c.libName} lib-ver=${c.libVer} io-thread=${thread}`
   );
 }

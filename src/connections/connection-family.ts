@@ -216,7 +216,7 @@ function clientList(f: FrontCall): void {
       return f.error('ERR syntax error');
     }
   }
-  const me = { id: f.conn.id, cmd: f.fullName };
+  const me = { id: f.conn.id, cmd: f.fullName, argvMem: argvMem(f) };
   f.later(askThreads<{ id: number; line: string }[]>(f.thread, 'list', { filter, me }), (w, perThread) => {
     const all = perThread.flat().sort((a, b) => a.id - b.id);
     w.verbatim(all.map((c) => c.line + '\n').join(''));
@@ -224,7 +224,14 @@ function clientList(f: FrontCall): void {
 }
 
 function clientInfo(f: FrontCall): void {
-  f.w.verbatim(clientLine(f.conn, f.thread.index, f.fullName, Date.now()) + '\n');
+  f.w.verbatim(clientLine(f.conn, f.thread.index, f.fullName, Date.now(), argvMem(f)) + '\n');
+}
+
+/** The bytes of the running command's arguments (CLIENT LIST argv-mem of the asking client). */
+function argvMem(f: FrontCall): number {
+  let n = 0;
+  for (let i = 0; i < f.argc; i++) n += f.p.argLen[i];
+  return n;
 }
 
 /** CLIENT KILL addr:port, or CLIENT KILL with filters: closes matching clients of every thread. */

@@ -71,6 +71,8 @@ export class Connection extends ReplyOrder {
   multi: { view: ArgView; entry: CommandEntry }[] | null = null;
   /** A command was refused while queueing: EXEC will answer EXECABORT. */
   multiDirty = false;
+  /** Keys it WATCHes (CLIENT LIST watch, Redis 7.4). */
+  watchCount = 0;
   /** Shards holding this connection's WATCHes. */
   readonly watchShards = new Set<number>();
   /**

@@ -51,6 +51,7 @@ export class MultiExec {
    * makes after seeing it is always noticed.
    */
   watch(c: Connection, keys: Uint8Array[], seq: number): void {
+    c.watchCount += keys.length;
     const byShard = new Map<number, Uint8Array[]>();
     for (const key of keys) {
       const s = this.ctx.shardOf(key);
@@ -67,6 +68,7 @@ export class MultiExec {
   unwatchAll(c: Connection): void {
     for (const s of c.watchShards) void this.ctx.request(s, OP_UNWATCH, 0, [], 0, c.key);
     c.watchShards.clear();
+    c.watchCount = 0;
   }
 
   exec(c: Connection, seq: number): void {
@@ -123,6 +125,7 @@ export class MultiExec {
       } finally {
         if (ran) release(this.ctx, caller, list, txid, true);
         c.watchShards.clear();
+        c.watchCount = 0;
         c.busy = false;
         this.ctx.markDirty(c);
         this.resume(c);

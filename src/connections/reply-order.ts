@@ -254,6 +254,18 @@ export class ReplyOrder {
     this.out.raw(u8, off, len);
   }
 
+  /** Replies and messages waiting for the replies before them (CLIENT LIST oll). */
+  get queuedCount(): number {
+    return this.pending.size + (this.pushes?.length ?? 0);
+  }
+
+  /** Their bytes (CLIENT LIST omem, with what the socket holds). */
+  get queuedBytes(): number {
+    let n = this.pushedBytes;
+    for (const slot of this.pending.values()) for (const c of slot.chunks) n += c.length;
+    return n;
+  }
+
   /** Whether every command so far has been answered. */
   get idle(): boolean {
     return this.outSeq === this.nextSeq;

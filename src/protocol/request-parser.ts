@@ -65,6 +65,16 @@ export class RequestParser {
     return this.qbLen - this.cmdStart;
   }
 
+  /** The connection's own query buffer (CLIENT LIST rbs): 0 while it parses the thread's read buffer in place. */
+  get capacity(): number {
+    return this.owned ? this.qb.length : 0;
+  }
+
+  /** Room left in it (CLIENT LIST qbuf-free). */
+  get free(): number {
+    return this.owned ? this.qb.length - this.qbLen : 0;
+  }
+
   /** Adds a chunk and parses every complete command in it. */
   feed(chunk: Uint8Array, onCommand: CommandCallback): ParseStatus {
     if (this.qbLen === 0) {

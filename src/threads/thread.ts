@@ -976,9 +976,13 @@ export class ThreadServer implements ThreadContext {
         this.applyLatencyTracking();
         return answer(true);
       case 'list': {
-        const me = payload.me as { id: number; cmd: string };
+        const me = payload.me as { id: number; cmd: string; argvMem: number };
         const filter = payload.filter as ClientFilter;
-        return answer(this.liveConnections().filter((c) => matches(c, filter, now)).map((c) => ({ id: c.id, line: clientLine(c, this.index, c.id === me.id ? me.cmd : c.lastCommand, now) })));
+        return answer(
+          this.liveConnections()
+            .filter((c) => matches(c, filter, now))
+            .map((c) => ({ id: c.id, line: clientLine(c, this.index, c.id === me.id ? me.cmd : c.lastCommand, now, c.id === me.id ? me.argvMem : 0) })),
+        );
       }
       case 'kill': {
         const hit = this.liveConnections().filter((c) => matches(c, payload.filter as ClientFilter, now));
