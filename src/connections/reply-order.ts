@@ -69,6 +69,8 @@ export class ReplyOrder {
   private pushes: { after: number; bytes: Uint8Array }[] | null = null;
   /** Bytes waiting in `pushes`. */
   pushedBytes = 0;
+  /** Work that waits for a reply to be written (afterReply), by reply number. */
+  private afterWrite: Map<number, (() => void)[]> | null = null;
   /** Sequence numbers whose replies are dropped (CLIENT REPLY OFF/SKIP). */
   private silent: Set<number> | null = null;
   /**
@@ -107,8 +109,10 @@ export class ReplyOrder {
   private advance(n: number): void {
     for (let i = 0; i < n; i++) {
       if (this.silent !== null) this.silent.delete(this.outSeq);
+      const done = this.outSeq;
       this.outSeq = (this.outSeq + 1) & SEQ_MASK;
       if (this.pushes !== null) this.writePushes();
+      if (this.afterWrite !== null) this.runAfterWrite(done);
     }
   }
 
@@ -124,6 +128,14 @@ export class ReplyOrder {
     }
     (this.pushes ??= []).push({ after: (this.nextSeq - 1) & SEQ_MASK, bytes: sliceBytes(bytes, off, len) });
     this.pushedBytes += len;
+  }
+
+  private runAfterWrite(seq: number): void {
+    const list = this.afterWrite!.get(seq);
+    if (list === undefined) return;
+    this.afterWrite!.delete(seq);
+    if (this.afterWrite!.size === 0) this.afterWrite = null;
+    for (const fn of list) fn();
   }
 
   /** Writes the pushes whose command's reply is now out. */
@@ -252,6 +264,19 @@ export class ReplyOrder {
     // Dropped by CLIENT REPLY (the number is forgotten once the whole reply passed).
     if (this.silent !== null && this.silent.has(this.outSeq)) return;
     this.out.raw(u8, off, len);
+  }
+
+  /**
+   * Runs `fn` once the reply of command `seq` has been written (at once if
+   * it has): a transaction's keyspace events leave in its commands' order.
+   */
+  afterReply(seq: number, fn: () => void): void {
+    // Reply numbers wrap at 2^31: `seq` is behind the head when it is less than half the space behind it.
+    const behind = (this.outSeq - seq) & SEQ_MASK;
+    if (behind > 0 && behind < 0x40000000) return fn();
+    let list = (this.afterWrite ??= new Map()).get(seq);
+    if (list === undefined) this.afterWrite.set(seq, (list = []));
+    list.push(fn);
   }
 
   /** Replies and messages waiting for the replies before them (CLIENT LIST oll). */

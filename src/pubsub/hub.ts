@@ -61,6 +61,8 @@ export interface HubHost {
   announce(change: DirectoryChange): Promise<void>;
   /** Writes a message to a subscriber (after the replies it is owed). */
   deliver(c: Subscriber, bytes: Uint8Array, len: number): void;
+  /** Runs `publish` once reply `seq` of connection `conn` is written (on that connection's thread; at once if it is gone). */
+  afterReply(conn: number, seq: number, event: string, key: Uint8Array, db: number): void;
 }
 
 /** Subscription counts that changed on thread `from` (names latin1). */
@@ -113,6 +115,10 @@ export class PubSubHub implements MessageBus {
 
   /** The classes notify-keyspace-events publishes (the thread sets it from its configuration). */
   notifyFlags = 0;
+
+  notifyAfterReply(conn: number, seq: number, event: string, key: Uint8Array, db: number): void {
+    this.host.afterReply(conn, seq, event, key, db);
+  }
 
   /** A keyspace event: published as Redis publishes it (keyspace channel, then keyevent channel). */
   notify(event: string, key: Uint8Array, db: number): void {

@@ -95,6 +95,12 @@ export interface MessageBus {
   readonly notifyFlags: number;
   /** Publishes a keyspace event: on __keyspace@<db>__:<key> and/or __keyevent@<db>__:<event>. */
   notify(event: string, key: Uint8Array, db: number): void;
+  /**
+   * The same, once the reply `seq` of connection `conn` (of any thread) is
+   * written: a transaction's events, from any shard, then leave in the
+   * order of its commands.
+   */
+  notifyAfterReply(conn: number, seq: number, event: string, key: Uint8Array, db: number): void;
   /** Monitors exist on some thread (MONITOR). */
   readonly monitoring: boolean;
   /** A MONITOR line (util/monitor-line.ts), for the monitors of every thread. */
@@ -172,6 +178,9 @@ export class Exec {
   reads = false;
   /** The client tracks the keys it reads: 0, or REQ_TRACK (| REQ_TRACK_NOLOOP) from the frame's flags. */
   track = 0;
+  /** A transaction's command: its events wait for its reply (connection key and reply number); -1 otherwise. */
+  eventsConn = -1;
+  eventsSeq = 0;
   /** The snapshot this shard takes part in, between its barrier and its last chunk (persistence/shard-snapshot.ts). */
   snapshot: SnapshotHooks | null = null;
   /** Large bulk replies stream through this instead of being copied into the writer. */
@@ -261,13 +270,15 @@ export class Exec {
    */
   notify(cls: number, event: string, key: Uint8Array, db = this.db): void {
     const bus = this.bus;
-    if (bus !== null && (bus.notifyFlags & cls) !== 0) bus.notify(event, key, db);
+    if (bus === null || (bus.notifyFlags & cls) === 0) return;
+    if (this.eventsConn >= 0) bus.notifyAfterReply(this.eventsConn, this.eventsSeq, event, key, db);
+    else bus.notify(event, key, db);
   }
 
   /** The same, for the key that is argument i. */
   notifyArg(cls: number, event: string, i: number): void {
     const bus = this.bus;
-    if (bus !== null && (bus.notifyFlags & cls) !== 0) bus.notify(event, this.arg(i), this.db);
+    if (bus !== null && (bus.notifyFlags & cls) !== 0) this.notify(cls, event, this.arg(i));
   }
 
   /** Entry h's key (a view into the arena: use it before the entry changes). */

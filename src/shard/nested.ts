@@ -106,6 +106,8 @@ export class NestedRunner implements ScriptCalls {
     x.feed = outer.feed;
     x.bus = outer.bus;
     x.track = outer.track;
+    x.eventsConn = outer.eventsConn;
+    x.eventsSeq = outer.eventsSeq;
     this.host.run(x, id, call.txid);
     return { reply: x.r.buf.slice(0, x.r.len) };
   }

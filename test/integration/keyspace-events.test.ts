@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RawClient, rawClient, respMany, startRedis, startShoal, type ServerHandle } from '../helpers/servers.js';
 import { connectSpread } from '../helpers/threads.js';
+import { Rng, seedsFromEnv } from '../helpers/rng.js';
 
 const K = (name: string): string => `{k}${name}`;
 
@@ -194,4 +195,50 @@ describe('keyspace notifications against redis-server 7.0', () => {
     expect([...heard].sort()).toEqual([...keys].sort());
     await writer.callText('CONFIG', 'SET', 'notify-keyspace-events', '');
   });
+});
+
+describe('keyspace events of transactions across shards', () => {
+  it('a MULTI/EXEC over keys of every shard publishes its events in the order its commands ran', async () => {
+    const shoal = await startShoal({ threads: 4 });
+    const opened: RawClient[] = [];
+    try {
+      const [writer, subscriber] = (await connectSpread(shoal.port, 2, 4)).map((c) => c.client);
+      opened.push(writer, subscriber);
+      await writer.callText('CONFIG', 'SET', 'notify-keyspace-events', 'E$l');
+      await subscriber.write(respMany([['PSUBSCRIBE', '__keyevent@0__:*']]));
+      await subscriber.readReply();
+      const seed = seedsFromEnv(1)[0];
+      const rng = new Rng(seed);
+      for (let round = 0; round < 30; round++) {
+        const cmds: string[][] = [];
+        const expected: string[] = [];
+        for (let i = 0; i < 8; i++) {
+          const key = `t${round}:${rng.int(1000)}`;
+          if (rng.int(2) === 0) {
+            cmds.push(['SET', key, 'v']);
+            expected.push(`set ${key}`);
+          } else {
+            cmds.push(['RPUSH', key, 'v']);
+            expected.push(`rpush ${key}`);
+          }
+        }
+        // A failed command in the middle publishes nothing, as in Redis.
+        cmds.splice(4, 0, ['INCR', cmds[0][1] === 'SET' ? 'not-a-number' : 'x']);
+        await writer.call('SET', 'not-a-number', 'abc');
+        await subscriber.readReply();
+        await writer.write(respMany([['MULTI'], ...cmds, ['EXEC']]));
+        await writer.readReplies(cmds.length + 2);
+        const got: string[] = [];
+        for (let i = 0; i < expected.length + (cmds[4][1] === 'x' ? 1 : 0); i++) {
+          const parts = (await subscriber.readReply()).toString('latin1').split('\r\n');
+          got.push(`${parts[6].slice('__keyevent@0__:'.length)} ${parts[8]}`);
+        }
+        if (cmds[4][1] === 'x') expected.splice(4, 0, 'incrby x');
+        expect({ seed, round, got }).toEqual({ seed, round, got: expected });
+      }
+    } finally {
+      for (const c of opened) c.destroy();
+      await shoal.stop();
+    }
+  }, 60_000);
 });
