@@ -162,6 +162,21 @@ export function samplesFor(all: Map<string, Samples>, key: string): Samples {
   return s;
 }
 
+/** Keeps one server's redis-benchmark row under "test\tpipeline". */
+export function keepRow(all: Map<string, Samples>, key: string, redis: boolean, row: { rps: number; p50: number }): void {
+  const s = samplesFor(all, key);
+  (redis ? s.redis : s.shoal).push(row.rps);
+  (redis ? s.p50r : s.p50s).push(row.p50);
+}
+
+/** Runs a benchmark's main: an error is printed and the process exits with 1. */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exit(1);
+  });
+}
+
 /** Prints medians and the ratio Shoal/redis, one row per test and pipeline depth. */
 export function printRatioTable(samples: Map<string, Samples>, shoalName: string, unit: string): void {
   const rows: string[][] = [];

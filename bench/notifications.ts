@@ -9,7 +9,7 @@
  */
 import net from 'node:net';
 import { rawClient } from '../test/helpers/raw-client.js';
-import { commandLine, intFlag, listFlag, machineDescription, parseFlags, printRatioTable, redisBenchmark, samplesFor, startPair, type Samples } from './lib.js';
+import { commandLine, intFlag, keepRow, listFlag, machineDescription, parseFlags, printRatioTable, redisBenchmark, runBenchmark, startPair, type Samples } from './lib.js';
 
 type Mode = 'off' | 'keyspace events' | 'tracking (BCAST)';
 
@@ -52,9 +52,7 @@ async function main(): Promise<void> {
             const [row] = await redisBenchmark(bin, server.port, ['-n', flags.get('requests')!, '-c', flags.get('clients')!, '-P', P, '-r', '100000', 'SET', 'key:__rand_int__', 'value']);
             stop();
             admin.destroy();
-            const smp = samplesFor(samples, `SET, ${mode}\t${P}`);
-            (server === pair.redis ? smp.redis : smp.shoal).push(row.rps);
-            (server === pair.redis ? smp.p50r : smp.p50s).push(row.p50);
+            keepRow(samples, `SET, ${mode}\t${P}`, server === pair.redis, row);
           }
         }
       }
@@ -65,7 +63,4 @@ async function main(): Promise<void> {
   printRatioTable(samples, 'shoal', 'req/s');
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-  process.exit(1);
-});
+runBenchmark(main);

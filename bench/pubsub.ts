@@ -9,7 +9,7 @@
  */
 import net from 'node:net';
 import { rawClient } from '../test/helpers/raw-client.js';
-import { commandLine, intFlag, listFlag, machineDescription, parseFlags, printRatioTable, redisBenchmark, samplesFor, startPair, type Samples } from './lib.js';
+import { commandLine, intFlag, keepRow, listFlag, machineDescription, parseFlags, printRatioTable, redisBenchmark, runBenchmark, startPair, type Samples } from './lib.js';
 
 /** Subscribers that read everything and count the messages (by counting the type's bytes). */
 async function subscribe(port: number, count: number, how: 'SUBSCRIBE' | 'PSUBSCRIBE', name: string): Promise<{ received(): number; close(): void }> {
@@ -67,9 +67,7 @@ async function main(): Promise<void> {
               // The subscribers are gone before the next row (a thread round trip on Shoal).
               for (let i = 0; i < 100 && (await c.callText('PUBSUB', 'NUMPAT')) + (await c.callText('PUBSUB', 'NUMSUB', 'news')) !== ':0\r\n*2\r\n$4\r\nnews\r\n:0\r\n'; i++) await new Promise((r) => setTimeout(r, 20));
               c.destroy();
-              const smp = samplesFor(samples, `${how === 'SUBSCRIBE' ? 'channel' : 'pattern'}, ${n} sub\t${P}`);
-              (server === pair.redis ? smp.redis : smp.shoal).push(row.rps);
-              (server === pair.redis ? smp.p50r : smp.p50s).push(row.p50);
+              keepRow(samples, `${how === 'SUBSCRIBE' ? 'channel' : 'pattern'}, ${n} sub\t${P}`, server === pair.redis, row);
             }
           }
         }
@@ -81,7 +79,4 @@ async function main(): Promise<void> {
   printRatioTable(samples, 'shoal', 'req/s');
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -10,7 +10,7 @@
  *   npm run build && node dist/bench/scripting.js [--pipelines 1,16] [--clients 50] [--requests 200000] [--threads 2] [--rounds 2]
  */
 import { rawClient } from '../test/helpers/raw-client.js';
-import { commandLine, intFlag, listFlag, machineDescription, parseFlags, printRatioTable, redisBenchmark, samplesFor, startPair, type Samples } from './lib.js';
+import { commandLine, intFlag, keepRow, listFlag, machineDescription, parseFlags, printRatioTable, redisBenchmark, runBenchmark, startPair, type Samples } from './lib.js';
 
 const SCRIPTS = {
   'one key': { body: "local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 100) return n", keys: ['key:__rand_int__'] },
@@ -46,9 +46,7 @@ async function main(): Promise<void> {
           const order = round % 2 === 0 ? [pair.redis, pair.shoal] : [pair.shoal, pair.redis];
           for (const server of order) {
             const [row] = await redisBenchmark(bin, server.port, args);
-            const smp = samplesFor(samples, `${name}\t${P}`);
-            (server === pair.redis ? smp.redis : smp.shoal).push(row.rps);
-            (server === pair.redis ? smp.p50r : smp.p50s).push(row.p50);
+            keepRow(samples, `${name}\t${P}`, server === pair.redis, row);
           }
         }
       }
@@ -59,7 +57,4 @@ async function main(): Promise<void> {
   printRatioTable(samples, 'shoal', 'req/s');
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-  process.exit(1);
-});
+runBenchmark(main);
