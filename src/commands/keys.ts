@@ -3,6 +3,7 @@
  * introspection of keys. Commands routed to every shard (KEYS, SCAN, DBSIZE,
  * FLUSHDB ...) run here once per shard; the front merges the parts.
  */
+import { lfuDecayed } from '../shard/eviction.js';
 import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { parseScanCursor } from './scan-args.js';
@@ -332,12 +333,18 @@ const objectEncoding = onObjectKey((x, h) => x.r.bulkString(encodingName(x, h)))
 
 const objectRefcount = onObjectKey((x, h) => x.r.int(refcountOf(x, h)));
 
-const objectIdletime = onObjectKey((x, h) => x.r.int(idleSeconds(x, h)));
+const objectIdletime = onObjectKey((x, h) =>
+  x.lfu !== null
+    ? x.r.error('ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.')
+    : x.r.int(idleSeconds(x, h)),
+);
 
-const objectFreq = onObjectKey((x) =>
-  x.r.error(
-    'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
-  ),
+const objectFreq = onObjectKey((x, h) =>
+  x.lfu !== null
+    ? x.r.int(lfuDecayed(x.ks.lru(h), x.now, x.lfu.lfuDecayTime))
+    : x.r.error(
+        'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.',
+      ),
 );
 
 /** MEMORY USAGE: the entry's block, its dashtable slot and its value's blocks (entryMemory). */

@@ -63,7 +63,7 @@ function keysByName(): Map<string, HandlerKeys> {
         step = 1;
       }
     }
-    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast') });
+    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom') });
   };
   for (const m of CATALOG) {
     add(m, m.name);
@@ -74,7 +74,7 @@ function keysByName(): Map<string, HandlerKeys> {
 
 const BY_NAME = keysByName();
 const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
-  (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false, write: false, fast: false },
+  (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false, write: false, fast: false, denyoom: false },
 );
 
 /** What every shard is built with: the handlers, their names and their keys, by id. */

@@ -230,7 +230,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `instantaneous_output_kbps:${total((r) => r.instantaneous.outputKbps).toFixed(2)}`,
           `rejected_connections:${total((r) => r.stats.rejectedConnections)}`,
           `expired_keys:${expiredKeys}`,
-          'evicted_keys:0',
+          `evicted_keys:${sum((s) => s.evictedKeys)}`,
           `keyspace_hits:${sum((s) => s.hits)}`,
           `keyspace_misses:${sum((s) => s.misses)}`,
           // The hub's directory covers every thread's subscriptions.

@@ -52,7 +52,7 @@ export async function metricsText(ctx: ThreadContext, reports: ThreadReport[]): 
   gauge('redis_keyspace_hits_total', 'Reads that found their key', shards.reduce((a, s) => a + s.hits, 0));
   gauge('redis_keyspace_misses_total', 'Reads that did not', shards.reduce((a, s) => a + s.misses, 0));
   gauge('redis_expired_keys_total', 'Keys expired', shards.reduce((a, s) => a + s.expiredKeys, 0));
-  gauge('redis_evicted_keys_total', 'Keys evicted', 0);
+  gauge('redis_evicted_keys_total', 'Keys evicted', shards.reduce((a, s) => a + s.evictedKeys, 0));
   gauge('redis_pubsub_channels', 'Channels with subscribers', ctx.pubsub.names(SubKind.Channel, null).length);
   gauge('redis_pubsub_patterns', 'Patterns with subscribers', ctx.pubsub.names(SubKind.Pattern, null).length);
   gauge('redis_instance_info', 'The server', 1, { redis_version: REDIS_COMPAT_VERSION, shoal_version: SHOAL_VERSION, redis_mode: 'standalone' });

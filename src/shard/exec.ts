@@ -14,6 +14,7 @@ import { parseInt64 } from '../util/numbers.js';
 import { sliceBytes } from '../util/bytes.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Notify } from '../util/keyspace-events.js';
+import { type EvictionSettings, lfuInit, lfuTouched } from './eviction.js';
 
 export const WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
 export const ERR_NOT_INT = 'ERR value is not an integer or out of range';
@@ -40,6 +41,8 @@ export interface HandlerKeys {
   write: boolean;
   /** Redis's `fast` flag: a slow run is a "fast-command" latency event. */
   fast: boolean;
+  /** Redis's `denyoom` flag: over maxmemory, keys are evicted first, or it answers OOM. */
+  denyoom: boolean;
 }
 
 /** The commands a shard runs, by the ids frames carry (the command table's half that shards need), and how keys move between shards. */
@@ -178,6 +181,8 @@ export class Exec {
   reads = false;
   /** The client tracks the keys it reads: 0, or REQ_TRACK (| REQ_TRACK_NOLOOP) from the frame's flags. */
   track = 0;
+  /** An LFU maxmemory-policy's settings: keys then keep an access counter where the LRU clock was (shard/eviction.ts); null otherwise. */
+  lfu: EvictionSettings | null = null;
   /** A transaction's command: its events wait for its reply (connection key and reply number); -1 otherwise. */
   eventsConn = -1;
   eventsSeq = 0;
@@ -222,7 +227,8 @@ export class Exec {
 
   setClock(now: number): void {
     this.now = now;
-    this.lru = lruClock(now);
+    // New keys start with the LFU policy's initial count, or the LRU clock.
+    this.lru = this.lfu !== null ? lfuInit(now) : lruClock(now);
   }
 
   /**
@@ -409,7 +415,7 @@ export class Exec {
       if (f >= 0) return f;
     }
     const h = this.ks.lookup(this.db, this.u8, this.off[i], this.len[i], this.now);
-    if (h !== 0 && !this.noTouch) this.ks.touch(h, this.lru);
+    if (h !== 0 && !this.noTouch) this.ks.touch(h, this.lfu !== null ? lfuTouched(this.ks.lru(h), this.now, this.lfu) : this.lru);
     if (read) this.counted(h, i);
     return h;
   }

@@ -106,6 +106,7 @@ export class NestedRunner implements ScriptCalls {
     x.feed = outer.feed;
     x.bus = outer.bus;
     x.track = outer.track;
+    x.lfu = outer.lfu;
     x.eventsConn = outer.eventsConn;
     x.eventsSeq = outer.eventsSeq;
     this.host.run(x, id, call.txid);

@@ -9,6 +9,8 @@
  * Frames that must wait for a transaction's intent locks are parked
  * (scheduler/lock-table.ts); blocked clients wait in `blocked`.
  */
+import { type EvictionSettings, Evictor, Policy, isLfu } from './eviction.js';
+import type { MemoryGauge } from '../transport/memory-gauge.js';
 import { type Histogram, record } from '../util/latency-histogram.js';
 import { TrackingTable, type TrackingSink } from './tracking.js';
 import { Notify } from '../util/keyspace-events.js';
@@ -73,6 +75,8 @@ export interface ShardOptions extends ShardInfo {
   scriptKeyUse: ScriptKeyUse;
   /** Where this shard's invalidations go (client-side caching), and FLUSHALL / FLUSHDB for every tracking client. */
   tracking: TrackingSink & { flushed(): void };
+  /** Every thread's memory as maxmemory counts it (transport/memory-gauge.ts). */
+  memory: MemoryGauge;
   /** A latency event of this shard's (connections/latency-monitor.ts), for this thread's monitor. */
   latencyEvent(event: string, ms: number): void;
   /** This thread's SLOWLOG (connections/slowlog.ts): the shard logs the client commands it ran slowly. */
@@ -91,6 +95,7 @@ export interface ShardStats {
   expiredKeys: number;
   hits: number;
   misses: number;
+  evictedKeys: number;
   /** Latency histograms by command name (util/latency-histogram.ts). */
   latency: Record<string, [number, number][]>;
   cmdstats: Record<string, [calls: number, usec: number, failed: number]>;
@@ -117,6 +122,10 @@ export class Shard {
   private latency: (Histogram | undefined)[] = [];
   /** latency-monitor-threshold (ms; 0: off): slower commands are latency events. */
   latencyThreshold = 0;
+  /** maxmemory and its policy (shard/eviction.ts), set by the thread from its configuration. */
+  private eviction: EvictionSettings = { maxmemory: 0, policy: Policy.NoEviction, samples: 5, tenacity: 10, lfuLogFactor: 10, lfuDecayTime: 1 };
+  private readonly evictor: Evictor;
+  private evictedKeys = 0;
   /** Client-side caching: who read which keys of this shard, who wants which prefixes. */
   private readonly tracking: TrackingTable;
   readonly blocked: BlockingRegistry;
@@ -154,6 +163,7 @@ export class Shard {
     // ring order, so commands sent before a CONFIG SET still run under the old values.
     this.exec = new Exec(this.ks, this.writer, { ...opts, tunables: new Int32Array(opts.tunables) });
     this.tracking = new TrackingTable(opts.tracking);
+    this.evictor = new Evictor(this.ks);
     this.exec.claims = new Int32Array(opts.claims);
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
@@ -629,7 +639,9 @@ export class Shard {
     x.rewrites = null;
     const t0 = performance.now();
     try {
-      handler(x);
+      // Over maxmemory, a command that may grow memory evicts first, or is refused (Redis's OOM).
+      if (this.eviction.maxmemory > 0 && this.cmds.keys[id].denyoom && !this.makeRoom(x)) w.error(OOM);
+      else handler(x);
     } catch (err) {
       // A bug must not take the shard down: answer this command and go on.
       w.reset();
@@ -640,6 +652,10 @@ export class Shard {
     if (this.latencyTracking) record((this.latency[id] ??= new Map()), usec * 1000);
     if (this.latencyThreshold > 0 && usec >= this.latencyThreshold * 1000) this.opts.latencyEvent(this.cmds.keys[id].fast ? 'fast-command' : 'command', Math.floor(usec / 1000));
     this.afterCommandTracking(x, id, w.len > w.base && w.buf[w.base] === 45);
+    if (this.eviction.maxmemory > 0 && this.cmds.keys[id].write) {
+      this.opts.memory.setArena(this.opts.index, this.arena.allocatedBytes);
+      this.publishEvictable();
+    }
     this.calls[id]++;
     this.commands++;
     const failed = !streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
@@ -832,6 +848,7 @@ export class Shard {
       expiredKeys: this.ks.expiredKeys,
       hits: this.ks.hits,
       misses: this.ks.misses,
+      evictedKeys: this.evictedKeys,
       cmdstats,
       errorstats: this.errorstats,
       latency: Object.fromEntries(this.latency.flatMap((h, id) => (h === undefined ? [] : [[this.cmds.names[id], [...h]]]))),
@@ -910,10 +927,77 @@ export class Shard {
     this.tracking.maxKeys = total === 0 ? 0 : Math.max(1, Math.ceil(total / this.opts.count));
   }
 
+  // ---- maxmemory --------------------------------------------------------------------------
+
+  /** How many keys the policy may take here, for the other shards to see. */
+  private publishEvictable(): void {
+    const volatile = this.eviction.policy >= Policy.VolatileLru;
+    let n = 0;
+    for (const d of this.ks.dbs) n += volatile ? d.volatile : d.table.size;
+    this.opts.memory.setEvictable(this.opts.index, this.eviction.policy === Policy.NoEviction ? 0 : n);
+  }
+
+  /** The cron's part (Redis's eviction in the background): while the process is over maxmemory, this shard evicts its share. */
+  evictInBackground(): void {
+    if (this.eviction.maxmemory <= 0 || this.eviction.policy === Policy.NoEviction) return;
+    const x = this.exec;
+    x.setClock(Date.now());
+    this.txid = 0;
+    this.makeRoom(x);
+    if (this.tracking.active) this.tracking.flushChanged(0);
+    this.publishEvictable();
+  }
+
+  /** maxmemory and its policy changed (CONFIG SET, start). */
+  setEviction(s: EvictionSettings): void {
+    if (s.policy !== this.eviction.policy) this.evictor.clear();
+    this.eviction = s;
+    this.exec.lfu = isLfu(s.policy) ? s : null;
+    this.opts.memory.setArena(this.opts.index, this.arena.allocatedBytes);
+    this.publishEvictable();
+  }
+
+  /**
+   * Evicts keys of this shard, as the policy chooses them, until the
+   * process is under maxmemory or the tenacity's time is spent (the next
+   * write goes on, as Redis's eviction does); false when it cannot: under
+   * noeviction, or with nothing left that the policy may take.
+   */
+  private makeRoom(x: Exec): boolean {
+    const s = this.eviction;
+    const gauge = this.opts.memory;
+    const me = this.opts.index;
+    gauge.setArena(me, this.arena.allocatedBytes);
+    if (gauge.total() <= s.maxmemory) return true;
+    if (s.policy === Policy.NoEviction) return false;
+    // Redis's tenacity: up to ~500 µs at 10, longer as it grows (100: no limit).
+    const budgetMs = s.tenacity >= 100 ? Infinity : 0.05 * 1.15 ** s.tenacity;
+    const deadline = performance.now() + budgetMs;
+    const bus = x.bus;
+    while (gauge.total() > s.maxmemory) {
+      const pick = this.evictor.next(s, x.now, x.lru);
+      if (pick === null) {
+        // Nothing left here: the write goes on while other shards still have keys to give (their crons evict them).
+        this.publishEvictable();
+        return gauge.evictableElsewhere(me) > 0;
+      }
+      const key = this.keyOf(pick.h).slice();
+      this.ks.removeEntry(pick.db, pick.h);
+      this.evictedKeys++;
+      // As Redis propagates an eviction: a DEL of its own; subscribers hear `evicted`.
+      x.effects?.rewritten(pick.db, 0, [['DEL', key]]);
+      if (bus !== null && (bus.notifyFlags & Notify.Evicted) !== 0) bus.notify('evicted', key, pick.db);
+      gauge.setArena(me, this.arena.allocatedBytes);
+      if (performance.now() > deadline) return true;
+    }
+    return true;
+  }
+
   /** What INFO reports of this shard's tracking table. */
   trackingStats(): { keys: number; items: number; prefixes: number } {
     return { keys: this.tracking.keys, items: this.tracking.items, prefixes: this.tracking.prefixCount };
   }
 }
 
+const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 const EMPTY = new Uint8Array(0);

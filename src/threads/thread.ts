@@ -64,6 +64,8 @@ import { askThreads } from '../connections/clients-view.js';
 import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js';
 import { outputLimit } from '../config/output-limits.js';
 import { ScriptKeyUse } from '../transport/script-key-use.js';
+import { MemoryGauge } from '../transport/memory-gauge.js';
+import { policyOf } from '../shard/eviction.js';
 import { SlowLog } from '../connections/slowlog.js';
 import { writeInvalidation, writeRedirectBroken } from '../connections/tracking-family.js';
 import { parseKeyspaceEvents } from '../util/keyspace-events.js';
@@ -142,6 +144,8 @@ export class ThreadServer implements ThreadContext {
   readonly pubsub: PubSubHub;
   readonly scriptKeyUse: ScriptKeyUse;
   readonly slowlog: SlowLog;
+  /** Every thread's memory as maxmemory counts it. */
+  private readonly memory: MemoryGauge;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -186,6 +190,7 @@ export class ThreadServer implements ThreadContext {
     this.index = opts.index;
     this.scriptWatch = new ScriptWatch(opts.shared.scriptWatch);
     this.scriptKeyUse = new ScriptKeyUse(opts.shared.scriptKeyUse);
+    this.memory = new MemoryGauge(opts.shared.memory);
     this.slowlog = new SlowLog(this.config, () => this.shared.newSlowlogId());
     this.shards = opts.shared.threads;
     for (const [k, v] of opts.config) this.config.set(k, v, false);
@@ -219,6 +224,7 @@ export class ThreadServer implements ThreadContext {
       scriptKeyUse: this.scriptKeyUse,
       slowlog: this.slowlog,
       latencyEvent: (event, ms) => this.latencyMonitor.add(event, ms),
+      memory: this.memory,
       tracking: {
         invalidate: (conn, keys) => this.sendInvalidation(conn, keys),
         flushed: () => void askThreads(this, 'tracking-flush', {}),
@@ -243,7 +249,7 @@ export class ThreadServer implements ThreadContext {
     this.shard.exec.bus = this.pubsub;
     this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
     this.shard.setTrackingMaxKeys(this.config.int('tracking-table-max-keys'));
-    this.applyLatencyTracking();
+    this.applyConfig();
     this.dispatcher = new Dispatcher(this);
     this.aof = new ThreadAof(opts.aof, n, this.index, (batch, transfer) => this.post(batch, transfer), (c, out) => this.sendOutput(c, out));
     this.shard.exec.feed = this.aof.feed;
@@ -472,8 +478,28 @@ export class ThreadServer implements ThreadContext {
     return { ops: avg(0), inputKbps: avg(1) / 1024, outputKbps: avg(2) / 1024 };
   }
 
+  /**
+   * The JS heap's live size: the lowest of the last 2 s of samples (one per
+   * cron). The heap's current size holds garbage until the next collection,
+   * which evicting keys cannot free: maxmemory and INFO's used_memory count
+   * what survives collections.
+   */
+  private readonly heapSamples: number[] = [];
+
+  private get liveHeap(): number {
+    return this.heapSamples.length === 0 ? v8.getHeapStatistics().used_heap_size : Math.min(...this.heapSamples);
+  }
+
+  private sampleHeap(): void {
+    this.heapSamples.push(v8.getHeapStatistics().used_heap_size);
+    if (this.heapSamples.length > 20) this.heapSamples.shift();
+    this.memory.setHeap(this.index, this.liveHeap);
+  }
+
   private cron(): void {
     this.sampleRates();
+    this.sampleHeap();
+    this.shard.evictInBackground();
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
     this.saves.addDirty(this.index, this.shard.takeWrites());
     if (this.index === 0) {
@@ -910,12 +936,22 @@ export class ThreadServer implements ThreadContext {
     record(h, usec * 1000);
   }
 
-  /** latency-tracking changed (CONFIG SET, start). */
-  private applyLatencyTracking(): void {
+  /** What the threads' and the shard's settings follow from the configuration (start, CONFIG SET): latency tracking and monitoring, maxmemory. */
+  private applyConfig(): void {
     this.latencyTracking = this.config.get('latency-tracking') === 'yes';
     this.shard.latencyTracking = this.latencyTracking;
     this.latencyThreshold = this.config.int('latency-monitor-threshold');
     this.shard.latencyThreshold = this.latencyThreshold;
+    const cfg = this.config;
+    this.shard.setEviction({
+      maxmemory: cfg.int('maxmemory'),
+      policy: policyOf(cfg.get('maxmemory-policy')),
+      samples: cfg.int('maxmemory-samples'),
+      tenacity: cfg.int('maxmemory-eviction-tenacity'),
+      lfuLogFactor: cfg.int('lfu-log-factor'),
+      lfuDecayTime: cfg.int('lfu-decay-time'),
+    });
+    this.sampleHeap();
   }
 
   // ---- client-side caching ----------------------------------------------------------------------
@@ -991,7 +1027,7 @@ export class ThreadServer implements ThreadContext {
         for (const [k, v] of payload as unknown as [string, string][]) this.config.set(k, v, true);
         this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
         this.shard.setTrackingMaxKeys(this.config.int('tracking-table-max-keys'));
-        this.applyLatencyTracking();
+        this.applyConfig();
         return answer(true);
       case 'list': {
         const me = payload.me as { id: number; cmd: string; argvMem: number };
@@ -1093,7 +1129,7 @@ export class ThreadServer implements ThreadContext {
       connections: this.liveConnections().length,
       blockedHere: this.shard.blocked.connections(),
       paused: this.dispatcher.pausedClients(),
-      heapUsed: v8.getHeapStatistics().used_heap_size,
+      heapUsed: this.liveHeap,
       stats: { ...this.stats, latency: Object.fromEntries([...this.latency].map(([name, h]) => [name, [...h]])) },
       shard: this.shard.stats(),
       instantaneous: this.instantaneous(),

@@ -9,6 +9,7 @@ import { createBells } from './doorbell.js';
 import { createMailboxes } from './mailbox.js';
 import { createScriptWatch } from './script-watch.js';
 import { createScriptKeyUse } from './script-key-use.js';
+import { createMemoryGauge } from './memory-gauge.js';
 import { createRingBuffer } from './ring.js';
 
 const enum Word {
@@ -59,6 +60,8 @@ export interface SharedBuffers {
   scriptWatch: SharedArrayBuffer;
   /** What is known of each script's keys (transport/script-key-use.ts). */
   scriptKeyUse: SharedArrayBuffer;
+  /** Every thread's arena and heap bytes (memory-gauge.ts), for maxmemory. */
+  memory: SharedArrayBuffer;
 }
 
 export function createShared(threads: number): SharedBuffers {
@@ -80,6 +83,7 @@ export function createShared(threads: number): SharedBuffers {
     mailboxes: createMailboxes(threads),
     scriptWatch: createScriptWatch(threads),
     scriptKeyUse: createScriptKeyUse(),
+    memory: createMemoryGauge(threads),
   };
 }
 
