@@ -61,7 +61,7 @@ import type { AofState } from '../persistence/aof-state.js';
 import type { AofLoadPlan } from '../persistence/aof-log.js';
 import { replayAof } from '../connections/aof-replay.js';
 import { askThreads } from '../connections/clients-view.js';
-import { type DirectoryChange, PubSubHub, type SubKind } from '../pubsub/hub.js';
+import { type DirectoryChange, PubSubHub, type SubKind, isSubscribed } from '../pubsub/hub.js';
 import { outputLimit } from '../config/output-limits.js';
 import { ScriptKeyUse } from '../transport/script-key-use.js';
 import { MemoryGauge } from '../transport/memory-gauge.js';
@@ -810,6 +810,7 @@ export class ThreadServer implements ThreadContext {
   /** Writes a connection's output; closes it when it asked to be closed once written. */
   private sendOutput(c: Connection, out: ReturnType<Connection['takeOutput']>): void {
     this.stats.netOutput += c.send(out);
+    if (out !== null && this.outputOverLimit(c)) return;
     if (c.closeAfterWrite && c.idle && !c.closed) {
       c.closed = true;
       this.shared.removeConnection();
@@ -904,22 +905,33 @@ export class ThreadServer implements ThreadContext {
     // Now, ahead of the reply being made, when its own command published it (Redis writes the message first).
     const ownCommand = c === this.dispatcher.running && c.outSeq === ((c.nextSeq - 1) & 0x7fffffff);
     c.push(bytes, 0, len, ownCommand || (c.blockedSeq >= 0 && c.blockedSeq === c.outSeq));
-    const limit = outputLimit(this.config.get('client-output-buffer-limit'), 'pubsub');
-    const size = c.socket.writableLength + c.out.len + c.pushedBytes;
+    if (!this.outputOverLimit(c)) this.markDirty(c);
+  }
+
+  /**
+   * client-output-buffer-limit for the client's class (pubsub when
+   * subscribed, else normal): past the hard limit, or past the soft one for
+   * its seconds, the client is disconnected at once and what it was owed is
+   * dropped, as Redis does, so a client that does not read cannot make the
+   * server's memory grow. True when it was.
+   */
+  private outputOverLimit(c: Connection): boolean {
+    if (c.closed) return true;
+    const limit = outputLimit(this.config.get('client-output-buffer-limit'), isSubscribed(c) ? 'pubsub' : 'normal');
+    if (limit.hard === 0 && limit.soft === 0) return false;
+    const size = c.socket.writableLength + c.out.len + c.queuedBytes;
     let over = limit.hard > 0 && size >= limit.hard;
     if (!over && limit.soft > 0 && size >= limit.soft) {
       const now = Date.now();
       if (c.overSoftSince === 0) c.overSoftSince = now;
       else if (now - c.overSoftSince >= limit.softSeconds * 1000) over = true;
     } else if (!over) c.overSoftSince = 0;
-    if (over) {
-      this.log.warn({ client: c.id, addr: c.addr, bytes: size }, 'Client scheduled to be closed ASAP for overcoming of output buffer limits.');
-      this.stats.outputLimitDisconnections++;
-      c.closeAfterWrite = true;
-      c.socket.destroy();
-      return;
-    }
-    this.markDirty(c);
+    if (!over) return false;
+    this.log.warn({ client: c.id, addr: c.addr, bytes: size }, 'Client scheduled to be closed ASAP for overcoming of output buffer limits.');
+    this.stats.outputLimitDisconnections++;
+    c.closeAfterWrite = true;
+    c.socket.destroy();
+    return true;
   }
 
   // ---- latency tracking ----------------------------------------------------------------------------

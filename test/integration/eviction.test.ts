@@ -13,6 +13,7 @@
  *  - the LFU policies keep OBJECT FREQ as Redis does.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +178,32 @@ describe('maxmemory', () => {
     } finally {
       for (const c of opened) c.destroy();
       await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 60_000);
+});
+
+describe('client-output-buffer-limit normal', () => {
+  it('a client that asks for large replies and never reads them is disconnected at its limit; others go on', async () => {
+    const shoal = await startShoal({ threads: 4, args: ['--client-output-buffer-limit', 'normal 4mb 0 0'] });
+    const opened: RawClient[] = [];
+    const stalled = net.createConnection({ port: shoal.port, host: '127.0.0.1' });
+    try {
+      await new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+      stalled.on('error', () => {});
+      stalled.pause();
+      const [admin] = (await connectSpread(shoal.port, 1, 4)).map((s) => s.client);
+      opened.push(admin);
+      await admin.call('SET', 'big', 'x'.repeat(512 * 1024));
+      const disconnections = async () => Number(/client_output_buffer_limit_disconnections:(\d+)/.exec(await admin.callText('INFO', 'stats'))![1]);
+      // 512 KiB replies, never read: the kernel's buffers fill, then Shoal's, up to 4 MiB.
+      for (let i = 0; i < 400 && (await disconnections()) === 0; i++) stalled.write(respMany(Array.from({ length: 4 }, () => ['GET', 'big'])));
+      expect(await disconnections()).toBe(1);
+      expect(await admin.callText('GET', 'missing')).toBe('$-1\r\n');
+      expect((await admin.callText('CLIENT', 'LIST')).match(/\bid=/g)).toHaveLength(1);
+    } finally {
+      stalled.destroy();
+      for (const c of opened) c.destroy();
+      await shoal.stop();
     }
   }, 60_000);
 });
