@@ -1109,6 +1109,26 @@ const SERVER: CommandMeta[] = [
         route: 'keys',
       }),
       def({
+        name: 'stats', arity: 2, flags: [], acl: ['slow'],
+        tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+        group: 'server', since: '4.0.0', summary: 'Describes where the server\'s memory goes', complexity: O1, route: 'connection',
+      }),
+      def({
+        name: 'doctor', arity: 2, flags: [], acl: ['slow'],
+        tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+        group: 'server', since: '4.0.0', summary: 'Describes memory problems, if any', complexity: O1, route: 'connection',
+      }),
+      def({
+        name: 'malloc-stats', arity: 2, flags: [], acl: ['slow'],
+        tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'],
+        group: 'server', since: '4.0.0', summary: 'Shows the memory manager\'s own statistics', complexity: 'Depends on how much memory is allocated, could be slow', route: 'connection',
+      }),
+      def({
+        name: 'purge', arity: 2, flags: [], acl: ['slow'],
+        tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+        group: 'server', since: '4.0.0', summary: 'Asks the memory manager to give back memory it holds unused', complexity: 'Depends on how much memory is allocated, could be slow', route: 'connection',
+      }),
+      def({
         name: 'help', arity: 2, flags: ['loading', 'stale'], acl: ['slow'],
         group: 'server', since: '4.0.0',
         summary: 'Describes the MEMORY subcommands',

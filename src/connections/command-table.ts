@@ -21,6 +21,7 @@ import { pubsubFrontHandlers } from './pubsub-family.js';
 import { observabilityFrontHandlers } from './observability-family.js';
 import { trackingFrontHandlers } from './tracking-family.js';
 import { latencyFrontHandlers } from './latency-family.js';
+import { memoryFrontHandlers } from './memory-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
 
@@ -29,7 +30,7 @@ import { transactionHandlers } from './transactions-family.js';
  * than on a shard (the connection, server, persistence and transactions families), by
  * full name. They act on connections and the server, never on keys.
  */
-const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...transactionHandlers };
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...memoryFrontHandlers, ...transactionHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;

@@ -19,6 +19,7 @@ import type { Connection } from './connection.js';
 import type { PubSubHub } from '../pubsub/hub.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import type { SlowLog } from './slowlog.js';
+import type { MemoryGauge } from '../transport/memory-gauge.js';
 import type { LatencyMonitor } from './latency-monitor.js';
 
 /** Counters of one thread's connections, merged across threads for INFO. */
@@ -68,6 +69,8 @@ export interface ThreadContext extends Hops {
   /** latency-monitor-threshold (ms; 0: off). */
   readonly latencyThreshold: number;
   readonly latencyMonitor: LatencyMonitor;
+  /** Every thread's memory as maxmemory counts it, with its peak. */
+  readonly memory: MemoryGauge;
   /** The commands this thread (and its shard) ran slowly (SLOWLOG). */
   readonly slowlog: SlowLog;
   /** The scripts running on every thread (SCRIPT KILL, BUSY). */

@@ -9,6 +9,7 @@ import { scriptCache } from '../scripting/cache.js';
 import { functionRegistry } from '../scripting/functions.js';
 import os from 'node:os';
 import { SubKind } from '../pubsub/hub.js';
+import { memoryFigures } from './memory-figures.js';
 import { type Histogram, merge, valueAtPercentile } from '../util/latency-histogram.js';
 import { REDIS_COMPAT_VERSION, SHOAL_VERSION } from '../config/version.js';
 import type { ShardStats } from '../shard/shard.js';
@@ -27,6 +28,8 @@ export interface ThreadReport {
   heapUsed: number;
   stats: ThreadStats;
   shard: ShardStats;
+  /** What its clients' buffers hold (query buffers, reply buffers, replies waiting, sockets' unsent bytes). */
+  clientBuffers: number;
   /** Bytes queued for peers whose rings are full. */
   overflowBytes: number;
   /** Connections with CLIENT TRACKING on. */
@@ -138,13 +141,27 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           'clients_in_timeout_table:0',
         );
         break;
-      case 'memory':
+      case 'memory': {
+        const m = memoryFigures(thread, reports);
+        const pct = (a: number, b: number): string => `${b > 0 ? ((a * 100) / b).toFixed(2) : '0.00'}%`;
         body.push(
           `used_memory:${usedMemory}`,
           `used_memory_human:${human(usedMemory)}`,
           `used_memory_rss:${rss}`,
           `used_memory_rss_human:${human(rss)}`,
-          `used_memory_dataset:${arenaUsed}`,
+          `used_memory_peak:${m.peak}`,
+          `used_memory_peak_human:${human(m.peak)}`,
+          `used_memory_peak_perc:${pct(usedMemory, m.peak)}`,
+          `used_memory_overhead:${m.overhead}`,
+          `used_memory_startup:${m.startup}`,
+          `used_memory_dataset:${m.dataset}`,
+          `used_memory_dataset_perc:${pct(m.dataset, usedMemory - m.startup)}`,
+          `allocator_allocated:${m.used}`,
+          `allocator_active:${m.allocatorActive}`,
+          `allocator_resident:${rss}`,
+          `total_system_memory:${m.totalSystem}`,
+          `total_system_memory_human:${human(m.totalSystem)}`,
+          `used_memory_arena_allocated:${arenaUsed}`,
           `used_memory_arena_reserved:${sum((s) => s.arena.reservedBytes)}`,
           `used_memory_arena_requested:${sum((s) => s.arena.usedBytes)}`,
           `used_memory_keyspace_tables:${sum((s) => s.tableBytes)}`,
@@ -152,7 +169,13 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `maxmemory:${cfg.get('maxmemory')}`,
           `maxmemory_human:${human(Number(cfg.get('maxmemory')))}`,
           `maxmemory_policy:${cfg.get('maxmemory-policy')}`,
+          `allocator_frag_ratio:${(m.allocatorActive / Math.max(1, m.used)).toFixed(2)}`,
+          `allocator_frag_bytes:${m.allocatorActive - m.used}`,
+          `allocator_rss_ratio:${(rss / Math.max(1, m.allocatorActive)).toFixed(2)}`,
+          `allocator_rss_bytes:${rss - m.allocatorActive}`,
           `mem_fragmentation_ratio:${usedMemory > 0 ? (rss / usedMemory).toFixed(2) : '0.00'}`,
+          `mem_fragmentation_bytes:${rss - usedMemory}`,
+          `mem_clients_normal:${m.clients}`,
           'mem_allocator:native-free-arena',
           // Every thread holds every script and library: these are one thread's (the same on all).
           `used_memory_scripts_eval:${scriptCache.bytes}`,
@@ -161,6 +184,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `used_memory_functions:${functionRegistry.list().reduce((n, l) => n + l.code.length, 0)}`,
         );
         break;
+      }
       case 'persistence': {
         const saves = thread.saves;
         body.push(`loading:${saves.loading ? 1 : 0}`, 'async_loading:0');

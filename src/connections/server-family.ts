@@ -281,15 +281,6 @@ const OBJECT_HELP = [
   '    Print this help.',
 ];
 
-const MEMORY_HELP = [
-  'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'USAGE <key> [SAMPLES <count>]',
-  '    Return memory in bytes used by <key> and its value. Nested values are',
-  '    sampled up to <count> times (default: 5, 0 means sample all).',
-  'HELP',
-  '    Print this help.',
-];
-
 export const serverHandlers: Record<string, FrontHandler> = {
   command,
   'command|count': commandCountH,
@@ -307,5 +298,4 @@ export const serverHandlers: Record<string, FrontHandler> = {
   shutdown,
   debug,
   'object|help': (f) => helpReply(f, OBJECT_HELP),
-  'memory|help': (f) => helpReply(f, MEMORY_HELP),
 };

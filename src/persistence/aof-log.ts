@@ -276,7 +276,7 @@ export class AofLog {
         if (low !== 0n) bound = Math.min(bound, Number(low) - 1);
       }
     }
-    const done = this.merge.drain(bound, this.out, Math.floor(Date.now() / 1000), this.rotate);
+    const done = this.merge.drain(bound, this.out, Math.floor(Date.now() / 1000), this.rotate, final);
     if (this.out.pending > 0) this.unwritten.push(this.out.take());
     if (!this.write()) return;
     const mode = st.mode;

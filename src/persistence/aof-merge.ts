@@ -89,8 +89,11 @@ export class AofMerge {
    * thread can still send one below it), and returns the number up to
    * which everything is written: `bound`, or less when a transaction's
    * first record is there and its last shard has not reported yet.
+   * `final` (the threads have stopped): a transaction whose shards did not
+   * all report its end is written as it is — it ran, was answered, and no
+   * record of it can come any more (an UNLOCK still in a ring is not a write).
    */
-  drain(bound: number, out: AofBuffer, unixSeconds: number, onRotate: () => void): number {
+  drain(bound: number, out: AofBuffer, unixSeconds: number, onRotate: () => void, final = false): number {
     for (;;) {
       let best = -1;
       let bestSeq = Infinity;
@@ -120,7 +123,7 @@ export class AofMerge {
         out.appendEncoded(r.db, r.bytes, unixSeconds);
         continue;
       }
-      if (g.parts === 0 || g.unlocks < g.parts) {
+      if (!final && (g.parts === 0 || g.unlocks < g.parts)) {
         this.compact();
         return r.seq - 1;
       }

@@ -90,6 +90,8 @@ export interface ShardStats {
   volatile: number[];
   arena: ReturnType<Arena['stats']>;
   tableBytes: number;
+  /** The keyspace table's bytes per database. */
+  tableBytesByDb: number[];
   heapUsed: number;
   commands: number;
   expiredKeys: number;
@@ -828,10 +830,12 @@ export class Shard {
     const keys: number[] = [];
     const volatile: number[] = [];
     let tableBytes = 0;
+    const tableBytesByDb: number[] = [];
     for (let db = 0; db < DB_COUNT; db++) {
       keys.push(this.ks.dbs[db].table.size);
       volatile.push(this.ks.dbs[db].volatile);
-      tableBytes += this.ks.dbs[db].table.memoryUsage();
+      tableBytesByDb.push(this.ks.dbs[db].table.memoryUsage());
+      tableBytes += tableBytesByDb[db];
     }
     const cmdstats: ShardStats['cmdstats'] = {};
     for (let i = 0; i < this.calls.length; i++) {
@@ -843,6 +847,7 @@ export class Shard {
       volatile,
       arena: this.arena.stats(),
       tableBytes,
+      tableBytesByDb,
       heapUsed: v8.getHeapStatistics().used_heap_size,
       commands: this.commands,
       expiredKeys: this.ks.expiredKeys,

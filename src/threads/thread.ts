@@ -145,7 +145,7 @@ export class ThreadServer implements ThreadContext {
   readonly scriptKeyUse: ScriptKeyUse;
   readonly slowlog: SlowLog;
   /** Every thread's memory as maxmemory counts it. */
-  private readonly memory: MemoryGauge;
+  readonly memory: MemoryGauge;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -286,6 +286,7 @@ export class ThreadServer implements ThreadContext {
       if (perm !== '0') fs.chmodSync(socketPath, parseInt(perm, 8));
     }
     this.timers.push(setInterval(() => this.cron(), CRON_MS));
+    if (this.index === 0) setTimeout(() => this.memory.noteStartup(), 2 * CRON_MS).unref();
     const metricsPort = cfg.int('metrics-port');
     if (this.index === 0 && metricsPort > 0) this.servers.push(serveMetrics(this, metricsPort, host === '*' ? '0.0.0.0' : host));
     this.scheduleTick();
@@ -499,6 +500,7 @@ export class ThreadServer implements ThreadContext {
   private cron(): void {
     this.sampleRates();
     this.sampleHeap();
+    this.memory.notePeak();
     this.shard.evictInBackground();
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
     this.saves.addDirty(this.index, this.shard.takeWrites());
@@ -1147,6 +1149,7 @@ export class ThreadServer implements ThreadContext {
       instantaneous: this.instantaneous(),
       trackingClients: this.liveConnections().filter((c) => c.tracking !== null).length,
       overflowBytes: this.overflowBytes,
+      clientBuffers: this.liveConnections().reduce((a, c) => a + c.parser.capacity + c.out.buf.length + c.queuedBytes + c.socket.writableLength, 0),
       tracking: this.shard.trackingStats(),
     };
   }

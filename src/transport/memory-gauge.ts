@@ -6,15 +6,22 @@
  */
 const STRIDE = 3; // arena bytes, heap bytes, keys the policy may evict
 
+/** After the threads' slots: the peak of the total, and the total once the server had started. */
+const PEAK = 0;
+const STARTUP = 1;
+
 export function createMemoryGauge(threads: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(threads * STRIDE * 8);
+  return new SharedArrayBuffer((threads * STRIDE + 2) * 8);
 }
 
 export class MemoryGauge {
   private readonly f: Float64Array;
 
+  private readonly slots: number;
+
   constructor(sab: SharedArrayBuffer) {
     this.f = new Float64Array(sab);
+    this.slots = this.f.length - 2;
   }
 
   setArena(thread: number, bytes: number): void {
@@ -33,14 +40,33 @@ export class MemoryGauge {
   /** The process's memory as maxmemory counts it. */
   total(): number {
     let n = 0;
-    for (let i = 0; i < this.f.length; i += STRIDE) n += this.f[i] + this.f[i + 1];
+    for (let i = 0; i < this.slots; i += STRIDE) n += this.f[i] + this.f[i + 1];
     return n;
+  }
+
+  /** Keeps the highest total seen (each thread's cron; a lost race only delays the peak by one cron). */
+  notePeak(): void {
+    const t = this.total();
+    if (t > this.f[this.slots + PEAK]) this.f[this.slots + PEAK] = t;
+  }
+
+  get peak(): number {
+    return Math.max(this.f[this.slots + PEAK], this.total());
+  }
+
+  /** The total once the server started (MEMORY STATS startup.allocated), noted once. */
+  noteStartup(): void {
+    if (this.f[this.slots + STARTUP] === 0) this.f[this.slots + STARTUP] = this.total();
+  }
+
+  get startup(): number {
+    return this.f[this.slots + STARTUP];
   }
 
   /** Keys other shards may still evict. */
   evictableElsewhere(thread: number): number {
     let n = 0;
-    for (let t = 0; t * STRIDE < this.f.length; t++) if (t !== thread) n += this.f[t * STRIDE + 2];
+    for (let t = 0; t * STRIDE < this.slots; t++) if (t !== thread) n += this.f[t * STRIDE + 2];
     return n;
   }
 }

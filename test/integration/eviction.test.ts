@@ -207,3 +207,42 @@ describe('client-output-buffer-limit normal', () => {
     }
   }, 60_000);
 });
+
+describe('MEMORY and INFO memory against redis-server 7.0', () => {
+  it('MEMORY STATS has the fields Redis has, in its order; DOCTOR, MALLOC-STATS, PURGE and HELP answer as Redis shapes them', async () => {
+    const [redis, shoal] = await Promise.all([startRedis(), startShoal({ threads: 4 })]);
+    const opened: RawClient[] = [];
+    try {
+      const shapes: Record<string, unknown[]> = {};
+      for (const [name, server] of [
+        ['redis', redis],
+        ['shoal', shoal],
+      ] as const) {
+        const c = await rawClient(server.port);
+        opened.push(c);
+        for (let i = 0; i < 100; i++) await c.call('SET', `k${i}`, 'v');
+        await c.call('SELECT', '3');
+        await c.call('SET', 'in3', 'v');
+        const stats = (await c.callText('MEMORY', 'STATS')).split('\r\n');
+        // The field names (bulk strings that are not numbers), and db.0 / db.3's nested fields.
+        const names = stats.filter((l, i) => i > 0 && stats[i - 1].startsWith('$') && !/^-?\d+(\.\d+)?$/.test(l));
+        const info = await c.callText('INFO', 'memory');
+        shapes[name] = [
+          names,
+          (await c.callText('MEMORY', 'DOCTOR'))[0],
+          (await c.callText('MEMORY', 'MALLOC-STATS'))[0],
+          await c.callText('MEMORY', 'PURGE'),
+          await c.callText('MEMORY', 'HELP'),
+          ['used_memory', 'used_memory_peak', 'used_memory_startup', 'used_memory_dataset', 'allocator_allocated', 'allocator_active', 'allocator_resident', 'mem_fragmentation_ratio', 'maxmemory_policy'].filter((f) => !new RegExp(`\\r\\n${f}:`).test(`\r\n${info}`)),
+        ];
+        const used = Number(/used_memory:(\d+)/.exec(info)![1]);
+        const peak = Number(/used_memory_peak:(\d+)/.exec(info)![1]);
+        expect(peak).toBeGreaterThanOrEqual(used);
+      }
+      expect(shapes.shoal).toEqual(shapes.redis);
+    } finally {
+      for (const c of opened) c.destroy();
+      await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 60_000);
+});

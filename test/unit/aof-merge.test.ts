@@ -55,6 +55,22 @@ describe('AOF merge', () => {
     expect(done).toBe(4);
   });
 
+  it('once the threads have stopped, a transaction whose shards did not all report its end is written as it is', () => {
+    const { feeds, batches } = rig(3);
+    cmd(feeds[1], 0, 7, 'INCRBY', 'n', '5');
+    cmd(feeds[2], 0, 0, 'SET', 'after', '1');
+    // Shard 1 reported the end of transaction 7 (held by 3 shards); the others never will: they stopped first.
+    feeds[1].unlocked(7, 3);
+    for (const f of feeds) f.flush();
+    const merge = new AofMerge(3);
+    for (const b of batches.splice(0)) merge.add(b.thread, b.records);
+    const out = new AofBuffer();
+    expect(merge.drain(10, out, 0, () => {})).toBe(0);
+    expect(commands(out.take())).toEqual([]);
+    merge.drain(10, out, 0, () => {}, true);
+    expect(commands(out.take())).toEqual(['SELECT 0', 'INCRBY n 5', 'SET after 1']);
+  });
+
   it('nothing past the bound; a transaction waits for every shard it held, then goes whole at its first record', () => {
     const { feeds, batches } = rig(3);
     cmd(feeds[0], 0, 0, 'SET', 'before', '1'); // 1
