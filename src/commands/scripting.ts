@@ -121,7 +121,7 @@ function runGeneric(x: Exec, kind: RunKind, readonly: boolean): void {
   const calls = x.scriptCalls!;
   // The script's writes go to the AOF as one transaction: its own, unless it runs inside one (MULTI/EXEC).
   const txid = x.effects === null ? 0 : x.txid !== 0 ? x.txid : calls.newTxid();
-  const call = { db: x.db, resp3: false, readonly: readonly || r.noWrites, txid };
+  const call = { db: x.db, resp3: false, readonly: readonly || r.noWrites, txid, replyConn: x.replyConn, replySeq: x.replySeq };
   const declared = new DeclaredKeys(calls, r.keyUse, all.slice(3, 3 + r.numkeys));
   calls.scriptStarted(false);
   let result: ReplyValue;
@@ -189,7 +189,7 @@ export function resolveCall(calls: ScriptCalls, args: Buffer[], call: NestedCall
   if (calls.killRequested()) return luaError(KILLED);
   const early = callPrelude(args, call);
   if (early !== null) return early;
-  calls.monitor(args, call.db);
+  calls.monitor(args, call);
   const id = calls.idOf(args);
   if (id < 0) return luaError(NOT_FROM_SCRIPT);
   declared.check(id, args);

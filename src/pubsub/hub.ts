@@ -61,8 +61,10 @@ export interface HubHost {
   announce(change: DirectoryChange): Promise<void>;
   /** Writes a message to a subscriber (after the replies it is owed). */
   deliver(c: Subscriber, bytes: Uint8Array, len: number): void;
-  /** Runs `publish` once reply `seq` of connection `conn` is written (on that connection's thread; at once if it is gone). */
+  /** Publishes a keyspace event once reply `seq` of connection `conn` is written (on that connection's thread; at once if it is gone). */
   afterReply(conn: number, seq: number, event: string, key: Uint8Array, db: number): void;
+  /** The same for a MONITOR line. */
+  monitorAfterReply(conn: number, seq: number, line: Uint8Array): void;
 }
 
 /** Subscription counts that changed on thread `from` (names latin1). */
@@ -118,6 +120,10 @@ export class PubSubHub implements MessageBus {
 
   notifyAfterReply(conn: number, seq: number, event: string, key: Uint8Array, db: number): void {
     this.host.afterReply(conn, seq, event, key, db);
+  }
+
+  monitorAfterReply(conn: number, seq: number, line: Uint8Array): void {
+    this.host.monitorAfterReply(conn, seq, line);
   }
 
   /** A keyspace event: published as Redis publishes it (keyspace channel, then keyevent channel). */

@@ -104,6 +104,8 @@ export interface MessageBus {
    * order of its commands.
    */
   notifyAfterReply(conn: number, seq: number, event: string, key: Uint8Array, db: number): void;
+  /** A MONITOR line, once reply `seq` of connection `conn` is written. */
+  monitorAfterReply(conn: number, seq: number, line: Uint8Array): void;
   /** Monitors exist on some thread (MONITOR). */
   readonly monitoring: boolean;
   /** A MONITOR line (util/monitor-line.ts), for the monitors of every thread. */
@@ -120,6 +122,14 @@ export interface NestedCall {
   readonly: boolean;
   /** The script's AOF transaction. */
   txid: number;
+  /**
+   * MONITOR shows the script's calls once this client's reply is written
+   * (a script run on its keys' shard, maybe another thread: the lines must
+   * not overtake the client's next commands); -1: at once (a script run on
+   * the client's thread).
+   */
+  replyConn?: number;
+  replySeq?: number;
 }
 
 /** Runs the commands a script calls on the script's shard (shard/nested.ts). */
@@ -131,7 +141,7 @@ export interface ScriptCalls {
   /** The keys a call names. */
   keysOf(id: number, args: readonly Uint8Array[]): Uint8Array[];
   /** MONITOR shows the call (as `[<db> lua]`). */
-  monitor(args: readonly Uint8Array[], db: number): void;
+  monitor(args: readonly Uint8Array[], call: NestedCall): void;
   /** What is known of each script's keys (transport/script-key-use.ts). */
   readonly keyUse: ScriptKeyUse;
   /** The shard every key of a call lives on: -2 without keys, -1 when they span shards. */
@@ -186,6 +196,9 @@ export class Exec {
   /** A transaction's command: its events wait for its reply (connection key and reply number); -1 otherwise. */
   eventsConn = -1;
   eventsSeq = 0;
+  /** The client's reply this command makes (connection key, reply number), -1 for none (a hop, a waiter served). */
+  replyConn = -1;
+  replySeq = 0;
   /** The snapshot this shard takes part in, between its barrier and its last chunk (persistence/shard-snapshot.ts). */
   snapshot: SnapshotHooks | null = null;
   /** Large bulk replies stream through this instead of being copied into the writer. */

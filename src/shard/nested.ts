@@ -71,9 +71,12 @@ export class NestedRunner implements ScriptCalls {
   }
 
   /** MONITOR shows a script's calls as `[<db> lua]`. */
-  monitor(args: readonly Uint8Array[], db: number): void {
+  monitor(args: readonly Uint8Array[], call: NestedCall): void {
     const bus = this.host.outer.bus;
-    if (bus !== null && bus.monitoring) bus.monitorLine(monitorLine(db, 'lua', args));
+    if (bus === null || !bus.monitoring) return;
+    const line = monitorLine(call.db, 'lua', args);
+    if (call.replyConn !== undefined && call.replyConn >= 0) bus.monitorAfterReply(call.replyConn, call.replySeq!, line);
+    else bus.monitorLine(line);
   }
 
   /** Runs shard command `id` with `args`; refuses one whose keys live on another shard, or that spans the keyspace of several shards. */

@@ -374,8 +374,11 @@ export class Shard {
     x.prepare(db, (flags & REQ_RESP3) !== 0, (flags & REQ_NO_TOUCH) !== 0, (flags & REQ_FOREIGN_VALUE) !== 0, (flags & REQ_NOBLOCK) === 0, retry !== null);
     x.track = flags & (REQ_TRACK | REQ_TRACK_NOLOOP);
     // A transaction's command (a client's reply, not a hop's or a served waiter's): its events follow its reply.
-    x.eventsConn = this.txid !== 0 && this.seq >= 0 && retry === null ? this.conn : -1;
+    const clientReply = this.seq >= 0 && retry === null;
+    x.eventsConn = this.txid !== 0 && clientReply ? this.conn : -1;
     x.eventsSeq = this.seq;
+    x.replyConn = clientReply ? this.conn : -1;
+    x.replySeq = this.seq;
     this.streamed = false;
     if ((flags & REQ_FOREIGN_KEYS) !== 0 && !this.importForeign()) {
       w.error('ERR malformed foreign keys');

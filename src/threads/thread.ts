@@ -245,6 +245,7 @@ export class ThreadServer implements ThreadContext {
       announce: (change) => askThreads(this, 'pubsub', change).then(() => undefined),
       deliver: (c, bytes, len) => this.deliverMessage(c as Connection, bytes, len),
       afterReply: (conn, seq, event, key, db) => this.eventAfterReply(conn, seq, event, key, db),
+      monitorAfterReply: (conn, seq, line) => this.monitorAfterReply(conn, seq, line),
     });
     this.shard.exec.bus = this.pubsub;
     this.pubsub.notifyFlags = parseKeyspaceEvents(this.config.get('notify-keyspace-events'));
@@ -874,22 +875,31 @@ export class ThreadServer implements ThreadContext {
   /** A message another thread published, for this thread's subscribers. */
   private receiveMessage(u8: Uint8Array, i32: Int32Array, p: number): void {
     const args = frameArgs(u8, i32, p);
-    if (args[0][0] === EVENT_AFTER_REPLY) {
-      const num = (i: number) => Number(Buffer.from(args[i]).toString('latin1'));
-      this.eventAfterReply(num(1), num(2), Buffer.from(args[3]).toString('latin1'), args[4], num(5));
-    } else this.pubsub.receive(args[0][0] as SubKind, args[1], args[2]);
+    const num = (i: number) => Number(Buffer.from(args[i]).toString('latin1'));
+    if (args[0][0] === EVENT_AFTER_REPLY) this.eventAfterReply(num(1), num(2), Buffer.from(args[3]).toString('latin1'), args[4], num(5));
+    else if (args[0][0] === MONITOR_AFTER_REPLY) this.monitorAfterReply(num(1), num(2), args[3]);
+    else this.pubsub.receive(args[0][0] as SubKind, args[1], args[2]);
   }
 
   /** A transaction's keyspace event: published once its command's reply is written to its client, here. */
   private eventAfterReply(conn: number, seq: number, event: string, key: Uint8Array, db: number): void {
-    const t = connThread(conn);
-    if (t !== this.index) {
-      const args = [Uint8Array.of(EVENT_AFTER_REPLY), bytesOf(String(conn)), bytesOf(String(seq)), bytesOf(event), key, bytesOf(String(db))];
-      return this.send(t, 0, 0, OP_PUBLISH, 0, 0, packArgs(args), null);
-    }
-    const c = this.conns[connSlot(conn)];
     const kept = key.slice();
-    const publish = () => this.pubsub.notify(event, kept, db);
+    this.afterClientReply(conn, seq, [Uint8Array.of(EVENT_AFTER_REPLY), bytesOf(String(conn)), bytesOf(String(seq)), bytesOf(event), kept, bytesOf(String(db))], () =>
+      this.pubsub.notify(event, kept, db),
+    );
+  }
+
+  /** A script's call for MONITOR: shown once the script's reply is written to its client, here. */
+  private monitorAfterReply(conn: number, seq: number, line: Uint8Array): void {
+    const kept = line.slice();
+    this.afterClientReply(conn, seq, [Uint8Array.of(MONITOR_AFTER_REPLY), bytesOf(String(conn)), bytesOf(String(seq)), kept], () => this.pubsub.monitorLine(kept));
+  }
+
+  /** Runs `publish` on the connection's thread once its reply `seq` is written (sending `frame` there first); at once if it is gone. */
+  private afterClientReply(conn: number, seq: number, frame: Uint8Array[], publish: () => void): void {
+    const t = connThread(conn);
+    if (t !== this.index) return this.send(t, 0, 0, OP_PUBLISH, 0, 0, packArgs(frame), null);
+    const c = this.conns[connSlot(conn)];
     if (c === undefined || c.key !== conn || c.closed || c.discardAll) publish();
     else c.afterReply(seq, publish);
   }
@@ -1157,6 +1167,8 @@ export class ThreadServer implements ThreadContext {
 
 /** OP_PUBLISH's kind for a transaction's keyspace event on its way to the client's thread (frames.ts). */
 const EVENT_AFTER_REPLY = 5;
+/** …and for a script's MONITOR line. */
+const MONITOR_AFTER_REPLY = 6;
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 
 /** The arguments of a request frame at p, copied out of the ring. */

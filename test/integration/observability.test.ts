@@ -50,14 +50,22 @@ function normalized(raw: string): string[] {
 async function monitorSession(server: ServerHandle, monitor: RawClient, clients: RawClient[]): Promise<string[]> {
   await monitor.write(respMany([['MONITOR']]));
   expect((await monitor.readReply()).toString()).toBe('+OK\r\n');
-  for (const c of clients) for (const cmd of SESSION) await c.call(...cmd);
-  await clients[0].call('SET', 'last', 'line');
   let raw = '';
-  while (!raw.includes('"last" "line"')) {
-    raw += (await monitor.readBytes(1, 5000)).toString('latin1');
-    const more = monitor.peek().length;
-    if (more > 0) raw += (await monitor.readBytes(more)).toString('latin1');
+  const readUntil = async (marker: string): Promise<void> => {
+    while (!raw.includes(marker)) {
+      raw += (await monitor.readBytes(1, 5000)).toString('latin1');
+      const more = monitor.peek().length;
+      if (more > 0) raw += (await monitor.readBytes(more)).toString('latin1');
+    }
+  };
+  // One client after another, each one's lines all in before the next starts: lines of different
+  // threads reach the monitor through different rings, so only each one's own order is Redis's.
+  for (const [i, c] of clients.entries()) {
+    for (const cmd of SESSION) await c.call(...cmd);
+    await c.call('SET', 'done', String(i));
+    await readUntil(`"done" "${i}"`);
   }
+  void server;
   return normalized(raw);
 }
 
