@@ -83,11 +83,11 @@ function pairsUnordered(a: Buffer, b: Buffer): boolean {
   return pa.length === pb.length && pa.every((x, i) => x === pb[i]);
 }
 
-/** Arena bytes of every shard (INFO memory used_memory_dataset). */
+/** Arena bytes of every shard (INFO memory used_memory_arena_allocated). */
 async function datasetBytes(): Promise<number> {
   const info = bulkText(await shoalOnly('INFO', 'memory'));
-  const m = /used_memory_dataset:(\d+)/.exec(info);
-  if (!m) throw new Error('no used_memory_dataset in INFO');
+  const m = /used_memory_arena_allocated:(\d+)/.exec(info);
+  if (!m) throw new Error('no used_memory_arena_allocated in INFO');
   return Number(m[1]);
 }
 

@@ -75,8 +75,8 @@ async function encoding(key: string): Promise<string> {
 }
 async function datasetBytes(): Promise<number> {
   const info = bulkText(await shoalOnly('INFO', 'memory'));
-  const m = /used_memory_dataset:(\d+)/.exec(info);
-  if (!m) throw new Error('no used_memory_dataset in INFO');
+  const m = /used_memory_arena_allocated:(\d+)/.exec(info);
+  if (!m) throw new Error('no used_memory_arena_allocated in INFO');
   return Number(m[1]);
 }
 
