@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   try {
     for (const policy of ['allkeys-lru', 'allkeys-lfu']) {
-      const results: Record<string, { hitRate: number; rps: number; sets: number }> = {};
+      const results: Record<string, { hitRate: number; rps: number; sets: number; held: number }> = {};
       for (const [name, server] of [
         ['redis', pair.redis],
         ['shoal', pair.shoal],
@@ -103,19 +103,20 @@ async function main(): Promise<void> {
         await c.callText('CONFIG', 'SET', 'maxmemory-policy', policy);
         await c.callText('CONFIG', 'SET', 'maxmemory', String(limit));
         const r = await workload(c, keys, requests, skew);
+        const held = Number((await c.callText('DBSIZE')).slice(1));
         const sets = await setWhileEvicting(c, requests / 4);
-        results[name] = { ...r, sets };
+        results[name] = { ...r, sets, held };
         await c.callText('CONFIG', 'SET', 'maxmemory', '0');
         await c.callText('FLUSHALL');
         c.destroy();
       }
       const { redis, shoal } = results;
-      rows.push([policy, (redis.hitRate * 100).toFixed(1), (shoal.hitRate * 100).toFixed(1), Math.round(redis.rps).toLocaleString('en'), Math.round(shoal.rps).toLocaleString('en'), (shoal.rps / redis.rps).toFixed(2), Math.round(redis.sets).toLocaleString('en'), Math.round(shoal.sets).toLocaleString('en'), (shoal.sets / redis.sets).toFixed(2)]);
+      rows.push([policy, redis.held.toLocaleString('en'), shoal.held.toLocaleString('en'), (redis.hitRate * 100).toFixed(1), (shoal.hitRate * 100).toFixed(1), Math.round(redis.rps).toLocaleString('en'), Math.round(shoal.rps).toLocaleString('en'), (shoal.rps / redis.rps).toFixed(2), Math.round(redis.sets).toLocaleString('en'), Math.round(shoal.sets).toLocaleString('en'), (shoal.sets / redis.sets).toFixed(2)]);
     }
   } finally {
     await pair.stop();
   }
-  printTable(['policy', 'redis hit %', 'shoal hit %', 'redis req/s', 'shoal req/s', 'ratio', 'redis SET/s evicting', 'shoal SET/s evicting', 'ratio'], rows);
+  printTable(['policy', 'redis keys held', 'shoal keys held', 'redis hit %', 'shoal hit %', 'redis req/s', 'shoal req/s', 'ratio', 'redis SET/s evicting', 'shoal SET/s evicting', 'ratio'], rows);
 }
 
 runBenchmark(main);
