@@ -38,8 +38,27 @@ export class Supervisor {
   readonly tids: number[] = [];
   /** Called when a client asked for SHUTDOWN (the CLI exits the process). */
   onShutdownRequest: (() => void) | null = null;
-  /** Called when a thread cannot go on (a dump that does not load): the server must stop. */
-  onFatal: ((error: string) => void) | null = null;
+  /**
+   * Called when a thread cannot go on (a dump or an AOF that does not
+   * load): the server must stop. A failure before the caller set it (while
+   * the threads were still starting) is handed over when it is set.
+   */
+  get onFatal(): ((error: string) => void) | null {
+    return this.fatalHandler;
+  }
+
+  set onFatal(fn: ((error: string) => void) | null) {
+    this.fatalHandler = fn;
+    if (fn !== null && this.fatalError !== null) fn(this.fatalError);
+  }
+
+  private fatalHandler: ((error: string) => void) | null = null;
+  private fatalError: string | null = null;
+
+  private fatal(error: string): void {
+    this.fatalError ??= error;
+    this.fatalHandler?.(error);
+  }
 
   private constructor(
     readonly config: Config,
@@ -102,7 +121,7 @@ export class Supervisor {
             else if (m.kind === 'shutdown') this.onShutdownRequest?.();
             else if (m.kind === 'fatal') {
               this.log.fatal({ thread: index }, m.error);
-              this.onFatal?.(m.error);
+              this.fatal(m.error);
             }
             else if (m.kind === 'loaded') resolve();
             else if (m.kind === 'ready') {
@@ -189,7 +208,7 @@ export class Supervisor {
     },
     fatal: (why: string): void => {
       this.log.fatal(why);
-      this.onFatal?.(why);
+      this.fatal(why);
     },
   };
 
