@@ -11,7 +11,8 @@ import { formatKeyspaceEvents, parseKeyspaceEvents } from '../util/keyspace-even
 import os from 'node:os';
 import { TUNABLE_PARAMS, newTunables, storeTunable } from './tunables.js';
 
-type Kind = 'int' | 'memory' | 'string' | 'bool' | 'enum';
+/** `memory-percent`: bytes, or a percentage of maxmemory written `N%` (maxmemory-clients). */
+type Kind = 'int' | 'memory' | 'memory-percent' | 'string' | 'bool' | 'enum';
 
 interface ParamDef {
   name: string;
@@ -136,6 +137,7 @@ const PARAMS: ParamDef[] = [
   { name: 'stop-writes-on-bgsave-error', kind: 'bool', default: 'yes', mutable: true },
   // maxmemory and its eviction (docs/configuration.md: what counts).
   { name: 'maxmemory', kind: 'memory', default: '0', mutable: true },
+  { name: 'maxmemory-clients', kind: 'memory-percent', default: '0', mutable: true },
   { name: 'maxmemory-samples', kind: 'int', default: '5', mutable: true, min: 1, max: 64 },
   { name: 'maxmemory-eviction-tenacity', kind: 'int', default: '10', mutable: true, min: 0, max: 100 },
   { name: 'lfu-log-factor', kind: 'int', default: '10', mutable: true, min: 0 },
@@ -209,6 +211,14 @@ export class Config {
           return `CONFIG SET failed (possibly related to argument '${def.name}') - argument must be between ${def.min} and 9223372036854775807 inclusive`;
         }
         v = String(n);
+        break;
+      }
+      case 'memory-percent': {
+        const pct = /^(\d+)%$/.exec(v);
+        const n = pct === null ? parseMemory(v) : Number(pct[1]);
+        if (n === null || n < 0) return `CONFIG SET failed (possibly related to argument '${def.name}') - argument must be a memory or percent value`;
+        if (pct !== null && n > 100) return `CONFIG SET failed (possibly related to argument '${def.name}') - percentage argument must be less or equal to 100`;
+        v = pct !== null && n > 0 ? `${n}%` : String(n);
         break;
       }
       case 'bool': {

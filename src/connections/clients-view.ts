@@ -6,6 +6,7 @@
 import { isSubscribed } from '../pubsub/hub.js';
 import { bulkText } from '../commands/mergers.js';
 import { OP_THREAD } from '../transport/frames.js';
+import { clientMemory, multiMemory, outputMemory } from './client-memory.js';
 import type { Connection } from './connection.js';
 import type { ThreadContext } from './context.js';
 
@@ -62,11 +63,10 @@ export function clientLine(c: Connection, thread: number, cmd: string, now: numb
   const subs = c.subs;
   const fd = (c.socket as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
   const multi = c.multi === null ? -1 : c.multi.length;
-  let multiMem = 0;
-  for (const q of c.multi ?? []) for (let i = 0; i < q.view.argc; i++) multiMem += q.view.argLen[i] + 16;
+  const multiMem = multiMemory(c);
   const obl = c.out.len;
-  const omem = c.socket.writableLength + c.queuedBytes;
-  const totMem = c.parser.capacity + argvMem + multiMem + c.out.buf.length + omem;
+  const omem = outputMemory(c);
+  const totMem = clientMemory(c, argvMem);
   const events = c.socket.writableLength > 0 ? 'rw' : 'r';
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${fd} ` +

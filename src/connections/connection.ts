@@ -40,6 +40,8 @@ export class Connection extends ReplyOrder {
   user = 'default';
   noTouch = false;
   noEvict = false;
+  /** What it held when last noted by maxmemory-clients (client-eviction.ts). */
+  memoryNoted = 0;
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   lastCommand = 'NULL';
@@ -59,6 +61,9 @@ export class Connection extends ReplyOrder {
   pauseHeld = false;
   /** Its channels, patterns and shard channels (pubsub/hub.ts), or null before its first subscription. */
   subs: [Set<string>, Set<string>, Set<string>] | null = null;
+  /** What its subscriptions hold, and how many there were when counted (client-memory.ts). */
+  subsMemory = 0;
+  subsCounted = 0;
   /** It ran MONITOR: it gets every command's line. */
   monitor = false;
   /** CLIENT TRACKING ON: its settings; null when off. */

@@ -37,12 +37,14 @@ export interface ThreadStats {
   netOutput: number;
   /** Clients disconnected for passing their output limits (INFO client_output_buffer_limit_disconnections). */
   outputLimitDisconnections: number;
+  /** Clients disconnected by maxmemory-clients (INFO evicted_clients). */
+  evictedClients: number;
   /** Latency histograms of the connection commands run here, by name: [lowest value (ns), count] pairs (util/latency-histogram.ts). */
   latency: Record<string, [number, number][]>;
 }
 
 export function newThreadStats(): ThreadStats {
-  return { totalConnections: 0, rejectedConnections: 0, totalCommands: 0, rejected: {}, errors: {}, commandStats: {}, netInput: 0, netOutput: 0, outputLimitDisconnections: 0, latency: {} };
+  return { totalConnections: 0, rejectedConnections: 0, totalCommands: 0, rejected: {}, errors: {}, commandStats: {}, netInput: 0, netOutput: 0, outputLimitDisconnections: 0, evictedClients: 0, latency: {} };
 }
 
 export interface ThreadContext extends Hops {

@@ -255,6 +255,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `rejected_connections:${total((r) => r.stats.rejectedConnections)}`,
           `expired_keys:${expiredKeys}`,
           `evicted_keys:${sum((s) => s.evictedKeys)}`,
+          `evicted_clients:${total((r) => r.stats.evictedClients)}`,
           `keyspace_hits:${sum((s) => s.hits)}`,
           `keyspace_misses:${sum((s) => s.misses)}`,
           // The hub's directory covers every thread's subscriptions.

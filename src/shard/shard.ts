@@ -827,6 +827,7 @@ export class Shard {
     this.ks.hits = 0;
     this.ks.misses = 0;
     this.ks.expiredKeys = 0;
+    this.evictedKeys = 0;
   }
 
   stats(): ShardStats {

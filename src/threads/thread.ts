@@ -65,6 +65,7 @@ import { type DirectoryChange, PubSubHub, type SubKind, isSubscribed } from '../
 import { outputLimit } from '../config/output-limits.js';
 import { ScriptKeyUse } from '../transport/script-key-use.js';
 import { MemoryGauge } from '../transport/memory-gauge.js';
+import { ClientEviction } from '../connections/client-eviction.js';
 import { policyOf } from '../shard/eviction.js';
 import { SlowLog } from '../connections/slowlog.js';
 import { writeInvalidation, writeRedirectBroken } from '../connections/tracking-family.js';
@@ -146,6 +147,8 @@ export class ThreadServer implements ThreadContext {
   readonly slowlog: SlowLog;
   /** Every thread's memory as maxmemory counts it. */
   readonly memory: MemoryGauge;
+  /** maxmemory-clients over this thread's clients. */
+  private readonly clientEviction: ClientEviction;
   get aofState(): AofState {
     return this.aof.state;
   }
@@ -191,6 +194,7 @@ export class ThreadServer implements ThreadContext {
     this.scriptWatch = new ScriptWatch(opts.shared.scriptWatch);
     this.scriptKeyUse = new ScriptKeyUse(opts.shared.scriptKeyUse);
     this.memory = new MemoryGauge(opts.shared.memory);
+    this.clientEviction = new ClientEviction(this.memory, this.index);
     this.slowlog = new SlowLog(this.config, () => this.shared.newSlowlogId());
     this.shards = opts.shared.threads;
     for (const [k, v] of opts.config) this.config.set(k, v, false);
@@ -510,6 +514,10 @@ export class ThreadServer implements ThreadContext {
       aofCron(this);
     }
     trimBuffers();
+    if (this.clientEviction.on) {
+      this.clientEviction.recount(this.liveConnections());
+      this.evictClientsIfOver();
+    }
     const timeout = this.config.int('timeout');
     if (timeout > 0) closeIdle(this.liveConnections(), timeout, Date.now(), (c) => this.killConnection(c));
     this.scheduleTick();
@@ -588,6 +596,7 @@ export class ThreadServer implements ThreadContext {
     if (c.closed) return;
     c.closed = true;
     if (!c.loader) this.shared.removeConnection();
+    this.clientEviction.forget(c);
     this.dispatcher.onClose(c);
     this.releaseSlotWhenIdle(c);
   }
@@ -798,16 +807,33 @@ export class ThreadServer implements ThreadContext {
   /** Flushes output: one socket write per connection with output; closes those that asked. */
   private flushDirty(): void {
     const list = this.dirty;
+    const noting = this.clientEviction.on;
     for (let i = 0; i < list.length; i++) {
       const c = list[i];
       c.dirty = false;
       // One socket write per batch: while shards still owe this connection replies
       // (and it is not waiting on a blocking command or a transaction), the replies
       // ready so far wait for them, up to a size. The owed reply marks it again.
-      if (c.inFlight > 0 && c.out.len < HOLD_OUTPUT_MAX && c.blockedSeq < 0 && !c.busy && !c.closeAfterWrite) continue;
-      this.sendOutput(c, c.takeOutput());
+      if (!(c.inFlight > 0 && c.out.len < HOLD_OUTPUT_MAX && c.blockedSeq < 0 && !c.busy && !c.closeAfterWrite)) this.sendOutput(c, c.takeOutput());
+      if (noting && !c.closed) this.clientEviction.note(c);
     }
     list.length = 0;
+    if (noting) {
+      this.clientEviction.publish();
+      this.evictClientsIfOver();
+    }
+  }
+
+  /** maxmemory-clients: past the limit, this thread's largest clients are disconnected (connections/client-eviction.ts). */
+  private evictClientsIfOver(): void {
+    if (!this.clientEviction.over()) return;
+    this.clientEviction.evict(this.liveConnections(), (c) => {
+      this.log.info({ client: c.id, addr: c.addr, bytes: c.memoryNoted }, 'Evicting client: maxmemory-clients reached');
+      this.stats.evictedClients++;
+      this.clientEviction.forget(c);
+      c.closeAfterWrite = true;
+      c.socket.destroy();
+    });
   }
 
   /** Writes a connection's output; closes it when it asked to be closed once written. */
@@ -817,6 +843,7 @@ export class ThreadServer implements ThreadContext {
     if (c.closeAfterWrite && c.idle && !c.closed) {
       c.closed = true;
       this.shared.removeConnection();
+      this.clientEviction.forget(c);
       this.dispatcher.onClose(c);
       // Closed once written, as Redis closes: a client still writing then gets a reset.
       const socket = c.socket;
@@ -975,6 +1002,7 @@ export class ThreadServer implements ThreadContext {
       lfuLogFactor: cfg.int('lfu-log-factor'),
       lfuDecayTime: cfg.int('lfu-decay-time'),
     });
+    this.clientEviction.configure(cfg.get('maxmemory-clients'), cfg.int('maxmemory'), this.liveConnections());
     this.sampleHeap();
   }
 
@@ -1135,9 +1163,8 @@ export class ThreadServer implements ThreadContext {
         this.slowlog.reset();
         return answer(true);
       case 'resetstat':
-        this.stats.rejected = {};
-        this.stats.errors = {};
-        this.stats.commandStats = {};
+        // Every counter, as Redis's resetServerStats: connections, commands, bytes, disconnections, evictions.
+        Object.assign(this.stats, newThreadStats());
         this.latency.clear();
         this.shard.resetStats();
         return answer(true);

@@ -2,9 +2,10 @@
  * What the process's memory is, as maxmemory counts it, shared by every
  * thread: per thread its shard's arena bytes (written by the shard after
  * the commands that may grow it, and as it evicts) and its JS heap
- * (written by the thread's cron). Every shard reads the whole.
+ * (written by the thread's cron). Every shard reads the whole. Beside
+ * them, what the thread's clients hold, for maxmemory-clients.
  */
-const STRIDE = 3; // arena bytes, heap bytes, keys the policy may evict
+const STRIDE = 5; // arena bytes, heap bytes, keys the policy may evict, client bytes, largest evictable client
 
 /** After the threads' slots: the peak of the total, and the total once the server had started. */
 const PEAK = 0;
@@ -35,6 +36,24 @@ export class MemoryGauge {
   /** How many keys of its shard the policy may evict (every key, or those with a TTL). */
   setEvictable(thread: number, keys: number): void {
     this.f[thread * STRIDE + 2] = keys;
+  }
+
+  /** What the thread's clients hold, and the largest one maxmemory-clients may evict (connections/client-eviction.ts). */
+  setClients(thread: number, bytes: number, largestEvictable: number): void {
+    this.f[thread * STRIDE + 3] = bytes;
+    this.f[thread * STRIDE + 4] = largestEvictable;
+  }
+
+  /** What every other thread's clients hold, and the largest evictable client among them. */
+  clientsElsewhere(thread: number): { bytes: number; largest: number } {
+    let bytes = 0;
+    let largest = 0;
+    for (let t = 0; t * STRIDE < this.slots; t++) {
+      if (t === thread) continue;
+      bytes += this.f[t * STRIDE + 3];
+      largest = Math.max(largest, this.f[t * STRIDE + 4]);
+    }
+    return { bytes, largest };
   }
 
   /** The process's memory as maxmemory counts it. */
