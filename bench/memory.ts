@@ -9,16 +9,21 @@
  *            (an element = a field; per-hash figures are 10×)
  * For Shoal, INFO shards is printed before and after the load, to show
  * where the data went (arena_used) and that the JS heap (heap_used) stays
- * flat.
+ * flat. --stream writes the whole load without waiting for replies, as
+ * `redis-cli --pipe` does; for the one-key shapes Shoal's client is then on
+ * another thread than the key's shard, so every command crosses a ring
+ * (the path whose queues once cost hundreds of MB of RSS).
  *
  *   npm run build && node dist/bench/memory.js [--shape strings] [--keys 1000000]
- *       [--value-size 64] [--shards 4] [--chunk 10000]
+ *       [--value-size 64] [--shards 4] [--chunk 10000] [--stream]
  *       [--shoal-cmd redis | --shoal-cmd 'cmd with {port} {shards}']
  */
 import { type RawClient, rawClient, sleep } from '../test/helpers/raw-client.js';
 import type { ServerHandle } from '../test/helpers/servers.js';
 import { fmtBytes, fmtInt, info, intFlag, parseFlags, parseInfo, printTable, rssBytes, startPair } from './lib.js';
-import { SHAPES, type Shape, load } from './dataset.js';
+import { SHAPES, type Shape, load, shapeKey } from './dataset.js';
+import { connectSpread } from '../test/helpers/threads.js';
+import { shardOf } from '../test/helpers/shards.js';
 
 interface Snapshot {
   usedMemory: number;
@@ -38,6 +43,14 @@ async function snapshot(server: ServerHandle, client: RawClient): Promise<Snapsh
   };
 }
 
+/** A connection on another thread than `shard`'s. */
+async function clientAwayFrom(port: number, shard: number, threads: number): Promise<RawClient> {
+  const spread = await connectSpread(port, threads, threads);
+  const away = spread.find((s) => s.thread !== shard)!;
+  for (const s of spread) if (s !== away) s.client.destroy();
+  return away.client;
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), {
     shape: 'strings',
@@ -46,7 +59,9 @@ async function main(): Promise<void> {
     shards: '4',
     chunk: '10000',
     'shoal-cmd': process.env.SHOAL_CMD ?? '',
+    stream: 'false',
   });
+  const stream = flags.get('stream') !== 'false';
   const shape = flags.get('shape') as Shape;
   if (!SHAPES.includes(shape)) throw new Error(`unknown --shape ${shape} (known: ${SHAPES.join(', ')})`);
   const n = intFlag(flags, 'keys');
@@ -60,12 +75,13 @@ async function main(): Promise<void> {
   const results: Array<{ name: string; before: Snapshot; after: Snapshot; ms: number; dbsize: string }> = [];
   try {
     for (const server of [pair.redis, pair.shoal]) {
-      const client = await rawClient(server.port);
+      const key = shapeKey(shape);
+      const client = server === pair.shoal && stream && key !== null && shards > 1 ? await clientAwayFrom(server.port, shardOf(key, shards), shards) : await rawClient(server.port);
       try {
         await client.call('FLUSHALL');
         await sleep(500);
         const before = await snapshot(server, client);
-        const ms = await load(client, shape, n, valueSize, chunk);
+        const ms = await load(client, shape, n, valueSize, chunk, stream);
         await sleep(1000);
         const after = await snapshot(server, client);
         const dbsize = (await client.callText('DBSIZE')).trim().replace(/^:/, '');

@@ -32,7 +32,7 @@ const MISCONF =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
 /** Pause a client's reading while the queues for full rings exceed this. */
-const OVERFLOW_PAUSE_BYTES = 32 * 1024 * 1024;
+const OVERFLOW_PAUSE_BYTES = 4 * 1024 * 1024;
 /** Pause a client's reading while its unsent output exceeds this. */
 const OUTPUT_PAUSE_BYTES = 64 * 1024 * 1024;
 

@@ -11,7 +11,8 @@
  * are contiguous in the ring; replies larger than a record were already cut
  * into PARTIAL records by the shard.
  */
-import { type FrameArgs, REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, requestFrame, requestSize, writeRequest } from './frames.js';
+import { type FrameArgs, REP_HEADER_BYTES, REPLY_PARTIAL, REPLY_SPAN_SHIFT, requestSize, writeRequest } from './frames.js';
+import { RecordQueue } from './record-queue.js';
 import type { Doorbells } from './doorbell.js';
 import { RingConsumer, RingProducer } from './ring.js';
 import { copyBytes } from '../util/bytes.js';
@@ -19,19 +20,12 @@ import { copyBytes } from '../util/bytes.js';
 /** Replies longer than this are not squashed (they would make records, and copies, large). */
 const SQUASH_MAX = 16 * 1024;
 
-interface Queued {
-  bytes: Uint8Array;
-  reply: boolean;
-}
-
 export class PeerLink {
   readonly out: RingProducer;
   readonly in: RingConsumer;
-  private overflow: Queued[] = [];
+  private readonly overflow = new RecordQueue();
   /** Bytes of the first queued record already moved into the ring (a request cut into parts). */
   private overflowSent = 0;
-  /** Bytes waiting in the overflow queue (backpressure reads it through `onOverflow`). */
-  overflowBytes = 0;
 
   // The open squashed reply record: its connection (-1: none), first seq, span and payload bytes.
   private squashConn = -1;
@@ -65,7 +59,10 @@ export class PeerLink {
         return;
       }
     }
-    this.enqueue(requestFrame(conn, seq, word2, db, txid, args, pick), false);
+    const q = this.overflow;
+    const p = q.reserve(size, false);
+    writeRequest(q.u8, q.i32, p, conn, seq, word2, db, txid, args, pick);
+    this.onOverflow(size);
   }
 
   /**
@@ -90,13 +87,14 @@ export class PeerLink {
       let p = this.overflow.length === 0 ? ring.reserve(REP_HEADER_BYTES + n) : -1;
       let u8 = ring.u8;
       let i32 = ring.i32;
-      let queued: Uint8Array | null = null;
-      if (p < 0) {
-        queued = new Uint8Array(REP_HEADER_BYTES + ((n + 3) & ~3));
-        u8 = queued;
-        i32 = new Int32Array(queued.buffer);
-        p = 0;
+      const queued = p < 0;
+      if (queued) {
+        const q = this.overflow;
+        p = q.reserve(REP_HEADER_BYTES + n, true);
+        u8 = q.u8;
+        i32 = q.i32;
         this.squashConn = -1;
+        this.onOverflow(REP_HEADER_BYTES + n);
       }
       const b = p >> 2;
       i32[b] = conn;
@@ -105,8 +103,7 @@ export class PeerLink {
       i32[b + 3] = last ? 0 : REPLY_PARTIAL;
       const d = p + REP_HEADER_BYTES;
       copyBytes(u8, d, src, off, n);
-      if (queued === null) ring.commit(false, true);
-      else this.enqueue(queued, true);
+      if (!queued) ring.commit(false, true);
       off += n;
       len -= n;
     } while (len > 0);
@@ -128,31 +125,25 @@ export class PeerLink {
     return true;
   }
 
-  private enqueue(bytes: Uint8Array, reply: boolean): void {
-    this.overflow.push({ bytes, reply });
-    this.overflowBytes += bytes.length;
-    this.onOverflow(bytes.length);
-  }
-
   /** Moves queued records into the ring as far as space allows. */
   private pump(): void {
     const ring = this.out;
     const chunkMax = ring.maxRecord - 8;
-    while (this.overflow.length > 0) {
-      const q = this.overflow[0];
-      const rest = q.bytes.length - this.overflowSent;
+    const q = this.overflow;
+    while (q.length > 0) {
+      const len = q.frontLength;
+      const rest = len - this.overflowSent;
       const n = rest > chunkMax ? chunkMax : rest;
       const p = ring.reserve(n);
       if (p < 0) return;
-      copyBytes(ring.u8, p, q.bytes, this.overflowSent, n);
+      copyBytes(ring.u8, p, q.frontU8, q.frontOffset + this.overflowSent, n);
       const more = n < rest;
-      ring.commit(more, q.reply);
+      ring.commit(more, q.frontIsReply);
       if (more) this.overflowSent += n;
       else {
-        this.overflow.shift();
+        q.shift();
         this.overflowSent = 0;
-        this.overflowBytes -= q.bytes.length;
-        this.onOverflow(-q.bytes.length);
+        this.onOverflow(-len);
       }
     }
   }
