@@ -34,6 +34,13 @@
  * hold), and the upper half of the segment's directory slots point to it. The
  * directory doubles (a copy of the small Int32Array, no entry is touched) only
  * when L == globalDepth. Nothing ever rehashes the whole table.
+ *
+ * When removals leave a segment nearly empty and its buddy (the other half of
+ * the range they split from) has the same depth and few entries too, the two
+ * merge into one segment of depth L-1, and the directory halves once no
+ * segment needs its full length: a table that grew to a million entries and
+ * lost them gives its segments back, one merge at a time (Redis shrinks its
+ * dicts below 10% fill).
  */
 import { Arena, OFF_MASK, SEG_SHIFT } from './arena.js';
 
@@ -68,6 +75,10 @@ const SEG_WORDS = W_SLOTS + SLOTS_PER_SEGMENT * 2;
 export const SEGMENT_BYTES = SEG_WORDS * 4;
 
 const TWO32 = 4294967296;
+/** A removal that leaves a segment with at most this many entries tries to merge it with its buddy. */
+const MERGE_BELOW = SLOTS_PER_SEGMENT / 8;
+/** ...when both together hold at most this many (a quarter of a segment: far from splitting again). */
+const MERGE_MAX = SLOTS_PER_SEGMENT / 4;
 const STASH_START = W_SLOTS + REGULAR_BUCKETS * SLOTS_PER_BUCKET * 2;
 const STASH_END = W_SLOTS + BUCKETS * SLOTS_PER_BUCKET * 2;
 
@@ -98,7 +109,7 @@ export class DashTable {
   private count = 0;
   private segCount = 0;
   private readonly segBlockBytes: number;
-  private readonly scratch = new Int32Array(SLOTS_PER_BUCKET * 2 + STASH_BUCKETS * SLOTS_PER_BUCKET);
+  private readonly scratch = new Int32Array(SLOTS_PER_SEGMENT);
 
   constructor(arena: Arena) {
     this.arena = arena;
@@ -176,19 +187,7 @@ export class DashTable {
       const sh = this.dir[di];
       const w = this.words[sh >>> SEG_SHIFT];
       const base = (sh & OFF_MASK) << 1;
-      let placed = true;
-      if (putInBucket(w, base, b, hv, handle)) {
-        // home bucket
-      } else if (putInBucket(w, base, nb, hv, handle)) {
-        w[base + W_OVF + b] += DISP_ONE;
-      } else if (displace(w, base, b, nb, hv, handle)) {
-        // made room in b or nb by moving a neighbour to its other bucket
-      } else if (putInStash(w, base, hv, handle)) {
-        w[base + W_OVF + b] += STASH_ONE;
-      } else {
-        placed = false;
-      }
-      if (placed) {
+      if (place(w, base, hv, handle)) {
         w[base + W_COUNT]++;
         this.count++;
         return;
@@ -232,41 +231,45 @@ export class DashTable {
     w[base + W_VER + bucket]++;
     w[base + W_COUNT]--;
     this.count--;
+    if (w[base + W_COUNT] <= MERGE_BELOW && this.gd > 0) this.tryMerge((hash >>> 1) >>> this.shift);
     return true;
   }
 
   /**
    * Incremental traversal with the SCAN guarantee: every entry present during
    * the whole traversal is reported at least once (possibly more), even if
-   * segments split between calls. Start with cursor 0; returns the next cursor,
-   * 0 when done. Reports roughly `maxEntries` entries per call (all entries of a
-   * home bucket are reported together, so a call may report up to 47 more).
+   * segments split or merge between calls. Start with cursor 0; returns the
+   * next cursor, 0 when done. Reports roughly `maxEntries` entries per call
+   * (all entries of a home bucket are reported together, so a call may report
+   * up to 47 more; a step after a merge up to a segment's worth).
    * The callback may modify the table.
    *
-   * Cursor = P * 64 + b, where P (< 2^32) is the start of the hash range of
-   * the segment being visited and b (< 60) a home bucket. Step (P, b) reports
-   * the entries of the segment owning P whose HOME bucket is b (stored in b,
-   * b+1 or the stash); the next step is (P, b+1), and after b = 59 it is
-   * (P + 2^(32-L), 0) where L is the local depth of that segment.
+   * A cursor names a position (P, b) and the range [P, P + len) it is in:
+   * P (< 2^32) is the start of the hash range of the segment visited, len =
+   * 2^(32-L) its length (L its local depth), b (< 60) a home bucket. It is
+   * (P + len/2) * 64 + b: the lowest set bit of P + len/2 gives len back.
+   * Step (P, b) reports the entries of the segment owning P whose HOME bucket
+   * is b (stored in b, b+1 or the stash); the next step is (P, b+1), and after
+   * b = 59 it is (P + len, 0).
    *
-   * Why nothing is missed: the segment ranges always partition [0, 2^32) into
-   * aligned power-of-two intervals; they only change by a split, which halves
-   * one range into two aligned halves, and never merge. An entry's home bucket
-   * depends only on its hash. Invariant: before step (P, b), every entry that
-   * was present during the whole traversal so far and has hash < P, or hash in
-   * the range of the segment owning P with home < b, has been reported.
-   *  - Step (P, b) reports the entries with home b in the segment owning P, so
-   *    the invariant holds for (P, b+1).
-   *  - After b = 59 all entries of the range [P, P + 2^(32-L)) were reported,
-   *    hence for (P + 2^(32-L), 0).
-   *  - A split between steps: if it splits the segment owning P (range R), P
-   *    stays the start of the lower half R1 (R's start is aligned to R1's
-   *    length too), the new owner of P. Entries of R1 with home < b were
-   *    reported as part of R; the entries of the upper half R2 will all be
-   *    visited from (start of R2, 0), re-reporting those with home < b
-   *    (duplicates, allowed). Splits of other segments do not change which
-   *    hashes are below P. P is always the start of its owner's range, because
-   *    every aligned interval starting at P is nested in the one it started in.
+   * Invariant: before step (P, b) in [P, P + len), every entry present during
+   * the whole traversal so far with hash < P, or with hash in [P, P + len)
+   * and home < b, has been reported. Segment ranges always partition
+   * [0, 2^32) into aligned power-of-two intervals.
+   *  - Steps keep it: (P, b) reports home b of the owner's range; after b = 59
+   *    all of [P, P + len) was reported, hence (P + len, 0).
+   *  - A split of the segment owning P leaves P the start of the lower half,
+   *    whose entries with home < b were reported as part of the whole; the
+   *    upper half is visited from its start with b = 0 (duplicates, allowed).
+   *    So whenever the owner's range is no longer than len, it starts at P
+   *    and the walk goes on in it.
+   *  - A merge makes the owner's range longer than len, and its entries
+   *    beyond P + len with home < b were never reported. Then the step
+   *    reports every entry of the owner with hash in [P, P + len) and home
+   *    >= b at once and moves to (P + len, 0) with the same len; from a
+   *    position with b = 0 at the start of the owner's range, the walk
+   *    adopts the owner's range (nothing in it was reported yet).
+   *  - Changes to other segments do not change which hashes are below P.
    * At P = 2^32 every such entry has been reported.
    */
   scan(cursor: number, maxEntries: number, cb: (handle: number) => void): number {
@@ -274,8 +277,16 @@ export class DashTable {
       throw new RangeError(`DashTable: invalid scan cursor ${cursor}`);
     }
     if (!(maxEntries >= 1)) maxEntries = 1;
-    let p = Math.floor(cursor / 64);
-    let b = cursor - p * 64;
+    let b = cursor % 64;
+    let p = 0;
+    // 0: the start, where any range may be adopted.
+    let len = 0;
+    if (cursor !== 0) {
+      const marked = (cursor - b) / 64;
+      const half = (marked & -marked) >>> 0;
+      len = half * 2;
+      p = marked - half;
+    }
     let emitted = 0;
     let steps = 0;
     const maxSteps = maxEntries * 8 + 64;
@@ -286,18 +297,25 @@ export class DashTable {
       const w = this.words[sh >>> SEG_SHIFT];
       const base = (sh & OFF_MASK) << 1;
       const rangeLen = 2 ** (32 - w[base + W_DEPTH]);
-      if (b < REGULAR_BUCKETS && w[base + W_COUNT] !== 0) {
-        // Collect first, call back after: the callback may change the table.
-        const n = collectHome(w, base, b, scratch);
-        b++;
+      if (len === 0 || rangeLen <= len || (b === 0 && p % rangeLen === 0)) {
+        len = rangeLen;
+        if (b < REGULAR_BUCKETS && w[base + W_COUNT] !== 0) {
+          // Collect first, call back after: the callback may change the table.
+          const n = collectHome(w, base, b, scratch);
+          b++;
+          for (let k = 0; k < n; k++) cb(scratch[k]);
+          emitted += n;
+          if (b < REGULAR_BUCKETS) continue;
+        }
+      } else {
+        const n = collectRange(w, base, p, len, b, scratch);
         for (let k = 0; k < n; k++) cb(scratch[k]);
         emitted += n;
-        if (b < REGULAR_BUCKETS) continue;
       }
-      p = p - (p % rangeLen) + rangeLen;
+      p += len;
       b = 0;
     }
-    return p >= TWO32 ? 0 : p * 64 + b;
+    return p >= TWO32 ? 0 : (p + len / 2) * 64 + b;
   }
 
   /** Calls `cb` once per entry. The callback must not modify the table. */
@@ -470,6 +488,68 @@ export class DashTable {
     w[base + W_VER + ((i - base - W_SLOTS) >>> 4)]++;
   }
 
+  /**
+   * Merges the segment at directory slot `di` with its buddy when both have
+   * the same depth and together hold at most MERGE_MAX entries: their
+   * entries go into a new segment of depth L-1, placed by the same rules (a
+   * placement that fails leaves both as they were).
+   */
+  private tryMerge(di: number): void {
+    const ws = this.words;
+    const sh = this.dir[di];
+    const w = ws[sh >>> SEG_SHIFT];
+    const base = (sh & OFF_MASK) << 1;
+    const depth = w[base + W_DEPTH];
+    if (depth === 0) return;
+    const span = 1 << (this.gd - depth);
+    const start = di & ~(span - 1);
+    const bh = this.dir[start ^ span];
+    const bw = ws[bh >>> SEG_SHIFT];
+    const bbase = (bh & OFF_MASK) << 1;
+    if (bw[bbase + W_DEPTH] !== depth || w[base + W_COUNT] + bw[bbase + W_COUNT] > MERGE_MAX) return;
+    const mh = this.newSegment(depth - 1);
+    const mw = ws[mh >>> SEG_SHIFT];
+    const mbase = (mh & OFF_MASK) << 1;
+    for (const [sw, sb] of [[w, base], [bw, bbase]] as const) {
+      for (let i = sb + W_SLOTS; i < sb + STASH_END; i += 2) {
+        const e = sw[i + 1];
+        if (e === 0) continue;
+        if (!place(mw, mbase, sw[i], e)) {
+          this.arena.free(mh);
+          this.segCount--;
+          return;
+        }
+        mw[mbase + W_COUNT]++;
+      }
+    }
+    // Every bucket differs from both halves' (versions tell a snapshot that buckets changed).
+    for (let k = 0; k < BUCKETS; k++) mw[mbase + W_VER + k] = (w[base + W_VER + k] + bw[bbase + W_VER + k] + 1) | 0;
+    const lo = Math.min(start, start ^ span);
+    for (let j = lo; j < lo + 2 * span; j++) this.dir[j] = mh;
+    this.arena.free(sh);
+    this.arena.free(bh);
+    this.segCount -= 2;
+    if (depth === this.gd) this.shrinkDirectory();
+  }
+
+  /** Halves the directory while no segment needs its full length. */
+  private shrinkDirectory(): void {
+    while (this.gd > 0) {
+      const dir = this.dir;
+      for (let d = 0; d < dir.length; ) {
+        const sh = dir[d];
+        const depth = this.words[sh >>> SEG_SHIFT][((sh & OFF_MASK) << 1) + W_DEPTH];
+        if (depth === this.gd) return;
+        d += 1 << (this.gd - depth);
+      }
+      const half = new Int32Array(dir.length >>> 1);
+      for (let j = 0; j < half.length; j++) half[j] = dir[2 * j];
+      this.dir = half;
+      this.gd--;
+      this.shift++;
+    }
+  }
+
   /** Splits the segment at directory slot `di`. */
   private split(di: number): void {
     const oldH = this.dir[di];
@@ -537,6 +617,24 @@ export class DashTable {
     const half = span >>> 1;
     for (let j = start + half; j < start + span; j++) this.dir[j] = newH;
   }
+}
+
+/** Places (hv, handle) in the segment at `base`: home bucket, its neighbour, a displacement, the stash. False when full. */
+function place(w: Int32Array, base: number, hv: number, handle: number): boolean {
+  const b = ((hv & 0xfff) * REGULAR_BUCKETS) >>> 12;
+  const nb = b === REGULAR_BUCKETS - 1 ? 0 : b + 1;
+  if (putInBucket(w, base, b, hv, handle)) return true;
+  if (putInBucket(w, base, nb, hv, handle)) {
+    w[base + W_OVF + b] += DISP_ONE;
+    return true;
+  }
+  // Made room in b or nb by moving a neighbour to its other bucket.
+  if (displace(w, base, b, nb, hv, handle)) return true;
+  if (putInStash(w, base, hv, handle)) {
+    w[base + W_OVF + b] += STASH_ONE;
+    return true;
+  }
+  return false;
 }
 
 function putInBucket(w: Int32Array, base: number, bucket: number, hv: number, handle: number): boolean {
@@ -650,6 +748,18 @@ function collectHome(w: Int32Array, base: number, b: number, out: Int32Array): n
       const e = w[i + 1];
       if (e !== 0 && ((w[i] & 0xfff) * REGULAR_BUCKETS) >>> 12 === b) out[n++] = e;
     }
+  }
+  return n;
+}
+
+/** Copies into `out` the handles of entries with hash in [p, p + len) and home >= b; returns their count. */
+function collectRange(w: Int32Array, base: number, p: number, len: number, b: number, out: Int32Array): number {
+  let n = 0;
+  for (let i = base + W_SLOTS; i < base + STASH_END; i += 2) {
+    const e = w[i + 1];
+    if (e === 0) continue;
+    const hv = w[i] >>> 0;
+    if (hv >= p && hv < p + len && ((hv & 0xfff) * REGULAR_BUCKETS) >>> 12 >= b) out[n++] = e;
   }
   return n;
 }

@@ -229,6 +229,78 @@ describe('DashTable scan', () => {
   });
 });
 
+describe('DashTable merges', () => {
+  for (const name of ['random', 'sameHome']) {
+    it(`gives segments and directory back as entries go, and keeps every entry findable (${name})`, () => {
+      const t = new Harness(hashFns[name]);
+      for (let k = 0; k < 60_000; k++) t.insert(k);
+      const grown = { segments: t.table.segments, depth: t.table.globalDepth };
+      // Keep one key in 64: the table ends far below a tenth full.
+      for (let k = 0; k < 60_000; k++) if (k % 64 !== 0) t.remove(k);
+      t.check();
+      const left = t.table.segments;
+      expect(left).toBeLessThan(grown.segments / 4);
+      if (name === 'random') expect(t.table.globalDepth).toBeLessThan(grown.depth);
+      expect(t.table.size / (left * SLOTS_PER_SEGMENT)).toBeGreaterThan(name === 'random' ? 0.1 : 0.02);
+      // It grows again as before.
+      for (let k = 60_000; k < 90_000; k++) t.insert(k);
+      t.check();
+      for (const k of [...t.model.keys()]) t.remove(k);
+      t.check();
+      expect(t.table.segments).toBe(1);
+      expect(t.table.globalDepth).toBe(0);
+    });
+  }
+
+  for (const name of ['random', 'sameHome']) {
+    it(`scan reports every entry present throughout while removals merge segments and inserts split them (${name})`, () => {
+      fc.assert(
+        fc.property(fc.integer(), fc.integer({ min: 1, max: 200 }), (seed, count) => {
+          const rand = prng(seed);
+          const t = new Harness(hashFns[name]);
+          let next = 0;
+          for (; next < 20_000; next++) t.insert(next);
+          // A tenth of the keys stay throughout; the others may go at any time.
+          const kept = new Map([...t.model].filter(([k]) => k % 10 === 0));
+          const everPresent = new Set<number>(t.model.values());
+          const segmentsAtStart = t.table.segments;
+          let victims = [...t.model.keys()].filter((k) => k % 10 !== 0);
+          const seen = new Set<number>();
+          let cursor = 0;
+          let merged = false;
+          do {
+            cursor = t.table.scan(cursor, count, (h) => {
+              if (!everPresent.has(h)) throw new Error(`scan reported unknown handle ${h}`);
+              seen.add(h);
+            });
+            // Between calls: many removals (merging segments), some inserts (splitting them).
+            const removes = Math.floor(rand() * 6 * count) + 1;
+            for (let i = 0; i < removes && victims.length > 0; i++) {
+              const j = Math.floor(rand() * victims.length);
+              t.remove(victims[j]);
+              victims[j] = victims[victims.length - 1];
+              victims.pop();
+            }
+            if (t.table.segments < segmentsAtStart) merged = true;
+            if (rand() < 0.3) {
+              for (let i = Math.floor(rand() * count); i >= 0; i--) {
+                t.insert(next);
+                everPresent.add(t.model.get(next)!);
+                victims.push(next);
+                next++;
+              }
+            }
+          } while (cursor !== 0);
+          victims = [];
+          expect(merged).toBe(true);
+          for (const [k, h] of kept) if (!seen.has(h)) throw new Error(`entry ${k} missed by scan`);
+        }),
+        { numRuns: 8 },
+      );
+    });
+  }
+});
+
 describe('DashTable details', () => {
   it('stores colliding hashes side by side and uses eq to tell them apart', () => {
     const arena = new Arena();

@@ -2,8 +2,9 @@
  * The hash tables of large collections (hashtable-encoded hashes and sets,
  * the member index of skiplist sorted sets). Each is a native-free-arena
  * DashTable: its segments live in the shard's arena, it grows by splitting
- * one segment at a time (no stop-the-world rehash), and its scan cursor keeps
- * SCAN's guarantee while it grows.
+ * one segment at a time (no stop-the-world rehash) and shrinks by merging
+ * nearly empty ones as elements go, and its scan cursor keeps SCAN's
+ * guarantee through both.
  *
  * A DashTable's directory is a small JS array, so the table object cannot
  * live in the arena; it is found from the collection's header handle (the
