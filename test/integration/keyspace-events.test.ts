@@ -213,7 +213,8 @@ describe('keyspace events of transactions across shards', () => {
         const cmds: string[][] = [];
         const expected: string[] = [];
         for (let i = 0; i < 8; i++) {
-          const key = `t${round}:${rng.int(1000)}`;
+          // Distinct keys: an RPUSH after a SET of the same key would fail (WRONGTYPE) and publish nothing.
+          const key = `t${round}:${i}:${rng.int(1000)}`;
           if (rng.int(2) === 0) {
             cmds.push(['SET', key, 'v']);
             expected.push(`set ${key}`);
