@@ -302,6 +302,8 @@ export class Arena {
   private readonly runNext: Int32Array;
   private readonly runLeft: Int32Array;
   private readonly runCell: Int32Array; // slack cell of runNext
+  /** Live class blocks per segment: a normal segment at 0 can be released. */
+  private readonly segLive: Int32Array;
 
   private curSeg = 0;
   private bumpPage = 0;
@@ -340,6 +342,7 @@ export class Arena {
     this.runNext = new Int32Array(NUM_CLASSES);
     this.runLeft = new Int32Array(NUM_CLASSES);
     this.runCell = new Int32Array(NUM_CLASSES);
+    this.segLive = new Int32Array(MAX_SEGMENTS);
     // Segment 0 is a normal segment whose first page is never used, so that
     // handle 0 can be null.
     this.openSegment();
@@ -376,6 +379,7 @@ export class Arena {
       }
       this.writeSlack(h, c, C_W[c] === 0 ? h >>> 9 : cell, C_SIZE[c] - size + 1);
       this.liveCount[c]++;
+      this.segLive[h >>> SEG_SHIFT]++;
       this._liveBlocks++;
       this._usedBytes += size;
       this._allocatedBytes += C_SIZE[c];
@@ -403,6 +407,7 @@ export class Arena {
     const size = C_SIZE[c];
     this.freeCount[c]++;
     this.liveCount[c]--;
+    this.segLive[h >>> SEG_SHIFT]--;
     this._freeListBytes += size;
     this._liveBlocks--;
     this._usedBytes -= size - v + 1;
@@ -460,6 +465,73 @@ export class Arena {
     this.copy(nh, 0, h, 0, oldUsable < newUsable ? oldUsable : newUsable);
     this.free(h);
     return nh;
+  }
+
+  /**
+   * Normal segments (other than segment 0 and the one being carved) that hold
+   * no live block: their bytes, what `releaseEmptySegments` would give back.
+   */
+  emptySegmentBytes(): number {
+    let n = 0;
+    for (let seg = 1; seg < this.nextSlot; seg++) if (this.releasable(seg)) n += SEGMENT_SIZE;
+    return n;
+  }
+
+  /**
+   * Gives back every normal segment that holds no live block: its free blocks
+   * leave the free lists (one walk of them), a run still open in it is
+   * dropped, and its SharedArrayBuffer is let go, so the memory returns to
+   * the system once collected. Its slot may be reused. Returns the bytes
+   * released.
+   */
+  releaseEmptySegments(): number {
+    const gone = new Uint8Array(this.nextSlot);
+    let count = 0;
+    for (let seg = 1; seg < this.nextSlot; seg++) {
+      if (!this.releasable(seg)) continue;
+      gone[seg] = 1;
+      count++;
+    }
+    if (count === 0) return 0;
+    for (let c = 0; c < NUM_CLASSES; c++) {
+      if (this.runLeft[c] !== 0 && gone[this.runNext[c] >>> SEG_SHIFT] === 1) {
+        this.runLeft[c] = 0;
+        this.runNext[c] = 0;
+      }
+      // Relink the free list without the released segments' blocks.
+      let prev = 0;
+      let kept = 0;
+      for (let h = this.freeHead[c]; h !== 0; ) {
+        const next = this.i32[h >>> SEG_SHIFT][(h & OFF_MASK) << 1];
+        if (gone[h >>> SEG_SHIFT] === 0) {
+          if (prev === 0) this.freeHead[c] = h;
+          else this.i32[prev >>> SEG_SHIFT][(prev & OFF_MASK) << 1] = h;
+          prev = h;
+          kept++;
+        }
+        h = next;
+      }
+      if (prev === 0) this.freeHead[c] = 0;
+      else this.i32[prev >>> SEG_SHIFT][(prev & OFF_MASK) << 1] = 0;
+      this._freeListBytes -= (this.freeCount[c] - kept) * C_SIZE[c];
+      this.freeCount[c] = kept;
+    }
+    for (let seg = 1; seg < gone.length; seg++) {
+      if (gone[seg] === 0) continue;
+      this.meta.fill(0, seg * PAGES_PER_SEGMENT, (seg + 1) * PAGES_PER_SEGMENT);
+      this.uninstall(seg);
+      this._normalSegments--;
+    }
+    return count * SEGMENT_SIZE;
+  }
+
+  private releasable(seg: number): boolean {
+    return (
+      seg !== this.curSeg &&
+      this.segLive[seg] === 0 &&
+      this.segLen[seg] === SEGMENT_SIZE &&
+      this.meta[seg * PAGES_PER_SEGMENT] !== HUGE_CODE
+    );
   }
 
   // -------------------------------------------------------------------------
@@ -710,8 +782,18 @@ export class Arena {
 
   private freeHuge(h: number): void {
     const seg = h >>> SEG_SHIFT;
-    const len = this.segLen[seg];
     this.meta[seg * PAGES_PER_SEGMENT] = 0;
+    this._usedBytes -= this.hugeReq[seg];
+    this.hugeReq[seg] = 0;
+    this._allocatedBytes -= this.segLen[seg];
+    this._hugeBlocks--;
+    this._liveBlocks--;
+    this.uninstall(seg);
+  }
+
+  /** Lets a segment's buffer go and frees its slot. */
+  private uninstall(seg: number): void {
+    this._reservedBytes -= this.segLen[seg];
     this.buffers[seg] = EMPTY_SAB;
     this.u8[seg] = EMPTY_U8;
     this.u16[seg] = EMPTY_U16;
@@ -719,13 +801,7 @@ export class Arena {
     this.u32[seg] = EMPTY_U32;
     this.f64[seg] = EMPTY_F64;
     this.segLen[seg] = 0;
-    this._usedBytes -= this.hugeReq[seg];
-    this.hugeReq[seg] = 0;
-    this._allocatedBytes -= len;
-    this._reservedBytes -= len;
     this._segments--;
-    this._hugeBlocks--;
-    this._liveBlocks--;
     this.freeSlots[this.freeSlotsTop++] = seg;
   }
 }

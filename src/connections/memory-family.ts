@@ -98,7 +98,8 @@ export const memoryFrontHandlers: Record<string, FrontHandler> = {
   'memory|doctor': (f) => f.later(askThreads<ThreadReport>(f.thread, 'info', {}), (w, reports) => w.verbatim(memoryDoctor(memoryFigures(f.thread, reports)))),
   'memory|malloc-stats': mallocStats,
   // The arenas keep their segments for reuse (docs/compatibility.md): nothing to hand back yet.
-  'memory|purge': (f) => f.w.ok(),
+  // Every shard lets go of its empty arena segments and collects them.
+  'memory|purge': (f) => f.later(askThreads<number>(f.thread, 'purge', {}), (w) => w.ok()),
   'memory|help': (f) => {
     f.w.array(MEMORY_HELP.length);
     for (const line of MEMORY_HELP) f.w.simple(line);

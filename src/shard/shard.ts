@@ -16,6 +16,7 @@ import { TrackingTable, type TrackingSink } from './tracking.js';
 import { Notify } from '../util/keyspace-events.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Arena } from 'native-free-arena';
+import { collectGarbage } from '../util/collect-garbage.js';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import {
@@ -818,6 +819,20 @@ export class Shard {
   }
 
   /** CONFIG RESETSTAT: forgets the command and error counts. */
+  /**
+   * Lets go of the arena's empty segments when they are worth a walk of its
+   * free lists, and collects them. `purge` (MEMORY PURGE): whatever they
+   * hold, and collects the thread's garbage even if there were none.
+   * Returns the bytes released.
+   */
+  releaseEmptySegments(purge: boolean): number {
+    const empty = this.arena.emptySegmentBytes();
+    const worth = empty > 0 && (purge || empty >= Math.max(RELEASE_MIN_BYTES, this.arena.reservedBytes / 16));
+    const released = worth ? this.arena.releaseEmptySegments() : 0;
+    if (released > 0 || purge) collectGarbage();
+    return released;
+  }
+
   resetStats(): void {
     this.calls.fill(0);
     this.usec.fill(0);
@@ -1009,4 +1024,6 @@ export class Shard {
 }
 
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+/** Empty segments are let go in the background once they hold this much (or a sixteenth of the arena). */
+const RELEASE_MIN_BYTES = 8 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);

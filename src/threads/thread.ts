@@ -130,6 +130,8 @@ const NO_SOCKET = {
 
 /** Active expiry runs every 100 ms (Redis's hz 10), within this budget. */
 const CRON_MS = 100;
+/** How often (in crons) a shard looks for empty arena segments to let go. */
+const RELEASE_EVERY_CRONS = 10;
 const EXPIRE_BUDGET_MS = 2;
 
 export class ThreadServer implements ThreadContext {
@@ -502,12 +504,15 @@ export class ThreadServer implements ThreadContext {
     this.memory.setHeap(this.index, this.liveHeap);
   }
 
+  private crons = 0;
+
   private cron(): void {
     this.sampleRates();
     this.sampleHeap();
     this.memory.notePeak();
     this.shard.evictInBackground();
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
+    if (++this.crons % RELEASE_EVERY_CRONS === 0) this.shard.releaseEmptySegments(false);
     this.saves.addDirty(this.index, this.shard.takeWrites());
     if (this.index === 0) {
       if (savePointDue(this, Date.now())) void runSave(this, 'save point', true);
@@ -1106,6 +1111,8 @@ export class ThreadServer implements ThreadContext {
         return answer(true);
       case 'info':
         return answer(this.report());
+      case 'purge':
+        return answer(this.shard.releaseEmptySegments(true));
       case 'script-load':
       case 'script-flush':
       case 'function-load':
