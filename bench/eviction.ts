@@ -1,18 +1,23 @@
 /**
  * A cache under maxmemory, against redis-server in the same run: keys
- * requested with a Zipf-like popularity (GET; on a miss, SET), the memory
- * limit set to what a tenth of the keyspace takes on each server (measured
- * by loading that tenth first), under allkeys-lru and allkeys-lfu. Prints
- * each server's hit rate and requests per second (pipelines of 64 from one
+ * requested with a Zipf-like popularity (GET; on a miss, SET), under
+ * allkeys-lru and allkeys-lfu. redis-server's limit is what a tenth of the
+ * keyspace takes on it (measured by loading that tenth first); Shoal's is
+ * then calibrated so that it holds as many keys as redis-server held (the
+ * two count memory differently, and the hit rate compares the choice of
+ * victims only at equal capacity): short runs of the workload, adjusting
+ * the limit by the keys held, until within 3%. Each measured run starts
+ * from an empty cache with the same request sequence. Prints each server's
+ * keys held, hit rate and requests per second (pipelines of 64 from one
  * client in this process), and SET throughput while evicting.
  *
- *   npm run build && node dist/bench/eviction.js [--keys 200000] [--requests 400000] [--skew 1.0] [--threads 2]
+ *   npm run build && node dist/bench/eviction.js [--keys 200000] [--requests 400000] [--skew 1.0] [--threads 2] [--value-size 64]
  */
 import { rawClient, type RawClient } from '../test/helpers/raw-client.js';
 import { respMany } from '../test/helpers/resp.js';
 import { commandLine, intFlag, machineDescription, parseFlags, printTable, runBenchmark, startPair } from './lib.js';
 
-const VALUE = 'v'.repeat(64);
+let VALUE = 'v'.repeat(64);
 
 /** Zipf-like ranks: P(r) ∝ 1 / r^skew over 1..n, drawn by binary search of the cumulative weights. */
 function zipf(n: number, skew: number, seed: number): () => number {
@@ -73,6 +78,31 @@ async function workload(c: RawClient, keys: number, requests: number, skew: numb
   return { hitRate: hits / requests, rps: requests / ((performance.now() - t0) / 1000) };
 }
 
+const dbsize = async (c: RawClient): Promise<number> => Number((await c.callText('DBSIZE')).slice(1));
+
+/**
+ * A limit under which this server holds about `target` keys of the
+ * workload: from the tenth's limit, short runs adjust the memory above the
+ * empty server's in proportion to the keys held.
+ */
+async function calibrate(c: RawClient, start: number, target: number, keys: number, requests: number, skew: number): Promise<number> {
+  await c.callText('FLUSHALL');
+  await c.callText('CONFIG', 'SET', 'maxmemory', '0');
+  await new Promise((r) => setTimeout(r, 2500));
+  const base = await usedMemory(c);
+  let limit = start;
+  for (let round = 0; round < 6; round++) {
+    await c.callText('CONFIG', 'SET', 'maxmemory', String(limit));
+    await workload(c, keys, requests / 4, skew);
+    const held = await dbsize(c);
+    if (Math.abs(held - target) <= target * 0.03) break;
+    limit = Math.round(base + ((limit - base) * target) / Math.max(1, held));
+  }
+  await c.callText('CONFIG', 'SET', 'maxmemory', '0');
+  await c.callText('FLUSHALL');
+  return limit;
+}
+
 async function setWhileEvicting(c: RawClient, requests: number): Promise<number> {
   const t0 = performance.now();
   for (let i = 0; i < requests; i += 256) {
@@ -83,7 +113,8 @@ async function setWhileEvicting(c: RawClient, requests: number): Promise<number>
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { keys: '200000', requests: '400000', skew: '1.0', threads: '2' });
+  const flags = parseFlags(process.argv.slice(2), { keys: '200000', requests: '400000', skew: '1.0', threads: '2', 'value-size': '64' });
+  VALUE = 'v'.repeat(intFlag(flags, 'value-size'));
   const keys = intFlag(flags, 'keys');
   const requests = intFlag(flags, 'requests');
   const skew = Number(flags.get('skew'));
@@ -99,11 +130,12 @@ async function main(): Promise<void> {
         ['shoal', pair.shoal],
       ] as const) {
         const c = await rawClient(server.port);
-        const limit = await tenthLimit(c, keys);
         await c.callText('CONFIG', 'SET', 'maxmemory-policy', policy);
+        let limit = await tenthLimit(c, keys);
+        if (name === 'shoal') limit = await calibrate(c, limit, results.redis.held, keys, requests, skew);
         await c.callText('CONFIG', 'SET', 'maxmemory', String(limit));
         const r = await workload(c, keys, requests, skew);
-        const held = Number((await c.callText('DBSIZE')).slice(1));
+        const held = await dbsize(c);
         const sets = await setWhileEvicting(c, requests / 4);
         results[name] = { ...r, sets, held };
         await c.callText('CONFIG', 'SET', 'maxmemory', '0');

@@ -172,11 +172,12 @@ export class Evictor {
 
   /** Keeps the pool sorted by score (best last), at most POOL_SIZE, without a key twice. */
   private offer(db: number, h: number, score: number): void {
+    const pool = this.pool;
+    // A full pool's worst is not displaced by a worse one: no need to read its key.
+    if (pool.length >= POOL_SIZE && score <= pool[0].score) return;
     const off = this.ks.keyOffset(h);
     const key = Buffer.from(this.ks.arena.u8[h >>> 19].subarray(off, off + this.ks.keyLen(h))).toString('latin1');
-    const pool = this.pool;
     if (pool.some((c) => c.db === db && c.key === key)) return;
-    if (pool.length >= POOL_SIZE && score <= pool[0].score) return;
     let i = pool.length;
     while (i > 0 && pool[i - 1].score > score) i--;
     pool.splice(i, 0, { db, key, score });
