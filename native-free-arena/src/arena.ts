@@ -304,6 +304,10 @@ export class Arena {
   private readonly runCell: Int32Array; // slack cell of runNext
   /** Live class blocks per segment: a normal segment at 0 can be released. */
   private readonly segLive: Int32Array;
+  /** Their bytes (class sizes), for choosing segments to defragment. */
+  private readonly segLiveBytes: Float64Array;
+  /** Segments being emptied: none of their blocks is handed out, freed ones are not kept. */
+  private readonly draining: Uint8Array;
 
   private curSeg = 0;
   private bumpPage = 0;
@@ -343,6 +347,8 @@ export class Arena {
     this.runLeft = new Int32Array(NUM_CLASSES);
     this.runCell = new Int32Array(NUM_CLASSES);
     this.segLive = new Int32Array(MAX_SEGMENTS);
+    this.segLiveBytes = new Float64Array(MAX_SEGMENTS);
+    this.draining = new Uint8Array(MAX_SEGMENTS);
     // Segment 0 is a normal segment whose first page is never used, so that
     // handle 0 can be null.
     this.openSegment();
@@ -380,6 +386,7 @@ export class Arena {
       this.writeSlack(h, c, C_W[c] === 0 ? h >>> 9 : cell, C_SIZE[c] - size + 1);
       this.liveCount[c]++;
       this.segLive[h >>> SEG_SHIFT]++;
+      this.segLiveBytes[h >>> SEG_SHIFT] += C_SIZE[c];
       this._liveBlocks++;
       this._usedBytes += size;
       this._allocatedBytes += C_SIZE[c];
@@ -399,16 +406,20 @@ export class Arena {
     if (v === 0) throw new Error(`Arena: double free of handle ${h}`);
     const cell = this.locPos;
     this.writeSlack(h, c, cell, 0);
-    const words = this.i32[h >>> SEG_SHIFT];
-    const wi = (h & OFF_MASK) << 1;
-    words[wi] = this.freeHead[c];
-    words[wi + 1] = cell;
-    this.freeHead[c] = h;
+    const seg = h >>> SEG_SHIFT;
     const size = C_SIZE[c];
-    this.freeCount[c]++;
+    if (this.draining[seg] === 0) {
+      const words = this.i32[seg];
+      const wi = (h & OFF_MASK) << 1;
+      words[wi] = this.freeHead[c];
+      words[wi + 1] = cell;
+      this.freeHead[c] = h;
+      this.freeCount[c]++;
+      this._freeListBytes += size;
+    }
     this.liveCount[c]--;
-    this.segLive[h >>> SEG_SHIFT]--;
-    this._freeListBytes += size;
+    this.segLive[seg]--;
+    this.segLiveBytes[seg] -= size;
     this._liveBlocks--;
     this._usedBytes -= size - v + 1;
     this._allocatedBytes -= size;
@@ -493,17 +504,109 @@ export class Arena {
       count++;
     }
     if (count === 0) return 0;
+    this.unlinkFreeBlocks(gone);
+    for (let seg = 1; seg < gone.length; seg++) {
+      if (gone[seg] === 0) continue;
+      this.meta.fill(0, seg * PAGES_PER_SEGMENT, (seg + 1) * PAGES_PER_SEGMENT);
+      this.draining[seg] = 0;
+      this.uninstall(seg);
+      this._normalSegments--;
+    }
+    return count * SEGMENT_SIZE;
+  }
+
+  // Defragmentation: a caller that can move its blocks (alloc, copy, repoint, free)
+  // drains sparse segments, so that they empty and can be released.
+
+  /**
+   * Normal segments (not segment 0, not the one being carved, not already
+   * draining) whose live blocks fill at most `maxUse` (0..1) of them,
+   * sparsest first, at most `limit`.
+   */
+  sparseSegments(maxUse: number, limit: number): number[] {
+    const out: number[] = [];
+    for (let seg = 1; seg < this.nextSlot; seg++) {
+      if (seg === this.curSeg || this.draining[seg] === 1 || this.segLen[seg] !== SEGMENT_SIZE || this.meta[seg * PAGES_PER_SEGMENT] === HUGE_CODE) continue;
+      if (this.segLiveBytes[seg] <= maxUse * SEGMENT_SIZE) out.push(seg);
+    }
+    out.sort((a, b) => this.segLiveBytes[a] - this.segLiveBytes[b]);
+    return out.slice(0, limit);
+  }
+
+  /**
+   * Stops handing out blocks of these segments: their free blocks leave the
+   * free lists (one walk of them), a run open in one is dropped, and blocks
+   * freed there from now on are not kept. Blocks moved out (a new `alloc`
+   * never lands in a draining segment) let them empty.
+   */
+  drain(segs: number[]): void {
+    const mark = new Uint8Array(this.nextSlot);
+    for (const seg of segs) {
+      if (seg === 0 || seg === this.curSeg || this.segLen[seg] !== SEGMENT_SIZE || this.meta[seg * PAGES_PER_SEGMENT] === HUGE_CODE) continue;
+      mark[seg] = 1;
+      this.draining[seg] = 1;
+    }
+    this.unlinkFreeBlocks(mark);
+  }
+
+  /** Whether block `h` is in a draining segment (and should move). */
+  isDraining(h: number): boolean {
+    return this.draining[h >>> SEG_SHIFT] === 1;
+  }
+
+  /** Live bytes (class sizes) of the segments still draining. */
+  drainingBytes(): number {
+    let n = 0;
+    for (let seg = 1; seg < this.nextSlot; seg++) if (this.draining[seg] === 1) n += this.segLiveBytes[seg];
+    return n;
+  }
+
+  /**
+   * Ends the draining of every segment that still holds live blocks (ones
+   * their owner could not move): their free blocks go back to the free
+   * lists, found from the page map and the slack cells. Empty ones stay
+   * draining until `releaseEmptySegments` gives them back.
+   */
+  undrain(): void {
+    for (let seg = 1; seg < this.nextSlot; seg++) {
+      if (this.draining[seg] === 0 || this.segLive[seg] === 0) continue;
+      this.draining[seg] = 0;
+      const first = seg * PAGES_PER_SEGMENT;
+      for (let page = 0; page < PAGES_PER_SEGMENT; page++) {
+        const m = this.meta[first + page];
+        const c = (m & 0xff) - 1;
+        if (c < 0 || c === HUGE_CLASS || ((m >>> 8) & 0x7f) !== 0) continue;
+        // A run starts here: every block of it that is not live is free.
+        const g = C_GRAN[c];
+        const h0 = (seg << SEG_SHIFT) | (((page << PAGE_SHIFT) + C_HDR[c]) >>> GRANULE_SHIFT);
+        for (let i = 0; i < C_BLOCKS[c]; i++) {
+          const h = h0 + i * g;
+          this.locate(h);
+          if (this.readSlack(h, c) !== 0) continue;
+          const words = this.i32[seg];
+          const wi = (h & OFF_MASK) << 1;
+          words[wi] = this.freeHead[c];
+          words[wi + 1] = this.locPos;
+          this.freeHead[c] = h;
+          this.freeCount[c]++;
+          this._freeListBytes += C_SIZE[c];
+        }
+      }
+    }
+  }
+
+  /** Takes the free blocks of the marked segments off the free lists, and any run open in one. */
+  private unlinkFreeBlocks(gone: Uint8Array): void {
     for (let c = 0; c < NUM_CLASSES; c++) {
       if (this.runLeft[c] !== 0 && gone[this.runNext[c] >>> SEG_SHIFT] === 1) {
         this.runLeft[c] = 0;
         this.runNext[c] = 0;
       }
-      // Relink the free list without the released segments' blocks.
       let prev = 0;
       let kept = 0;
       for (let h = this.freeHead[c]; h !== 0; ) {
         const next = this.i32[h >>> SEG_SHIFT][(h & OFF_MASK) << 1];
-        if (gone[h >>> SEG_SHIFT] === 0) {
+        if (gone[h >>> SEG_SHIFT] !== 1) {
           if (prev === 0) this.freeHead[c] = h;
           else this.i32[prev >>> SEG_SHIFT][(prev & OFF_MASK) << 1] = h;
           prev = h;
@@ -516,13 +619,6 @@ export class Arena {
       this._freeListBytes -= (this.freeCount[c] - kept) * C_SIZE[c];
       this.freeCount[c] = kept;
     }
-    for (let seg = 1; seg < gone.length; seg++) {
-      if (gone[seg] === 0) continue;
-      this.meta.fill(0, seg * PAGES_PER_SEGMENT, (seg + 1) * PAGES_PER_SEGMENT);
-      this.uninstall(seg);
-      this._normalSegments--;
-    }
-    return count * SEGMENT_SIZE;
   }
 
   private releasable(seg: number): boolean {

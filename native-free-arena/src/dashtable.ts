@@ -411,6 +411,30 @@ export class DashTable {
     this.dir = new Int32Array(0);
   }
 
+  /**
+   * Moves every table segment for which `shouldMove(handle)` is true to a
+   * new arena block (defragmentation: the arena's `drain`); entries and scan
+   * cursors are unaffected. Returns how many moved.
+   */
+  relocateSegments(shouldMove: (handle: number) => boolean): number {
+    const dir = this.dir;
+    const ws = this.words;
+    let moved = 0;
+    for (let d = 0; d < dir.length; ) {
+      const sh = dir[d];
+      const span = 1 << (this.gd - ws[sh >>> SEG_SHIFT][((sh & OFF_MASK) << 1) + W_DEPTH]);
+      if (shouldMove(sh)) {
+        const nh = this.arena.alloc(SEGMENT_BYTES);
+        this.arena.copy(nh, 0, sh, 0, SEGMENT_BYTES);
+        for (let j = d; j < d + span; j++) dir[j] = nh;
+        this.arena.free(sh);
+        moved++;
+      }
+      d += span;
+    }
+    return moved;
+  }
+
   /** Bytes used by the directory and the table segments (arena usable sizes). */
   memoryUsage(): number {
     return this.dir.byteLength + this.segCount * this.segBlockBytes;

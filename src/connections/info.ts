@@ -182,6 +182,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `number_of_cached_scripts:${scriptCache.size}`,
           `number_of_functions:${functionRegistry.functionCount}`,
           `used_memory_functions:${functionRegistry.list().reduce((n, l) => n + l.code.length, 0)}`,
+          `active_defrag_running:${shards.some((s) => s.defrag.running) ? 1 : 0}`,
         );
         break;
       }
@@ -266,6 +267,10 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `tracking_total_items:${total((r) => r.tracking.items)}`,
           `tracking_total_prefixes:${reports[0]?.tracking.prefixes ?? 0}`,
           `total_error_replies:${errors}`,
+          `active_defrag_hits:${sum((s) => s.defrag.hits)}`,
+          `active_defrag_misses:${sum((s) => s.defrag.misses)}`,
+          `active_defrag_key_hits:${sum((s) => s.defrag.keyHits)}`,
+          `active_defrag_key_misses:${sum((s) => s.defrag.keyMisses)}`,
           `client_output_buffer_limit_disconnections:${total((r) => r.stats.outputLimitDisconnections)}`,
         );
         break;

@@ -244,6 +244,22 @@ export class Keyspace {
     return nh;
   }
 
+  /**
+   * Moves entry `h` to a new block of the same size (defragmentation: the
+   * arena hands out no block of a draining segment). Its value structure
+   * stays where it is. Returns the new handle.
+   */
+  relocate(db: number, h: number): number {
+    const a = this.arena;
+    const nh = a.alloc(a.requestedSize(h));
+    // Same class: the slack (where APPEND grows) moves too.
+    a.copy(nh, 0, h, 0, a.usableSize(h));
+    const hash = a.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
+    this.dbs[db].table.replace(hash, h, nh);
+    a.free(h);
+    return nh;
+  }
+
   setExpire(db: number, h: number, at: number): void {
     const f64 = this.arena.f64[segOf(h)];
     const i = offOf(h) >> 3;

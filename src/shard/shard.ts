@@ -17,6 +17,7 @@ import { Notify } from '../util/keyspace-events.js';
 import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Arena } from 'native-free-arena';
 import { collectGarbage } from '../util/collect-garbage.js';
+import { Defragmenter } from './defrag.js';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import {
@@ -99,6 +100,8 @@ export interface ShardStats {
   hits: number;
   misses: number;
   evictedKeys: number;
+  /** Active defragmentation: a pass under way, blocks moved and not, keys moved and not. */
+  defrag: { running: boolean; hits: number; misses: number; keyHits: number; keyMisses: number };
   /** Latency histograms by command name (util/latency-histogram.ts). */
   latency: Record<string, [number, number][]>;
   cmdstats: Record<string, [calls: number, usec: number, failed: number]>;
@@ -128,6 +131,7 @@ export class Shard {
   /** maxmemory and its policy (shard/eviction.ts), set by the thread from its configuration. */
   private eviction: EvictionSettings = { maxmemory: 0, policy: Policy.NoEviction, samples: 5, tenacity: 10, lfuLogFactor: 10, lfuDecayTime: 1 };
   private readonly evictor: Evictor;
+  readonly defrag: Defragmenter;
   private evictedKeys = 0;
   /** Client-side caching: who read which keys of this shard, who wants which prefixes. */
   private readonly tracking: TrackingTable;
@@ -167,6 +171,7 @@ export class Shard {
     this.exec = new Exec(this.ks, this.writer, { ...opts, tunables: new Int32Array(opts.tunables) });
     this.tracking = new TrackingTable(opts.tracking);
     this.evictor = new Evictor(this.ks);
+    this.defrag = new Defragmenter(this.arena, this.ks);
     this.exec.claims = new Int32Array(opts.claims);
     this.blocked = new BlockingRegistry(new Int32Array(opts.claimWaiters), opts.index);
     this.exec.streamBulk = this.streamBulk;
@@ -833,6 +838,12 @@ export class Shard {
     return released;
   }
 
+  /** A slice of active defragmentation (the cron's); segments it released are collected. */
+  defragStep(cronMs: number): void {
+    if (!this.defrag.running && !this.defrag.settings.enabled) return;
+    if (this.defrag.step(cronMs, this.exec.snapshot !== null) > 0) collectGarbage();
+  }
+
   resetStats(): void {
     this.calls.fill(0);
     this.usec.fill(0);
@@ -843,6 +854,7 @@ export class Shard {
     this.ks.misses = 0;
     this.ks.expiredKeys = 0;
     this.evictedKeys = 0;
+    this.defrag.resetStats();
   }
 
   stats(): ShardStats {
@@ -873,6 +885,7 @@ export class Shard {
       hits: this.ks.hits,
       misses: this.ks.misses,
       evictedKeys: this.evictedKeys,
+      defrag: { running: this.defrag.running, hits: this.defrag.hits, misses: this.defrag.misses, keyHits: this.defrag.keyHits, keyMisses: this.defrag.keyMisses },
       cmdstats,
       errorstats: this.errorstats,
       latency: Object.fromEntries(this.latency.flatMap((h, id) => (h === undefined ? [] : [[this.cmds.names[id], [...h]]]))),

@@ -512,6 +512,7 @@ export class ThreadServer implements ThreadContext {
     this.memory.notePeak();
     this.shard.evictInBackground();
     this.shard.activeExpire(EXPIRE_BUDGET_MS);
+    this.shard.defragStep(CRON_MS);
     if (++this.crons % RELEASE_EVERY_CRONS === 0) this.shard.releaseEmptySegments(false);
     this.saves.addDirty(this.index, this.shard.takeWrites());
     if (this.index === 0) {
@@ -1008,6 +1009,14 @@ export class ThreadServer implements ThreadContext {
       lfuDecayTime: cfg.int('lfu-decay-time'),
     });
     this.clientEviction.configure(cfg.get('maxmemory-clients'), cfg.int('maxmemory'), this.liveConnections());
+    this.shard.defrag.settings = {
+      enabled: cfg.get('activedefrag') === 'yes',
+      ignoreBytes: cfg.int('active-defrag-ignore-bytes'),
+      thresholdLower: cfg.int('active-defrag-threshold-lower'),
+      thresholdUpper: cfg.int('active-defrag-threshold-upper'),
+      cycleMin: cfg.int('active-defrag-cycle-min'),
+      cycleMax: cfg.int('active-defrag-cycle-max'),
+    };
     this.sampleHeap();
   }
 

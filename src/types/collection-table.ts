@@ -59,3 +59,10 @@ const SEED = (Math.random() * 0x100000000) >>> 0;
 export function memberHash(u8: Uint8Array, off: number, len: number): number {
   return hashBytes(u8, off, len, SEED);
 }
+
+/** Moves the table segments of every collection that `shouldMove` picks (defragmentation). */
+export function relocateCollectionTables(a: Arena, shouldMove: (h: number) => boolean): number {
+  let moved = 0;
+  for (const t of tables.get(a)?.values() ?? []) moved += t.relocateSegments(shouldMove);
+  return moved;
+}
