@@ -899,12 +899,17 @@ export class Shard {
     w.reset();
   }
 
-  /** Sends a large bulk in parts, straight from the arena, without copying it whole. */
+  /**
+   * Sends a large bulk in parts, straight from the arena, without copying it
+   * whole; a slice at a time, so that the connection's thread can drop the
+   * rest once its client passes its output limit.
+   */
   private readonly streamBulk = (src: Uint8Array, off: number, len: number): void => {
     this.writer.bulkHeader(len);
     this.streamed = true;
     this.emit(true);
-    this.sinks[this.from].reply(this.conn, this.seq, src, off, len, true, false);
+    const sink = this.sinks[this.from];
+    for (let at = 0; at < len; at += STREAM_SLICE) sink.reply(this.conn, this.seq, src, off + at, Math.min(STREAM_SLICE, len - at), true, false);
     this.writer.ascii('\r\n');
   };
 
@@ -1037,6 +1042,8 @@ export class Shard {
 }
 
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+/** A streamed bulk reply goes to its connection in slices of this size. */
+const STREAM_SLICE = 1024 * 1024;
 /** Empty segments are let go in the background once they hold this much (or a sixteenth of the arena). */
 const RELEASE_MIN_BYTES = 8 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);

@@ -705,6 +705,8 @@ export class ThreadServer implements ThreadContext {
       return;
     }
     c.deliver(seq, from, u8, off, len, partial, flags >>> REPLY_SPAN_SHIFT || 1);
+    // A large reply arriving in parts: past its client's output limit it is dropped as it comes, not gathered whole.
+    if (partial && !c.closed && !c.discardAll && this.outputOverLimit(c)) c.discardAll = true;
     if (c.closed) this.releaseSlotWhenIdle(c);
     else {
       if (!c.dirty) {

@@ -208,6 +208,43 @@ describe('client-output-buffer-limit normal', () => {
   }, 60_000);
 });
 
+describe('a slow reader of a 500 MB reply', () => {
+  it('is disconnected at its output limit, and the server\'s RSS returns to its level before the reply', async () => {
+    const shoal = await startShoal({ threads: 4, args: ['--client-output-buffer-limit', 'normal 64mb 0 0'] });
+    const stalled = net.createConnection({ port: shoal.port, host: '127.0.0.1' });
+    const connected = new Promise<void>((resolve) => stalled.once('connect', () => resolve()));
+    const [admin] = (await connectSpread(shoal.port, 1, 4)).map((s) => s.client);
+    try {
+      await connected;
+      stalled.on('error', () => {});
+      stalled.pause();
+      // A 500 MB value (zeros) made by one small command.
+      expect(await admin.callText('SETRANGE', 'big', String(500 * 1024 * 1024 - 1), 'x')).toBe(`:${500 * 1024 * 1024}\r\n`);
+      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${shoal.pid}/status`, 'utf8'))![1]) * 1024;
+      const before = rss();
+      const disconnections = async () => Number(/client_output_buffer_limit_disconnections:(\d+)/.exec(await admin.callText('INFO', 'stats'))![1]);
+      stalled.write(respMany([['GET', 'big']]));
+      const deadline = Date.now() + 30_000;
+      while ((await disconnections()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await disconnections()).toBe(1);
+      expect(await admin.callText('STRLEN', 'big')).toBe(`:${500 * 1024 * 1024}\r\n`);
+      expect(await admin.callText('MEMORY', 'PURGE')).toBe('+OK\r\n');
+      // The output buffers are freed as the collector sweeps: the lowest RSS of the next 2 s.
+      let after = rss();
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        after = Math.min(after, rss());
+      }
+      const MB = 1024 * 1024;
+      expect(after, `RSS ${before / MB | 0} MB before the reply, ${after / MB | 0} MB after`).toBeLessThan(before + 64 * MB);
+    } finally {
+      stalled.destroy();
+      admin.destroy();
+      await shoal.stop();
+    }
+  }, 120_000);
+});
+
 describe('MEMORY and INFO memory against redis-server 7.0', () => {
   it('MEMORY STATS has the fields Redis has, in its order; DOCTOR, MALLOC-STATS, PURGE and HELP answer as Redis shapes them', async () => {
     const [redis, shoal] = await Promise.all([startRedis(), startShoal({ threads: 4 })]);
