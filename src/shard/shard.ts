@@ -139,7 +139,8 @@ export class Shard {
   /** Reply sinks by thread index (set by the owning thread before the first frame). */
   sinks: ReplySink[] = [];
 
-  private commands = 0;
+  /** Commands run (INFO shards). */
+  commands = 0;
   private readonly cmds: ShardCommands;
   private readonly calls: Float64Array;
   private readonly usec: Float64Array;

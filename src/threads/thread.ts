@@ -42,7 +42,8 @@ import {
   connThread,
   pad4,
   packArgs,
-  requestFrame,
+  requestSize,
+  writeRequest,
 } from '../transport/frames.js';
 import { PeerLink } from '../transport/peer-link.js';
 import { Mailboxes } from '../transport/mailbox.js';
@@ -65,6 +66,8 @@ import { type DirectoryChange, PubSubHub, type SubKind, isSubscribed } from '../
 import { outputLimit } from '../config/output-limits.js';
 import { ScriptKeyUse } from '../transport/script-key-use.js';
 import { MemoryGauge } from '../transport/memory-gauge.js';
+import { RecordQueue } from '../transport/record-queue.js';
+import { collectGarbage } from '../util/collect-garbage.js';
 import { ClientEviction } from '../connections/client-eviction.js';
 import { policyOf } from '../shard/eviction.js';
 import { SlowLog } from '../connections/slowlog.js';
@@ -130,6 +133,8 @@ const NO_SOCKET = {
 
 /** Active expiry runs every 100 ms (Redis's hz 10), within this budget. */
 const CRON_MS = 100;
+/** Garbage (heap growth since the last collection) that an idle thread collects. */
+const IDLE_GARBAGE_BYTES = 16 * 1024 * 1024;
 /** How often (in crons) a shard looks for empty arena segments to let go. */
 const RELEASE_EVERY_CRONS = 10;
 const EXPIRE_BUDGET_MS = 2;
@@ -164,7 +169,8 @@ export class ThreadServer implements ThreadContext {
   private readonly slotToShard = new Uint16Array(16384);
 
   /** Frames for the local shard from this thread's own transactions, run in order at the next turn. */
-  private readonly localQueue: Uint8Array[] = [];
+  /** Requests for this thread's own shard, run at the next turn (packed: no buffer per frame). */
+  private readonly localQueue = new RecordQueue();
   overflowBytes = 0;
 
   /** Connections by slot (frames carry connKey(index, slot)); slot 0 is never a connection. */
@@ -208,7 +214,7 @@ export class ThreadServer implements ThreadContext {
     for (let s = 0; s < 16384; s++) this.slotToShard[s] = slotOwner(s, n);
     for (let p = 0; p < n; p++) {
       if (p === this.index) this.peers.push(null);
-      else this.peers.push(new PeerLink(p, opts.shared.rings[this.index][p]!, opts.shared.rings[p][this.index]!, this.bells, (d) => (this.overflowBytes += d)));
+      else this.peers.push(new PeerLink(p, opts.shared.rings[this.index][p]!, opts.shared.rings[p][this.index]!, this.bells, (d) => this.noteOverflow(d)));
     }
     this.big = new Array(n).fill(null);
     this.bigLen = new Array(n).fill(0);
@@ -499,9 +505,44 @@ export class ThreadServer implements ThreadContext {
   }
 
   private sampleHeap(): void {
-    this.heapSamples.push(v8.getHeapStatistics().used_heap_size);
+    const heap = v8.getHeapStatistics();
+    this.heapSamples.push(heap.used_heap_size);
     if (this.heapSamples.length > 20) this.heapSamples.shift();
+    this.collectWhenIdle(heap.used_heap_size + heap.external_memory);
     this.memory.setHeap(this.index, this.liveHeap);
+  }
+
+  /** The queues for full rings held much since the last collection: what they held is garbage once they drain. */
+  private overflowGarbage = false;
+
+  private noteOverflow(delta: number): void {
+    this.overflowBytes += delta;
+    if (this.overflowBytes >= IDLE_GARBAGE_BYTES) this.overflowGarbage = true;
+  }
+
+  /** Heap and external (buffer) bytes after the last collection this thread asked for, and its work counters at the last cron. */
+  private heldAfterCollection = 0;
+  private lastActivity = -1;
+
+  /**
+   * A burst of work (a `--pipe` load, a deep pipeline, a huge reply) leaves
+   * tens of MB of garbage, objects and buffers, which V8 collects only when
+   * the heap grows further, and the process's RSS keeps them meanwhile. Once
+   * the thread has been idle for a cron and holds IDLE_GARBAGE_BYTES more
+   * than after its last collection (or its ring queues, which held that
+   * much, have drained), it collects and gives the pages back (on an idle
+   * thread, so no client waits for it).
+   */
+  private collectWhenIdle(held: number): void {
+    const activity = this.stats.totalCommands + this.shard.commands + this.stats.netInput;
+    const idle = activity === this.lastActivity;
+    this.lastActivity = activity;
+    const drained = this.overflowGarbage && this.overflowBytes === 0;
+    if (!idle || (held - this.heldAfterCollection < IDLE_GARBAGE_BYTES && !drained)) return;
+    this.overflowGarbage = false;
+    collectGarbage();
+    const heap = v8.getHeapStatistics();
+    this.heldAfterCollection = heap.used_heap_size + heap.external_memory;
   }
 
   private crons = 0;
@@ -662,8 +703,11 @@ export class ThreadServer implements ThreadContext {
 
   send(shard: number, conn: number, seq: number, word2: number, db: number, txid: number, args: FrameArgs, pick: number[] | null): void {
     const peer = this.peers[shard];
-    if (peer === null) this.localQueue.push(requestFrame(conn, seq, word2, db, txid, args, pick));
-    else peer.request(conn, seq, word2, db, txid, args, pick);
+    if (peer === null) {
+      const q = this.localQueue;
+      const p = q.reserve(requestSize(args, pick), false);
+      writeRequest(q.u8, q.i32, p, conn, seq, word2, db, txid, args, pick);
+    } else peer.request(conn, seq, word2, db, txid, args, pick);
     this.scheduleTick();
   }
 
@@ -753,12 +797,14 @@ export class ThreadServer implements ThreadContext {
 
   private runLocalQueue(): void {
     const q = this.localQueue;
-    // Frames queued while these run (UNLOCK after a part) join the same pass.
-    for (let i = 0; i < q.length; i++) {
-      const f = q[i];
-      this.runRequest(f, new Int32Array(f.buffer, f.byteOffset, f.length >> 2), 0, f.length, this.index);
+    if (q.length === 0) return;
+    // Frames queued while these run (UNLOCK after a part) join the same pass; the pass's bytes stay valid until it ends.
+    q.hold();
+    while (q.length > 0) {
+      this.runRequest(q.frontU8, q.frontI32, q.frontOffset, q.frontLength, this.index);
+      q.shift();
     }
-    q.length = 0;
+    q.release();
   }
 
   /** Runs every record a peer published: requests on the shard (or as thread operations), replies to connections. */

@@ -1,5 +1,6 @@
 /**
- * Records waiting for room in a ring (peer-link.ts), in order, packed into
+ * Records waiting for room in a ring (peer-link.ts), or for the thread's own
+ * shard (the thread's local queue), in order, packed into
  * large chunks: a 4-byte word (length, and a flag for replies) then the
  * record's bytes, padded to 4. One record costs its bytes, not a buffer and
  * two JS objects: a client pipelining a million commands to another
@@ -27,6 +28,9 @@ export class RecordQueue {
   length = 0;
   /** Bytes of the records queued (payload, without the words and padding). */
   bytes = 0;
+
+  /** While held (`hold`), chunks whose records are all gone wait here instead of going back to the pool. */
+  private spent: Uint8Array[] | null = null;
 
   /** The views and offset where `reserve` put the record's payload. */
   u8: Uint8Array = EMPTY;
@@ -76,6 +80,11 @@ export class RecordQueue {
     return this.chunks[0].i32[this.head >> 2] & ~REPLY_FLAG;
   }
 
+  /** An Int32 view of the first record's chunk (`frontOffset` / 4 indexes its payload). */
+  get frontI32(): Int32Array {
+    return this.chunks[0].i32;
+  }
+
   get frontIsReply(): boolean {
     return (this.chunks[0].i32[this.head >> 2] & REPLY_FLAG) !== 0;
   }
@@ -89,8 +98,23 @@ export class RecordQueue {
     this.bytes -= n;
     if (this.head >= c.end) {
       this.chunks.shift();
-      giveBuffer(c.u8);
+      if (this.spent === null) giveBuffer(c.u8);
+      else this.spent.push(c.u8);
       this.head = 0;
     }
+  }
+
+  /**
+   * Until `release`, the bytes of records already shifted stay valid (their
+   * chunks are not reused): a pass that runs records may look back at them.
+   */
+  hold(): void {
+    this.spent ??= [];
+  }
+
+  release(): void {
+    const spent = this.spent;
+    this.spent = null;
+    if (spent !== null) for (const b of spent) giveBuffer(b);
   }
 }
