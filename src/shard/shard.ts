@@ -941,8 +941,10 @@ export class Shard {
    */
   private afterCommandTracking(x: Exec, id: number, failed: boolean): void {
     const spec = this.cmds.keys[id];
-    if (x.track !== 0 && !failed && !spec.write && x.blockOn === null) this.rememberKeys(x, id);
+    // Keys the command changed (or that expired as it read them) are invalidated before its reads are
+    // remembered, as Redis invalidates at once: a read of a key that expired under it does not invalidate its reader.
     if (this.tracking.active) this.tracking.flushChanged(this.conn);
+    if (x.track !== 0 && !failed && !spec.write && x.blockOn === null) this.rememberKeys(x, id);
     if (spec.global && spec.write && !failed && (x.name === 'flushall' || x.name === 'flushdb')) {
       this.tracking.flushed();
       if (this.opts.index === 0) this.opts.tracking.flushed();

@@ -113,4 +113,37 @@ describe('client-side caching against redis-server 7.0', () => {
       await Promise.all([redis.stop(), shoal.stop()]);
     }
   }, 60_000);
+
+  it('a key that expires as the tracking client reads it does not invalidate that read; a later write does', async () => {
+    const [redis, shoal] = await Promise.all([startRedis(), startShoal({ threads: 4 })]);
+    const opened: RawClient[] = [];
+    try {
+      const out: Record<string, string[]> = {};
+      const keys = Array.from({ length: 24 }, (_, i) => `exp:{t}${i}`);
+      for (const [name, server] of [['redis', redis], ['shoal', shoal]] as const) {
+        const [tracker, writer] = name === 'shoal' ? (await connectSpread(server.port, 2, 4)).map((c) => c.client) : [await rawClient(server.port), await rawClient(server.port)];
+        opened.push(tracker, writer);
+        const log: string[] = [];
+        await tracker.call('HELLO', '3');
+        await tracker.call('CLIENT', 'TRACKING', 'ON');
+        // Something tracked already, so that the keys' shard tracks changes.
+        await tracker.call('GET', 'exp:{t}other');
+        for (const k of keys) await writer.call('SET', k, 'v', 'PX', '1');
+        await new Promise((r) => setTimeout(r, 20));
+        // Read as they expire (most lazily, by this very read): Redis invalidates before the read is tracked.
+        log.push((await tracker.call('MGET', ...keys)).toString('latin1'));
+        log.push((await tracker.call('PING')).toString('latin1'));
+        // Now the reads are tracked: a write of one key invalidates it.
+        await writer.call('SET', keys[0], 'again');
+        const push = await tracker.readReply(5000);
+        log.push(push.toString('latin1'), (await tracker.call('PING')).toString('latin1'));
+        out[name] = log;
+      }
+      expect(out.shoal).toEqual(out.redis);
+      expect(out.shoal[1]).toBe('+PONG\r\n');
+    } finally {
+      for (const c of opened) c.destroy();
+      await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 60_000);
 });
