@@ -156,7 +156,7 @@ const PARAMS: ParamDef[] = [
   { name: 'active-defrag-threshold-upper', kind: 'int', default: '100', mutable: true, min: 0, max: 1000 },
   { name: 'active-defrag-cycle-min', kind: 'int', default: '1', mutable: true, min: 1, max: 99 },
   { name: 'active-defrag-cycle-max', kind: 'int', default: '25', mutable: true, min: 1, max: 99 },
-  { name: 'active-defrag-max-scan-fields', kind: 'int', default: '1000', mutable: true, min: 1, inert: true },
+  { name: 'active-defrag-max-scan-fields', kind: 'int', default: '1000', mutable: true, min: 1 },
   { name: 'protected-mode', kind: 'bool', default: 'yes', mutable: true, inert: true },
   { name: 'daemonize', kind: 'bool', default: 'no', mutable: false, inert: true },
   { name: 'lazyfree-lazy-expire', kind: 'bool', default: 'no', mutable: true, inert: true },

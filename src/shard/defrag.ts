@@ -8,11 +8,14 @@
  * of what is allocated, a pass starts: the sparsest segments (at most half
  * full) are drained (the arena hands out no block of them any more), then
  * the pass walks every database with the dashtable's scan cursor and moves
- * each entry that sits in a draining segment to a new block, and moves the
- * keyspace's and the collections' table segments out of them. At the end of
+ * each entry that sits in a draining segment to a new block, with the
+ * blocks of its value that do (TypeOps.relocate: packed encodings and
+ * headers always, the elements of hashes and sets that have at most
+ * `active-defrag-max-scan-fields`; skiplist and list nodes stay), and
+ * moves the keyspace's and the collections' table segments out of them. At the end of
  * the walk the segments that emptied are released; the others (they hold
- * blocks of collection values, which are not moved yet) take their free
- * blocks back. A pass waits while a snapshot is being written: its marks
+ * blocks that are not moved: skiplist and list nodes, elements of large
+ * collections) take their free blocks back. A pass waits while a snapshot is being written: its marks
  * follow entries by address.
  *
  * Effort, as Redis's: between `active-defrag-cycle-min` and `-max` percent
@@ -22,6 +25,7 @@
 import type { Arena } from 'native-free-arena';
 import { relocateCollectionTables } from '../types/collection-table.js';
 import type { Keyspace } from './keyspace.js';
+import { TYPE_OPS } from './value-ops.js';
 
 export interface DefragSettings {
   enabled: boolean;
@@ -30,6 +34,8 @@ export interface DefragSettings {
   thresholdUpper: number;
   cycleMin: number;
   cycleMax: number;
+  /** Collections with more elements than this have only their header and packed blocks moved. */
+  maxScanFields: number;
 }
 
 /** A pass drains segments at most this full. */
@@ -38,7 +44,7 @@ const SPARSE_USE = 0.5;
 const MAX_DRAINING = 64;
 
 export class Defragmenter {
-  settings: DefragSettings = { enabled: false, ignoreBytes: 100 * 1024 * 1024, thresholdLower: 10, thresholdUpper: 100, cycleMin: 1, cycleMax: 25 };
+  settings: DefragSettings = { enabled: false, ignoreBytes: 100 * 1024 * 1024, thresholdLower: 10, thresholdUpper: 100, cycleMin: 1, cycleMax: 25, maxScanFields: 1000 };
   /** A pass is under way (INFO active_defrag_running). */
   running = false;
   /** Blocks moved, and entries looked at that did not need to (INFO active_defrag_hits/misses). */
@@ -89,19 +95,38 @@ export class Defragmenter {
     const deadline = performance.now() + (cronMs * effort) / 100;
     const a = this.arena;
     const draining = (h: number) => a.isDraining(h);
+    // Every block a value's relocation is told to move, it moves: counted as hits.
+    const counting = (h: number) => {
+      if (!a.isDraining(h)) return false;
+      this.hits++;
+      return true;
+    };
     while (performance.now() < deadline) {
       if (this.db >= this.ks.dbs.length) return this.finish();
       const table = this.ks.dbs[this.db].table;
       if (this.cursor === 0) this.hits += table.relocateSegments(draining);
+      const db = this.db;
       this.cursor = table.scan(this.cursor, 256, (h) => {
-        if (!a.isDraining(h)) {
+        let moved = false;
+        if (a.isDraining(h)) {
+          h = this.ks.relocate(db, h);
+          this.hits++;
+          moved = true;
+        }
+        const ops = TYPE_OPS[this.ks.type(h)];
+        if (ops?.relocate !== undefined) {
+          const v = this.ks.valueWord(h);
+          const before = this.hits;
+          const nv = ops.relocate(a, v, counting, s.maxScanFields);
+          if (nv !== v) this.ks.valueMoved(h, nv);
+          if (this.hits !== before) moved = true;
+        }
+        if (moved) {
+          this.keyHits++;
+        } else {
           this.misses++;
           this.keyMisses++;
-          return;
         }
-        this.ks.relocate(this.db, h);
-        this.hits++;
-        this.keyHits++;
       });
       if (this.cursor === 0) this.db++;
     }

@@ -150,6 +150,10 @@ export class Keyspace {
     if (this.onModify !== null) this.onModify(this.currentDb, h);
     this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2] = v;
   }
+  /** The same value now lives at `v` (defragmentation moved it): nothing changed for WATCH or anyone. */
+  valueMoved(h: number, v: number): void {
+    this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2] = v;
+  }
   /** Byte offset of the key within `arena.u8[segOf(h)]`. */
   keyOffset(h: number): number {
     return offOf(h) + HDR;

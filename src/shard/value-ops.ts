@@ -22,6 +22,21 @@ export interface TypeOps {
    * leaving anything allocated.
    */
   deserialize(a: Arena, src: Uint8Array, off: number, end: number, enc: number): number;
+  /**
+   * Defragmentation: moves the value's blocks that `moving` picks to new
+   * blocks (its header and packed blocks always; its elements only when it
+   * has at most `maxElements`); returns the value word, which may change.
+   * Types without it are left where they are.
+   */
+  relocate?(a: Arena, v: number, moving: (h: number) => boolean, maxElements: number): number;
+}
+
+/** Moves block `h` to a new block of the same size (its whole usable bytes copied) and frees it. */
+export function moveBlock(a: Arena, h: number): number {
+  const nh = a.alloc(a.requestedSize(h));
+  a.copy(nh, 0, h, 0, a.usableSize(h));
+  a.free(h);
+  return nh;
 }
 
 /** Indexed by ObjType; filled in by types/types.ts. */

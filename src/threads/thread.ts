@@ -1064,6 +1064,7 @@ export class ThreadServer implements ThreadContext {
       thresholdUpper: cfg.int('active-defrag-threshold-upper'),
       cycleMin: cfg.int('active-defrag-cycle-min'),
       cycleMax: cfg.int('active-defrag-cycle-max'),
+      maxScanFields: cfg.int('active-defrag-max-scan-fields'),
     };
     this.sampleHeap();
   }

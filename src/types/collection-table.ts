@@ -60,6 +60,32 @@ export function memberHash(u8: Uint8Array, off: number, len: number): number {
   return hashBytes(u8, off, len, SEED);
 }
 
+/** The collection's header moved (defragmentation): its table follows it. */
+export function renameTable(a: Arena, from: number, to: number): void {
+  const m = tablesOf(a);
+  const t = m.get(from);
+  if (t === undefined) return;
+  m.delete(from);
+  m.set(to, t);
+}
+
+/**
+ * Moves the element blocks of a collection table that `moving` picks,
+ * repointing the table (`hashOf` gives an element's hash from its block).
+ */
+export function relocateElements(a: Arena, t: DashTable, moving: (h: number) => boolean, hashOf: (h: number) => number): void {
+  const picked: number[] = [];
+  t.forEach((h) => {
+    if (moving(h)) picked.push(h);
+  });
+  for (const h of picked) {
+    const nh = a.alloc(a.requestedSize(h));
+    a.copy(nh, 0, h, 0, a.usableSize(h));
+    t.replace(hashOf(h), h, nh);
+    a.free(h);
+  }
+}
+
 /** Moves the table segments of every collection that `shouldMove` picks (defragmentation). */
 export function relocateCollectionTables(a: Arena, shouldMove: (h: number) => boolean): number {
   let moved = 0;

@@ -26,9 +26,9 @@
  * bytes, offset, length); they stay valid until the hash changes.
  */
 import { type Arena, type DashTable, offOf, segOf, sizeClassIndex, MAX_CLASS_SIZE } from 'native-free-arena';
-import type { TypeOps } from '../shard/value-ops.js';
+import { moveBlock, type TypeOps } from '../shard/value-ops.js';
 import { Enc } from '../shard/object.js';
-import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
+import { dropTable, memberHash, newTable, relocateElements, renameTable, tableOf } from './collection-table.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
 import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 
@@ -560,10 +560,33 @@ export function hashCheck(a: Arena, v: number): void {
   if (bytes !== entryBytes(a, v)) throw new Error(`hashtable: entry bytes ${entryBytes(a, v)} but ${bytes}`);
 }
 
+/**
+ * Defragmentation: a listpack moves whole; a hashtable moves its header (its
+ * table follows) and, when it has at most `maxElements` fields, the pair
+ * blocks `moving` picks.
+ */
+function hashRelocate(a: Arena, v: number, moving: (h: number) => boolean, maxElements: number): number {
+  if (!isTable(a, v)) return moving(v) ? moveBlock(a, v) : v;
+  const t = tableOf(a, v);
+  if (t.size <= maxElements) {
+    relocateElements(a, t, moving, (e) => {
+      const d = a.u8[segOf(e)];
+      const p = offOf(e);
+      const fn = readLen(d, p);
+      return memberHash(d, p + lenSize(fn), fn);
+    });
+  }
+  if (!moving(v)) return v;
+  const nv = moveBlock(a, v);
+  renameTable(a, v, nv);
+  return nv;
+}
+
 /** The hash row of the keyspace's type table. */
 export const hashOps: TypeOps = {
   free: hashFree,
   memory: hashMemoryUsage,
   serialize: (a, v) => hashSerialize(a, v),
   deserialize: (a, src, off, end, enc) => hashDeserialize(a, src, off, end, enc),
+  relocate: hashRelocate,
 };

@@ -25,9 +25,9 @@
  * the next call into this module.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
-import type { TypeOps } from '../shard/value-ops.js';
+import { moveBlock, type TypeOps } from '../shard/value-ops.js';
 import { Enc } from '../shard/object.js';
-import { dropTable, memberHash, newTable, tableOf } from './collection-table.js';
+import { dropTable, memberHash, newTable, relocateElements, renameTable, tableOf } from './collection-table.js';
 import { isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
 import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 import { parseInt64 } from '../util/numbers.js';
@@ -773,10 +773,30 @@ export function setCheck(a: Arena, v: number): void {
   if (p !== o + used) throw new Error('listpack used bytes mismatch');
 }
 
+/**
+ * Defragmentation: an intset's or listpack's data block moves whole; a
+ * hashtable's member blocks move when it has at most `maxElements`; then
+ * the header (its table follows).
+ */
+function setRelocate(a: Arena, v: number, moving: (h: number) => boolean, maxElements: number): number {
+  if (kindOf(a, v) === K_HASHTABLE) {
+    const t = tableOf(a, v);
+    if (t.size <= maxElements) relocateElements(a, t, moving, (m) => memberHash(a.u8[segOf(m)], offOf(m) + 4, a.u32[segOf(m)][offOf(m) >> 2]));
+  } else {
+    const data = rd(a, v, H_DATA);
+    if (data !== 0 && moving(data)) wr(a, v, H_DATA, moveBlock(a, data));
+  }
+  if (!moving(v)) return v;
+  const nv = moveBlock(a, v);
+  if (kindOf(a, nv) === K_HASHTABLE) renameTable(a, v, nv);
+  return nv;
+}
+
 /** The set row of the keyspace's type table. */
 export const setOps: TypeOps = {
   free: setFree,
   memory: setMemoryUsage,
   serialize: (a, v) => setSerialize(a, v),
   deserialize: setDeserialize,
+  relocate: setRelocate,
 };

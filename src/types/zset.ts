@@ -25,7 +25,7 @@
  * A 10-byte member costs a 40-byte node plus its index slot.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
-import type { TypeOps } from '../shard/value-ops.js';
+import { moveBlock, type TypeOps } from '../shard/value-ops.js';
 import { Enc } from '../shard/object.js';
 import { dropTable, hasTable, memberHash, newTable, tableOf } from './collection-table.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
@@ -1002,4 +1002,6 @@ export const zsetOps: TypeOps = {
   memory: (a, v) => zsMemory(a, encodingOf(a, v), v),
   serialize: (a, v, enc) => zsSerialize(a, enc, v),
   deserialize: (a, src, off, end, enc) => zsDeserialize(a, src, off, end, enc),
+  // Defragmentation moves a listpack whole; a skiplist's nodes are linked to each other and stay.
+  relocate: (a, v, moving) => (encodingOf(a, v) === Enc.ListPack && moving(v) ? moveBlock(a, v) : v),
 };

@@ -18,6 +18,12 @@ async function pipeline(c: RawClient, cmds: string[][]): Promise<void> {
   }
 }
 
+/** DEBUG DIGEST, which takes a while over tens of thousands of collections. */
+async function digestOf(c: RawClient): Promise<string> {
+  await c.write(respMany([['DEBUG', 'DIGEST']]));
+  return (await c.readReply(60_000)).toString('latin1');
+}
+
 async function info(c: RawClient, field: string): Promise<number> {
   return Number(new RegExp(`\\r\\n${field}:(\\d+)`).exec(await c.callText('INFO', 'everything'))![1]);
 }
@@ -37,7 +43,7 @@ describe('activedefrag', () => {
       for (let i = 0; i < n; i += 800) dels.push(['DEL', ...Array.from({ length: 800 }, (_, j) => i + j).filter((k) => k % 8 !== 0).map((k) => `key:${k}`)]);
       await pipeline(c, dels);
       expect(await c.callText('MEMORY', 'PURGE')).toBe('+OK\r\n');
-      const digest = await c.callText('DEBUG', 'DIGEST');
+      const digest = await digestOf(c);
       const before = await info(c, 'used_memory_arena_reserved');
       expect(await info(c, 'active_defrag_hits')).toBe(0);
 
@@ -69,7 +75,7 @@ describe('activedefrag', () => {
       const report = `arenas reserved ${before / MB | 0} -> ${after / MB | 0} MB, ${await info(c, 'active_defrag_hits')} moved`;
       expect(after, report).toBeLessThan(before * 0.5);
       expect(await info(c, 'active_defrag_key_hits'), report).toBeGreaterThan(0);
-      expect(await c.callText('DEBUG', 'DIGEST')).toBe(digest);
+      expect(await digestOf(c)).toBe(digest);
       expect(await c.callText('DBSIZE')).toBe(`:${n / 8}\r\n`);
       for (let k = 0; k < n; k += 8 * 997) expect((await c.call('GET', `key:${k}`)).toString('latin1')).toBe(`$200\r\n${value(k)}\r\n`);
       for (let k = 0; k < n; k += 8) if (!seen.has(String(k))) throw new Error(`SCAN missed key:${k}`);
@@ -78,6 +84,67 @@ describe('activedefrag', () => {
       expect(await c.callText('CONFIG', 'SET', 'activedefrag', 'no')).toBe('+OK\r\n');
     } finally {
       c.destroy();
+      await shoal.stop();
+    }
+  }, 180_000);
+
+  it('moves packed collections, set and hash elements too; WATCH is not disturbed', async () => {
+    const shoal = await startShoal({ threads: 4 });
+    const c = await rawClient(shoal.port);
+    const watcher = await rawClient(shoal.port);
+    try {
+      const empty = await info(c, 'used_memory_arena_reserved');
+      const n = 20_000;
+      const cmds: string[][] = [];
+      for (let i = 0; i < n; i++) {
+        const kind = i % 5;
+        if (kind === 0) cmds.push(['HSET', `h:${i}`, ...Array.from({ length: 8 }, (_, f) => [`f${f}`, `value-${i}-${f}`]).flat()]);
+        else if (kind === 1) cmds.push(['SADD', `s:${i}`, ...Array.from({ length: 20 }, (_, m) => String(i * 100 + m))]);
+        else if (kind === 2) cmds.push(['ZADD', `z:${i}`, ...Array.from({ length: 10 }, (_, m) => [String(m), `member-${m}`]).flat()]);
+        // Hashtable-encoded hashes and sets (past the listpack limits), with few enough elements to be moved.
+        else if (kind === 3 && i % 40 === 8) cmds.push(['HSET', `bh:${i}`, ...Array.from({ length: 600 }, (_, f) => [`field-${f}`, `v${f}`]).flat()]);
+        else if (kind === 3) cmds.push(['SET', `k:${i}`, `string-${i}`]);
+        else cmds.push(['SADD', `bs:${i}`, ...Array.from({ length: 150 }, (_, m) => `m-${i}-${m}`)]);
+      }
+      await pipeline(c, cmds);
+      const nameOf = (k: number) => (k % 5 === 3 ? (k % 40 === 8 ? 'bh' : 'k') : ['h', 's', 'z', '', 'bs'][k % 5]);
+      // Keep one key in eight, of every kind (i % 5 and i % 8 are independent).
+      const dels: string[][] = [];
+      for (let i = 0; i < n; i += 400) dels.push(['DEL', ...Array.from({ length: 400 }, (_, j) => i + j).filter((k) => k % 8 !== 0).map((k) => `${nameOf(k)}:${k}`)]);
+      await pipeline(c, dels);
+      expect(await c.callText('MEMORY', 'PURGE')).toBe('+OK\r\n');
+      const digest = await digestOf(c);
+      const before = await info(c, 'used_memory_arena_reserved');
+      // A client WATCHes a key whose value moves: its transaction must still go through.
+      expect(await watcher.callText('WATCH', 'h:40')).toBe('+OK\r\n');
+      for (const [k, v] of [['active-defrag-ignore-bytes', '1mb'], ['active-defrag-threshold-lower', '5'], ['active-defrag-cycle-max', '50'], ['activedefrag', 'yes']]) {
+        expect(await c.callText('CONFIG', 'SET', k, v)).toBe('+OK\r\n');
+      }
+      let after = before;
+      const deadline = Date.now() + 60_000;
+      do {
+        await sleep(100);
+        after = await info(c, 'used_memory_arena_reserved');
+      } while ((after - empty >= (before - empty) * 0.6 || (await info(c, 'active_defrag_running')) === 1) && Date.now() < deadline);
+      const report = `arenas reserved ${empty / MB | 0} empty, ${before / MB | 0} -> ${after / MB | 0} MB, ${await info(c, 'active_defrag_hits')} blocks moved`;
+      // Above what an empty server holds (each shard's first and current segments).
+      expect(after - empty, report).toBeLessThan((before - empty) * 0.6);
+      expect(await digestOf(c)).toBe(digest);
+      await watcher.write(respMany([['MULTI'], ['HSET', 'h:40', 'extra', '1'], ['EXEC']]));
+      const [, queued, exec] = await watcher.readReplies(3);
+      expect(queued.toString()).toBe('+QUEUED\r\n');
+      expect(exec.toString()).toBe('*1\r\n:1\r\n');
+      expect(await c.callText('HGET', 'h:80', 'f7')).toBe('$10\r\nvalue-80-7\r\n');
+      expect(await c.callText('SISMEMBER', 's:16', '1619')).toBe(':1\r\n');
+      expect(await c.callText('ZSCORE', 'z:32', 'member-9')).toBe('$1\r\n9\r\n');
+      expect(await c.callText('OBJECT', 'ENCODING', 'bh:8')).toBe('$9\r\nhashtable\r\n');
+      expect(await c.callText('HLEN', 'bh:8')).toBe(':600\r\n');
+      expect(await c.callText('HGET', 'bh:48', 'field-599')).toBe('$4\r\nv599\r\n');
+      expect(await c.callText('SISMEMBER', 'bs:24', 'm-24-149')).toBe(':1\r\n');
+      expect(await c.callText('CONFIG', 'SET', 'activedefrag', 'no')).toBe('+OK\r\n');
+    } finally {
+      c.destroy();
+      watcher.destroy();
       await shoal.stop();
     }
   }, 180_000);
