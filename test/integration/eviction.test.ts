@@ -180,6 +180,50 @@ describe('maxmemory', () => {
       await Promise.all([redis.stop(), shoal.stop()]);
     }
   }, 60_000);
+
+  it('LFU counters: the same accesses give OBJECT FREQ values distributed as redis-server\'s (the increment is random)', async () => {
+    const [redis, shoal] = await Promise.all([startRedis(), startShoal({ threads: 4 })]);
+    const opened: RawClient[] = [];
+    const levels = [1, 10, 100, 1000, 4000];
+    const perLevel = 20;
+    try {
+      const means: Record<string, number[]> = {};
+      for (const [name, server] of [
+        ['redis', redis],
+        ['shoal', shoal],
+      ] as const) {
+        const [c] = await clientsOf(server, name === 'shoal');
+        opened.push(c);
+        // No decay during the test (a minute boundary would take 1 off some counters on one server only).
+        for (const [k, v] of [['maxmemory-policy', 'allkeys-lfu'], ['lfu-log-factor', '10'], ['lfu-decay-time', '0']]) await c.call('CONFIG', 'SET', k, v);
+        const keyOf = (level: number, i: number) => `lfu:${level}:${i}`;
+        for (const level of levels) for (let i = 0; i < perLevel; i++) await c.call('SET', keyOf(level, i), 'v');
+        // The accesses, interleaved across keys, in pipelines.
+        const gets: string[][] = [];
+        for (const level of levels) for (let n = 0; n < level; n++) for (let i = 0; i < perLevel; i++) gets.push(['GET', keyOf(level, i)]);
+        for (let i = 0; i < gets.length; i += 2000) {
+          const batch = gets.slice(i, i + 2000);
+          await c.write(respMany(batch));
+          await c.readReplies(batch.length, 30_000);
+        }
+        means[name] = [];
+        for (const level of levels) {
+          let sum = 0;
+          for (let i = 0; i < perLevel; i++) sum += Number((await c.callText('OBJECT', 'FREQ', keyOf(level, i))).slice(1));
+          means[name].push(sum / perLevel);
+        }
+        await c.call('FLUSHALL');
+        await c.call('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+      }
+      // The mean counter of each access level agrees within a point or 15%, and grows with the accesses.
+      const report = `redis ${means.redis.map((m) => m.toFixed(1)).join(' ')}, shoal ${means.shoal.map((m) => m.toFixed(1)).join(' ')}`;
+      for (let l = 0; l < levels.length; l++) expect(Math.abs(means.shoal[l] - means.redis[l]), report).toBeLessThanOrEqual(Math.max(1, means.redis[l] * 0.15));
+      for (let l = 1; l < levels.length; l++) expect(means.shoal[l], report).toBeGreaterThan(means.shoal[l - 1]);
+    } finally {
+      for (const c of opened) c.destroy();
+      await Promise.all([redis.stop(), shoal.stop()]);
+    }
+  }, 120_000);
 });
 
 describe('client-output-buffer-limit normal', () => {

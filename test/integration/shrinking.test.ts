@@ -124,12 +124,8 @@ describe('tables that shrink as they empty', () => {
         for (let i = 0; i < names.length; i += 1000) await pipeline(c, kind.fill(key, names.slice(i, i + 1000)));
         const full = Number((await c.callText('MEMORY', 'USAGE', key)).slice(1));
         const kept = new Set(names.filter((_, i) => i % 20 === 0));
-        const victims = names.filter((n) => !kept.has(n));
         // Shuffled, so the deletions hit segments all over the table.
-        for (let i = victims.length - 1; i > 0; i--) {
-          const j = rng.int(i + 1);
-          [victims[i], victims[j]] = [victims[j], victims[i]];
-        }
+        const victims = rng.shuffle(names.filter((n) => !kept.has(n)));
         const seen = new Set<string>();
         let cursor = '0';
         let pages = 0;
@@ -162,11 +158,7 @@ describe('tables that shrink as they empty', () => {
       const keys = Array.from({ length: ELEMENTS }, (_, i) => `key:${i}`);
       for (let i = 0; i < keys.length; i += 1000) await pipeline(c, [['MSET', ...keys.slice(i, i + 1000).flatMap((k) => [k, 'v'])]]);
       const kept = new Set(keys.filter((_, i) => i % 20 === 0));
-      const victims = keys.filter((k) => !kept.has(k));
-      for (let i = victims.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [victims[i], victims[j]] = [victims[j], victims[i]];
-      }
+      const victims = rng.shuffle(keys.filter((k) => !kept.has(k)));
       const seen = new Set<string>();
       let cursor = '0';
       do {
