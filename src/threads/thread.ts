@@ -798,6 +798,7 @@ export class ThreadServer implements ThreadContext {
   private runLocalQueue(): void {
     const q = this.localQueue;
     if (q.length === 0) return;
+    this.shard.setClock(Date.now());
     // Frames queued while these run (UNLOCK after a part) join the same pass; the pass's bytes stay valid until it ends.
     q.hold();
     while (q.length > 0) {
@@ -811,6 +812,9 @@ export class ThreadServer implements ThreadContext {
   private drainPeer(link: PeerLink): void {
     const ring = link.in;
     if (!ring.poll()) return;
+    // The clock is read after the records were published: no command runs at a time before it arrived
+    // (a thread descheduled mid-turn would otherwise see keys that expired meanwhile as still there).
+    this.shard.setClock(Date.now());
     const i32 = ring.i32;
     const u8 = ring.u8;
     const from = link.peer;
