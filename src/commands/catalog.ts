@@ -28,11 +28,13 @@ export { type DocExtras, docExtras } from './catalog/define.js';
 const TTL_OPTIONS: Array<[string, string]> = [['7.0.0', 'New NX, XX, GT and LT conditions.']];
 
 /**
- * Subcommands that appeared in Redis 7.2 and so are missing from the 7.0
- * server the catalog is checked against (full names, "container|sub").
- * Their metadata follows the Redis 7.2 command definitions.
+ * Entries that appeared or changed after Redis 7.0, so the 7.0 server the
+ * catalog is checked against does not describe them as Shoal does (full
+ * names, "container|sub"). Their metadata follows the newer Redis's command
+ * definitions: CLIENT SETINFO and NO-TOUCH came with 7.2, and ZRANK and
+ * ZREVRANK took WITHSCORE.
  */
-export const NOT_IN_REDIS_70: ReadonlySet<string> = new Set(['client|setinfo', 'client|no-touch']);
+export const NOT_IN_REDIS_70: ReadonlySet<string> = new Set(['client|setinfo', 'client|no-touch', 'zrank', 'zrevrank']);
 
 // ---------------------------------------------------------------- strings --
 

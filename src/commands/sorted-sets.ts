@@ -244,16 +244,28 @@ function zmscore(x: Exec): void {
   }
 }
 
+/** ZRANK/ZREVRANK key member [WITHSCORE] (WITHSCORE since Redis 7.2: a null array when missing). */
 function zrank(x: Exec, rev: boolean): void {
-  const h = x.lookupTyped(1, ObjType.ZSet);
-  if (h < 0) return;
-  if (h === 0) {
-    x.r.nullBulk();
+  if (x.argc > 4) {
+    x.r.error(`ERR wrong number of arguments for '${rev ? 'zrevrank' : 'zrank'}' command`);
     return;
   }
-  const r = zsRank(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h), x.u8, x.off[2], x.len[2]);
-  if (r < 0) x.r.nullBulk();
-  else x.r.int(rev ? lenOf(x, h) - 1 - r : r);
+  const withScore = x.argc === 4;
+  if (withScore && !x.argIs(3, 'withscore')) {
+    x.r.error(ERR_SYNTAX);
+    return;
+  }
+  const h = x.lookupTyped(1, ObjType.ZSet);
+  if (h < 0) return;
+  const r = h === 0 ? -1 : zsRank(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h), x.u8, x.off[2], x.len[2]);
+  if (r < 0) {
+    if (withScore) x.r.nullArray();
+    else x.r.nullBulk();
+    return;
+  }
+  if (withScore) x.r.array(2);
+  x.r.int(rev ? lenOf(x, h) - 1 - r : r);
+  if (withScore) x.r.double(zsScore(x.ks.arena, x.ks.encoding(h), x.ks.valueWord(h), x.u8, x.off[2], x.len[2]));
 }
 
 // ---- ranges ----------------------------------------------------------------------------------

@@ -222,6 +222,54 @@ describe('sorted sets in a running server', () => {
   });
 });
 
+/**
+ * ZRANK/ZREVRANK WITHSCORE came with Redis 7.2, after the 7.0 oracle: the
+ * expected reply is built from the oracle's ZRANK and ZSCORE of the same
+ * member (a null array when it is missing), in RESP2 and RESP3.
+ */
+describe('ZRANK and ZREVRANK WITHSCORE (Redis 7.2)', () => {
+  for (const proto of [2, 3]) {
+    it(`equals the oracle's rank and score, in both encodings, RESP${proto}`, async () => {
+      const r = await connect(redis.port);
+      const c = await connect(shoal.port);
+      if (proto === 3) {
+        await call(r, 'HELLO', '3');
+        await call(c, 'HELLO', '3');
+      }
+      const tokens = (reply: Reply): string => JSON.stringify(reply, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('latin1') : v));
+      for (const [key, size] of [[S[0]!, 10], [S[1]!, 300], [S[2]!, 0]] as const) {
+        for (const x of [r, c]) await call(x, 'DEL', key);
+        const args = Array.from({ length: size }, (_, i) => [String((i * 7919) % 101 / 4 - 10), `m${i}`]).flat();
+        for (let i = 0; i < args.length; i += 200) for (const x of [r, c]) await call(x, 'ZADD', key, ...args.slice(i, i + 200));
+        for (const m of ['m0', 'm5', `m${Math.max(0, size - 1)}`, 'absent']) {
+          for (const cmd of ['ZRANK', 'ZREVRANK']) {
+            const rank = await call(r, cmd, key, m);
+            const score = await call(r, 'ZSCORE', key, m);
+            const got = await call(c, cmd, key, m, 'withscore');
+            if (rank.type === 'null' || (rank.type === 'bulk' && rank.value === null)) {
+              expect(got.type === 'null' || (got.type === 'array' && got.value === null)).toBe(true);
+              expect(got.type).toBe(proto === 3 ? 'null' : 'array');
+            } else {
+              expect(tokens(got)).toBe(tokens({ type: 'array', value: [rank, score] } as Reply));
+            }
+            expect(tokens(await call(c, cmd, key, m))).toBe(tokens(rank));
+          }
+        }
+      }
+      await call(r, 'SET', 'zr:str', 'x');
+      await call(c, 'SET', 'zr:str', 'x');
+      for (const args of [['zr:str', 'a', 'WITHSCORE'], [S[0]!, 'm0', 'withscores'], [S[0]!, 'm0', 'WITHSCORE', 'x'], ['zr:str', 'a', 'nope']]) {
+        const got = text(await call(c, 'ZRANK', ...args));
+        const want =
+          args[2]!.toLowerCase() !== 'withscore' ? 'ERR syntax error'
+          : args.length > 3 ? "ERR wrong number of arguments for 'zrank' command"
+          : text(await call(r, 'ZRANK', args[0]!, args[1]!));
+        expect(got).toBe(want);
+      }
+    });
+  }
+});
+
 describe('blocking sorted-set commands, redis-server vs Shoal', () => {
   it('serves blocked clients first come, first served, lowest or highest first', async () => {
     await same(async (port) => {

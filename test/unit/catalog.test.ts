@@ -57,7 +57,7 @@ const ENTRIES: Array<[string, CommandMeta]> = CATALOG.flatMap((meta): Array<[str
   ...(meta.subcommands ?? []).map((sub): [string, CommandMeta] => [`${meta.name}|${sub.name}`, sub]),
 ]);
 
-/** CLIENT SETINFO and CLIENT NO-TOUCH came with Redis 7.2: the 7.0 oracle does not know them. */
+/** Entries newer than Redis 7.0 (NOT_IN_REDIS_70): the 7.0 oracle does not describe them. */
 const CHECKED = ENTRIES.filter(([fullName]) => !NOT_IN_REDIS_70.has(fullName));
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
