@@ -27,7 +27,7 @@
 import { type Arena, offOf, segOf } from 'native-free-arena';
 import { moveBlock, type TypeOps } from '../shard/value-ops.js';
 import { Enc } from '../shard/object.js';
-import { dropTable, hasTable, memberHash, newTable, tableOf } from './collection-table.js';
+import { dropTable, hasTable, memberHash, newTable, renameTable, tableOf } from './collection-table.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
 import { bytesCompare, copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 
@@ -996,12 +996,48 @@ function encodingOf(a: Arena, v: number): number {
   return hasTable(a, v) ? Enc.SkipList : Enc.ListPack;
 }
 
+/**
+ * Defragmentation: a listpack moves whole; a skiplist moves its header (its
+ * index table follows) and, when it has at most `maxElements` members, the
+ * nodes `moving` picks. Walking level 0 in order, the last node seen at each
+ * level is the predecessor whose forward link points at the next node of
+ * that level, so a moved node is relinked without a search.
+ */
+function zsRelocate(a: Arena, v: number, moving: (h: number) => boolean, maxElements: number): number {
+  if (encodingOf(a, v) === Enc.ListPack) return moving(v) ? moveBlock(a, v) : v;
+  let zh = v;
+  if (moving(zh)) {
+    zh = moveBlock(a, zh);
+    renameTable(a, v, zh);
+  }
+  if (u32(a, zh, H_LEN) > maxElements) return zh;
+  const last = new Array<number>(u32(a, zh, H_LEVEL)).fill(zh);
+  const t = tableOf(a, zh);
+  for (let x = fw(a, zh, 0); x !== 0; ) {
+    const level = nodeLevel(a, x);
+    let nx = x;
+    if (moving(x)) {
+      nx = a.alloc(a.requestedSize(x));
+      a.copy(nx, 0, x, 0, a.usableSize(x));
+      for (let i = 0; i < level; i++) setFw(a, last[i], i, nx);
+      const next = fw(a, nx, 0);
+      if (next !== 0) setU32(a, next, N_BACK, nx);
+      else setU32(a, zh, H_TAIL, nx);
+      t.replace(memberHash(a.u8[segOf(nx)], memberOff(a, nx), u32(a, nx, N_MLEN)), x, nx);
+      addNodeBytes(a, zh, a.usableSize(nx) - a.usableSize(x));
+      a.free(x);
+    }
+    for (let i = 0; i < level; i++) last[i] = nx;
+    x = fw(a, nx, 0);
+  }
+  return zh;
+}
+
 /** The sorted-set row of the keyspace's type table. */
 export const zsetOps: TypeOps = {
   free: (a, v) => zsFree(a, encodingOf(a, v), v),
   memory: (a, v) => zsMemory(a, encodingOf(a, v), v),
   serialize: (a, v, enc) => zsSerialize(a, enc, v),
   deserialize: (a, src, off, end, enc) => zsDeserialize(a, src, off, end, enc),
-  // Defragmentation moves a listpack whole; a skiplist's nodes are linked to each other and stay.
-  relocate: (a, v, moving) => (encodingOf(a, v) === Enc.ListPack && moving(v) ? moveBlock(a, v) : v),
+  relocate: zsRelocate,
 };

@@ -28,6 +28,7 @@ import {
   zsToArray,
   zsToSkiplist,
   zsUpdate,
+  zsetOps,
   zslStats,
 } from '../../src/types/zset.js';
 
@@ -217,4 +218,47 @@ describe('zset skiplist: searches grow like log n', () => {
     expect(big / small).toBeLessThan(3);
     expect(big).toBeLessThan(200);
   }, 60_000);
+});
+
+describe('zset defragmentation (TypeOps.relocate)', () => {
+  it('moves the header and any chosen skiplist nodes; order, links, spans and the index stay true', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.boolean(), (n, seed, moveHeader) => {
+        const a = new Arena();
+        const before = a.liveBlocks;
+        let v = zsCreate(a, SL);
+        for (let i = 0; i < n; i++) {
+          const m = Buffer.from(`m${(i * 7919) % 1000}`);
+          v = zsInsert(a, SL, v, (i * 31) % 13, m, 0, m.length);
+        }
+        const want = zsToArray(a, SL, v);
+        // Picks nodes by a hash of their handle and the seed; each handle is asked about at most once.
+        const asked = new Set<number>();
+        const moving = (h: number): boolean => {
+          expect(asked.has(h)).toBe(false);
+          asked.add(h);
+          return h === v ? moveHeader : (Math.imul(h ^ seed, 0x9e3779b1) >>> 28) < 8;
+        };
+        const nv = zsetOps.relocate!(a, v, moving, 1000);
+        expect(nv !== v).toBe(moveHeader);
+        zsCheck(a, SL, nv);
+        expect(zsToArray(a, SL, nv)).toEqual(want);
+        for (const [m] of want) expect(zsScore(a, SL, nv, m, 0, m.length)).toBe(want.find(([x]) => Buffer.compare(x, m) === 0)![1]);
+        zsFree(a, SL, nv);
+        expect(a.liveBlocks).toBe(before);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('leaves the nodes of a set above maxElements where they are', () => {
+    const a = new Arena();
+    let v = zsCreate(a, SL);
+    for (let i = 0; i < 300; i++) v = zsInsert(a, SL, v, i, Buffer.from(`m${i}`), 0, `m${i}`.length);
+    let asked = 0;
+    const nv = zsetOps.relocate!(a, v, () => (asked++, true), 299);
+    expect(asked).toBe(1);
+    zsCheck(a, SL, nv);
+    expect(zsLength(a, SL, nv)).toBe(300);
+  });
 });
