@@ -337,6 +337,43 @@ export class DashTable {
   }
 
   /**
+   * Up to `count` distinct entries from consecutive slots after a random
+   * point, going on into the next segments: Redis's dictGetSomeKeys, which
+   * eviction samples with. Consecutive slots hold unrelated keys (they are
+   * placed by hash), and a sample costs about count / load slots instead of
+   * a walk of half a segment per key. Writes them to `out`; returns how many
+   * (fewer only when the table holds fewer).
+   */
+  sampleEntries(rand: () => number, count: number, out: Int32Array | number[]): number {
+    if (this.count === 0 || count <= 0) return 0;
+    const dir = this.dir;
+    const ws = this.words;
+    const want = Math.min(count, this.count);
+    // A segment is owned by a run of 2^(gd - depth) directory slots, aligned: start at the run's first.
+    let d = Math.floor(rand() * dir.length);
+    let slot = Math.floor(rand() * SLOTS_PER_SEGMENT);
+    let got = 0;
+    for (let visited = 0; visited <= dir.length && got < want; ) {
+      const sh = dir[d];
+      const w = ws[sh >>> SEG_SHIFT];
+      const base = (sh & OFF_MASK) << 1;
+      const run = 1 << (this.gd - w[base + W_DEPTH]);
+      d &= ~(run - 1);
+      if (w[base + W_COUNT] !== 0) {
+        const end = base + STASH_END;
+        for (let i = base + W_SLOTS + 1 + slot * 2; i < end && got < want; i += 2) {
+          const e = w[i];
+          if (e !== 0) out[got++] = e;
+        }
+      }
+      slot = 0;
+      visited += run;
+      d = (d + run) % dir.length;
+    }
+    return got;
+  }
+
+  /**
    * A random entry (0 when empty). `rand` returns uniform numbers in [0, 1).
    * Picks a random hash point, then a uniformly random entry of the segment
    * owning it: roughly uniform since segments of equal range hold similar counts.

@@ -403,6 +403,36 @@ describe('DashTable details', () => {
     expect(t.table.randomEntry(rand)).toBe(t.model.get(0));
   });
 
+  it('sampleEntries returns distinct live entries, and every entry in time', () => {
+    const t = new Harness(hashFns.random);
+    const out = new Int32Array(16);
+    expect(t.table.sampleEntries(Math.random, 5, out)).toBe(0);
+    const rand = prng(7);
+    for (const n of [1, 3, 700, 5000]) {
+      while (t.model.size < n) t.insert(t.model.size);
+      const live = new Set(t.model.values());
+      const seen = new Set<number>();
+      for (let i = 0; i < 4000; i++) {
+        const got = t.table.sampleEntries(rand, 5, out);
+        expect(got).toBe(Math.min(5, n));
+        const picked = Array.from(out.subarray(0, got));
+        expect(new Set(picked).size).toBe(got);
+        for (const h of picked) {
+          expect(live.has(h)).toBe(true);
+          seen.add(h);
+        }
+      }
+      // A sample starting within the few slots before an entry meets it: 4,000 samples meet every
+      // entry of a table of one or two segments, and nearly all of 5,000 entries (~98% expected).
+      if (n <= 700) expect(seen.size).toBe(n);
+      else expect(seen.size).toBeGreaterThan(n * 0.95);
+    }
+    // Thinned to a few entries spread over many segments: still found.
+    for (let k = 0; k < 5000; k++) if (k % 1000 !== 0) t.remove(k);
+    expect(t.table.sampleEntries(rand, 16, out)).toBe(5);
+    expect(new Set(out.subarray(0, 5))).toEqual(new Set(t.model.values()));
+  });
+
   it('clear calls back for every entry and returns table memory to the arena', () => {
     const t = new Harness(hashFns.random);
     const before = t.arena.stats();

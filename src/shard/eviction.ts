@@ -10,8 +10,8 @@
  * after every command that may have grown it; each thread its heap every
  * cron), so each shard sees the whole process and evicts its share.
  *
- * Candidates are picked as Redis picks them: `maxmemory-samples` random
- * keys a round, the best kept in a pool of 16 across rounds; the LRU clock
+ * Candidates are picked as Redis picks them: `maxmemory-samples` keys of
+ * consecutive slots after a random point a round, the best kept in a pool of 16 across rounds; the LRU clock
  * and the LFU counter (a logarithmic 8-bit counter that decays every
  * lfu-decay-time minutes, with the minutes of its last decrement, in the
  * 24 bits Redis also shares between them) live in each key's entry.
@@ -108,6 +108,8 @@ const POOL_SIZE = 16;
 
 export class Evictor {
   private readonly pool: Candidate[] = [];
+  /** Entries sampled in a round (maxmemory-samples is at most 64, eight times that for volatile policies). */
+  private readonly sample = new Int32Array(512);
 
   constructor(private readonly ks: Keyspace) {}
 
@@ -127,10 +129,13 @@ export class Evictor {
         }
         continue;
       }
+      // Consecutive slots after a random point, as Redis's dictGetSomeKeys; volatile policies look
+      // at eight times as many keys for ones with a TTL (Redis samples its dict of those).
+      const sample = this.sample;
+      const n = d.table.sampleEntries(Math.random, Math.min(sample.length, volatile ? s.samples * 8 : s.samples), sample);
       let found = 0;
-      for (let tries = 0; found < s.samples && tries < s.samples * 8; tries++) {
-        const h = d.table.randomEntry(Math.random);
-        if (h === 0) break;
+      for (let i = 0; i < n && found < s.samples; i++) {
+        const h = sample[i];
         if (volatile && this.ks.expireAt(h) === 0) continue;
         found++;
         this.offer(db, h, this.score(h, s, nowMs, lruNow));
