@@ -34,7 +34,7 @@
  * valid until the list is changed.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
-import type { TypeOps } from '../shard/value-ops.js';
+import { moveBlock, type TypeOps } from '../shard/value-ops.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
 import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
 
@@ -955,10 +955,30 @@ export function listCheck(a: Arena, lh: number): void {
   if (bytesOf(a, lh) !== bytes) throw new Error(`bytes ${bytesOf(a, lh)} but ${bytes}`);
 }
 
+/**
+ * Defragmentation: the header moves (nodes never point at it) and, when the
+ * list has at most `maxNodes` nodes, the nodes `moving` picks, their
+ * neighbours relinked.
+ */
+function listRelocate(a: Arena, lh: number, moving: (h: number) => boolean, maxNodes: number): number {
+  const nlh = moving(lh) ? moveBlock(a, lh) : lh;
+  if (rd(a, nlh, H_NODES) > maxNodes) return nlh;
+  for (let node = rd(a, nlh, H_HEAD); node !== 0; ) {
+    let nh = node;
+    if (moving(node)) {
+      nh = moveBlock(a, node);
+      relink(a, nlh, nh);
+    }
+    node = rd(a, nh, N_NEXT);
+  }
+  return nlh;
+}
+
 /** The list row of the keyspace's type table. */
 export const listOps: TypeOps = {
   free: listFree,
   memory: listMemoryUsage,
   serialize: (a, v) => listSerialize(a, v),
   deserialize: (a, src, off, end) => listDeserialize(a, src, off, end),
+  relocate: listRelocate,
 };

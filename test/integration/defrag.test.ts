@@ -88,7 +88,7 @@ describe('activedefrag', () => {
     }
   }, 180_000);
 
-  it('moves packed collections, set and hash elements and skiplist nodes too; WATCH is not disturbed', async () => {
+  it('moves packed collections, set and hash elements, skiplist and list nodes too; WATCH is not disturbed', async () => {
     const shoal = await startShoal({ threads: 4 });
     const c = await rawClient(shoal.port);
     const watcher = await rawClient(shoal.port);
@@ -104,12 +104,14 @@ describe('activedefrag', () => {
         else if (kind === 2 && i % 80 === 32) cmds.push(['ZADD', `bz:${i}`, ...Array.from({ length: 200 }, (_, m) => [String(m % 17), `member-${i}-${m}`]).flat()]);
         else if (kind === 2) cmds.push(['ZADD', `z:${i}`, ...Array.from({ length: 10 }, (_, m) => [String(m), `member-${m}`]).flat()]);
         // Hashtable-encoded hashes and sets (past the listpack limits), with few enough elements to be moved.
-        else if (kind === 3 && i % 40 === 8) cmds.push(['HSET', `bh:${i}`, ...Array.from({ length: 600 }, (_, f) => [`field-${f}`, `v${f}`]).flat()]);
+        else if (kind === 3 && i % 80 === 8) cmds.push(['HSET', `bh:${i}`, ...Array.from({ length: 600 }, (_, f) => [`field-${f}`, `v${f}`]).flat()]);
+        // Fifty lists of two nodes each, every one kept by the thinning below.
+        else if (kind === 3 && i % 400 === 48) cmds.push(['RPUSH', `l:${i}`, ...Array.from({ length: 300 }, (_, e) => `element-${i}-${e}-${'x'.repeat(e % 50)}`)]);
         else if (kind === 3) cmds.push(['SET', `k:${i}`, `string-${i}`]);
         else cmds.push(['SADD', `bs:${i}`, ...Array.from({ length: 150 }, (_, m) => `m-${i}-${m}`)]);
       }
       await pipeline(c, cmds);
-      const nameOf = (k: number) => (k % 5 === 3 ? (k % 40 === 8 ? 'bh' : 'k') : k % 80 === 32 ? 'bz' : ['h', 's', 'z', '', 'bs'][k % 5]);
+      const nameOf = (k: number) => (k % 5 === 3 ? (k % 80 === 8 ? 'bh' : k % 400 === 48 ? 'l' : 'k') : k % 80 === 32 ? 'bz' : ['h', 's', 'z', '', 'bs'][k % 5]);
       // Keep one key in eight, of every kind (i % 5 and i % 8 are independent).
       const dels: string[][] = [];
       for (let i = 0; i < n; i += 400) dels.push(['DEL', ...Array.from({ length: 400 }, (_, j) => i + j).filter((k) => k % 8 !== 0).map((k) => `${nameOf(k)}:${k}`)]);
@@ -141,9 +143,13 @@ describe('activedefrag', () => {
       expect(await c.callText('ZSCORE', 'z:72', 'member-9')).toBe('$1\r\n9\r\n');
       expect(await c.callText('OBJECT', 'ENCODING', 'bh:8')).toBe('$9\r\nhashtable\r\n');
       expect(await c.callText('HLEN', 'bh:8')).toBe(':600\r\n');
-      expect(await c.callText('HGET', 'bh:48', 'field-599')).toBe('$4\r\nv599\r\n');
+      expect(await c.callText('HGET', 'bh:88', 'field-599')).toBe('$4\r\nv599\r\n');
       expect(await c.callText('SISMEMBER', 'bs:24', 'm-24-149')).toBe(':1\r\n');
       expect(await c.callText('OBJECT', 'ENCODING', 'bz:32')).toBe('$8\r\nskiplist\r\n');
+      for (const i of [48, 19_648]) {
+        const elements = Array.from({ length: 300 }, (_, e) => `element-${i}-${e}-${'x'.repeat(e % 50)}`);
+        expect(await c.callText('LRANGE', `l:${i}`, '0', '-1')).toBe(`*300\r\n` + elements.map((e) => `$${e.length}\r\n${e}\r\n`).join(''));
+      }
       for (const i of [32, 112, 19_952]) {
         const members = Array.from({ length: 200 }, (_, m) => ({ score: m % 17, member: `member-${i}-${m}` }));
         members.sort((x, y) => x.score - y.score || Buffer.compare(Buffer.from(x.member), Buffer.from(y.member)));

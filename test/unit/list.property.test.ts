@@ -37,6 +37,7 @@ import {
   listSerialize,
   listSet,
   listToArray,
+  listOps,
   type Where,
 } from '../../src/types/list.js';
 
@@ -324,5 +325,35 @@ describe('arena list vs array model', () => {
     expect(hex(listToArray(arena, lh))).toEqual(hex([x1, before, p, y, after, z]));
     listFree(arena, lh);
     expect(arena.liveBlocks).toBe(0);
+  });
+});
+
+describe('list defragmentation (TypeOps.relocate)', () => {
+  it('moves the header and any chosen nodes; links, counts and elements stay true', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.boolean(), (n, seed, moveHeader) => {
+        const a = new Arena();
+        const before = a.liveBlocks;
+        const lh = listCreate(a);
+        for (let i = 0; i < n; i++) {
+          const e = Buffer.from(`element-${i}-`.repeat(1 + (i % 7)));
+          listPush(a, lh, i % 3 === 0 ? HEAD : TAIL, e, 0, e.length);
+        }
+        const want = listToArray(a, lh);
+        const asked = new Set<number>();
+        const moving = (h: number): boolean => {
+          expect(asked.has(h)).toBe(false);
+          asked.add(h);
+          return h === lh ? moveHeader : (Math.imul(h ^ seed, 0x9e3779b1) >>> 28) < 8;
+        };
+        const nlh = listOps.relocate!(a, lh, moving, 1000);
+        expect(nlh !== lh).toBe(moveHeader);
+        listCheck(a, nlh);
+        expect(listToArray(a, nlh)).toEqual(want);
+        listFree(a, nlh);
+        expect(a.liveBlocks).toBe(before);
+      }),
+      { numRuns: 30 },
+    );
   });
 });
