@@ -141,6 +141,33 @@ describe('connection and server commands, redis-server vs Shoal', () => {
     expect(await c.callText('EXISTS', 'quit')).toBe(':0\r\n');
   });
 
+  it('SCAN reads its cursor as Redis does (strtoul): the spellings of 0 start over, the others are refused alike', async () => {
+    const c = await connect(shoal.port);
+    const r = await connect(redis.port);
+    for (const x of [c, r]) {
+      await x.callText('SELECT', '7');
+      await x.callText('MSET', ...Array.from({ length: 40 }, (_, i) => [`sc:${i}`, 'v']).flat());
+    }
+    const all = async (x: RawClient, first: string): Promise<number> => {
+      const seen = new Set<string>();
+      let cursor = first;
+      do {
+        const lines = (await x.call('SCAN', cursor, 'COUNT', '7')).toString('latin1').split('\r\n');
+        cursor = lines[2]!;
+        for (let i = 5; i < lines.length; i += 2) if (lines[i]?.startsWith('sc:')) seen.add(lines[i]!);
+      } while (cursor !== '0');
+      return seen.size;
+    };
+    for (const zero of ['0', '00', '+0', '-0', '', '0\u0000junk']) expect(await all(c, zero), `cursor ${JSON.stringify(zero)}`).toBe(40);
+    // Accepted or refused as redis-server does (the next cursor itself is each server's own).
+    for (const cursor of [' 0', '0 ', '0x0', '1e0', 'abc', '-', '+', '18446744073709551615', '18446744073709551616', '-18446744073709551615', '99999999999999999999']) {
+      const [got, want] = [await c.callText('SCAN', cursor), await r.callText('SCAN', cursor)];
+      expect(got.startsWith('-'), `cursor ${JSON.stringify(cursor)}: ${got}`).toBe(want.startsWith('-'));
+      if (want.startsWith('-')) expect(got).toBe(want);
+    }
+    for (const x of [c, r]) await x.callText('FLUSHDB');
+  });
+
   it('reports 4 shards in INFO and merges keyspace, stats and commandstats', async () => {
     const c = await connect(shoal.port);
     await c.callText('SELECT', '3');
