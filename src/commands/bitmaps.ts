@@ -139,12 +139,13 @@ function bitcount(x: Exec): void {
   if (start === null) return;
   const end = x.argIntOrReply(3);
   if (end === null) return;
-  const isBit = x.argc === 5 ? unitArg(x, 4) : false;
-  if (isBit === null) return;
+  // Redis 7.0 answers this case before it reads the unit.
   if (start < 0 && end < 0 && start > end) {
     x.r.int(0);
     return;
   }
+  const isBit = x.argc === 5 ? unitArg(x, 4) : false;
+  if (isBit === null) return;
   const total = isBit ? len * 8 : len;
   const s = normalise(start, total);
   let e = normalise(end, total);
