@@ -46,9 +46,10 @@ function bitOffsetArg(x: Exec, i: number, bits: number): number | null {
  * The string at key argument 1 made at least long enough to hold bit
  * `maxBit`, created zero-filled when missing (Redis's
  * lookupStringForBitCommand); `h0` is the key's entry (0: none). The
- * value is "raw" from now on, whatever it was. Returns the entry.
+ * value is "raw" from now on, whatever it was. Returns the entry, and
+ * whether the key was created or grew: a change whatever the bits do.
  */
-function stringForBits(x: Exec, h0: number, maxBit: number): number {
+function stringForBits(x: Exec, h0: number, maxBit: number): [number, boolean] {
   const need = Math.floor(maxBit / 8) + 1;
   const ks = x.ks;
   if (h0 === 0) {
@@ -56,22 +57,24 @@ function stringForBits(x: Exec, h0: number, maxBit: number): number {
     const vo = ks.valueOffset(h);
     x.bytesOf(h).fill(0, vo, vo + need);
     ks.setValueWord(h, need);
-    return h;
+    return [h, true];
   }
+  ks.setEncoding(h0, Enc.Raw);
   const old = ks.valueWord(h0);
-  let h = h0;
-  if (need > old) {
-    // Grown with slack, as Redis's sdsgrowzero: the next SETBIT a little further costs nothing.
-    h = ks.resizeValue(x.db, h0, need, old, true);
-    const vo = ks.valueOffset(h);
-    x.bytesOf(h).fill(0, vo + old, vo + need);
-  }
-  // Also what tells WATCH and tracking of the change.
-  ks.setValueWord(h, Math.max(old, need));
-  ks.setEncoding(h, Enc.Raw);
-  return h;
+  if (need <= old) return [h0, false];
+  // Grown with slack, as Redis's sdsgrowzero: the next SETBIT a little further costs nothing.
+  const h = ks.resizeValue(x.db, h0, need, old, true);
+  const vo = ks.valueOffset(h);
+  x.bytesOf(h).fill(0, vo + old, vo + need);
+  ks.setValueWord(h, need);
+  return [h, true];
 }
 
+/**
+ * SETBIT. Setting a bit to the value it has, in a string that did not have
+ * to grow, is no change (Redis 7.0.15 as 7.2): no event, nothing for WATCH
+ * or the AOF.
+ */
 function setbit(x: Exec): void {
   const pos = bitOffsetArg(x, 2, 0);
   if (pos === null) return;
@@ -82,9 +85,12 @@ function setbit(x: Exec): void {
   }
   const h0 = x.lookupTyped(1, ObjType.String);
   if (h0 < 0) return;
-  const h = stringForBits(x, h0, pos);
+  const [h, grown] = stringForBits(x, h0, pos);
   const old = setBit(x.bytesOf(h), x.ks.valueOffset(h), pos, on);
-  x.notifyArg(Notify.String, 'setbit', 1);
+  if (grown || old !== on) {
+    x.ks.modified(h);
+    x.notifyArg(Notify.String, 'setbit', 1);
+  } else x.propagateNothing();
   x.r.int(old);
 }
 
@@ -377,19 +383,21 @@ function parseFieldOps(x: Exec): { ops: FieldOp[]; highest: number; readonly: bo
 
 /**
  * BITFIELD and BITFIELD_RO (`ro`). Only GETs: a read (the key may be
- * missing), nothing propagated. Any SET or INCRBY: the string grows to the
- * furthest bit written first, and the command counts as a write even when
- * OVERFLOW FAIL refused every change, as in Redis.
+ * missing). Any SET or INCRBY: the string grows to the furthest bit written
+ * first. As in Redis 7.0.15, the command is a change (event, WATCH, AOF)
+ * only when a write changed a field or the key was created or grew; a key
+ * created by writes that OVERFLOW FAIL all refused stays, unannounced.
  */
 function bitfieldGeneric(x: Exec, ro: boolean): void {
   const parsed = parseFieldOps(x);
   if (parsed === null) return;
   const { ops, highest, readonly } = parsed;
   let h: number;
+  let grown = false;
+  let changes = 0;
   if (readonly) {
     h = x.lookupTyped(1, ObjType.String, true);
     if (h < 0) return;
-    x.propagateNothing();
   } else {
     if (ro) {
       x.r.error('ERR BITFIELD_RO only supports the GET subcommand');
@@ -397,7 +405,7 @@ function bitfieldGeneric(x: Exec, ro: boolean): void {
     }
     const h0 = x.lookupTyped(1, ObjType.String);
     if (h0 < 0) return;
-    h = stringForBits(x, h0, highest);
+    [h, grown] = stringForBits(x, h0, highest);
   }
   const u8 = h === 0 ? null : x.bytesOf(h);
   const off = h === 0 ? 0 : x.ks.valueOffset(h);
@@ -429,8 +437,12 @@ function bitfieldGeneric(x: Exec, ro: boolean): void {
     }
     x.r.int(reply);
     setField(u8!, off, op.pos, op.bits, BigInt.asUintN(op.bits, next));
+    if (grown || next !== cur) changes++;
   }
-  if (!readonly) x.notifyArg(Notify.String, 'setbit', 1);
+  if (changes > 0) {
+    x.ks.modified(h);
+    x.notifyArg(Notify.String, 'setbit', 1);
+  } else x.propagateNothing();
 }
 
 function bitfield(x: Exec): void {
