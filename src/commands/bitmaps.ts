@@ -32,6 +32,12 @@ function bitOffsetArg(x: Exec, i: number, bits: number): number | null {
     n--;
   }
   const v = parseInt64(x.u8, o, n);
+  if (typeof v === 'number' && !hash) {
+    // The common case, without BigInt.
+    if (v >= 0 && Math.floor(v / 8) < x.shard.protoMaxBulkLen) return v;
+    x.r.error(ERR_BIT_OFFSET);
+    return null;
+  }
   let off = v === null ? -1n : BigInt(v);
   // Redis multiplies in int64: a huge #N wraps as it does there.
   if (hash) off = BigInt.asIntN(64, off * BigInt(bits));
