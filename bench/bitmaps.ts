@@ -8,8 +8,9 @@
  *   bitcount 1MB    BITCOUNT of a whole 1 MB random string (counting speed)
  *   bitcount range  BITCOUNT of a random 1 KB bit range of a 10 KB bitmap
  *   bitpos 1MB      BITPOS 1 of a 1 MB string whose only set bit is its last
- *   bitop shards    BITOP OR of two 10 KB bitmaps into a third, the three on
- *                   different shards of Shoal (its foreign-keys hops)
+ *   bitop one shard BITOP OR of two 10 KB bitmaps into a third, one hash tag
+ *   bitop shards    the same with the three keys on different shards of
+ *                   Shoal (its foreign-keys hops, under locks on the keys)
  *
  *   npm run build && node dist/bench/bitmaps.js [--tests setbit,getbit,...] [--pipelines 1,16] [--clients 20] [--duration 3000] [--threads 2] [--rounds 1]
  */
@@ -20,7 +21,7 @@ import { Rng } from '../test/helpers/rng.js';
 import { type Batch, type Op, makeBatches, runLoad } from './loadgen.js';
 import { commandLine, intFlag, keepRow, listFlag, machineDescription, median, parseFlags, printRatioTable, runBenchmark, startPair, type Samples } from './lib.js';
 
-const TESTS = ['setbit', 'getbit', 'bitcount 1MB', 'bitcount range', 'bitpos 1MB', 'bitop shards'] as const;
+const TESTS = ['setbit', 'getbit', 'bitcount 1MB', 'bitcount range', 'bitpos 1MB', 'bitop one shard', 'bitop shards'] as const;
 type Test = (typeof TESTS)[number];
 
 const BITMAPS = 1000;
@@ -52,6 +53,9 @@ function ops(test: Test, rng: Rng, bitopKeys: string[]): Op[] {
       case 'bitpos 1MB':
         args = ['BITPOS', 'sparse', '1'];
         break;
+      case 'bitop one shard':
+        args = ['BITOP', 'OR', '{bo}3', '{bo}1', '{bo}2'];
+        break;
       case 'bitop shards':
         args = ['BITOP', 'OR', bitopKeys[2]!, bitopKeys[0]!, bitopKeys[1]!];
         break;
@@ -74,7 +78,7 @@ async function prefill(port: number, bitopKeys: string[]): Promise<void> {
     }
     await c.call('SET', 'big', rng.bytes(BIG));
     await c.call('SETBIT', 'sparse', String(BIG * 8 - 1), '1');
-    for (const k of bitopKeys.slice(0, 2)) await c.call('SET', k, rng.bytes(BITMAP_BITS / 8));
+    for (const k of [...bitopKeys.slice(0, 2), '{bo}1', '{bo}2']) await c.call('SET', k, rng.bytes(BITMAP_BITS / 8));
   } finally {
     c.destroy();
   }

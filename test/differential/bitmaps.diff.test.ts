@@ -5,8 +5,8 @@
  * (4 shards, BITOP's keys on any of them); replies must be the same bytes,
  * and GET / OBJECT ENCODING / TTL read the values back (bitmaps-gen.ts).
  * A fixed sequence pins the edge cases named in Redis's documentation, and
- * a pair of servers started with proto-max-bulk-len 1mb checks the offset
- * limit at its boundary without making 512 MB strings.
+ * proto-max-bulk-len of 2mb (CONFIG SET) and 1mb (at start) check the
+ * offset limit at its boundary without making 512 MB strings.
  *
  * Environment:
  *   SEED=1,2,3           run these seeds (default: DIFF_SEEDS random seeds, printed)
@@ -161,6 +161,26 @@ describe('differential: bitmaps, redis-server vs Shoal', () => {
     const [ref, tgt] = await connectPair();
     await run(ref, tgt, EDGES, 'bitmaps edges RESP2', 0);
     await run(ref, tgt, [{ args: ['HELLO', '3'], compare: bothNonError }, ...EDGES], 'bitmaps edges RESP3', 0);
+  });
+
+  it('follows CONFIG SET proto-max-bulk-len for bit offsets', async () => {
+    const [ref, tgt] = await connectPair();
+    const at = async (limit: string, commands: DiffCommand[]) => {
+      // Alone, once every earlier reply is in: the front applies CONFIG SET as it parses it.
+      await run(ref, tgt, [c('CONFIG', 'SET', 'proto-max-bulk-len', limit)], 'bitmaps CONFIG SET', 0);
+      await run(ref, tgt, commands, `bitmaps proto-max-bulk-len ${limit}`, 0);
+    };
+    const probe = [
+      c('DEL', 'pm'),
+      c('SETBIT', 'pm', String(2 * 8 * 1024 * 1024 - 1), '1'),
+      c('SETBIT', 'pm', String(2 * 8 * 1024 * 1024), '1'),
+      c('BITFIELD', 'pm', 'GET', 'u8', '#2097151', 'GET', 'u8', '#2097152'),
+      c('SETRANGE', 'pm', String(2 * 1024 * 1024 - 1), 'xy'),
+      c('STRLEN', 'pm'),
+      c('DEL', 'pm'),
+    ];
+    await at('2mb', probe);
+    await at('536870912', probe);
   });
 
   it(`RESP2: ${SEEDS.length} seed(s) × ${COMMANDS} commands`, async () => {
