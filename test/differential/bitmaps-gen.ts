@@ -9,7 +9,8 @@
  * strings, strings of 0xff bytes, decimal integers: "int"-encoded values
  * are read as their digits), APPEND, INCR; a hash and a list give WRONGTYPE.
  * GET, STRLEN and OBJECT ENCODING read the results back; TTL checks that
- * SETBIT keeps a key's TTL and BITOP drops the destination's.
+ * SETBIT keeps a key's TTL and BITOP drops the destination's. Now and then
+ * a few commands run inside MULTI/EXEC.
  *
  * Offsets that are valid but far (up to 2^32 - 1 bits) are only read
  * (GETBIT, BITFIELD GET): written, they would make 512 MB strings.
@@ -257,7 +258,14 @@ export class BitmapsGen {
 
   sequence(n: number): DiffCommand[] {
     const out: DiffCommand[] = [{ args: ['RPUSH', LIST_KEY, 'a', 'b'] }, { args: ['HSET', HASH_KEY, 'f', 'v'] }];
-    for (let i = 0; i < n; i++) out.push(this.next());
+    while (out.length < n + 2) {
+      if (this.rng.chance(0.02)) {
+        // A transaction of bitmap commands: on Shoal, BITOP across shards inside EXEC takes the transaction's locks.
+        out.push({ args: ['MULTI'] });
+        for (let k = this.rng.range(1, 4); k > 0; k--) out.push(this.next());
+        out.push({ args: ['EXEC'] });
+      } else out.push(this.next());
+    }
     return out;
   }
 }
