@@ -16,6 +16,7 @@ import type { CommandMeta } from './catalog/meta.js';
 
 import { ALL_KEYS, BY_SUB, KEY_VALUE_PAIRS, O1, ONE_KEY, def, ks } from './catalog/define.js';
 import { HASH } from './catalog/hash.js';
+import { BITMAP } from './catalog/bitmap.js';
 import { SET } from './catalog/set.js';
 import { SORTED_SET } from './catalog/sorted-set.js';
 import { GENERIC_SORT } from './catalog/generic-sort.js';
@@ -1142,7 +1143,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...BITMAP, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

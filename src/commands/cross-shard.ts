@@ -11,11 +11,13 @@ import { setsAcross } from './sets-across.js';
 import { sortAcrossTable } from './sort-across.js';
 import { sortedSetsAcross } from './sorted-sets-across.js';
 import { stringsAcross } from './strings-across.js';
+import { bitmapsAcross } from './bitmaps-across.js';
 import { scriptingAcross } from './scripting-across.js';
 
 export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...keysAcross,
   ...stringsAcross,
+  ...bitmapsAcross,
   ...listsAcross,
   ...setsAcross,
   ...sortedSetsAcross,

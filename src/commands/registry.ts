@@ -10,6 +10,7 @@ import type { HandlerKeys, ShardCommands, ShardHandler } from '../shard/exec.js'
 import '../types/types.js';
 import { exportEntry, importEntry } from '../types/serialize.js';
 import { stringHandlers } from './strings.js';
+import { bitmapHandlers } from './bitmaps.js';
 import { keyHandlers } from './keys.js';
 import { listHandlers } from './lists.js';
 import { hashHandlers } from './hashes.js';
@@ -26,6 +27,7 @@ export type { ShardHandler };
 
 const ALL: Record<string, ShardHandler> = {
   ...stringHandlers,
+  ...bitmapHandlers,
   ...keyHandlers,
   ...listHandlers,
   ...hashHandlers,

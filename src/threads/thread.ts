@@ -1052,6 +1052,8 @@ export class ThreadServer implements ThreadContext {
     this.latencyThreshold = this.config.int('latency-monitor-threshold');
     this.shard.latencyThreshold = this.latencyThreshold;
     const cfg = this.config;
+    // SETRANGE, APPEND and the bit offsets of SETBIT / BITFIELD check the current limit, as Redis does.
+    this.shard.exec.shard.protoMaxBulkLen = cfg.int('proto-max-bulk-len');
     this.shard.setEviction({
       maxmemory: cfg.int('maxmemory'),
       policy: policyOf(cfg.get('maxmemory-policy')),

@@ -49,6 +49,8 @@ export function setString(
     // Reuse the entry only when the value fits without wasting much room.
     const exp = keepTtl ? ks.expireAt(h) : 0;
     ks.removeEntry(db, h);
+    // The key is overwritten, not created: no `new` event (Redis's dbOverwrite).
+    ks.replacing = true;
     h = ks.insertNew(db, key, keyOff, keyLen, valLen, ObjType.String, enc, lru);
     if (exp !== 0) ks.setExpire(db, h, exp);
   } else if (h === 0) {

@@ -18,6 +18,10 @@ const CORPUS: string[][] = [
   ['SET', K('s'), 'v'],
   ['SET', K('s'), 'v', 'EX', '100'],
   ['SET', K('s'), 'w', 'NX'],
+  // Overwrites that need a bigger entry, or replace another type: no `new` event.
+  ['SET', K('s'), 'a value too long to fit where the one-byte value was'],
+  ['HSET', K('hs'), 'f', 'v'],
+  ['SET', K('hs'), 'v'],
   ['SETNX', K('s2'), 'x'],
   ['GETSET', K('s2'), 'y'],
   ['APPEND', K('s2'), 'z'],
