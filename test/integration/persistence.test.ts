@@ -482,6 +482,10 @@ describe('DEBUG OBJECT', () => {
       out.push(await c.call('DEBUG', 'OBJECT', 'nokey').then(String, (e: Error) => e.message));
       lines.push(out);
     }
+    // 'l' is a quicklist in Redis 7.0 and a listpack in 7.2 and Shoal, whose
+    // DEBUG OBJECT then has no ql_ fields: 7.0's line, as 7.2 writes it.
+    const l = 4;
+    lines[0][l] = lines[0][l].replace('encoding:quicklist', 'encoding:listpack').replace(/ ql_.*$/, '');
     expect(lines[1]).toEqual(lines[0]);
   }, 30_000);
 });
