@@ -4,8 +4,10 @@
  *
  * A list is a header block and a doubly linked chain of nodes (Redis's
  * quicklist idea). Each node is one arena block holding a packed run of
- * elements, at most 8 KiB with its header (Redis's `list-max-listpack-size
- * -2`, 8 KB per node); an element longer than that gets a node of its own.
+ * elements, at most 8 KiB with its header (Redis's default node size,
+ * `list-max-listpack-size -2`, whatever that parameter says: it only decides
+ * the encoding reported, see "encodings" below); an element longer than that
+ * gets a node of its own.
  *
  * Header block (LIST_HDR bytes):
  *   +0  u32 length (elements)

@@ -15,7 +15,8 @@
  *  - after removals (pops, LMPOP, LTRIM, LREM, LSET, LMOVE's source) a
  *    quicklist that is one node within half the limits becomes a listpack
  *    (Shoal: "one node" = the whole list fits in one, docs/types/lists.md);
- *  - a loaded list (DEBUG RELOAD, RESTORE) is a listpack when it fits one node;
+ *  - a loaded list (DEBUG RELOAD, RESTORE, a restart) is a listpack when it
+ *    fits one node;
  *  - LMOVE within a shard counts no bytes for an integer popped from a
  *    quicklist (7.2 pops it as an integer object); across shards Shoal
  *    pushes it as LPUSH would (its bytes count);
@@ -28,6 +29,9 @@
  * parameter's CONFIG SET / GET against redis-server, DEBUG OBJECT's ql_
  * fields, and the integer rule of LMOVE.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, rawClient, resp, startAll, startRedis, startShoal } from '../helpers/servers.js';
 import { type Reply, parseOne } from '../helpers/resp.js';
@@ -435,6 +439,53 @@ describe('list encodings (Redis 7.2 rules, 4 shards)', () => {
     }
     await send([['CONFIG', 'SET', 'list-max-listpack-size', '-2']]);
   });
+
+  it('a restart loads each list as 7.2 does: a listpack when it fits one node of the limit it starts with', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shoal-list-enc-'));
+    const [k2, k3, k4, shrunk] = keysOnEveryShard('rs:', 4);
+    const big = 'b'.repeat(3000);
+    const encodings = async (port: number): Promise<string[]> => {
+      const r = await rawClient(port);
+      try {
+        await r.write(Buffer.concat([k2, k3, k4, shrunk].map((k) => resp('OBJECT', 'ENCODING', k!))));
+        return (await r.readReplies(4, 10_000)).map((b) => text(parseOne(b)));
+      } finally {
+        r.destroy();
+      }
+    };
+    const first = await startShoal({ shards: 4, args: ['--dir', dir, '--list-max-listpack-size', '3'] });
+    try {
+      const r = await rawClient(first.port);
+      await r.write(
+        Buffer.concat([
+          resp('RPUSH', k2!, 'a', 'b'),
+          resp('RPUSH', k3!, 'a', 'b', 'c'),
+          resp('RPUSH', k4!, 'a', 'b', 'c', big),
+          // Four elements make a quicklist; back at two it stays one (half of 3 is 1).
+          resp('RPUSH', shrunk!, '1', '2', '3', '4'),
+          resp('RPOP', shrunk!, '2'),
+          resp('SAVE'),
+        ]),
+      );
+      await r.readReplies(6, 10_000);
+      r.destroy();
+      expect(await encodings(first.port)).toEqual(['listpack', 'listpack', 'quicklist', 'quicklist']);
+    } finally {
+      await first.stop();
+    }
+    for (const [fill, want] of [
+      ['3', ['listpack', 'listpack', 'quicklist', 'listpack']],
+      ['-1', ['listpack', 'listpack', 'listpack', 'listpack']],
+      ['1', ['quicklist', 'quicklist', 'quicklist', 'quicklist']],
+    ] as const) {
+      const again = await startShoal({ shards: 4, args: ['--dir', dir, '--list-max-listpack-size', fill] });
+      try {
+        expect(await encodings(again.port), `restarted with fill ${fill}`).toEqual(want);
+      } finally {
+        await again.stop();
+      }
+    }
+  }, 60_000);
 
   it('list-max-listpack-size takes any int, as redis-server does (CONFIG SET errors, CONFIG GET, the old name)', async () => {
     const r = await rawClient(redis.port);
