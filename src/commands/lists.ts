@@ -3,6 +3,10 @@
  * with several keys, on the shard that owns all of them); replies and
  * errors follow Redis 7.0's t_list.c, including the order in which arguments,
  * key existence and key types are checked. An emptied list is deleted.
+ * Encodings follow Redis 7.2: a list is a listpack until a write would take
+ * it past list-max-listpack-size, and a quicklist until removals bring it
+ * back under half of that (`growing` / `shrinking` below, where 7.2's
+ * t_list.c calls listTypeTryConversion).
  */
 import type { ShardHandler } from '../shard/exec.js';
 import { replyBulk } from './bulk-reply.js';
@@ -11,17 +15,22 @@ import { Notify } from '../util/keyspace-events.js';
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec, WRONGTYPE } from '../shard/exec.js';
 import { TimeoutReply } from '../shard/blocking.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
+import { Tunable } from '../config/tunables.js';
+import { listpackStoresInt } from '../persistence/listpack.js';
 import {
   HEAD,
   ListIter,
   TAIL,
   type Where,
   elem,
+  exceedsNodeLimit,
+  fitsListpack,
   listCreate,
   listDelRange,
   listIndex,
   listInsert,
   listLength,
+  listListpackBytes,
   listPeek,
   listPop,
   listPopCopy,
@@ -50,16 +59,52 @@ function argWhere(x: Exec, i: number): Where | null {
   return null;
 }
 
-/** Creates key argument i as an empty list; returns the entry. */
+/** Creates key argument i as an empty list (a listpack, as Redis 7.2 creates it); returns the entry. */
 function newList(x: Exec, i: number): number {
-  const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.List, Enc.QuickList, x.lru);
+  const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.List, Enc.ListPack, x.lru);
   x.ks.setValueWord(h, listCreate(x.ks.arena));
   return h;
+}
+
+const fill = (x: Exec): number => x.shard.tunables[Tunable.ListMaxListpackSize];
+
+/**
+ * Before adding `count` elements of `bytes` bytes (their string lengths, as
+ * 7.2 counts them) to list entry h: a listpack that would then exceed
+ * list-max-listpack-size becomes a quicklist (listTypeTryConversionAppend).
+ */
+function growing(x: Exec, h: number, bytes: number, count: number): void {
+  if (x.ks.encoding(h) !== Enc.ListPack) return;
+  const a = x.ks.arena;
+  const lh = x.ks.valueWord(h);
+  if (exceedsNodeLimit(fill(x), listListpackBytes(a, lh) + bytes, listLength(a, lh) + count)) x.ks.setEncoding(h, Enc.QuickList);
+}
+
+/** growing() for arguments from..argc-1. */
+function growingByArgs(x: Exec, h: number, from: number): void {
+  let bytes = 0;
+  for (let i = from; i < x.argc; i++) bytes += x.len[i];
+  growing(x, h, bytes, x.argc - from);
+}
+
+/** After removing elements from list entry h: a quicklist back under half the limit becomes a listpack. */
+function shrinking(x: Exec, h: number): void {
+  if (x.ks.encoding(h) !== Enc.QuickList) return;
+  const a = x.ks.arena;
+  const lh = x.ks.valueWord(h);
+  const len = listLength(a, lh);
+  if (len > 0 && fitsListpack(fill(x), listListpackBytes(a, lh), len, true)) x.ks.setEncoding(h, Enc.ListPack);
 }
 
 /** After a change to list entry h: its event; deletes it when empty, tells WATCH otherwise. */
 function changed(x: Exec, h: number, event: string): void {
   x.collectionChanged(h, Notify.List, event, listLength(x.ks.arena, x.ks.valueWord(h)) === 0);
+}
+
+/** After removals from list entry h: shrinking(), then changed(). */
+function removed(x: Exec, h: number, event: string): void {
+  shrinking(x, h);
+  changed(x, h, event);
 }
 
 const popEvent = (where: Where): string => (where === HEAD ? 'lpop' : 'rpop');
@@ -84,7 +129,7 @@ function popRange(x: Exec, h: number, where: Where, count: number): void {
   const n = count > len ? len : count;
   replyRange(x, lh, where === HEAD ? 0 : len - 1, n, where === HEAD);
   listDelRange(a, lh, where === HEAD ? 0 : len - n, n);
-  changed(x, h, popEvent(where));
+  removed(x, h, popEvent(where));
 }
 
 // ---- commands --------------------------------------------------------------------
@@ -99,6 +144,7 @@ function pushGeneric(x: Exec, where: Where, onlyExisting: boolean): void {
     }
     h = newList(x, 1);
   }
+  growingByArgs(x, h, 2);
   const a = x.ks.arena;
   const lh = x.ks.valueWord(h);
   for (let i = 2; i < x.argc; i++) listPush(a, lh, where, x.u8, x.off[i], x.len[i]);
@@ -136,7 +182,7 @@ function popGeneric(x: Exec, where: Where): void {
   listPeek(a, lh, where);
   replyBulk(x, elem.u8, elem.off, elem.len);
   listPop(a, lh, where);
-  changed(x, h, popEvent(where));
+  removed(x, h, popEvent(where));
 }
 
 function llen(x: Exec): void {
@@ -176,10 +222,13 @@ function lset(x: Exec): void {
     x.r.error(ERR_NOT_INT);
     return;
   }
+  // As 7.2: the growth check comes first, even for an index out of range.
+  growingByArgs(x, h, 3);
   if (!listSet(x.ks.arena, x.ks.valueWord(h), i, x.u8, x.off[3], x.len[3])) {
     x.r.error(ERR_INDEX);
     return;
   }
+  shrinking(x, h);
   x.ks.modified(h);
   x.notifyArg(Notify.List, 'lset', 1);
   x.r.ok();
@@ -199,6 +248,8 @@ function linsert(x: Exec): void {
     x.r.int(0);
     return;
   }
+  // As 7.2: converted as if the element will be inserted, before the pivot is looked for.
+  growingByArgs(x, h, 4);
   const a = x.ks.arena;
   const lh = x.ks.valueWord(h);
   if (listInsert(a, lh, where, x.u8, x.off[3], x.len[3], x.u8, x.off[4], x.len[4])) {
@@ -261,7 +312,7 @@ function ltrim(x: Exec): void {
     listDelRange(a, lh, r[1] + 1, len - r[1] - 1);
     listDelRange(a, lh, 0, r[0]);
   }
-  changed(x, h, 'ltrim');
+  removed(x, h, 'ltrim');
   x.r.ok();
 }
 
@@ -277,9 +328,9 @@ function lrem(x: Exec): void {
     x.r.int(0);
     return;
   }
-  const removed = listRemove(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[3], x.len[3], count);
-  if (removed > 0) changed(x, h, 'lrem');
-  x.r.int(removed);
+  const gone = listRemove(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[3], x.len[3], count);
+  if (gone > 0) removed(x, h, 'lrem');
+  x.r.int(gone);
 }
 
 function lpos(x: Exec): void {
@@ -352,14 +403,20 @@ function moveGeneric(x: Exec, from: Where, to: Where): void {
     return;
   }
   const a = x.ks.arena;
+  // 7.2 pops a quicklist's integer as an integer object, whose bytes its growth check does not count.
+  const fromQuicklist = x.ks.encoding(src) === Enc.QuickList;
   const value = listPopCopy(a, x.ks.valueWord(src), from)!;
   if (dst === 0) dst = newList(x, 2);
+  growing(x, dst, fromQuicklist && listpackStoresInt(value, 0, value.length) ? 0 : value.length, 1);
   listPush(a, x.ks.valueWord(dst), to, value, 0, value.length);
   x.ks.modified(dst);
   // Redis's order: the push on the destination, then the pop on the source (and its del).
   x.notifyArg(Notify.List, pushEvent(to), 2);
-  if (dst !== src) changed(x, src, popEvent(from));
-  else x.notifyArg(Notify.List, popEvent(from), 1);
+  if (dst !== src) removed(x, src, popEvent(from));
+  else {
+    shrinking(x, src);
+    x.notifyArg(Notify.List, popEvent(from), 1);
+  }
   replyBulk(x, value, 0, value.length);
 }
 
@@ -383,7 +440,7 @@ function bpop(x: Exec, where: Where): void {
   const h = startPopReply(x, 1, x.argc - 1, ObjType.List, 2, where === HEAD ? 'LPOP' : 'RPOP', null);
   if (h > 0) {
     const value = listPopCopy(x.ks.arena, x.ks.valueWord(h), where)!;
-    changed(x, h, popEvent(where));
+    removed(x, h, popEvent(where));
     replyBulk(x, value, 0, value.length);
   } else if (h === 0) noKeyToPop(x, 1, x.argc - 1, timeout);
 }

@@ -16,7 +16,7 @@ import { limitsOf, readValue, storeValue } from '../persistence/values.js';
 import { ShardSnapshot } from '../persistence/shard-snapshot.js';
 import { loadRdbFile } from '../persistence/load.js';
 import { encodeDigestPart, shardDigest, valueDigest } from '../persistence/digest.js';
-import { DB_COUNT, type Keyspace } from '../shard/keyspace.js';
+import { DB_COUNT, Enc, type Keyspace } from '../shard/keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { Tunable } from '../config/tunables.js';
 
@@ -196,10 +196,12 @@ function debugObjectPart(x: Exec): void {
   let line =
     `Value at:0x${h.toString(16).padStart(12, '0')} refcount:${refcountOf(x, h)} encoding:${encodingName(x, h)} ` +
     `serializedlength:${encodeValue(value, opts).body.length} lru:${x.ks.lru(h)} lru_seconds_idle:${idleSeconds(x, h)}`;
-  if (value.type === 'list') {
+  // Redis 7.2 gives the quicklist figures of quicklists only (ql_listpack_max: the fill).
+  if (value.type === 'list' && x.ks.encoding(h) === Enc.QuickList) {
     const nodes = quicklistNodes(encodeValue(value, { ...opts, compress: false }).body);
     const total = nodes.reduce((a, n) => a + n, 0);
-    line += ` ql_nodes:${nodes.length} ql_avg_node:${(value.items.length / nodes.length).toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${total}`;
+    const fill = x.shard.tunables[Tunable.ListMaxListpackSize];
+    line += ` ql_nodes:${nodes.length} ql_avg_node:${(value.items.length / nodes.length).toFixed(2)} ql_listpack_max:${fill} ql_compressed:0 ql_uncompressed_size:${total}`;
   }
   x.r.bulkString(line);
 }

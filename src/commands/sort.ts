@@ -12,7 +12,8 @@ import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
 import { type Exec, WRONGTYPE } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
-import { ListIter, TAIL, listCreate, listLength, listPush } from '../types/list.js';
+import { Tunable } from '../config/tunables.js';
+import { ListIter, TAIL, fitsListpack, listCreate, listLength, listListpackBytes, listPush } from '../types/list.js';
 import { cur, setForEach, setSize } from '../types/set.js';
 import { ZIter, zsLength, zsToSkiplist } from '../types/zset.js';
 import { hashGet, hv } from '../types/hash.js';
@@ -204,11 +205,13 @@ function storeList(x: Exec, i: number, values: Uint8Array[]): void {
     return;
   }
   x.ks.replacing = old !== 0;
-  const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.List, Enc.QuickList, x.lru);
   const a = x.ks.arena;
   const lh = listCreate(a);
-  x.ks.setValueWord(h, lh);
   for (const v of values) listPush(a, lh, TAIL, v, 0, v.length);
+  // Redis 7.2 builds a quicklist, then lets the result's size pick its encoding.
+  const enc = fitsListpack(x.shard.tunables[Tunable.ListMaxListpackSize], listListpackBytes(a, lh), values.length, false) ? Enc.ListPack : Enc.QuickList;
+  const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.List, enc, x.lru);
+  x.ks.setValueWord(h, lh);
   x.ks.modified(h);
   x.notifyArg(Notify.List, 'sortstore', i);
 }

@@ -58,6 +58,11 @@ function backlenSize(l: number): number {
   return l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
 }
 
+/** Whether a listpack stores these bytes as an integer (a canonical int64 of at most 20 bytes). */
+export function listpackStoresInt(u8: Uint8Array, off = 0, len = u8.length): boolean {
+  return asInt(u8, off, len) !== null;
+}
+
 /** Bytes one element takes in a listpack, backlen included. */
 export function listpackEntrySize(u8: Uint8Array, off = 0, len = u8.length): number {
   const v = asInt(u8, off, len);

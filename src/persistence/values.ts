@@ -9,7 +9,7 @@ import { Tunable } from '../config/tunables.js';
 import { Enc, ObjType, type Keyspace } from '../shard/keyspace.js';
 import { TYPE_OPS } from '../shard/value-ops.js';
 import { hashCreate, hashLength, hashSet, hashToArray, hashToTable } from '../types/hash.js';
-import { TAIL, listCreate, listPush, listToArray } from '../types/list.js';
+import { TAIL, fitsListpack, listCreate, listListpackBytes, listPush, listToArray } from '../types/list.js';
 import { type SetLimits, cur, kindForNew, setAdd, setCreate, setEncoding, setForEach } from '../types/set.js';
 import { encodingForValue, setString } from '../types/string.js';
 import { zsCreate, zsInsert, zsScore, zsToArray } from '../types/zset.js';
@@ -53,7 +53,7 @@ export function limitsOf(t: Int32Array): EncodingLimits {
     zsetMaxListpackEntries: t[Tunable.ZsetMaxListpackEntries],
     zsetMaxListpackValue: t[Tunable.ZsetMaxListpackValue],
     setMaxIntsetEntries: t[Tunable.SetMaxIntsetEntries],
-    listMaxListpackSize: -2,
+    listMaxListpackSize: t[Tunable.ListMaxListpackSize],
   };
 }
 
@@ -77,7 +77,8 @@ export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Ar
       v = listCreate(a);
       for (const e of value.items) listPush(a, v, TAIL, e, 0, e.length);
       type = ObjType.List;
-      enc = Enc.QuickList;
+      // As Redis 7.2 after loading (LIST_CONV_AUTO): a list that fits one node is a listpack.
+      enc = fitsListpack(t[Tunable.ListMaxListpackSize], listListpackBytes(a, v), value.items.length, false) ? Enc.ListPack : Enc.QuickList;
       break;
     }
     case 'set': {

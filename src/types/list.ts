@@ -4,8 +4,10 @@
  *
  * A list is a header block and a doubly linked chain of nodes (Redis's
  * quicklist idea). Each node is one arena block holding a packed run of
- * elements, at most 8 KiB with its header (Redis's `list-max-listpack-size
- * -2`, 8 KB per node); an element longer than that gets a node of its own.
+ * elements, at most 8 KiB with its header (Redis's default node size,
+ * `list-max-listpack-size -2`, whatever that parameter says: it only decides
+ * the encoding reported, see "encodings" below); an element longer than that
+ * gets a node of its own.
  *
  * Header block (LIST_HDR bytes):
  *   +0  u32 length (elements)
@@ -13,6 +15,9 @@
  *   +8  u32 tail node handle
  *   +12 u32 node count
  *   +16 f64 payload bytes of all nodes (the encoded elements)
+ *   +24 f64 bytes the elements would take in one Redis listpack (entries
+ *           only, backlens included): kept up to date by every change, so
+ *           the encoding rules below never walk the list
  *
  * Node block (NODE_HDR bytes, then the payload area of `cap` bytes):
  *   +0  u32 prev node   +4  u32 next node   +8  u32 elements in the node
@@ -37,12 +42,13 @@ import { type Arena, offOf, segOf } from 'native-free-arena';
 import { moveBlock, type TypeOps } from '../shard/value-ops.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, readLenBefore, writeLen, writeLenTrailer } from './packed-entry.js';
 import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
+import { listpackEntrySize } from '../persistence/listpack.js';
 
 export const HEAD = 0;
 export const TAIL = 1;
 export type Where = typeof HEAD | typeof TAIL;
 
-const LIST_HDR = 24;
+const LIST_HDR = 32;
 const NODE_HDR = 24;
 /**
  * Payload bytes a node may hold (unless it holds one element longer than
@@ -55,6 +61,7 @@ const H_HEAD = 4;
 const H_TAIL = 8;
 const H_NODES = 12;
 const H_BYTES = 16;
+const H_LP = 24;
 
 const N_PREV = 0;
 const N_NEXT = 4;
@@ -79,6 +86,17 @@ function bytesOf(a: Arena, lh: number): number {
 }
 function addBytes(a: Arena, lh: number, d: number): void {
   a.f64[segOf(lh)][(offOf(lh) + H_BYTES) >> 3] += d;
+}
+function lpOf(a: Arena, lh: number): number {
+  return a.f64[segOf(lh)][(offOf(lh) + H_LP) >> 3];
+}
+function addLp(a: Arena, lh: number, d: number): void {
+  a.f64[segOf(lh)][(offOf(lh) + H_LP) >> 3] += d;
+}
+/** Listpack bytes of the element whose entry starts at d[p]. */
+function lpEntryAt(d: Uint8Array, p: number): number {
+  const n = readLen(d, p);
+  return listpackEntrySize(d, p + lenSize(n), n);
 }
 function addLen(a: Arena, lh: number, d: number): void {
   const u32 = a.u32[segOf(lh)];
@@ -309,6 +327,7 @@ export function listCreate(a: Arena): number {
   u32[w + 2] = 0;
   u32[w + 3] = 0;
   a.f64[segOf(lh)][(offOf(lh) + H_BYTES) >> 3] = 0;
+  a.f64[segOf(lh)][(offOf(lh) + H_LP) >> 3] = 0;
   return lh;
 }
 
@@ -329,6 +348,11 @@ export function listLength(a: Arena, lh: number): number {
 
 export function listNodeCount(a: Arena, lh: number): number {
   return rd(a, lh, H_NODES);
+}
+
+/** lpBytes of the list as one Redis listpack: its entries, the 6-byte header and the end byte. */
+export function listListpackBytes(a: Arena, lh: number): number {
+  return LP_EMPTY + lpOf(a, lh);
 }
 
 /** Arena bytes the list occupies: its header and node blocks (usable sizes). */
@@ -357,6 +381,7 @@ export function listPush(a: Arena, lh: number, where: Where, src: Uint8Array, so
   wr(a, node, N_COUNT, rd(a, node, N_COUNT) + 1);
   addLen(a, lh, 1);
   addBytes(a, lh, e);
+  addLp(a, lh, listpackEntrySize(src, so, n));
 }
 
 /** Sets `elem` to the head or tail element; false when the list is empty. */
@@ -384,10 +409,12 @@ export function listPop(a: Arena, lh: number, where: Where): void {
   let e: number;
   if (where === HEAD) {
     e = entryAt(d, s);
+    addLp(a, lh, -lpEntryAt(d, s));
     wr(a, node, N_START, start + e);
   } else {
     const n = readLenBefore(d, s + used);
     e = entrySize(n);
+    addLp(a, lh, -lpEntryAt(d, s + used - e));
   }
   wr(a, node, N_USED, used - e);
   const count = rd(a, node, N_COUNT) - 1;
@@ -528,6 +555,7 @@ export function listSet(a: Arena, lh: number, index: number, src: Uint8Array, so
   const k = locK;
   const d = a.u8[segOf(node)];
   const old = entryAt(d, base(node) + rd(a, node, N_START) + rel);
+  addLp(a, lh, listpackEntrySize(src, so, n) - lpEntryAt(d, base(node) + rd(a, node, N_START) + rel));
   const e = entrySize(n);
   if (old === e) {
     writeEntry(d, base(node) + rd(a, node, N_START) + rel, src, so, n);
@@ -573,6 +601,7 @@ export function listInsert(
       const len = readLen(d, p);
       const e = entrySize(len);
       if (len === pn && sameBytes(d, p + lenSize(len), pivot, po, pn)) {
+        addLp(a, lh, listpackEntrySize(src, so, n));
         if (where === HEAD) insertAt(a, lh, node, p - s, k, src, so, n);
         else insertAt(a, lh, node, p - s + e, k + 1, src, so, n);
         return true;
@@ -604,8 +633,14 @@ export function listDelRange(a: Arena, lh: number, start: number, count: number)
     u32[w + 2] = 0;
     u32[w + 3] = 0;
     a.f64[segOf(lh)][(offOf(lh) + H_BYTES) >> 3] = 0;
+    a.f64[segOf(lh)][(offOf(lh) + H_LP) >> 3] = 0;
     return;
   }
+  // The listpack bytes going away (O(count), as the deletion itself is in Redis).
+  const it = scratchIter.seek(a, lh, start, true);
+  let lp = 0;
+  for (let j = 0; j < count && it.next(); j++) lp += listpackEntrySize(it.u8, it.off, it.len);
+  addLp(a, lh, -lp);
   locate(a, lh, start);
   let node = locNode;
   let rel = locRel;
@@ -642,6 +677,12 @@ export function listDelRange(a: Arena, lh: number, start: number, count: number)
  * Returns the number removed.
  */
 export function listRemove(a: Arena, lh: number, src: Uint8Array, so: number, n: number, count: number): number {
+  const removed = removeMatches(a, lh, src, so, n, count);
+  addLp(a, lh, -removed * listpackEntrySize(src, so, n));
+  return removed;
+}
+
+function removeMatches(a: Arena, lh: number, src: Uint8Array, so: number, n: number, count: number): number {
   let removed = 0;
   const limit = count === 0 ? Infinity : Math.abs(count);
   if (count >= 0) {
@@ -844,6 +885,51 @@ export function listPositions(
 
 const scratchIter = new ListIter();
 
+// ---- encodings --------------------------------------------------------------------
+//
+// Shoal stores every list the same way; the encoding OBJECT ENCODING reports
+// is Redis 7.2's choice (t_list.c), kept in the keyspace entry and decided
+// from the listpack bytes tracked in the header. Redis's quicklist node
+// limits for list-max-listpack-size `fill` (quicklistNodeLimit): a negative
+// fill caps a node's bytes, a positive one its entries (and its bytes at the
+// size safety limit).
+
+/** lpBytes of an empty listpack (header and end byte). */
+const LP_EMPTY = 7;
+/** Node byte limits for fill -1..-5 (quicklist's optimization_level); below -5, -5's. */
+const FILL_BYTES = [4096, 8192, 16384, 32768, 65536];
+/** With a count fill, a node still stays within this many bytes (SIZE_SAFETY_LIMIT). */
+const SAFETY_BYTES = 8192;
+
+function sizeLimit(fill: number): number {
+  return FILL_BYTES[Math.min(-fill, FILL_BYTES.length) - 1];
+}
+
+/**
+ * quicklistNodeExceedsLimit: whether `bytes` of listpack holding `count`
+ * elements is more than one node may hold. A listpack list becomes a
+ * quicklist when a write would make it so.
+ */
+export function exceedsNodeLimit(fill: number, bytes: number, count: number): boolean {
+  if (fill < 0) return bytes > sizeLimit(fill);
+  return bytes > SAFETY_BYTES || count > (fill === 0 ? 1 : fill);
+}
+
+/**
+ * listTypeTryConvertQuicklist: whether a quicklist list of `bytes` (as one
+ * listpack) and `count` elements becomes a listpack. Redis converts a
+ * quicklist of a single packed node within the limits, halved after a
+ * removal (`shrinking`) so a list at the boundary does not flip back and
+ * forth. Shoal has no Redis nodes: it counts the list as one node when the
+ * whole of it would fit in one (docs/types/lists.md).
+ */
+export function fitsListpack(fill: number, bytes: number, count: number, shrinking: boolean): boolean {
+  if (exceedsNodeLimit(fill, bytes, count)) return false;
+  if (!shrinking) return true;
+  if (fill < 0) return bytes <= Math.floor(sizeLimit(fill) / 2);
+  return count <= Math.floor((fill === 0 ? 1 : fill) / 2);
+}
+
 // ---- serialization -----------------------------------------------------------------
 
 /**
@@ -875,9 +961,11 @@ export function listDeserialize(a: Arena, src: Uint8Array, off: number, end: num
     // Pack as many whole entries as fit in one node.
     const from = p;
     let cnt = 0;
+    let lp = 0;
     while (p < end) {
       const e = entryAt(src, p);
       if (cnt > 0 && p - from + e > NODE_MAX) break;
+      if (p + e <= end) lp += lpEntryAt(src, p);
       p += e;
       cnt++;
     }
@@ -885,6 +973,7 @@ export function listDeserialize(a: Arena, src: Uint8Array, off: number, end: num
       listFree(a, lh);
       throw new Error('list blob truncated');
     }
+    addLp(a, lh, lp);
     const bytes = p - from;
     const node = newNode(a, bytes);
     copyBytes(a.u8[segOf(node)], base(node), src, from, p - from);
@@ -918,6 +1007,7 @@ export function listToArray(a: Arena, lh: number): Uint8Array[] {
 export function listCheck(a: Arena, lh: number): void {
   let len = 0;
   let bytes = 0;
+  let lp = 0;
   let nodes = 0;
   let prev = 0;
   for (let node = rd(a, lh, H_HEAD); node !== 0; node = rd(a, node, N_NEXT)) {
@@ -940,6 +1030,7 @@ export function listCheck(a: Arena, lh: number): void {
       const end = p + entrySize(n);
       if (!isShortestField(d, p) || fieldSizeOf(d[end - 1]) !== lenSize(n)) throw new Error(`node ${nodes}: element ${c}'s length field is not the shortest`);
       if (readLenBefore(d, end) !== n) throw new Error(`node ${nodes}: trailer mismatch at element ${c}`);
+      lp += lpEntryAt(d, p);
       p = end;
       c++;
     }
@@ -953,6 +1044,7 @@ export function listCheck(a: Arena, lh: number): void {
   if (rd(a, lh, H_LEN) !== len) throw new Error(`length ${rd(a, lh, H_LEN)} but ${len} elements`);
   if (rd(a, lh, H_NODES) !== nodes) throw new Error(`node count ${rd(a, lh, H_NODES)} but ${nodes} nodes`);
   if (bytesOf(a, lh) !== bytes) throw new Error(`bytes ${bytesOf(a, lh)} but ${bytes}`);
+  if (lpOf(a, lh) !== lp) throw new Error(`listpack bytes ${lpOf(a, lh)} but ${lp}`);
 }
 
 /**

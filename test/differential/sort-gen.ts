@@ -20,7 +20,7 @@
  *    compared exactly.
  */
 import type { Arg } from '../helpers/resp.js';
-import { type DiffCommand, unordered } from '../helpers/differential.js';
+import { type DiffCommand, listEncoding72, unordered } from '../helpers/differential.js';
 import type { Rng } from '../helpers/rng.js';
 
 const NUMS = ['0', '1', '2', '3', '5', '7', '10', '11', '-1', '-5', '1.5', '2.5', '1e1', '100', '42', '-0.5', '8', '13'];
@@ -249,7 +249,7 @@ export class SortGen {
         return [{ args: ['TYPE', d] }, { args: ['LRANGE', d, '0', '-1'] }, { args: ['TTL', d] }];
       }
       case 9:
-        return [{ args: ['OBJECT', 'ENCODING', rng.pick(['zn', `${T}za`, 'zbig', 'la', 'sbigi'])] }];
+        return [{ args: ['OBJECT', 'ENCODING', rng.pick(['zn', `${T}za`, 'zbig', 'la', 'sbigi'])], compare: listEncoding72 }];
       case 10:
         return [{ args: ['SORT', 'dst', 'ALPHA'] }, { args: ['SORT', `${T}dst`, 'ALPHA', 'STORE', `${T}dst`] }];
       default:

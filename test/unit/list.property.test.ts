@@ -19,6 +19,7 @@ import {
   TAIL,
   elem,
   listCheck,
+  listListpackBytes,
   listCreate,
   listDelRange,
   listDeserialize,
@@ -40,6 +41,7 @@ import {
   listOps,
   type Where,
 } from '../../src/types/list.js';
+import { listpackEntrySize } from '../../src/persistence/listpack.js';
 
 type Op =
   | { t: 'push'; where: Where; vals: Buffer[] }
@@ -54,7 +56,10 @@ type Op =
   | { t: 'pos'; val: Buffer; rank: number; count: number; maxlen: number }
   | { t: 'roundtrip' };
 
-const POOL = ['a', 'b', 'c', '', '\r\n', '\0', 'a\0b', '12345', '-1'].map((s) => Buffer.from(s));
+// Integers of every listpack width, and strings that look like integers but are not (for the listpack byte count).
+const POOL = ['a', 'b', 'c', '', '\r\n', '\0', 'a\0b', '12345', '-1', '127', '-4096', '32767', '-8388608', '2147483647', '-9223372036854775808', '01', '9223372036854775808'].map((s) =>
+  Buffer.from(s),
+);
 
 /** Values of every encoding width: 1-byte, 2-byte and 5-byte length fields, and longer than a node. */
 function valueArb(bigWeight: number): fc.Arbitrary<Buffer> {
@@ -263,6 +268,7 @@ function runOps(arena: Arena, ops: Op[]): void {
     listCheck(arena, lh);
     expect(listLength(arena, lh)).toBe(model.length);
     expect(hex(listToArray(arena, lh))).toEqual(hex(model));
+    expect(listListpackBytes(arena, lh)).toBe(model.reduce((n, v) => n + listpackEntrySize(v), 7));
   }
   expect(listMemoryUsage(arena, lh)).toBeGreaterThan(0);
   listFree(arena, lh);
