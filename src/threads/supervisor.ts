@@ -179,9 +179,9 @@ export class Supervisor {
         case 'off': {
           state.mode = AofMode.Off;
           const log = this.aof;
-          this.aof = null;
-          // The threads' last batches are on their way: wait for them, then close.
+          // The threads' last batches are on their way: the log keeps taking them until every one is here, then closes.
           for (let i = 0; i < 100 && log !== null && !log.idle(); i++) await new Promise((r) => setTimeout(r, 10));
+          if (this.aof === log) this.aof = null;
           log?.close();
           break;
         }

@@ -1190,8 +1190,9 @@ export class ThreadServer implements ThreadContext {
         this.shard.ks.expireSuspended = false;
         return answer(true);
       case 'aof-off':
-        // CONFIG SET appendonly no: this shard stops recording (what it recorded goes out at the end of this turn).
+        // CONFIG SET appendonly no: this shard stops recording, and what it recorded goes to the writer now.
         this.shard.exec.effects = null;
+        this.aof.flush();
         return answer(true);
       case 'pubsub':
         this.pubsub.apply(payload as unknown as DirectoryChange);

@@ -444,6 +444,34 @@ describe('AOF rewrites', () => {
     expect(await s.ttl('l:0')).toBeGreaterThan(900);
   }, 60_000);
 
+  it('CONFIG SET appendonly no keeps the writes acknowledged before it, on every shard (their last batches were on their way)', async () => {
+    const dir = newDir();
+    const shoal = await shoalIn(dir);
+    const c = client(shoal);
+    // One pipeline: the SETs reach every shard, and each thread posts its records every 2 ms, so
+    // the last ones are still in their threads when the AOF goes off.
+    for (let round = 0; round < 3; round++) {
+      const p = c.pipeline();
+      for (let i = 0; i < 200; i++) p.set(`k${round}:${i}`, 'v');
+      p.config('SET', 'appendonly', 'no');
+      const replies = await p.exec();
+      expect(replies!.every(([err]) => err === null)).toBe(true);
+      // On again with a new base holding everything so far: the next round's records go to a new incr file.
+      if (round < 2) {
+        expect(await c.config('SET', 'appendonly', 'yes')).toBe('OK');
+        await rewritten(c, round + 1);
+        for (let i = 0; i < 200; i++) await c.del(`k${round}:${i}`);
+      }
+    }
+    c.disconnect();
+    await stop(shoal);
+    const again = client(await shoalIn(dir));
+    const missing: string[] = [];
+    for (let i = 0; i < 200; i++) if ((await again.exists(`k2:${i}`)) !== 1) missing.push(`k2:${i}`);
+    expect(missing).toEqual([]);
+    expect(await again.dbsize()).toBe(200);
+  }, 60_000);
+
   it('an AOF grown past auto-aof-rewrite-percentage of its last size (and past the minimum) is rewritten', async () => {
     const dir = newDir();
     const shoal = await shoalIn(dir, ['--auto-aof-rewrite-min-size', '20kb', '--auto-aof-rewrite-percentage', '100']);
