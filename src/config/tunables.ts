@@ -17,9 +17,11 @@ export const enum Tunable {
   /** rdbcompression and rdbchecksum (1 = yes): how DUMP payloads and snapshot records are written. */
   RdbCompression = 7,
   RdbChecksum = 8,
+  /** hll-sparse-max-bytes: a sparse HyperLogLog growing past it turns dense. */
+  HllSparseMaxBytes = 9,
 }
 
-export const TUNABLE_COUNT = 9;
+export const TUNABLE_COUNT = 10;
 
 /** Config parameter name → tunable word. */
 export const TUNABLE_PARAMS: Record<string, Tunable> = {
@@ -32,6 +34,7 @@ export const TUNABLE_PARAMS: Record<string, Tunable> = {
   'zset-max-listpack-value': Tunable.ZsetMaxListpackValue,
   rdbcompression: Tunable.RdbCompression,
   rdbchecksum: Tunable.RdbChecksum,
+  'hll-sparse-max-bytes': Tunable.HllSparseMaxBytes,
 };
 
 /** A fresh tunables block with Redis's defaults (what `new Config()` holds too). */
@@ -46,6 +49,7 @@ export function newTunables(): Int32Array {
   t[Tunable.ZsetMaxListpackValue] = 64;
   t[Tunable.RdbCompression] = 1;
   t[Tunable.RdbChecksum] = 1;
+  t[Tunable.HllSparseMaxBytes] = 3000;
   return t;
 }
 

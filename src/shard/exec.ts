@@ -213,6 +213,12 @@ export class Exec {
   scriptCalls: ScriptCalls | null = null;
   /** The AOF transaction of the frame being run (0: none). */
   txid = 0;
+  /**
+   * Set by a read-only command that changed its key all the same (PFCOUNT
+   * caching a cardinality): it counts as a write and the AOF records it, as
+   * Redis propagates it.
+   */
+  sideWrite = false;
   /** What the current command propagates instead of itself (propagate()), or null: itself. */
   rewrites: (Uint8Array | string)[][] | null = null;
 
