@@ -30,7 +30,7 @@ export const HLL_REGISTERS = 1 << HLL_P;
 export const HLL_BITS = 6;
 export const HLL_REGISTER_MAX = (1 << HLL_BITS) - 1;
 export const HLL_HDR_SIZE = 16;
-export const HLL_DENSE_SIZE = HLL_HDR_SIZE + (HLL_REGISTERS * HLL_BITS + 7) / 8;
+export const HLL_DENSE_SIZE = HLL_HDR_SIZE + ((HLL_REGISTERS * HLL_BITS + 7) >> 3);
 export const HLL_DENSE = 0;
 export const HLL_SPARSE = 1;
 export const HLL_SPARSE_VAL_MAX_VALUE = 32;
@@ -584,7 +584,7 @@ export function hllSelfTest(): string | null {
     view.setUint32(4, 0x5eed, true);
     const pl = hllPatLen(ele, 0, 8);
     denseRaise(dense, HLL_HDR_SIZE, pl >>> 8, pl & 0xff);
-    if (isSparse && sparseSet(sparse, pl >>> 8, pl & 0xff, Infinity) === SparseSet.Promote) isSparse = false;
+    if (isSparse && sparseSet(sparse, pl >>> 8, pl & 0xff, 6000) === SparseSet.Promote) isSparse = false;
     if (n !== checkpoint) continue;
     checkpoint *= 2;
     const count = hllCount(dense, 0, HLL_DENSE_SIZE);
