@@ -183,8 +183,10 @@ export class HyperLogLogGen {
         [5, 'pfmerge'],
         [4, 'pfdebug'],
         [12, 'read'],
-        [3, 'corrupt'],
+        [1.5, 'corrupt'],
         [4, 'other'],
+        // Corrupt values go away again, so that most commands meet healthy HLLs.
+        [2, 'reset'],
         [0.3, 'config'],
       ] as const);
       if (kind === 'pfadd') out.push(this.pfadd());
@@ -195,6 +197,7 @@ export class HyperLogLogGen {
       else if (kind === 'read') out.push(this.read());
       else if (kind === 'corrupt') out.push(this.corrupt());
       else if (kind === 'other') out.push(this.other());
+      else if (kind === 'reset') out.push({ args: ['DEL', rng.pick(HLL_KEYS)] });
       else out.push({ args: ['CONFIG', 'SET', 'hll-sparse-max-bytes', String(rng.pick([0, 30, 100, 500, 3000, 20000]))] });
     }
     return out;
