@@ -110,15 +110,21 @@ class HllEdit {
     else invalidateCache(this.u8, this.off);
   }
 
-  /** Writes a copy back into entry h when it changed; returns the (possibly moved) entry. */
-  finish(x: Exec, h: number): number {
+  /**
+   * Writes a copy back into entry h when it changed; returns the (possibly
+   * moved) entry. `quiet`: a change Redis makes without signalModifiedKey
+   * (PFDEBUG's conversions, what a PFADD did before meeting corruption),
+   * which WATCH and tracking do not hear of.
+   */
+  finish(x: Exec, h: number, quiet = false): number {
     if (!this.copied || !this.changed) return h;
     const src = this.isSparse ? this.sparse.u8 : this.dense;
     const len = this.isSparse ? this.sparse.len : HLL_DENSE_SIZE;
     // Sparse values grow a few bytes at a time: leave room, as Redis's sds does.
     const nh = x.ks.resizeValue(x.db, h, len, 0, this.isSparse);
     copyBytes(x.bytesOf(nh), x.ks.valueOffset(nh), src, 0, len);
-    x.ks.setValueWord(nh, len);
+    if (quiet) x.ks.valueMoved(nh, len);
+    else x.ks.setValueWord(nh, len);
     return nh;
   }
 }
@@ -169,7 +175,7 @@ function pfadd(x: Exec): void {
     const r = e.raise(pl >>> 8, pl & 0xff, maxBytes);
     if (r < 0) {
       // What was added before the corrupt part stays, as in Redis (no event, nothing propagated).
-      e.finish(x, h);
+      e.finish(x, h, true);
       x.r.error(ERR_INVALID_HLL);
       return;
     }
@@ -279,7 +285,7 @@ function pfdebug(x: Exec): void {
   const toDense = (): number => {
     const e = edit.begin(x, h0);
     if (!e.toDense()) return -1;
-    return e.finish(x, h0);
+    return e.finish(x, h0, true);
   };
   if (x.argIs(1, 'getreg')) {
     let h = h0;

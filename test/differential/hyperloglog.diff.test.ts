@@ -162,8 +162,9 @@ describe('differential: HyperLogLog, redis-server vs Shoal', () => {
   it('WATCH hears of what PFADD, PFMERGE and a caching PFCOUNT change, not of a cached PFCOUNT', async () => {
     const [ref1, tgt1] = await suite.connectPair();
     const [ref2, tgt2] = await suite.connectPair();
-    const [a, b] = HLL_KEYS;
-    await run(ref1, tgt1, [...RESET, { args: ['PFADD', a, 'x', 'y'] }, { args: ['PFADD', b, 'z'] }], 'hyperloglog watch setup', 0);
+    const [a, b, c, d] = HLL_KEYS;
+    const setup: DiffCommand[] = [...RESET, { args: ['PFADD', a, 'x', 'y'] }, { args: ['PFADD', b, 'z'] }, { args: ['PFADD', c, 'z'] }, { args: ['PFADD', d, 'z'] }];
+    await run(ref1, tgt1, setup, 'hyperloglog watch setup', 0);
     // Each case: WATCH on connection 1, a command on connection 2, then EXEC on connection 1.
     const cases: string[][] = [
       ['PFCOUNT', a], // computes and caches: a change
@@ -173,9 +174,11 @@ describe('differential: HyperLogLog, redis-server vs Shoal', () => {
       ['PFADD', a, 'w'],
       ['PFMERGE', a, b],
       ['PFDEBUG', 'ENCODING', a],
+      ['PFDEBUG', 'TODENSE', c], // sparse to dense
+      ['PFDEBUG', 'GETREG', d], // sparse to dense
     ];
     for (const cmd of cases) {
-      await run(ref1, tgt1, [{ args: ['WATCH', a] }], `watch ${cmd.join(' ')}`, 0);
+      await run(ref1, tgt1, [{ args: ['WATCH', cmd[cmd.length === 3 && cmd[0] === 'PFDEBUG' ? 2 : 1]!] }], `watch ${cmd.join(' ')}`, 0);
       await run(ref2, tgt2, [{ args: cmd }], `watch ${cmd.join(' ')}`, 0);
       await run(ref1, tgt1, [{ args: ['MULTI'] }, { args: ['PING'] }, { args: ['EXEC'] }], `watch ${cmd.join(' ')}`, 0);
     }
