@@ -48,6 +48,13 @@ export function shardHandlerId(fullName: string): number {
   return IDS.get(fullName) ?? -1;
 }
 
+/**
+ * Commands with Redis 7's CMD_MAY_REPLICATE flag, which COMMAND INFO does not
+ * show (so the catalog cannot say it): they may propagate though they do not
+ * write (PFCOUNT caches a cardinality), and read-only scripts refuse them.
+ */
+const MAY_REPLICATE = new Set(['pfcount', 'publish', 'spublish']);
+
 function keysByName(): Map<string, HandlerKeys> {
   const out = new Map<string, HandlerKeys>();
   const add = (m: CommandMeta, full: string) => {
@@ -65,7 +72,7 @@ function keysByName(): Map<string, HandlerKeys> {
         step = 1;
       }
     }
-    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom') });
+    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom'), mayReplicate: MAY_REPLICATE.has(full) });
   };
   for (const m of CATALOG) {
     add(m, m.name);

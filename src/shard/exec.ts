@@ -43,6 +43,8 @@ export interface HandlerKeys {
   fast: boolean;
   /** Redis's `denyoom` flag: over maxmemory, keys are evicted first, or it answers OOM. */
   denyoom: boolean;
+  /** Redis's `may_replicate` flag (PFCOUNT, PUBLISH): not a write, yet refused in read-only scripts. */
+  mayReplicate?: boolean;
 }
 
 /** The commands a shard runs, by the ids frames carry (the command table's half that shards need), and how keys move between shards. */

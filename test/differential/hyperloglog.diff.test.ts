@@ -95,6 +95,11 @@ function fixed(): DiffCommand[] {
     { args: ['PFDEBUG', 'nosuch', a] },
     { args: ['PFDEBUG', 'nosuch', 'hll-missing'] },
     { args: ['PFDEBUG', 'ENCODING'] },
+    // PFCOUNT may propagate (Redis's may_replicate): read-only scripts refuse it.
+    { args: ['EVAL_RO', "return redis.call('pfcount', KEYS[1])", '1', a] },
+    { args: ['EVAL', "#!lua flags=no-writes\nreturn redis.call('pfcount', KEYS[1])", '1', a] },
+    { args: ['EVAL', "redis.call('pfadd', KEYS[1], 'q') return redis.call('pfcount', KEYS[1])", '1', a] },
+    { args: ['GET', a] },
     { args: ['PFSELFTEST'] },
     { args: ['PFSELFTEST', 'x'] },
     { args: ['PFADD'] },
