@@ -57,8 +57,8 @@ class HllEdit {
   private u8: Uint8Array = this.dense;
   private off = 0;
   isSparse = false;
-  /** The value lives in a copy (it was sparse). */
-  private copied = false;
+  /** The value was made dense in `dense`: it goes back whole. */
+  private promoted = false;
   /** Some register changed (or the encoding did). */
   changed = false;
 
@@ -66,15 +66,15 @@ class HllEdit {
     const u8 = x.bytesOf(h);
     const off = x.ks.valueOffset(h);
     this.changed = false;
+    this.promoted = false;
     if (hllEncoding(u8, off) === HLL_DENSE) {
       this.u8 = u8;
       this.off = off;
       this.isSparse = false;
-      this.copied = false;
     } else {
-      this.sparse.load(u8, off, x.ks.valueWord(h));
+      // Edited in the entry while its room lasts (sparse values grow a few bytes at a time).
+      this.sparse.edit(u8, off, x.ks.valueWord(h), x.ks.valueCapacity(h));
       this.isSparse = true;
-      this.copied = true;
     }
     return this;
   }
@@ -97,16 +97,17 @@ class HllEdit {
   /** Makes the value dense (Redis's hllSparseToDense): false for a corrupt sparse value. */
   toDense(): boolean {
     if (!this.isSparse) return true;
-    if (sparseToDense(this.sparse.u8, 0, this.sparse.len, this.dense) === null) return false;
+    if (sparseToDense(this.sparse.u8, this.sparse.base, this.sparse.len, this.dense) === null) return false;
     this.u8 = this.dense;
     this.off = 0;
     this.isSparse = false;
+    this.promoted = true;
     this.changed = true;
     return true;
   }
 
   invalidate(): void {
-    if (this.isSparse) invalidateCache(this.sparse.u8, 0);
+    if (this.isSparse) invalidateCache(this.sparse.u8, this.sparse.base);
     else invalidateCache(this.u8, this.off);
   }
 
@@ -117,12 +118,22 @@ class HllEdit {
    * which WATCH and tracking do not hear of.
    */
   finish(x: Exec, h: number, quiet = false): number {
-    if (!this.copied || !this.changed) return h;
-    const src = this.isSparse ? this.sparse.u8 : this.dense;
-    const len = this.isSparse ? this.sparse.len : HLL_DENSE_SIZE;
-    // Sparse values grow a few bytes at a time: leave room, as Redis's sds does.
-    const nh = x.ks.resizeValue(x.db, h, len, 0, this.isSparse);
-    copyBytes(x.bytesOf(nh), x.ks.valueOffset(nh), src, 0, len);
+    if (!this.changed) return h;
+    const sp = this.sparse;
+    let nh = h;
+    let len: number;
+    if (this.promoted) {
+      len = HLL_DENSE_SIZE;
+      nh = x.ks.resizeValue(x.db, h, len, 0, false);
+      copyBytes(x.bytesOf(nh), x.ks.valueOffset(nh), this.dense, 0, len);
+    } else if (this.isSparse) {
+      len = sp.len;
+      if (sp.moved) {
+        // Out of room: a bigger block, with slack as Redis's sds has.
+        nh = x.ks.resizeValue(x.db, h, len, 0, true);
+        copyBytes(x.bytesOf(nh), x.ks.valueOffset(nh), sp.u8, 0, len);
+      }
+    } else return h; // dense, changed in place
     if (quiet) x.ks.valueMoved(nh, len);
     else x.ks.setValueWord(nh, len);
     return nh;

@@ -24,6 +24,8 @@
  * model); the commands (commands/hyperloglog.ts) decide where the bytes live.
  */
 
+import { copyBytes } from '../util/bytes.js';
+
 export const HLL_P = 14;
 export const HLL_Q = 64 - HLL_P;
 export const HLL_REGISTERS = 1 << HLL_P;
@@ -46,21 +48,20 @@ export const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string valu
 
 // ---- MurmurHash64A ---------------------------------------------------------------
 
-/** The two halves of the last 64-bit product (mul64) or hash (murmurHash64A). */
+/** The two halves of the last hash (murmur). */
 let rLo = 0;
 let rHi = 0;
 
-/** (aHi:aLo) * (bHi:bLo) mod 2^64 into rHi:rLo, exactly, with 16-bit partial products. */
-function mul64(aLo: number, aHi: number, bLo: number, bHi: number): void {
-  const a0 = aLo & 0xffff;
-  const a1 = aLo >>> 16;
-  const b0 = bLo & 0xffff;
-  const b1 = bLo >>> 16;
-  const mid = a0 * b1 + a1 * b0; // < 2^33
-  const lo = a0 * b0 + (mid % 65536) * 65536; // < 2^33
-  const carry = lo >= 4294967296 ? 1 : 0;
-  rLo = lo >>> 0;
-  rHi = (a1 * b1 + Math.floor(mid / 65536) + carry + Math.imul(aHi, bLo) + Math.imul(aLo, bHi)) >>> 0;
+/** The high 32 bits of the 64-bit product of two unsigned 32-bit numbers, exactly (16-bit partial products). */
+function mulHi(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const mid1 = a1 * b0;
+  const mid2 = a0 * b1;
+  const cross = ((a0 * b0) >>> 16) + (mid1 & 0xffff) + (mid2 & 0xffff);
+  return (a1 * b1 + (mid1 >>> 16) + (mid2 >>> 16) + (cross >>> 16)) >>> 0;
 }
 
 const M_LO = 0x5bd1e995;
@@ -69,24 +70,30 @@ export const HLL_HASH_SEED = 0xadc83b19;
 
 /**
  * Austin Appleby's MurmurHash64A over bytes [off, off + len) of `u8`, as
- * Redis uses it on little-endian machines; the result in rHi:rLo.
+ * Redis uses it on little-endian machines; the result in rHi:rLo. 64-bit
+ * words are (hi, lo) pairs of uint32; x * m mod 2^64 is
+ * (hi(lo·mLo) + lo·mHi + hi·mLo, lo·mLo).
  */
 function murmur(u8: Uint8Array, off: number, len: number, seed: number): void {
-  mul64(len >>> 0, Math.floor(len / 4294967296), M_LO, M_HI);
-  let hLo = (seed ^ rLo) >>> 0;
-  let hHi = rHi;
+  // h = seed ^ (len * m)
+  let hLo = (Math.imul(len, M_LO) ^ seed) >>> 0;
+  let hHi = (mulHi(len >>> 0, M_LO) + Math.imul(len, M_HI) + Math.imul(Math.floor(len / 4294967296), M_LO)) >>> 0;
   const end = off + (len & ~7);
   for (let p = off; p < end; p += 8) {
-    const kLo = (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0;
-    const kHi = (u8[p + 4] | (u8[p + 5] << 8) | (u8[p + 6] << 16) | (u8[p + 7] << 24)) >>> 0;
-    mul64(kLo, kHi, M_LO, M_HI);
-    // k ^= k >> 47: the high word's top 17 bits land in the low word.
-    mul64((rLo ^ (rHi >>> 15)) >>> 0, rHi, M_LO, M_HI);
-    hLo = (hLo ^ rLo) >>> 0;
-    hHi = (hHi ^ rHi) >>> 0;
-    mul64(hLo, hHi, M_LO, M_HI);
-    hLo = rLo;
-    hHi = rHi;
+    let kLo = (u8[p] | (u8[p + 1] << 8) | (u8[p + 2] << 16) | (u8[p + 3] << 24)) >>> 0;
+    let kHi = (u8[p + 4] | (u8[p + 5] << 8) | (u8[p + 6] << 16) | (u8[p + 7] << 24)) >>> 0;
+    // k *= m; k ^= k >> 47; k *= m
+    let tHi = (mulHi(kLo, M_LO) + Math.imul(kLo, M_HI) + Math.imul(kHi, M_LO)) >>> 0;
+    kLo = (Math.imul(kLo, M_LO) ^ (tHi >>> 15)) >>> 0;
+    kHi = tHi;
+    tHi = (mulHi(kLo, M_LO) + Math.imul(kLo, M_HI) + Math.imul(kHi, M_LO)) >>> 0;
+    kLo = Math.imul(kLo, M_LO) >>> 0;
+    // h ^= k; h *= m
+    hLo = (hLo ^ kLo) >>> 0;
+    hHi = (hHi ^ tHi) >>> 0;
+    tHi = (mulHi(hLo, M_LO) + Math.imul(hLo, M_HI) + Math.imul(hHi, M_LO)) >>> 0;
+    hLo = Math.imul(hLo, M_LO) >>> 0;
+    hHi = tHi;
   }
   const t = len & 7;
   if (t !== 0) {
@@ -96,13 +103,15 @@ function murmur(u8: Uint8Array, off: number, len: number, seed: number): void {
       if (i >= 4) hHi = (hHi ^ (b << ((i - 4) * 8))) >>> 0;
       else hLo = (hLo ^ (b << (i * 8))) >>> 0;
     }
-    mul64(hLo, hHi, M_LO, M_HI);
-    hLo = rLo;
-    hHi = rHi;
+    const tHi = (mulHi(hLo, M_LO) + Math.imul(hLo, M_HI) + Math.imul(hHi, M_LO)) >>> 0;
+    hLo = Math.imul(hLo, M_LO) >>> 0;
+    hHi = tHi;
   }
+  // h ^= h >> 47; h *= m; h ^= h >> 47
   hLo = (hLo ^ (hHi >>> 15)) >>> 0;
-  mul64(hLo, hHi, M_LO, M_HI);
-  rLo = (rLo ^ (rHi >>> 15)) >>> 0;
+  const tHi = (mulHi(hLo, M_LO) + Math.imul(hLo, M_HI) + Math.imul(hHi, M_LO)) >>> 0;
+  rLo = (Math.imul(hLo, M_LO) ^ (tHi >>> 15)) >>> 0;
+  rHi = tHi;
 }
 
 /** MurmurHash64A as a bigint (tests, PFSELFTEST). */
@@ -262,10 +271,19 @@ function sparseWalk(u8: Uint8Array, p: number, end: number, strict: boolean, run
  */
 export function mergeInto(max: Uint8Array, u8: Uint8Array, off: number, len: number): boolean {
   if (hllEncoding(u8, off) === HLL_DENSE) {
-    const regs = off + HLL_HDR_SIZE;
-    for (let i = 0; i < HLL_REGISTERS; i++) {
-      const v = denseGet(u8, regs, i);
-      if (v > max[i]) max[i] = v;
+    // Four registers in every three bytes.
+    for (let i = 0, p = off + HLL_HDR_SIZE; i < HLL_REGISTERS; i += 4, p += 3) {
+      const b0 = u8[p];
+      const b1 = u8[p + 1];
+      const b2 = u8[p + 2];
+      const r0 = b0 & 63;
+      const r1 = ((b0 >>> 6) | (b1 << 2)) & 63;
+      const r2 = ((b1 >>> 4) | (b2 << 4)) & 63;
+      const r3 = b2 >>> 2;
+      if (r0 > max[i]) max[i] = r0;
+      if (r1 > max[i + 1]) max[i + 1] = r1;
+      if (r2 > max[i + 2]) max[i + 2] = r2;
+      if (r3 > max[i + 3]) max[i + 3] = r3;
     }
     return true;
   }
@@ -312,28 +330,60 @@ export function sparseDecode(u8: Uint8Array, off: number, len: number): string {
 }
 
 /**
- * A sparse HLL being changed in a growable buffer: bytes [0, len) of `u8`
- * hold the whole value, header included.
+ * A sparse HLL being changed: bytes [base, base + len) of `u8` hold the
+ * whole value, header included, with room up to base + cap. It is edited
+ * where it lies (an arena entry with room to spare) until it needs more
+ * room; it then moves to a buffer of its own, reused from one command to
+ * the next, and `moved` says so.
  */
 export class SparseHll {
-  u8 = new Uint8Array(256);
+  u8: Uint8Array;
+  base = 0;
   len = 0;
+  cap: number;
+  private own = new Uint8Array(256);
 
-  /** Takes a copy of the value at [off, off + len) of `src` (the buffer is reused from one command to the next). */
-  load(src: Uint8Array, off: number, len: number): this {
-    this.len = 0;
-    this.reserve(len);
-    for (let i = 0; i < len; i++) this.u8[i] = src[off + i];
+  constructor() {
+    this.u8 = this.own;
+    this.cap = this.own.length;
+  }
+
+  /** Edits the value at [base, base + len) of `u8` in place, with room up to base + cap. */
+  edit(u8: Uint8Array, base: number, len: number, cap: number): this {
+    this.u8 = u8;
+    this.base = base;
     this.len = len;
+    this.cap = cap;
     return this;
+  }
+
+  /** Takes a copy of the value at [off, off + len) of `src` into the buffer of its own. */
+  load(src: Uint8Array, off: number, len: number): this {
+    this.edit(src, off, len, len);
+    this.moveOut(len);
+    return this;
+  }
+
+  /** The value no longer lies where `edit` found it. */
+  get moved(): boolean {
+    return this.u8 === this.own;
   }
 
   /** Room for `n` more bytes. */
   reserve(n: number): void {
-    if (this.len + n <= this.u8.length) return;
-    const next = new Uint8Array((this.len + n) * 2);
-    next.set(this.u8.subarray(0, this.len));
-    this.u8 = next;
+    if (this.len + n > this.cap) this.moveOut((this.len + n) * 2);
+  }
+
+  /** Moves the value into the buffer of its own, with room for `need` bytes. */
+  private moveOut(need: number): void {
+    const from = this.u8;
+    const base = this.base;
+    if (this.own.length < need) this.own = new Uint8Array(Math.max(256, need));
+    const to = this.own;
+    if (from !== to || base !== 0) copyBytes(to, 0, from, base, this.len);
+    this.u8 = to;
+    this.base = 0;
+    this.cap = to.length;
   }
 }
 
@@ -356,8 +406,9 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
   if (count > HLL_SPARSE_VAL_MAX_VALUE) return SparseSet.Promote;
   h.reserve(3);
   const u8 = h.u8;
-  let end = h.len;
-  const sparse = HLL_HDR_SIZE;
+  const base = h.base;
+  let end = base + h.len;
+  const sparse = base + HLL_HDR_SIZE;
   // Step 1: the opcode covering the register.
   let p = sparse;
   let first = 0;
@@ -399,28 +450,24 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
   }
   if (!updated) {
     // D: split the opcode into at most three (XZERO VAL XZERO at worst: 5 bytes).
-    const seq: number[] = [];
+    let n = 0;
     const last = first + span - 1;
-    const zeros = (n: number) => {
-      if (n > HLL_SPARSE_ZERO_MAX_LEN) seq.push(0x40 | ((n - 1) >>> 8), (n - 1) & 0xff);
-      else seq.push(zeroOp(n));
-    };
     if (opIsVal) {
       const cur = valValue(b);
-      if (index !== first) seq.push(valOp(cur, index - first));
-      seq.push(valOp(count, 1));
-      if (index !== last) seq.push(valOp(cur, last - index));
+      if (index !== first) seq[n++] = valOp(cur, index - first);
+      seq[n++] = valOp(count, 1);
+      if (index !== last) seq[n++] = valOp(cur, last - index);
     } else {
-      if (index !== first) zeros(index - first);
-      seq.push(valOp(count, 1));
-      if (index !== last) zeros(last - index);
+      if (index !== first) n = zerosOp(n, index - first);
+      seq[n++] = valOp(count, 1);
+      if (index !== last) n = zerosOp(n, last - index);
     }
     const oldlen = opIsXzero ? 2 : 1;
-    const delta = seq.length - oldlen;
-    if (delta > 0 && end + delta > maxBytes) return SparseSet.Promote;
+    const delta = n - oldlen;
+    if (delta > 0 && end - base + delta > maxBytes) return SparseSet.Promote;
     const next = p + oldlen;
-    if (delta !== 0 && next < end) u8.copyWithin(next + delta, next, end);
-    for (let i = 0; i < seq.length; i++) u8[p + i] = seq[i];
+    if (delta !== 0 && next < end) copyBytes(u8, next + delta, u8, next, end - next);
+    for (let i = 0; i < n; i++) u8[p + i] = seq[i];
     end += delta;
   }
   // Step 4: merge adjacent VALs of equal value, scanning up to 5 opcodes from the previous one.
@@ -443,7 +490,7 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
         const len = valLen(c) + valLen(n);
         if (len <= HLL_SPARSE_VAL_MAX_LEN) {
           u8[p + 1] = valOp(v1, len);
-          u8.copyWithin(p, p + 1, end);
+          copyBytes(u8, p, u8, p + 1, end - p - 1);
           end--;
           continue;
         }
@@ -451,9 +498,23 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
     }
     p++;
   }
-  h.len = end;
-  invalidateCache(u8, 0);
+  h.len = end - base;
+  invalidateCache(u8, base);
   return SparseSet.Changed;
+}
+
+/** The opcodes a split writes (5 bytes at most). */
+const seq = new Uint8Array(5);
+
+/** Writes a run of n zero registers at seq[at] (ZERO up to 64, else XZERO); returns the next position. */
+function zerosOp(at: number, n: number): number {
+  if (n > HLL_SPARSE_ZERO_MAX_LEN) {
+    seq[at] = 0x40 | ((n - 1) >>> 8);
+    seq[at + 1] = (n - 1) & 0xff;
+    return at + 2;
+  }
+  seq[at] = zeroOp(n);
+  return at + 1;
 }
 
 // ---- the estimator ---------------------------------------------------------------
@@ -509,8 +570,16 @@ const histo = new Int32Array(64);
 export function hllCount(u8: Uint8Array, off: number, len: number): number {
   histo.fill(0);
   if (hllEncoding(u8, off) === HLL_DENSE) {
-    const regs = off + HLL_HDR_SIZE;
-    for (let i = 0; i < HLL_REGISTERS; i++) histo[denseGet(u8, regs, i)]++;
+    const end = off + HLL_DENSE_SIZE;
+    for (let p = off + HLL_HDR_SIZE; p < end; p += 3) {
+      const b0 = u8[p];
+      const b1 = u8[p + 1];
+      const b2 = u8[p + 2];
+      histo[b0 & 63]++;
+      histo[((b0 >>> 6) | (b1 << 2)) & 63]++;
+      histo[((b1 >>> 4) | (b2 << 4)) & 63]++;
+      histo[b2 >>> 2]++;
+    }
   } else {
     // Unlike merging, counting walks to the end and only then judges the total (hllSparseRegHisto).
     let idx = 0;

@@ -174,6 +174,28 @@ describe('HyperLogLog representation', () => {
     );
   });
 
+  it('a sparse value edited in place (in an arena block with little room) ends as the same bytes as one edited in a buffer of its own', () => {
+    assertProperty(
+      fc.property(fc.array(fc.tuple(index, fc.integer({ min: 1, max: 32 })), { maxLength: 200 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 8 }), (raises, base, slack) => {
+        const fresh = newSparseHll();
+        const own = new SparseHll().load(fresh, 0, fresh.length);
+        const arena = new Uint8Array(base + fresh.length + slack + 16).fill(0xee);
+        arena.set(fresh, base);
+        const cap = fresh.length + slack;
+        const inPlace = new SparseHll().edit(arena, base, fresh.length, cap);
+        for (const [i, c] of raises) {
+          expect(sparseSet(inPlace, i, c, 1 << 20)).toBe(sparseSet(own, i, c, 1 << 20));
+          expect(Buffer.from(inPlace.u8.subarray(inPlace.base, inPlace.base + inPlace.len)).equals(Buffer.from(own.u8.subarray(0, own.len)))).toBe(true);
+        }
+        // Nothing was written past the block's room, nor before it.
+        for (let j = base + cap; j < arena.length; j++) expect(arena[j]).toBe(0xee);
+        for (let j = 0; j < base; j++) expect(arena[j]).toBe(0xee);
+        expect(inPlace.moved).toBe(inPlace.u8 !== arena);
+      }),
+      RUNS,
+    );
+  });
+
   it('adding elements to a sparse and to a dense HLL gives the same registers and count', () => {
     assertProperty(
       fc.property(fc.array(fc.uint8Array({ maxLength: 12 }), { maxLength: 500 }), (elements) => {
