@@ -6,7 +6,8 @@
  *    PFDEBUG TODENSE / GETREG when they converted; nothing else. Shoal's
  *    file loads back in Shoal and in redis-server with the same bytes.
  *  - keyspace events: `pfadd` for PFADD (when it changed something) and for
- *    PFMERGE, nothing for PFCOUNT or PFDEBUG.
+ *    PFMERGE, nothing for PFCOUNT or PFDEBUG; keymiss for the keys PFCOUNT
+ *    and PFMERGE read.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -101,22 +102,28 @@ describe('HyperLogLog side effects, redis-server vs Shoal (4 threads)', () => {
     expect(await values(await connect(redisAgain))).toEqual(want);
   }, 60_000);
 
-  it('keyspace events: pfadd for PFADD that changed something and for PFMERGE, none for PFCOUNT or PFDEBUG', async () => {
+  it('keyspace events: pfadd for PFADD that changed something and for PFMERGE, none for PFCOUNT or PFDEBUG; keymiss for what PFCOUNT and PFMERGE read', async () => {
     const redis = await startRedis();
     const shoal = await startShoal({ threads: 4 });
     box.servers.push(redis, shoal);
     const events = async (server: ServerHandle): Promise<string> => {
       const c = await connect(server);
       const sub = await connect(server);
-      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+      await c.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEAm');
       await sub.call('PSUBSCRIBE', '__key*__:*');
       for (const cmd of WORKLOAD) await c.call(...cmd);
-      await c.call('PFCOUNT', 'pf-missing'); // no keymiss event ('m' is not in A)
+      // keymiss: PFCOUNT and PFMERGE read their keys (the merge's sources on other shards too); PFADD and PFDEBUG do not.
+      await c.call('PFCOUNT', 'pf-missing');
+      await c.call('PFCOUNT', A!, 'pf-missing', B!);
+      await c.call('PFMERGE', 'pf-new', C!, 'pf-missing2');
+      await c.call('PFADD', 'pf-new2', 'x');
+      await c.call('PFDEBUG', 'ENCODING', 'pf-missing3');
       await sleep(300);
       return (await sub.readUntilQuiet({ quietMs: 200, maxMs: 3000 })).toString('latin1');
     };
     const [theirs, ours] = [await events(redis), await events(shoal)];
     expect(theirs).toContain('pfadd');
+    expect(theirs).toContain('keymiss');
     // Events of different keys may come from different threads: compare them as a multiset of messages.
     const messages = (raw: string) => raw.split('*4\r\n').filter((m) => m !== '').sort();
     expect(messages(ours)).toEqual(messages(theirs));
