@@ -69,12 +69,12 @@ export class HyperLogLogGen {
 
   private element(): Arg {
     const rng = this.rng;
-    return rng.weighted([
+    return rng.weighted<() => Arg>([
       [5, () => String(rng.range(0, 5000))],
       [3, () => rng.string(rng.range(1, 12))],
       [1, () => rng.bytes(rng.range(1, 40))],
       [0.5, () => rng.pick(['', '\0', '\r\n', 'ключ', 'a'.repeat(rng.range(100, 300))])],
-    ] as const)();
+    ])();
   }
 
   // ---- generators ------------------------------------------------------------
