@@ -5,6 +5,8 @@
  *    PFCOUNT when it computed and cached a cardinality, PFMERGE always,
  *    PFDEBUG TODENSE / GETREG when they converted; nothing else. Shoal's
  *    file loads back in Shoal and in redis-server with the same bytes.
+ *  - client-side caching: a PFCOUNT that caches a cardinality invalidates
+ *    the key (Redis's signalModifiedKey), a cached one does not;
  *  - keyspace events: `pfadd` for PFADD (when it changed something) and for
  *    PFMERGE, nothing for PFCOUNT or PFDEBUG; keymiss for the keys PFCOUNT
  *    and PFMERGE read.
@@ -100,6 +102,31 @@ describe('HyperLogLog side effects, redis-server vs Shoal (4 threads)', () => {
     const redisAgain = await startRedis({ args: ['--dir', shoalDir, '--save', '', '--appendonly', 'yes'] });
     box.servers.push(redisAgain);
     expect(await values(await connect(redisAgain))).toEqual(want);
+  }, 60_000);
+
+  it('client-side caching: a PFCOUNT that caches a cardinality invalidates the key, a cached one does not', async () => {
+    const redis = await startRedis();
+    const shoal = await startShoal({ threads: 4 });
+    box.servers.push(redis, shoal);
+    /** What a tracking client (RESP3) receives after each command another client runs on the key it read. */
+    const invalidations = async (server: ServerHandle): Promise<boolean[]> => {
+      const tracker = await connect(server);
+      const other = await connect(server);
+      await tracker.call('HELLO', '3');
+      await tracker.call('CLIENT', 'TRACKING', 'ON');
+      await other.call('PFADD', A!, 'a', 'b');
+      const out: boolean[] = [];
+      for (const cmd of [['PFCOUNT', A!], ['PFCOUNT', A!], ['PFCOUNT', A!, B!], ['PFADD', A!, 'a'], ['PFADD', A!, 'c'], ['PFDEBUG', 'ENCODING', A!], ['PFMERGE', A!, B!]]) {
+        await tracker.call('GET', A!);
+        await other.call(...cmd);
+        await sleep(100);
+        out.push((await tracker.readUntilQuiet({ quietMs: 100, maxMs: 1000 })).toString('latin1').includes('invalidate'));
+      }
+      return out;
+    };
+    const theirs = await invalidations(redis);
+    expect(theirs).toEqual([true, false, false, false, true, false, true]);
+    expect(await invalidations(shoal)).toEqual(theirs);
   }, 60_000);
 
   it('keyspace events: pfadd for PFADD that changed something and for PFMERGE, none for PFCOUNT or PFDEBUG; keymiss for what PFCOUNT and PFMERGE read', async () => {
