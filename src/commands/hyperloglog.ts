@@ -97,7 +97,7 @@ class HllEdit {
   /** Makes the value dense (Redis's hllSparseToDense): false for a corrupt sparse value. */
   toDense(): boolean {
     if (!this.isSparse) return true;
-    if (sparseToDense(this.sparse.u8, this.sparse.base, this.sparse.len, this.dense) === null) return false;
+    if (sparseToDense(this.sparse.u8, this.sparse.base, this.sparse.len, this.dense, this.sparse.tail) === null) return false;
     this.u8 = this.dense;
     this.off = 0;
     this.isSparse = false;

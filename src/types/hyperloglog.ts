@@ -224,8 +224,12 @@ const isZero = (b: number): boolean => (b & 0xc0) === 0;
 const isXzero = (b: number): boolean => (b & 0xc0) === 0x40;
 const isVal = (b: number): boolean => (b & 0x80) !== 0;
 const zeroLen = (b: number): number => (b & 0x3f) + 1;
-/** An XZERO's second byte may lie past the value's end in a corrupt HLL: Redis reads the string's terminating 0 there. */
-const xzeroLen = (u8: Uint8Array, p: number, end: number): number => (((u8[p] & 0x3f) << 8) | (p + 1 < end ? u8[p + 1] : 0)) + 1;
+/**
+ * An XZERO's second byte may lie past the value's end in a corrupt HLL:
+ * Redis then reads the byte after the string, `tail` (its terminating 0,
+ * unless a split earlier in the same command left a byte there; see SparseHll).
+ */
+const xzeroLen = (u8: Uint8Array, p: number, end: number, tail = 0): number => (((u8[p] & 0x3f) << 8) | (p + 1 < end ? u8[p + 1] : tail)) + 1;
 const valValue = (b: number): number => ((b >>> 2) & 0x1f) + 1;
 const valLen = (b: number): number => (b & 3) + 1;
 const valOp = (value: number, len: number): number => 0x80 | ((value - 1) << 2) | (len - 1);
@@ -243,7 +247,7 @@ function writeXzero(u8: Uint8Array, p: number, len: number): void {
  * HLL). A VAL run that would pass the last register stops the walk (Redis's
  * overflow check when it writes registers), `strict` asks for that check.
  */
-function sparseWalk(u8: Uint8Array, p: number, end: number, strict: boolean, run: ((first: number, len: number, value: number) => void) | null): number {
+function sparseWalk(u8: Uint8Array, p: number, end: number, strict: boolean, run: ((first: number, len: number, value: number) => void) | null, tail = 0): number {
   let idx = 0;
   while (p < end) {
     const b = u8[p];
@@ -251,7 +255,7 @@ function sparseWalk(u8: Uint8Array, p: number, end: number, strict: boolean, run
       idx += zeroLen(b);
       p++;
     } else if (isXzero(b)) {
-      idx += xzeroLen(u8, p, end);
+      idx += xzeroLen(u8, p, end, tail);
       p += 2;
     } else {
       const len = valLen(b);
@@ -298,13 +302,20 @@ export function mergeInto(max: Uint8Array, u8: Uint8Array, off: number, len: num
  * unused bytes, cache) but for the encoding: Redis's hllSparseToDense. Null
  * for a corrupt value.
  */
-export function sparseToDense(u8: Uint8Array, off: number, len: number, into = new Uint8Array(HLL_DENSE_SIZE)): Uint8Array | null {
+export function sparseToDense(u8: Uint8Array, off: number, len: number, into = new Uint8Array(HLL_DENSE_SIZE), tail = 0): Uint8Array | null {
   into.fill(0);
   for (let i = 0; i < HLL_HDR_SIZE; i++) into[i] = u8[off + i];
   into[ENC_AT] = HLL_DENSE;
-  const covered = sparseWalk(u8, off + HLL_HDR_SIZE, off + len, true, (first, n, value) => {
-    for (let i = first; i < first + n; i++) denseSet(into, HLL_HDR_SIZE, i, value);
-  });
+  const covered = sparseWalk(
+    u8,
+    off + HLL_HDR_SIZE,
+    off + len,
+    true,
+    (first, n, value) => {
+      for (let i = first; i < first + n; i++) denseSet(into, HLL_HDR_SIZE, i, value);
+    },
+    tail,
+  );
   return covered === HLL_REGISTERS ? into : null;
 }
 
@@ -335,6 +346,11 @@ export function sparseDecode(u8: Uint8Array, off: number, len: number): string {
  * where it lies (an arena entry with room to spare) until it needs more
  * room; it then moves to a buffer of its own, reused from one command to
  * the next, and `moved` says so.
+ *
+ * The byte at base + len is kept as the byte after Redis's sds string (its
+ * terminator): 0 when the command starts, and changed as Redis's edits
+ * change it. A corrupt value whose last XZERO lacks its second byte reads
+ * it there, in Redis as here (`tail`).
  */
 export class SparseHll {
   u8: Uint8Array;
@@ -354,14 +370,14 @@ export class SparseHll {
     this.base = base;
     this.len = len;
     this.cap = cap;
+    if (cap > len) u8[base + len] = 0;
+    else this.moveOut(len + 4, true);
     return this;
   }
 
   /** Takes a copy of the value at [off, off + len) of `src` into the buffer of its own. */
   load(src: Uint8Array, off: number, len: number): this {
-    this.edit(src, off, len, len);
-    this.moveOut(len);
-    return this;
+    return this.edit(src, off, len, len);
   }
 
   /** The value no longer lies where `edit` found it. */
@@ -369,18 +385,25 @@ export class SparseHll {
     return this.u8 === this.own;
   }
 
-  /** Room for `n` more bytes. */
-  reserve(n: number): void {
-    if (this.len + n > this.cap) this.moveOut((this.len + n) * 2);
+  /** The byte after the value (see the class comment). */
+  get tail(): number {
+    return this.u8[this.base + this.len];
   }
 
-  /** Moves the value into the buffer of its own, with room for `need` bytes. */
-  private moveOut(need: number): void {
+  /** Room for `n` more bytes, and the byte after them. */
+  reserve(n: number): void {
+    if (this.len + n + 1 > this.cap) this.moveOut((this.len + n + 1) * 2, false);
+  }
+
+  /** Moves the value (and the byte after it, or a fresh 0) into the buffer of its own, with room for `need` bytes. */
+  private moveOut(need: number, freshTail: boolean): void {
     const from = this.u8;
     const base = this.base;
+    const tail = freshTail ? 0 : from[base + this.len];
     if (this.own.length < need) this.own = new Uint8Array(Math.max(256, need));
     const to = this.own;
     if (from !== to || base !== 0) copyBytes(to, 0, from, base, this.len);
+    to[this.len] = tail;
     this.u8 = to;
     this.base = 0;
     this.cap = to.length;
@@ -420,7 +443,7 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
     if (isZero(b)) span = zeroLen(b);
     else if (isVal(b)) span = valLen(b);
     else {
-      span = xzeroLen(u8, p, end);
+      span = xzeroLen(u8, p, end, u8[end]);
       oplen = 2;
     }
     if (index <= first + span - 1) break;
@@ -433,7 +456,7 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
   const opIsZero = isZero(b);
   const opIsXzero = isXzero(b);
   const opIsVal = !opIsZero && !opIsXzero;
-  const runlen = opIsZero ? zeroLen(b) : opIsXzero ? xzeroLen(u8, p, end) : valLen(b);
+  const runlen = opIsZero ? zeroLen(b) : opIsXzero ? xzeroLen(u8, p, end, u8[end]) : valLen(b);
   let updated = false;
   if (opIsVal) {
     // A: already as high. B: a VAL of length 1 changes in place.
@@ -465,10 +488,13 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
     const oldlen = opIsXzero ? 2 : 1;
     const delta = n - oldlen;
     if (delta > 0 && end - base + delta > maxBytes) return SparseSet.Promote;
+    // As Redis: shift what follows, set the string's new end (and its terminator), then write the
+    // opcodes, which run past that end when the old opcode was an XZERO cut short at the value's end.
     const next = p + oldlen;
     if (delta !== 0 && next < end) copyBytes(u8, next + delta, u8, next, end - next);
-    for (let i = 0; i < n; i++) u8[p + i] = seq[i];
     end += delta;
+    u8[end] = 0;
+    for (let i = 0; i < n; i++) u8[p + i] = seq[i];
   }
   // Step 4: merge adjacent VALs of equal value, scanning up to 5 opcodes from the previous one.
   p = prev >= 0 ? prev : sparse;
@@ -490,8 +516,9 @@ export function sparseSet(h: SparseHll, index: number, count: number, maxBytes: 
         const len = valLen(c) + valLen(n);
         if (len <= HLL_SPARSE_VAL_MAX_LEN) {
           u8[p + 1] = valOp(v1, len);
-          copyBytes(u8, p, u8, p + 1, end - p - 1);
+          copyBytes(u8, p, u8, p + 1, end - p);
           end--;
+          u8[end] = 0;
           continue;
         }
       }

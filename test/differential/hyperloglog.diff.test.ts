@@ -20,6 +20,7 @@ import type { RawClient } from '../helpers/raw-client.js';
 import { parseOne } from '../helpers/resp.js';
 import { shardsTouched } from '../helpers/shards.js';
 import { HLL_KEYS, HyperLogLogGen } from './hyperloglog-gen.js';
+import { hllPatLen } from '../../src/types/hyperloglog.js';
 
 const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 1500);
 const SEEDS = seedsFromEnv(Number(process.env.DIFF_SEEDS ?? 3));
@@ -52,6 +53,45 @@ function promotion(key: string, maxBytes: number, elements: number): DiffCommand
     if (i % 29 === 0) out.push({ args: ['PFCOUNT', key] }, { args: ['PFDEBUG', 'ENCODING', key] });
   }
   out.push({ args: ['GET', key] }, { args: ['PFDEBUG', 'DECODE', key] }, { args: ['PFCOUNT', key] }, { args: ['GET', key] });
+  return out;
+}
+
+/** `n` elements whose registers are in [from, to) (found with Shoal's hash; GETs compare it with Redis's). */
+function elementsIn(from: number, to: number, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const e = Buffer.from(`t${i}`);
+    const r = hllPatLen(e, 0, e.length) >>> 8;
+    if (r >= from && r < to) out.push(`t${i}`);
+  }
+  return out;
+}
+
+/**
+ * A corrupt sparse value whose last XZERO lacks its second byte (Redis reads
+ * the byte after the string there): splits of that XZERO within one PFADD,
+ * which leave bytes past the end that the next split reads, as in Redis.
+ * The key is deleted after: what the next command would read there is
+ * Redis's leftover byte, where Shoal reads 0 (docs/types/hyperloglog.md).
+ */
+function cutXzero(key: string): DiffCommand[] {
+  const head = Buffer.from('HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80', 'latin1');
+  const zeros = (n: number) => Buffer.from([0x40 | ((n - 1) >> 8), (n - 1) & 0xff]);
+  const out: DiffCommand[] = [];
+  for (const [covered, last] of [
+    [16384 - 5000, 0x47],
+    [1000, 0x7f],
+    [16384 - 600, 0x41],
+  ] as const) {
+    // The cut XZERO covers ((last & 0x3f) << 8) + 1 registers (its missing byte read as 0).
+    const span = ((last & 0x3f) << 8) + 1;
+    out.push(
+      { args: ['SET', key, Buffer.concat([head, zeros(covered), Buffer.from([last])])] },
+      { args: ['PFADD', key, ...elementsIn(covered, Math.min(16384, covered + span), 8), 'a', 'b'] },
+      { args: ['GET', key] },
+      { args: ['DEL', key] },
+    );
+  }
   return out;
 }
 
@@ -130,6 +170,7 @@ function fixed(): DiffCommand[] {
     { args: ['CONFIG', 'SET', 'hll-sparse-max-bytes', 'x'] },
     { args: ['CONFIG', 'SET', 'hll-sparse-max-bytes', '1kb'] },
     { args: ['CONFIG', 'GET', 'hll-sparse-max-bytes'] },
+    ...cutXzero(d),
     ...promotion(HLL_KEYS[4]!, 3000, 1300),
     ...promotion(HLL_KEYS[5]!, 60, 40),
     ...promotion(HLL_KEYS[6]!, 0, 3),
