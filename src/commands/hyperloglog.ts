@@ -3,7 +3,8 @@
  * following Redis 7.0's hyperloglog.c, replies, errors and side effects
  * included. An HLL is a plain string (types/hyperloglog.ts has its layout):
  * a dense one is changed in place in the arena (its size never changes), a
- * sparse one in a copy that is written back once the command is done.
+ * sparse one too while its entry has room, else in a copy that is written
+ * back once the command is done.
  *
  * PFCOUNT of one key is flagged read-only, as in Redis, yet stores the
  * cardinality it computed in the value: like Redis it then tells WATCH and
@@ -47,8 +48,9 @@ import {
 } from '../types/hyperloglog.js';
 
 /**
- * An HLL value being changed: in place in its entry while dense, in `sparse`
- * (then `dense` once promoted) when it was sparse. `finish` writes a copy back.
+ * An HLL value being changed: in place in its entry while dense; through
+ * `sparse` when sparse (in place while the entry has room, else moved to a
+ * buffer); in `dense` once promoted. `finish` writes back what moved.
  */
 class HllEdit {
   private readonly sparse = new SparseHll();
@@ -56,7 +58,7 @@ class HllEdit {
   /** Where the dense bytes are (the entry's value, or `dense`), when not sparse. */
   private u8: Uint8Array = this.dense;
   private off = 0;
-  isSparse = false;
+  private isSparse = false;
   /** The value was made dense in `dense`: it goes back whole. */
   private promoted = false;
   /** Some register changed (or the encoding did). */
