@@ -51,9 +51,10 @@ export function shardHandlerId(fullName: string): number {
 /**
  * Commands with Redis 7's CMD_MAY_REPLICATE flag, which COMMAND INFO does not
  * show (so the catalog cannot say it): they may propagate though they do not
- * write (PFCOUNT caches a cardinality), and read-only scripts refuse them.
+ * write (PFCOUNT caches a cardinality), so read-only scripts refuse them and
+ * CLIENT PAUSE WRITE holds them.
  */
-const MAY_REPLICATE = new Set(['pfcount', 'publish', 'spublish']);
+export const MAY_REPLICATE: ReadonlySet<string> = new Set(['pfcount', 'publish', 'spublish']);
 
 function keysByName(): Map<string, HandlerKeys> {
   const out = new Map<string, HandlerKeys>();

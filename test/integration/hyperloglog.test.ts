@@ -7,6 +7,8 @@
  *    file loads back in Shoal and in redis-server with the same bytes.
  *  - client-side caching: a PFCOUNT that caches a cardinality invalidates
  *    the key (Redis's signalModifiedKey), a cached one does not;
+ *  - CLIENT PAUSE WRITE holds PFCOUNT, as Redis holds its may_replicate
+ *    commands;
  *  - keyspace events: `pfadd` for PFADD (when it changed something) and for
  *    PFMERGE, nothing for PFCOUNT or PFDEBUG; keymiss for the keys PFCOUNT
  *    and PFMERGE read.
@@ -15,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readAof } from '../../src/persistence/aof-reader.js';
-import { type RawClient, type ServerHandle, rawClient, sleep, startRedis, startShoal } from '../helpers/servers.js';
+import { type RawClient, type ServerHandle, rawClient, resp, sleep, startRedis, startShoal } from '../helpers/servers.js';
 import { scratch } from '../helpers/scratch.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
 
@@ -127,6 +129,32 @@ describe('HyperLogLog side effects, redis-server vs Shoal (4 threads)', () => {
     const theirs = await invalidations(redis);
     expect(theirs).toEqual([true, false, false, false, true, false, true]);
     expect(await invalidations(shoal)).toEqual(theirs);
+  }, 60_000);
+
+  it('CLIENT PAUSE WRITE holds PFCOUNT (Redis\'s may_replicate) as it holds PFADD, not GET', async () => {
+    const redis = await startRedis();
+    const shoal = await startShoal({ threads: 4 });
+    box.servers.push(redis, shoal);
+    const held = async (server: ServerHandle): Promise<string[]> => {
+      const [admin, paused, reader] = [await connect(server), await connect(server), await connect(server)];
+      await admin.call('PFADD', A!, 'a');
+      await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+      const out: string[] = [];
+      for (const cmd of [['PFCOUNT', A!], ['PFCOUNT', A!, B!], ['PFADD', A!, 'b']]) {
+        await paused.write(resp(...cmd));
+        // Held: nothing comes while the pause lasts (another client's GET is answered meanwhile).
+        out.push(`${cmd.join(' ')} during pause: ${JSON.stringify((await paused.readUntilQuiet({ quietMs: 300, maxMs: 300 })).toString('latin1'))}`);
+        out.push(`GET: ${(await reader.call('GET', 'pf-none')).toString('latin1')}`);
+        await admin.call('CLIENT', 'UNPAUSE');
+        out.push(`after: ${(await paused.readReply()).toString('latin1')}`);
+        await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+      }
+      await admin.call('CLIENT', 'UNPAUSE');
+      return out;
+    };
+    const theirs = await held(redis);
+    expect(theirs.filter((l) => l.includes('during pause'))).toEqual([`PFCOUNT ${A} during pause: ""`, `PFCOUNT ${A} ${B} during pause: ""`, `PFADD ${A} b during pause: ""`]);
+    expect(await held(shoal)).toEqual(theirs);
   }, 60_000);
 
   it('keyspace events: pfadd for PFADD that changed something and for PFMERGE, none for PFCOUNT or PFDEBUG; keymiss for what PFCOUNT and PFMERGE read', async () => {
