@@ -164,6 +164,7 @@ function fixed(): DiffCommand[] {
     { args: ['GET', d] },
     { args: ['EXEC'] },
     { args: ['PFSELFTEST'] },
+    { args: ['EVAL', "return redis.call('pfselftest')", '0'] },
     { args: ['PFSELFTEST', 'x'] },
     { args: ['PFADD'] },
     { args: ['PFCOUNT'] },
