@@ -13,6 +13,7 @@ import { sortedSetsAcross } from './sorted-sets-across.js';
 import { stringsAcross } from './strings-across.js';
 import { bitmapsAcross } from './bitmaps-across.js';
 import { scriptingAcross } from './scripting-across.js';
+import { hyperloglogAcross } from './hyperloglog-across.js';
 
 export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...keysAcross,
@@ -23,4 +24,5 @@ export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...sortedSetsAcross,
   ...sortAcrossTable,
   ...scriptingAcross,
+  ...hyperloglogAcross,
 };

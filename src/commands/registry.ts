@@ -20,6 +20,7 @@ import { sortHandlers } from './sort.js';
 import { persistenceHandlers, restoreCommand } from './persistence.js';
 import { scriptingHandlers } from './scripting.js';
 import { pubsubHandlers } from './pubsub.js';
+import { hyperloglogHandlers } from './hyperloglog.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './catalog/meta.js';
 
@@ -37,6 +38,7 @@ const ALL: Record<string, ShardHandler> = {
   ...persistenceHandlers,
   ...scriptingHandlers,
   ...pubsubHandlers,
+  ...hyperloglogHandlers,
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();
@@ -47,6 +49,14 @@ const IDS = new Map(SHARD_HANDLER_NAMES.map((n, i) => [n, i]));
 export function shardHandlerId(fullName: string): number {
   return IDS.get(fullName) ?? -1;
 }
+
+/**
+ * Commands with Redis 7's CMD_MAY_REPLICATE flag, which COMMAND INFO does not
+ * show (so the catalog cannot say it): they may propagate though they do not
+ * write (PFCOUNT caches a cardinality), so read-only scripts refuse them and
+ * CLIENT PAUSE WRITE holds them.
+ */
+export const MAY_REPLICATE: ReadonlySet<string> = new Set(['pfcount', 'publish', 'spublish']);
 
 function keysByName(): Map<string, HandlerKeys> {
   const out = new Map<string, HandlerKeys>();
@@ -65,7 +75,7 @@ function keysByName(): Map<string, HandlerKeys> {
         step = 1;
       }
     }
-    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom') });
+    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom'), mayReplicate: MAY_REPLICATE.has(full) });
   };
   for (const m of CATALOG) {
     add(m, m.name);

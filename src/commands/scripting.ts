@@ -16,6 +16,7 @@ import { scriptCache } from '../scripting/cache.js';
 import { KeyUse } from '../transport/script-key-use.js';
 import type { Script } from '../scripting/script.js';
 import { luaError, respToLua, writeLuaReply } from '../scripting/convert.js';
+import { hllSelfTest } from '../types/hyperloglog.js';
 
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
@@ -167,6 +168,10 @@ export function callPrelude(args: Buffer[], call: NestedCall): ReplyValue | null
   }
   if (name === 'ping') return args.length > 1 ? args[1] : { ok: Buffer.from('PONG') };
   if (name === 'echo') return args[1];
+  if (name === 'pfselftest') {
+    const failure = hllSelfTest();
+    return failure === null ? { ok: Buffer.from('OK') } : luaError(`TESTFAILED ${failure}`);
+  }
   if (name === 'time') {
     const ms = Date.now();
     return [Buffer.from(String(Math.floor(ms / 1000))), Buffer.from(String((ms % 1000) * 1000))];

@@ -97,6 +97,7 @@ const PARAMS: ParamDef[] = [
   { name: 'set-max-listpack-value', kind: 'memory', default: '64', mutable: true },
   { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'int', default: '128', mutable: true, min: 0 },
   { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'memory', default: '64', mutable: true },
+  { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', mutable: true },
   // Any int, as Redis takes it: fills below -5 act as -5 (types/list.ts).
   { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'int', default: '-2', mutable: true, min: -2147483648, max: 2147483647 },
   // Snapshots (persistence/): Redis's default save points when no configuration names any.

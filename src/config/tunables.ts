@@ -19,9 +19,11 @@ export const enum Tunable {
   RdbChecksum = 8,
   /** list-max-listpack-size: decides when a list is a listpack or a quicklist (types/list.ts). */
   ListMaxListpackSize = 9,
+  /** hll-sparse-max-bytes: a sparse HyperLogLog growing past it turns dense. */
+  HllSparseMaxBytes = 10,
 }
 
-export const TUNABLE_COUNT = 10;
+export const TUNABLE_COUNT = 11;
 
 /** Config parameter name → tunable word. */
 export const TUNABLE_PARAMS: Record<string, Tunable> = {
@@ -35,6 +37,7 @@ export const TUNABLE_PARAMS: Record<string, Tunable> = {
   rdbcompression: Tunable.RdbCompression,
   rdbchecksum: Tunable.RdbChecksum,
   'list-max-listpack-size': Tunable.ListMaxListpackSize,
+  'hll-sparse-max-bytes': Tunable.HllSparseMaxBytes,
 };
 
 /** A fresh tunables block with Redis's defaults (what `new Config()` holds too). */
@@ -50,6 +53,7 @@ export function newTunables(): Int32Array {
   t[Tunable.RdbCompression] = 1;
   t[Tunable.RdbChecksum] = 1;
   t[Tunable.ListMaxListpackSize] = -2;
+  t[Tunable.HllSparseMaxBytes] = 3000;
   return t;
 }
 

@@ -11,7 +11,7 @@ import { CATALOG } from '../commands/catalog.js';
 import type { CrossShard } from '../commands/across.js';
 import { CROSS_SHARD } from '../commands/cross-shard.js';
 import type { CommandMeta } from '../commands/catalog/meta.js';
-import { shardHandlerId } from '../commands/registry.js';
+import { MAY_REPLICATE, shardHandlerId } from '../commands/registry.js';
 import { connectionHandlers } from './connection-family.js';
 import type { FrontHandler } from './front-call.js';
 import { persistenceFrontHandlers } from './persistence-family.js';
@@ -24,13 +24,14 @@ import { latencyFrontHandlers } from './latency-family.js';
 import { memoryFrontHandlers } from './memory-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
+import { hyperloglogFrontHandlers } from '../commands/hyperloglog.js';
 
 /**
  * Handlers of the commands that run on their connection's thread rather
  * than on a shard (the connection, server, persistence and transactions families), by
  * full name. They act on connections and the server, never on keys.
  */
-const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...memoryFrontHandlers, ...transactionHandlers };
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...memoryFrontHandlers, ...transactionHandlers, ...hyperloglogFrontHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;
@@ -49,6 +50,8 @@ export interface CommandEntry {
   movable: boolean;
   /** Writes (CLIENT PAUSE WRITE holds it). */
   write: boolean;
+  /** Redis's may_replicate flag (PFCOUNT, PUBLISH): CLIENT PAUSE WRITE holds it too. */
+  mayReplicate: boolean;
   /** EVAL and EVAL_RO: argument 1 is a script body (every thread caches it before it runs). */
   scriptBody: boolean;
   /** Subcommands of a container command (CLIENT, CONFIG ...), or null. */
@@ -108,6 +111,7 @@ function entryFor(meta: CommandMeta, fullName: string, subs: CommandTable | null
     movable: meta.flags.includes('movablekeys'),
     scriptBody: fullName === 'eval' || fullName === 'eval_ro',
     write: meta.flags.includes('write'),
+    mayReplicate: MAY_REPLICATE.has(fullName),
     subs,
   };
 }

@@ -288,14 +288,15 @@ export class Dispatcher implements Session {
 
   /**
    * Whether CLIENT PAUSE holds this command: every command under ALL; under
-   * WRITE, the commands that write (and an EXEC whose queue writes), as Redis.
+   * WRITE, the commands that write or may propagate (and an EXEC whose queue
+   * has one), as Redis.
    */
   private pausedFor(c: Connection, e: CommandEntry): boolean {
     const shared = this.ctx.shared;
     const mode = shared.pauseMode();
     if (mode === PauseMode.None) return false;
     if (mode === PauseMode.Write) {
-      const writes = e.write || (e.fullName === 'exec' && c.multi !== null && c.multi.some((q) => q.entry.write));
+      const writes = e.write || e.mayReplicate || (e.fullName === 'exec' && c.multi !== null && c.multi.some((q) => q.entry.write || q.entry.mayReplicate));
       if (!writes) return false;
     }
     this.paused.add(c);

@@ -43,6 +43,8 @@ export interface HandlerKeys {
   fast: boolean;
   /** Redis's `denyoom` flag: over maxmemory, keys are evicted first, or it answers OOM. */
   denyoom: boolean;
+  /** Redis's `may_replicate` flag (PFCOUNT, PUBLISH): not a write, yet refused in read-only scripts. */
+  mayReplicate?: boolean;
 }
 
 /** The commands a shard runs, by the ids frames carry (the command table's half that shards need), and how keys move between shards. */
@@ -213,6 +215,12 @@ export class Exec {
   scriptCalls: ScriptCalls | null = null;
   /** The AOF transaction of the frame being run (0: none). */
   txid = 0;
+  /**
+   * Set by a read-only command that changed its key all the same (PFCOUNT
+   * caching a cardinality): it counts as a write and the AOF records it, as
+   * Redis propagates it.
+   */
+  sideWrite = false;
   /** What the current command propagates instead of itself (propagate()), or null: itself. */
   rewrites: (Uint8Array | string)[][] | null = null;
 

@@ -84,7 +84,7 @@ export class NestedRunner implements ScriptCalls {
     const spec = this.host.cmds.keys[id];
     const shard = this.host.outer.shard;
     if (spec.global && shard.count > 1) return { refused: 'ERR Shoal does not run keyspace-wide commands from scripts yet (they need every shard)' };
-    if (call.readonly && spec.write) return { refused: 'ERR Write commands are not allowed from read-only scripts.' };
+    if (call.readonly && (spec.write || spec.mayReplicate === true)) return { refused: 'ERR Write commands are not allowed from read-only scripts.' };
     const owner = callShard(this.host.cmds, id, args, shard.count);
     if (owner !== -2 && owner !== shard.index) {
       const spec = this.host.cmds.keys[id];

@@ -649,6 +649,7 @@ export class Shard {
     x.reads = !this.cmds.keys[id].write;
     if (x.snapshot !== null && this.cmds.keys[id].write) this.preserveKeys(x, x.snapshot, id);
     x.rewrites = null;
+    x.sideWrite = false;
     const t0 = performance.now();
     try {
       // Over maxmemory, a command that may grow memory evicts first, or is refused (Redis's OOM).
@@ -671,7 +672,7 @@ export class Shard {
     this.calls[id]++;
     this.commands++;
     const failed = !streamed && w.len > w.base && w.buf[w.base] === 45; /* '-' */
-    const wrote = !failed && this.cmds.keys[id].write;
+    const wrote = !failed && (this.cmds.keys[id].write || x.sideWrite);
     if (wrote) {
       this.writes++;
       if (x.effects !== null) this.recordEffects(x, id, txid);
