@@ -30,7 +30,8 @@ export function runWithForeignKeys(job: AcrossJob, keys: number[]): Promise<Uint
       index[2 * j + 1] = k >>> 8;
     });
     const attached = blobs.map((b) => b ?? new Uint8Array(0));
-    const name = Buffer.from(args[0]).toString('latin1').toLowerCase();
+    // As typed: a few errors quote it (GEOSEARCHSTORE's).
+    const name = Buffer.from(args[0]).toString('latin1');
     return tx.call(home, name, [...args.slice(1), ...attached, index], tx.db, REQ_FOREIGN_KEYS);
   });
 }

@@ -446,7 +446,6 @@ function insertionSort<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => 
 
 function sortPart<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => number, lrange: number, rrange: number): void {
   for (;;) {
-    let swapped = false;
     if (n < 7) {
       insertionSort(a, base, n, cmp);
       return;
@@ -472,7 +471,6 @@ function sortPart<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => numbe
       let r: number;
       while (pb <= pc && (r = cmp(a[pb], a[base])) <= 0) {
         if (r === 0) {
-          swapped = true;
           swap(a, pa, pb);
           pa++;
         }
@@ -480,7 +478,6 @@ function sortPart<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => numbe
       }
       while (pb <= pc && (r = cmp(a[pc], a[base])) >= 0) {
         if (r === 0) {
-          swapped = true;
           swap(a, pc, pd);
           pd--;
         }
@@ -488,13 +485,8 @@ function sortPart<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => numbe
       }
       if (pb > pc) break;
       swap(a, pb, pc);
-      swapped = true;
       pb++;
       pc--;
-    }
-    if (!swapped) {
-      insertionSort(a, base, n, cmp);
-      return;
     }
     const pn = base + n;
     let r = Math.min(pa - base, pb - pa);
