@@ -216,8 +216,12 @@ export interface GeoShape {
  */
 export function distanceWithin(shape: GeoShape, lon: number, lat: number): number {
   if (!shape.box) {
+    const r = shape.radius * shape.conversion;
+    // A great circle is never shorter than its latitude difference: points
+    // clearly beyond it skip the trigonometry (the margin dwarfs rounding).
+    if (latDistance(lat, shape.lat) > r * (1 + 1e-9)) return -1;
     const d = geoDistance(shape.lon, shape.lat, lon, lat);
-    return d > shape.radius * shape.conversion ? -1 : d;
+    return d > r ? -1 : d;
   }
   const widthM = shape.width * shape.conversion;
   const heightM = shape.height * shape.conversion;
@@ -264,18 +268,16 @@ export function boundingBox(shape: GeoShape): [number, number, number, number] {
   ];
 }
 
+/** A 64-bit geohash as uint32 halves, and its step (bits per coordinate). */
 interface Hash {
-  bits: bigint;
+  hi: number;
+  lo: number;
   step: number;
 }
 
-const MASK64 = (1n << 64n) - 1n;
-const EVEN64 = 0x5555555555555555n;
-const ODD64 = 0xaaaaaaaaaaaaaaaan;
-
 function encodeHash(lon: number, lat: number, step: number): Hash {
-  if (!encode(lon, lat, GEO_LONG_MIN, GEO_LONG_MAX, GEO_LAT_MIN, GEO_LAT_MAX, step)) return { bits: 0n, step };
-  return { bits: (BigInt(outHi) << 32n) | BigInt(outLo), step };
+  if (!encode(lon, lat, GEO_LONG_MIN, GEO_LONG_MAX, GEO_LAT_MIN, GEO_LAT_MAX, step)) return { hi: 0, lo: 0, step };
+  return { hi: outHi, lo: outLo, step };
 }
 
 interface Area {
@@ -287,17 +289,9 @@ interface Area {
 
 /** geohashDecode of a hash at its step (the cell's bounds). */
 function decodeHash(h: Hash): Area {
-  let x = h.bits;
-  let y = h.bits >> 1n;
-  // deinterleave64
-  const B = [0x5555555555555555n, 0x3333333333333333n, 0x0f0f0f0f0f0f0f0fn, 0x00ff00ff00ff00ffn, 0x0000ffff0000ffffn, 0x00000000ffffffffn];
-  const S = [0n, 1n, 2n, 4n, 8n, 16n];
-  for (let i = 0; i < 6; i++) {
-    x = (x | (x >> S[i])) & B[i];
-    y = (y | (y >> S[i])) & B[i];
-  }
-  const ilato = Number(x);
-  const ilono = Number(y);
+  // deinterleave64: the even bits are the latitude, the odd ones the longitude.
+  const ilato = (compact16(h.lo) | (compact16(h.hi) << 16)) >>> 0;
+  const ilono = (compact16(h.lo >>> 1) | (compact16(h.hi >>> 1) << 16)) >>> 0;
   const scale = 2 ** h.step;
   const latScale = GEO_LAT_MAX - GEO_LAT_MIN;
   const lonScale = GEO_LONG_MAX - GEO_LONG_MIN;
@@ -309,32 +303,51 @@ function decodeHash(h: Hash): Area {
   };
 }
 
-function moveX(h: Hash, d: number): Hash {
+/** The uint32 halves of a 64-bit pattern (0x5555... or 0xaaaa...) shifted right by s (0 < s < 64). */
+function patternShifted(word: number, s: number): [number, number] {
+  if (s >= 32) return [0, (word >>> (s - 32)) >>> 0];
+  return [(word >>> s) >>> 0, ((word >>> s) | (word << (32 - s))) >>> 0];
+}
+
+/**
+ * geohash_move_x / geohash_move_y: one cell east or west (the odd bits,
+ * `word` 0xaaaaaaaa) or north or south (the even bits, 0x55555555), in
+ * 64-bit unsigned arithmetic; wraps around at the edges.
+ */
+function move(h: Hash, d: number, word: number): Hash {
   if (d === 0) return h;
-  let x = h.bits & ODD64;
-  const y = h.bits & EVEN64;
-  const zz = EVEN64 >> BigInt(64 - h.step * 2);
-  if (d > 0) x = (x + (zz + 1n)) & MASK64;
-  else {
-    x = x | zz;
-    x = (x - (zz + 1n)) & MASK64;
+  const other = word === 0xaaaaaaaa ? 0x55555555 : 0xaaaaaaaa;
+  const s = 64 - h.step * 2;
+  let xh = (h.hi & word) >>> 0;
+  let xl = (h.lo & word) >>> 0;
+  const yh = (h.hi & other) >>> 0;
+  const yl = (h.lo & other) >>> 0;
+  const [zh, zl] = patternShifted(other, s);
+  // zz + 1
+  let ol = zl + 1;
+  let oh = (zh + (ol > 0xffffffff ? 1 : 0)) >>> 0;
+  ol >>>= 0;
+  if (d > 0) {
+    const l = xl + ol;
+    xh = (xh + oh + (l > 0xffffffff ? 1 : 0)) >>> 0;
+    xl = l >>> 0;
+  } else {
+    xh = (xh | zh) >>> 0;
+    xl = (xl | zl) >>> 0;
+    const l = xl - ol;
+    xh = (xh - oh - (l < 0 ? 1 : 0)) >>> 0;
+    xl = l >>> 0;
   }
-  x &= ODD64 >> BigInt(64 - h.step * 2);
-  return { bits: x | y, step: h.step };
+  const [mh, ml] = patternShifted(word, s);
+  return { hi: ((xh & mh) | yh) >>> 0, lo: ((xl & ml) | yl) >>> 0, step: h.step };
+}
+
+function moveX(h: Hash, d: number): Hash {
+  return move(h, d, 0xaaaaaaaa);
 }
 
 function moveY(h: Hash, d: number): Hash {
-  if (d === 0) return h;
-  const x = h.bits & ODD64;
-  let y = h.bits & EVEN64;
-  const zz = ODD64 >> BigInt(64 - h.step * 2);
-  if (d > 0) y = (y + (zz + 1n)) & MASK64;
-  else {
-    y = y | zz;
-    y = (y - (zz + 1n)) & MASK64;
-  }
-  y &= EVEN64 >> BigInt(64 - h.step * 2);
-  return { bits: x | y, step: h.step };
+  return move(h, d, 0x55555555);
 }
 
 /** The eight neighbours, in Redis's order: north, south, east, west, NE, NW, SE, SW. */
@@ -351,7 +364,7 @@ function neighbours(h: Hash): Hash[] {
   ];
 }
 
-const ZERO: Hash = { bits: 0n, step: 0 };
+const ZERO: Hash = { hi: 0, lo: 0, step: 0 };
 
 /**
  * The score ranges [min, max) a search reads, in Redis's order (centre,
@@ -393,11 +406,14 @@ export function searchRanges(shape: GeoShape): number[] {
   let last = 0;
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i];
-    if (c.bits === 0n && c.step === 0) continue;
+    if (c.hi === 0 && c.lo === 0 && c.step === 0) continue;
     // Redis compares with the last cell read only once one other than the centre was read.
-    if (last !== 0 && c.bits === cells[last].bits && c.step === cells[last].step) continue;
-    const shift = BigInt(52 - c.step * 2);
-    out.push(Number(c.bits << shift), Number((c.bits + 1n) << shift));
+    const l = cells[last];
+    if (last !== 0 && c.hi === l.hi && c.lo === l.lo && c.step === l.step) continue;
+    // geohashAlign52Bits of the cell and of the next one: one rounding to double, then an exact scaling.
+    const scale = 2 ** (52 - c.step * 2);
+    const next = c.lo + 1;
+    out.push((c.hi * TWO32 + c.lo) * scale, ((c.hi + (next > 0xffffffff ? 1 : 0)) * TWO32 + (next >>> 0)) * scale);
     last = i;
   }
   return out;

@@ -23,10 +23,14 @@ function split(ax: number): { m: bigint; e: number } {
 
 /** The exponent of the lowest set bit of |x| (x finite, non-zero). */
 function lowestBit(ax: number): number {
-  const { m, e } = split(ax);
-  let k = 0;
-  while (((m >> BigInt(k)) & 1n) === 0n) k++;
-  return e + k;
+  f64[0] = ax;
+  const hi = u32[HI];
+  const lo = u32[1 - HI];
+  const bexp = (hi >>> 20) & 0x7ff;
+  const mhi = (hi & 0xfffff) | (bexp === 0 ? 0 : 0x100000);
+  const e = bexp === 0 ? -1074 : bexp - 1075;
+  const ctz = (w: number): number => 31 - Math.clz32(w & -w);
+  return e + (lo !== 0 ? ctz(lo) : 32 + ctz(mhi));
 }
 
 function exactFixed(ax: number, prec: number): string {
