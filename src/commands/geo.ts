@@ -151,13 +151,29 @@ function geoadd(x: Exec): void {
   const args: Uint8Array[] = [enc.encode('zadd')];
   for (let i = 1; i < longIdx; i++) args.push(x.arg(i));
   const pos = [0, 0];
+  const scores: number[] = [];
   for (let k = 0; k < elements; k++) {
     const at = longIdx + 3 * k;
     if (!argLonLat(x, at, pos)) return;
-    args.push(enc.encode(geoScoreString(pos[0], pos[1])), x.arg(at + 2));
+    const score = geoScoreString(pos[0], pos[1]);
+    scores.push(Number(score));
+    args.push(enc.encode(score), x.arg(at + 2));
   }
+  // Redis propagates the ZADD only when it changed something (server.dirty).
+  const changes = x.propagating && changesSomething(x, longIdx, scores, nx, xx);
   runWithArgs(x, args, sortedSetHandlers.zadd);
-  x.propagate(...args);
+  if (changes) x.propagate(...args);
+  else x.propagateNothing();
+}
+
+/** Whether GEOADD's ZADD will add a member or move one (before it runs; on a sorted set or no key). */
+function changesSomething(x: Exec, longIdx: number, scores: number[], nx: boolean, xx: boolean): boolean {
+  const h = x.peek(1);
+  for (let k = 0; k < scores.length; k++) {
+    const cur = h === 0 || x.ks.type(h) !== ObjType.ZSet ? NaN : memberScore(x, h, longIdx + 3 * k + 2);
+    if (cur !== cur ? !xx : !nx && cur !== scores[k]) return true;
+  }
+  return false;
 }
 
 // ---- GEODIST, GEOHASH, GEOPOS -------------------------------------------------------------------
