@@ -21,7 +21,9 @@ const STRING = 'geostr';
 const MISSING = 'geonone';
 /** STORE destinations (now and then a source key is one too). */
 const DST_KEYS: readonly string[] = keysOnEveryShard('geodst', 4);
-export const ALL_KEYS: readonly string[] = [...GEO_KEYS, ...DST_KEYS, ZSET, STRING, MISSING];
+/** A key that grows past zset-max-listpack-entries (a skiplist), with many points at the same spots. */
+const BIG = 'geobig';
+export const ALL_KEYS: readonly string[] = [...GEO_KEYS, BIG, ...DST_KEYS, ZSET, STRING, MISSING];
 
 const ANCHORS: ReadonlyArray<readonly [number, number]> = [
   [0, 0],
@@ -103,6 +105,7 @@ export class GeoGen {
     const r = this.rng;
     return r.weighted([
       [20, () => r.pick(GEO_KEYS)],
+      [3, () => BIG],
       [1, () => ZSET],
       [0.6, () => STRING],
       [0.6, () => MISSING],
@@ -202,6 +205,7 @@ export class GeoGen {
       r.weighted([
         [10, () => String(r.range(1, 8))],
         [2, () => String(r.range(9, 60))],
+        [1, () => String(r.range(61, 250))],
         [0.4, () => r.pick(['0', '-1', 'x', '1.5', '9223372036854775807', '9223372036854775808'])],
       ] as const)(),
     );
@@ -265,6 +269,25 @@ export class GeoGen {
     return { args };
   }
 
+  /** Up to 300 points into the big key: a few hundred members, a third of them on a handful of spots. */
+  private bigAdd(): DiffCommand {
+    const r = this.rng;
+    const args: Arg[] = [this.name('GEOADD'), BIG];
+    const spots = Array.from({ length: 4 }, () => this.position());
+    const known = this.added.get(BIG) ?? [];
+    const placed = this.placedIn.get(BIG) ?? [];
+    for (let i = r.range(50, 300); i > 0; i--) {
+      const p = r.chance(0.35) ? r.pick(spots) : this.position();
+      const m = `b${r.int(600)}`;
+      args.push(...p, m);
+      placed.push(p);
+      if (!known.includes(m)) known.push(m);
+    }
+    this.added.set(BIG, known);
+    this.placedIn.set(BIG, placed);
+    return { args };
+  }
+
   private geosearch(store: boolean): DiffCommand {
     const r = this.rng;
     const args: Arg[] = store ? [this.name('GEOSEARCHSTORE'), this.dst(), this.key()] : [this.name('GEOSEARCH'), this.key()];
@@ -308,6 +331,7 @@ export class GeoGen {
     const r = this.rng;
     return r.weighted<() => DiffCommand>([
       [10, () => this.geoadd()],
+      [1, () => this.bigAdd()],
       [8, () => this.geosearch(false)],
       [3, () => this.geosearch(true)],
       [4, () => this.georadius(false, r.chance(0.3))],
