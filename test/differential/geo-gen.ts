@@ -48,11 +48,14 @@ const UNITS = ['m', 'km', 'ft', 'mi', 'M', 'KM', 'Ft', 'mI'];
 const BAD_UNITS = ['meters', 'k', '', 'm\0x', 'mm'];
 const METERS = { m: 1, km: 1000, ft: 0.3048, mi: 1609.34 } as Record<string, number>;
 
-/** Whether two numbers are within 4 units in the last place of each other. */
+/**
+ * Whether two numbers agree to 11 significant digits: a last-bit difference
+ * in asin's argument grows a hundredfold and more near the antipode.
+ */
 function nearlySame(a: number, b: number): boolean {
   if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
   const m = Math.max(Math.abs(a), Math.abs(b));
-  return Math.abs(a - b) <= 4 * m * Number.EPSILON;
+  return Math.abs(a - b) <= 1e-11 * m;
 }
 
 function sameTree(a: Reply, b: Reply): boolean {
