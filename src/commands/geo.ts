@@ -12,7 +12,7 @@ import { ObjType } from '../shard/keyspace.js';
 import { type ScoreRange, ZIter, zsScore } from '../types/zset.js';
 import { parseDouble } from '../util/numbers.js';
 import { sliceBytes } from '../util/bytes.js';
-import { formatFixed, formatHuman17 } from '../util/printf-fixed.js';
+import { formatFixed, formatFixedPoint, formatHuman17 } from '../util/printf-fixed.js';
 import {
   type GeoShape,
   decodeScore,
@@ -82,9 +82,9 @@ function argUnit(x: Exec, i: number): number {
   return -1;
 }
 
-/** Redis's "%.4f" distances: always a bulk string, in RESP3 too. */
+/** Distances with 4 decimals as Redis prints them (fixedpoint_d2string): always a bulk string, in RESP3 too. */
 function replyDistance(x: Exec, d: number): void {
-  x.r.bulkString(formatFixed(d, 4));
+  x.r.bulkString(formatFixedPoint(d, 4));
 }
 
 /** addReplyHumanLongDouble: a bulk string in RESP2, a double in RESP3, "%.17Lf" without trailing zeros. */

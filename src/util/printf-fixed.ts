@@ -1,8 +1,9 @@
 /**
- * C printf("%.Nf") of a double as glibc prints it: the exact binary value
- * rounded half-even to N decimals. Redis prints GEO distances with "%.4f",
- * coordinates with "%.17Lf" (trailing zeros stripped) and the coordinates of
- * an invalid pair with "%f".
+ * Fixed-point formatting of doubles as Redis does it for GEO replies:
+ * C printf("%.Nf") as glibc prints it (the exact binary value rounded
+ * half-even to N decimals), used for coordinates ("%.17Lf", trailing zeros
+ * stripped) and the coordinates of an invalid pair ("%f"); and Redis's own
+ * fixedpoint_d2string, used for distances with 4 decimals.
  */
 
 const f64 = new Float64Array(1);
@@ -75,4 +76,28 @@ export function formatHuman17(x: number): string {
   if (s.charCodeAt(end - 1) === 0x2e) end--;
   s = s.slice(0, end);
   return s === '-0' ? '0' : s;
+}
+
+/** C's llrint in the default rounding mode: to nearest, ties to even; out of int64 range: INT64_MIN. */
+function llrint(x: number): number | bigint {
+  if (!(x > -9223372036854775808 && x < 9223372036854775808)) return -9223372036854775808n;
+  let r = Math.round(x);
+  if (r - x === 0.5 && r % 2 !== 0) r -= 1;
+  return Number.isSafeInteger(r) ? r : BigInt(r);
+}
+
+/**
+ * Redis's fixedpoint_d2string (how it prints GEO distances with 4
+ * decimals): the value times 10^digits rounded to an integer (llrint), then
+ * that integer's digits with a point inserted. Unlike printf's exact
+ * rounding, the scaling rounds first: 8385519.4837499996647 scales to
+ * 83855194837.5 and prints as 8385519.4838. Zero (of either sign) is "0.0000".
+ */
+export function formatFixedPoint(x: number, digits: number): string {
+  if (x === 0) return '0.' + '0'.repeat(digits);
+  const v = llrint(x * 10 ** digits);
+  const neg = v < 0;
+  const s = (neg ? -BigInt(v) : BigInt(v)).toString();
+  const body = s.length <= digits ? '0.' + s.padStart(digits, '0') : s.slice(0, s.length - digits) + '.' + s.slice(s.length - digits);
+  return neg ? '-' + body : body;
 }

@@ -1,5 +1,5 @@
 /**
- * Redis's geohash arithmetic (src/util/geohash.ts) and printf formatting
+ * Redis's geohash arithmetic (src/util/geohash.ts) and number formatting
  * (src/util/printf-fixed.ts). Expected values were read from redis-server
  * 7.0.15 (GEOADD then ZSCORE / GEOPOS / GEOHASH / GEODIST); the differential
  * test (test/differential/geo.diff.test.ts) covers the rest.
@@ -16,7 +16,7 @@ import {
   searchRanges,
   validLonLat,
 } from '../../src/util/geohash.js';
-import { formatFixed, formatHuman17 } from '../../src/util/printf-fixed.js';
+import { formatFixed, formatFixedPoint, formatHuman17 } from '../../src/util/printf-fixed.js';
 import { Rng, seedsFromEnv } from '../helpers/rng.js';
 
 const pos = (score: number): [string, string] => {
@@ -61,7 +61,7 @@ describe('geohash encode / decode', () => {
     const b = [0, 0];
     decodeScore(3479099956230698, a);
     decodeScore(3479447370796909, b);
-    expect(formatFixed(geoDistance(a[0]!, a[1]!, b[0]!, b[1]!), 4)).toBe('166274.1516');
+    expect(formatFixedPoint(geoDistance(a[0]!, a[1]!, b[0]!, b[1]!), 4)).toBe('166274.1516');
     expect(geoDistance(10, 20, 10, 20)).toBe(0);
   });
 
@@ -125,6 +125,21 @@ describe('printf %.Nf', () => {
     expect(formatFixed(Infinity, 6)).toBe('inf');
     expect(formatFixed(-Infinity, 6)).toBe('-inf');
     expect(formatFixed(85.05112879, 6)).toBe('85.051129');
+  });
+
+  it("prints distances as Redis's fixedpoint_d2string: scaled, rounded to even, then the digits", () => {
+    // From GEODIST on redis-server 7.0.15: printf would say 8385519.4837.
+    expect(formatFixedPoint(8385519.4837499996647, 4)).toBe('8385519.4838');
+    expect(formatFixed(8385519.4837499996647, 4)).toBe('8385519.4837');
+    expect(formatFixedPoint(0, 4)).toBe('0.0000');
+    expect(formatFixedPoint(-0, 4)).toBe('0.0000');
+    expect(formatFixedPoint(0.00005, 4)).toBe('0.0000'); // 0.5 rounds to even
+    expect(formatFixedPoint(0.00015, 4)).toBe('0.0001'); // 1.4999999999999998 after scaling
+    expect(formatFixedPoint(0.00025, 4)).toBe('0.0002'); // 2.5 after scaling, to even
+    expect(formatFixed(0.00025, 4)).toBe('0.0003'); // printf: a little above the tie
+    expect(formatFixedPoint(0.0123, 4)).toBe('0.0123');
+    expect(formatFixedPoint(12.5, 4)).toBe('12.5000');
+    expect(formatFixedPoint(-1.25, 4)).toBe('-1.2500');
   });
 
   it('prints coordinates as %.17Lf without trailing zeros', () => {
