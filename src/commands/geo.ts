@@ -11,7 +11,7 @@ import { ERR_NOT_INT, ERR_SYNTAX, type Exec, type ShardHandler, WRONGTYPE } from
 import { ObjType } from '../shard/keyspace.js';
 import { type ScoreRange, ZIter, zsScore } from '../types/zset.js';
 import { parseDouble } from '../util/numbers.js';
-import { sliceBytes } from '../util/bytes.js';
+import { copyBytes, sliceBytes } from '../util/bytes.js';
 import { formatFixed, formatFixedPoint, formatHuman17 } from '../util/printf-fixed.js';
 import {
   type GeoShape,
@@ -116,7 +116,7 @@ function runWithArgs(x: Exec, args: Uint8Array[], handler: ShardHandler): void {
   const len = new Int32Array(args.length);
   let p = 0;
   for (let i = 0; i < args.length; i++) {
-    u8.set(args[i], p);
+    copyBytes(u8, p, args[i], 0, args[i].length);
     off[i] = p;
     len[i] = args[i].length;
     p += args[i].length;
