@@ -101,7 +101,14 @@ function memberScore(x: Exec, h: number, i: number): number {
 
 // ---- GEOADD --------------------------------------------------------------------------------
 
-const enc = new TextEncoder();
+const ZADD = new Uint8Array([0x7a, 0x61, 0x64, 0x64]); // "zadd"
+
+/** An ASCII string's bytes (score strings: digits only). */
+function asciiBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
 
 /**
  * Runs `handler` on another argument vector (Redis's
@@ -148,7 +155,7 @@ function geoadd(x: Exec): void {
     return;
   }
   const elements = (x.argc - longIdx) / 3;
-  const args: Uint8Array[] = [enc.encode('zadd')];
+  const args: Uint8Array[] = [ZADD];
   for (let i = 1; i < longIdx; i++) args.push(x.arg(i));
   const pos = [0, 0];
   const scores: number[] = [];
@@ -157,7 +164,7 @@ function geoadd(x: Exec): void {
     if (!argLonLat(x, at, pos)) return;
     const score = geoScoreString(pos[0], pos[1]);
     scores.push(Number(score));
-    args.push(enc.encode(score), x.arg(at + 2));
+    args.push(asciiBytes(score), x.arg(at + 2));
   }
   // Redis propagates the ZADD only when it changed something (server.dirty).
   const changes = x.propagating && changesSomething(x, longIdx, scores, nx, xx);
