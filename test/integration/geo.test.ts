@@ -125,6 +125,40 @@ describe('geo against redis-server 7.0: events, AOF, transactions', () => {
     expect(aofCommands(file(dirs.shoal))).toEqual(theirs);
   });
 
+  it('invalidates tracked keys as Redis does (GEOADD, STORE destinations across shards)', async () => {
+    const [src, d1, d2] = SPREAD;
+    /** The invalidations heard; on Shoal, PINGs until `want` are in (another thread's may follow a PONG). */
+    const heard = async (port: number, want = 0): Promise<string[]> => {
+      const tracker = await rawClient(port);
+      const writer = await rawClient(port);
+      s.clients.push(tracker, writer);
+      await writer.callText('FLUSHALL');
+      await writer.call('GEOADD', src!, '13.361389', '38.115556', 'Palermo');
+      await tracker.call('HELLO', '3');
+      await tracker.callText('CLIENT', 'TRACKING', 'ON');
+      for (const k of [src!, d1!, d2!]) await tracker.call('GEOPOS', k, 'Palermo');
+      await writer.call('GEOADD', src!, 'NX', '13.361389', '38.115556', 'Palermo'); // no change: no invalidation
+      await writer.call('GEOADD', src!, '15.087269', '37.502669', 'Catania');
+      await writer.call('GEOSEARCHSTORE', d1!, src!, 'FROMMEMBER', 'Palermo', 'BYRADIUS', '500', 'km');
+      await writer.call('GEORADIUS', src!, '15', '37', '1', 'm', 'STORE', d2!); // empty: d2 stays missing
+      await writer.call('GEOADD', src!, '1', '1', 'x'); // src is no longer tracked
+      const out: string[] = [];
+      do {
+        await tracker.write(respMany([['PING']]));
+        for (;;) {
+          const r = (await tracker.readReply()).toString('latin1');
+          if (r.startsWith('+PONG')) break;
+          out.push(r);
+        }
+      } while (out.length < want);
+      return out;
+    };
+    const expected = await heard(redis.port);
+    expect(expected.length).toBe(2);
+    // Invalidations of keys on different shards come from different threads.
+    expect((await heard(shoal.port, expected.length)).sort()).toEqual([...expected].sort());
+  });
+
   it('runs in MULTI/EXEC across shards, aborts on a WATCHed destination, and runs in scripts', async () => {
     const [src, d1, d2] = SPREAD;
     const watched = async (port: number): Promise<string[]> => {
