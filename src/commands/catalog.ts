@@ -20,6 +20,7 @@ import { BITMAP } from './catalog/bitmap.js';
 import { SET } from './catalog/set.js';
 import { SORTED_SET } from './catalog/sorted-set.js';
 import { GENERIC_SORT } from './catalog/generic-sort.js';
+import { GEO } from './catalog/geo.js';
 import { SCRIPTING } from './catalog/scripting.js';
 import { PUBSUB } from './catalog/pubsub.js';
 import { OBSERVABILITY } from './catalog/observability.js';
@@ -1144,7 +1145,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...BITMAP, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...HYPERLOGLOG, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...BITMAP, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GEO, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...HYPERLOGLOG, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

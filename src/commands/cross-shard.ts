@@ -10,6 +10,7 @@ import { listsAcross } from './lists-across.js';
 import { setsAcross } from './sets-across.js';
 import { sortAcrossTable } from './sort-across.js';
 import { sortedSetsAcross } from './sorted-sets-across.js';
+import { geoAcross } from './geo-across.js';
 import { stringsAcross } from './strings-across.js';
 import { bitmapsAcross } from './bitmaps-across.js';
 import { scriptingAcross } from './scripting-across.js';
@@ -22,6 +23,7 @@ export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...listsAcross,
   ...setsAcross,
   ...sortedSetsAcross,
+  ...geoAcross,
   ...sortAcrossTable,
   ...scriptingAcross,
   ...hyperloglogAcross,

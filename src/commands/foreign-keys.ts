@@ -6,11 +6,18 @@
  * key's shard with those blobs attached (REQ_FOREIGN_KEYS), where
  * `Exec.lookup` finds them. Their handler is the single-shard one.
  */
-import type { Across, CrossShard } from './across.js';
+import type { Across, AcrossJob, CrossShard } from './across.js';
 import { REQ_FOREIGN_KEYS } from '../transport/frames.js';
 
-const readForeignKeys: Across = (job) => {
-  const { args, keys, hops } = job;
+const readForeignKeys: Across = (job) => runWithForeignKeys(job, job.keys);
+
+/**
+ * Runs the command on the shard of key argument `keys[0]` with the values of
+ * the other keys that live elsewhere attached (for a command whose written
+ * key is not its first, as GEORADIUS ... STORE).
+ */
+export function runWithForeignKeys(job: AcrossJob, keys: number[]): Promise<Uint8Array | null> {
+  const { args, hops } = job;
   const plan = job.plan();
   for (const k of keys) plan.add(job.db, args[k]);
   const home = hops.shardOf(args[keys[0]]);
@@ -23,10 +30,11 @@ const readForeignKeys: Across = (job) => {
       index[2 * j + 1] = k >>> 8;
     });
     const attached = blobs.map((b) => b ?? new Uint8Array(0));
-    const name = Buffer.from(args[0]).toString('latin1').toLowerCase();
+    // As typed: a few errors quote it (GEOSEARCHSTORE's).
+    const name = Buffer.from(args[0]).toString('latin1');
     return tx.call(home, name, [...args.slice(1), ...attached, index], tx.db, REQ_FOREIGN_KEYS);
   });
-};
+}
 
 /** The strategy of a command that reads other shards' keys and writes at most its first key. */
 export const foreignKeys: CrossShard = { kind: 'hops', run: readForeignKeys };

@@ -16,6 +16,7 @@ import { listHandlers } from './lists.js';
 import { hashHandlers } from './hashes.js';
 import { setHandlers } from './sets.js';
 import { sortedSetHandlers } from './sorted-sets.js';
+import { geoHandlers } from './geo.js';
 import { sortHandlers } from './sort.js';
 import { persistenceHandlers, restoreCommand } from './persistence.js';
 import { scriptingHandlers } from './scripting.js';
@@ -34,6 +35,7 @@ const ALL: Record<string, ShardHandler> = {
   ...hashHandlers,
   ...setHandlers,
   ...sortedSetHandlers,
+  ...geoHandlers,
   ...sortHandlers,
   ...persistenceHandlers,
   ...scriptingHandlers,

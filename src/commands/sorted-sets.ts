@@ -551,9 +551,10 @@ function zeroesWhilePacked(x: Exec, rank: boolean): void {
 
 /**
  * Replaces key argument `dst` with the given members (already unique) and
- * scores; deletes it when there are none. Returns the count.
+ * scores; deletes it when there are none. Returns the count. `event` is the
+ * keyspace event of a non-empty result (GEOSEARCHSTORE's differs from its name).
  */
-function storeResult(x: Exec, dst: number, members: Uint8Array[], scores: number[], sorted: boolean): number {
+export function storeResult(x: Exec, dst: number, members: Uint8Array[], scores: number[], sorted: boolean, event = x.name): number {
   const old = x.lookup(dst);
   if (old !== 0) x.ks.removeEntry(x.db, old);
   const n = members.length;
@@ -577,8 +578,8 @@ function storeResult(x: Exec, dst: number, members: Uint8Array[], scores: number
   }
   x.ks.setValueWord(h, v);
   x.ks.modified(h);
-  // The command's own name: zunionstore, zinterstore, zdiffstore, zrangestore.
-  x.notifyArg(Notify.Zset, x.name, dst);
+  // By default the command's own name: zunionstore, zinterstore, zdiffstore, zrangestore.
+  x.notifyArg(Notify.Zset, event, dst);
   return n;
 }
 

@@ -94,7 +94,8 @@ export class Tx {
 
   /** Runs a shard command (by full name) as a step of the transaction; resolves with its RESP reply. */
   call(shard: number, name: string, args: Uint8Array[], db = this.db, flags = 0): Promise<Uint8Array> {
-    return this.hops.request(shard, this.word2(this.hops.handlerId(name), flags), db, [bytes(name), ...args], this.txid, this.caller.conn);
+    // `name` may be spelled as the client typed it: the shard sees it as argument 0.
+    return this.hops.request(shard, this.word2(this.hops.handlerId(name.toLowerCase()), flags), db, [bytes(name), ...args], this.txid, this.caller.conn);
   }
 
   /** Reads a whole key as bytes (null when missing); `del` removes it in the same step. */

@@ -114,8 +114,8 @@ function strtodValue(u8: Uint8Array, off: number, len: number): { v: number; era
  */
 export function parseDouble(u8: Uint8Array, off: number, len: number): number | null {
   if (len === 0) return null;
-  // Fast path for plain short integers, the most common score format.
-  if (len < 16) {
+  // Fast path for plain integers up to 2^53 (as long as a GEO score), the most common score format.
+  if (len < 18) {
     const n = parseInt64(u8, off, len);
     if (typeof n === 'number') return n;
   }
