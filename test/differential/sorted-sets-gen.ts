@@ -330,7 +330,7 @@ export class ZsetGen {
         ['ZADD', k, '1'], ['ZADD', k], ['ZCARD'], ['ZCARD', k, k], ['ZCOUNT', k, '1'], ['ZINCRBY', k, '1'], ['ZRANGE', k, '0'],
         ['ZRANK', k], ['ZREM', k], ['ZSCORE', k], ['ZMSCORE', k], ['ZPOPMIN'], ['ZMPOP', '1', k], ['ZRANDMEMBER'], ['ZSCAN', k],
         ['ZUNION', '1'], ['ZUNIONSTORE', k, '1'], ['ZINTERCARD', '1'], ['ZRANGESTORE', k, k, '0'], ['ZLEXCOUNT', k, '-'],
-        ['ZREMRANGEBYRANK', k, '0'], ['ZRANGEBYSCORE', k, '0'], ['ZREVRANK', k, 'a', 'b'],
+        ['ZREMRANGEBYRANK', k, '0'], ['ZRANGEBYSCORE', k, '0'], ['ZREVRANK', k, 'a', 'WITHSCORE', 'b'], // (7.2's WITHSCORE makes 4 arguments valid)
       ]).map((a, i) => (i === 0 ? this.name(String(a)) : a)),
     );
   }
