@@ -16,7 +16,7 @@
  * (GETBIT, BITFIELD GET): written, they would make 512 MB strings.
  */
 import type { Arg } from '../helpers/resp.js';
-import { type DiffCommand, approxInt } from '../helpers/differential.js';
+import { type DiffCommand, approxInt, listEncoding72 } from '../helpers/differential.js';
 import type { Rng } from '../helpers/rng.js';
 
 export const BITMAP_KEYS: readonly string[] = ['b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', '{g}1', '{g}2', '{g}3', 'bin\r\nkey', '', '123', 'ключ'];
@@ -220,7 +220,8 @@ export class BitmapsGen {
     const r = rng.next();
     if (r < 0.45) return { args: ['GET', k] };
     if (r < 0.6) return { args: ['STRLEN', k] };
-    if (r < 0.8) return { args: ['OBJECT', 'ENCODING', k] };
+    // k may be the list key: Shoal says 7.2's listpack where the 7.0 oracle says quicklist.
+    if (r < 0.8) return { args: ['OBJECT', 'ENCODING', k], compare: listEncoding72 };
     if (r < 0.9) return { args: ['TTL', k], compare: TTL };
     return { args: ['TYPE', k] };
   }
