@@ -15,7 +15,7 @@
 import type { CommandMeta } from './catalog/meta.js';
 
 import { ALL_KEYS, BY_SUB, KEY_VALUE_PAIRS, O1, ONE_KEY, def, ks } from './catalog/define.js';
-import { HASH } from './catalog/hash.js';
+import { HASH, HASH_SINCE_74 } from './catalog/hash.js';
 import { SET } from './catalog/set.js';
 import { SORTED_SET } from './catalog/sorted-set.js';
 import { GENERIC_SORT } from './catalog/generic-sort.js';
@@ -28,11 +28,11 @@ export { type DocExtras, docExtras } from './catalog/define.js';
 const TTL_OPTIONS: Array<[string, string]> = [['7.0.0', 'New NX, XX, GT and LT conditions.']];
 
 /**
- * Subcommands that appeared in Redis 7.2 and so are missing from the 7.0
- * server the catalog is checked against (full names, "container|sub").
- * Their metadata follows the Redis 7.2 command definitions.
+ * Commands and subcommands that appeared after Redis 7.0 and so are missing
+ * from the 7.0 server the catalog is checked against (full names,
+ * "container|sub"). Their metadata follows the later Redis definitions.
  */
-export const NOT_IN_REDIS_70: ReadonlySet<string> = new Set(['client|setinfo', 'client|no-touch']);
+export const NOT_IN_REDIS_70: ReadonlySet<string> = new Set(['client|setinfo', 'client|no-touch', ...HASH_SINCE_74]);
 
 // ---------------------------------------------------------------- strings --
 

@@ -18,6 +18,7 @@ import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Arena } from 'native-free-arena';
 import { collectGarbage } from '../util/collect-garbage.js';
 import { Defragmenter } from './defrag.js';
+import { type FieldEventSink, expireFieldsStep } from '../types/hash-expiry.js';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import {
@@ -914,6 +915,15 @@ export class Shard {
     this.writer.ascii('\r\n');
   };
 
+  /** Where the cron's field expiry events go for db (null while nobody listens). */
+  private fieldEvents(db: number): FieldEventSink | null {
+    const bus = this.exec.bus;
+    if (bus === null || (bus.notifyFlags & (Notify.Hash | Notify.Generic)) === 0) return null;
+    return (cls, event, key) => {
+      if ((bus.notifyFlags & cls) !== 0) bus.notify(event, key, db);
+    };
+  }
+
   /** One step of active expiry over every database, within a time budget (ms). */
   activeExpire(budgetMs: number): void {
     const deadline = performance.now() + budgetMs;
@@ -926,6 +936,13 @@ export class Shard {
           if (performance.now() > deadline) return;
           if (this.ks.dbs[db].expireCursor === 0) break;
         }
+      }
+      // Hash fields, within their own bound (Redis's per-cycle field quota).
+      let fields = FIELDS_PER_CRON;
+      for (let db = 0; db < DB_COUNT && fields > 0; db++) {
+        if (this.ks.dbs[db].fieldExpiring.size === 0) continue;
+        fields -= expireFieldsStep(this.ks, db, now, fields, this.exec.effects, this.fieldEvents(db));
+        if (performance.now() > deadline) return;
       }
     } finally {
       // Clients that cached the keys that expired hear of it.
@@ -1050,3 +1067,5 @@ const STREAM_SLICE = 1024 * 1024;
 /** Empty segments are let go in the background once they hold this much (or a sixteenth of the arena). */
 const RELEASE_MIN_BYTES = 8 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
+/** Hash fields the cron reclaims at most per tick (the rest wait for the next one, or for a command). */
+const FIELDS_PER_CRON = 1000;
