@@ -98,6 +98,8 @@ export interface ShardStats {
   heapUsed: number;
   commands: number;
   expiredKeys: number;
+  /** Hash fields reclaimed by field expiry (INFO expired_subkeys). */
+  expiredFields: number;
   hits: number;
   misses: number;
   evictedKeys: number;
@@ -855,6 +857,7 @@ export class Shard {
     this.ks.hits = 0;
     this.ks.misses = 0;
     this.ks.expiredKeys = 0;
+    this.ks.expiredFields = 0;
     this.evictedKeys = 0;
     this.defrag.resetStats();
   }
@@ -884,6 +887,7 @@ export class Shard {
       heapUsed: v8.getHeapStatistics().used_heap_size,
       commands: this.commands,
       expiredKeys: this.ks.expiredKeys,
+      expiredFields: this.ks.expiredFields,
       hits: this.ks.hits,
       misses: this.ks.misses,
       evictedKeys: this.evictedKeys,
