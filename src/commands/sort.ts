@@ -16,6 +16,7 @@ import { ListIter, TAIL, listCreate, listLength, listPush } from '../types/list.
 import { cur, setForEach, setSize } from '../types/set.js';
 import { ZIter, zsLength, zsToSkiplist } from '../types/zset.js';
 import { hashGet, hv } from '../types/hash.js';
+import { fieldKey, ttlsOf } from '../types/hash-ttl.js';
 import {
   ERR_SCORES,
   type PatternKey,
@@ -126,6 +127,9 @@ function valueOf(x: Exec, h: number, field: Uint8Array | null): Uint8Array | nul
   }
   if (t !== ObjType.Hash) return null;
   if (!hashGet(x.ks.arena, x.ks.valueWord(h), field, 0, field.length)) return null;
+  // A field whose time has passed is not there (SORT only reads: the hash's next command reclaims it).
+  const at = ttlsOf(x.ks.arena, x.ks.valueWord(h))?.at.get(fieldKey(field, 0, field.length));
+  if (at !== undefined && at <= x.now) return null;
   return sliceBytes(hv.u8, hv.off, hv.len);
 }
 

@@ -661,6 +661,22 @@ describe('hash field expiry', () => {
     })).toBeNull();
   });
 
+  it('SORT ... BY / GET hash patterns see no field whose time has passed, on this shard or another', async () => {
+    const s = await shoal();
+    const c = client(s);
+    await c.call('RPUSH', '{s}l', '1', '2', '3');
+    for (const i of ['1', '2', '3']) {
+      await c.call('HSET', `{s}h${i}`, 'f', String(10 * Number(i)));
+      await c.call('HSET', `h${i}`, 'f', String(10 * Number(i)));
+    }
+    const at = Date.now() + 100;
+    await c.call('HPEXPIREAT', '{s}h2', String(at), 'FIELDS', '1', 'f');
+    await c.call('HPEXPIREAT', 'h2', String(at), 'FIELDS', '1', 'f');
+    await until('past the time', async () => Date.now() > at + 5);
+    expect(await c.call('SORT', '{s}l', 'BY', '{s}h*->f', 'GET', '{s}h*->f')).toEqual([null, '10', '30']);
+    expect(await c.call('SORT', '{s}l', 'BY', 'nosort', 'GET', 'h*->f')).toEqual(['10', null, '30']);
+  });
+
   it('errors: arity, FIELDS, numfields, expire times, options and WRONGTYPE, with Redis 8 texts', async () => {
     const s = await shoal();
     const c = client(s);
