@@ -26,6 +26,7 @@ import type { Rng } from '../helpers/rng.js';
 import { scratch } from '../helpers/scratch.js';
 import { type ServerHandle, startShoal } from '../helpers/servers.js';
 import { keysOnEveryShard } from '../helpers/shards.js';
+import { readAof } from '../../src/persistence/aof-reader.js';
 
 const FILE = 'test/integration/hash-field-expiry.test.ts';
 const box = scratch('shoal-hfe-');
@@ -206,7 +207,10 @@ class Gen {
     if (r < 74) return this.hsetex(k);
     if (r < 79) return this.hgetdel(k);
     if (r < 83) return this.hincrby(k);
-    if (r < 92) return { args: ['HGETALL', k], expected: () => this.all(k) };
+    if (r < 88) return { args: ['HGETALL', k], expected: () => this.all(k) };
+    // Whole-hash reads that must not show expired fields either (sorted: a hashtable has no order).
+    if (r < 90) return { args: ['HSCAN', k, 0, 'COUNT', 1000], expected: () => this.all(k) };
+    if (r < 92) return { args: ['HRANDFIELD', k, 100, 'WITHVALUES'], expected: () => this.all(k) };
     if (r < 95) return { args: ['HLEN', k], expected: () => this.m.hash(k)?.size ?? 0 };
     if (r < 98) {
       const f = this.field();
@@ -476,7 +480,18 @@ async function runStep(c: Redis, s: Step, log: string[]): Promise<void> {
   const tb = Date.now() - CLOCK_SLACK_MS;
   let got = await run(c, s.args);
   const ta = Date.now();
-  if (s.args[0] === 'HGETALL' && Array.isArray(got)) got = sortPairs(got as string[]);
+  if (s.args[0] === 'HSCAN' && Array.isArray(got)) {
+    // Every pair of a whole scan, from cursor 0 back to 0.
+    const all: string[] = [];
+    let r = got as [string, string[]];
+    for (;;) {
+      all.push(...r[1]);
+      if (r[0] === '0') break;
+      r = (await c.call('HSCAN', String(s.args[1]), r[0], 'COUNT', '1000')) as [string, string[]];
+    }
+    got = sortPairs(all);
+  }
+  if ((s.args[0] === 'HGETALL' || s.args[0] === 'HRANDFIELD') && Array.isArray(got)) got = sortPairs(got as string[]);
   const want = s.expected(tb, ta);
   log.push(s.args.join(' '));
   if (!matches(got, want)) {
@@ -599,6 +614,59 @@ describe('hash field expiry', () => {
     const s2 = await shoal(['--dir', dir, '--appendonly', 'yes']);
     expect(await stateOf(client(s2), [...keys, 'fl'])).toEqual(state);
   }), 120_000);
+
+  it('the AOF gets what Redis 7.4 / 8 propagate: absolute HPEXPIREAT, HPERSIST, HSETEX PXAT, HDEL for deleted and expired fields', async () => {
+    const dir = newDir();
+    const s = await shoal(['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always']);
+    const c = client(s);
+    const k = keys[3];
+    const cmds: string[][] = [];
+    const at = (t: number): string => String(t);
+    await c.call('HSET', k, 'a', '1', 'b', '2', 'c', '3', 'd', '4');
+    let t0 = Date.now();
+    await c.call('HEXPIRE', k, '100', 'NX', 'FIELDS', '3', 'a', 'zz', 'b');
+    let t1 = Date.now();
+    const hexpireAt = (await c.call('HPEXPIRETIME', k, 'FIELDS', '1', 'a')) as number[];
+    expect(hexpireAt[0]).toBeGreaterThanOrEqual(t0 - 5 + 100_000);
+    expect(hexpireAt[0]).toBeLessThanOrEqual(t1 + 100_000);
+    await c.call('HEXPIRE', k, '100', 'XX', 'FIELDS', '1', 'c'); // not met: nothing
+    await c.call('HPEXPIRE', k, '0', 'FIELDS', '2', 'd', 'zz'); // d deleted: HDEL
+    await c.call('HPERSIST', k, 'FIELDS', '1', 'b');
+    t0 = Date.now();
+    await c.call('HGETEX', k, 'EX', '50', 'FIELDS', '1', 'b');
+    t1 = Date.now();
+    const hgetexAt = ((await c.call('HPEXPIRETIME', k, 'FIELDS', '1', 'b')) as number[])[0];
+    expect(hgetexAt).toBeGreaterThanOrEqual(t0 - 5 + 50_000);
+    expect(hgetexAt).toBeLessThanOrEqual(t1 + 50_000);
+    await c.call('HGETEX', k, 'PERSIST', 'FIELDS', '1', 'b');
+    await c.call('HGETEX', k, 'FIELDS', '1', 'b'); // reads only: nothing
+    await c.call('HSETEX', k, 'FNX', 'PX', '60000', 'FIELDS', '1', 'e', '5');
+    const hsetexAt = ((await c.call('HPEXPIRETIME', k, 'FIELDS', '1', 'e')) as number[])[0];
+    await c.call('HSETEX', k, 'FXX', 'FIELDS', '1', 'nope', '1'); // not met: nothing
+    await c.call('HGETDEL', k, 'FIELDS', '2', 'c', 'zz');
+    await c.call('HINCRBYFLOAT', k, 'e', '1.5');
+    await c.call('HINCRBYFLOAT', k, 'b', '1');
+    const soon = Date.now() + 100;
+    await c.call('HPEXPIREAT', k, String(soon), 'FIELDS', '1', 'b');
+    // b expires without being touched: the cron's HDEL.
+    await until('b reclaimed', async () => ((await c.call('INFO', 'stats')) as string).includes('expired_subkeys:1\r'));
+    const file = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'));
+    readAof(file, (args) => cmds.push(args.map((x) => Buffer.from(x).toString('latin1'))));
+    expect(cmds.filter((x) => x[0] !== 'SELECT')).toEqual([
+      ['HSET', k, 'a', '1', 'b', '2', 'c', '3', 'd', '4'],
+      ['HPEXPIREAT', k, at(hexpireAt[0]), 'NX', 'FIELDS', '2', 'a', 'b'],
+      ['HDEL', k, 'd'],
+      ['HPERSIST', k, 'FIELDS', '1', 'b'],
+      ['HPEXPIREAT', k, at(hgetexAt), 'FIELDS', '1', 'b'],
+      ['HPERSIST', k, 'FIELDS', '1', 'b'],
+      ['HSETEX', k, 'FNX', 'PXAT', at(hsetexAt), 'FIELDS', '1', 'e', '5'],
+      ['HDEL', k, 'c', 'zz'],
+      ['HSETEX', k, 'KEEPTTL', 'FIELDS', '1', 'e', '6.5'],
+      ['HSET', k, 'b', '3'],
+      ['HPEXPIREAT', k, at(soon), 'FIELDS', '1', 'b'],
+      ['HDEL', k, 'b'],
+    ]);
+  });
 
   it('DUMP / RESTORE keep field TTLs; fields already past are dropped on RESTORE', async () => {
     const s = await shoal();
