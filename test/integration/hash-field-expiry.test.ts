@@ -729,6 +729,33 @@ describe('hash field expiry', () => {
     })).toBeNull();
   });
 
+  it('client-side caching: a tracked hash is invalidated by HEXPIRE, by HPERSIST and by a field expiring on its own', async () => {
+    const s = await shoal();
+    const reader = client(s);
+    const writer = client(s);
+    const sub = client(s);
+    const heard: string[] = [];
+    sub.on('message', (_ch: string, msg: unknown) => heard.push(String(msg)));
+    const id = String(await sub.call('CLIENT', 'ID'));
+    await sub.subscribe('__redis__:invalidate');
+    await reader.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', id);
+    const k = keys[5];
+    await writer.call('HSET', k, 'a', '1', 'b', '2');
+    const readThen = async (change: () => Promise<unknown>, what: string): Promise<void> => {
+      const before = heard.length;
+      await reader.call('HGET', k, 'a');
+      await change();
+      await until(what, async () => heard.length > before);
+      expect(heard.slice(before)).toEqual([k]);
+    };
+    await readThen(() => writer.call('HEXPIRE', k, '100', 'FIELDS', '1', 'a'), 'invalidated by HEXPIRE');
+    await readThen(() => writer.call('HPERSIST', k, 'FIELDS', '1', 'a'), 'invalidated by HPERSIST');
+    await readThen(() => writer.call('HPEXPIRE', k, '1000', 'FIELDS', '1', 'b'), 'invalidated by HPEXPIRE');
+    // Read again, then nobody touches the key: the active expiry of b invalidates it.
+    await readThen(async () => undefined, 'invalidated by b expiring');
+    expect(await writer.call('HGETALL', k)).toEqual(['a', '1']);
+  });
+
   it('SORT ... BY / GET hash patterns see no field whose time has passed, on this shard or another', async () => {
     const s = await shoal();
     const c = client(s);
