@@ -5,6 +5,7 @@
  * field TTLs (Database.fieldExpiring).
  */
 import type { Keyspace } from '../shard/keyspace.js';
+import { ObjType } from '../shard/object.js';
 import type { EffectLog } from '../shard/exec.js';
 import { Notify } from '../util/keyspace-events.js';
 import { hashDelete, hashLength } from './hash.js';
@@ -66,7 +67,7 @@ export function expireFieldsStep(ks: Keyspace, db: number, now: number, budget: 
   const visits = Math.min(set.size, MAX_VISITS);
   const it = set.values();
   const seen: number[] = [];
-  for (let k = 0; k < visits && done < budget; k++) {
+  for (let k = 0; k < visits; k++) {
     const next = it.next();
     if (next.done === true) break;
     seen.push(next.value);
@@ -74,9 +75,12 @@ export function expireFieldsStep(ks: Keyspace, db: number, now: number, budget: 
   for (const h of seen) {
     if (!set.has(h)) continue;
     set.delete(h);
+    if (ks.type(h) !== ObjType.Hash) continue;
     const t = ttlsOf(ks.arena, ks.valueWord(h));
     if (t === undefined || t.size === 0) continue;
-    if (done < budget && t.min() <= now) {
+    // A key whose own time has passed is the key expiry's to reclaim, whole.
+    const keyAt = ks.expireAt(h);
+    if (done < budget && t.min() <= now && (keyAt === 0 || keyAt > now)) {
       const n = reclaimFields(ks, db, h, now, budget - done, log, 0, notify);
       done += Math.abs(n);
       if (n < 0) continue; // the key went

@@ -435,7 +435,8 @@ class Gen {
   /** Fields to expire a few hundred ms from now: some of a hash, or all of it. */
   soon(now: number): Step[] {
     const out: Step[] = [];
-    const at = now + 150 + this.rng.int(150);
+    // Far enough ahead that the commands setting it run before it, on a busy machine.
+    const at = now + 800 + this.rng.int(200);
     for (const [k, h] of this.m.keys) {
       if (this.rng.int(3) !== 0) continue;
       const fs = this.rng.int(2) === 0 ? [...h.keys()] : [...h.keys()].filter(() => this.rng.int(2) === 0);
@@ -549,7 +550,8 @@ describe('hash field expiry', () => {
   it('fields expire without being touched: the active expiry reclaims them (HLEN then counts only live fields)', async () => {
     const s = await shoal();
     const c = client(s);
-    const at = Date.now() + 200;
+    // Far enough ahead for every command below to run before it, on a busy machine.
+    const at = Date.now() + 1500;
     for (const k of keys) {
       await c.call('HSET', k, 'a', '1', 'b', '2', 'c', '3');
       expect(await c.call('HPEXPIREAT', k, String(at), 'FIELDS', '2', 'a', 'b')).toEqual([1, 1]);
@@ -646,7 +648,7 @@ describe('hash field expiry', () => {
     await c.call('HGETDEL', k, 'FIELDS', '2', 'c', 'zz');
     await c.call('HINCRBYFLOAT', k, 'e', '1.5');
     await c.call('HINCRBYFLOAT', k, 'b', '1');
-    const soon = Date.now() + 100;
+    const soon = Date.now() + 1000;
     await c.call('HPEXPIREAT', k, String(soon), 'FIELDS', '1', 'b');
     // b expires without being touched: the cron's HDEL.
     await until('b reclaimed', async () => ((await c.call('INFO', 'stats')) as string).includes('expired_subkeys:1\r'));
