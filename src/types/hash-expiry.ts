@@ -26,9 +26,8 @@ export function reclaimFields(ks: Keyspace, db: number, h: number, now: number, 
   const v0 = ks.valueWord(h);
   const t = ttlsOf(a, v0);
   if (t === undefined) return 0;
-  let due = t.due(now);
-  if (due.length === 0) return 0;
-  if (due.length > max) due = due.slice(0, max);
+  if (t.min() > now) return 0;
+  const due = t.takeDue(now, max);
   ks.changing(db, h);
   const key = ks.keyBytes(h);
   const saved = ks.currentDb;

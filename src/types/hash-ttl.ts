@@ -12,59 +12,116 @@
  * all keeps its (empty) table, as a Redis 7.4 hash stays `listpackex` after
  * HPERSIST.
  *
- * Fields are keyed by their bytes as a latin1 string. `min` caches the
- * earliest expire-at (Infinity: none), so the per-access check "has any
- * field expired?" is one comparison.
+ * Fields are keyed by their bytes as a latin1 string. A min-heap over the
+ * times makes the per-access check "has any field expired?" a comparison
+ * and reclaiming the due fields O(log n) each, however many fields have TTLs.
  */
 import type { Arena } from 'native-free-arena';
 
 export class FieldTtls {
+  /** Field → expire-at. Read it freely; change it only through set / delete / takeDue. */
   readonly at = new Map<string, number>();
-  /** The earliest expire-at, or Infinity; NaN: to be recomputed. */
-  private minAt = Infinity;
+  /**
+   * A binary min-heap of (time, field) over `at`, with lazy deletion: an
+   * entry whose field no longer has that time in `at` is stale and dropped
+   * when it surfaces; the heap is rebuilt when stale entries outnumber live
+   * ones. The earliest time, and the due fields in order, cost O(log n).
+   */
+  private times: number[] = [];
+  private fields: string[] = [];
+  /** Bytes of the field names (MEMORY USAGE without a walk). */
+  private nameBytes = 0;
 
   get size(): number {
     return this.at.size;
   }
 
+  /** The earliest expire-at, or Infinity. */
   min(): number {
-    if (Number.isNaN(this.minAt)) {
-      let m = Infinity;
-      for (const t of this.at.values()) if (t < m) m = t;
-      this.minAt = m;
-    }
-    return this.minAt;
+    this.dropStale();
+    return this.times.length === 0 ? Infinity : this.times[0];
   }
 
   set(field: string, t: number): void {
     const old = this.at.get(field);
+    if (old === t) return;
+    if (old === undefined) this.nameBytes += field.length;
     this.at.set(field, t);
-    if (old === this.minAt && t > old) this.minAt = NaN;
-    else if (t < this.minAt) this.minAt = t;
+    this.push(t, field);
+    if (this.times.length > 2 * this.at.size + 16) this.rebuild();
   }
 
   delete(field: string): boolean {
-    const old = this.at.get(field);
-    if (old === undefined) return false;
-    this.at.delete(field);
-    if (old === this.minAt) this.minAt = NaN;
+    if (!this.at.delete(field)) return false;
+    this.nameBytes -= field.length;
     return true;
   }
 
-  /** The fields whose time is at or before `now`, earliest first. */
-  due(now: number): string[] {
-    if (this.min() > now) return [];
-    const out: Array<[string, number]> = [];
-    for (const [f, t] of this.at) if (t <= now) out.push([f, t]);
-    out.sort((p, q) => p[1] - q[1]);
-    return out.map((p) => p[0]);
+  /** Removes and returns at most `max` fields whose time is at or before `now`, earliest first. */
+  takeDue(now: number, max: number): string[] {
+    const out: string[] = [];
+    while (out.length < max) {
+      this.dropStale();
+      if (this.times.length === 0 || this.times[0] > now) break;
+      const f = this.fields[0];
+      this.pop();
+      this.delete(f);
+      out.push(f);
+    }
+    return out;
   }
 
-  /** Arena-equivalent bytes MEMORY USAGE counts for the table (an estimate: it lives on the JS heap). */
+  /** Bytes MEMORY USAGE counts for the table (an estimate: it lives on the JS heap). */
   memory(): number {
-    let n = 48;
-    for (const f of this.at.keys()) n += 40 + f.length;
-    return n;
+    return 48 + 40 * this.at.size + 16 * this.times.length + this.nameBytes;
+  }
+
+  private dropStale(): void {
+    while (this.times.length !== 0 && this.at.get(this.fields[0]) !== this.times[0]) this.pop();
+  }
+
+  private rebuild(): void {
+    this.times = [];
+    this.fields = [];
+    for (const [f, t] of this.at) this.push(t, f);
+  }
+
+  private push(t: number, f: string): void {
+    const ts = this.times;
+    const fs = this.fields;
+    let i = ts.length;
+    ts.push(t);
+    fs.push(f);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (ts[p] <= t) break;
+      ts[i] = ts[p];
+      fs[i] = fs[p];
+      i = p;
+    }
+    ts[i] = t;
+    fs[i] = f;
+  }
+
+  private pop(): void {
+    const ts = this.times;
+    const fs = this.fields;
+    const t = ts.pop()!;
+    const f = fs.pop()!;
+    const n = ts.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const c = l + 1 < n && ts[l + 1] < ts[l] ? l + 1 : l;
+      if (ts[c] >= t) break;
+      ts[i] = ts[c];
+      fs[i] = fs[c];
+      i = c;
+    }
+    ts[i] = t;
+    fs[i] = f;
   }
 }
 

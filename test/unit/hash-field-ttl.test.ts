@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { Arena } from 'native-free-arena';
 import { hashCreate, hashDelete, hashDeserialize, hashFree, hashGet, hashOps, hashSerialize, hashSet, hashToArray, hashToTable } from '../../src/types/hash.js';
-import { ensureTtls, ttlTableCount, ttlsOf } from '../../src/types/hash-ttl.js';
+import { FieldTtls, ensureTtls, ttlTableCount, ttlsOf } from '../../src/types/hash-ttl.js';
+import { Rng, seedsFromEnv } from '../helpers/rng.js';
 import { Enc } from '../../src/shard/object.js';
 import { dumpPayload, withPayloadFooter } from '../../src/persistence/rdb-writer.js';
 import { parseDumpPayload } from '../../src/persistence/rdb-reader.js';
@@ -29,6 +30,41 @@ function set(a: Arena, v: number, f: string, x: string, keepTtl = false): number
 }
 
 describe('hash field TTL table', () => {
+  it('min and takeDue agree with a plain map through random sets, deletes and reclaims', () => {
+    for (const seed of seedsFromEnv(5)) {
+      const rng = new Rng(seed);
+      const t = new FieldTtls();
+      const model = new Map<string, number>();
+      try {
+        for (let i = 0; i < 5000; i++) {
+          const f = `f${rng.int(60)}`;
+          const r = rng.int(10);
+          if (r < 6) {
+            const at = 1 + rng.int(1000);
+            t.set(f, at);
+            model.set(f, at);
+          } else if (r < 8) {
+            expect(t.delete(f)).toBe(model.delete(f));
+          } else {
+            const now = rng.int(1000);
+            const max = 1 + rng.int(5);
+            const want = [...model].filter(([, at]) => at <= now).sort((p, q) => p[1] - q[1]).slice(0, max);
+            const got = t.takeDue(now, max);
+            // The earliest due fields (ties in any order): due ones, with the earliest times.
+            expect(got.every((x) => model.get(x)! <= now)).toBe(true);
+            expect(got.map((x) => model.get(x)!).sort((p, q) => p - q)).toEqual(want.map(([, at]) => at));
+            for (const x of got) model.delete(x);
+          }
+          expect(t.size).toBe(model.size);
+          expect(t.min()).toBe(Math.min(Infinity, ...model.values()));
+        }
+      } catch (e) {
+        (e as Error).message = `[seed ${seed}; SEED=${seed}] ${(e as Error).message}`;
+        throw e;
+      }
+    }
+  });
+
   it('follows the value word through growth, conversion, relocation and serialization, and goes with the hash', () => {
     const a = new Arena();
     const base = ttlTableCount(a);
