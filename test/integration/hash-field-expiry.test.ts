@@ -573,6 +573,44 @@ describe('hash field expiry', () => {
     expect(await c.call('HLEN', 'big')).toBe(200);
   });
 
+  it('the active expiry follows hashes through RENAME (same and other shard), COPY, MOVE, SWAPDB and RESTORE', async () => {
+    const s = await shoal();
+    const c = client(s);
+    const at = Date.now() + 1500;
+    const made: Array<[db: number, key: string]> = [];
+    const make = async (k: string): Promise<void> => {
+      await c.call('HSET', k, 'a', '1', 'b', '2');
+      expect(await c.call('HPEXPIREAT', k, String(at), 'FIELDS', '1', 'a')).toEqual([1]);
+    };
+    await make('{m}1');
+    await c.call('RENAME', '{m}1', '{m}2'); // same shard
+    made.push([0, '{m}2']);
+    await make(keys[0]);
+    await c.call('RENAME', keys[0], keys[1]); // another shard
+    made.push([0, keys[1]]);
+    await make(keys[2]);
+    await c.call('COPY', keys[2], keys[3]);
+    made.push([0, keys[2]], [0, keys[3]]);
+    await make(keys[4]);
+    await c.call('MOVE', keys[4], '2');
+    made.push([2, keys[4]]);
+    await c.call('SELECT', '5');
+    await make(keys[5]);
+    await c.call('SELECT', '0');
+    await c.call('SWAPDB', '5', '6');
+    made.push([6, keys[5]]);
+    await make(keys[6]);
+    const payload = await c.callBuffer('DUMP', keys[6]);
+    await c.call('RESTORE', keys[7], '0', payload as Buffer);
+    made.push([0, keys[6]], [0, keys[7]]);
+    // Nobody touches them: the cron alone reclaims one field of each.
+    await until('every copy reclaimed', async () => ((await c.call('INFO', 'stats')) as string).includes(`expired_subkeys:${made.length}\r`));
+    for (const [db, k] of made) {
+      await c.call('SELECT', String(db));
+      expect([db, k, await c.call('HGETALL', k)]).toEqual([db, k, ['b', '2']]);
+    }
+  });
+
   it('field TTLs survive DEBUG RELOAD, a restart from the RDB and RENAME / COPY / MOVE across shards', withSeed(FILE, 'rdb', async (rng) => {
     const dir = newDir();
     const s = await shoal(['--dir', dir]);
