@@ -66,7 +66,6 @@ export function convert(x: Exec, h: number): void {
  * Redis's hashTypeTryConversion: before setting arguments [from, to], a
  * listpack becomes a hashtable when one of them is longer than
  * hash-max-listpack-value (or the listpack would pass its size limit).
- * `step` 2 looks at every argument (fields and values), as Redis does.
  */
 export function tryConversion(x: Exec, h: number, from: number, to: number): void {
   if (x.ks.encoding(h) !== Enc.ListPack) return;

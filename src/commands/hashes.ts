@@ -3,7 +3,9 @@
  * errors, the order of checks and the encoding conversions follow Redis
  * 7.0's t_hash.c (a hash becomes a hashtable when a field or value is longer
  * than hash-max-listpack-value or it has more than hash-max-listpack-entries
- * fields, and never goes back). An emptied hash is deleted.
+ * fields, and never goes back). An emptied hash is deleted. Every command
+ * reaches its hash through hash-access.ts, which first reclaims the fields
+ * whose TTL has passed (Redis 7.4's field expiry: hash-field-expiry.ts).
  */
 import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
