@@ -127,7 +127,7 @@ function setFieldTtl(x: Exec, h: number, i: number, at: number): void {
 function setExpiry(x: Exec, h: number, i: number, at: number, cond: Cond): number {
   const a = x.ks.arena;
   if (!hashGet(a, x.ks.valueWord(h), x.u8, x.off[i], x.len[i])) return NO_FIELD;
-  const prev = ttlsOf(a, x.ks.valueWord(h))?.at.get(fieldKey(x.u8, x.off[i], x.len[i]));
+  const prev = ttlsOf(a, x.ks.valueWord(h))?.get(fieldKey(x.u8, x.off[i], x.len[i]));
   // A field without a TTL counts as an infinite one for GT and LT.
   switch (cond) {
     case Cond.NX:
@@ -211,7 +211,7 @@ function httlGeneric(x: Exec, seconds: boolean, relative: boolean): void {
       x.r.int(NO_FIELD);
       continue;
     }
-    const at = ttlsOf(a, v)?.at.get(fieldKey(x.u8, x.off[i], x.len[i]));
+    const at = ttlsOf(a, v)?.get(fieldKey(x.u8, x.off[i], x.len[i]));
     if (at === undefined) x.r.int(NO_TTL);
     else if (at <= x.now) x.r.int(NO_FIELD);
     else x.r.int(seconds ? Math.floor((at + 999 - base) / 1000) : at - base);

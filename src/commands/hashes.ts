@@ -255,7 +255,7 @@ function hincrbyfloat(x: Exec): void {
   // keeps the AOF readable by 7.0 while no TTL is involved).
   if (x.propagating) {
     const ttls = ttlsOf(x.ks.arena, x.ks.valueWord(h));
-    if (ttls !== undefined && ttls.at.has(fieldKey(x.u8, x.off[2], x.len[2]))) x.propagate('HSETEX', x.arg(1), 'KEEPTTL', 'FIELDS', '1', x.arg(2), text);
+    if (ttls !== undefined && ttls.get(fieldKey(x.u8, x.off[2], x.len[2])) !== undefined) x.propagate('HSETEX', x.arg(1), 'KEEPTTL', 'FIELDS', '1', x.arg(2), text);
     else x.propagate('HSET', x.arg(1), x.arg(2), text);
   }
   x.r.bulk(text, 0, text.length);

@@ -41,7 +41,7 @@ export function readValue(ks: Keyspace, h: number, view = false): RdbValue {
       const pairs = hashToArray(a, v);
       const t = ttlsOf(a, v);
       if (t === undefined || t.size === 0) return { type: 'hash', pairs };
-      return { type: 'hash', pairs, ttls: pairs.map(([f]) => t.at.get(fieldKey(f, 0, f.length)) ?? 0) };
+      return { type: 'hash', pairs, ttls: pairs.map(([f]) => t.get(fieldKey(f, 0, f.length)) ?? 0) };
     }
     case ObjType.ZSet:
       return { type: 'zset', entries: zsToArray(a, ks.encoding(h), v) };

@@ -12,53 +12,127 @@
  * all keeps its (empty) table, as a Redis 7.4 hash stays `listpackex` after
  * HPERSIST.
  *
- * Fields are keyed by their bytes as a latin1 string. A min-heap over the
- * times makes the per-access check "has any field expired?" a comparison
- * and reclaiming the due fields O(log n) each, however many fields have TTLs.
+ * Fields are keyed by their bytes as a latin1 string. A table of a few
+ * TTLs is one flat array (most hashes with TTLs have a few); past that, a
+ * map and a min-heap over the times make the per-access check "has any
+ * field expired?" a comparison and reclaiming the due fields O(log n)
+ * each, however many fields have TTLs.
  */
 import type { Arena } from 'native-free-arena';
 
+/** The heap of a small table: none (shared, never written). */
+const NONE_T: number[] = [];
+const NONE_F: string[] = [];
+/** An empty small table's pairs (shared: `set` makes a new array, `delete` finds nothing in it). */
+const NONE_FLAT: Array<string | number> = [];
+
+/** Up to this many TTLs, a table is one flat array, searched linearly (most hashes with TTLs have a few). */
+const SMALL = 8;
+
 export class FieldTtls {
-  /** Field → expire-at. Read it freely; change it only through set / delete / takeDue. */
-  readonly at = new Map<string, number>();
+  /** Small form: field, time, field, time ...; null once the table is big. */
+  private flat: Array<string | number> | null = NONE_FLAT;
+  /** Big form: field → expire-at. */
+  private map: Map<string, number> | null = null;
   /**
-   * A binary min-heap of (time, field) over `at`, with lazy deletion: an
-   * entry whose field no longer has that time in `at` is stale and dropped
-   * when it surfaces; the heap is rebuilt when stale entries outnumber live
-   * ones. The earliest time, and the due fields in order, cost O(log n).
+   * Big form: a binary min-heap of (time, field) over `map`, with lazy
+   * deletion: an entry whose field no longer has that time in `map` is
+   * stale and dropped when it surfaces; the heap is rebuilt when stale
+   * entries outnumber live ones. The earliest time, and the due fields in
+   * order, cost O(log n).
    */
-  private times: number[] = [];
-  private fields: string[] = [];
+  private times: number[] = NONE_T;
+  private fields: string[] = NONE_F;
   /** Bytes of the field names (MEMORY USAGE without a walk). */
   private nameBytes = 0;
 
   get size(): number {
-    return this.at.size;
+    return this.flat !== null ? this.flat.length >> 1 : this.map!.size;
+  }
+
+  /** The field's expire-at, or undefined when it has none. */
+  get(field: string): number | undefined {
+    const flat = this.flat;
+    if (flat === null) return this.map!.get(field);
+    for (let i = 0; i < flat.length; i += 2) if (flat[i] === field) return flat[i + 1] as number;
+    return undefined;
+  }
+
+  /** Every (field, expire-at). */
+  *entries(): IterableIterator<[string, number]> {
+    const flat = this.flat;
+    if (flat === null) {
+      yield* this.map!;
+      return;
+    }
+    for (let i = 0; i < flat.length; i += 2) yield [flat[i] as string, flat[i + 1] as number];
   }
 
   /** The earliest expire-at, or Infinity. */
   min(): number {
+    const flat = this.flat;
+    if (flat !== null) {
+      let m = Infinity;
+      for (let i = 1; i < flat.length; i += 2) if ((flat[i] as number) < m) m = flat[i] as number;
+      return m;
+    }
     this.dropStale();
     return this.times.length === 0 ? Infinity : this.times[0];
   }
 
   set(field: string, t: number): void {
-    const old = this.at.get(field);
+    const flat = this.flat;
+    if (flat !== null) {
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i] === field) {
+          flat[i + 1] = t;
+          return;
+        }
+      }
+      this.nameBytes += field.length;
+      // A new array of the exact size: a push would give it room for 17.
+      this.flat = flat.length === 0 ? [field, t] : flat.concat(field, t);
+      if (this.flat.length > 2 * SMALL) this.grow();
+      return;
+    }
+    const map = this.map!;
+    const old = map.get(field);
     if (old === t) return;
     if (old === undefined) this.nameBytes += field.length;
-    this.at.set(field, t);
+    map.set(field, t);
     this.push(t, field);
-    if (this.times.length > 2 * this.at.size + 16) this.rebuild();
+    if (this.times.length > 2 * map.size + 16) this.rebuild();
   }
 
   delete(field: string): boolean {
-    if (!this.at.delete(field)) return false;
+    const flat = this.flat;
+    if (flat !== null) {
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i] !== field) continue;
+        // Order does not matter: the last pair takes the place.
+        const n = flat.length;
+        flat[i] = flat[n - 2];
+        flat[i + 1] = flat[n - 1];
+        flat.length = n - 2;
+        this.nameBytes -= field.length;
+        return true;
+      }
+      return false;
+    }
+    if (!this.map!.delete(field)) return false;
     this.nameBytes -= field.length;
     return true;
   }
 
   /** Removes and returns at most `max` fields whose time is at or before `now`, earliest first. */
   takeDue(now: number, max: number): string[] {
+    if (this.flat !== null) {
+      const due = [...this.entries()].filter(([, t]) => t <= now);
+      due.sort((p, q) => p[1] - q[1]);
+      const out = due.slice(0, max).map(([f]) => f);
+      for (const f of out) this.delete(f);
+      return out;
+    }
     const out: string[] = [];
     while (out.length < max) {
       this.dropStale();
@@ -73,17 +147,29 @@ export class FieldTtls {
 
   /** Bytes MEMORY USAGE counts for the table (an estimate: it lives on the JS heap). */
   memory(): number {
-    return 48 + 40 * this.at.size + 16 * this.times.length + this.nameBytes;
+    return this.flat !== null ? 64 + 24 * this.flat.length + this.nameBytes : 96 + 40 * this.map!.size + 16 * this.times.length + this.nameBytes;
+  }
+
+  /** Small to big: the flat pairs go into a map and a heap. */
+  private grow(): void {
+    const map = new Map<string, number>();
+    for (const [f, t] of this.entries()) map.set(f, t);
+    this.map = map;
+    this.flat = null;
+    this.rebuild();
   }
 
   private dropStale(): void {
-    while (this.times.length !== 0 && this.at.get(this.fields[0]) !== this.times[0]) this.pop();
+    const ts = this.times;
+    const fs = this.fields;
+    const map = this.map!;
+    while (ts.length !== 0 && map.get(fs[0]) !== ts[0]) this.pop();
   }
 
   private rebuild(): void {
     this.times = [];
     this.fields = [];
-    for (const [f, t] of this.at) this.push(t, f);
+    for (const [f, t] of this.map!) this.push(t, f);
   }
 
   private push(t: number, f: string): void {

@@ -471,7 +471,7 @@ export function hashSerialize(a: Arena, v: number): Uint8Array {
   let p = 8;
   for (let i = 0; i < count; i++) {
     const fn = readLen(out, p);
-    dv.setFloat64(out.length + 8 * i, ttls.at.get(fieldKey(out, p + lenSize(fn), fn)) ?? 0, true);
+    dv.setFloat64(out.length + 8 * i, ttls.get(fieldKey(out, p + lenSize(fn), fn)) ?? 0, true);
     p += pairAt(out, p);
   }
   return res;
