@@ -109,12 +109,14 @@ function alreadyPast(x: Exec, at: number): boolean {
   return at <= x.now && !x.ks.expireSuspended;
 }
 
-/** Deletes field argument i of hash h (its time is past); the AOF gets an HDEL. */
+/** Deletes field argument i of hash h (its time is past): the AOF gets an HDEL, and it counts as expired, as in Redis. */
 function deleteFieldArg(x: Exec, h: number, i: number): void {
   const v0 = x.ks.valueWord(h);
   const v1 = hashDelete(x.ks.arena, v0, x.u8, x.off[i], x.len[i]);
   if (v1 !== v0) x.ks.setValueWord(h, v1);
-  if (deleted) x.propagate('HDEL', x.arg(1), x.arg(i));
+  if (!deleted) return;
+  x.ks.expiredFields++;
+  x.propagate('HDEL', x.arg(1), x.arg(i));
 }
 
 /** Gives field argument i of hash h the expire-at `at` (its time is to come). */
