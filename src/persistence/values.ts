@@ -121,8 +121,8 @@ export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Ar
       // Redis refuses a hash that names a field twice.
       if (hashLength(a, v) !== ps.length) throw discard(a, ObjType.Hash, v, 'duplicate hash field');
       if (ttls !== undefined) {
-        const table = ensureTtls(a, v);
-        for (let i = 0; i < ps.length; i++) if (ttls[i] !== 0) table.set(fieldKey(ps[i][0], 0, ps[i][0].length), ttls[i]);
+        ensureTtls(a, v);
+        for (let i = 0; i < ps.length; i++) if (ttls[i] !== 0) ensureTtls(a, v).set(fieldKey(ps[i][0], 0, ps[i][0].length), ttls[i]);
       }
       type = ObjType.Hash;
       enc = small ? Enc.ListPack : Enc.HashTable;

@@ -34,7 +34,7 @@ import { Enc } from '../shard/object.js';
 import { dropTable, memberHash, newTable, relocateElements, renameTable, tableOf } from './collection-table.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
 import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
-import { FieldTtls, attachTtls, dropTtls, fieldKey, moveTtls, ttlsOf } from './hash-ttl.js';
+import { dropTtls, ensureTtls, fieldKey, moveTtls, relocateTtls, ttlsOf } from './hash-ttl.js';
 
 export const LP_HDR = 8;
 const HT_HDR = 16;
@@ -533,21 +533,25 @@ export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: num
   // The records end where the TTLs begin.
   const recEnd = (flags & BLOB_TTLS) !== 0 ? end - 8 * count : end;
   if (recEnd < off + 8 || !validBlob(src, off, recEnd)) throw new Error('hash blob malformed');
-  let ttls: FieldTtls | null = null;
+  // The TTLs are checked before anything is allocated.
+  let ttls: Array<[string, number]> | null = null;
   if ((flags & BLOB_TTLS) !== 0) {
-    ttls = new FieldTtls();
+    ttls = [];
     const dv = new DataView(src.buffer, src.byteOffset);
     let p = off + 8;
     for (let i = 0; i < count; i++) {
       const t = dv.getFloat64(recEnd + 8 * i, true);
       if (!(t >= 0)) throw new Error('hash blob malformed');
       const fn = readLen(src, p);
-      if (t !== 0) ttls.set(fieldKey(src, p + lenSize(fn), fn), t);
+      if (t !== 0) ttls.push([fieldKey(src, p + lenSize(fn), fn), t]);
       p += pairAt(src, p);
     }
   }
   const v = buildFromRecords(a, src, off, recEnd, count, enc);
-  if (ttls !== null) attachTtls(a, v, ttls);
+  if (ttls !== null) {
+    ensureTtls(a, v);
+    for (const [f, t] of ttls) ensureTtls(a, v).set(f, t);
+  }
   return v;
 }
 
@@ -635,12 +639,14 @@ export function hashCheck(a: Arena, v: number): void {
  */
 function hashRelocate(a: Arena, v: number, moving: (h: number) => boolean, maxElements: number): number {
   if (!isTable(a, v)) {
+    relocateTtls(a, v, moving);
     if (!moving(v)) return v;
     const nv = moveBlock(a, v);
     moveTtls(a, v, nv);
     return nv;
   }
   const t = tableOf(a, v);
+  relocateTtls(a, v, moving);
   if (t.size <= maxElements) {
     relocateElements(a, t, moving, (e) => {
       const d = a.u8[segOf(e)];
