@@ -65,13 +65,13 @@ async function stop(s: ServerHandle): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `cond` holds (at most 10 s): for what the server does in its own time (active expiry). */
-async function until(what: string, cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+/** Polls until `cond` holds (at most `seconds`): for what the server does in its own time (active expiry). */
+async function until(what: string, cond: () => Promise<boolean>, seconds = 10): Promise<void> {
+  for (let i = 0; i < seconds * 20; i++) {
     if (await cond()) return;
     await sleep(50);
   }
-  throw new Error(`still not so after 10 s: ${what}`);
+  throw new Error(`still not so after ${seconds} s: ${what}`);
 }
 
 /** The reply of a command, or its error as `ERR:<text>`. */
@@ -611,6 +611,46 @@ describe('hash field expiry', () => {
       expect([db, k, await c.call('HGETALL', k)]).toEqual([db, k, ['b', '2']]);
     }
   });
+
+  it('active defragmentation moves hashes with their TTL tables (packed blocks included); every TTL stays', async () => {
+    const s = await shoal();
+    const c = client(s);
+    const n = 48_000;
+    const far = Date.now() + 1e8;
+    const infoNum = async (f: string): Promise<number> => Number(new RegExp(`\\r\\n${f}:(\\d+)`).exec((await c.call('INFO', 'everything')) as string)![1]);
+    const empty = await infoNum('used_memory_arena_reserved');
+    // Listpacks of ~1 KB: enough data for several arena segments per shard.
+    await c.call('CONFIG', 'SET', 'hash-max-listpack-value', '1024');
+    for (let i = 0; i < n; i += 500) {
+      const p = c.pipeline();
+      for (let k = i; k < i + 500; k++) {
+        // Most with a packed table of 1-3 TTLs; one in 50 with a big one (more than 8).
+        const fields = k % 50 === 0 ? 12 : 3;
+        p.call('HSET', `df:${k}`, ...Array.from({ length: fields }, (_, f) => [`f${f}`, `v${k}-${f}`.padEnd(300, '.')]).flat());
+        const ttl = k % 50 === 0 ? 10 : 1 + (k % 3);
+        p.call('HPEXPIREAT', `df:${k}`, String(far + k), 'FIELDS', String(ttl), ...Array.from({ length: ttl }, (_, f) => `f${f}`));
+      }
+      await p.exec();
+    }
+    // Keep one in eight: the rest leaves sparse segments.
+    for (let i = 0; i < n; i += 500) {
+      const gone = Array.from({ length: 500 }, (_, j) => i + j).filter((k) => k % 8 !== 0).map((k) => `df:${k}`);
+      await c.call('DEL', ...gone);
+    }
+    await c.call('MEMORY', 'PURGE');
+    const kept = Array.from({ length: n / 8 }, (_, j) => `df:${j * 8}`);
+    const state = await stateOf(c, kept);
+    const before = await infoNum('used_memory_arena_reserved');
+    for (const [k, v] of [['active-defrag-ignore-bytes', '1mb'], ['active-defrag-threshold-lower', '5'], ['active-defrag-cycle-max', '50'], ['activedefrag', 'yes']]) await c.call('CONFIG', 'SET', k, v);
+    const report = async (): Promise<string> => `reserved ${empty} empty, ${before} before, ${await infoNum('used_memory_arena_reserved')} now, ${await infoNum('active_defrag_hits')} moved`;
+    await until('the sparse segments emptied', async () => (await infoNum('used_memory_arena_reserved')) - empty < (before - empty) * 0.6 && (await infoNum('active_defrag_running')) === 0, 60).catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${await report()}`);
+    });
+    expect(await infoNum('active_defrag_hits')).toBeGreaterThan(0);
+    await c.call('CONFIG', 'SET', 'activedefrag', 'no');
+    expect(await stateOf(c, kept)).toEqual(state);
+    expect(await c.call('OBJECT', 'ENCODING', 'df:8')).toBe('listpackex');
+  }, 120_000);
 
   it('field TTLs survive DEBUG RELOAD, a restart from the RDB and RENAME / COPY / MOVE across shards', withSeed(FILE, 'rdb', async (rng) => {
     const dir = newDir();
