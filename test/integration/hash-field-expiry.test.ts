@@ -477,7 +477,7 @@ function matches(got: unknown, want: unknown): boolean {
 const CLOCK_SLACK_MS = 100;
 
 async function runStep(c: Redis, s: Step, log: string[]): Promise<void> {
-  // A shard reads its clock once per batch of commands: it may read it up to a few ms before the command is sent.
+  // A shard reads its clock once per batch of commands: on a busy machine, that may be some ms before the command was sent.
   const tb = Date.now() - CLOCK_SLACK_MS;
   let got = await run(c, s.args);
   const ta = Date.now();
