@@ -15,7 +15,7 @@
 import type { CommandMeta } from './catalog/meta.js';
 
 import { ALL_KEYS, BY_SUB, KEY_VALUE_PAIRS, O1, ONE_KEY, def, ks } from './catalog/define.js';
-import { HASH } from './catalog/hash.js';
+import { HASH, HASH_SINCE_74 } from './catalog/hash.js';
 import { BITMAP } from './catalog/bitmap.js';
 import { SET } from './catalog/set.js';
 import { SORTED_SET } from './catalog/sorted-set.js';
@@ -34,10 +34,10 @@ const TTL_OPTIONS: Array<[string, string]> = [['7.0.0', 'New NX, XX, GT and LT c
  * Entries that appeared or changed after Redis 7.0, so the 7.0 server the
  * catalog is checked against does not describe them as Shoal does (full
  * names, "container|sub"). Their metadata follows the newer Redis's command
- * definitions: CLIENT SETINFO and NO-TOUCH came with 7.2, and ZRANK and
- * ZREVRANK took WITHSCORE.
+ * definitions: CLIENT SETINFO and NO-TOUCH came with 7.2, ZRANK and
+ * ZREVRANK took WITHSCORE, the hash field expiry commands came with 7.4/8.
  */
-export const NOT_IN_REDIS_70: ReadonlySet<string> = new Set(['client|setinfo', 'client|no-touch', 'zrank', 'zrevrank']);
+export const NOT_IN_REDIS_70: ReadonlySet<string> = new Set(['client|setinfo', 'client|no-touch', 'zrank', 'zrevrank', ...HASH_SINCE_74]);
 
 // ---------------------------------------------------------------- strings --
 

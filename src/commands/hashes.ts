@@ -3,7 +3,9 @@
  * errors, the order of checks and the encoding conversions follow Redis
  * 7.0's t_hash.c (a hash becomes a hashtable when a field or value is longer
  * than hash-max-listpack-value or it has more than hash-max-listpack-entries
- * fields, and never goes back). An emptied hash is deleted.
+ * fields, and never goes back). An emptied hash is deleted. Every command
+ * reaches its hash through hash-access.ts, which first reclaims the fields
+ * whose TTL has passed (Redis 7.4's field expiry: hash-field-expiry.ts).
  */
 import { Notify } from '../util/keyspace-events.js';
 import type { ShardHandler } from '../shard/exec.js';
@@ -11,26 +13,24 @@ import { replyBulk } from './bulk-reply.js';
 import { TABLE_CURSOR_END, startCollectionScan } from './scan-args.js';
 import { ERR_NOT_FLOAT, ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
-import { Tunable } from '../config/tunables.js';
 import { globMatch } from '../util/glob.js';
 import { distinctRandomRefs, shuffledPrefix } from '../util/random-picks.js';
 import { ldAdd, ldFormatHuman, ldIsFinite, ldParse } from '../util/longdouble.js';
 import { ERR_INT64_RANGE, INT64_MAX, INT64_MIN, addInt64Checked, parseInt64 } from '../util/numbers.js';
+import { expireFieldsOfArg, lookupHash, lookupWriteOrCreate, setField, tryConversion } from './hash-access.js';
+import { hashFieldExpiryHandlers } from './hash-field-expiry.js';
+import { fieldKey, ttlsOf } from '../types/hash-ttl.js';
 import {
   type PairCallback,
   deleted,
-  hashCreate,
   hashDelete,
   hashForEach,
   hashGet,
   hashLength,
-  hashSet,
   hashTable,
-  hashToTable,
   hv,
   lpPositions,
   lpVisitAt,
-  setCreated,
   visitPair,
 } from '../types/hash.js';
 
@@ -43,8 +43,6 @@ const HALF_LONG_MAX = INT64_MAX / 2n;
  * its memory (documented in docs/types/hashes.md).
  */
 const RAND_MAX_COUNT = 1 << 24;
-/** listpack's limit on its total size (lpSafeToAdd): past it Redis converts. */
-const LISTPACK_SAFE = 1 << 30;
 
 const ERR_HASH_NOT_INT = 'ERR hash value is not an integer';
 const ERR_HASH_NOT_FLOAT = 'ERR hash value is not a float';
@@ -52,65 +50,6 @@ const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
 const ERR_RANGE = 'ERR value is out of range';
 
 // ---- helpers ------------------------------------------------------------------
-
-/** Creates key argument i as an empty (listpack) hash; returns the entry. */
-function newHash(x: Exec, i: number): number {
-  const h = x.ks.insertNew(x.db, x.u8, x.off[i], x.len[i], 0, ObjType.Hash, Enc.ListPack, x.lru);
-  x.ks.setValueWord(h, hashCreate(x.ks.arena));
-  return h;
-}
-
-/** The hash of key argument 1 for a write, created when missing; -1 after WRONGTYPE. */
-function lookupWriteOrCreate(x: Exec): number {
-  const h = x.lookupTyped(1, ObjType.Hash);
-  if (h === 0) return newHash(x, 1);
-  return h;
-}
-
-function convert(x: Exec, h: number): void {
-  x.ks.setValueWord(h, hashToTable(x.ks.arena, x.ks.valueWord(h)));
-  x.ks.setEncoding(h, Enc.HashTable);
-}
-
-/**
- * Redis's hashTypeTryConversion: before setting arguments [from, to], a
- * listpack becomes a hashtable when one of them is longer than
- * hash-max-listpack-value (or the listpack would pass its size limit).
- */
-function tryConversion(x: Exec, h: number, from: number, to: number): void {
-  if (x.ks.encoding(h) !== Enc.ListPack) return;
-  const max = x.shard.tunables[Tunable.HashMaxListpackValue];
-  let sum = 0;
-  for (let i = from; i <= to; i++) {
-    if (x.len[i] > max) {
-      convert(x, h);
-      return;
-    }
-    sum += x.len[i];
-  }
-  if (x.ks.arena.usableSize(x.ks.valueWord(h)) + sum > LISTPACK_SAFE) convert(x, h);
-}
-
-/**
- * Redis's hashTypeSet: sets a field, converting a listpack first when the
- * field or value is too long for it (HINCRBY's case) and afterwards when it
- * has too many fields. Returns whether the field is new.
- */
-function setField(x: Exec, h: number, f: Uint8Array, fo: number, fn: number, v: Uint8Array, vo: number, vn: number): boolean {
-  const a = x.ks.arena;
-  const t = x.shard.tunables;
-  let listpack = x.ks.encoding(h) === Enc.ListPack;
-  if (listpack && (fn > t[Tunable.HashMaxListpackValue] || vn > t[Tunable.HashMaxListpackValue])) {
-    convert(x, h);
-    listpack = false;
-  }
-  const v0 = x.ks.valueWord(h);
-  const v1 = hashSet(a, v0, f, fo, fn, v, vo, vn);
-  const created = setCreated;
-  if (v1 !== v0) x.ks.setValueWord(h, v1);
-  if (listpack && hashLength(a, v1) > t[Tunable.HashMaxListpackEntries]) convert(x, h);
-  return created;
-}
 
 /** Argument i as the long HRANDFIELD takes (a bigint), or null after replying the error. */
 function argCount(x: Exec, i: number): bigint | null {
@@ -130,14 +69,14 @@ function argCount(x: Exec, i: number): bigint | null {
 // ---- reading -------------------------------------------------------------------
 
 function hget(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   if (h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2])) replyBulk(x, hv.u8, hv.off, hv.len);
   else x.r.nullBulk();
 }
 
 function hmget(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   x.r.array(x.argc - 2);
   const a = x.ks.arena;
@@ -149,19 +88,19 @@ function hmget(x: Exec): void {
 }
 
 function hexists(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   x.r.int(h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2]) ? 1 : 0);
 }
 
 function hstrlen(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   x.r.int(h !== 0 && hashGet(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[2], x.len[2]) ? hv.len : 0);
 }
 
 function hlen(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   x.r.int(h === 0 ? 0 : hashLength(x.ks.arena, x.ks.valueWord(h)));
 }
@@ -181,7 +120,7 @@ const emitPairNested: PairCallback = (u8, fo, fn, vo, vn) => {
 };
 
 function getAll(x: Exec, what: 'keys' | 'vals' | 'all'): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   if (h === 0) {
     if (what === 'all') x.r.map(0);
@@ -232,7 +171,7 @@ function hsetnx(x: Exec): void {
 }
 
 function hdel(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   if (h === 0) {
     x.r.int(0);
@@ -276,7 +215,7 @@ function hincrby(x: Exec): void {
     return;
   }
   const text = Buffer.from(next.toString(), 'latin1');
-  setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length);
+  setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length, true);
   x.ks.modified(h);
   x.notifyArg(Notify.Hash, 'hincrby', 1);
   x.r.int(next);
@@ -308,11 +247,17 @@ function hincrbyfloat(x: Exec): void {
     return;
   }
   const text = Buffer.from(ldFormatHuman(next), 'latin1');
-  setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length);
+  setField(x, h, x.u8, x.off[2], x.len[2], text, 0, text.length, true);
   x.ks.modified(h);
   x.notifyArg(Notify.Hash, 'hincrbyfloat', 1);
-  // The sum as written, so a replay does not depend on float formatting.
-  x.propagate('HSET', x.arg(1), x.arg(2), text);
+  // The sum as written, so a replay does not depend on float formatting; a
+  // field with a TTL keeps it (Redis 7.4+ always writes HSETEX KEEPTTL; HSET
+  // keeps the AOF readable by 7.0 while no TTL is involved).
+  if (x.propagating) {
+    const ttls = ttlsOf(x.ks.arena, x.ks.valueWord(h));
+    if (ttls !== undefined && ttls.get(fieldKey(x.u8, x.off[2], x.len[2])) !== undefined) x.propagate('HSETEX', x.arg(1), 'KEEPTTL', 'FIELDS', '1', x.arg(2), text);
+    else x.propagate('HSET', x.arg(1), x.arg(2), text);
+  }
   x.r.bulk(text, 0, text.length);
 }
 
@@ -337,7 +282,7 @@ function hrandfield(x: Exec): void {
     randWithCount(x, l, withValues);
     return;
   }
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   if (h === 0) {
     x.r.nullBulk();
@@ -361,7 +306,7 @@ function randomPairs(x: Exec, h: number, n: number, cb: PairCallback): void {
 }
 
 function randWithCount(x: Exec, l: bigint, withValues: boolean): void {
-  const h = x.lookupTyped(1, ObjType.Hash);
+  const h = lookupHash(x);
   if (h < 0) return;
   if (h === 0 || l === 0n) {
     x.r.array(0);
@@ -422,6 +367,7 @@ function randWithCount(x: Exec, l: bigint, withValues: boolean): void {
 // ---- HSCAN ---------------------------------------------------------------------
 
 function hscan(x: Exec): void {
+  expireFieldsOfArg(x, 1);
   const scan = startCollectionScan(x, ObjType.Hash);
   if (scan === null) return;
   const { h, cursor, count, match: pat } = scan;
@@ -450,6 +396,7 @@ function hscan(x: Exec): void {
 }
 
 export const hashHandlers: Record<string, ShardHandler> = {
+  ...hashFieldExpiryHandlers,
   hdel,
   hexists,
   hget,

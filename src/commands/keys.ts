@@ -14,6 +14,7 @@ import { bytesEqual, cString } from '../util/bytes.js';
 import { INT64_MAX, INT64_MIN } from '../util/numbers.js';
 import { exportEntry, importEntry, transferEntry } from '../types/serialize.js';
 import { TYPE_OPS } from '../shard/value-ops.js';
+import { ttlsOf } from '../types/hash-ttl.js';
 
 
 export const TYPE_NAMES: Record<number, string> = {
@@ -312,6 +313,8 @@ function onObjectKey(fn: (x: Exec, h: number) => void): (x: Exec) => void {
 
 /** OBJECT ENCODING's name for entry h. */
 export function encodingName(x: Exec, h: number): string {
+  // A small hash that has had field TTLs is Redis 7.4's listpackex.
+  if (x.ks.type(h) === ObjType.Hash && x.ks.encoding(h) === Enc.ListPack && ttlsOf(x.ks.arena, x.ks.valueWord(h)) !== undefined) return 'listpackex';
   return ENCODING_NAMES[x.ks.encoding(h)];
 }
 

@@ -87,7 +87,7 @@ function restore(x: Exec): void {
   }
   let h: number;
   try {
-    h = storeValue(x.ks, x.shard.tunables, x.db, x.u8, x.off[1], x.len[1], existing, value, x.lru);
+    h = storeValue(x.ks, x.shard.tunables, x.db, x.u8, x.off[1], x.len[1], existing, value, x.lru, x.now);
   } catch {
     return x.r.error(ERR_BAD_FORMAT);
   }

@@ -17,6 +17,7 @@ import { ListIter, TAIL, fitsListpack, listCreate, listLength, listListpackBytes
 import { cur, setForEach, setSize } from '../types/set.js';
 import { ZIter, zsLength, zsToSkiplist } from '../types/zset.js';
 import { hashGet, hv } from '../types/hash.js';
+import { fieldKey, ttlsOf } from '../types/hash-ttl.js';
 import {
   ERR_SCORES,
   type PatternKey,
@@ -127,6 +128,9 @@ function valueOf(x: Exec, h: number, field: Uint8Array | null): Uint8Array | nul
   }
   if (t !== ObjType.Hash) return null;
   if (!hashGet(x.ks.arena, x.ks.valueWord(h), field, 0, field.length)) return null;
+  // A field whose time has passed is not there (SORT only reads: the hash's next command reclaims it).
+  const at = ttlsOf(x.ks.arena, x.ks.valueWord(h))?.get(fieldKey(field, 0, field.length));
+  if (at !== undefined && at <= x.now) return null;
   return sliceBytes(hv.u8, hv.off, hv.len);
 }
 

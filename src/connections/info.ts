@@ -255,6 +255,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
           `instantaneous_output_kbps:${total((r) => r.instantaneous.outputKbps).toFixed(2)}`,
           `rejected_connections:${total((r) => r.stats.rejectedConnections)}`,
           `expired_keys:${expiredKeys}`,
+          `expired_subkeys:${sum((s) => s.expiredFields)}`,
           `evicted_keys:${sum((s) => s.evictedKeys)}`,
           `evicted_clients:${total((r) => r.stats.evictedClients)}`,
           `keyspace_hits:${sum((s) => s.hits)}`,

@@ -204,7 +204,15 @@ function rdbAsCommands(rdb: Uint8Array): Uint8Array {
     if (v.type === 'string') out.append(e.db, ['SET', e.key, v.value]);
     else if (v.type === 'list') batched('RPUSH', v.items, 1);
     else if (v.type === 'set') batched('SADD', v.members, 1);
-    else if (v.type === 'hash') batched('HMSET', v.pairs.flat(), 2);
+    else if (v.type === 'hash') {
+      batched('HMSET', v.pairs.flat(), 2);
+      // Field TTLs as Redis 7.4's rewrite gives them: absolute HPEXPIREAT, fields sharing a time together.
+      const byTime = new Map<number, Uint8Array[]>();
+      v.ttls?.forEach((t, i) => {
+        if (t !== 0) byTime.set(t, [...(byTime.get(t) ?? []), v.pairs[i][0]]);
+      });
+      for (const [t, fs] of byTime) out.append(e.db, ['HPEXPIREAT', e.key, String(t), 'FIELDS', String(fs.length), ...fs]);
+    }
     else batched('ZADD', v.entries.flatMap(([m, score]) => [formatDouble17g(score), m]), 2);
     if (e.expireAt !== -1) out.append(e.db, ['PEXPIREAT', e.key, String(e.expireAt)]);
   }

@@ -12,8 +12,8 @@
  */
 
 export const RDB_VERSION = 10;
-/** The newest version the reader accepts (Redis 7.2's). */
-export const RDB_MAX_READ_VERSION = 11;
+/** The newest version the reader accepts (Redis 7.4's, which added hashes with field TTLs). */
+export const RDB_MAX_READ_VERSION = 12;
 
 // Value types.
 export const TYPE_STRING = 0;
@@ -37,6 +37,10 @@ export const TYPE_LIST_QUICKLIST_2 = 18;
 export const TYPE_STREAM_LISTPACKS_2 = 19;
 export const TYPE_SET_LISTPACK = 20;
 export const TYPE_STREAM_LISTPACKS_3 = 21;
+/** Redis 7.4's hashes with field TTLs: u64 min expire-at, then fields with relative TTLs. */
+export const TYPE_HASH_METADATA = 24;
+/** The same as a listpack of (field, value, expire-at) triplets. */
+export const TYPE_HASH_LISTPACK_EX = 25;
 
 // Opcodes: bytes where a type byte may stand that are not value types.
 export const OP_FUNCTION2 = 245;

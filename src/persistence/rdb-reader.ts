@@ -32,6 +32,8 @@ import {
   QUICKLIST_NODE_PACKED,
   QUICKLIST_NODE_PLAIN,
   RDB_MAX_READ_VERSION,
+  TYPE_HASH_LISTPACK_EX,
+  TYPE_HASH_METADATA,
   TYPE_HASH,
   TYPE_HASH_LISTPACK,
   TYPE_HASH_ZIPLIST,
@@ -279,6 +281,20 @@ function skipValue(c: RdbCursor, t: number): boolean {
       for (let i = 0; i < 2 * n; i++) c.skipString('a hash field or value');
       return true;
     }
+    case TYPE_HASH_METADATA: {
+      c.i64le('the earliest field expire time');
+      const n = c.count('hash fields', 3);
+      for (let i = 0; i < n; i++) {
+        c.length('a hash field TTL');
+        c.skipString('a hash field');
+        c.skipString('a hash value');
+      }
+      return true;
+    }
+    case TYPE_HASH_LISTPACK_EX:
+      c.i64le('the earliest field expire time');
+      c.skipString('a value');
+      return true;
     case TYPE_ZSET: {
       const n = c.count('sorted set members', 2);
       for (let i = 0; i < n; i++) {
@@ -385,6 +401,36 @@ function readValue(c: RdbCursor, t: number, at: number): RdbValue | null {
       return hashFromPairs(c, pairs, bat);
     }
 
+    case TYPE_HASH_METADATA: {
+      const bat = c.pos;
+      const min = c.i64le('the earliest field expire time');
+      const n = c.count('hash fields', 3);
+      const pairs: Array<[Uint8Array, Uint8Array]> = [];
+      const ttls: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const ttl = c.length('a hash field TTL');
+        const f = c.string('a hash field');
+        pairs.push([f, c.string('a hash value')]);
+        ttls.push(ttl === 0 ? 0 : ttl + min - 1);
+      }
+      return hashFromPairs(c, pairs, bat, ttls);
+    }
+    case TYPE_HASH_LISTPACK_EX: {
+      const bat = c.pos;
+      c.i64le('the earliest field expire time');
+      const flat = blob(c, 'listpack', decodeListpack);
+      if (flat.length % 3 !== 0) throw c.error('A hash blob with field TTLs does not hold triplets', bat);
+      const pairs: Array<[Uint8Array, Uint8Array]> = [];
+      const ttls: number[] = [];
+      for (let i = 0; i < flat.length; i += 3) {
+        pairs.push([flat[i], flat[i + 1]]);
+        const ttl = Number(Buffer.from(flat[i + 2]).toString('latin1'));
+        if (!Number.isSafeInteger(ttl) || ttl < 0) throw c.error('A hash field TTL is not a time', bat);
+        ttls.push(ttl);
+      }
+      return hashFromPairs(c, pairs, bat, ttls);
+    }
+
     case TYPE_ZSET:
     case TYPE_ZSET_2: {
       const n = c.count('sorted set members', t === TYPE_ZSET ? 2 : 9);
@@ -459,9 +505,10 @@ function setFromMembers(c: RdbCursor, members: Uint8Array[], at: number): RdbVal
   return members.length > 0 ? { type: 'set', members } : null;
 }
 
-function hashFromPairs(c: RdbCursor, pairs: Array<[Uint8Array, Uint8Array]>, at: number): RdbValue | null {
+function hashFromPairs(c: RdbCursor, pairs: Array<[Uint8Array, Uint8Array]>, at: number, ttls?: number[]): RdbValue | null {
   if (!allDistinct(pairs, first)) throw c.error('Duplicate hash fields detected', at);
-  return pairs.length > 0 ? { type: 'hash', pairs } : null;
+  if (pairs.length === 0) return null;
+  return ttls !== undefined && ttls.some((t) => t !== 0) ? { type: 'hash', pairs, ttls } : { type: 'hash', pairs };
 }
 
 const byScore = (a: [Uint8Array, number], b: [Uint8Array, number]): number =>

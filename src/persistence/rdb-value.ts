@@ -9,7 +9,12 @@ export type RdbValue =
   | { type: 'string'; value: Uint8Array }
   | { type: 'list'; items: Uint8Array[] }
   | { type: 'set'; members: Uint8Array[] }
-  | { type: 'hash'; pairs: Array<[field: Uint8Array, value: Uint8Array]> }
+  | {
+      type: 'hash';
+      pairs: Array<[field: Uint8Array, value: Uint8Array]>;
+      /** Field expire-at times (ms since the epoch, 0: none), by pair; absent when no field has one. */
+      ttls?: number[];
+    }
   | { type: 'zset'; entries: Array<[member: Uint8Array, score: number]> };
 
 /** One key read from an RDB file. */

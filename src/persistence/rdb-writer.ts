@@ -12,7 +12,9 @@
  *             loads PLAIN nodes of any size)
  *   set       SET_INTSET when every member is an integer and there are few,
  *             else SET
- *   hash      HASH_LISTPACK within hash-max-listpack-*, else HASH
+ *   hash      HASH_LISTPACK within hash-max-listpack-*, else HASH; a hash
+ *             with field TTLs is HASH_METADATA, Redis 7.4's type (7.0
+ *             cannot load it; 7.4 and later load it whatever the version)
  *   zset      ZSET_LISTPACK within zset-max-listpack-*, else ZSET_2
  *             (members from the highest score down, as Redis saves a skiplist)
  *
@@ -39,6 +41,7 @@ import {
   RDB_VERSION,
   TYPE_HASH,
   TYPE_HASH_LISTPACK,
+  TYPE_HASH_METADATA,
   TYPE_LIST_QUICKLIST_2,
   TYPE_SET,
   TYPE_SET_INTSET,
@@ -196,6 +199,11 @@ export class RdbWriter {
   private expire(expireAt: number): void {
     if (expireAt < 0) return;
     this.byte(OP_EXPIRETIME_MS);
+    this.u64le(expireAt);
+  }
+
+  /** A non-negative safe integer as 8 little-endian bytes (Redis's rdbSaveMillisecondTime). */
+  private u64le(expireAt: number): void {
     this.reserve(8);
     const lo = expireAt >>> 0;
     const hi = Math.floor(expireAt / 0x100000000);
@@ -237,7 +245,7 @@ export class RdbWriter {
       case 'set':
         return this.set(v.members);
       case 'hash':
-        return this.hash(v.pairs);
+        return v.ttls !== undefined && v.ttls.some((t) => t !== 0) ? this.hashWithTtls(v.pairs, v.ttls) : this.hash(v.pairs);
       case 'zset':
         return this.zset(v.entries);
     }
@@ -311,6 +319,21 @@ export class RdbWriter {
       this.string(v, 0, v.length);
     }
     return TYPE_HASH;
+  }
+
+  /** HASH_METADATA: the earliest expire-at, then per field its TTL as at - min + 1 (0: none), field and value. */
+  private hashWithTtls(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array]>, ttls: readonly number[]): number {
+    let min = Infinity;
+    for (const t of ttls) if (t !== 0 && t < min) min = t;
+    this.u64le(min);
+    this.length(pairs.length);
+    for (let i = 0; i < pairs.length; i++) {
+      const [f, v] = pairs[i];
+      this.length(ttls[i] === 0 ? 0 : ttls[i] - min + 1);
+      this.string(f, 0, f.length);
+      this.string(v, 0, v.length);
+    }
+    return TYPE_HASH_METADATA;
   }
 
   private zset(entries: ReadonlyArray<readonly [Uint8Array, number]>): number {

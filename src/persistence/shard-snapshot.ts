@@ -26,6 +26,7 @@ import type { SnapshotHooks } from '../shard/exec.js';
 import type { Keyspace } from '../shard/keyspace.js';
 import { ObjType } from '../shard/keyspace.js';
 import { hashForEach, hashLength } from '../types/hash.js';
+import { ttlsOf } from '../types/hash-ttl.js';
 import { cur, setForEach, setSize } from '../types/set.js';
 import { ZIter, zsLength } from '../types/zset.js';
 import { DB_COUNT } from '../shard/keyspace.js';
@@ -184,7 +185,8 @@ export class ShardSnapshot implements SnapshotHooks {
       }
       case ObjType.Hash: {
         const n = hashLength(a, v);
-        if (n <= lim.hashMaxListpackEntries) return false;
+        // Field TTLs go through the element form (HASH_METADATA).
+        if (n <= lim.hashMaxListpackEntries || (ttlsOf(a, v)?.size ?? 0) !== 0) return false;
         w.bigEntry(key, expireAt, 'hash', n, (sink) =>
           hashForEach(a, v, (u8, fo, fn, vo, vn) => {
             sink.element(u8, fo, fn);

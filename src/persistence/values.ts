@@ -9,6 +9,7 @@ import { Tunable } from '../config/tunables.js';
 import { Enc, ObjType, type Keyspace } from '../shard/keyspace.js';
 import { TYPE_OPS } from '../shard/value-ops.js';
 import { hashCreate, hashLength, hashSet, hashToArray, hashToTable } from '../types/hash.js';
+import { ensureTtls, fieldKey, ttlsOf } from '../types/hash-ttl.js';
 import { TAIL, fitsListpack, listCreate, listListpackBytes, listPush, listToArray } from '../types/list.js';
 import { type SetLimits, cur, kindForNew, setAdd, setCreate, setEncoding, setForEach } from '../types/set.js';
 import { encodingForValue, setString } from '../types/string.js';
@@ -36,8 +37,12 @@ export function readValue(ks: Keyspace, h: number, view = false): RdbValue {
       setForEach(a, v, () => members.push(sliceBytes(cur.u8, cur.off, cur.len)));
       return { type: 'set', members };
     }
-    case ObjType.Hash:
-      return { type: 'hash', pairs: hashToArray(a, v) };
+    case ObjType.Hash: {
+      const pairs = hashToArray(a, v);
+      const t = ttlsOf(a, v);
+      if (t === undefined || t.size === 0) return { type: 'hash', pairs };
+      return { type: 'hash', pairs, ttls: pairs.map(([f]) => t.get(fieldKey(f, 0, f.length)) ?? 0) };
+    }
     case ObjType.ZSet:
       return { type: 'zset', entries: zsToArray(a, ks.encoding(h), v) };
     default:
@@ -61,8 +66,10 @@ export function limitsOf(t: Int32Array): EncodingLimits {
  * Stores `value` under key (u8[off, off+len)) in db, replacing `existing`
  * (the key's live entry, or 0). An empty collection stores nothing (Redis
  * refuses to load one) and returns 0; otherwise returns the new entry.
+ * With `now`, hash fields whose TTL has passed are left out, as Redis
+ * leaves them out on load (not while the AOF loads: keys do not expire then).
  */
-export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Array, off: number, len: number, existing: number, value: RdbValue, lru: number): number {
+export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Array, off: number, len: number, existing: number, value: RdbValue, lru: number, now = 0): number {
   if (value.type === 'string') {
     const s = value.value;
     return setString(ks, db, key, off, len, existing, s, 0, s.length, encodingForValue(s, 0, s.length), false, lru);
@@ -99,7 +106,13 @@ export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Ar
       break;
     }
     case 'hash': {
-      const ps = value.pairs;
+      let ps = value.pairs;
+      let ttls = value.ttls;
+      if (ttls !== undefined && now > 0 && !ks.expireSuspended) {
+        const live = ttls.map((x) => x === 0 || x > now);
+        ps = ps.filter((_, i) => live[i]);
+        ttls = ttls.filter((_, i) => live[i]);
+      }
       if (ps.length === 0) return clear(ks, db, existing);
       const maxValue = t[Tunable.HashMaxListpackValue];
       const small = ps.length <= t[Tunable.HashMaxListpackEntries] && ps.every(([f, x]) => f.length <= maxValue && x.length <= maxValue);
@@ -108,6 +121,10 @@ export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Ar
       for (const [f, x] of ps) v = hashSet(a, v, f, 0, f.length, x, 0, x.length);
       // Redis refuses a hash that names a field twice.
       if (hashLength(a, v) !== ps.length) throw discard(a, ObjType.Hash, v, 'duplicate hash field');
+      if (ttls !== undefined) {
+        ensureTtls(a, v);
+        for (let i = 0; i < ps.length; i++) if (ttls[i] !== 0) ensureTtls(a, v).set(fieldKey(ps[i][0], 0, ps[i][0].length), ttls[i]);
+      }
       type = ObjType.Hash;
       enc = small ? Enc.ListPack : Enc.HashTable;
       break;
@@ -132,6 +149,7 @@ export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Ar
   if (existing !== 0) ks.removeEntry(db, existing);
   const h = ks.insertNew(db, key, off, len, 0, type, enc, lru);
   ks.setValueWord(h, v);
+  ks.trackPartsExpiry(db, h);
   return h;
 }
 

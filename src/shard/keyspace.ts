@@ -48,6 +48,12 @@ export class Database {
   avgTtl = 0;
   /** Where the active expiry cycle resumes its sweep. */
   expireCursor = 0;
+  /**
+   * Entries of hashes that have field TTLs (Redis's per-db `hexpires`):
+   * the active expiry of fields visits these. An entry stays until the
+   * cycle finds it has no TTL left or it is removed.
+   */
+  readonly fieldExpiring = new Set<number>();
   constructor(arena: Arena) {
     this.table = new DashTable(arena);
   }
@@ -57,6 +63,8 @@ export class Keyspace {
   readonly dbs: Database[] = [];
   /** Expired keys reclaimed, lazily or by the cycle (INFO stats expired_keys). */
   expiredKeys = 0;
+  /** Hash fields reclaimed by field expiry (INFO stats expired_subkeys). */
+  expiredFields = 0;
   /** Reads that found their key, and that did not (INFO keyspace_hits / keyspace_misses). */
   hits = 0;
   misses = 0;
@@ -259,7 +267,9 @@ export class Keyspace {
     // Same class: the slack (where APPEND grows) moves too.
     a.copy(nh, 0, h, 0, a.usableSize(h));
     const hash = a.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
-    this.dbs[db].table.replace(hash, h, nh);
+    const d = this.dbs[db];
+    d.table.replace(hash, h, nh);
+    if (d.fieldExpiring.delete(h)) d.fieldExpiring.add(nh);
     a.free(h);
     return nh;
   }
@@ -284,6 +294,7 @@ export class Keyspace {
     const d = this.dbs[db];
     d.table.remove(hash, h);
     if (this.expireAt(h) !== 0) d.volatile--;
+    if (d.fieldExpiring.size !== 0) d.fieldExpiring.delete(h);
     this.freeEntry(h);
   }
 
@@ -309,6 +320,17 @@ export class Keyspace {
     return v;
   }
 
+  /** Indexes entry h when parts of its value expire (a hash with field TTLs, arrived by RENAME, RESTORE, a load ...). */
+  trackPartsExpiry(db: number, h: number): void {
+    const ops = TYPE_OPS[this.type(h)];
+    if (ops?.partsExpire !== undefined && ops.partsExpire(this.arena, this.valueWord(h))) this.dbs[db].fieldExpiring.add(h);
+  }
+
+  /** Entry h of db is about to change outside a write command (a field expiring): a running snapshot writes it first. */
+  changing(db: number, h: number): void {
+    if (this.onChanging !== null) this.onChanging(db, h);
+  }
+
   /** Tells WATCH that the value of entry h changed in place (a list push, a pop ...). */
   modified(h: number): void {
     if (this.onModify !== null) this.onModify(this.currentDb, h);
@@ -328,6 +350,7 @@ export class Keyspace {
     if (d.table.size === 0) return;
     d.table.clear((h) => this.freeEntry(h));
     d.volatile = 0;
+    d.fieldExpiring.clear();
   }
 
   size(db: number): number {
@@ -346,6 +369,7 @@ export class Keyspace {
     d.table.clear((h) => this.freeEntry(h));
     d.volatile = 0;
     d.expireCursor = 0;
+    d.fieldExpiring.clear();
   }
 
   swapDb(a: number, b: number): void {

@@ -18,6 +18,7 @@ import type { ScriptKeyUse } from '../transport/script-key-use.js';
 import { Arena } from 'native-free-arena';
 import { collectGarbage } from '../util/collect-garbage.js';
 import { Defragmenter } from './defrag.js';
+import { type FieldEventSink, expireFieldsStep } from '../types/hash-expiry.js';
 import v8 from 'node:v8';
 import { ReplyWriter } from '../protocol/reply-writer.js';
 import {
@@ -97,6 +98,8 @@ export interface ShardStats {
   heapUsed: number;
   commands: number;
   expiredKeys: number;
+  /** Hash fields reclaimed by field expiry (INFO expired_subkeys). */
+  expiredFields: number;
   hits: number;
   misses: number;
   evictedKeys: number;
@@ -855,6 +858,7 @@ export class Shard {
     this.ks.hits = 0;
     this.ks.misses = 0;
     this.ks.expiredKeys = 0;
+    this.ks.expiredFields = 0;
     this.evictedKeys = 0;
     this.defrag.resetStats();
   }
@@ -884,6 +888,7 @@ export class Shard {
       heapUsed: v8.getHeapStatistics().used_heap_size,
       commands: this.commands,
       expiredKeys: this.ks.expiredKeys,
+      expiredFields: this.ks.expiredFields,
       hits: this.ks.hits,
       misses: this.ks.misses,
       evictedKeys: this.evictedKeys,
@@ -915,6 +920,15 @@ export class Shard {
     this.writer.ascii('\r\n');
   };
 
+  /** Where the cron's field expiry events go for db (null while nobody listens). */
+  private fieldEvents(db: number): FieldEventSink | null {
+    const bus = this.exec.bus;
+    if (bus === null || (bus.notifyFlags & (Notify.Hash | Notify.Generic)) === 0) return null;
+    return (cls, event, key) => {
+      if ((bus.notifyFlags & cls) !== 0) bus.notify(event, key, db);
+    };
+  }
+
   /** One step of active expiry over every database, within a time budget (ms). */
   activeExpire(budgetMs: number): void {
     const deadline = performance.now() + budgetMs;
@@ -927,6 +941,13 @@ export class Shard {
           if (performance.now() > deadline) return;
           if (this.ks.dbs[db].expireCursor === 0) break;
         }
+      }
+      // Hash fields, within their own bound (Redis's per-cycle field quota).
+      let fields = FIELDS_PER_CRON;
+      for (let db = 0; db < DB_COUNT && fields > 0; db++) {
+        if (this.ks.dbs[db].fieldExpiring.size === 0) continue;
+        fields -= expireFieldsStep(this.ks, db, now, fields, this.exec.effects, this.fieldEvents(db));
+        if (performance.now() > deadline) return;
       }
     } finally {
       // Clients that cached the keys that expired hear of it.
@@ -1051,3 +1072,5 @@ const STREAM_SLICE = 1024 * 1024;
 /** Empty segments are let go in the background once they hold this much (or a sixteenth of the arena). */
 const RELEASE_MIN_BYTES = 8 * 1024 * 1024;
 const EMPTY = new Uint8Array(0);
+/** Hash fields the cron reclaims at most per tick (the rest wait for the next one, or for a command). */
+const FIELDS_PER_CRON = 1000;

@@ -29,6 +29,8 @@ export interface TypeOps {
    * Types without it are left where they are.
    */
   relocate?(a: Arena, v: number, moving: (h: number) => boolean, maxElements: number): number;
+  /** Whether parts of the value expire on their own (hash fields with TTLs): the keyspace then indexes its entry. */
+  partsExpire?(a: Arena, v: number): boolean;
 }
 
 /** Moves block `h` to a new block of the same size (its whole usable bytes copied) and frees it. */

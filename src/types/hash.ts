@@ -24,6 +24,9 @@
  *
  * Results that are values are reported through the exported `hv` (segment
  * bytes, offset, length); they stay valid until the hash changes.
+ *
+ * Field TTLs (HEXPIRE ...) live in a side table (hash-ttl.ts) that follows
+ * the value word through every function here that changes it.
  */
 import { type Arena, type DashTable, offOf, segOf, sizeClassIndex, MAX_CLASS_SIZE } from 'native-free-arena';
 import { moveBlock, type TypeOps } from '../shard/value-ops.js';
@@ -31,6 +34,7 @@ import { Enc } from '../shard/object.js';
 import { dropTable, memberHash, newTable, relocateElements, renameTable, tableOf } from './collection-table.js';
 import { fieldSizeOf, isShortestField, lenSize, readLen, writeLen } from './packed-entry.js';
 import { copyBytes, sameBytes, sliceBytes } from '../util/bytes.js';
+import { dropTtls, ensureTtls, fieldKey, moveTtls, relocateTtls, ttlsOf } from './hash-ttl.js';
 
 export const LP_HDR = 8;
 const HT_HDR = 16;
@@ -333,21 +337,32 @@ export function hashGet(a: Arena, v: number, f: Uint8Array, fo: number, fn: numb
  * the value word, which changes when a listpack moves. The sources must not
  * be inside this hash's blocks.
  */
-export function hashSet(a: Arena, v: number, f: Uint8Array, fo: number, fn: number, val: Uint8Array, vo: number, vn: number): number {
-  if (isTable(a, v)) {
-    htSet(a, v, f, fo, fn, val, vo, vn);
-    return v;
+export function hashSet(a: Arena, v: number, f: Uint8Array, fo: number, fn: number, val: Uint8Array, vo: number, vn: number, keepTtl = false): number {
+  let nv = v;
+  if (isTable(a, v)) htSet(a, v, f, fo, fn, val, vo, vn);
+  else nv = lpSet(a, v, f, fo, fn, val, vo, vn);
+  const ttls = ttlsOf(a, v);
+  if (ttls !== undefined) {
+    // A new value drops the field's TTL (HSET); HINCRBY and KEEPTTL keep it.
+    if (!setCreated && !keepTtl && ttls.size !== 0) ttls.delete(fieldKey(f, fo, fn));
+    moveTtls(a, v, nv);
   }
-  return lpSet(a, v, f, fo, fn, val, vo, vn);
+  return nv;
 }
 
 /** Deletes a field; `deleted` tells whether it existed. Returns the value word (a listpack may move). */
 export function hashDelete(a: Arena, v: number, f: Uint8Array, fo: number, fn: number): number {
-  if (isTable(a, v)) {
-    htDelete(a, v, f, fo, fn);
-    return v;
+  const ttls = ttlsOf(a, v);
+  // The field's key is taken before the delete: `f` may be a view of this hash.
+  const k = ttls !== undefined && ttls.size !== 0 ? fieldKey(f, fo, fn) : null;
+  let nv = v;
+  if (isTable(a, v)) htDelete(a, v, f, fo, fn);
+  else nv = lpDelete(a, v, f, fo, fn);
+  if (ttls !== undefined) {
+    if (deleted && k !== null) ttls.delete(k);
+    moveTtls(a, v, nv);
   }
-  return lpDelete(a, v, f, fo, fn);
+  return nv;
 }
 
 /** Converts a listpack to a hashtable (frees the listpack); returns the new value word. */
@@ -363,6 +378,7 @@ export function hashToTable(a: Arena, lp: number): number {
     p += e;
   }
   a.free(lp);
+  moveTtls(a, lp, th);
   return th;
 }
 
@@ -422,19 +438,46 @@ export function hashTable(a: Arena, v: number): DashTable {
 /** Frees the hash with every block it owns. */
 export function hashFree(a: Arena, v: number): void {
   if (isTable(a, v)) dropTable(a, v, (e) => a.free(e));
+  dropTtls(a, v);
   a.free(v);
 }
 
 /** Arena bytes the hash occupies (usable sizes of all its blocks, and its table). */
 export function hashMemoryUsage(a: Arena, v: number): number {
-  if (!isTable(a, v)) return a.usableSize(v);
-  return a.usableSize(v) + tableOf(a, v).memoryUsage() + entryBytes(a, v);
+  const ttl = ttlsOf(a, v)?.memory() ?? 0;
+  if (!isTable(a, v)) return a.usableSize(v) + ttl;
+  return a.usableSize(v) + tableOf(a, v).memoryUsage() + entryBytes(a, v) + ttl;
 }
 
 // ---- serialization -----------------------------------------------------------------
 
-/** u32 pair count (LE), u32 zero, then every pair record (listpack order, or table order). */
+/** Flag in the serialized form's second word: an f64 expire-at (0: none) per record follows the records. */
+const BLOB_TTLS = 1;
+
+/**
+ * u32 pair count (LE), u32 flags, then every pair record (listpack order, or
+ * table order); with BLOB_TTLS (the hash has a TTL table), then one f64
+ * expire-at per record, in the same order.
+ */
 export function hashSerialize(a: Arena, v: number): Uint8Array {
+  const out = recordsBlob(a, v);
+  const ttls = ttlsOf(a, v);
+  if (ttls === undefined) return out;
+  const count = new DataView(out.buffer).getUint32(0, true);
+  const res = new Uint8Array(out.length + 8 * count);
+  res.set(out, 0);
+  const dv = new DataView(res.buffer);
+  dv.setUint32(4, BLOB_TTLS, true);
+  let p = 8;
+  for (let i = 0; i < count; i++) {
+    const fn = readLen(out, p);
+    dv.setFloat64(out.length + 8 * i, ttls.get(fieldKey(out, p + lenSize(fn), fn)) ?? 0, true);
+    p += pairAt(out, p);
+  }
+  return res;
+}
+
+function recordsBlob(a: Arena, v: number): Uint8Array {
   if (!isTable(a, v)) {
     const used = lpUsed(a, v);
     const out = new Uint8Array(8 + used);
@@ -482,8 +525,37 @@ function validBlob(src: Uint8Array, off: number, end: number): boolean {
 
 /** Builds a hash from `hashSerialize` bytes in encoding `enc`; returns the value word. */
 export function hashDeserialize(a: Arena, src: Uint8Array, off: number, end: number, enc: number): number {
-  if (!validBlob(src, off, end)) throw new Error('hash blob malformed');
-  const count = new DataView(src.buffer, src.byteOffset + off, 8).getUint32(0, true);
+  if (end - off < 8) throw new Error('hash blob malformed');
+  const head = new DataView(src.buffer, src.byteOffset + off, 8);
+  const count = head.getUint32(0, true);
+  const flags = head.getUint32(4, true);
+  if ((flags & ~BLOB_TTLS) !== 0) throw new Error('hash blob malformed');
+  // The records end where the TTLs begin.
+  const recEnd = (flags & BLOB_TTLS) !== 0 ? end - 8 * count : end;
+  if (recEnd < off + 8 || !validBlob(src, off, recEnd)) throw new Error('hash blob malformed');
+  // The TTLs are checked before anything is allocated.
+  let ttls: Array<[string, number]> | null = null;
+  if ((flags & BLOB_TTLS) !== 0) {
+    ttls = [];
+    const dv = new DataView(src.buffer, src.byteOffset);
+    let p = off + 8;
+    for (let i = 0; i < count; i++) {
+      const t = dv.getFloat64(recEnd + 8 * i, true);
+      if (!(t >= 0)) throw new Error('hash blob malformed');
+      const fn = readLen(src, p);
+      if (t !== 0) ttls.push([fieldKey(src, p + lenSize(fn), fn), t]);
+      p += pairAt(src, p);
+    }
+  }
+  const v = buildFromRecords(a, src, off, recEnd, count, enc);
+  if (ttls !== null) {
+    ensureTtls(a, v);
+    for (const [f, t] of ttls) ensureTtls(a, v).set(f, t);
+  }
+  return v;
+}
+
+function buildFromRecords(a: Arena, src: Uint8Array, off: number, end: number, count: number, enc: number): number {
   const used = end - off - 8;
   if (enc !== Enc.HashTable) {
     const lp = lpCreate(a, used);
@@ -566,8 +638,15 @@ export function hashCheck(a: Arena, v: number): void {
  * blocks `moving` picks.
  */
 function hashRelocate(a: Arena, v: number, moving: (h: number) => boolean, maxElements: number): number {
-  if (!isTable(a, v)) return moving(v) ? moveBlock(a, v) : v;
+  if (!isTable(a, v)) {
+    relocateTtls(a, v, moving);
+    if (!moving(v)) return v;
+    const nv = moveBlock(a, v);
+    moveTtls(a, v, nv);
+    return nv;
+  }
   const t = tableOf(a, v);
+  relocateTtls(a, v, moving);
   if (t.size <= maxElements) {
     relocateElements(a, t, moving, (e) => {
       const d = a.u8[segOf(e)];
@@ -579,6 +658,7 @@ function hashRelocate(a: Arena, v: number, moving: (h: number) => boolean, maxEl
   if (!moving(v)) return v;
   const nv = moveBlock(a, v);
   renameTable(a, v, nv);
+  moveTtls(a, v, nv);
   return nv;
 }
 
@@ -589,4 +669,5 @@ export const hashOps: TypeOps = {
   serialize: (a, v) => hashSerialize(a, v),
   deserialize: (a, src, off, end, enc) => hashDeserialize(a, src, off, end, enc),
   relocate: hashRelocate,
+  partsExpire: (a, v) => (ttlsOf(a, v)?.size ?? 0) !== 0,
 };

@@ -57,6 +57,7 @@ export function importEntry(ks: Keyspace, db: number, key: Uint8Array, keyOff: n
     if (existing !== 0) ks.removeEntry(db, existing);
     h = ks.insertNew(db, key, keyOff, keyLen, 0, type, blob[1] as Enc, lru);
     ks.setValueWord(h, v);
+    ks.trackPartsExpiry(db, h);
   }
   if (expireAt !== 0) ks.setExpire(db, h, expireAt);
   ks.currentDb = saved;
@@ -87,6 +88,7 @@ export function transferEntry(ks: Keyspace, srcDb: number, src: number, db: numb
   if (existing !== 0) ks.removeEntry(db, existing);
   const h = ks.insertNew(db, key, keyOff, keyLen, 0, type, enc, lru);
   ks.setValueWord(h, value);
+  ks.trackPartsExpiry(db, h);
   if (expireAt !== 0) ks.setExpire(db, h, expireAt);
   ks.currentDb = saved;
   return h;

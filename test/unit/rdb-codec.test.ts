@@ -479,7 +479,8 @@ describe('DUMP payloads', () => {
     };
     expect(str((parseDumpPayload(withFooter([0, 1, 0x61])) as { value: Uint8Array }).value)).toBe('a');
     expect(str((parseDumpPayload(withFooter([0, 1, 0x61], 11)) as { value: Uint8Array }).value)).toBe('a');
-    expect(() => parseDumpPayload(withFooter([0, 1, 0x61], 12))).toThrow('DUMP payload version or checksum are wrong');
+    expect(str((parseDumpPayload(withFooter([0, 1, 0x61], 12)) as { value: Uint8Array }).value)).toBe('a');
+    expect(() => parseDumpPayload(withFooter([0, 1, 0x61], 13))).toThrow('DUMP payload version or checksum are wrong');
     expect(() => parseDumpPayload(new Uint8Array(9))).toThrow('DUMP payload version or checksum are wrong');
     expect(() => parseDumpPayload(withFooter([0, 1, 0x61, 0x62]))).toThrow(/^Bad data format$/);
     expect(() => parseDumpPayload(withFooter([0, 2, 0x61]))).toThrow(/^Bad data format$/);

@@ -515,7 +515,7 @@ describe('readRdb: every value type and opcode', () => {
       expect(err!.offset).toBeGreaterThanOrEqual(0);
       expect(err!.offset).toBeLessThanOrEqual(file.length);
     };
-    refuse(new RawRdb(12).end(), "Can't handle RDB format version 12");
+    refuse(new RawRdb(13).end(), "Can't handle RDB format version 13");
     refuse(new RawRdb(0).end(), "Can't handle RDB format version 0");
     refuse(u8('REDIX0010\xff'), /signature/);
     refuse(u8('REDIS00a0\xff'), /signature/);

@@ -3,6 +3,7 @@ import type { CommandMeta } from './meta.js';
 import { O1, ONE_KEY, def, ks } from './define.js';
 
 const WHOLE = 'O(N) where N is the size of the hash.';
+const PER_FIELD = 'O(N) where N is the number of specified fields';
 
 export const HASH: CommandMeta[] = [
   def({
@@ -120,4 +121,92 @@ export const HASH: CommandMeta[] = [
     summary: 'Returns every value of a hash',
     complexity: WHOLE, route: 'keys',
   }),
+  // Field expiry (Redis 7.4 and 8.0): the oracle (7.0) lacks them; metadata from Redis 8's COMMAND output and docs.
+  def({
+    name: 'hexpire', arity: -6, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Sets the time to live of hash fields, in seconds; a time already past deletes them',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hpexpire', arity: -6, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Sets the time to live of hash fields, in milliseconds; a time already past deletes them',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hexpireat', arity: -6, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Sets the time to live of hash fields, as a Unix time in seconds; a time already past deletes them',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hpexpireat', arity: -6, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Sets the time to live of hash fields, as a Unix time in milliseconds; a time already past deletes them',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'httl', arity: -5, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['read', 'hash', 'fast'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Returns the remaining time to live of hash fields, in seconds',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hpttl', arity: -5, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['read', 'hash', 'fast'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Returns the remaining time to live of hash fields, in milliseconds',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hexpiretime', arity: -5, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['read', 'hash', 'fast'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Returns the Unix time in seconds at which hash fields expire',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hpexpiretime', arity: -5, flags: ['readonly', 'fast'], keys: ONE_KEY,
+    acl: ['read', 'hash', 'fast'], keySpecs: [ks(['RO', 'access'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Returns the Unix time in milliseconds at which hash fields expire',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hpersist', arity: -5, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'hash', since: '7.4.0',
+    summary: 'Removes the time to live of hash fields',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hgetdel', arity: -5, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'access', 'delete'], 1)],
+    group: 'hash', since: '8.0.0',
+    summary: 'Returns the values of hash fields and deletes them; the hash goes with its last field',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hgetex', arity: -5, flags: ['write', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'access', 'update'], 1)],
+    group: 'hash', since: '8.0.0',
+    summary: 'Returns the values of hash fields, optionally setting or removing their time to live',
+    complexity: PER_FIELD, route: 'keys',
+  }),
+  def({
+    name: 'hsetex', arity: -6, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY,
+    acl: ['write', 'hash', 'fast'], keySpecs: [ks(['RW', 'update'], 1)],
+    group: 'hash', since: '8.0.0',
+    summary: 'Sets hash fields, optionally only if all or none exist, with a time to live or keeping theirs',
+    complexity: PER_FIELD, route: 'keys',
+  }),
 ];
+
+/** The field expiry commands (Redis 7.4 and 8.0), which the 7.0 oracle does not know. */
+export const HASH_SINCE_74: readonly string[] = HASH.filter((m) => m.since >= '7.4.0').map((m) => m.name);
