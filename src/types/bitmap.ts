@@ -8,6 +8,7 @@
  * words; a search that skips whole words of zeros or ones), so a long
  * bitmap costs a few operations per 4 bytes, not per bit.
  */
+import { copyBytes } from '../util/bytes.js';
 
 /** Set bits of each byte value. */
 const POP8 = new Uint8Array(256);
@@ -169,13 +170,17 @@ export function bitop(op: BitOp, srcs: ReadonlyArray<BitSource | null>, maxlen: 
   const res = new Uint8Array(maxlen);
   if (op === BitOp.Not) {
     const s = srcs[0]!;
-    for (let i = 0; i < s.len; i++) res[i] = ~s.u8[s.off + i];
+    copyBytes(res, 0, s.u8, s.off, s.len);
+    const words = s.len >>> 2;
+    const rw = new Uint32Array(res.buffer, res.byteOffset, words);
+    for (let k = 0; k < words; k++) rw[k] = ~rw[k];
+    for (let i = words * 4; i < s.len; i++) res[i] = ~res[i];
     return res;
   }
   if (op === BitOp.And) {
     const s0 = srcs[0];
     if (s0 === null) return res;
-    res.set(s0.u8.subarray(s0.off, s0.off + s0.len));
+    copyBytes(res, 0, s0.u8, s0.off, s0.len);
     for (let j = 1; j < srcs.length; j++) {
       const s = srcs[j];
       if (s === null) return res.fill(0);
@@ -188,9 +193,19 @@ export function bitop(op: BitOp, srcs: ReadonlyArray<BitSource | null>, maxlen: 
   return res;
 }
 
-/** res[i] op= s[i] over s's bytes (0: AND, 1: OR, 2: XOR), a word at a time where s is aligned like res. */
+/** Where an unaligned source is copied (memmove) so that it can be combined a word at a time. */
+let scratch = new Uint8Array(4096);
+
+/** res[i] op= s[i] over s's bytes (0: AND, 1: OR, 2: XOR), a word at a time. */
 function combine(res: Uint8Array, s: BitSource, how: number): void {
   const n = s.len;
+  if (((s.u8.byteOffset + s.off) & 3) !== 0 && n >= 64) {
+    // A value sits after its key in the entry, at any offset: a byte loop over arena memory
+    // is ten times slower than copying it aside first.
+    if (scratch.length < n) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+    copyBytes(scratch, 0, s.u8, s.off, n);
+    s = { u8: scratch, off: 0, len: n };
+  }
   let i = 0;
   if (((s.u8.byteOffset + s.off) & 3) === 0 && n >= 16) {
     // res is a fresh buffer (aligned): both go word by word.
