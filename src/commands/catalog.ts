@@ -22,6 +22,7 @@ import { GENERIC_SORT } from './catalog/generic-sort.js';
 import { SCRIPTING } from './catalog/scripting.js';
 import { PUBSUB } from './catalog/pubsub.js';
 import { OBSERVABILITY } from './catalog/observability.js';
+import { STREAM } from './catalog/stream.js';
 
 export { type DocExtras, docExtras } from './catalog/define.js';
 
@@ -1140,7 +1141,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...STREAM, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

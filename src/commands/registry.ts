@@ -19,6 +19,7 @@ import { sortHandlers } from './sort.js';
 import { persistenceHandlers, restoreCommand } from './persistence.js';
 import { scriptingHandlers } from './scripting.js';
 import { pubsubHandlers } from './pubsub.js';
+import { streamHandlers } from './streams.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './catalog/meta.js';
 
@@ -35,6 +36,7 @@ const ALL: Record<string, ShardHandler> = {
   ...persistenceHandlers,
   ...scriptingHandlers,
   ...pubsubHandlers,
+  ...streamHandlers,
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();

@@ -97,6 +97,8 @@ const PARAMS: ParamDef[] = [
   { name: 'set-max-listpack-value', kind: 'memory', default: '64', mutable: true },
   { name: 'zset-max-listpack-entries', alias: 'zset-max-ziplist-entries', kind: 'int', default: '128', mutable: true, min: 0 },
   { name: 'zset-max-listpack-value', alias: 'zset-max-ziplist-value', kind: 'memory', default: '64', mutable: true },
+  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', mutable: true },
+  { name: 'stream-node-max-entries', kind: 'int', default: '100', mutable: true, min: 0 },
   { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'int', default: '-2', mutable: true, min: -5, inert: true },
   // Snapshots (persistence/): Redis's default save points when no configuration names any.
   { name: 'save', kind: 'string', default: '3600 1 300 100 60 10000', mutable: true, check: savePoints },

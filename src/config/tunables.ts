@@ -17,9 +17,12 @@ export const enum Tunable {
   /** rdbcompression and rdbchecksum (1 = yes): how DUMP payloads and snapshot records are written. */
   RdbCompression = 7,
   RdbChecksum = 8,
+  /** stream-node-max-bytes and stream-node-max-entries: when a stream starts a new node (types/stream.ts). */
+  StreamNodeMaxBytes = 9,
+  StreamNodeMaxEntries = 10,
 }
 
-export const TUNABLE_COUNT = 9;
+export const TUNABLE_COUNT = 11;
 
 /** Config parameter name → tunable word. */
 export const TUNABLE_PARAMS: Record<string, Tunable> = {
@@ -32,6 +35,8 @@ export const TUNABLE_PARAMS: Record<string, Tunable> = {
   'zset-max-listpack-value': Tunable.ZsetMaxListpackValue,
   rdbcompression: Tunable.RdbCompression,
   rdbchecksum: Tunable.RdbChecksum,
+  'stream-node-max-bytes': Tunable.StreamNodeMaxBytes,
+  'stream-node-max-entries': Tunable.StreamNodeMaxEntries,
 };
 
 /** A fresh tunables block with Redis's defaults (what `new Config()` holds too). */
@@ -46,6 +51,8 @@ export function newTunables(): Int32Array {
   t[Tunable.ZsetMaxListpackValue] = 64;
   t[Tunable.RdbCompression] = 1;
   t[Tunable.RdbChecksum] = 1;
+  t[Tunable.StreamNodeMaxBytes] = 4096;
+  t[Tunable.StreamNodeMaxEntries] = 100;
   return t;
 }
 

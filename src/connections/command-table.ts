@@ -24,13 +24,14 @@ import { latencyFrontHandlers } from './latency-family.js';
 import { memoryFrontHandlers } from './memory-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
+import { streamFrontHandlers } from './stream-family.js';
 
 /**
  * Handlers of the commands that run on their connection's thread rather
  * than on a shard (the connection, server, persistence and transactions families), by
  * full name. They act on connections and the server, never on keys.
  */
-const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...memoryFrontHandlers, ...transactionHandlers };
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...memoryFrontHandlers, ...transactionHandlers, ...streamFrontHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;
