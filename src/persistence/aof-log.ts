@@ -30,6 +30,7 @@ import {
   parseManifest,
 } from './aof-manifest.js';
 import { rdbEntries } from './rdb-reader.js';
+import { streamAsCommands } from './rdb-stream.js';
 import type { RdbEntry } from './rdb-value.js';
 import { formatDouble17g } from '../util/numbers.js';
 import { AofMerge } from './aof-merge.js';
@@ -205,6 +206,7 @@ function rdbAsCommands(rdb: Uint8Array): Uint8Array {
     else if (v.type === 'list') batched('RPUSH', v.items, 1);
     else if (v.type === 'set') batched('SADD', v.members, 1);
     else if (v.type === 'hash') batched('HMSET', v.pairs.flat(), 2);
+    else if (v.type === 'stream') for (const cmd of streamAsCommands(e.key, v.stream)) out.append(e.db, cmd);
     else batched('ZADD', v.entries.flatMap(([m, score]) => [formatDouble17g(score), m]), 2);
     if (e.expireAt !== -1) out.append(e.db, ['PEXPIREAT', e.key, String(e.expireAt)]);
   }
