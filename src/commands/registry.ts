@@ -60,6 +60,9 @@ function keysByName(): Map<string, HandlerKeys> {
       if (first <= 0 && keynum !== undefined && keynum.beginSearch.type === 'index' && keynum.findKeys.type === 'keynum') {
         first = keynum.beginSearch.index + keynum.findKeys.firstKey;
       }
+      // Keys after a keyword (XREAD's STREAMS): every argument after where the keyword may be.
+      const keyword = m.keySpecs.find((k) => k.beginSearch.type === 'keyword');
+      if (first <= 0 && keyword !== undefined && keyword.beginSearch.type === 'keyword' && keyword.beginSearch.startFrom > 0) first = keyword.beginSearch.startFrom + 1;
       if (first > 0) {
         last = -1;
         step = 1;

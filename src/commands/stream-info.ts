@@ -4,7 +4,7 @@
  * is an estimate: Shoal indexes nodes with a sorted array, not a radix
  * tree (docs/types/streams.md).
  */
-import { ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
+import { ERR_NOT_INT, type Exec } from '../shard/exec.js';
 import { ObjType } from '../shard/keyspace.js';
 import { ID_MAX, countersOf, edgeId, entriesAdded, firstIdField, formatId, lastId, maxDeletedId, nodeCount, streamLength, streamRange, type StreamId } from '../types/stream.js';
 import { groupKey, groupsOf, sortedConsumers, sortedGroups, type Group } from '../types/stream-groups.js';
@@ -39,29 +39,24 @@ function replyEntriesRead(x: Exec, g: Group): void {
 }
 
 function xinfoStream(x: Exec): void {
-  let full = false;
-  let count = 10;
-  if (x.argc > 3) {
-    if (!x.argIs(3, 'full')) {
-      x.r.error(ERR_SYNTAX);
-      return;
-    }
-    full = true;
-    if (x.argc > 4) {
-      if (x.argc !== 6 || !x.argIs(4, 'count')) {
-        x.r.error(ERR_SYNTAX);
-        return;
-      }
-      const n = x.argInt64(5);
-      if (n === null) {
-        x.r.error(ERR_NOT_INT);
-        return;
-      }
-      count = n < 0 ? 10 : Number(n);
-    }
-  }
   const v = infoStream(x);
   if (v === null) return;
+  // XINFO STREAM key [FULL [COUNT n]]: any other shape is the subcommand error.
+  const full = x.argc > 3;
+  let count = 10;
+  const shaped = x.argc === 3 || (x.argc === 4 && x.argIs(3, 'full')) || (x.argc === 6 && x.argIs(3, 'full') && x.argIs(4, 'count'));
+  if (!shaped) {
+    x.r.error(`ERR unknown subcommand or wrong number of arguments for '${cstr(x.arg(1)).slice(0, 128)}'. Try XINFO HELP.`);
+    return;
+  }
+  if (x.argc === 6) {
+    const n = x.argInt64(5);
+    if (n === null) {
+      x.r.error(ERR_NOT_INT);
+      return;
+    }
+    count = n < 0 ? 10 : Number(n);
+  }
   const a = x.ks.arena;
   const r = x.r;
   const groups = groupsOf(a, v);

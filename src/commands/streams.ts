@@ -18,6 +18,8 @@ import {
 import { type AddTrimArgs, ERR_INVALID_ID, argId, argIntervalId, parseAddTrim } from './stream-args.js';
 import { nodeLimits, replyRange } from './stream-replies.js';
 import { infoHandlers } from './stream-info.js';
+import { groupHandlers } from './stream-group-cmds.js';
+import { readHandlers } from './stream-read.js';
 
 // ---- XADD ------------------------------------------------------------------------------------
 
@@ -298,4 +300,6 @@ export const streamHandlers: Record<string, ShardHandler> = {
   xsetid,
   xtrim,
   ...infoHandlers,
+  ...groupHandlers,
+  ...readHandlers,
 };
