@@ -12,6 +12,7 @@ import { sortAcrossTable } from './sort-across.js';
 import { sortedSetsAcross } from './sorted-sets-across.js';
 import { stringsAcross } from './strings-across.js';
 import { scriptingAcross } from './scripting-across.js';
+import { streamsAcross } from './streams-across.js';
 
 export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...keysAcross,
@@ -21,4 +22,5 @@ export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...sortedSetsAcross,
   ...sortAcrossTable,
   ...scriptingAcross,
+  ...streamsAcross,
 };

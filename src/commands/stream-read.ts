@@ -22,6 +22,9 @@ import { cstr } from './stream-info.js';
 
 const GROUP_ID = ID_MAX; // `>`
 
+export const ERR_DOLLAR =
+  'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.';
+
 interface ReadArgs {
   timeout: number; // -1: no BLOCK
   count: number;
@@ -123,6 +126,10 @@ function xreadGeneric(x: Exec, group: boolean): void {
       if (g === undefined) {
         if (retrying) {
           if (h === 0) return keepWaiting(x, a);
+          if (!x.claim()) {
+            x.dropped = true;
+            return;
+          }
           x.r.error('NOGROUP the consumer group this client was blocked on no longer exists');
           return;
         }
@@ -133,7 +140,7 @@ function xreadGeneric(x: Exec, group: boolean): void {
     }
     if (isOne(x, ii, 36)) {
       if (group) {
-        x.r.error('ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.');
+        x.r.error(ERR_DOLLAR);
         return;
       }
       const id = h === 0 ? 0n : lastId(ar, x.ks.valueWord(h));
@@ -159,34 +166,32 @@ function xreadGeneric(x: Exec, group: boolean): void {
     resolved.push(null);
   }
 
-  // Serve what can be served now.
+  // Each stream in turn, as Redis does (a stream named twice sees what the first read changed). A
+  // registration on several shards must win its claim before it changes anything.
   const served: Array<() => void> = [];
   for (let k = 0; k < a.n; k++) {
     const ki = a.streamsArg + k;
     const h = x.ks.lookup(x.db, x.u8, x.off[ki], x.len[ki], x.now);
     if (h === 0) continue;
     const v = x.ks.valueWord(h);
-    let gt = ids[k];
+    const gt = ids[k];
+    let start: StreamId | null = null;
     let history = false;
-    let now = false;
-    if (group) {
-      const g = groups[k];
+    const g = group ? groups[k] : null;
+    if (g !== null) {
       if (gt !== GROUP_ID) {
-        now = true;
+        start = gt + 1n;
         history = true;
-      } else if (streamLength(ar, v) > 0) {
-        const top = edgeId(ar, v, false) ?? 0n;
-        if (top > g.lastId) {
-          now = true;
-          gt = g.lastId;
-        }
-      }
-      // The consumer is looked up (and made) only when there is something to serve, as 7.0 does.
-      if (now) served.push(serveGroup(x, ki, v, gt + 1n, a, g, consumerFor(x, g, x.arg(a.groupArg + 1), ki), history));
-    } else if (streamLength(ar, v) > 0) {
-      const top = edgeId(ar, v, false) ?? 0n;
-      if (top > gt) served.push(serveRead(x, ki, v, gt + 1n, a.count));
+      } else if (streamLength(ar, v) > 0 && (edgeId(ar, v, false) ?? 0n) > g.lastId) start = g.lastId + 1n;
+    } else if (streamLength(ar, v) > 0 && (edgeId(ar, v, false) ?? 0n) > gt) start = gt + 1n;
+    if (start === null) continue;
+    if (served.length === 0 && !x.claim()) {
+      x.dropped = true;
+      return;
     }
+    if (g === null) served.push(serveRead(x, ki, v, start, a.count));
+    // The consumer is looked up (and made) only when there is something to serve, as 7.0 does.
+    else served.push(serveGroup(x, ki, v, start, a, g, consumerFor(x, g, x.arg(a.groupArg + 1), ki), history));
   }
   if (group) x.propagateNothing();
   if (served.length > 0) {

@@ -313,7 +313,10 @@ export class StreamsGen {
     // Several keys only within a {tag}, so that they share a shard.
     const keys = [k];
     const group = [GROUP_A, GROUP_B].find((g) => g.includes(k));
-    if (group !== undefined && r.chance(0.4)) keys.push(r.pick(group));
+    if (group !== undefined && r.chance(0.3)) keys.push(r.pick(group));
+    // Streams on other shards too (XREAD across shards).
+    if (r.chance(0.3)) keys.push(r.pick(STREAM_KEYS));
+    if (r.chance(0.1)) keys.push(r.pick(STREAM_KEYS));
     args.push('STREAMS', ...keys);
     for (const key of keys) {
       const p = r.next();
@@ -321,6 +324,7 @@ export class StreamsGen {
       else args.push(p < 0.6 ? (r.chance(0.5) ? '0' : this.anyIdStrict(key)) : p < 0.9 ? '$' : r.pick(['>', 'x', '-']));
     }
     if (r.chance(0.03)) args.pop();
+    // A key named twice: Redis reads it twice (in one reply), as Shoal does.
     return { args };
   }
 
