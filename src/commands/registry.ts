@@ -60,15 +60,16 @@ function keysByName(): Map<string, HandlerKeys> {
       if (first <= 0 && keynum !== undefined && keynum.beginSearch.type === 'index' && keynum.findKeys.type === 'keynum') {
         first = keynum.beginSearch.index + keynum.findKeys.firstKey;
       }
-      // Keys after a keyword (XREAD's STREAMS): every argument after where the keyword may be.
-      const keyword = m.keySpecs.find((k) => k.beginSearch.type === 'keyword');
-      if (first <= 0 && keyword !== undefined && keyword.beginSearch.type === 'keyword' && keyword.beginSearch.startFrom > 0) first = keyword.beginSearch.startFrom + 1;
       if (first > 0) {
         last = -1;
         step = 1;
       }
     }
-    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom') });
+    const keys: HandlerKeys = { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom') };
+    // Keys after a keyword (XREAD's STREAMS): found in each command line (shard/exec.ts keySpan).
+    const kw = m.keySpecs.find((k) => k.beginSearch.type === 'keyword');
+    if (first <= 0 && kw !== undefined && kw.beginSearch.type === 'keyword') keys.after = kw.beginSearch.keyword.toLowerCase();
+    out.set(full, keys);
   };
   for (const m of CATALOG) {
     add(m, m.name);

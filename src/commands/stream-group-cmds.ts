@@ -25,13 +25,16 @@ export function createConsumer(x: Exec, g: Group, name: Uint8Array, keyArg: numb
 }
 
 /** The consumer named `name`, its seen time refreshed (streamLookupConsumer), or created. */
-export function consumerFor(x: Exec, g: Group, name: Uint8Array, keyArg: number): Consumer {
+export function consumerFor(x: Exec, g: Group, name: Uint8Array, keyArg: number, propagateCreation = false): Consumer {
   const c = g.consumers.get(groupKey(name));
   if (c !== undefined) {
     c.seenTime = Math.floor(x.now);
     return c;
   }
-  return createConsumer(x, g, new Uint8Array(name), keyArg);
+  const made = createConsumer(x, g, new Uint8Array(name), keyArg);
+  // Redis 7.0 propagates a consumer that XREADGROUP made (XCLAIM's own propagation names its consumer).
+  if (propagateCreation && x.propagating) x.propagate('XGROUP', 'CREATECONSUMER', x.argCopy(keyArg), g.name, made.name);
+  return made;
 }
 
 /** The XCLAIM that replays what happened to pending entry e (streamPropagateXCLAIM). */

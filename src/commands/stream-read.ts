@@ -191,7 +191,7 @@ function xreadGeneric(x: Exec, group: boolean): void {
     }
     if (g === null) served.push(serveRead(x, ki, v, start, a.count));
     // The consumer is looked up (and made) only when there is something to serve, as 7.0 does.
-    else served.push(serveGroup(x, ki, v, start, a, g, consumerFor(x, g, x.arg(a.groupArg + 1), ki), history));
+    else served.push(serveGroup(x, ki, v, start, a, g, consumerFor(x, g, x.arg(a.groupArg + 1), ki, true), history));
   }
   if (group) x.propagateNothing();
   if (served.length > 0) {
