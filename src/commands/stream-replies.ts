@@ -4,9 +4,13 @@ import { Tunable } from '../config/tunables.js';
 import { replyBulk } from './bulk-reply.js';
 import { type NodeLimits, type StreamId, formatId, streamRange } from '../types/stream.js';
 
-/** A stream of a shard: its node limits (stream-node-max-bytes/-entries). */
+const LIMITS: NodeLimits = { maxBytes: 0, maxEntries: 0 };
+
+/** The shard's stream node limits (stream-node-max-bytes/-entries), in one object reused by every call. */
 export function nodeLimits(x: Exec): NodeLimits {
-  return { maxBytes: x.shard.tunables[Tunable.StreamNodeMaxBytes], maxEntries: x.shard.tunables[Tunable.StreamNodeMaxEntries] };
+  LIMITS.maxBytes = x.shard.tunables[Tunable.StreamNodeMaxBytes];
+  LIMITS.maxEntries = x.shard.tunables[Tunable.StreamNodeMaxEntries];
+  return LIMITS;
 }
 
 /** Replies one entry: [id, [field, value, ...]]. */

@@ -13,8 +13,7 @@
  */
 import type { Arena } from 'native-free-arena';
 import { offOf, segOf } from 'native-free-arena';
-import { ListpackBuilder } from '../persistence/listpack.js';
-import { readIntLE } from '../persistence/int-codec.js';
+import { readIntLE, writeIntLE } from '../persistence/int-codec.js';
 import { copyBytes } from '../util/bytes.js';
 import { parseInt64 } from '../util/numbers.js';
 
@@ -128,32 +127,130 @@ function addCount(d: Uint8Array, o: number, n: number): void {
   d[o + 5] = next >>> 8;
 }
 
-/** A new node block holding the listpack `lp` (a finished ListpackBuilder's bytes). */
+/**
+ * Elements being written (a node's new entry, or a new node): a scratch
+ * buffer reused by every append, so an XADD allocates nothing for them.
+ * Elements go from LP_HEADER on, leaving room for a listpack header.
+ */
+export const W = { buf: new Uint8Array(1024), pos: LP_HEADER, count: 0 };
+
+/** Starts a new run of elements in W. */
+export function wReset(): void {
+  W.pos = LP_HEADER;
+  W.count = 0;
+}
+
+function wReserve(n: number): void {
+  if (W.pos + n <= W.buf.length) return;
+  const next = new Uint8Array(Math.max(W.buf.length * 2, W.pos + n));
+  copyBytes(next, 0, W.buf, 0, W.pos);
+  W.buf = next;
+}
+
+function wBacklen(l: number): void {
+  const b = W.buf;
+  const n = backlenSize(l);
+  // Most significant 7 bits first; every byte after the first has the top bit set.
+  for (let i = n - 1; i >= 0; i--) b[W.pos++] = (Math.floor(l / 2 ** (7 * i)) & 127) | (i === n - 1 ? 0 : 128);
+  W.count++;
+}
+
+/** Appends an integer element with its smallest encoding (as lpAppendInteger). */
+export function wInt(v: number | bigint): void {
+  wReserve(16);
+  const b = W.buf;
+  const p = W.pos;
+  const l = intSize(v);
+  const n = Number(v);
+  switch (l) {
+    case 1:
+      b[p] = n;
+      break;
+    case 2: {
+      const u = n < 0 ? n + 8192 : n; // 13-bit two's complement
+      b[p] = 0xc0 | (u >>> 8);
+      b[p + 1] = u & 0xff;
+      break;
+    }
+    case 3:
+      b[p] = 0xf1;
+      writeIntLE(b, p + 1, 2, n);
+      break;
+    case 4:
+      b[p] = 0xf2;
+      writeIntLE(b, p + 1, 3, n);
+      break;
+    case 5:
+      b[p] = 0xf3;
+      writeIntLE(b, p + 1, 4, n);
+      break;
+    default:
+      b[p] = 0xf4;
+      writeIntLE(b, p + 1, 8, v);
+  }
+  W.pos = p + l;
+  wBacklen(l);
+}
+
+/** Appends u8[off, off+len) as lpAppend stores it: as an integer when it reads as one, else a string. */
+export function wStr(u8: Uint8Array, off: number, len: number): void {
+  const v = len > 0 && len <= 20 ? parseInt64(u8, off, len) : null;
+  if (v !== null) return wInt(v);
+  wReserve(len + 10);
+  const b = W.buf;
+  let p = W.pos;
+  const h = len < 64 ? 1 : len < 4096 ? 2 : 5;
+  if (h === 1) b[p++] = 0x80 | len;
+  else if (h === 2) {
+    b[p++] = 0xe0 | (len >>> 8);
+    b[p++] = len & 0xff;
+  } else {
+    b[p++] = 0xf0;
+    writeIntLE(b, p, 4, len);
+    p += 4;
+  }
+  copyBytes(b, p, u8, off, len);
+  W.pos = p + len;
+  wBacklen(h + len);
+}
+
+/** A new node block: a listpack of the elements in W. */
+export function nodeFromW(a: Arena): number {
+  const total = W.pos + 1;
+  const h = a.alloc(total);
+  const d = a.u8[segOf(h)];
+  const o = offOf(h);
+  copyBytes(d, o + LP_HEADER, W.buf, LP_HEADER, W.pos - LP_HEADER);
+  d[o + total - 1] = LP_EOF;
+  setTotal(d, o, total);
+  d[o + 4] = 0;
+  d[o + 5] = 0;
+  addCount(d, o, W.count);
+  return h;
+}
+
+/** A new node block holding the listpack `lp` (bytes read from a payload). */
 export function nodeFrom(a: Arena, lp: Uint8Array): number {
   const h = a.alloc(lp.length);
   copyBytes(a.u8[segOf(h)], offOf(h), lp, 0, lp.length);
   return h;
 }
 
-/**
- * Appends the elements of `elems` (a ListpackBuilder's finished listpack,
- * whose `count` elements go at the end) to node h; returns its handle,
- * which may change.
- */
-export function nodeAppend(a: Arena, h: number, elems: Uint8Array, count: number): number {
+/** Appends the elements in W to node h; returns its handle, which may change. */
+export function nodeAppendW(a: Arena, h: number): number {
   const total = lpTotal(a, h);
-  const add = elems.length - LP_HEADER - 1;
+  const add = W.pos - LP_HEADER;
   const nh = a.realloc(h, total + add);
   const d = a.u8[segOf(nh)];
   const o = offOf(nh);
-  copyBytes(d, o + total - 1, elems, LP_HEADER, add);
+  copyBytes(d, o + total - 1, W.buf, LP_HEADER, add);
   d[o + total - 1 + add] = LP_EOF;
   setTotal(d, o, total + add);
-  addCount(d, o, count);
+  addCount(d, o, W.count);
   return nh;
 }
 
-const intBuilder = (v: number | bigint): Uint8Array => new ListpackBuilder(16).addInt(v).finish();
+const INT = new Uint8Array(16);
 
 /**
  * Replaces the integer element at byte `rel` of node h (relative to the
@@ -165,8 +262,17 @@ export function nodeReplaceInt(a: Arena, h: number, rel: number, v: number | big
   let o = offOf(h);
   lpRead(d, o + rel);
   const oldLen = E.next - (o + rel);
-  const lp = intBuilder(v);
-  const newLen = lp.length - LP_HEADER - 1;
+  // Encode v with the element writer, then take its bytes out of the way of the next append.
+  const saveBuf = W.buf;
+  const savePos = W.pos;
+  const saveCount = W.count;
+  W.buf = INT;
+  W.pos = 0;
+  wInt(v);
+  const newLen = W.pos;
+  W.buf = saveBuf;
+  W.pos = savePos;
+  W.count = saveCount;
   const total = lpTotal(a, h);
   if (newLen > oldLen) {
     h = a.realloc(h, total + newLen - oldLen);
@@ -174,7 +280,7 @@ export function nodeReplaceInt(a: Arena, h: number, rel: number, v: number | big
     o = offOf(h);
   }
   if (newLen !== oldLen) copyBytes(d, o + rel + newLen, d, o + rel + oldLen, total - rel - oldLen);
-  copyBytes(d, o + rel, lp, LP_HEADER, newLen);
+  copyBytes(d, o + rel, INT, 0, newLen);
   setTotal(d, o, total + newLen - oldLen);
   return h;
 }

@@ -19,10 +19,9 @@
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
 import type { TypeOps } from '../shard/value-ops.js';
-import { ListpackBuilder } from '../persistence/listpack.js';
 import {
   E, FLAG_DELETED, FLAG_SAMEFIELDS, LP_EOF, LP_HEADER,
-  lpBigInt, lpBytes, lpEquals, lpInt, lpRead, lpSkip, lpTotal, nodeAppend, nodeFrom, nodeReplaceInt,
+  lpBigInt, lpBytes, lpEquals, lpInt, lpRead, lpSkip, lpTotal, nodeAppendW, nodeFrom, nodeFromW, nodeReplaceInt, wInt, wReset, wStr,
 } from './stream-node.js';
 import { dropGroups, groupsMemory, groupsOf } from './stream-groups.js';
 import { decodeStreamPayload, encodeStreamPayload } from './stream-codec.js';
@@ -363,51 +362,48 @@ export function streamAppend(a: Arena, v: number, id: StreamId, u8: Uint8Array, 
   let total = 0;
   for (let k = 0; k < nf * 2; k++) total += len[from + k];
   const n = nodeCount(a, v);
-  let node = n > 0 ? n - 1 : -1;
+  let node = n - 1;
   if (node >= 0) {
-    const h = nodeHandle(a, v, node);
     const maxBytes = limits.maxBytes === 0 || limits.maxBytes > LISTPACK_MAX ? LISTPACK_MAX : limits.maxBytes;
-    if (lpTotal(a, h) + total >= maxBytes) node = -1;
-    else if (limits.maxEntries !== 0) {
+    if (lpTotal(a, nodeHandle(a, v, node)) + total >= maxBytes) node = -1;
+    else {
       openNode(a, v, node);
-      if (N.count + N.deleted >= limits.maxEntries) node = -1;
+      if (limits.maxEntries !== 0 && N.count + N.deleted >= limits.maxEntries) node = -1;
     }
   }
-  let flags = 0;
+  wReset();
+  let flags = FLAG_SAMEFIELDS;
   if (node < 0) {
-    const lp = new ListpackBuilder(64 + total);
-    lp.addInt(1).addInt(0).addInt(nf);
-    for (let k = 0; k < nf; k++) lp.add(u8, off[from + 2 * k], len[from + 2 * k]);
-    lp.addInt(0);
-    pushNode(a, v, id, nodeFrom(a, lp.finish()));
-    node = nodeCount(a, v) - 1;
-    flags = FLAG_SAMEFIELDS;
-    openNode(a, v, node);
+    // A new node: its master entry holds this entry's fields, and the entry has the same fields.
+    wInt(1);
+    wInt(0);
+    wInt(nf);
+    for (let k = 0; k < nf; k++) wStr(u8, off[from + 2 * k], len[from + 2 * k]);
+    wInt(0);
+    wInt(flags);
+    wInt(0);
+    wInt(0);
+    for (let k = 0; k < nf; k++) wStr(u8, off[from + 2 * k + 1], len[from + 2 * k + 1]);
+    wInt(nf + 3);
+    pushNode(a, v, id, nodeFromW(a));
   } else {
-    // openNode ran above only with a max-entries limit.
-    openNode(a, v, node);
-    const h = nodeReplaceInt(a, nodeHandle(a, v, node), LP_HEADER, N.count + 1);
-    setNodeHandle(a, v, node, h);
-    openNode(a, v, node);
-    if (N.nmf === nf) {
-      let same = true;
-      for (let k = 0; k < nf && same; k++) same = lpEquals(N.d, N.mf[k], u8, off[from + 2 * k], len[from + 2 * k]);
-      if (same) flags = FLAG_SAMEFIELDS;
+    // N holds the last node (opened above). Same fields as its master entry?
+    if (N.nmf !== nf) flags = 0;
+    for (let k = 0; k < nf && flags !== 0; k++) if (!lpEquals(N.d, N.mf[k], u8, off[from + 2 * k], len[from + 2 * k])) flags = 0;
+    wInt(flags);
+    wInt(bigOrNumber(BigInt.asIntN(64, (id >> 64n) - N.masterMs)));
+    wInt(bigOrNumber(BigInt.asIntN(64, (id & U64_MAX) - N.masterSeq)));
+    if (flags !== 0) {
+      for (let k = 0; k < nf; k++) wStr(u8, off[from + 2 * k + 1], len[from + 2 * k + 1]);
+      wInt(nf + 3);
+    } else {
+      wInt(nf);
+      for (let k = 0; k < nf * 2; k++) wStr(u8, off[from + k], len[from + k]);
+      wInt(nf * 2 + 4);
     }
+    const h = nodeReplaceInt(a, nodeHandle(a, v, node), LP_HEADER, N.count + 1);
+    setNodeHandle(a, v, node, nodeAppendW(a, h));
   }
-  const lp = new ListpackBuilder(32 + total);
-  lp.addInt(flags);
-  lp.addInt(bigOrNumber(BigInt.asIntN(64, (id >> 64n) - N.masterMs)));
-  lp.addInt(bigOrNumber(BigInt.asIntN(64, (id & U64_MAX) - N.masterSeq)));
-  if (flags & FLAG_SAMEFIELDS) {
-    for (let k = 0; k < nf; k++) lp.add(u8, off[from + 2 * k + 1], len[from + 2 * k + 1]);
-  } else {
-    lp.addInt(nf);
-    for (let k = 0; k < nf * 2; k++) lp.add(u8, off[from + k], len[from + k]);
-  }
-  lp.addInt(flags & FLAG_SAMEFIELDS ? nf + 3 : nf * 2 + 4);
-  const count = lp.count;
-  setNodeHandle(a, v, node, nodeAppend(a, nodeHandle(a, v, node), lp.finish(), count));
   const len0 = streamLength(a, v);
   setLength(a, v, len0 + 1);
   setEntriesAdded(a, v, entriesAdded(a, v) + 1n);
