@@ -40,6 +40,10 @@ function parseRead(x: Exec, group: boolean): ReadArgs | null {
   for (let i = 1; i < x.argc; i++) {
     const more = x.argc - i - 1;
     if (x.argIs(i, 'block') && more > 0) {
+      if (x.inScript) {
+        x.r.error(`ERR ${cstr(x.arg(0))} command is not allowed with BLOCK option from scripts`);
+        return null;
+      }
       i++;
       const t = x.argInt64(i);
       if (t === null) {

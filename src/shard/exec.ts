@@ -200,6 +200,8 @@ export class Exec {
   foreignValue = false;
   /** Whether a blocking command may block (not inside MULTI/EXEC). */
   mayBlock = true;
+  /** The command is a script's call (redis.call): XREAD's BLOCK is refused there, as Redis refuses it. */
+  inScript = false;
   /** The command is a blocked client's, run again because one of its keys was written. */
   retrying = false;
   /** Claim words shared with the front and every shard (REQ_CLAIM). */

@@ -35,6 +35,7 @@ export class NestedRunner implements ScriptCalls {
 
   constructor(private readonly host: NestedHost) {
     this.x = new Exec(host.ks, new ReplyWriter(4096), host.outer.shard);
+    this.x.inScript = true;
     host.cmds.names.forEach((n, i) => this.ids.set(n, i));
   }
 

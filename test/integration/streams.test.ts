@@ -193,5 +193,9 @@ describe('streams across servers and restarts', () => {
     for (const c of [rc, sc]) await c.callText('DEL', 'scripted');
     const want = (await rc.call('EVAL', script, '1', 'scripted')).toString();
     expect((await sc.call('EVAL', script, '1', 'scripted')).toString()).toBe(want);
+    // BLOCK is refused inside scripts.
+    for (const blocking of [`return redis.pcall('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')`, `return redis.pcall('xreadgroup', 'GROUP', 'g', 'c', 'BLOCK', 'x', 'STREAMS', KEYS[1], '>')`]) {
+      expect((await sc.call('EVAL', blocking, '1', 'scripted')).toString()).toBe((await rc.call('EVAL', blocking, '1', 'scripted')).toString());
+    }
   }, 60_000);
 });
