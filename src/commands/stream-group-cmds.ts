@@ -32,7 +32,7 @@ export function consumerFor(x: Exec, g: Group, name: Uint8Array, keyArg: number,
     return c;
   }
   const made = createConsumer(x, g, new Uint8Array(name), keyArg);
-  // Redis 7.0 propagates a consumer that XREADGROUP made (XCLAIM's own propagation names its consumer).
+  // Redis 7.0 propagates a consumer that XREADGROUP … NOACK made (an XCLAIM propagated after it names the consumer otherwise).
   if (propagateCreation && x.propagating) x.propagate('XGROUP', 'CREATECONSUMER', x.argCopy(keyArg), g.name, made.name);
   return made;
 }
@@ -133,7 +133,7 @@ function xgroupCreate(x: Exec): void {
   }
   groups.set(k, { name: x.argCopy(3), lastId: id, entriesRead: s.entriesRead, pel: new IdMap(), consumers: new Map() });
   x.r.ok();
-  x.ks.modified(h);
+  // Group changes are not key changes for WATCH (Redis signals only the stream MKSTREAM made).
   x.notifyArg(Notify.Stream, 'xgroup-create', 2);
 }
 
@@ -159,7 +159,6 @@ function xgroupDestroy(x: Exec): void {
   }
   groupsOf(x.ks.arena, s.v)!.delete(groupKey(s.g.name));
   x.r.int(1);
-  x.ks.modified(s.h);
   x.notifyArg(Notify.Stream, 'xgroup-destroy', 2);
 }
 

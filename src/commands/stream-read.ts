@@ -195,7 +195,8 @@ function xreadGeneric(x: Exec, group: boolean): void {
     }
     if (g === null) served.push(serveRead(x, ki, v, start, a.count));
     // The consumer is looked up (and made) only when there is something to serve, as 7.0 does.
-    else served.push(serveGroup(x, ki, v, start, a, g, consumerFor(x, g, x.arg(a.groupArg + 1), ki, true), history));
+    // The consumer it makes is propagated only with NOACK: otherwise the XCLAIMs that follow make it (Redis 7.0).
+    else served.push(serveGroup(x, ki, v, start, a, g, consumerFor(x, g, x.arg(a.groupArg + 1), ki, a.noack), history));
   }
   if (group) x.propagateNothing();
   if (served.length > 0) {
@@ -318,6 +319,7 @@ function serveGroup(x: Exec, ki: number, v: number, start: StreamId, a: ReadArgs
           c.pel.set(id, e);
         }
         propagateClaim(x, key, g, e);
+        moved = false; // the XCLAIM's LASTID carries the group's last ID
       }
     }
     if (moved) propagateGroupId(x, key, g);
