@@ -12,7 +12,8 @@
 import { ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { ObjType } from '../shard/keyspace.js';
 import { TimeoutReply } from '../shard/blocking.js';
-import { ID_MAX, type StreamId, countersOf, formatId, lastId, streamGet, streamLength, streamRange, edgeId } from '../types/stream.js';
+import type { Arena } from 'native-free-arena';
+import { ID_MAX, type StreamId, countersOf, formatId, lastId, streamGet, streamLength, streamRange } from '../types/stream.js';
 import { type Consumer, type Group, type PendingEntry, groupKey, groupsOf } from '../types/stream-groups.js';
 import { INVALID_ENTRIES_READ, estimateEntriesRead, rangeHasTombstones } from '../types/stream-lag.js';
 import { parseIdBytes, ERR_INVALID_ID } from './stream-args.js';
@@ -186,8 +187,8 @@ function xreadGeneric(x: Exec, group: boolean): void {
       if (gt !== GROUP_ID) {
         start = gt + 1n;
         history = true;
-      } else if (streamLength(ar, v) > 0 && (edgeId(ar, v, false) ?? 0n) > g.lastId) start = g.lastId + 1n;
-    } else if (streamLength(ar, v) > 0 && (edgeId(ar, v, false) ?? 0n) > gt) start = gt + 1n;
+      } else if (hasAfter(ar, v, g.lastId)) start = g.lastId + 1n;
+    } else if (hasAfter(ar, v, gt)) start = gt + 1n;
     if (start === null) continue;
     if (served.length === 0 && !x.claim()) {
       x.dropped = true;
@@ -211,6 +212,13 @@ function xreadGeneric(x: Exec, group: boolean): void {
   }
   park(x, a, resolved);
 }
+
+/** Whether the stream has a live entry after `id` (Redis compares its last valid ID). */
+function hasAfter(ar: Arena, v: number, id: StreamId): boolean {
+  return id !== ID_MAX && streamLength(ar, v) > 0 && lastId(ar, v) > id && streamRange(ar, v, id + 1n, ID_MAX, false, 1, NOOP, false) > 0;
+}
+
+const NOOP = (): void => {};
 
 /** A parked command run again finds nothing to serve (or a key it cannot use yet): it goes on waiting. */
 function keepWaiting(x: Exec, a: ReadArgs): void {
@@ -258,7 +266,7 @@ function serveRead(x: Exec, ki: number, v: number, start: StreamId, count: numbe
   const fields: Uint8Array[][] = [];
   streamRange(x.ks.arena, v, start, ID_MAX, false, count, (id, f) => {
     ids.push(id);
-    fields.push(f.map((b) => new Uint8Array(b)));
+    fields.push(f);
   });
   return () => {
     if (!x.resp3) x.r.array(2);
@@ -267,6 +275,9 @@ function serveRead(x: Exec, ki: number, v: number, start: StreamId, count: numbe
     for (let i = 0; i < ids.length; i++) replyEntry(x, ids[i], fields[i]);
   };
 }
+
+// Entries are replied as views of the arena: nothing changes the stream's blocks between reading and
+// replying (a group's state lives beside the arena).
 
 /**
  * XREADGROUP's part for one stream (streamReplyWithRange with a group):
@@ -284,7 +295,7 @@ function serveGroup(x: Exec, ki: number, v: number, start: StreamId, a: ReadArgs
       const e: PendingEntry = c.pel.valueAt(i);
       const f = streamGet(ar, v, e.id);
       ids.push(e.id);
-      fields.push(f === null ? null : f.map((b) => new Uint8Array(b)));
+      fields.push(f);
       if (f !== null) {
         e.deliveryTime = now;
         e.deliveryCount++;
@@ -294,7 +305,7 @@ function serveGroup(x: Exec, ki: number, v: number, start: StreamId, a: ReadArgs
     let moved = false;
     streamRange(ar, v, start, ID_MAX, false, a.count, (id, f) => {
       ids.push(id);
-      fields.push(f.map((b) => new Uint8Array(b)));
+      fields.push(f);
       return true;
     });
     const counters = countersOf(ar, v);

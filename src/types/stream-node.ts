@@ -86,10 +86,17 @@ export function lpSkip(d: Uint8Array, p: number): number {
 
 const DIGITS = new TextEncoder();
 
+/** Digits of the small integers, made once each (values such as counters repeat in every entry). */
+const SMALL: Uint8Array[] = [];
+const SMALL_MAX = 4096;
+
 /** The element at d[p] as bytes: a view of the segment for a string, the decimal digits of an integer. */
 export function lpBytes(d: Uint8Array, p: number): Uint8Array {
   lpRead(d, p);
-  return E.isInt ? DIGITS.encode(String(E.int)) : d.subarray(E.off, E.off + E.len);
+  if (!E.isInt) return d.subarray(E.off, E.off + E.len);
+  const v = E.int;
+  if (typeof v === 'number' && v >= 0 && v < SMALL_MAX) return (SMALL[v] ??= DIGITS.encode(String(v)));
+  return DIGITS.encode(String(v));
 }
 
 /** Whether the element at d[p] holds the bytes u8[off, off+len) (an integer compares by its digits). */

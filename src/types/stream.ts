@@ -65,6 +65,8 @@ const hw = (v: number): number => offOf(v) >> 2;
 export function streamCreate(a: Arena): number {
   const v = a.alloc(HDR);
   a.fill(v, 0, HDR);
+  // A header block is found again by its handle: nothing of a stream freed before may stay attached to it.
+  dropGroups(a, v);
   return v;
 }
 
