@@ -12,7 +12,7 @@ import { Notify } from '../util/keyspace-events.js';
 import { ID_MAX, type StreamId, formatId, lastId, streamCreate, streamGet } from '../types/stream.js';
 import { type Consumer, type Group, IdMap, type PendingEntry, groupKey, groupsFor, groupsOf } from '../types/stream-groups.js';
 import { INVALID_ENTRIES_READ } from '../types/stream-lag.js';
-import { ERR_INVALID_ID, argId, argIntervalId, parseIdBytes } from './stream-args.js';
+import { argId, argIntervalId, parseIdBytes } from './stream-args.js';
 import { replyEntry } from './stream-replies.js';
 import { cstr, noGroup } from './stream-info.js';
 
@@ -563,4 +563,3 @@ export const groupHandlers: Record<string, ShardHandler> = {
   xautoclaim,
 };
 
-export { ERR_INVALID_ID };

@@ -6,7 +6,7 @@
  */
 import { ERR_NOT_INT, type Exec } from '../shard/exec.js';
 import { ObjType } from '../shard/keyspace.js';
-import { ID_MAX, countersOf, edgeId, entriesAdded, firstIdField, formatId, lastId, maxDeletedId, nodeCount, streamLength, streamRange, type StreamId } from '../types/stream.js';
+import { ID_MAX, countersOf, entriesAdded, firstIdField, formatId, lastId, maxDeletedId, nodeCount, streamLength, streamRange } from '../types/stream.js';
 import { groupKey, groupsOf, sortedConsumers, sortedGroups, type Group } from '../types/stream-groups.js';
 import { groupLag, INVALID_ENTRIES_READ } from '../types/stream-lag.js';
 import { replyEntry, replyRange } from './stream-replies.js';
@@ -204,5 +204,3 @@ export const infoHandlers = {
   'xinfo|consumers': xinfoConsumers,
 };
 
-export type { StreamId };
-export { edgeId };

@@ -9,13 +9,12 @@ import { ERR_NOT_INT, ERR_SYNTAX, type Exec } from '../shard/exec.js';
 import { Enc, ObjType } from '../shard/keyspace.js';
 import { Notify } from '../util/keyspace-events.js';
 import { Tunable } from '../config/tunables.js';
-import { replyBulk } from './bulk-reply.js';
 import {
-  ID_MAX, type NodeLimits, type StreamId, Trim, U64_MAX, edgeId, entriesAdded, firstIdField, formatId, lastId, maxDeletedId,
+  ID_MAX, type StreamId, Trim, U64_MAX, edgeId, firstIdField, formatId, lastId, maxDeletedId,
   nodeCount, refreshFirstId, setEntriesAdded, setLastId, setMaxDeletedId, streamAppend, streamCreate, streamDelete, streamLength,
-  streamRange, streamTrim,
+  streamTrim,
 } from '../types/stream.js';
-import { type AddTrimArgs, ERR_INVALID_ID, argId, argIntervalId, parseAddTrim } from './stream-args.js';
+import { type AddTrimArgs, argId, argIntervalId, parseAddTrim } from './stream-args.js';
 import { nodeLimits, replyRange } from './stream-replies.js';
 import { infoHandlers } from './stream-info.js';
 import { groupHandlers } from './stream-group-cmds.js';
@@ -83,14 +82,7 @@ function xadd(x: Exec): void {
   const idStr = formatId(id);
   x.r.bulkString(idStr);
   x.collectionChanged(h, Notify.Stream, 'xadd', false);
-  let trimmed = false;
-  if (args.strategy !== 0) {
-    if (streamTrim(a, v, args.strategy, args.maxlen, args.minid, args.approx, args.limit) > 0) {
-      x.notify(Notify.Stream, 'xtrim', x.arg(1));
-      trimmed = true;
-    }
-  }
-  void trimmed;
+  if (args.strategy !== 0 && streamTrim(a, v, args.strategy, args.maxlen, args.minid, args.approx, args.limit) > 0) x.notify(Notify.Stream, 'xtrim', x.arg(1));
   if (x.propagating && (args.approx || !args.idGiven || !args.seqGiven)) {
     x.propagate(...propagatedArgs(x, v, args, idStr));
   }
@@ -289,7 +281,6 @@ function xsetid(x: Exec): void {
   x.collectionChanged(h, Notify.Stream, 'xsetid', false);
 }
 
-export { ERR_INVALID_ID, entriesAdded };
 
 export const streamHandlers: Record<string, ShardHandler> = {
   xadd,

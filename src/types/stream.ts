@@ -18,13 +18,11 @@
  * entries (stream-groups.ts), keyed by the header handle.
  */
 import { type Arena, offOf, segOf } from 'native-free-arena';
-import type { TypeOps } from '../shard/value-ops.js';
 import {
   E, FLAG_DELETED, FLAG_SAMEFIELDS, LP_EOF, LP_HEADER,
-  lpBigInt, lpBytes, lpEquals, lpInt, lpRead, lpSkip, lpTotal, nodeAppendW, nodeFrom, nodeFromW, nodeReplaceInt, wInt, wReset, wStr,
+  lpBigInt, lpBytes, lpEquals, lpInt, lpSkip, lpTotal, nodeAppendW, nodeFrom, nodeFromW, nodeReplaceInt, wInt, wReset, wStr,
 } from './stream-node.js';
 import { dropGroups, groupsMemory, groupsOf } from './stream-groups.js';
-import { decodeStreamPayload, encodeStreamPayload } from './stream-codec.js';
 import type { StreamCounters } from './stream-lag.js';
 
 export type StreamId = bigint;
@@ -420,7 +418,6 @@ function bigOrNumber(b: bigint): number | bigint {
 /** Marks the entry at p (its flags element) of node i deleted and updates the node's counters; drops the node when no live entry is left. */
 function markDeleted(a: Arena, v: number, i: number, p: number, flags: number): void {
   const h0 = nodeHandle(a, v, i);
-  const rel = p - offOf(h0);
   N.d[p] = flags | FLAG_DELETED; // flags are 7-bit integers: one byte, same size
   const live = N.count - 1;
   const dead = N.deleted + 1;
@@ -429,7 +426,6 @@ function markDeleted(a: Arena, v: number, i: number, p: number, flags: number): 
     dropNode(a, v, i);
     return;
   }
-  void rel;
   let h = nodeReplaceInt(a, h0, LP_HEADER, live);
   const d = a.u8[segOf(h)];
   const second = lpSkip(d, offOf(h) + LP_HEADER) - offOf(h);
@@ -567,12 +563,6 @@ export function streamMemory(a: Arena, v: number): number {
   return bytes + groupsMemory(groupsOf(a, v));
 }
 
-export const streamOps: TypeOps = {
-  free: streamFree,
-  memory: streamMemory,
-  serialize: (a, v) => encodeStreamPayload(a, v),
-  deserialize: (a, src, off, end) => decodeStreamPayload(a, src, off, end),
-};
 
 /** The listpack of node i as bytes (a view), for the RDB writer. */
 export function nodeBytes(a: Arena, v: number, i: number): Uint8Array {
@@ -594,7 +584,6 @@ export function setMeta(a: Arena, v: number, length: number, last: StreamId, fir
   setEntriesAdded(a, v, added);
 }
 
-export { lpRead };
 
 /** The header's counters, for entries-read and lag (stream-lag.ts). */
 export function countersOf(a: Arena, v: number): StreamCounters {

@@ -9,7 +9,7 @@ import { listOps } from './list.js';
 import { hashOps } from './hash.js';
 import { setOps } from './set.js';
 import { zsetOps } from './zset.js';
-import { streamOps } from './stream.js';
+import { streamOps } from './stream-ops.js';
 
 TYPE_OPS[ObjType.List] = listOps;
 TYPE_OPS[ObjType.Hash] = hashOps;
