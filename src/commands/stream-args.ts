@@ -119,10 +119,25 @@ export interface AddTrimArgs {
  * XADD, up to and including the ID. `defaultNodeEntries` is
  * stream-node-max-entries (the default LIMIT of `~`); `obeyAll`: the
  * command is replayed from the AOF, where LIMIT is not enforced. Returns
- * null after replying an error.
+ * null after replying an error; the object returned is reused by the next
+ * call.
  */
+const ARGS: AddTrimArgs = { strategy: 0, approx: false, maxlen: 0, minid: 0n, limit: 0, thresholdIdx: 0, noMkStream: false, idGiven: false, seqGiven: true, id: 0n, idIdx: 0 };
+
 export function parseAddTrim(x: Exec, xadd: boolean, nodeMaxEntries: number, obeyAll: boolean): AddTrimArgs | null {
-  const args: AddTrimArgs = { strategy: 0, approx: false, maxlen: 0, minid: 0n, limit: 0, thresholdIdx: 0, noMkStream: false, idGiven: false, seqGiven: true, id: 0n, idIdx: 0 };
+  // One object for every call (valid until the next): XADD is the hot path.
+  const args = ARGS;
+  args.strategy = 0;
+  args.approx = false;
+  args.maxlen = 0;
+  args.minid = 0n;
+  args.limit = 0;
+  args.thresholdIdx = 0;
+  args.noMkStream = false;
+  args.idGiven = false;
+  args.seqGiven = true;
+  args.id = 0n;
+  args.idIdx = 0;
   let limitGiven = false;
   let i = 2;
   for (; i < x.argc; i++) {

@@ -111,6 +111,8 @@ const isOne = (x: Exec, i: number, c: number): boolean => x.len[i] === 1 && x.u8
 function xreadGeneric(x: Exec, group: boolean): void {
   const a = parseRead(x, group);
   if (a === null) return;
+  // A blocked reader served without COUNT gets at most this many (XREAD_BLOCKED_DEFAULT_COUNT).
+  if (x.retrying && a.count === 0) a.count = 1000;
   const ar = x.ks.arena;
   const ids: StreamId[] = [];
   const groups: Group[] = [];
