@@ -1,12 +1,12 @@
 /**
  * XINFO STREAM [FULL [COUNT n]], XINFO GROUPS and XINFO CONSUMERS, field
  * for field as Redis 7.0 answers them (maps in RESP3). `radix-tree-nodes`
- * is an estimate: Shoal indexes nodes with a sorted array, not a radix
- * tree (docs/types/streams.md).
+ * is counted from the nodes' keys as Redis's rax would hold them (Shoal
+ * indexes nodes with a sorted array: docs/types/streams.md).
  */
 import { ERR_NOT_INT, type Exec } from '../shard/exec.js';
 import { ObjType } from '../shard/keyspace.js';
-import { ID_MAX, countersOf, entriesAdded, firstIdField, formatId, lastId, maxDeletedId, nodeCount, streamLength, streamRange } from '../types/stream.js';
+import { ID_MAX, countersOf, entriesAdded, firstIdField, formatId, lastId, maxDeletedId, nodeCount, nodeMaster, streamLength, streamRange } from '../types/stream.js';
 import { groupKey, groupsOf, sortedConsumers, sortedGroups, type Group } from '../types/stream-groups.js';
 import { groupLag, INVALID_ENTRIES_READ } from '../types/stream-lag.js';
 import { replyEntry, replyRange } from './stream-replies.js';
@@ -22,9 +22,44 @@ function infoStream(x: Exec): number | null {
   return x.ks.valueWord(h);
 }
 
-/** Redis's rax node count is its own; this is the count of a rax holding these keys with no shared prefixes beyond the first. */
-function raxNodes(keys: number): number {
-  return keys === 0 ? 1 : keys + 1;
+/**
+ * The nodes of a radix tree (Redis's rax) holding these 16-byte keys in
+ * their compressed form: a run of bytes shared by every key below a point
+ * is one compressed node, a point where keys part is one branching node,
+ * and each key ends in a leaf. This is what Redis's rax holds after its
+ * inserts and removals (which re-compress), so XINFO's radix-tree-nodes
+ * can be Redis's without a tree.
+ */
+function raxNodes(keys: Uint8Array[]): number {
+  if (keys.length === 0) return 1; // the empty root
+  const count = (lo: number, hi: number, depth: number): number => {
+    if (hi - lo === 1) return depth < 16 ? 2 : 1;
+    // The bytes all keys of [lo, hi) share from `depth` on (sorted: compare the first and the last).
+    let l = depth;
+    while (keys[lo][l] === keys[hi - 1][l]) l++;
+    let nodes = l > depth ? 2 : 1; // a compressed node for the shared run, then the branching node
+    for (let i = lo; i < hi; ) {
+      let j = i + 1;
+      while (j < hi && keys[j][l] === keys[i][l]) j++;
+      nodes += count(i, j, l + 1);
+      i = j;
+    }
+    return nodes;
+  };
+  return count(0, keys.length, 0);
+}
+
+function masterKeys(x: Exec, v: number): Uint8Array[] {
+  const a = x.ks.arena;
+  const n = nodeCount(a, v);
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = nodeMaster(a, v, i);
+    const b = new Uint8Array(16);
+    for (let k = 0; k < 16; k++) b[k] = Number((id >> BigInt(8 * (15 - k))) & 0xffn);
+    out.push(b);
+  }
+  return out;
 }
 
 function replyLag(x: Exec, v: number, g: Group): void {
@@ -66,7 +101,7 @@ function xinfoStream(x: Exec): void {
   r.bulkString('radix-tree-keys');
   r.int(nodeCount(a, v));
   r.bulkString('radix-tree-nodes');
-  r.int(raxNodes(nodeCount(a, v)));
+  r.int(raxNodes(masterKeys(x, v)));
   r.bulkString('last-generated-id');
   r.bulkString(formatId(lastId(a, v)));
   r.bulkString('max-deleted-entry-id');

@@ -3,7 +3,7 @@
  * ID form and trimming option, XRANGE/XREVRANGE, XLEN, XDEL, XTRIM,
  * XSETID, XINFO STREAM, with their errors, WRONGTYPE, RENAME/COPY across
  * shards) are sent to redis-server and to Shoal (4 shards); the replies
- * must be the same bytes (see streams-gen.ts for what is masked). Node
+ * must be the same bytes (times within 3 s: see streams-gen.ts). Node
  * limits change mid-sequence (CONFIG SET on both servers), so approximate
  * trimming meets many node boundaries.
  *

@@ -77,7 +77,7 @@ async function build(c: RawClient): Promise<void> {
 /** XINFO STREAM FULL with the seen-times blanked. */
 async function full(c: RawClient, key: string): Promise<string> {
   const r = (await c.call('XINFO', 'STREAM', key, 'FULL', 'COUNT', '0')).toString('latin1');
-  return r.replace(/(seen-time\r\n:)\d+/g, '$10').replace(/(radix-tree-nodes\r\n:)\d+/, '$10');
+  return r.replace(/(seen-time\r\n:)\d+/g, '$10');
 }
 
 async function picture(c: RawClient): Promise<string[]> {
