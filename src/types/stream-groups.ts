@@ -122,6 +122,15 @@ export function dropGroups(a: Arena, v: number): void {
   TABLES.get(a)?.delete(v);
 }
 
+/** The stream's header moved from v to nv (defragmentation): its groups follow it. */
+export function moveGroups(a: Arena, v: number, nv: number): void {
+  const t = TABLES.get(a);
+  const g = t?.get(v);
+  if (t === undefined || g === undefined) return;
+  t.delete(v);
+  t.set(nv, g);
+}
+
 /** An estimate of the bytes the groups take (per group, consumer and pending entry, as Redis's structures roughly take). */
 export function groupsMemory(g: Groups | undefined): number {
   if (g === undefined) return 0;

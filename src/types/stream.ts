@@ -22,7 +22,8 @@ import {
   E, FLAG_DELETED, FLAG_SAMEFIELDS, LP_EOF, LP_HEADER,
   lpBigInt, lpBytes, lpEquals, lpInt, lpSkip, lpTotal, nodeAppendW, nodeFrom, nodeFromW, nodeReplaceInt, wInt, wReset, wStr,
 } from './stream-node.js';
-import { dropGroups, groupsMemory, groupsOf } from './stream-groups.js';
+import { dropGroups, groupsMemory, groupsOf, moveGroups } from './stream-groups.js';
+import { moveBlock } from '../shard/value-ops.js';
 import type { StreamCounters } from './stream-lag.js';
 
 export type StreamId = bigint;
@@ -563,6 +564,25 @@ export function streamMemory(a: Arena, v: number): number {
   return bytes + groupsMemory(groupsOf(a, v));
 }
 
+
+/**
+ * Defragmentation (TypeOps.relocate): moves the blocks `moving` picks — the
+ * node listpacks, the index, the header (its groups follow it) — and
+ * returns the value word, which changes when the header moved.
+ */
+export function streamRelocate(a: Arena, v: number, moving: (h: number) => boolean): number {
+  const n = nodeCount(a, v);
+  for (let i = 0; i < n; i++) {
+    const h = nodeHandle(a, v, i);
+    if (moving(h)) setNodeHandle(a, v, i, moveBlock(a, h));
+  }
+  const x = indexHandle(a, v);
+  if (x !== 0 && moving(x)) a.u32[segOf(v)][hw(v) + H_INDEX] = moveBlock(a, x);
+  if (!moving(v)) return v;
+  const nv = moveBlock(a, v);
+  moveGroups(a, v, nv);
+  return nv;
+}
 
 /** The listpack of node i as bytes (a view), for the RDB writer. */
 export function nodeBytes(a: Arena, v: number, i: number): Uint8Array {

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type RawClient, type ServerHandle, rawClient, startRedis, startShoal } from '../helpers/servers.js';
+import { type RawClient, type ServerHandle, rawClient, respMany, sleep, startRedis, startShoal } from '../helpers/servers.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
 
 const servers: ServerHandle[] = [];
@@ -198,4 +198,54 @@ describe('streams across servers and restarts', () => {
       expect((await sc.call('EVAL', blocking, '1', 'scripted')).toString()).toBe((await rc.call('EVAL', blocking, '1', 'scripted')).toString());
     }
   }, 60_000);
+
+  it('active defragmentation moves streams with their groups, which read the same after', async () => {
+    const s = await shoal();
+    const c = await client(s);
+    // Several arena segments per shard (defragmentation leaves each shard's first and current ones).
+    const n = 40_000;
+    const cmds: string[][] = [];
+    for (let i = 0; i < n; i++) {
+      cmds.push(['XADD', `df:${i}`, '1-1', 'f', `v${i}`.padEnd(1500, 'x')], ['XADD', `df:${i}`, '2-1', 'g', String(i)]);
+      if (i % 8 === 0) cmds.push(['XGROUP', 'CREATE', `df:${i}`, 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', `df:${i}`, '>']);
+    }
+    const run = async (batch: string[][]): Promise<void> => {
+      for (let i = 0; i < batch.length; i += 500) {
+        const part = batch.slice(i, i + 500);
+        await c.write(respMany(part));
+        for (const r of await c.readReplies(part.length, 30_000)) if (r[0] === 0x2d) throw new Error(r.toString());
+      }
+    };
+    await run(cmds);
+    // Keep one stream in eight (those with a group): every segment stays, sparse.
+    const dels: string[][] = [];
+    for (let i = 0; i < n; i += 800) dels.push(['DEL', ...Array.from({ length: 800 }, (_, j) => i + j).filter((k) => k % 8 !== 0).map((k) => `df:${k}`)]);
+    await run(dels);
+    expect(await c.callText('MEMORY', 'PURGE')).toBe('+OK\r\n');
+    const info = async (field: string): Promise<number> => Number(new RegExp(`\\r\\n${field}:(\\d+)`).exec(await c.callText('INFO', 'everything'))![1]);
+    const sample = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (let k = 0; k < n; k += 8 * 167) out.push(await full(c, `df:${k}`));
+      return out;
+    };
+    await c.write(respMany([['DEBUG', 'DIGEST']]));
+    const digest = (await c.readReply(60_000)).toString('latin1');
+    const want = await sample();
+    for (const [k, v] of [['active-defrag-ignore-bytes', '1mb'], ['active-defrag-threshold-lower', '5'], ['active-defrag-cycle-max', '50'], ['activedefrag', 'yes']]) {
+      expect(await c.callText('CONFIG', 'SET', k!, v!)).toBe('+OK\r\n');
+    }
+    const deadline = Date.now() + 60_000;
+    while ((await info('active_defrag_key_hits')) === 0 || (await info('active_defrag_running')) === 1) {
+      if (Date.now() > deadline) break;
+      await sleep(50);
+    }
+    expect(await info('active_defrag_key_hits')).toBeGreaterThan(0);
+    expect(await c.callText('CONFIG', 'SET', 'activedefrag', 'no')).toBe('+OK\r\n');
+    await c.write(respMany([['DEBUG', 'DIGEST']]));
+    expect((await c.readReply(60_000)).toString('latin1')).toBe(digest);
+    expect(await sample()).toEqual(want);
+    // The groups moved with their streams: a consumer reads on.
+    expect((await c.call('XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'df:0', '>')).toString()).toContain('2-1');
+    expect(await c.callText('XACK', 'df:0', 'g', '1-1', '2-1')).toBe(':2\r\n');
+  }, 180_000);
 });

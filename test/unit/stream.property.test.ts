@@ -8,7 +8,7 @@
  * random ranges and compared with the model, with its counters (length,
  * last ID, first ID, max deleted ID, entries added); every few steps it
  * goes through its serialized form (what RDB, DUMP and moves between
- * shards carry) and back. Freeing it gives every block back.
+ * shards carry) and back, or has some of its blocks moved (defragmentation). Freeing it gives every block back.
  *
  *   STREAM_RUNS=10   ten times as many random runs
  */
@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { Arena } from 'native-free-arena';
 import {
   ID_MAX, type NodeLimits, Trim, edgeId, entriesAdded, firstIdField, lastId, maxDeletedId, refreshFirstId, setMaxDeletedId,
-  streamAppend, streamCreate, streamDelete, streamFree, streamGet, streamLength, streamMemory, streamRange, streamTrim, nodeCount,
+  streamAppend, streamCreate, streamDelete, streamFree, streamGet, streamLength, streamMemory, streamRange, streamRelocate, streamTrim, nodeCount,
 } from '../../src/types/stream.js';
 import { decodeStreamPayload, encodeStreamPayload } from '../../src/types/stream-codec.js';
 import { assertProperty } from '../helpers/property.js';
@@ -32,7 +32,8 @@ type Op =
   | { t: 'maxlen'; n: number; approx: boolean; limit: number }
   | { t: 'minid'; pick: number; approx: boolean }
   | { t: 'range'; a: number; b: number; rev: boolean; count: number }
-  | { t: 'roundtrip' };
+  | { t: 'roundtrip' }
+  | { t: 'relocate'; every: number };
 
 const VALUES = ['v', '1', '-1', '0', '127', '128', '-4096', '65536', '9223372036854775807', '-9223372036854775808', '18446744073709551616', '', 'hello', 'x'.repeat(70), '007', '3.5'];
 const FIELDS = ['f', 'g', 'h', '12', 'long-field-name'];
@@ -44,6 +45,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('minid' as const), pick: fc.nat(), approx: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('range' as const), a: fc.nat(), b: fc.nat(), rev: fc.boolean(), count: fc.constantFrom(0, 1, 2, 7) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('roundtrip' as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('relocate' as const), every: fc.integer({ min: 1, max: 3 }) }) },
 );
 
 interface Entry {
@@ -159,6 +161,12 @@ describe('arena stream against a model', () => {
                   const e = model[o.a % model.length]!;
                   expect(streamGet(a, v, e.id)?.map((b) => dec.decode(b))).toEqual(e.fields);
                 }
+                break;
+              }
+              case 'relocate': {
+                // Defragmentation moves some of the blocks (every n-th asked about), the groups' key with the header.
+                let k = 0;
+                v = streamRelocate(a, v, () => k++ % o.every === 0);
                 break;
               }
               case 'roundtrip': {
