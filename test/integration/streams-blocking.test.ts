@@ -181,4 +181,21 @@ describe('blocking stream reads, redis-server vs Shoal', () => {
       return out;
     });
   });
+
+  it('CLIENT UNBLOCK ends a blocked read with a null reply, or the UNBLOCKED error', async () => {
+    await same(async (port) => {
+      const admin = await connect(port);
+      await admin.callText('DEL', '{u}s');
+      const out: string[] = [];
+      for (const how of [[], ['ERROR']]) {
+        const w = await connect(port);
+        const id = (await w.callText('CLIENT', 'ID')).slice(1, -2);
+        await blockInOrder(admin, [w], ['XREAD', 'BLOCK', '0', 'STREAMS', '{u}s', '$']);
+        out.push(await admin.callText('CLIENT', 'UNBLOCK', id, ...how));
+        out.push((await w.readReply(3000)).toString());
+        await waitForUnblocked(admin, 0);
+      }
+      return out;
+    });
+  });
 });
