@@ -25,6 +25,7 @@ import { SCRIPTING } from './catalog/scripting.js';
 import { PUBSUB } from './catalog/pubsub.js';
 import { OBSERVABILITY } from './catalog/observability.js';
 import { HYPERLOGLOG } from './catalog/hyperloglog.js';
+import { STREAM } from './catalog/stream.js';
 
 export { type DocExtras, docExtras } from './catalog/define.js';
 
@@ -1145,7 +1146,7 @@ const SERVER: CommandMeta[] = [
 
 /** Every command Shoal knows, top-level entries only (subcommands are nested). */
 export const CATALOG: CommandMeta[] = [
-  ...STRING, ...BITMAP, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GEO, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...HYPERLOGLOG, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
+  ...STRING, ...BITMAP, ...LIST, ...HASH, ...SET, ...SORTED_SET, ...GEO, ...STREAM, ...GENERIC, ...GENERIC_SORT, ...SCRIPTING, ...PUBSUB, ...OBSERVABILITY, ...HYPERLOGLOG, ...DATABASE, ...TRANSACTIONS, ...CONNECTION, ...SERVER,
 ];
 
 const byName = new Map<string, CommandMeta>();

@@ -15,6 +15,7 @@ import { stringsAcross } from './strings-across.js';
 import { bitmapsAcross } from './bitmaps-across.js';
 import { scriptingAcross } from './scripting-across.js';
 import { hyperloglogAcross } from './hyperloglog-across.js';
+import { streamsAcross } from './streams-across.js';
 
 export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...keysAcross,
@@ -27,4 +28,5 @@ export const CROSS_SHARD: Readonly<Record<string, CrossShard>> = {
   ...sortAcrossTable,
   ...scriptingAcross,
   ...hyperloglogAcross,
+  ...streamsAcross,
 };

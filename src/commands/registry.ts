@@ -22,6 +22,7 @@ import { persistenceHandlers, restoreCommand } from './persistence.js';
 import { scriptingHandlers } from './scripting.js';
 import { pubsubHandlers } from './pubsub.js';
 import { hyperloglogHandlers } from './hyperloglog.js';
+import { streamHandlers } from './streams.js';
 import { CATALOG } from './catalog.js';
 import type { CommandMeta } from './catalog/meta.js';
 
@@ -41,6 +42,7 @@ const ALL: Record<string, ShardHandler> = {
   ...scriptingHandlers,
   ...pubsubHandlers,
   ...hyperloglogHandlers,
+  ...streamHandlers,
 };
 
 export const SHARD_HANDLER_NAMES: readonly string[] = Object.keys(ALL).sort();
@@ -77,7 +79,11 @@ function keysByName(): Map<string, HandlerKeys> {
         step = 1;
       }
     }
-    out.set(full, { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom'), mayReplicate: MAY_REPLICATE.has(full) });
+    const keys: HandlerKeys = { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom'), mayReplicate: MAY_REPLICATE.has(full) };
+    // Keys after a keyword (XREAD's STREAMS): found in each command line (shard/exec.ts keySpan).
+    const kw = m.keySpecs.find((k) => k.beginSearch.type === 'keyword');
+    if (first <= 0 && kw !== undefined && kw.beginSearch.type === 'keyword') keys.after = kw.beginSearch.keyword.toLowerCase();
+    out.set(full, keys);
   };
   for (const m of CATALOG) {
     add(m, m.name);

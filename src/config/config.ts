@@ -100,6 +100,8 @@ const PARAMS: ParamDef[] = [
   { name: 'hll-sparse-max-bytes', kind: 'memory', default: '3000', mutable: true },
   // Any int, as Redis takes it: fills below -5 act as -5 (types/list.ts).
   { name: 'list-max-listpack-size', alias: 'list-max-ziplist-size', kind: 'int', default: '-2', mutable: true, min: -2147483648, max: 2147483647 },
+  { name: 'stream-node-max-bytes', kind: 'memory', default: '4096', mutable: true },
+  { name: 'stream-node-max-entries', kind: 'int', default: '100', mutable: true, min: 0 },
   // Snapshots (persistence/): Redis's default save points when no configuration names any.
   { name: 'save', kind: 'string', default: '3600 1 300 100 60 10000', mutable: true, check: savePoints },
   { name: 'appendonly', kind: 'bool', default: 'no', mutable: true },

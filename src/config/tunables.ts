@@ -21,9 +21,12 @@ export const enum Tunable {
   ListMaxListpackSize = 9,
   /** hll-sparse-max-bytes: a sparse HyperLogLog growing past it turns dense. */
   HllSparseMaxBytes = 10,
+  /** stream-node-max-bytes and stream-node-max-entries: when a stream starts a new node (types/stream.ts). */
+  StreamNodeMaxBytes = 11,
+  StreamNodeMaxEntries = 12,
 }
 
-export const TUNABLE_COUNT = 11;
+export const TUNABLE_COUNT = 13;
 
 /** Config parameter name → tunable word. */
 export const TUNABLE_PARAMS: Record<string, Tunable> = {
@@ -38,6 +41,8 @@ export const TUNABLE_PARAMS: Record<string, Tunable> = {
   rdbchecksum: Tunable.RdbChecksum,
   'list-max-listpack-size': Tunable.ListMaxListpackSize,
   'hll-sparse-max-bytes': Tunable.HllSparseMaxBytes,
+  'stream-node-max-bytes': Tunable.StreamNodeMaxBytes,
+  'stream-node-max-entries': Tunable.StreamNodeMaxEntries,
 };
 
 /** A fresh tunables block with Redis's defaults (what `new Config()` holds too). */
@@ -54,6 +59,8 @@ export function newTunables(): Int32Array {
   t[Tunable.RdbChecksum] = 1;
   t[Tunable.ListMaxListpackSize] = -2;
   t[Tunable.HllSparseMaxBytes] = 3000;
+  t[Tunable.StreamNodeMaxBytes] = 4096;
+  t[Tunable.StreamNodeMaxEntries] = 100;
   return t;
 }
 

@@ -25,13 +25,14 @@ import { memoryFrontHandlers } from './memory-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
 import { hyperloglogFrontHandlers } from '../commands/hyperloglog.js';
+import { streamFrontHandlers } from './stream-family.js';
 
 /**
  * Handlers of the commands that run on their connection's thread rather
  * than on a shard (the connection, server, persistence and transactions families), by
  * full name. They act on connections and the server, never on keys.
  */
-const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...memoryFrontHandlers, ...transactionHandlers, ...hyperloglogFrontHandlers };
+const FRONT_HANDLERS: Record<string, FrontHandler> = { ...connectionHandlers, ...serverHandlers, ...persistenceFrontHandlers, ...aofFrontHandlers, ...scriptingFrontHandlers, ...functionFrontHandlers, ...pubsubFrontHandlers, ...observabilityFrontHandlers, ...trackingFrontHandlers, ...latencyFrontHandlers, ...memoryFrontHandlers, ...transactionHandlers, ...hyperloglogFrontHandlers, ...streamFrontHandlers };
 
 export interface CommandEntry {
   meta: CommandMeta;

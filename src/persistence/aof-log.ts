@@ -30,6 +30,7 @@ import {
   parseManifest,
 } from './aof-manifest.js';
 import { rdbEntries } from './rdb-reader.js';
+import { streamAsCommands } from './rdb-stream.js';
 import type { RdbEntry } from './rdb-value.js';
 import { formatDouble17g } from '../util/numbers.js';
 import { AofMerge } from './aof-merge.js';
@@ -213,6 +214,7 @@ function rdbAsCommands(rdb: Uint8Array): Uint8Array {
       });
       for (const [t, fs] of byTime) out.append(e.db, ['HPEXPIREAT', e.key, String(t), 'FIELDS', String(fs.length), ...fs]);
     }
+    else if (v.type === 'stream') for (const cmd of streamAsCommands(e.key, v.stream)) out.append(e.db, cmd);
     else batched('ZADD', v.entries.flatMap(([m, score]) => [formatDouble17g(score), m]), 2);
     if (e.expireAt !== -1) out.append(e.db, ['PEXPIREAT', e.key, String(e.expireAt)]);
   }

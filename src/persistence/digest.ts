@@ -18,6 +18,7 @@
 import { createHash } from 'node:crypto';
 import { segOf } from 'native-free-arena';
 import { ObjType, type Keyspace } from '../shard/keyspace.js';
+import { forEachEntry } from './rdb-stream.js';
 import { DB_COUNT } from '../shard/keyspace.js';
 import { formatDouble17g } from '../util/numbers.js';
 import { readValue } from './values.js';
@@ -47,7 +48,7 @@ function u32be(n: number): Uint8Array {
 }
 
 /** Redis's type numbers, which the digest mixes in. */
-const REDIS_TYPE: Record<number, number> = { [ObjType.String]: 0, [ObjType.List]: 1, [ObjType.Set]: 2, [ObjType.ZSet]: 3, [ObjType.Hash]: 4 };
+const REDIS_TYPE: Record<number, number> = { [ObjType.String]: 0, [ObjType.List]: 1, [ObjType.Set]: 2, [ObjType.ZSet]: 3, [ObjType.Hash]: 4, [ObjType.Stream]: 6 };
 
 /** The digest of entry h's value, with its type and expiry (Redis's xorObjectDigest on a zero digest, key not included). */
 export function valueDigest(ks: Keyspace, h: number): Uint8Array {
@@ -84,6 +85,13 @@ function mixValue(ks: Keyspace, h: number, d: Uint8Array): void {
         mixInto(e, enc.encode(formatDouble17g(score)));
         xorInto(d, e);
       }
+      break;
+    case 'stream':
+      // Entries only, as Redis's xorObjectDigest: "<ms>.<seq>", then each field and value.
+      forEachEntry(v.stream, (id, fields) => {
+        mixInto(d, enc.encode(`${id >> 64n}.${id & ((1n << 64n) - 1n)}`));
+        for (const f of fields) mixInto(d, f);
+      });
       break;
   }
   if (ks.expireAt(h) !== 0) xorInto(d, EXPIRE_MARK);

@@ -56,6 +56,7 @@ import {
   TYPE_ZSET_LISTPACK,
   TYPE_ZSET_ZIPLIST,
 } from './rdb-format.js';
+import { readStreamBody, skipStreamBody } from './rdb-stream.js';
 import { RdbCursor } from './rdb-cursor.js';
 import { RdbError, type RdbEntry, type RdbValue } from './rdb-value.js';
 import { decodeZiplist } from './ziplist.js';
@@ -307,6 +308,11 @@ function skipValue(c: RdbCursor, t: number): boolean {
       }
       return true;
     }
+    case TYPE_STREAM_LISTPACKS:
+    case TYPE_STREAM_LISTPACKS_2:
+    case TYPE_STREAM_LISTPACKS_3:
+      skipStreamBody(c, t);
+      return true;
     case TYPE_ZSET_2: {
       const n = c.count('sorted set members', 9);
       for (let i = 0; i < n; i++) {
@@ -465,7 +471,7 @@ function readValue(c: RdbCursor, t: number, at: number): RdbValue | null {
     case TYPE_STREAM_LISTPACKS:
     case TYPE_STREAM_LISTPACKS_2:
     case TYPE_STREAM_LISTPACKS_3:
-      throw new UnsupportedError(`The RDB data holds a stream (type ${t}), which Shoal does not support yet (at offset ${at})`, at);
+      return { type: 'stream', stream: readStreamBody(c, t) };
     default:
       throw c.error(`Unknown RDB value type ${t}`, at);
   }

@@ -15,7 +15,34 @@ export type RdbValue =
       /** Field expire-at times (ms since the epoch, 0: none), by pair; absent when no field has one. */
       ttls?: number[];
     }
-  | { type: 'zset'; entries: Array<[member: Uint8Array, score: number]> };
+  | { type: 'zset'; entries: Array<[member: Uint8Array, score: number]> }
+  | { type: 'stream'; stream: StreamModel };
+
+/** A stream ID: (ms << 64) | seq. */
+export type StreamIdValue = bigint;
+
+/**
+ * A stream as plain data: its node listpacks (Redis's layout, keyed by
+ * master ID), counters and consumer groups (persistence/rdb-stream.ts).
+ */
+export interface StreamModel {
+  nodes: Array<[StreamIdValue, Uint8Array]>;
+  length: number;
+  lastId: StreamIdValue;
+  firstId: StreamIdValue;
+  maxDeletedId: StreamIdValue;
+  entriesAdded: bigint;
+  groups: GroupModel[];
+}
+
+export interface GroupModel {
+  name: Uint8Array;
+  lastId: StreamIdValue;
+  entriesRead: bigint;
+  pel: Array<{ id: StreamIdValue; deliveryTime: number; deliveryCount: number }>;
+  consumers: Array<{ name: Uint8Array; seenTime: number; pel: StreamIdValue[] }>;
+}
+
 
 /** One key read from an RDB file. */
 export interface RdbEntry {

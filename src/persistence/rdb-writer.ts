@@ -52,6 +52,7 @@ import {
 } from './rdb-format.js';
 import { DEFAULT_LIMITS, type EncodingLimits, type RdbValue } from './rdb-value.js';
 import { ascii } from './rdb-cursor.js';
+import { TYPE_STREAM_LISTPACKS_2, encodeStreamBody } from './rdb-stream.js';
 import { copyBytes } from '../util/bytes.js';
 import { formatDouble17g, parseInt64 } from '../util/numbers.js';
 
@@ -248,6 +249,9 @@ export class RdbWriter {
         return v.ttls !== undefined && v.ttls.some((t) => t !== 0) ? this.hashWithTtls(v.pairs, v.ttls) : this.hash(v.pairs);
       case 'zset':
         return this.zset(v.entries);
+      case 'stream':
+        this.append(encodeStreamBody(v.stream));
+        return TYPE_STREAM_LISTPACKS_2;
     }
   }
 

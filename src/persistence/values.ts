@@ -14,6 +14,7 @@ import { TAIL, fitsListpack, listCreate, listListpackBytes, listPush, listToArra
 import { type SetLimits, cur, kindForNew, setAdd, setCreate, setEncoding, setForEach } from '../types/set.js';
 import { encodingForValue, setString } from '../types/string.js';
 import { zsCreate, zsInsert, zsScore, zsToArray } from '../types/zset.js';
+import { streamFromModel, streamToModel } from '../types/stream-codec.js';
 import { sliceBytes } from '../util/bytes.js';
 import type { EncodingLimits, RdbValue } from './rdb-value.js';
 
@@ -45,6 +46,8 @@ export function readValue(ks: Keyspace, h: number, view = false): RdbValue {
     }
     case ObjType.ZSet:
       return { type: 'zset', entries: zsToArray(a, ks.encoding(h), v) };
+    case ObjType.Stream:
+      return { type: 'stream', stream: streamToModel(a, v) };
     default:
       throw new Error(`no RDB form for object type ${ks.type(h)}`);
   }
@@ -145,6 +148,12 @@ export function storeValue(ks: Keyspace, t: Int32Array, db: number, key: Uint8Ar
       type = ObjType.ZSet;
       break;
     }
+    case 'stream':
+      // Streams are stored even when empty (Redis keeps empty streams).
+      v = streamFromModel(a, value.stream);
+      type = ObjType.Stream;
+      enc = Enc.Stream;
+      break;
   }
   if (existing !== 0) ks.removeEntry(db, existing);
   const h = ks.insertNew(db, key, off, len, 0, type, enc, lru);

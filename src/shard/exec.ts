@@ -45,6 +45,34 @@ export interface HandlerKeys {
   denyoom: boolean;
   /** Redis's `may_replicate` flag (PFCOUNT, PUBLISH): not a write, yet refused in read-only scripts. */
   mayReplicate?: boolean;
+  /**
+   * Keys found after a keyword instead (XREAD's STREAMS): the first half of
+   * the arguments that follow it (lower-case keyword).
+   */
+  after?: string;
+}
+
+/**
+ * The key arguments of a command line as [first, last, step] (first 0: none):
+ * the fixed range, or the first half of what follows spec.after.
+ */
+export function keySpan(spec: HandlerKeys, argc: number, u8: Uint8Array | readonly Uint8Array[], off?: Int32Array, len?: Int32Array): [number, number, number] {
+  if (spec.after === undefined) {
+    if (spec.first <= 0) return [0, -1, 1];
+    return [spec.first, spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1), spec.step > 0 ? spec.step : 1];
+  }
+  const word = spec.after;
+  for (let i = 1; i < argc; i++) {
+    const b = Array.isArray(u8) ? (u8 as readonly Uint8Array[])[i] : (u8 as Uint8Array).subarray(off![i], off![i] + len![i]);
+    if (b.length !== word.length) continue;
+    let same = true;
+    for (let k = 0; k < b.length && same; k++) same = (b[k] | 0x20) === word.charCodeAt(k);
+    if (!same) continue;
+    const n = argc - i - 1;
+    if (n <= 0 || n % 2 !== 0) return [0, -1, 1];
+    return [i + 1, i + n / 2, 1];
+  }
+  return [0, -1, 1];
 }
 
 /** The commands a shard runs, by the ids frames carry (the command table's half that shards need), and how keys move between shards. */
@@ -174,6 +202,8 @@ export class Exec {
   foreignValue = false;
   /** Whether a blocking command may block (not inside MULTI/EXEC). */
   mayBlock = true;
+  /** The command is a script's call (redis.call): XREAD's BLOCK is refused there, as Redis refuses it. */
+  inScript = false;
   /** The command is a blocked client's, run again because one of its keys was written. */
   retrying = false;
   /** Claim words shared with the front and every shard (REQ_CLAIM). */

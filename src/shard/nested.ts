@@ -7,7 +7,7 @@
  * as one MULTI/EXEC), and clients blocked on the keys it wrote.
  */
 import { ReplyWriter } from '../protocol/reply-writer.js';
-import { Exec, type NestedCall, type NestedResult, type ScriptCalls, type ShardCommands } from './exec.js';
+import { Exec, type NestedCall, type NestedResult, type ScriptCalls, type ShardCommands, keySpan } from './exec.js';
 import type { Keyspace } from './keyspace.js';
 import { keyHashSlot, slotOwner } from '../util/crc16.js';
 import { packArgs } from '../transport/frames.js';
@@ -35,6 +35,7 @@ export class NestedRunner implements ScriptCalls {
 
   constructor(private readonly host: NestedHost) {
     this.x = new Exec(host.ks, new ReplyWriter(4096), host.outer.shard);
+    this.x.inScript = true;
     host.cmds.names.forEach((n, i) => this.ids.set(n, i));
   }
 
@@ -53,11 +54,9 @@ export class NestedRunner implements ScriptCalls {
 
   /** The keys a call names (every argument from the first key on, for commands whose keys move). */
   keysOf(id: number, args: readonly Uint8Array[]): Uint8Array[] {
-    const spec = this.host.cmds.keys[id];
     const out: Uint8Array[] = [];
-    if (spec.first <= 0) return out;
-    const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
-    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) out.push(args[k]);
+    const [first, last, step] = keySpan(this.host.cmds.keys[id], args.length, args);
+    for (let k = first; k > 0 && k <= last; k += step) out.push(args[k]);
     return out;
   }
 
@@ -87,9 +86,8 @@ export class NestedRunner implements ScriptCalls {
     if (call.readonly && (spec.write || spec.mayReplicate === true)) return { refused: 'ERR Write commands are not allowed from read-only scripts.' };
     const owner = callShard(this.host.cmds, id, args, shard.count);
     if (owner !== -2 && owner !== shard.index) {
-      const spec = this.host.cmds.keys[id];
-      let k = spec.first;
-      while (slotOwner(keyHashSlot(args[k], 0, args[k].length), shard.count) === shard.index) k += spec.step > 0 ? spec.step : 1;
+      let [k, , step] = keySpan(this.host.cmds.keys[id], args.length, args);
+      while (slotOwner(keyHashSlot(args[k], 0, args[k].length), shard.count) === shard.index) k += step;
       return { refused: `ERR Script attempted to access a key of another shard ('${Buffer.from(args[k]).toString('latin1')}'): this script kept to its declared keys before, so it ran on their shard alone; from now on it holds every shard` };
     }
     const packed = packArgs(args as Uint8Array[]);
@@ -189,11 +187,10 @@ export function decodeResult(b: Uint8Array): NestedResult {
 
 /** The shard every key of a call lives on: -2 for a call without keys, -1 when its keys span shards. */
 export function callShard(cmds: ShardCommands, id: number, args: readonly Uint8Array[], shards: number): number {
-  const spec = cmds.keys[id];
-  if (spec.first <= 0) return -2;
-  const last = spec.last < 0 ? args.length + spec.last : Math.min(spec.last, args.length - 1);
+  const [first, last, step] = keySpan(cmds.keys[id], args.length, args);
+  if (first <= 0) return -2;
   let owner = -2;
-  for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) {
+  for (let k = first; k <= last; k += step) {
     const s = slotOwner(keyHashSlot(args[k], 0, args[k].length), shards);
     if (owner === -2) owner = s;
     else if (owner !== s) return -1;

@@ -53,7 +53,7 @@ import { bytesEqual, sliceBytes } from '../util/bytes.js';
 import { LockTable, type ParkedFrame } from '../scheduler/lock-table.js';
 import { fingerprint } from '../scheduler/fingerprint.js';
 import { NestedRunner } from './nested.js';
-import { Exec, type ShardCommands, type ShardInfo, type SnapshotHooks } from './exec.js';
+import { Exec, type ShardCommands, type ShardInfo, type SnapshotHooks, keySpan } from './exec.js';
 import { DB_COUNT, Keyspace, SCRATCH_DB } from './keyspace.js';
 
 /** Where a shard's replies to one thread go: a ring to a peer, or the owning thread's own connections. */
@@ -494,10 +494,8 @@ export class Shard {
     }
     if (id >= OP_BASE) return { fps, global: false };
     const spec = this.cmds.keys[id];
-    if (spec.first > 0) {
-      const last = spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1);
-      for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) fps.push(fingerprint(db, u8, offs[k], lens[k]));
-    }
+    const [first, last, step] = keySpan(spec, argc, u8, offs, lens);
+    for (let k = first; k > 0 && k <= last; k += step) fps.push(fingerprint(db, u8, offs[k], lens[k]));
     return { fps, global: spec.global };
   }
 
@@ -549,10 +547,8 @@ export class Shard {
 
   /** A write touched these keys: clients blocked on them get a chance to be served. */
   private signalWritten(x: Exec, id: number, db: number): void {
-    const spec = this.cmds.keys[id];
-    if (spec.first <= 0) return;
-    const last = spec.last < 0 ? x.argc + spec.last : Math.min(spec.last, x.argc - 1);
-    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.blocked.signal(fingerprint(db, x.u8, x.off[k], x.len[k]));
+    const [first, last, step] = keySpan(this.cmds.keys[id], x.argc, x.u8, x.off, x.len);
+    for (let k = first; k > 0 && k <= last; k += step) this.blocked.signal(fingerprint(db, x.u8, x.off[k], x.len[k]));
   }
 
   /**
@@ -716,10 +712,9 @@ export class Shard {
   private preserveKeys(x: Exec, snap: SnapshotHooks, id: number): void {
     const k = this.cmds.keys[id];
     if (k.global) return snap.drain();
-    if (k.first <= 0) return;
     const ks = this.ks;
-    const last = k.last < 0 ? x.argc + k.last : Math.min(k.last, x.argc - 1);
-    for (let i = k.first; i <= last; i += k.step > 0 ? k.step : 1) {
+    const [first, last, step] = keySpan(k, x.argc, x.u8, x.off, x.len);
+    for (let i = first; i > 0 && i <= last; i += step) {
       const h = ks.findRaw(x.db, x.u8, x.off[i], x.len[i], ks.hashOf(x.u8, x.off[i], x.len[i]));
       if (h !== 0) snap.preserve(x.db, h);
     }
@@ -976,10 +971,10 @@ export class Shard {
   /** A tracking client's command read keys: this shard remembers them for it (not a script's own keys: its calls'). */
   private rememberKeys(x: Exec, id: number): void {
     const spec = this.cmds.keys[id];
-    if (spec.first <= 0 || x.name.startsWith('eval') || x.name.startsWith('fcall')) return;
-    const last = spec.last < 0 ? x.argc + spec.last : Math.min(spec.last, x.argc - 1);
+    const [first, last, step] = keySpan(spec, x.argc, x.u8, x.off, x.len);
+    if (first <= 0 || x.name.startsWith('eval') || x.name.startsWith('fcall')) return;
     const noloop = (x.track & REQ_TRACK_NOLOOP) !== 0;
-    for (let k = spec.first; k <= last; k += spec.step > 0 ? spec.step : 1) this.tracking.remember(x.arg(k), this.conn, noloop);
+    for (let k = first; k <= last; k += step) this.tracking.remember(x.arg(k), this.conn, noloop);
     this.syncWatchHook();
   }
 

@@ -9,8 +9,10 @@ import { listOps } from './list.js';
 import { hashOps } from './hash.js';
 import { setOps } from './set.js';
 import { zsetOps } from './zset.js';
+import { streamOps } from './stream-ops.js';
 
 TYPE_OPS[ObjType.List] = listOps;
 TYPE_OPS[ObjType.Hash] = hashOps;
 TYPE_OPS[ObjType.Set] = setOps;
 TYPE_OPS[ObjType.ZSet] = zsetOps;
+TYPE_OPS[ObjType.Stream] = streamOps;

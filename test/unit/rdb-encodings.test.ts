@@ -523,7 +523,8 @@ describe('readRdb: every value type and opcode', () => {
     const wrong = new RawRdb(10).key(0, 'k').str('v').end();
     wrong[wrong.length - 3] ^= 1;
     refuse(wrong, /^Wrong RDB checksum/);
-    for (const t of [15, 19, 21]) refuse(new RawRdb(10).key(t, 's').len(0).end(), new RegExp(`stream \\(type ${t}\\)`));
+    // A stream cut short after its node count (streams themselves load: test/integration/streams.test.ts).
+    for (const t of [15, 19, 21]) refuse(new RawRdb(10).key(t, 's').len(0).end(), /stream length/);
     for (const t of [6, 7]) refuse(new RawRdb(10).key(t, 'm').len(0).end(), /module value/);
     refuse(new RawRdb(10).push(247).len(1).end(), /module data/);
     refuse(new RawRdb(10).push(246).str('code').end(), /functions in the pre-release format/);
