@@ -595,7 +595,11 @@ export class ThreadServer implements ThreadContext {
       onread: {
         buffer: this.readBuffer,
         callback: (n: number, buf: Uint8Array) => {
-          if (c !== null) this.dispatcher.onData(c, buf.subarray(0, n) as Buffer);
+          if (c === null) return true;
+          // Commands of this read may run inline on the shard: at the time they arrived, not at the
+          // last turn's (an idle thread slept since; keys that expired meanwhile must be gone).
+          this.shard.setClock(Date.now());
+          this.dispatcher.onData(c, buf.subarray(0, n) as Buffer);
           return true;
         },
       },

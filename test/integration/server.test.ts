@@ -4,7 +4,8 @@
  * deterministic), plus what only Shoal has: active expiry across 4 shards,
  * SCAN over every shard, the config file, and clean shutdown.
  */
-import { spreadConnector } from '../helpers/threads.js';
+import { connectSpread, spreadConnector } from '../helpers/threads.js';
+import { shardOf, taggedKeysOnEveryShard } from '../helpers/shards.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -195,6 +196,26 @@ describe('Shoal across 4 shards', () => {
   });
   afterAll(async () => {
     await shoal?.stop();
+  });
+
+  it('a command read by an idle thread runs at the time it arrived: a key that expired meanwhile is gone', async () => {
+    // Clients on every thread, each reading a key of its own thread's shard (run inline, no hop).
+    const spread = await connectSpread(shoal.port, 4, 4);
+    clients.push(...spread.map((s) => s.client));
+    const tags = taggedKeysOnEveryShard('idle', ':', 4);
+    const seen: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (const { client, thread } of spread) {
+        const key = `${tags[thread]}${round}`;
+        expect(shardOf(key)).toBe(thread);
+        // An absolute time (same machine clock): a relative one would start from the thread's clock too.
+        await client.callText('SET', key, 'v', 'PXAT', String(Date.now() + 3));
+        // Well under the cron's 100 ms: the thread sleeps, and nothing else refreshes its clock.
+        await sleep(25);
+        seen.push(await client.callText('GET', key));
+      }
+    }
+    expect(seen.filter((r) => r !== '$-1\r\n')).toEqual([]);
   });
 
   it('reclaims expired keys that are never touched again, and counts them', async () => {
