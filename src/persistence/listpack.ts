@@ -70,6 +70,75 @@ export function listpackEntrySize(u8: Uint8Array, off = 0, len = u8.length): num
   return l + backlenSize(l);
 }
 
+/** The backlen of an entry whose encoding + data take l bytes, at b[p]; returns its size. */
+function putBacklen(b: Uint8Array, p: number, l: number): number {
+  const n = backlenSize(l);
+  // Most significant 7 bits first; every byte after the first has the top bit set.
+  for (let i = n - 1; i >= 0; i--) b[p++] = (Math.floor(l / 2 ** (7 * i)) & 127) | (i === n - 1 ? 0 : 128);
+  return n;
+}
+
+/** Bytes putListpackInt writes at the most. */
+export const LISTPACK_INT_MAX = 10;
+
+/** Writes integer v as a listpack element (its smallest encoding, then the backlen) at b[p]; returns the bytes written. */
+export function putListpackInt(b: Uint8Array, p: number, v: number | bigint): number {
+  const l = intSize(v);
+  const n = Number(v);
+  switch (l) {
+    case 1:
+      b[p] = n;
+      break;
+    case 2: {
+      const u = n < 0 ? n + 8192 : n; // 13-bit two's complement
+      b[p] = 0xc0 | (u >>> 8);
+      b[p + 1] = u & 0xff;
+      break;
+    }
+    case 3:
+      b[p] = ENC_INT_16;
+      writeIntLE(b, p + 1, 2, n);
+      break;
+    case 4:
+      b[p] = ENC_INT_24;
+      writeIntLE(b, p + 1, 3, n);
+      break;
+    case 5:
+      b[p] = ENC_INT_32;
+      writeIntLE(b, p + 1, 4, n);
+      break;
+    default:
+      b[p] = ENC_INT_64;
+      writeIntLE(b, p + 1, 8, v);
+  }
+  return l + putBacklen(b, p + l, l);
+}
+
+/**
+ * Writes `len` bytes of `u8` as lpAppend stores them (an integer when they
+ * read as one, else a string) at b[p], which has room for len + 10 bytes;
+ * returns the bytes written.
+ */
+export function putListpackElement(b: Uint8Array, p: number, u8: Uint8Array, off: number, len: number): number {
+  const v = asInt(u8, off, len);
+  if (v !== null) return putListpackInt(b, p, v);
+  const start = p;
+  const h = strHeaderSize(len);
+  if (h === 1) {
+    b[p++] = 0x80 | len;
+  } else if (h === 2) {
+    b[p++] = 0xe0 | (len >>> 8);
+    b[p++] = len & 0xff;
+  } else {
+    b[p++] = ENC_STR_32;
+    writeIntLE(b, p, 4, len);
+    p += 4;
+  }
+  copyBytes(b, p, u8, off, len);
+  p += len;
+  return p - start + putBacklen(b, p, h + len);
+}
+
 /** Builds one listpack element by element. */
 export class ListpackBuilder {
   private buf: Uint8Array;
@@ -87,64 +156,17 @@ export class ListpackBuilder {
   }
 
   add(u8: Uint8Array, off = 0, len = u8.length): this {
-    const v = asInt(u8, off, len);
-    if (v !== null) return this.addInt(v);
-    const h = strHeaderSize(len);
-    const l = h + len;
-    this.reserve(l + 5);
-    const b = this.buf;
-    let p = this.pos;
-    if (h === 1) {
-      b[p++] = 0x80 | len;
-    } else if (h === 2) {
-      b[p++] = 0xe0 | (len >>> 8);
-      b[p++] = len & 0xff;
-    } else {
-      b[p++] = ENC_STR_32;
-      writeIntLE(b, p, 4, len);
-      p += 4;
-    }
-    copyBytes(b, p, u8, off, len);
-    this.pos = p + len;
-    this.backlen(l);
+    this.reserve(len + 10);
+    this.pos += putListpackElement(this.buf, this.pos, u8, off, len);
+    this.count++;
     return this;
   }
 
   /** Adds an int64 with its smallest encoding. */
   addInt(v: number | bigint): this {
-    const l = intSize(v);
-    this.reserve(l + 5);
-    const b = this.buf;
-    const p = this.pos;
-    const n = Number(v);
-    switch (l) {
-      case 1:
-        b[p] = n;
-        break;
-      case 2: {
-        const u = n < 0 ? n + 8192 : n; // 13-bit two's complement
-        b[p] = 0xc0 | (u >>> 8);
-        b[p + 1] = u & 0xff;
-        break;
-      }
-      case 3:
-        b[p] = ENC_INT_16;
-        writeIntLE(b, p + 1, 2, n);
-        break;
-      case 4:
-        b[p] = ENC_INT_24;
-        writeIntLE(b, p + 1, 3, n);
-        break;
-      case 5:
-        b[p] = ENC_INT_32;
-        writeIntLE(b, p + 1, 4, n);
-        break;
-      default:
-        b[p] = ENC_INT_64;
-        writeIntLE(b, p + 1, 8, v);
-    }
-    this.pos = p + l;
-    this.backlen(l);
+    this.reserve(LISTPACK_INT_MAX);
+    this.pos += putListpackInt(this.buf, this.pos, v);
+    this.count++;
     return this;
   }
 
@@ -158,16 +180,6 @@ export class ListpackBuilder {
     b[4] = c & 0xff;
     b[5] = c >>> 8;
     return b.subarray(0, this.pos);
-  }
-
-  private backlen(l: number): void {
-    const b = this.buf;
-    let p = this.pos;
-    // Most significant 7 bits first; every byte after the first has the top bit set.
-    const n = backlenSize(l);
-    for (let i = n - 1; i >= 0; i--) b[p++] = (Math.floor(l / 2 ** (7 * i)) & 127) | (i === n - 1 ? 0 : 128);
-    this.pos = p;
-    this.count++;
   }
 
   private reserve(n: number): void {

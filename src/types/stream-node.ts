@@ -13,7 +13,8 @@
  */
 import type { Arena } from 'native-free-arena';
 import { offOf, segOf } from 'native-free-arena';
-import { readIntLE, writeIntLE } from '../persistence/int-codec.js';
+import { readIntLE } from '../persistence/int-codec.js';
+import { LISTPACK_INT_MAX, putListpackElement, putListpackInt } from '../persistence/listpack.js';
 import { copyBytes } from '../util/bytes.js';
 import { parseInt64 } from '../util/numbers.js';
 
@@ -154,71 +155,18 @@ function wReserve(n: number): void {
   W.buf = next;
 }
 
-function wBacklen(l: number): void {
-  const b = W.buf;
-  const n = backlenSize(l);
-  // Most significant 7 bits first; every byte after the first has the top bit set.
-  for (let i = n - 1; i >= 0; i--) b[W.pos++] = (Math.floor(l / 2 ** (7 * i)) & 127) | (i === n - 1 ? 0 : 128);
-  W.count++;
-}
-
 /** Appends an integer element with its smallest encoding (as lpAppendInteger). */
 export function wInt(v: number | bigint): void {
-  wReserve(16);
-  const b = W.buf;
-  const p = W.pos;
-  const l = intSize(v);
-  const n = Number(v);
-  switch (l) {
-    case 1:
-      b[p] = n;
-      break;
-    case 2: {
-      const u = n < 0 ? n + 8192 : n; // 13-bit two's complement
-      b[p] = 0xc0 | (u >>> 8);
-      b[p + 1] = u & 0xff;
-      break;
-    }
-    case 3:
-      b[p] = 0xf1;
-      writeIntLE(b, p + 1, 2, n);
-      break;
-    case 4:
-      b[p] = 0xf2;
-      writeIntLE(b, p + 1, 3, n);
-      break;
-    case 5:
-      b[p] = 0xf3;
-      writeIntLE(b, p + 1, 4, n);
-      break;
-    default:
-      b[p] = 0xf4;
-      writeIntLE(b, p + 1, 8, v);
-  }
-  W.pos = p + l;
-  wBacklen(l);
+  wReserve(LISTPACK_INT_MAX);
+  W.pos += putListpackInt(W.buf, W.pos, v);
+  W.count++;
 }
 
 /** Appends u8[off, off+len) as lpAppend stores it: as an integer when it reads as one, else a string. */
 export function wStr(u8: Uint8Array, off: number, len: number): void {
-  const v = len > 0 && len <= 20 ? parseInt64(u8, off, len) : null;
-  if (v !== null) return wInt(v);
   wReserve(len + 10);
-  const b = W.buf;
-  let p = W.pos;
-  const h = len < 64 ? 1 : len < 4096 ? 2 : 5;
-  if (h === 1) b[p++] = 0x80 | len;
-  else if (h === 2) {
-    b[p++] = 0xe0 | (len >>> 8);
-    b[p++] = len & 0xff;
-  } else {
-    b[p++] = 0xf0;
-    writeIntLE(b, p, 4, len);
-    p += 4;
-  }
-  copyBytes(b, p, u8, off, len);
-  W.pos = p + len;
-  wBacklen(h + len);
+  W.pos += putListpackElement(W.buf, W.pos, u8, off, len);
+  W.count++;
 }
 
 /** A new node block: a listpack of the elements in W. */
@@ -269,17 +217,7 @@ export function nodeReplaceInt(a: Arena, h: number, rel: number, v: number | big
   let o = offOf(h);
   lpRead(d, o + rel);
   const oldLen = E.next - (o + rel);
-  // Encode v with the element writer, then take its bytes out of the way of the next append.
-  const saveBuf = W.buf;
-  const savePos = W.pos;
-  const saveCount = W.count;
-  W.buf = INT;
-  W.pos = 0;
-  wInt(v);
-  const newLen = W.pos;
-  W.buf = saveBuf;
-  W.pos = savePos;
-  W.count = saveCount;
+  const newLen = putListpackInt(INT, 0, v);
   const total = lpTotal(a, h);
   if (newLen > oldLen) {
     h = a.realloc(h, total + newLen - oldLen);
@@ -292,21 +230,3 @@ export function nodeReplaceInt(a: Arena, h: number, rel: number, v: number | big
   return h;
 }
 
-/** Bytes an integer element takes, and a string element of n bytes (as lpAppend stores it: integers when they read as one). */
-export function lpElemSize(u8: Uint8Array, off: number, len: number): number {
-  const v = len > 0 && len <= 20 ? parseInt64(u8, off, len) : null;
-  let l: number;
-  if (v !== null) l = intSize(v);
-  else l = (len < 64 ? 1 : len < 4096 ? 2 : 5) + len;
-  return l + backlenSize(l);
-}
-
-function intSize(v: number | bigint): number {
-  if (typeof v === 'bigint') return 9;
-  if (v >= 0 && v <= 127) return 1;
-  if (v >= -4096 && v <= 4095) return 2;
-  if (v >= -32768 && v <= 32767) return 3;
-  if (v >= -8388608 && v <= 8388607) return 4;
-  if (v >= -2147483648 && v <= 2147483647) return 5;
-  return 9;
-}
