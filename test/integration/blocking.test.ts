@@ -5,42 +5,14 @@
  * or given another type while clients wait, MULTI, CLIENT UNBLOCK.
  * Keys of one command share a {tag} (one shard).
  */
-import { spreadConnector } from '../helpers/threads.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { waitForBlocked, waitForUnblocked } from '../helpers/blocked.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
-import { type RawClient, type ServerHandle, rawClient, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { resp } from '../helpers/servers.js';
+import { serverPair } from '../helpers/pair.js';
 
-const clients: RawClient[] = [];
-/** Each new client on the next of Shoal's 4 threads (redis-server has one), so a scenario's clients sit on different threads. */
-const spread = spreadConnector(4);
-async function connect(port: number): Promise<RawClient> {
-  const c = await spread(port);
-  clients.push(c);
-  return c;
-}
-
-function cmd(...args: string[]): Buffer {
-  return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
-}
-
-let redis: ServerHandle;
-let shoal: ServerHandle;
-beforeAll(async () => {
-  [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
-});
-afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await Promise.all([redis?.stop(), shoal?.stop()]);
-});
-
-/** Runs a scenario on each server and expects the same transcript from both. */
-async function same(scenario: (port: number) => Promise<string[]>): Promise<string[]> {
-  const want = await scenario(redis.port);
-  const got = await scenario(shoal.port);
-  expect(got).toEqual(want);
-  return want;
-}
+const pair = serverPair();
+const { connect, same } = pair;
 
 describe('blocking list commands, redis-server vs Shoal', () => {
   it('serves blocked clients first come, first served', async () => {
@@ -50,7 +22,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       const waiters = await Promise.all([connect(port), connect(port), connect(port)]);
       let n = 0;
       for (const w of waiters) {
-        await w.write(cmd('BLPOP', '{q}', '5'));
+        await w.write(resp('BLPOP', '{q}', '5'));
         await waitForBlocked(admin, ++n); // the order in which they block
       }
       const pushed = await admin.callText('RPUSH', '{q}', 'a', 'b', 'c');
@@ -79,7 +51,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
   });
 
   it('answers a timeout with nil after about the timeout, in both protocols', async () => {
-    for (const port of [redis.port, shoal.port]) {
+    for (const port of [pair.redis.port, pair.shoal.port]) {
       const c = await connect(port);
       await c.callText('DEL', '{t}');
       let t0 = Date.now();
@@ -127,12 +99,12 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       const admin = await connect(port);
       await admin.callText('DEL', '{k}');
       const doomed = await connect(port);
-      await doomed.write(cmd('BLPOP', '{k}', '0'));
+      await doomed.write(resp('BLPOP', '{k}', '0'));
       await waitForBlocked(admin, 1);
       doomed.destroy();
       await waitForUnblocked(admin, 0);
       const next = await connect(port);
-      await next.write(cmd('BLPOP', '{k}', '2'));
+      await next.write(resp('BLPOP', '{k}', '2'));
       await waitForBlocked(admin, 1);
       const pushed = await admin.callText('RPUSH', '{k}', 'v1', 'v2');
       const got = (await next.readReply(3000)).toString();
@@ -145,7 +117,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       const admin = await connect(port);
       await admin.callText('DEL', '{d}');
       const w = await connect(port);
-      await w.write(cmd('BLPOP', '{d}', '3'));
+      await w.write(resp('BLPOP', '{d}', '3'));
       await waitForBlocked(admin, 1);
       const steps = [await admin.callText('SET', '{d}', 'not a list'), await admin.callText('DEL', '{d}'), await admin.callText('LPUSH', '{d}', 'finally')];
       return [...steps, (await w.readReply(4000)).toString()];
@@ -171,7 +143,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       for (const mode of ['TIMEOUT', 'ERROR']) {
         const w = await connect(port);
         const id = (await w.callText('CLIENT', 'ID')).slice(1, -2);
-        await w.write(cmd('BLPOP', '{u}', '0'));
+        await w.write(resp('BLPOP', '{u}', '0'));
         await waitForBlocked(admin, 1);
         out.push(await admin.callText('CLIENT', 'UNBLOCK', id, mode));
         out.push((await w.readReply(2000)).toString());
@@ -189,7 +161,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       const admin = await connect(port);
       await admin.callText('DEL', '{p}', '{p}after');
       const w = await connect(port);
-      await w.write(Buffer.concat([cmd('BLPOP', '{p}', '2'), cmd('SET', '{p}after', '1')]));
+      await w.write(Buffer.concat([resp('BLPOP', '{p}', '2'), resp('SET', '{p}after', '1')]));
       await waitForBlocked(admin, 1);
       const before = await admin.callText('EXISTS', '{p}after');
       await admin.callText('RPUSH', '{p}', 'x');
@@ -203,7 +175,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       const admin = await connect(port);
       await admin.callText('DEL', '{x}k');
       const w = await connect(port);
-      await w.write(cmd('BLPOP', '{x}k', '0.3'));
+      await w.write(resp('BLPOP', '{x}k', '0.3'));
       await waitForBlocked(admin, 1);
       // RPUSH then LPOP in one EXEC: the element never reaches the waiter.
       const out = [await admin.callText('MULTI'), await admin.callText('RPUSH', '{x}k', 'a'), await admin.callText('LPOP', '{x}k'), await admin.callText('EXEC')];
@@ -218,9 +190,9 @@ describe('blocking list commands, redis-server vs Shoal', () => {
       await admin.callText('DEL', '{t}k');
       const lists = await connect(port);
       const zsets = await connect(port);
-      await lists.write(cmd('BLPOP', '{t}k', '0.3'));
+      await lists.write(resp('BLPOP', '{t}k', '0.3'));
       await waitForBlocked(admin, 1);
-      await zsets.write(cmd('BZPOPMIN', '{t}k', '2'));
+      await zsets.write(resp('BZPOPMIN', '{t}k', '2'));
       await waitForBlocked(admin, 2);
       const out = [await admin.callText('ZADD', '{t}k', '1', 'm')];
       out.push((await zsets.readReply(3000)).toString());
@@ -254,9 +226,9 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         await admin.callText('DEL', 'a', 'b');
         const w1 = await connect(port);
         const w2 = await connect(port);
-        await w1.write(cmd('BLPOP', 'a', 'b', '5'));
+        await w1.write(resp('BLPOP', 'a', 'b', '5'));
         await waitForBlocked(admin, 1);
-        await w2.write(cmd('BLPOP', 'b', 'a', '5'));
+        await w2.write(resp('BLPOP', 'b', 'a', '5'));
         await waitForBlocked(admin, 2);
         const out = [await admin.callText('RPUSH', 'b', 'one')];
         out.push((await w1.readReply(3000)).toString());
@@ -282,7 +254,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
           await admin.callText('BLMPOP', '1', '3', 'a', 'b', 'c', 'RIGHT', 'COUNT', '5'),
         ];
         const w = await connect(port);
-        await w.write(cmd('BLMPOP', '3', '2', 'a', 'd', 'LEFT', 'COUNT', '2'));
+        await w.write(resp('BLMPOP', '3', '2', 'a', 'd', 'LEFT', 'COUNT', '2'));
         await waitForBlocked(admin, 1);
         out.push(await admin.callText('RPUSH', 'd', 'x', 'y', 'z'));
         out.push((await w.readReply(3000)).toString());
@@ -308,11 +280,11 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         // Two clients wait on "a" (moving to "b"), one more after them.
         const w1 = await connect(port);
         const w2 = await connect(port);
-        await w1.write(cmd('BLMOVE', 'a', 'b', 'RIGHT', 'LEFT', '5'));
+        await w1.write(resp('BLMOVE', 'a', 'b', 'RIGHT', 'LEFT', '5'));
         await waitForBlocked(admin, 1);
-        await w2.write(cmd('BRPOPLPUSH', 'a', 'b', '5'));
+        await w2.write(resp('BRPOPLPUSH', 'a', 'b', '5'));
         await waitForBlocked(admin, 2);
-        await w1.write(cmd('LLEN', 'b')); // pipelined: runs after w1 is served
+        await w1.write(resp('LLEN', 'b')); // pipelined: runs after w1 is served
         out.push(await admin.callText('RPUSH', 'a', 'x'));
         out.push((await w1.readReply(3000)).toString());
         out.push((await w1.readReply(3000)).toString());
@@ -323,7 +295,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         // The destination turns into a string while a client waits: WRONGTYPE, and the element stays in the source.
         const w3 = await connect(port);
         await admin.callText('DEL', 'a', 'b');
-        await w3.write(cmd('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '5'));
+        await w3.write(resp('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '5'));
         await waitForBlocked(admin, 1);
         out.push(await admin.callText('SET', 'b', 'str'));
         out.push(await admin.callText('RPUSH', 'a', 'v'));
@@ -333,12 +305,12 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         await admin.callText('DEL', 'a', 'b');
         const w4 = await connect(port);
         const id = (await w4.callText('CLIENT', 'ID')).slice(1, -2);
-        await w4.write(cmd('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '0'));
+        await w4.write(resp('BLMOVE', 'a', 'b', 'LEFT', 'LEFT', '0'));
         await waitForBlocked(admin, 1);
         out.push(await admin.callText('CLIENT', 'UNBLOCK', id));
         out.push((await w4.readReply(2000)).toString());
         const w5 = await connect(port);
-        await w5.write(cmd('BRPOPLPUSH', 'a', 'b', '0'));
+        await w5.write(resp('BRPOPLPUSH', 'a', 'b', '0'));
         await waitForBlocked(admin, 1);
         w5.destroy();
         await waitForUnblocked(admin, 0);
@@ -370,9 +342,9 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         // Two clients wait on keys of several shards; each is served once, in order.
         const w1 = await connect(port);
         const w2 = await connect(port);
-        await w1.write(cmd('BZPOPMAX', 'a', 'c', '5'));
+        await w1.write(resp('BZPOPMAX', 'a', 'c', '5'));
         await waitForBlocked(admin, 1);
-        await w2.write(cmd('BZMPOP', '5', '2', 'c', 'd', 'MIN', 'COUNT', '2'));
+        await w2.write(resp('BZMPOP', '5', '2', 'c', 'd', 'MIN', 'COUNT', '2'));
         await waitForBlocked(admin, 2);
         out.push(await admin.callText('ZADD', 'c', '5', 'p', '6', 'q'));
         out.push((await w1.readReply(3000)).toString());
@@ -390,9 +362,9 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         await admin.callText('DEL', x1!, x3!);
         const w1 = await connect(port);
         const w2 = await connect(port);
-        await w1.write(cmd('BLPOP', x1!, x3!, '2'));
+        await w1.write(resp('BLPOP', x1!, x3!, '2'));
         await waitForBlocked(admin, 1);
-        await w2.write(cmd('BLPOP', x3!, '2'));
+        await w2.write(resp('BLPOP', x3!, '2'));
         await waitForBlocked(admin, 2);
         const out = [await admin.callText('MULTI'), await admin.callText('RPUSH', x1!, 'x'), await admin.callText('RPUSH', x3!, 'y'), await admin.callText('EXEC')];
         out.push((await w1.readReply(3000)).toString());
@@ -410,7 +382,7 @@ describe('blocking list commands, redis-server vs Shoal', () => {
         const out = [await c.callText('BLPOP', 'a', 'b', '0.1'), await c.callText('PING')];
         const w = await connect(port);
         const id = (await w.callText('CLIENT', 'ID')).slice(1, -2);
-        await w.write(cmd('BRPOP', 'a', 'b', '0'));
+        await w.write(resp('BRPOP', 'a', 'b', '0'));
         await waitForBlocked(admin, 1);
         out.push(await admin.callText('CLIENT', 'UNBLOCK', id, 'ERROR'));
         out.push((await w.readReply(2000)).toString());

@@ -5,28 +5,18 @@
  * COPY, MOVE), DEL/FLUSHALL, WATCH invalidation, MEMORY USAGE, and blocking
  * BZPOPMIN / BZPOPMAX / BZMPOP scenarios compared transcript for transcript.
  */
-import { spreadConnector } from '../helpers/threads.js';
 import { waitForBlocked } from '../helpers/blocked.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RawClient, type ServerHandle, rawClient, resp, sleep, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { describe, expect, it } from 'vitest';
+import { type RawClient, resp } from '../helpers/servers.js';
+import { serverPair } from '../helpers/pair.js';
 import { type Reply, parseOne } from '../helpers/resp.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
 
 const S = oneKeyPerShard('zs:', 4);
-let redis: ServerHandle;
-let shoal: ServerHandle;
-const clients: RawClient[] = [];
 
-/** Each new client on the next of Shoal's 4 threads (redis-server has one), so a scenario's clients sit on different threads. */
-const spread = spreadConnector(4);
-async function connect(port: number): Promise<RawClient> {
-  const c = await spread(port);
-  clients.push(c);
-  return c;
-}
-function cmd(...args: string[]): Buffer {
-  return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
-}
+const pair = serverPair();
+const { connect, same } = pair;
+
 async function call(c: RawClient, ...args: string[]): Promise<Reply> {
   await c.write(resp(...args));
   const [r] = await c.readReplies(1, 10000);
@@ -43,25 +33,9 @@ function text(r: Reply): string {
   throw new Error(`not text: ${r.type}`);
 }
 
-beforeAll(async () => {
-  [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
-});
-afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await Promise.all([redis?.stop(), shoal?.stop()]);
-});
-
-/** Runs a scenario on each server and expects the same transcript from both. */
-async function same(scenario: (port: number) => Promise<string[]>): Promise<string[]> {
-  const want = await scenario(redis.port);
-  const got = await scenario(shoal.port);
-  expect(got).toEqual(want);
-  return want;
-}
-
 describe('sorted sets in a running server', () => {
   it('ZSCAN returns every member present for the whole scan while the set grows and shrinks', async () => {
-    for (const port of [redis.port, shoal.port]) {
+    for (const port of [pair.redis.port, pair.shoal.port]) {
       const c = await connect(port);
       await call(c, 'DEL', 'scan');
       const stay = Array.from({ length: 2000 }, (_, i) => `stay:${i}`);
@@ -157,7 +131,7 @@ describe('sorted sets in a running server', () => {
   });
 
   it('ZRANDMEMBER with a positive count: distinct members with their own scores, in both encodings', async () => {
-    const c = await connect(shoal.port);
+    const c = await connect(pair.shoal.port);
     for (const resp3 of [false, true]) {
       if (resp3) await call(c, 'HELLO', '3');
       for (const [key, n, enc] of [['rl', 40, 'listpack'], ['rs', 1000, 'skiplist']] as const) {
@@ -198,7 +172,7 @@ describe('sorted sets in a running server', () => {
         await call(b, ...other);
         await call(a, 'MULTI');
         await call(a, 'ZCARD', 'w');
-        await a.write(cmd('EXEC'));
+        await a.write(resp('EXEC'));
         out.push(other[0]! + ' ' + (await a.readReply(3000)).toString());
         await call(a, 'ZADD', 'w', '1', 'x');
       }
@@ -207,7 +181,7 @@ describe('sorted sets in a running server', () => {
   });
 
   it('MEMORY USAGE grows with a set and DEL gives it back', async () => {
-    const c = await connect(shoal.port);
+    const c = await connect(pair.shoal.port);
     await call(c, 'DEL', 'mem');
     await call(c, 'ZADD', 'mem', '1', 'x');
     const small = Number(text(await call(c, 'MEMORY', 'USAGE', 'mem')));
@@ -230,8 +204,8 @@ describe('sorted sets in a running server', () => {
 describe('ZRANK and ZREVRANK WITHSCORE (Redis 7.2)', () => {
   for (const proto of [2, 3]) {
     it(`equals the oracle's rank and score, in both encodings, RESP${proto}`, async () => {
-      const r = await connect(redis.port);
-      const c = await connect(shoal.port);
+      const r = await connect(pair.redis.port);
+      const c = await connect(pair.shoal.port);
       if (proto === 3) {
         await call(r, 'HELLO', '3');
         await call(c, 'HELLO', '3');
@@ -278,7 +252,7 @@ describe('blocking sorted-set commands, redis-server vs Shoal', () => {
       const waiters = await Promise.all([connect(port), connect(port), connect(port)]);
       const cmds = [['BZPOPMIN', '{q}a', '{q}b', '5'], ['BZPOPMAX', '{q}b', '{q}a', '5'], ['BZMPOP', '5', '2', '{q}a', '{q}b', 'MAX', 'COUNT', '2']];
       for (let i = 0; i < 3; i++) {
-        await waiters[i]!.write(cmd(...cmds[i]!));
+        await waiters[i]!.write(resp(...cmds[i]!));
         await waitForBlocked(admin, i + 1);
       }
       const added = await admin.callText('ZADD', '{q}b', '1', 'a', '2', 'b', '3', 'c', '4', 'd');
@@ -293,11 +267,11 @@ describe('blocking sorted-set commands, redis-server vs Shoal', () => {
       const admin = await connect(port);
       await admin.callText('DEL', '{t}k');
       const out: string[] = [];
-      await c.write(cmd('BZPOPMIN', '{t}k', '0.2'));
+      await c.write(resp('BZPOPMIN', '{t}k', '0.2'));
       out.push((await c.readReply(3000)).toString());
-      await c.write(cmd('BZMPOP', '0.2', '1', '{t}k', 'MIN'));
+      await c.write(resp('BZMPOP', '0.2', '1', '{t}k', 'MIN'));
       out.push((await c.readReply(3000)).toString());
-      await c.write(cmd('BZPOPMAX', '{t}k', '5'));
+      await c.write(resp('BZPOPMAX', '{t}k', '5'));
       await waitForBlocked(admin, 1);
       out.push(await admin.callText('SET', '{t}k', 'string'));
       out.push(await admin.callText('DEL', '{t}k'));

@@ -7,46 +7,20 @@
  * one command share a {tag}; the multi-key cases put them on different
  * shards.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spreadConnector } from '../helpers/threads.js';
+import { describe, expect, it } from 'vitest';
 import { waitForBlocked, waitForUnblocked } from '../helpers/blocked.js';
-import { type RawClient, type ServerHandle, startAll, startRedis, startShoal } from '../helpers/servers.js';
+import { type RawClient, resp } from '../helpers/servers.js';
+import { serverPair } from '../helpers/pair.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
 
-const clients: RawClient[] = [];
-const spread = spreadConnector(4);
-async function connect(port: number): Promise<RawClient> {
-  const c = await spread(port);
-  clients.push(c);
-  return c;
-}
-
-function cmd(...args: string[]): Buffer {
-  return Buffer.from(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(''));
-}
-
-let redis: ServerHandle;
-let shoal: ServerHandle;
-beforeAll(async () => {
-  [redis, shoal] = await startAll(startRedis(), startShoal({ shards: 4 }));
-});
-afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await Promise.all([redis?.stop(), shoal?.stop()]);
-});
-
-async function same(scenario: (port: number) => Promise<string[]>): Promise<string[]> {
-  const want = await scenario(redis.port);
-  const got = await scenario(shoal.port);
-  expect(got).toEqual(want);
-  return want;
-}
+const pair = serverPair();
+const { connect, same } = pair;
 
 /** Blocks each waiter in turn (in that order) with its command. */
 async function blockInOrder(admin: RawClient, waiters: RawClient[], command: string[]): Promise<void> {
   let n = 0;
   for (const w of waiters) {
-    await w.write(cmd(...command));
+    await w.write(resp(...command));
     await waitForBlocked(admin, ++n);
   }
 }
@@ -74,7 +48,7 @@ describe('blocking stream reads, redis-server vs Shoal', () => {
       const waiters = await Promise.all([connect(port), connect(port), connect(port)]);
       let n = 0;
       for (const [i, w] of waiters.entries()) {
-        await w.write(cmd('XREADGROUP', 'GROUP', 'grp', `c${i}`, 'BLOCK', '0', 'STREAMS', '{g}s', '>'));
+        await w.write(resp('XREADGROUP', 'GROUP', 'grp', `c${i}`, 'BLOCK', '0', 'STREAMS', '{g}s', '>'));
         await waitForBlocked(admin, ++n);
       }
       const out: string[] = [];
@@ -172,7 +146,7 @@ describe('blocking stream reads, redis-server vs Shoal', () => {
       const w = await connect(port);
       // 1-1 is there to be read: served at once.
       out.push((await w.call('XREADGROUP', 'GROUP', 'grp', 'c', 'BLOCK', '0', 'STREAMS', k0!, k1!, '>', '>')).toString());
-      await w.write(cmd('XREADGROUP', 'GROUP', 'grp', 'c', 'BLOCK', '0', 'STREAMS', k0!, k1!, '>', '>'));
+      await w.write(resp('XREADGROUP', 'GROUP', 'grp', 'c', 'BLOCK', '0', 'STREAMS', k0!, k1!, '>', '>'));
       await waitForBlocked(admin, 1);
       out.push(await admin.callText('XADD', k1!, '2-1', 'b', '2'));
       out.push((await w.readReply(3000)).toString());
