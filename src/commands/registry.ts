@@ -82,7 +82,10 @@ function keysByName(): Map<string, HandlerKeys> {
     const keys: HandlerKeys = { first, last, step, global: m.route === 'keyspace', write: m.flags.includes('write'), fast: m.flags.includes('fast'), denyoom: m.flags.includes('denyoom'), mayReplicate: MAY_REPLICATE.has(full) };
     // Keys after a keyword (XREAD's STREAMS): found in each command line (shard/exec.ts keySpan).
     const kw = m.keySpecs.find((k) => k.beginSearch.type === 'keyword');
-    if (first <= 0 && kw !== undefined && kw.beginSearch.type === 'keyword') keys.after = kw.beginSearch.keyword.toLowerCase();
+    if (first <= 0 && kw !== undefined && kw.beginSearch.type === 'keyword') {
+      keys.after = kw.beginSearch.keyword.toLowerCase();
+      keys.afterFrom = kw.beginSearch.startFrom;
+    }
     out.set(full, keys);
   };
   for (const m of CATALOG) {
@@ -93,7 +96,7 @@ function keysByName(): Map<string, HandlerKeys> {
 }
 
 const BY_NAME = keysByName();
-const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
+export const SHARD_HANDLER_KEYS: readonly HandlerKeys[] = SHARD_HANDLER_NAMES.map(
   (n) => BY_NAME.get(n) ?? { first: 0, last: 0, step: 0, global: false, write: false, fast: false, denyoom: false },
 );
 

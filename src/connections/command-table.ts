@@ -11,7 +11,8 @@ import { CATALOG } from '../commands/catalog.js';
 import type { CrossShard } from '../commands/across.js';
 import { CROSS_SHARD } from '../commands/cross-shard.js';
 import type { CommandMeta } from '../commands/catalog/meta.js';
-import { MAY_REPLICATE, shardHandlerId } from '../commands/registry.js';
+import { MAY_REPLICATE, SHARD_HANDLER_KEYS, shardHandlerId } from '../commands/registry.js';
+import type { HandlerKeys } from '../shard/exec.js';
 import { connectionHandlers } from './connection-family.js';
 import type { FrontHandler } from './front-call.js';
 import { persistenceFrontHandlers } from './persistence-family.js';
@@ -49,6 +50,8 @@ export interface CommandEntry {
   blocking: boolean;
   /** Keys found through key specs (numkeys arguments, SORT's STORE), not firstKey..lastKey. */
   movable: boolean;
+  /** Where its shard handler finds its keys (null for commands run on the connection's thread). */
+  keys: HandlerKeys | null;
   /** Writes (CLIENT PAUSE WRITE holds it). */
   write: boolean;
   /** Redis's may_replicate flag (PFCOUNT, PUBLISH): CLIENT PAUSE WRITE holds it too. */
@@ -101,15 +104,17 @@ export class CommandTable {
 }
 
 function entryFor(meta: CommandMeta, fullName: string, subs: CommandTable | null): CommandEntry {
+  const id = subs === null ? shardHandlerId(fullName) : -1;
   return {
     meta,
     fullName,
-    id: subs === null ? shardHandlerId(fullName) : -1,
+    id,
     front: FRONT_HANDLERS[fullName] ?? null,
     cross: CROSS_SHARD[fullName] ?? null,
     noAuth: meta.flags.includes('no_auth'),
     blocking: meta.flags.includes('blocking'),
     movable: meta.flags.includes('movablekeys'),
+    keys: id >= 0 ? SHARD_HANDLER_KEYS[id] : null,
     scriptBody: fullName === 'eval' || fullName === 'eval_ro',
     write: meta.flags.includes('write'),
     mayReplicate: MAY_REPLICATE.has(fullName),

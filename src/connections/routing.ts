@@ -26,7 +26,7 @@ import type { CommandEntry } from './command-table.js';
 import type { ArgView, Connection } from './connection.js';
 import type { ThreadContext } from './context.js';
 import { argAt, copyArgs, fixedKeys, packView } from './args.js';
-import type { NestedCall, NestedResult, ScriptCalls } from '../shard/exec.js';
+import { type NestedCall, type NestedResult, type ScriptCalls, keySpan } from '../shard/exec.js';
 import { scriptCache } from '../scripting/cache.js';
 import { KeyUse } from '../transport/script-key-use.js';
 import { keyUseName, runKindOf } from '../commands/scripting.js';
@@ -110,6 +110,16 @@ export class Router {
         return this.single(c, p, e, shard, word2);
       }
       return this.across(c, p, e, word2, null);
+    }
+    if (e.keys?.after !== undefined && !(cross?.kind === 'hops' && cross.hidden !== undefined)) {
+      // Keys after a keyword (XREAD's STREAMS), found in place: no copy when they share a shard.
+      const [kf, kl, ks] = keySpan(e.keys, p.argc, p.argBuf, p.argOff, p.argLen);
+      if (kf > 0) {
+        const shard = ctx.shardOfArg(p.argBuf, p.argOff[kf], p.argLen[kf]);
+        let spans = false;
+        for (let k = kf + ks; k <= kl && !spans; k += ks) spans = ctx.shardOfArg(p.argBuf, p.argOff[k], p.argLen[k]) !== shard;
+        if (!spans) return this.single(c, p, e, shard, word2);
+      }
     }
     // Keys found through the key specs (numkeys arguments: LMPOP, ZUNIONSTORE ...; SORT's STORE).
     const args = copyArgs(p);

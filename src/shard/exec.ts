@@ -50,6 +50,8 @@ export interface HandlerKeys {
    * the arguments that follow it (lower-case keyword).
    */
   after?: string;
+  /** Where the search for `after` starts (Redis's startfrom: XREADGROUP's group and consumer names come first). */
+  afterFrom?: number;
 }
 
 /**
@@ -62,7 +64,7 @@ export function keySpan(spec: HandlerKeys, argc: number, u8: Uint8Array | readon
     return [spec.first, spec.last < 0 ? argc + spec.last : Math.min(spec.last, argc - 1), spec.step > 0 ? spec.step : 1];
   }
   const word = spec.after;
-  for (let i = 1; i < argc; i++) {
+  for (let i = spec.afterFrom ?? 1; i < argc; i++) {
     const b = Array.isArray(u8) ? (u8 as readonly Uint8Array[])[i] : (u8 as Uint8Array).subarray(off![i], off![i] + len![i]);
     if (b.length !== word.length) continue;
     let same = true;

@@ -25,6 +25,25 @@ async function blockInOrder(admin: RawClient, waiters: RawClient[], command: str
   }
 }
 
+describe('stream keys found after STREAMS, redis-server vs Shoal', () => {
+  it('a group or consumer named "streams" is not taken for the keyword, on every shard', async () => {
+    await same(async (port) => {
+      const c = await connect(port);
+      const out: string[] = [];
+      // Keys on every shard, named like the keyword too; the words before STREAMS on their own shards.
+      for (const k of [...oneKeyPerShard('st:', 4), 'STREAMS', 'streams']) {
+        await c.callText('DEL', k);
+        out.push(await c.callText('XADD', k, '1-1', 'f', k));
+        out.push(await c.callText('XGROUP', 'CREATE', k, 'streams', '0'));
+        out.push((await c.call('XREADGROUP', 'GROUP', 'streams', 'STREAMS', 'STREAMS', k, '>')).toString('latin1'));
+        out.push((await c.call('XREADGROUP', 'GROUP', 'streams', 'streams', 'COUNT', '5', 'STREAMS', k, '0')).toString('latin1'));
+        out.push((await c.call('XREAD', 'COUNT', '1', 'STREAMS', k, '0')).toString('latin1'));
+      }
+      return out;
+    });
+  });
+});
+
 describe('blocking stream reads, redis-server vs Shoal', () => {
   it('XREAD BLOCK $ serves every waiter the entry that arrives, and only that', async () => {
     const t = await same(async (port) => {
