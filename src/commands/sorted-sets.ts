@@ -208,6 +208,8 @@ function zaddGeneric(x: Exec, flags: number): void {
       x.notifyArg(Notify.Zset, incr ? 'zincr' : 'zadd', 1);
     }
   }
+  // Nothing added or changed: not a change Redis replicates (its dirty counter did not move).
+  if (added + updated === 0) x.propagateNothing();
   if (incr) {
     if (processed > 0) x.r.double(score);
     else x.r.nullBulk();

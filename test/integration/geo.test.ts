@@ -16,11 +16,14 @@ import { keysOnEveryShard, shardsTouched } from '../helpers/shards.js';
 const TAGGED = ['{g}src', '{g}d1', '{g}d2', '{g}d3'];
 const SPREAD = keysOnEveryShard('geokey', 4);
 
-/** Geo commands that write or publish, and some that change nothing. */
+/** Geo commands (and ZADDs on the geo key) that write or publish, and some that change nothing. */
 function corpus([src, d1, d2, d3]: string[]): string[][] {
   return [
     ['GEOADD', src, '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
     ['GEOADD', src, 'NX', '13.361389', '38.115556', 'Palermo'],
+    // ZADDs that change nothing: Redis records none in the AOF.
+    ['ZADD', src, 'NX', '1', 'Catania'],
+    ['ZADD', src, 'XX', '1', 'absent'],
     ['GEOADD', src, 'XX', 'CH', '13.5', '38.2', 'Palermo', '1', '1', 'nowhere'],
     ['GEOADD', src, '200', '1', 'bad'],
     ['GEOSEARCHSTORE', d1, src, 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
