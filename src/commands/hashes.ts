@@ -174,6 +174,7 @@ function hdel(x: Exec): void {
   const h = lookupHash(x);
   if (h < 0) return;
   if (h === 0) {
+    x.propagateNothing();
     x.r.int(0);
     return;
   }
@@ -192,6 +193,7 @@ function hdel(x: Exec): void {
     }
   }
   if (n > 0) x.collectionChanged(h, Notify.Hash, 'hdel', emptied);
+  else x.propagateNothing();
   x.r.int(n);
 }
 

@@ -50,6 +50,7 @@ function del(x: Exec): void {
     n++;
     x.notifyArg(Notify.Generic, 'del', i);
   }
+  if (n === 0) x.propagateNothing();
   x.r.int(n);
 }
 
@@ -166,8 +167,10 @@ function ttlGeneric(x: Exec, ms: boolean, absolute: boolean): void {
 
 function persist(x: Exec): void {
   const h = x.lookup(1);
-  if (h === 0 || x.ks.expireAt(h) === 0) x.r.int(0);
-  else {
+  if (h === 0 || x.ks.expireAt(h) === 0) {
+    x.propagateNothing();
+    x.r.int(0);
+  } else {
     x.ks.setExpire(x.db, h, 0);
     x.notifyArg(Notify.Generic, 'persist', 1);
     x.r.int(1);

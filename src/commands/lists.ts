@@ -168,6 +168,7 @@ function popGeneric(x: Exec, where: Where): void {
   const h = x.lookupTyped(1, ObjType.List);
   if (h < 0) return;
   if (h === 0) {
+    x.propagateNothing();
     if (hasCount) x.r.nullArray();
     else x.r.nullBulk();
     return;
@@ -325,11 +326,13 @@ function lrem(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.List);
   if (h < 0) return;
   if (h === 0) {
+    x.propagateNothing();
     x.r.int(0);
     return;
   }
   const gone = listRemove(x.ks.arena, x.ks.valueWord(h), x.u8, x.off[3], x.len[3], count);
   if (gone > 0) removed(x, h, 'lrem');
+  else x.propagateNothing();
   x.r.int(gone);
 }
 

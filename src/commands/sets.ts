@@ -108,7 +108,7 @@ function sadd(x: Exec): void {
   if (added > 0) {
     x.ks.modified(h);
     x.notifyArg(Notify.Set, 'sadd', 1);
-  }
+  } else x.propagateNothing();
   x.r.int(added);
 }
 
@@ -116,6 +116,7 @@ function srem(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.Set);
   if (h < 0) return;
   if (h === 0) {
+    x.propagateNothing();
     x.r.int(0);
     return;
   }
@@ -129,6 +130,7 @@ function srem(x: Exec): void {
     }
   }
   if (removed > 0) changed(x, h, 'srem');
+  else x.propagateNothing();
   x.r.int(removed);
 }
 
@@ -165,6 +167,7 @@ function smove(x: Exec): void {
   const src = x.lookup(1);
   const dst = x.lookup(2);
   if (src === 0) {
+    x.propagateNothing();
     x.r.int(0);
     return;
   }
@@ -175,10 +178,12 @@ function smove(x: Exec): void {
   const a = x.ks.arena;
   const sv = x.ks.valueWord(src);
   if (src === dst) {
+    x.propagateNothing();
     x.r.int(setHas(a, sv, x.u8, x.off[3], x.len[3]) ? 1 : 0);
     return;
   }
   if (!setRemove(a, sv, x.u8, x.off[3], x.len[3])) {
+    x.propagateNothing();
     x.r.int(0);
     return;
   }
@@ -216,6 +221,7 @@ function spop(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.Set);
   if (h < 0) return;
   if (h === 0) {
+    x.propagateNothing();
     x.r.nullBulk();
     return;
   }

@@ -653,6 +653,7 @@ function zrem(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.ZSet);
   if (h < 0) return;
   if (h === 0) {
+    x.propagateNothing();
     x.r.int(0);
     return;
   }
@@ -665,6 +666,7 @@ function zrem(x: Exec): void {
     }
   }
   if (deleted > 0) changed(x, h, 'zrem');
+  else x.propagateNothing();
   x.r.int(deleted);
 }
 
@@ -1086,8 +1088,11 @@ export const sortedSetHandlers: Record<string, ShardHandler> = {
       x.r.error('ERR resulting score is not a number (NaN)');
       return;
     }
-    x.ks.modified(h);
-    x.notifyArg(Notify.Zset, 'zincr', 1);
+    // An increment that leaves the score as it was changes nothing: no event, not replicated (as ZADD INCR).
+    if (addOut & (ADD_ADDED | ADD_UPDATED)) {
+      x.ks.modified(h);
+      x.notifyArg(Notify.Zset, 'zincr', 1);
+    } else x.propagateNothing();
     x.r.double(addScore);
   },
   zcard,

@@ -198,10 +198,14 @@ function getset(x: Exec): void {
 
 function getdel(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.String);
-  if (h === 0) x.r.nullBulk();
-  else if (h > 0) {
+  if (h === 0) {
+    x.propagateNothing();
+    x.r.nullBulk();
+  } else if (h > 0) {
     replyString(x, h);
     x.ks.removeEntry(x.db, h);
+    // Redis replicates it as the DEL it did.
+    x.propagate('DEL', x.arg(1));
     x.notifyArg(Notify.Generic, 'del', 1);
   }
 }

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readAof } from '../../src/persistence/aof-reader.js';
+import { incrCommandLines } from '../helpers/aof-commands.js';
 import { type RawClient, type ServerHandle, rawClient, respMany, startRedis, startShoal } from '../helpers/servers.js';
 import { scratch } from '../helpers/scratch.js';
 import { connectSpread } from '../helpers/threads.js';
@@ -49,22 +49,6 @@ const WRITES: string[][] = [
 /** The keys WRITES names. */
 const KEYS = ['a', 'b', 'n', 'c', 'd', 'dst', 'dst2', 'dst3', 'none'];
 
-/**
- * The commands of an AOF's incr file, names in upper case (a command that
- * crossed shards is recorded with the name its hop used), SELECT left out
- * (where it falls is not the point here).
- */
-function aofCommands(dir: string): string[] {
-  const buf = fs.readFileSync(path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'));
-  const out: string[] = [];
-  readAof(buf, (args) => {
-    const line = args.map((a) => Buffer.from(a).toString('latin1'));
-    line[0] = line[0]!.toUpperCase();
-    if (line[0] !== 'SELECT') out.push(line.join(' '));
-  });
-  return out;
-}
-
 async function values(c: RawClient): Promise<string[]> {
   const out: string[] = [];
   for (const k of KEYS) out.push((await c.call('GET', k)).toString('latin1'));
@@ -92,7 +76,7 @@ describe('bitmaps and the AOF', () => {
     expect(await values(s)).toEqual(want);
     await redis.stop();
     await shoal.stop();
-    expect(aofCommands(dirs[1]!)).toEqual(aofCommands(dirs[0]!));
+    expect(incrCommandLines(dirs[1]!, { transactions: true })).toEqual(incrCommandLines(dirs[0]!, { transactions: true }));
 
     // Not quite `want`: a key that BITFIELD created with only refused writes is not in Redis's file either.
     redis = await startRedis({ args: aof(dirs[0]!) });

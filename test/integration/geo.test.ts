@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type RawClient, type ServerHandle, rawClient, respMany, startRedis, startShoal } from '../helpers/servers.js';
 import { connectSpread } from '../helpers/threads.js';
 import { scratch } from '../helpers/scratch.js';
+import { incrCommandLines } from '../helpers/aof-commands.js';
 import { keysOnEveryShard, shardsTouched } from '../helpers/shards.js';
 
 /** Source, destinations: on one shard (a hash tag), or on four. */
@@ -64,27 +65,6 @@ async function eventsOf(writer: RawClient, subscriber: RawClient, keys: string[]
   return out;
 }
 
-/** The commands of an AOF incr file, SELECTs left out, as printable lines. */
-function aofCommands(file: string): string[] {
-  const text = fs.readFileSync(file, 'latin1');
-  const out: string[] = [];
-  let p = 0;
-  while (p < text.length) {
-    const eol = text.indexOf('\r\n', p);
-    const n = Number(text.slice(p + 1, eol));
-    p = eol + 2;
-    const args: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const e = text.indexOf('\r\n', p);
-      const len = Number(text.slice(p + 1, e));
-      args.push(text.slice(e + 2, e + 2 + len));
-      p = e + 2 + len + 2;
-    }
-    if (args[0]!.toLowerCase() !== 'select') out.push(args.join(' '));
-  }
-  return out;
-}
-
 describe('geo against redis-server 7.0: events, AOF, transactions', () => {
   const s = scratch('shoal-geo-');
   let redis: ServerHandle;
@@ -122,10 +102,9 @@ describe('geo against redis-server 7.0: events, AOF, transactions', () => {
     for (const c of [r, t]) await c.callText('FLUSHALL');
     const commands = [...corpus(TAGGED), ...corpus(SPREAD)];
     expect(await run(t, commands)).toEqual(await run(r, commands));
-    const file = (dir: string) => path.join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
-    const theirs = aofCommands(file(dirs.redis));
-    expect(theirs.some((l) => l.startsWith('zadd {g}src 3479099956230698 Palermo'))).toBe(true);
-    expect(aofCommands(file(dirs.shoal))).toEqual(theirs);
+    const theirs = incrCommandLines(dirs.redis, { transactions: true });
+    expect(theirs.some((l) => l.startsWith('ZADD {g}src 3479099956230698 Palermo'))).toBe(true);
+    expect(incrCommandLines(dirs.shoal, { transactions: true })).toEqual(theirs);
   });
 
   it('invalidates tracked keys as Redis does (GEOADD, STORE destinations across shards)', async () => {

@@ -87,6 +87,8 @@ const CORPUS: string[][] = [
   ['ZADD', K('z'), 'NX', '5', 'a'],
   ['ZADD', K('z'), 'INCR', '5', 'a'],
   ['ZINCRBY', K('z'), '1', 'b'],
+  // An increment that leaves the score as it was: no event.
+  ['ZINCRBY', K('z'), '0', 'b'],
   ['ZREM', K('z'), 'nope'],
   ['ZREM', K('z'), 'c'],
   ['ZADD', K('z2'), '1', 'x', '2', 'y'],

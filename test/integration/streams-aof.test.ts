@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAof } from '../../src/persistence/aof-reader.js';
+import { incrCommands } from '../helpers/aof-commands.js';
 import { type RawClient, type ServerHandle, rawClient, sleep, startRedis, startShoal } from '../helpers/servers.js';
 import { scratch } from '../helpers/scratch.js';
 
@@ -23,21 +23,6 @@ afterAll(async () => {
   for (const c of clients) c.destroy();
   await Promise.all(servers.map((s) => s.stop()));
 });
-
-/** The commands of every incr file in dir/appendonlydir, without SELECT and MULTI/EXEC. */
-function incrCommands(dir: string): string[][] {
-  const d = path.join(dir, 'appendonlydir');
-  const out: string[][] = [];
-  for (const f of fs.readdirSync(d).filter((n) => n.includes('.incr.')).sort()) {
-    readAof(fs.readFileSync(path.join(d, f)), (args) => {
-      const a = args.map((b) => Buffer.from(b).toString('latin1'));
-      const name = a[0]!.toUpperCase();
-      if (name === 'SELECT' || name === 'MULTI' || name === 'EXEC') return;
-      out.push([name, ...a.slice(1)]);
-    });
-  }
-  return out;
-}
 
 /** The same command lists, with XCLAIM's TIME allowed to differ by up to 5 s. */
 function sameCommands(got: string[][], want: string[][]): void {
