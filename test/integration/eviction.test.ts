@@ -272,14 +272,16 @@ describe('a slow reader of a 500 MB reply', () => {
       while ((await disconnections()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(await disconnections()).toBe(1);
       expect(await admin.callText('STRLEN', 'big')).toBe(`:${500 * 1024 * 1024}\r\n`);
-      expect(await admin.callText('MEMORY', 'PURGE')).toBe('+OK\r\n');
-      // The output buffers are freed as the collector sweeps: the lowest RSS of the next 2 s.
+      // The reply's owner may still be streaming the rest of it (dropped as it arrives) on a loaded
+      // machine, and output buffers are freed as the collector sweeps: the lowest RSS within 15 s,
+      // purging every second.
+      const MB = 1024 * 1024;
       let after = rss();
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 150 && after >= before + 64 * MB; i++) {
+        if (i % 10 === 0) expect(await admin.callText('MEMORY', 'PURGE')).toBe('+OK\r\n');
         await new Promise((r) => setTimeout(r, 100));
         after = Math.min(after, rss());
       }
-      const MB = 1024 * 1024;
       expect(after, `RSS ${before / MB | 0} MB before the reply, ${after / MB | 0} MB after`).toBeLessThan(before + 64 * MB);
     } finally {
       stalled.destroy();
