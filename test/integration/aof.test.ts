@@ -357,6 +357,46 @@ describe('AOF under kill -9', () => {
       expect(acked.size).toBeGreaterThan(0);
     }
   }, 120_000);
+
+  it('appendfsync always: acknowledged writes of the newer types survive (stream entries, bits, field TTLs, geo members)', async () => {
+    const dir = newDir();
+    const shoal = await shoalIn(dir, ['--appendfsync', 'always']);
+    const cs = await clientsOnEveryThread(shoal);
+    const acked: Array<[kind: number, w: number, what: string]> = [];
+    let halt = false;
+    const writer = async (w: number): Promise<void> => {
+      const c = cs[w]!;
+      for (let i = 0; !halt; i++) {
+        try {
+          const kind = i % 4;
+          if (kind === 0) acked.push([kind, w, String(await c.xadd(`xs:${w}`, '*', 'i', String(i)))]);
+          else if (kind === 1) (await c.setbit(`xb:${w}`, i, 1), acked.push([kind, w, String(i)]));
+          else if (kind === 2) (await c.call('HSETEX', `xh:${w}`, 'EX', '100000', 'FIELDS', '1', `f${i}`, 'v'), acked.push([kind, w, `f${i}`]));
+          else (await c.geoadd(`xg:${w}`, (i % 300) - 150, ((i * 7) % 160) - 80, `m${i}`), acked.push([kind, w, `m${i}`]));
+        } catch {
+          return;
+        }
+      }
+    };
+    const runs = [0, 1, 2, 3].map(writer);
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(shoal.pid, 'SIGKILL');
+    halt = true;
+    await Promise.all(runs);
+    await stop(shoal, 'SIGKILL');
+    const s = client(await shoalIn(dir));
+    const missing: string[] = [];
+    for (const [kind, w, what] of acked) {
+      const ok =
+        kind === 0 ? ((await s.xrange(`xs:${w}`, what, what)) as unknown[]).length === 1
+        : kind === 1 ? (await s.getbit(`xb:${w}`, Number(what))) === 1
+        : kind === 2 ? ((await s.call('HTTL', `xh:${w}`, 'FIELDS', '1', what)) as number[])[0]! > 0
+        : (await s.geopos(`xg:${w}`, what))[0] !== null;
+      if (!ok) missing.push(`${kind}:${w}:${what}`);
+    }
+    expect(acked.length).toBeGreaterThan(100);
+    expect(missing).toEqual([]);
+  }, 60_000);
 });
 
 describe('AOF rewrites', () => {
