@@ -26,7 +26,7 @@ import { memoryFrontHandlers } from './memory-family.js';
 import { serverHandlers } from './server-family.js';
 import { transactionHandlers } from './transactions-family.js';
 import { hyperloglogFrontHandlers } from '../commands/hyperloglog.js';
-import { streamFrontHandlers } from './stream-family.js';
+import { streamFrontHandlers } from '../commands/stream-help.js';
 
 /**
  * Handlers of the commands that run on their connection's thread rather

@@ -1,6 +1,6 @@
 /** The stream family's commands that run on the connection's thread: XINFO HELP and XGROUP HELP. */
-import type { FrontHandler } from './front-call.js';
-import { helpReply } from './connection-family.js';
+import type { FrontHandler } from '../connections/front-call.js';
+import { helpReply } from '../connections/connection-family.js';
 
 const XINFO_HELP = [
   'XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
