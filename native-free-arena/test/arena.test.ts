@@ -34,12 +34,15 @@ describe('handles and size classes', () => {
     expect(f64Of(h)).toBe((SEGMENT_SIZE - 8) / 8);
   });
 
-  it('has 8-byte steps up to 64 and 4 classes per doubling up to 512 KiB', () => {
-    expect(SIZE_CLASSES.slice(0, 24)).toEqual([
-      8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024,
+  it('has 8-byte steps up to 64 and 8 classes per doubling up to 512 KiB', () => {
+    expect(SIZE_CLASSES.slice(0, 32)).toEqual([
+      8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 144, 160, 176, 192, 208, 224, 240, 256, 288, 320, 352,
+      384, 416, 448, 480, 512,
     ]);
     expect(SIZE_CLASSES[NUM_CLASSES - 1]).toBe(MAX_CLASS_SIZE);
-    expect(NUM_CLASSES).toBe(60);
+    expect(NUM_CLASSES).toBe(112);
+    // A table segment (4928 bytes) still takes the 5120 class, whose blocks are 64-byte aligned.
+    expect(SIZE_CLASSES[sizeClassIndex(4928)]).toBe(5120);
   });
 
   it('maps every size to the smallest class that holds it', () => {
@@ -57,6 +60,7 @@ describe('handles and size classes', () => {
       expect(headerBytes + blocksPerRun * size).toBeLessThanOrEqual(run);
       const waste = run - blocksPerRun * size;
       if (size >= 16) expect(waste / run).toBeLessThan(0.07); // includes the slack table
+      expect(pagesPerRun).toBeLessThanOrEqual(128); // a page's distance back to its run's first fits 7 bits
       if (size >= PAGE_SIZE) expect(waste).toBe(0);
     }
     // The 112-byte class: 36 blocks and a 40-byte slack table in one page.
@@ -80,11 +84,11 @@ describe('Arena basics', () => {
 
   it('reuses the most recently freed block of the class', () => {
     const a = new Arena();
-    const x = a.alloc(100);
-    const y = a.alloc(100);
+    const x = a.alloc(108);
+    const y = a.alloc(108);
     a.free(x);
     a.free(y);
-    expect(a.alloc(97)).toBe(y); // 97 and 100 are both in the 112 class
+    expect(a.alloc(105)).toBe(y); // 105 and 108 are both in the 112 class
     expect(a.alloc(112)).toBe(x);
     expect(a.stats().classes[sizeClassIndex(112)]).toEqual({ size: 112, live: 2, free: 0 });
   });
@@ -106,11 +110,11 @@ describe('Arena basics', () => {
 
   it('tracks requested and usable sizes exactly, including realloc in place', () => {
     const a = new Arena();
-    const h = a.alloc(100);
+    const h = a.alloc(108);
     expect(a.usableSize(h)).toBe(112);
-    expect(a.requestedSize(h)).toBe(100);
+    expect(a.requestedSize(h)).toBe(108);
     let st = a.stats();
-    expect([st.usedBytes, st.allocatedBytes, st.liveBlocks]).toEqual([100, 112, 1]);
+    expect([st.usedBytes, st.allocatedBytes, st.liveBlocks]).toEqual([108, 112, 1]);
     expect(a.realloc(h, 111)).toBe(h);
     st = a.stats();
     expect([st.usedBytes, st.allocatedBytes]).toEqual([111, 112]);
@@ -171,13 +175,13 @@ describe('Arena basics', () => {
     expect(segOf(next)).toBe(1);
     const st = a.stats();
     expect(st.normalSegments).toBe(2);
-    // 63 pages -> one 224 KiB block (56 pages) + one 28 KiB block (7 pages).
+    // 63 pages -> one 240 KiB block (60 pages) + one 12 KiB block (3 pages).
     expect(st.freeListBytes).toBe(63 * PAGE_SIZE);
-    expect(st.classes[sizeClassIndex(229_376)].free).toBe(1);
-    expect(st.classes[sizeClassIndex(28_672)].free).toBe(1);
-    const reuse = a.alloc(200_000);
+    expect(st.classes[sizeClassIndex(245_760)].free).toBe(1);
+    expect(st.classes[sizeClassIndex(12_288)].free).toBe(1);
+    const reuse = a.alloc(240_000);
     expect(segOf(reuse)).toBe(0);
-    expect(a.stats().freeListBytes).toBe(7 * PAGE_SIZE);
+    expect(a.stats().freeListBytes).toBe(3 * PAGE_SIZE);
   });
 
   it('grows by adding segments without moving live data', () => {
@@ -226,13 +230,13 @@ describe('huge blocks', () => {
     expect(st.reservedBytes).toBe(base.reservedBytes + 20 * MB);
 
     // Shrink to a class block: first usable bytes copied.
-    const s = a.realloc(g, 100);
+    const s = a.realloc(g, 108);
     expect(a.usableSize(s)).toBe(112);
     expect([...a.bytes(s, 0, 16)]).toEqual(new Array(16).fill(0xab));
     st = a.stats();
     expect(st.hugeBlocks).toBe(0);
     expect(st.reservedBytes).toBe(base.reservedBytes);
-    expect(st.usedBytes).toBe(100);
+    expect(st.usedBytes).toBe(108);
 
     // Small -> huge.
     const back = a.realloc(s, 3 * MB);
