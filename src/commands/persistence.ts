@@ -92,7 +92,7 @@ function restore(x: Exec): void {
     return x.r.error(ERR_BAD_FORMAT);
   }
   if (h === 0) return x.r.error(ERR_BAD_FORMAT);
-  if (ttl !== 0) x.ks.setExpire(x.db, h, ttl);
+  if (ttl !== 0) h = x.ks.setExpire(x.db, h, ttl);
   if (idle >= 0) x.ks.touch(h, (x.lru - idle) & 0xffffff);
   x.ks.modified(h);
   x.notifyArg(Notify.Generic, 'restore', 1);

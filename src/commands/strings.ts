@@ -125,7 +125,7 @@ function setGeneric(x: Exec, valArg: number, flags: number, expireArg: number, o
   h = setString(x.ks, x.db, x.u8, x.off[1], x.len[1], h, x.u8, vo, vl, encodingForValue(x.u8, vo, vl), (flags & F_KEEPTTL) !== 0, x.lru);
   x.notifyArg(Notify.String, 'set', 1);
   if (expireAt !== 0) {
-    x.ks.setExpire(x.db, h, expireAt);
+    h = x.ks.setExpire(x.db, h, expireAt);
     // As Redis 7: a relative expiry (EX, PX, EXAT, SETEX, PSETEX) goes to the AOF as SET key value PXAT <ms>.
     if (!(flags & F_PXAT)) x.propagate('SET', x.arg(1), x.arg(valArg), 'PXAT', String(expireAt));
     x.notifyArg(Notify.Generic, 'expire', 1);

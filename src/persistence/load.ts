@@ -120,7 +120,7 @@ function store(t: LoadTarget, e: RdbEntry, res: LoadResult, lru: number): void {
   const existing = ks.lookup(e.db, e.key, 0, e.key.length, t.now);
   const h = storeValue(ks, t.tunables, e.db, e.key, 0, e.key.length, existing, e.value, e.idle >= 0 ? (lru - e.idle) & 0xffffff : lru, t.now);
   if (h === 0) return;
-  if (e.expireAt >= 0) ks.setExpire(e.db, h, e.expireAt);
+  if (e.expireAt >= 0) ks.setExpire(e.db, h, e.expireAt); // the handle is not used after
   res.keys++;
 }
 

@@ -2,27 +2,39 @@
  * A shard's keyspace: 16 databases, each a dashtable in the shard's arena,
  * whose entries are arena blocks. Nothing about a key lives in a JS object.
  *
- * Entry block layout (8-byte aligned):
- *   +0   f64  expire-at, ms since the epoch (0 = persistent)
- *   +8   u32  key length
- *   +12  u32  meta: type (bits 0-3) | encoding (bits 4-7) | LRU clock (bits 8-31, seconds)
- *   +16  u32  string value length, or the value's handle for other types
- *   +20  u32  hash of the key (the dashtable's hash; saves rehashing on delete/move)
- *   +24       key bytes, then (for strings) the value bytes
+ * Entry block layout:
+ *   +0   u32  meta: type (bits 0-2) | volatile (bit 3) | encoding (bits 4-7) | LRU clock (bits 8-31, seconds)
+ *   +4   u32  key length
+ *   +8   u32  string value length, or the value's handle for other types
+ *   +12  f64  expire-at, ms since the epoch, as two u32 words: only when the volatile bit is set
+ *   +12 (persistent) or +20 (volatile): key bytes, then (for strings) the value bytes
  *
  * Strings live inline after the key, so a GET touches one block. A block's
  * usable size may exceed what it holds; that slack lets APPEND and SETRANGE
  * grow in place, as Redis's sds does.
+ *
+ * The header is as small as it can be because every key pays for it: a
+ * key without a TTL (most keys of a cache) carries no expire word, and the
+ * key's hash is not kept (the table's slot has it, and removals hash the
+ * key again), so SET of a 14-byte key and a 64-byte value fills 90 bytes, a
+ * 96-byte block. Giving a key a TTL or taking it away moves its key and
+ * value by 8 bytes, in place or into a block of the next class.
  */
 import { Arena, DashTable, hashBytes, offOf, segOf } from 'native-free-arena';
 import { TYPE_OPS } from './value-ops.js';
 
-export const HDR = 24;
-export const OFF_EXPIRE = 0;
-export const OFF_KEYLEN = 8;
-export const OFF_META = 12;
-export const OFF_VAL = 16;
-export const OFF_HASH = 20;
+/** Header bytes of an entry without, and with, an expire-at. */
+const HDR = 12;
+const HDR_VOLATILE = 20;
+const OFF_META = 0;
+const OFF_KEYLEN = 4;
+const OFF_VAL = 8;
+const OFF_EXPIRE = 12;
+const VOLATILE = 8;
+
+// The expire-at's two words, read and written through one f64 (it is 4-aligned in the entry).
+const expireF64 = new Float64Array(1);
+const expireU32 = new Uint32Array(expireF64.buffer);
 
 export { Enc, ObjType } from './object.js';
 import { Enc, ObjType } from './object.js';
@@ -106,7 +118,7 @@ export class Keyspace {
     const u32 = a.u32[seg];
     if (u32[(off + OFF_KEYLEN) >> 2] !== this.pLen) return false;
     const u8 = a.u8[seg];
-    const k = off + HDR;
+    const k = off + (u32[off >> 2] & VOLATILE ? HDR_VOLATILE : HDR);
     const p = this.pU8;
     const po = this.pOff;
     for (let i = 0; i < this.pLen; i++) if (u8[k + i] !== p[po + i]) return false;
@@ -126,14 +138,16 @@ export class Keyspace {
     return this.arena.u32[segOf(h)][(offOf(h) + OFF_META) >> 2];
   }
   type(h: number): ObjType {
-    return this.meta(h) & 15;
+    return this.meta(h) & 7;
   }
   encoding(h: number): Enc {
     return (this.meta(h) >>> 4) & 15;
   }
   setMeta(h: number, type: ObjType, enc: Enc, lru: number): void {
     if (this.onModify !== null) this.onModify(this.currentDb, h);
-    this.arena.u32[segOf(h)][(offOf(h) + OFF_META) >> 2] = (type | (enc << 4) | (lru << 8)) >>> 0;
+    const i = (offOf(h) + OFF_META) >> 2;
+    const u32 = this.arena.u32[segOf(h)];
+    u32[i] = (type | (u32[i] & VOLATILE) | (enc << 4) | (lru << 8)) >>> 0;
   }
   setEncoding(h: number, enc: Enc): void {
     const i = (offOf(h) + OFF_META) >> 2;
@@ -148,8 +162,18 @@ export class Keyspace {
     const u32 = this.arena.u32[segOf(h)];
     u32[i] = ((u32[i] & 0xff) | (lru << 8)) >>> 0;
   }
+  /** Header bytes of entry h (where its key starts). */
+  private hdr(h: number): number {
+    return this.arena.u32[segOf(h)][(offOf(h) + OFF_META) >> 2] & VOLATILE ? HDR_VOLATILE : HDR;
+  }
+  /** The key's expire-at in ms, 0 when it has none. */
   expireAt(h: number): number {
-    return this.arena.f64[segOf(h)][offOf(h) >> 3];
+    const u32 = this.arena.u32[segOf(h)];
+    const i = offOf(h) >> 2;
+    if ((u32[i + (OFF_META >> 2)] & VOLATILE) === 0) return 0;
+    expireU32[0] = u32[i + (OFF_EXPIRE >> 2)];
+    expireU32[1] = u32[i + (OFF_EXPIRE >> 2) + 1];
+    return expireF64[0];
   }
   valueWord(h: number): number {
     return this.arena.u32[segOf(h)][(offOf(h) + OFF_VAL) >> 2];
@@ -164,19 +188,23 @@ export class Keyspace {
   }
   /** Byte offset of the key within `arena.u8[segOf(h)]`. */
   keyOffset(h: number): number {
-    return offOf(h) + HDR;
+    return offOf(h) + this.hdr(h);
   }
   /** Byte offset of a string value within `arena.u8[segOf(h)]`. */
   valueOffset(h: number): number {
-    return offOf(h) + HDR + this.keyLen(h);
+    return offOf(h) + this.hdr(h) + this.keyLen(h);
   }
   /** Bytes a string value can grow to without moving its entry. */
   valueCapacity(h: number): number {
-    return this.arena.usableSize(h) - HDR - this.keyLen(h);
+    return this.arena.usableSize(h) - this.hdr(h) - this.keyLen(h);
   }
   keyBytes(h: number): Uint8Array {
-    const o = offOf(h) + HDR;
-    return sliceBytes(this.arena.u8[segOf(h)], o, this.keyLen(h));
+    return sliceBytes(this.arena.u8[segOf(h)], this.keyOffset(h), this.keyLen(h));
+  }
+
+  /** The table hash of entry h's key (not kept in the entry: hashed again). */
+  private hashOfEntry(h: number): number {
+    return hashBytes(this.arena.u8[segOf(h)], this.keyOffset(h), this.keyLen(h));
   }
 
   // ---- lookups -------------------------------------------------------------
@@ -220,12 +248,10 @@ export class Keyspace {
     const h = a.alloc(HDR + len + valueBytes);
     const seg = segOf(h);
     const o = offOf(h);
-    a.f64[seg][o >> 3] = 0;
     const u32 = a.u32[seg];
     u32[(o + OFF_KEYLEN) >> 2] = len;
     u32[(o + OFF_META) >> 2] = (type | (enc << 4) | (lru << 8)) >>> 0;
     u32[(o + OFF_VAL) >> 2] = 0;
-    u32[(o + OFF_HASH) >> 2] = hash;
     const dst = a.u8[seg];
     const k = o + HDR;
     for (let i = 0; i < len; i++) dst[k + i] = u8[off + i];
@@ -244,14 +270,13 @@ export class Keyspace {
   resizeValue(db: number, h: number, valueBytes: number, keepBytes: number, greedy: boolean): number {
     if (this.valueCapacity(h) >= valueBytes) return h;
     const a = this.arena;
-    const keyLen = this.keyLen(h);
-    let want = HDR + keyLen + valueBytes;
+    const head = this.hdr(h) + this.keyLen(h);
+    let want = head + valueBytes;
     // Growing strings get slack as Redis's sds does: double under 1 MB, +1 MB above.
-    if (greedy) want = valueBytes < 1024 * 1024 ? HDR + keyLen + valueBytes * 2 : want + 1024 * 1024;
+    if (greedy) want = valueBytes < 1024 * 1024 ? head + valueBytes * 2 : want + 1024 * 1024;
     const nh = a.alloc(want);
-    a.copy(nh, 0, h, 0, HDR + keyLen + keepBytes);
-    const hash = a.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
-    this.dbs[db].table.replace(hash, h, nh);
+    a.copy(nh, 0, h, 0, head + keepBytes);
+    this.dbs[db].table.replace(this.hashOfEntry(h), h, nh);
     a.free(h);
     return nh;
   }
@@ -266,33 +291,76 @@ export class Keyspace {
     const nh = a.alloc(a.requestedSize(h));
     // Same class: the slack (where APPEND grows) moves too.
     a.copy(nh, 0, h, 0, a.usableSize(h));
-    const hash = a.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
     const d = this.dbs[db];
-    d.table.replace(hash, h, nh);
+    d.table.replace(this.hashOfEntry(h), h, nh);
     if (d.fieldExpiring.delete(h)) d.fieldExpiring.add(nh);
     a.free(h);
     return nh;
   }
 
-  setExpire(db: number, h: number, at: number): void {
-    const f64 = this.arena.f64[segOf(h)];
-    const i = offOf(h) >> 3;
-    if (f64[i] === at) return; // no change: nothing to tell WATCH
+  /**
+   * Sets the key's expire-at (0: none). Adding or removing one resizes the
+   * header, which can move the entry: returns its handle, the only one valid
+   * afterwards.
+   */
+  setExpire(db: number, h: number, at: number): number {
+    const had = this.expireAt(h);
+    if (had === at) return h; // no change: nothing to tell WATCH
     if (this.onModify !== null) this.onModify(db, h);
-    const had = f64[i] !== 0;
-    f64[i] = at;
     const d = this.dbs[db];
-    if (had && at === 0) d.volatile--;
-    else if (!had && at !== 0) d.volatile++;
+    if (had !== 0 && at !== 0) {
+      this.writeExpire(h, at);
+      return h;
+    }
+    if (at !== 0) {
+      d.volatile++;
+      h = this.resizeHeader(db, h, HDR_VOLATILE);
+      this.writeExpire(h, at);
+    } else {
+      d.volatile--;
+      h = this.resizeHeader(db, h, HDR);
+    }
+    return h;
+  }
+
+  private writeExpire(h: number, at: number): void {
+    const u32 = this.arena.u32[segOf(h)];
+    const i = (offOf(h) + OFF_EXPIRE) >> 2;
+    expireF64[0] = at;
+    u32[i] = expireU32[0];
+    u32[i + 1] = expireU32[1];
+  }
+
+  /**
+   * Gives entry h a header of `size` bytes (with or without the expire-at):
+   * its key and inline value move by the difference, in its block when the
+   * class has room, else into a block of the right class.
+   */
+  private resizeHeader(db: number, h: number, size: number): number {
+    const a = this.arena;
+    const old = this.hdr(h);
+    const rest = this.keyLen(h) + (this.type(h) === ObjType.String ? this.valueWord(h) : 0);
+    const hash = this.hashOfEntry(h);
+    if (size < old) a.copy(h, size, h, old, rest);
+    const nh = a.realloc(h, size + rest);
+    if (size > old) a.copy(nh, size, nh, old, rest);
+    const u32 = a.u32[segOf(nh)];
+    const i = (offOf(nh) + OFF_META) >> 2;
+    u32[i] = size === HDR_VOLATILE ? u32[i] | VOLATILE : u32[i] & ~VOLATILE;
+    if (nh !== h) {
+      const d = this.dbs[db];
+      d.table.replace(hash, h, nh);
+      if (d.fieldExpiring.delete(h)) d.fieldExpiring.add(nh);
+    }
+    return nh;
   }
 
   /** Removes an entry from its table and frees it (and its value). */
   removeEntry(db: number, h: number): void {
     if (this.onChanging !== null) this.onChanging(db, h);
     if (this.onModify !== null) this.onModify(db, h);
-    const hash = this.arena.u32[segOf(h)][(offOf(h) + OFF_HASH) >> 2];
     const d = this.dbs[db];
-    d.table.remove(hash, h);
+    d.table.remove(this.hashOfEntry(h), h);
     if (this.expireAt(h) !== 0) d.volatile--;
     if (d.fieldExpiring.size !== 0) d.fieldExpiring.delete(h);
     this.freeEntry(h);

@@ -59,7 +59,7 @@ export function importEntry(ks: Keyspace, db: number, key: Uint8Array, keyOff: n
     ks.setValueWord(h, v);
     ks.trackPartsExpiry(db, h);
   }
-  if (expireAt !== 0) ks.setExpire(db, h, expireAt);
+  if (expireAt !== 0) h = ks.setExpire(db, h, expireAt);
   ks.currentDb = saved;
   return h;
 }
@@ -86,10 +86,10 @@ export function transferEntry(ks: Keyspace, srcDb: number, src: number, db: numb
   ks.removeEntry(srcDb, src);
   ks.currentDb = db;
   if (existing !== 0) ks.removeEntry(db, existing);
-  const h = ks.insertNew(db, key, keyOff, keyLen, 0, type, enc, lru);
+  let h = ks.insertNew(db, key, keyOff, keyLen, 0, type, enc, lru);
   ks.setValueWord(h, value);
   ks.trackPartsExpiry(db, h);
-  if (expireAt !== 0) ks.setExpire(db, h, expireAt);
+  if (expireAt !== 0) h = ks.setExpire(db, h, expireAt);
   ks.currentDb = saved;
   return h;
 }

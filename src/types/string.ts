@@ -45,23 +45,26 @@ export function setString(
   lru: number,
 ): number {
   let h = existing;
-  if (h !== 0 && (ks.type(h) !== ObjType.String || ks.valueCapacity(h) < valLen || ks.valueCapacity(h) > valLen * 2 + 64)) {
-    // Reuse the entry only when the value fits without wasting much room.
-    const exp = keepTtl ? ks.expireAt(h) : 0;
-    ks.removeEntry(db, h);
-    // The key is overwritten, not created: no `new` event (Redis's dbOverwrite).
-    ks.replacing = true;
-    h = ks.insertNew(db, key, keyOff, keyLen, valLen, ObjType.String, enc, lru);
-    if (exp !== 0) ks.setExpire(db, h, exp);
-  } else if (h === 0) {
-    h = ks.insertNew(db, key, keyOff, keyLen, valLen, ObjType.String, enc, lru);
-  } else {
-    // Overwritten in place: a running snapshot keeps what it held.
-    if (ks.onChanging !== null) ks.onChanging(db, h);
-    ks.setMeta(h, ObjType.String, enc, lru);
-    if (!keepTtl) ks.setExpire(db, h, 0);
+  let exp = 0;
+  if (h !== 0) {
+    const had = ks.expireAt(h);
+    // Reuse the entry only when the value fits without wasting much room, and its header keeps its size.
+    const reuse = ks.type(h) === ObjType.String && ks.valueCapacity(h) >= valLen && ks.valueCapacity(h) <= valLen * 2 + 64 && (keepTtl || had === 0);
+    if (reuse) {
+      // Overwritten in place: a running snapshot keeps what it held.
+      if (ks.onChanging !== null) ks.onChanging(db, h);
+      ks.setMeta(h, ObjType.String, enc, lru);
+    } else {
+      exp = keepTtl ? had : 0;
+      ks.removeEntry(db, h);
+      // The key is overwritten, not created: no `new` event (Redis's dbOverwrite).
+      ks.replacing = true;
+      h = 0;
+    }
   }
+  if (h === 0) h = ks.insertNew(db, key, keyOff, keyLen, valLen, ObjType.String, enc, lru);
   ks.setValueWord(h, valLen);
   copyBytes(ks.arena.u8[segOf(h)], ks.valueOffset(h), val, valOff, valLen);
-  return h;
+  // After the value: the header grows around what the entry holds.
+  return exp === 0 ? h : ks.setExpire(db, h, exp);
 }

@@ -69,8 +69,7 @@ describe('lists in the keyspace free their blocks', () => {
   it('export / import round-trips a list with its TTL, and transfer moves it without copying', () => {
     const arena = new Arena();
     const ks = new Keyspace(arena);
-    const src = makeList(ks, 0, 'src', 4000);
-    ks.setExpire(0, src, 9_000_000_000_000);
+    const src = ks.setExpire(0, makeList(ks, 0, 'src', 4000), 9_000_000_000_000);
     const want = elements(ks, src);
     const lh = ks.valueWord(src);
 
