@@ -345,7 +345,7 @@ export function buildInfo(thread: ThreadContext, sections: string[], reports: Th
       case 'shards':
         for (const s of shards) {
           const keys = s.keys.reduce((a, b) => a + b, 0);
-          body.push(`shard_${s.index}:keys=${keys},arena_used=${s.arena.allocatedBytes},heap_used=${s.heapUsed},commands=${s.commands}`);
+          body.push(`shard_${s.index}:keys=${keys},arena_used=${s.arena.allocatedBytes},heap_used=${s.heapUsed},heap_committed=${s.heapCommitted},heap_malloced=${s.heapMalloced},arena_reserved=${s.arena.reservedBytes},commands=${s.commands}`);
         }
         break;
       default:

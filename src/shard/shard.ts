@@ -96,6 +96,9 @@ export interface ShardStats {
   /** The keyspace table's bytes per database. */
   tableBytesByDb: number[];
   heapUsed: number;
+  /** V8 heap pages the thread holds (used or not) and what V8 malloc'd beside them: what the heap costs in RSS. */
+  heapCommitted: number;
+  heapMalloced: number;
   commands: number;
   expiredKeys: number;
   /** Hash fields reclaimed by field expiry (INFO expired_subkeys). */
@@ -109,6 +112,12 @@ export interface ShardStats {
   latency: Record<string, [number, number][]>;
   cmdstats: Record<string, [calls: number, usec: number, failed: number]>;
   errorstats: Record<string, number>;
+}
+
+/** This thread's V8 heap: live bytes, pages held, and V8's own malloc'd memory. */
+function heapFigures(): { heapUsed: number; heapCommitted: number; heapMalloced: number } {
+  const h = v8.getHeapStatistics();
+  return { heapUsed: h.used_heap_size, heapCommitted: h.total_physical_size, heapMalloced: h.malloced_memory };
 }
 
 /** What became of a command run inline. */
@@ -880,7 +889,7 @@ export class Shard {
       arena: this.arena.stats(),
       tableBytes,
       tableBytesByDb,
-      heapUsed: v8.getHeapStatistics().used_heap_size,
+      ...heapFigures(),
       commands: this.commands,
       expiredKeys: this.ks.expiredKeys,
       expiredFields: this.ks.expiredFields,
