@@ -14,13 +14,15 @@ import { type ServerHandle, startShoal } from '../helpers/servers.js';
 type NodeRedis = ReturnType<typeof createClient>;
 
 const SHARDS = 4;
-const SHARD_LINE = /^shard_(\d+):keys=(\d+),arena_used=(\d+),heap_used=(\d+),commands=(\d+)$/;
+const SHARD_LINE = /^shard_(\d+):keys=(\d+),arena_used=(\d+),heap_used=(\d+),heap_committed=(\d+),heap_malloced=(\d+),arena_reserved=(\d+),commands=(\d+)$/;
 
 interface ShardInfo {
   index: number;
   keys: number;
   arenaUsed: number;
   heapUsed: number;
+  heapCommitted: number;
+  arenaReserved: number;
   commands: number;
 }
 
@@ -30,7 +32,8 @@ function parseShards(info: string): ShardInfo[] {
   return lines.map((l) => {
     const m = SHARD_LINE.exec(l);
     if (!m) throw new Error(`malformed INFO shards line: ${JSON.stringify(l)}`);
-    return { index: Number(m[1]), keys: Number(m[2]), arenaUsed: Number(m[3]), heapUsed: Number(m[4]), commands: Number(m[5]) };
+    const [index, keys, arenaUsed, heapUsed, heapCommitted, , arenaReserved, commands] = m.slice(1).map(Number);
+    return { index, keys, arenaUsed, heapUsed, heapCommitted, arenaReserved, commands };
   });
 }
 
@@ -208,5 +211,8 @@ describe(`client libraries against Shoal (${SHARDS} shards)`, () => {
     for (const s of after) expect(s.keys, `keys on shard_${s.index}`).toBeGreaterThan(0);
     expect(after.reduce((n, s) => n + s.keys, 0)).toBeGreaterThanOrEqual(1000);
     for (const s of after) expect(s.commands, `commands on shard_${s.index}`).toBeGreaterThan(0);
+    // What a thread's heap and arena hold in RSS is at least what they use.
+    for (const s of after) expect(s.heapCommitted).toBeGreaterThanOrEqual(s.heapUsed);
+    for (const s of after) expect(s.arenaReserved).toBeGreaterThanOrEqual(s.arenaUsed);
   });
 });
