@@ -14,8 +14,14 @@
  * another thread than the key's shard, so every command crosses a ring
  * (the path whose queues once cost hundreds of MB of RSS).
  *
+ * --warmup N loads N elements of the shape first and deletes them
+ * (FLUSHALL) before the measured load, in both servers: the figures are
+ * then those of a server that has served before, without the one-time costs
+ * of a fresh process (Shoal's JIT-compiled code and the malloc heaps its
+ * compilations leave, about 20 MB; jemalloc keeps Redis's freed pages too).
+ *
  *   npm run build && node dist/bench/memory.js [--shape strings] [--keys 1000000]
- *       [--value-size 64] [--shards 4] [--chunk 10000] [--stream]
+ *       [--value-size 64] [--shards 4] [--chunk 10000] [--stream] [--warmup 0]
  *       [--shoal-cmd redis | --shoal-cmd 'cmd with {port} {shards}']
  */
 import { type RawClient, rawClient, sleep } from '../test/helpers/raw-client.js';
@@ -60,7 +66,10 @@ async function main(): Promise<void> {
     chunk: '10000',
     'shoal-cmd': process.env.SHOAL_CMD ?? '',
     stream: 'false',
+    warmup: '0',
   });
+  const warmup = Number(flags.get('warmup'));
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error('--warmup must be a whole number');
   const stream = flags.get('stream') !== 'false';
   const shape = flags.get('shape') as Shape;
   if (!SHAPES.includes(shape)) throw new Error(`unknown --shape ${shape} (known: ${SHAPES.join(', ')})`);
@@ -70,7 +79,10 @@ async function main(): Promise<void> {
   const shards = intFlag(flags, 'shards');
 
   const pair = await startPair(shards, flags.get('shoal-cmd'));
-  console.log(`redis-server on :${pair.redis.port}, ${pair.shoal.name} (${shards} shards) on :${pair.shoal.port}; ${fmtInt(n)} elements (${shape}) × ${valueSize}-byte values`);
+  console.log(
+    `redis-server on :${pair.redis.port}, ${pair.shoal.name} (${shards} shards) on :${pair.shoal.port}; ${fmtInt(n)} elements (${shape}) × ${valueSize}-byte values` +
+      (warmup > 0 ? `, after a warm-up load of ${fmtInt(warmup)} deleted` : ''),
+  );
 
   const results: Array<{ name: string; before: Snapshot; after: Snapshot; ms: number; dbsize: string }> = [];
   try {
@@ -78,8 +90,13 @@ async function main(): Promise<void> {
       const key = shapeKey(shape);
       const client = server === pair.shoal && stream && key !== null && shards > 1 ? await clientAwayFrom(server.port, shardOf(key, shards), shards) : await rawClient(server.port);
       try {
+        if (warmup > 0) {
+          await client.call('FLUSHALL');
+          await load(client, shape, warmup, valueSize, chunk, stream);
+        }
         await client.call('FLUSHALL');
-        await sleep(500);
+        // Shoal lets go of emptied segments and collects an idle thread's garbage within a second or two.
+        await sleep(warmup > 0 ? 3000 : 500);
         const before = await snapshot(server, client);
         const ms = await load(client, shape, n, valueSize, chunk, stream);
         await sleep(1000);

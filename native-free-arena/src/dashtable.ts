@@ -415,6 +415,15 @@ export class DashTable {
   clear(onEntry?: (handle: number) => void): void {
     const dir = this.dir;
     const ws = this.words;
+    // The table keeps its lowest segment (usually its first, in the arena's
+    // oldest memory): a new one would come from the free lists, likely in a
+    // segment the cleared data emptied, and keep that whole arena segment alive.
+    let keep = dir[0];
+    for (let d = 0; d < dir.length; ) {
+      const sh = dir[d];
+      if (sh < keep) keep = sh;
+      d += 1 << (this.gd - ws[sh >>> SEG_SHIFT][((sh & OFF_MASK) << 1) + W_DEPTH]);
+    }
     for (let d = 0; d < dir.length; ) {
       const sh = dir[d];
       const w = ws[sh >>> SEG_SHIFT];
@@ -427,6 +436,7 @@ export class DashTable {
           if (e !== 0) onEntry(e);
         }
       }
+      if (sh === keep) continue;
       this.arena.free(sh);
       this.segCount--;
     }
@@ -434,7 +444,8 @@ export class DashTable {
     this.shift = 31;
     this.count = 0;
     this.dir = new Int32Array(1);
-    this.dir[0] = this.newSegment(0);
+    this.arena.fill(keep, 0, SEGMENT_BYTES, 0);
+    this.dir[0] = keep;
   }
 
   /**

@@ -457,6 +457,25 @@ describe('DashTable details', () => {
     t.check();
   });
 
+  it('clear keeps the lowest of its segments, so the arena segments the cleared data filled can empty', () => {
+    const t = new Harness(hashFns.random);
+    for (let k = 0; k < 20_000; k++) t.insert(k);
+    const segmentsOf = (): number[] => {
+      const hs: number[] = [];
+      t.table.relocateSegments((h) => {
+        hs.push(h);
+        return false;
+      });
+      return hs;
+    };
+    const lowest = Math.min(...segmentsOf());
+    t.table.clear((h) => t.arena.free(h));
+    expect(segmentsOf()).toEqual([lowest]);
+    t.model.clear();
+    for (let k = 0; k < 100; k++) t.insert(k);
+    t.check();
+  });
+
   it('segment layout constants', () => {
     expect(BUCKETS).toBe(64);
     expect(SLOTS_PER_SEGMENT).toBe(512);
