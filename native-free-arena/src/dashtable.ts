@@ -11,7 +11,7 @@
  * its top L bits, i.e. the hash range [P, P + 2^(32-L)) where P is a multiple
  * of 2^(32-L).
  *
- * Table segment: one arena block (4928 bytes, class 5120) of 32-bit words:
+ * Table segment: one arena block (4608 bytes, a class of its own size) of 32-bit words:
  *
  *     word 0            local depth
  *     word 1            number of entries
@@ -19,7 +19,7 @@
  *     words 68..127     per-home-bucket overflow word: low 16 bits = entries
  *                       whose home is b stored in bucket b+1 ("displaced"),
  *                       high 16 bits = entries whose home is b in the stash
- *     words 208..1231   64 buckets x 8 slots x (hash, handle); handle 0 = empty
+ *     words 128..1151   64 buckets x 8 slots x (hash, handle); handle 0 = empty
  *                       buckets 0..59 are regular, 60..63 are the stash; each
  *                       bucket is one 64-byte cache line
  *
@@ -67,7 +67,7 @@ const W_DEPTH = 0;
 const W_COUNT = 1;
 const W_VER = 4;
 const W_OVF = 68;
-const W_SLOTS = 208; // byte 832: each 64-byte bucket is one cache line (blocks of the 5120 class are 64-byte aligned)
+const W_SLOTS = 128; // byte 512: each 64-byte bucket is one cache line (blocks of the 4608 class are 64-byte aligned)
 const DISP_ONE = 1; // W_OVF low 16 bits: entries of home b stored in b+1
 const STASH_ONE = 0x10000; // W_OVF high 16 bits: entries of home b stored in the stash
 const SEG_WORDS = W_SLOTS + SLOTS_PER_SEGMENT * 2;

@@ -41,8 +41,10 @@ describe('handles and size classes', () => {
     ]);
     expect(SIZE_CLASSES[NUM_CLASSES - 1]).toBe(MAX_CLASS_SIZE);
     expect(NUM_CLASSES).toBe(112);
-    // A table segment (4928 bytes) still takes the 5120 class, whose blocks are 64-byte aligned.
-    expect(SIZE_CLASSES[sizeClassIndex(4928)]).toBe(5120);
+    // A table segment (4608 bytes) has a class of its size, whose blocks are 64-byte aligned.
+    expect(SIZE_CLASSES[sizeClassIndex(4608)]).toBe(4608);
+    expect(classInfo(sizeClassIndex(4608)).pagesPerRun * PAGE_SIZE % 64).toBe(0);
+    expect(4608 % 64).toBe(0);
   });
 
   it('maps every size to the smallest class that holds it', () => {
