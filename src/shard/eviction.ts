@@ -98,9 +98,16 @@ export function lfuTouched(word: number, nowMs: number, s: EvictionSettings): nu
 
 // ---- choosing ------------------------------------------------------------------------------
 
+/**
+ * A sampled key: its entry and the table hash it is filed under. Keys may
+ * go, or move to another block, between rounds; a candidate counts only if
+ * its table still holds that entry under that hash (a block reused by
+ * another key almost never is, and a moved key is just not picked).
+ */
 interface Candidate {
   db: number;
-  key: string;
+  h: number;
+  hash: number;
   score: number;
 }
 
@@ -144,12 +151,12 @@ export class Evictor {
       if (found === 0 && volatile) this.walkForVolatile(db, s, nowMs, lruNow);
     }
     if (!any) return null;
-    // The best candidate still there (the pool holds keys, which may have gone meanwhile).
+    // The best candidate still there, and still one the policy may take (a volatile key may have been made persistent).
     while (this.pool.length > 0) {
       const c = this.pool.pop()!;
-      const key = Buffer.from(c.key, 'latin1');
-      const h = this.ks.findRaw(c.db, key, 0, key.length, this.ks.hashOf(key, 0, key.length));
-      if (h !== 0) return { db: c.db, h };
+      if (this.ks.dbs[c.db].table.find(c.hash, (h) => h === c.h) === 0) continue;
+      if (volatile && this.ks.expireAt(c.h) === 0) continue;
+      return { db: c.db, h: c.h };
     }
     return null;
   }
@@ -175,17 +182,16 @@ export class Evictor {
     return idle < 0 ? idle + (1 << 24) : idle;
   }
 
-  /** Keeps the pool sorted by score (best last), at most POOL_SIZE, without a key twice. */
+  /** Keeps the pool sorted by score (best last), at most POOL_SIZE, without an entry twice. */
   private offer(db: number, h: number, score: number): void {
     const pool = this.pool;
     // A full pool's worst is not displaced by a worse one: no need to read its key.
     if (pool.length >= POOL_SIZE && score <= pool[0].score) return;
-    const off = this.ks.keyOffset(h);
-    const key = Buffer.from(this.ks.arena.u8[h >>> 19].subarray(off, off + this.ks.keyLen(h))).toString('latin1');
-    if (pool.some((c) => c.db === db && c.key === key)) return;
+    for (const c of pool) if (c.h === h && c.db === db) return;
+    const hash = this.ks.hashOf(this.ks.arena.u8[h >>> 19], this.ks.keyOffset(h), this.ks.keyLen(h));
     let i = pool.length;
     while (i > 0 && pool[i - 1].score > score) i--;
-    pool.splice(i, 0, { db, key, score });
+    pool.splice(i, 0, { db, h, hash, score });
     if (pool.length > POOL_SIZE) pool.shift();
   }
 
