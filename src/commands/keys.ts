@@ -397,6 +397,7 @@ function renameGeneric(x: Exec, nx: boolean): void {
     return;
   }
   if (sameArg(x, 1, 2)) {
+    x.propagateNothing();
     if (nx) x.r.int(0);
     else x.r.ok();
     return;

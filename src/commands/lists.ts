@@ -301,6 +301,7 @@ function ltrim(x: Exec): void {
   const h = x.lookupTyped(1, ObjType.List);
   if (h < 0) return;
   if (h === 0) {
+    x.propagateNothing();
     x.r.ok();
     return;
   }
@@ -308,6 +309,8 @@ function ltrim(x: Exec): void {
   const lh = x.ks.valueWord(h);
   const len = listLength(a, lh);
   const r = clampRange(len, start, stop);
+  // Redis's dirty counter moves by the elements removed: a trim that keeps them all is not replayed.
+  if (r !== null && r[0] === 0 && r[1] === len - 1) x.propagateNothing();
   if (r === null) listDelRange(a, lh, 0, len);
   else {
     listDelRange(a, lh, r[1] + 1, len - r[1] - 1);
@@ -397,6 +400,7 @@ function moveGeneric(x: Exec, from: Where, to: Where): void {
   const src = x.lookupTyped(1, ObjType.List);
   if (src < 0) return;
   if (src === 0) {
+    x.propagateNothing();
     x.r.nullBulk();
     return;
   }

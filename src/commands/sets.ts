@@ -460,7 +460,9 @@ function storeResult(x: Exec, v: number): void {
   if (old !== 0) x.ks.removeEntry(x.db, old);
   if (n === 0) {
     setFree(a, v);
+    // An empty result that deleted nothing changed nothing: Redis does not replay it.
     if (old !== 0) x.notifyArg(Notify.Generic, 'del', 1);
+    else x.propagateNothing();
   } else {
     x.ks.replacing = old !== 0;
     storeNew(x, 1, v);
@@ -480,7 +482,7 @@ function sinterGeneric(x: Exec, first: number, store: boolean): void {
       if (old !== 0) {
         x.ks.removeEntry(x.db, old);
         x.notifyArg(Notify.Generic, 'del', 1);
-      }
+      } else x.propagateNothing();
       x.r.int(0);
     } else x.r.set(0);
     return;

@@ -206,6 +206,7 @@ function storeList(x: Exec, i: number, values: Uint8Array[]): void {
   if (old !== 0) x.ks.removeEntry(x.db, old);
   if (values.length === 0) {
     if (old !== 0) x.notifyArg(Notify.Generic, 'del', i);
+    else x.propagateNothing();
     return;
   }
   x.ks.replacing = old !== 0;

@@ -561,7 +561,9 @@ export function storeResult(x: Exec, dst: number, members: Uint8Array[], scores:
   if (old !== 0) x.ks.removeEntry(x.db, old);
   const n = members.length;
   if (n === 0) {
+    // An empty result that deleted nothing changed nothing: Redis does not replay it.
     if (old !== 0) x.notifyArg(Notify.Generic, 'del', dst);
+    else x.propagateNothing();
     return 0;
   }
   let maxLen = 0;

@@ -393,6 +393,7 @@ function setrange(x: Exec): void {
   const tooBig = () => Number(offset) + vl > x.shard.protoMaxBulkLen;
   if (h0 === 0) {
     if (vl === 0) {
+      x.propagateNothing();
       x.r.int(0);
       return;
     }
@@ -413,6 +414,7 @@ function setrange(x: Exec): void {
   }
   const old = x.ks.valueWord(h0);
   if (vl === 0) {
+    x.propagateNothing();
     x.r.int(old);
     return;
   }

@@ -3,8 +3,10 @@
  * nothing (SADD of a member already there, SREM/HDEL/ZREM/LREM of what is
  * not there, pops and GETDEL of a missing key, PERSIST of a key without a
  * TTL, SMOVE of nothing, DEL of a missing key, ZINCRBY by 0, ZADD NX of a
- * member already there) is not propagated, because its dirty counter did
- * not move. The same commands run on redis-server and on Shoal (4 threads,
+ * member already there, LTRIM that keeps everything, LMOVE from a missing
+ * list, RENAME of a key to itself, SETRANGE of nothing, a STORE whose empty
+ * result meets no destination) is not propagated, because its dirty counter
+ * did not move. The same commands run on redis-server and on Shoal (4 threads,
  * keys on every shard); their incr files must hold the same commands.
  */
 import fs from 'node:fs';
@@ -34,6 +36,11 @@ function corpus(k: string): string[][] {
     ['SET', str, 'v'], ['PERSIST', str], ['PERSIST', none], ['PEXPIREAT', str, '4102444800000'], ['PERSIST', str],
     ['SMOVE', s, `{${k}}s2`, 'zz'], ['SMOVE', none, `{${k}}s2`, 'a'], ['SMOVE', s, s, 'a'], ['SMOVE', s, `{${k}}s2`, 'a'],
     ['SPOP', none], ['GETDEL', none], ['DEL', none], ['UNLINK', none],
+    ['LTRIM', l, '0', '-1'], ['LTRIM', none, '0', '1'], ['LMOVE', none, l, 'LEFT', 'RIGHT'], ['RPOPLPUSH', none, l], ['LSET', l, '0', 'x'],
+    ['RENAME', str, str], ['RENAMENX', str, str], ['SETRANGE', str, '0', ''], ['SETRANGE', none, '0', ''], ['APPEND', str, ''],
+    ['SINTERSTORE', `{${k}}dst`, none, s], ['SUNIONSTORE', `{${k}}dst`, none], ['ZUNIONSTORE', `{${k}}dst`, '1', none], ['SDIFFSTORE', `{${k}}dst`, none, s],
+    ['ZRANGESTORE', `{${k}}dst`, none, '0', '-1'], ['SORT', none, 'STORE', `{${k}}dst`], ['GEOSEARCHSTORE', `{${k}}dst`, none, 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+    ['SUNIONSTORE', `{${k}}dst`, s], ['SINTERSTORE', `{${k}}dst`, none], ['ZUNIONSTORE', `{${k}}dst`, '1', none], ['SORT', none, 'STORE', `{${k}}dst`],
     ['SREM', s, 'b'], ['HDEL', h, 'f'], ['LREM', l, '1', 'a'], ['ZREM', z, 'a'], ['GETDEL', str], ['DEL', l],
   ];
 }
