@@ -25,4 +25,12 @@ if (process.platform === 'linux' && !tunables.includes(MMAP_TUNABLE) && process.
   const env = { ...process.env, GLIBC_TUNABLES: `${tunables === '' ? '' : `${tunables}:`}${MMAP_TUNABLE}=131072` };
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env);
 }
+// V8 compiles hot functions on background threads by default; their
+// compilations' memory comes from those threads' malloc heaps, which glibc
+// cannot give back once freed around longer-lived blocks: 9–15 MB of RSS
+// that a fresh server keeps after its first load, whatever its size. The
+// shard threads compile their own code instead (set before they start; no
+// throughput change measured: docs/benchmarks.md). Embedded use (index.ts)
+// leaves the host process's flags alone.
+(await import('node:v8')).setFlagsFromString('--no-concurrent-recompilation');
 await import('./threads/cli.js');
