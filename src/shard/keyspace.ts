@@ -306,6 +306,8 @@ export class Keyspace {
   setExpire(db: number, h: number, at: number): number {
     const had = this.expireAt(h);
     if (had === at) return h; // no change: nothing to tell WATCH
+    // A running snapshot writes the entry as it was first (it may move, and its old block go).
+    if (this.onChanging !== null) this.onChanging(db, h);
     if (this.onModify !== null) this.onModify(db, h);
     const d = this.dbs[db];
     if (had !== 0 && at !== 0) {
