@@ -75,7 +75,6 @@ import { writeInvalidation, writeRedirectBroken } from '../connections/tracking-
 import { parseKeyspaceEvents } from '../util/keyspace-events.js';
 import { type Histogram, record } from '../util/latency-histogram.js';
 import { LatencyMonitor } from '../connections/latency-monitor.js';
-import { serveMetrics } from '../connections/metrics.js';
 import { ThreadAof } from './thread-aof.js';
 import { runSave, savePointDue } from '../connections/persistence-family.js';
 import { aofCron } from '../connections/aof-family.js';
@@ -301,7 +300,11 @@ export class ThreadServer implements ThreadContext {
     this.timers.push(setInterval(() => this.cron(), CRON_MS));
     if (this.index === 0) setTimeout(() => this.memory.noteStartup(), 2 * CRON_MS).unref();
     const metricsPort = cfg.int('metrics-port');
-    if (this.index === 0 && metricsPort > 0) this.servers.push(serveMetrics(this, metricsPort, host === '*' ? '0.0.0.0' : host));
+    if (this.index === 0 && metricsPort > 0) {
+      // Loaded only when asked for: node:http brings Node's fetch (undici) with it, a few MB of heap in every thread.
+      const { serveMetrics } = await import('../connections/metrics.js');
+      this.servers.push(serveMetrics(this, metricsPort, host === '*' ? '0.0.0.0' : host));
+    }
     this.scheduleTick();
     return bound;
   }
