@@ -195,9 +195,9 @@ function xgroupDelConsumer(x: Exec): void {
 // ---- XACK ---------------------------------------------------------------------------------------
 
 function xack(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Stream, true);
-  if (h < 0) return;
-  const g = h === 0 ? undefined : groupsOf(x.ks.arena, x.ks.valueWord(h))?.get(groupKey(x.arg(2)));
+  const sg = streamGroup(x);
+  if (sg === null) return;
+  const g = sg.g;
   if (g === undefined) {
     x.r.int(0);
     x.propagateNothing();
@@ -222,6 +222,18 @@ function xack(x: Exec): void {
 }
 
 // ---- XPENDING -------------------------------------------------------------------------------------
+
+/**
+ * The stream at argument 1 (its value word, 0 when missing) and its group
+ * named by argument 2, undefined when either is missing; null after a
+ * WRONGTYPE reply.
+ */
+function streamGroup(x: Exec): { v: number; g: Group | undefined } | null {
+  const h = x.lookupTyped(1, ObjType.Stream, true);
+  if (h < 0) return null;
+  const v = h === 0 ? 0 : x.ks.valueWord(h);
+  return { v, g: v === 0 ? undefined : groupsOf(x.ks.arena, v)?.get(groupKey(x.arg(2))) };
+}
 
 function noKeyOrGroup(x: Exec): string {
   return `NOGROUP No such key '${cstr(x.arg(1))}' or consumer group '${cstr(x.arg(2))}'`;
@@ -282,9 +294,9 @@ function xpending(x: Exec): void {
     }
     if (si + 3 < x.argc) consumerArg = si + 3;
   }
-  const h = x.lookupTyped(1, ObjType.Stream, true);
-  if (h < 0) return;
-  const g = h === 0 ? undefined : groupsOf(x.ks.arena, x.ks.valueWord(h))?.get(groupKey(x.arg(2)));
+  const sg = streamGroup(x);
+  if (sg === null) return;
+  const g = sg.g;
   if (g === undefined) {
     x.r.error(noKeyOrGroup(x));
     return;
@@ -349,11 +361,10 @@ function giveTo(e: PendingEntry, c: Consumer): void {
 }
 
 function xclaim(x: Exec): void {
-  const h = x.lookupTyped(1, ObjType.Stream, true);
-  if (h < 0) return;
+  const sg = streamGroup(x);
+  if (sg === null) return;
   const a = x.ks.arena;
-  const v = h === 0 ? 0 : x.ks.valueWord(h);
-  const g = v === 0 ? undefined : groupsOf(a, v)?.get(groupKey(x.arg(2)));
+  const { v, g } = sg;
   if (g === undefined) {
     x.r.error(noKeyOrGroup(x));
     return;
@@ -500,11 +511,10 @@ function xautoclaim(x: Exec): void {
       return;
     }
   }
-  const h = x.lookupTyped(1, ObjType.Stream, true);
-  if (h < 0) return;
+  const sg = streamGroup(x);
+  if (sg === null) return;
   const a = x.ks.arena;
-  const v = h === 0 ? 0 : x.ks.valueWord(h);
-  const g = v === 0 ? undefined : groupsOf(a, v)?.get(groupKey(x.arg(2)));
+  const { v, g } = sg;
   if (g === undefined) {
     x.r.error(noKeyOrGroup(x));
     return;

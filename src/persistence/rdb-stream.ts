@@ -218,27 +218,41 @@ export function readStreamBody(c: RdbCursor, t: number): StreamModel {
 }
 
 function firstLive(m: StreamModel): StreamId {
+  let first: StreamId | null = null;
   for (const [master, lp] of m.nodes) {
-    const id = scanNode(lp, master, true);
-    if (id !== null) return id;
+    walkNode(master, lp, (id) => {
+      first = id;
+      return true;
+    });
+    if (first !== null) return first;
   }
   return 0n;
 }
 
-/** The first live entry of a node listpack (checked already). */
-function scanNode(lp: Uint8Array, master: StreamId, _first: boolean): StreamId | null {
+/**
+ * Calls `visit` with each live entry of a node listpack (checked already),
+ * in ID order, with its fields and values in turn, until it returns true.
+ */
+function walkNode(master: StreamId, lp: Uint8Array, visit: (id: StreamId, fields: Uint8Array[]) => boolean | void): void {
   const el = decodeListpack(lp);
   const nmf = Number(num(el[2]));
   let p = 3 + nmf + 1;
   while (p < el.length) {
     const flags = Number(num(el[p]));
     const id = (BigInt.asUintN(64, (master >> 64n) + num(el[p + 1])) << 64n) | BigInt.asUintN(64, (master & U64_MAX) + num(el[p + 2]));
-    const nf = flags & FLAG_SAMEFIELDS ? nmf : Number(num(el[p + 3]));
-    const elems = flags & FLAG_SAMEFIELDS ? nf : nf * 2 + 1;
-    if ((flags & FLAG_DELETED) === 0) return id;
-    p += 3 + elems + 1;
+    const same = (flags & FLAG_SAMEFIELDS) !== 0;
+    const nf = same ? nmf : Number(num(el[p + 3]));
+    const at = same ? p + 3 : p + 4;
+    if ((flags & FLAG_DELETED) === 0) {
+      const fields: Uint8Array[] = [];
+      for (let k = 0; k < nf; k++) {
+        if (same) fields.push(el[3 + k]!, el[at + k]!);
+        else fields.push(el[at + 2 * k]!, el[at + 2 * k + 1]!);
+      }
+      if (visit(id, fields) === true) return;
+    }
+    p = at + (same ? nf : 2 * nf) + 1;
   }
-  return null;
 }
 
 function num(b: Uint8Array | undefined): bigint {
@@ -300,25 +314,7 @@ function checkNode(c: RdbCursor, lp: Uint8Array, master: StreamId, prevLast: Str
 
 /** Calls `visit` with each live entry of the model's nodes, in ID order (for DEBUG DIGEST). */
 export function forEachEntry(m: StreamModel, visit: (id: StreamId, fields: Uint8Array[]) => void): void {
-  for (const [master, lp] of m.nodes) {
-    const el = decodeListpack(lp);
-    const nmf = Number(num(el[2]));
-    let p = 3 + nmf + 1;
-    while (p < el.length) {
-      const flags = Number(num(el[p]));
-      const id = (BigInt.asUintN(64, (master >> 64n) + num(el[p + 1])) << 64n) | BigInt.asUintN(64, (master & U64_MAX) + num(el[p + 2]));
-      const same = (flags & FLAG_SAMEFIELDS) !== 0;
-      const nf = same ? nmf : Number(num(el[p + 3]));
-      const fields: Uint8Array[] = [];
-      const at = same ? p + 3 : p + 4;
-      for (let k = 0; k < nf; k++) {
-        if (same) fields.push(el[3 + k]!, el[at + k]!);
-        else fields.push(el[at + 2 * k]!, el[at + 2 * k + 1]!);
-      }
-      if ((flags & FLAG_DELETED) === 0) visit(id, fields);
-      p = at + (same ? nf : 2 * nf) + 1;
-    }
-  }
+  for (const [master, lp] of m.nodes) walkNode(master, lp, visit);
 }
 
 /**

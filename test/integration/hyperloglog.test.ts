@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readAof } from '../../src/persistence/aof-reader.js';
+import { incrCommands } from '../helpers/aof-commands.js';
 import { type RawClient, type ServerHandle, rawClient, resp, sleep, startRedis, startShoal } from '../helpers/servers.js';
 import { scratch } from '../helpers/scratch.js';
 import { oneKeyPerShard } from '../helpers/shards.js';
@@ -55,19 +55,9 @@ async function connect(s: ServerHandle): Promise<RawClient> {
   return c;
 }
 
-/** The commands of a server's incr AOF file(s), SELECT / MULTI / EXEC left out, as text. */
+/** The commands of a server's incr AOF file(s), SELECT / MULTI / EXEC left out, as text (long ones cut after two arguments). */
 function recorded(dir: string): string[] {
-  const aofDir = path.join(dir, 'appendonlydir');
-  const out: string[] = [];
-  for (const f of fs.readdirSync(aofDir).filter((n) => n.includes('.incr.')).sort()) {
-    readAof(fs.readFileSync(path.join(aofDir, f)), (args) => {
-      const name = Buffer.from(args[0]!).toString('latin1').toUpperCase();
-      if (name === 'SELECT' || name === 'MULTI' || name === 'EXEC') return;
-      const shown = args.slice(0, 3).map((a) => Buffer.from(a).toString('latin1'));
-      out.push([name, ...shown.slice(1)].join(' ') + (args.length > 3 ? ` …${args.length}` : ''));
-    });
-  }
-  return out;
+  return incrCommands(dir).map((a) => a.slice(0, 3).join(' ') + (a.length > 3 ? ` …${a.length}` : ''));
 }
 
 describe('HyperLogLog side effects, redis-server vs Shoal (4 threads)', () => {
